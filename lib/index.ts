@@ -1,0 +1,2 @@
+// The public API of cdk-ai-gateway: an explicit list of exports.
+export {};

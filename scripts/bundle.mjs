@@ -1,0 +1,80 @@
+// Bundles every Lambda handler (lambda/<name>/index.ts) into assets/<name>/index.mjs with esbuild:
+// minified ESM for Node.js 22, AWS SDK included, source maps beside it. Constructs load the result
+// with Code.fromAsset, so consumers need neither esbuild nor Docker, and asset hashes do not depend
+// on the machine. A handler whose inputs are unchanged since its last bundle is skipped.
+//
+//   node scripts/bundle.mjs            bundle what is stale
+//   node scripts/bundle.mjs --force    bundle everything
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const force = process.argv.includes('--force');
+// Staleness stamps live beside the bundles, not in them, so they never enter an asset hash.
+const STAMPS = join(root, 'assets', '.stamps');
+
+/** Handlers are the folders of lambda/ that have an index.ts, except the shared config module. */
+function handlers() {
+  return readdirSync(join(root, 'lambda'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== 'shared' && existsSync(join(root, 'lambda', d.name, 'index.ts')))
+    .map((d) => d.name)
+    .sort();
+}
+
+/** One hash over the bundle's inputs (paths and contents) and this script, as the staleness key. */
+function inputsHash(inputs) {
+  const h = createHash('sha256');
+  h.update(readFileSync(fileURLToPath(import.meta.url)));
+  for (const file of [...inputs].sort()) {
+    h.update(file);
+    h.update(readFileSync(join(root, file)));
+  }
+  return h.digest('hex');
+}
+
+function stale(name) {
+  if (force) return true;
+  const stampFile = join(STAMPS, `${name}.json`);
+  if (!existsSync(stampFile)) return true;
+  const { hash, inputs } = JSON.parse(readFileSync(stampFile, 'utf8'));
+  if (!inputs.every((f) => existsSync(join(root, f)))) return true;
+  return inputsHash(inputs) !== hash;
+}
+
+async function bundle(name) {
+  const outdir = join(root, 'assets', name);
+  if (!stale(name) && existsSync(join(outdir, 'index.mjs'))) return false;
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const result = await build({
+    entryPoints: [join(root, 'lambda', name, 'index.ts')],
+    outfile: join(outdir, 'index.mjs'),
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+    // ESM output that contains CommonJS code (the AWS SDK's dependencies) needs these.
+    mainFields: ['module', 'main'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    absWorkingDir: root,
+  });
+  const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('<'));
+  mkdirSync(STAMPS, { recursive: true });
+  writeFileSync(join(STAMPS, `${name}.json`), JSON.stringify({ hash: inputsHash(inputs), inputs }));
+  return true;
+}
+
+const names = handlers();
+const built = [];
+for (const name of names) if (await bundle(name)) built.push(name);
+const rel = relative(process.cwd(), join(root, 'assets')) || '.';
+console.error(built.length ? `bundled ${built.join(', ')} into ${rel}/` : `${names.length} Lambda bundles up to date in ${rel}/`);
