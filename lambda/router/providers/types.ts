@@ -1,0 +1,125 @@
+/**
+ * The one interface every provider adapter implements, and the canonical shapes that flow through
+ * it. The pipeline speaks only these types; each adapter maps them to and from its wire protocol
+ * (Bedrock Converse/ConverseStream, OpenAI-compatible HTTP) and maps its failures onto
+ * `UpstreamError` (see ../errors.ts).
+ */
+
+/** One turn of the conversation, after parsing. System prompts travel separately. */
+export interface ChatTurn {
+  readonly role: 'user' | 'assistant';
+  readonly content: string;
+}
+
+/** The output format the client asked for (OpenAI `response_format`). */
+export type ResponseFormat =
+  | { readonly type: 'text' }
+  | { readonly type: 'json_object' }
+  | { readonly type: 'json_schema'; readonly name: string; readonly schema: Readonly<Record<string, unknown>>; readonly strict?: boolean };
+
+/** A model call, provider-neutral. */
+export interface ProviderRequest {
+  /** The gateway's request id. */
+  readonly requestId: string;
+  /** System prompts, in order (OpenAI `system`/`developer` messages). */
+  readonly system: readonly string[];
+  /** The conversation, oldest first; at least one turn, the last one from the user. */
+  readonly messages: readonly ChatTurn[];
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly stop?: readonly string[];
+  readonly responseFormat?: ResponseFormat;
+  /**
+   * Attribution carried to the provider where it supports it (Bedrock `requestMetadata`, which
+   * appears in model invocation logs): tenant, workflow, prompt version, request id. Keys and
+   * values already satisfy Bedrock's rules (≤ 256 chars of `[a-zA-Z0-9\s._:/=+$@-]`).
+   */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** A Bedrock target: an application inference profile ARN, a cross-region profile id or a model id. */
+export interface BedrockTarget {
+  readonly kind: 'bedrock';
+  /** The target's name in the gateway configuration (used for health and circuit breaking). */
+  readonly id: string;
+  /** Passed to Converse as `modelId`. */
+  readonly modelId: string;
+  /** AWS Region of the Bedrock Runtime endpoint. @default the function's Region */
+  readonly region?: string;
+  /** Endpoint override (VPC endpoint, or a loopback fake in tests). */
+  readonly endpoint?: string;
+  /** Bedrock guardrail applied by Converse itself. */
+  readonly guardrail?: { readonly identifier: string; readonly version: string };
+}
+
+/** An OpenAI-compatible HTTP target (vLLM, or any server that speaks `/v1/chat/completions`). */
+export interface OpenAiTarget {
+  readonly kind: 'openai';
+  readonly id: string;
+  /** Base URL up to and including `/v1`, e.g. `http://vllm.internal:8000/v1`. */
+  readonly baseUrl: string;
+  /** The served model name sent as `model`. */
+  readonly model: string;
+  /** Bearer token for the upstream, if it needs one. */
+  readonly apiKey?: string;
+}
+
+export type Target = BedrockTarget | OpenAiTarget;
+
+/** Per-call limits set by the router. */
+export interface CallOptions {
+  /** Aborts the call (client disconnect, or the router's overall deadline). */
+  readonly signal: AbortSignal;
+  /** Time allowed to establish a connection, in ms. */
+  readonly connectTimeoutMs: number;
+  /** Time allowed for the whole call (for streams: until the last byte), in ms. */
+  readonly timeoutMs: number;
+}
+
+/** Tokens as the provider reports them. */
+export interface TokenUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cacheReadInputTokens: number;
+  readonly cacheWriteInputTokens: number;
+}
+
+/** Why generation stopped, in OpenAI's vocabulary. */
+export type FinishReason = 'stop' | 'length' | 'content_filter';
+
+/** Whether a provider-side guardrail changed the answer. */
+export type GuardrailAction = 'NONE' | 'INTERVENED';
+
+/** A complete (non-streamed) answer. */
+export interface Completion {
+  readonly text: string;
+  readonly finishReason: FinishReason;
+  readonly usage: TokenUsage;
+  /** The model that served the call, as the provider names it. */
+  readonly servedModel: string;
+  readonly guardrailAction?: GuardrailAction;
+}
+
+/** A piece of a streamed answer. A stream yields `text` chunks and ends with exactly one `end`. */
+export type StreamChunk =
+  | { readonly type: 'text'; readonly text: string }
+  | {
+    readonly type: 'end';
+    readonly finishReason: FinishReason;
+    readonly usage: TokenUsage;
+    readonly servedModel: string;
+    readonly guardrailAction?: GuardrailAction;
+  };
+
+/**
+ * A provider adapter. `complete` and `stream` throw (or, for streams, reject mid-iteration with)
+ * `UpstreamError` on failure; they never retry: retries, fallback and circuit breaking belong to
+ * the router. Adapters create their SDK clients / HTTP agents once per cold start and keep the
+ * connections warm.
+ */
+export interface ProviderAdapter<T extends Target = Target> {
+  readonly kind: T['kind'];
+  complete(target: T, request: ProviderRequest, options: CallOptions): Promise<Completion>;
+  stream(target: T, request: ProviderRequest, options: CallOptions): AsyncIterable<StreamChunk>;
+}
