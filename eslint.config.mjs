@@ -21,6 +21,8 @@ export default tseslint.config(
           { target: './lambda', from: './lib', message: 'lambda/ code must not import lib/.' },
           { target: './lambda', from: './node_modules/aws-cdk-lib', message: 'lambda/ code must not import aws-cdk-lib.' },
           { target: './lambda', from: './node_modules/constructs', message: 'lambda/ code must not import constructs.' },
+          { target: './cli', from: './lib', message: 'cli/ is runtime code: it must not import lib/.' },
+          { target: './cli', from: './node_modules/aws-cdk-lib', message: 'cli/ must not import aws-cdk-lib.' },
           // lib/ may import only the shared, dependency-free config module from lambda/.
           { target: './lib', from: './lambda', except: ['./shared'], message: 'lib/ may import only lambda/shared.' },
           // The gateway depends on its targets, never the reverse.
