@@ -1,0 +1,334 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { AiGatewayValidationError } from '../private/errors';
+
+/** Properties of a {@link GatewayApi}. */
+export interface GatewayApiProps {
+  /** The router function that serves every route. */
+  readonly handler: lambda.IFunction;
+
+  /** The authorizer that turns a tenant key into the tenant's identity (see `TenantAuthorizer`). */
+  readonly authorizer: apigateway.IAuthorizer;
+
+  /**
+   * Name of the stage; the OpenAI base URL of the gateway is `<api url>/<stageName>/v1`.
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+
+  /**
+   * Stream responses from the router (Lambda response streaming through API Gateway). Without
+   * streaming API Gateway cuts every answer at 29 seconds and `stream: true` cannot work.
+   * @default true
+   */
+  readonly streaming?: boolean;
+
+  /**
+   * How long API Gateway waits for the router: up to 15 minutes with streaming, up to 29 seconds
+   * without.
+   * @default Duration.minutes(15) when streaming, Duration.seconds(29) otherwise
+   */
+  readonly integrationTimeout?: Duration;
+
+  /**
+   * Require an API Gateway usage identifier on every method. The tenant authorizer returns the
+   * tenant's usage identifier, so the tenant's tier usage plan (rate, burst, quota) throttles it.
+   * @default true
+   */
+  readonly usagePlansEnforced?: boolean;
+
+  /**
+   * Default steady-state request rate for the stage, per second, across all tenants.
+   * @default 500
+   */
+  readonly throttlingRateLimit?: number;
+
+  /**
+   * Default burst for the stage, across all tenants.
+   * @default 1000
+   */
+  readonly throttlingBurstLimit?: number;
+
+  /**
+   * CORS for browser clients. Off unless given: a gateway for server-side callers needs none.
+   * @default - no CORS
+   */
+  readonly cors?: apigateway.CorsOptions;
+
+  /**
+   * Log group for the JSON access logs.
+   * @default - a new log group encrypted with `encryptionKey`, kept for `logRetention`
+   */
+  readonly accessLogGroup?: logs.ILogGroup;
+
+  /**
+   * KMS key for the access log group this construct creates.
+   * @default - a new KMS key with rotation enabled
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Retention of the access logs this construct creates.
+   * @default RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Execution logging level. Request and response bodies (data trace) are never logged: they
+   * carry prompts, which may be restricted data.
+   * @default MethodLoggingLevel.ERROR
+   */
+  readonly executionLoggingLevel?: apigateway.MethodLoggingLevel;
+
+  /**
+   * Set up the account-wide role API Gateway uses to write execution logs
+   * (`AWS::ApiGateway::Account`). It is one setting per account and Region: turn this off when
+   * another stack already manages it.
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+
+  /**
+   * X-Ray tracing on the stage.
+   * @default true
+   */
+  readonly tracingEnabled?: boolean;
+
+  /**
+   * What happens to the log groups and key when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** API Gateway responses rewritten to the OpenAI error envelope, so SDK clients handle them. */
+const GATEWAY_ERRORS: ReadonlyArray<{ type: apigateway.ResponseType; status: string; errorType: string; code: string; message: string }> = [
+  { type: apigateway.ResponseType.UNAUTHORIZED, status: '401', errorType: 'authentication_error', code: 'invalid_api_key', message: 'Missing or invalid tenant key.' },
+  { type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, status: '404', errorType: 'invalid_request_error', code: 'not_found', message: 'No such route.' },
+  { type: apigateway.ResponseType.ACCESS_DENIED, status: '403', errorType: 'permission_error', code: 'access_denied', message: 'The tenant key is revoked or expired, or may not call this route.' },
+  { type: apigateway.ResponseType.INVALID_API_KEY, status: '403', errorType: 'permission_error', code: 'no_usage_plan', message: 'The tenant has no usage plan.' },
+  { type: apigateway.ResponseType.THROTTLED, status: '429', errorType: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'Rate limit of the tenant tier exceeded; retry later.' },
+  { type: apigateway.ResponseType.QUOTA_EXCEEDED, status: '429', errorType: 'rate_limit_error', code: 'quota_exceeded', message: 'Request quota of the tenant tier exhausted for this period.' },
+  { type: apigateway.ResponseType.BAD_REQUEST_BODY, status: '400', errorType: 'invalid_request_error', code: 'invalid_request', message: 'The request body failed validation: model (a string) and messages (a non-empty array) are required.' },
+  { type: apigateway.ResponseType.REQUEST_TOO_LARGE, status: '413', errorType: 'invalid_request_error', code: 'request_too_large', message: 'Request body too large.' },
+  { type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, status: '415', errorType: 'invalid_request_error', code: 'unsupported_media_type', message: 'Send application/json.' },
+  { type: apigateway.ResponseType.WAF_FILTERED, status: '403', errorType: 'permission_error', code: 'request_blocked', message: 'Request blocked by the web application firewall.' },
+  { type: apigateway.ResponseType.INTEGRATION_TIMEOUT, status: '504', errorType: 'api_error', code: 'gateway_timeout', message: 'The gateway timed out.' },
+  { type: apigateway.ResponseType.DEFAULT_4XX, status: '400', errorType: 'invalid_request_error', code: 'bad_request', message: 'Bad request.' },
+  { type: apigateway.ResponseType.DEFAULT_5XX, status: '502', errorType: 'api_error', code: 'bad_gateway', message: 'The gateway could not complete the request.' },
+];
+
+/**
+ * The gateway's regional REST API: `POST /v1/chat/completions` (streamed through Lambda response
+ * streaming), `GET /v1/models`, `POST /v1/feedback`, all behind the tenant authorizer, with
+ * request validation, JSON access logs in a KMS-encrypted log group, execution logs without
+ * bodies, X-Ray tracing, stage throttling and OpenAI-shaped error responses.
+ *
+ * @example
+ * const api = new GatewayApi(this, 'Api', { handler: router, authorizer: tenantAuthorizer.authorizer });
+ * // OpenAI base URL: api.baseUrl
+ */
+export class GatewayApi extends Construct {
+  /** The REST API. */
+  public readonly api: apigateway.RestApi;
+  /** The deployed stage. */
+  public readonly stage: apigateway.Stage;
+  /** The OpenAI-compatible base URL: `https://<id>.execute-api.<region>.amazonaws.com/<stage>/v1`. */
+  public readonly baseUrl: string;
+  /** The access log group. */
+  public readonly accessLogGroup: logs.ILogGroup;
+  /** The methods of the API, by `METHOD /path`. */
+  public readonly methods: { [route: string]: apigateway.Method } = {};
+  private readonly usagePlansEnforced: boolean;
+  private readonly integration: apigateway.LambdaIntegration;
+  private readonly authorizer: apigateway.IAuthorizer;
+  private readonly validator: apigateway.RequestValidator;
+
+  constructor(scope: Construct, id: string, props: GatewayApiProps) {
+    super(scope, id);
+    const streaming = props.streaming ?? true;
+    const timeout = props.integrationTimeout ?? (streaming ? Duration.minutes(15) : Duration.seconds(29));
+    validateProps(this, props, streaming, timeout);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.accessLogGroup = props.accessLogGroup ?? this.createAccessLogGroup(props, removalPolicy);
+    const usagePlansEnforced = props.usagePlansEnforced ?? true;
+    this.usagePlansEnforced = usagePlansEnforced;
+
+    this.api = new apigateway.RestApi(this, 'Api', {
+      description: 'cdk-ai-gateway: OpenAI-compatible entry point for model calls',
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      apiKeySourceType: usagePlansEnforced ? apigateway.ApiKeySourceType.AUTHORIZER : undefined,
+      cloudWatchRole: props.cloudWatchRole ?? true,
+      cloudWatchRoleRemovalPolicy: removalPolicy,
+      defaultCorsPreflightOptions: props.cors,
+      disableExecuteApiEndpoint: false,
+      deployOptions: {
+        stageName: props.stageName ?? 'prod',
+        tracingEnabled: props.tracingEnabled ?? true,
+        loggingLevel: props.executionLoggingLevel ?? apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        throttlingRateLimit: props.throttlingRateLimit ?? 500,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 1000,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    this.stage = this.api.deploymentStage;
+
+    for (const e of GATEWAY_ERRORS) {
+      this.api.addGatewayResponse(`Error${e.type.responseType}`, {
+        type: e.type,
+        statusCode: e.status,
+        responseHeaders: {
+          'Content-Type': "'application/json'",
+          ...(e.status === '429' ? { 'Retry-After': "'1'" } : {}),
+        },
+        templates: {
+          'application/json': `{"error":{"message":"${e.message}","type":"${e.errorType}","code":"${e.code}","param":null}}`,
+        },
+      });
+    }
+
+    this.integration = new apigateway.LambdaIntegration(props.handler, {
+      proxy: true,
+      timeout,
+      responseTransferMode: streaming ? apigateway.ResponseTransferMode.STREAM : apigateway.ResponseTransferMode.BUFFERED,
+      // One permission for the whole API instead of two per method keeps the function policy small.
+      scopePermissionToMethod: false,
+    });
+    this.authorizer = props.authorizer;
+    this.validator = this.api.addRequestValidator('BodyValidator', { validateRequestBody: true, validateRequestParameters: false });
+
+    const chatModel = this.api.addModel('ChatCompletionRequest', {
+      contentType: 'application/json',
+      modelName: 'ChatCompletionRequest',
+      description: 'The shape API Gateway checks before the router validates the request in full',
+      schema: {
+        schema: apigateway.JsonSchemaVersion.DRAFT4,
+        type: apigateway.JsonSchemaType.OBJECT,
+        required: ['model', 'messages'],
+        properties: {
+          model: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: 256 },
+          messages: { type: apigateway.JsonSchemaType.ARRAY, minItems: 1 },
+          stream: { type: apigateway.JsonSchemaType.BOOLEAN },
+        },
+      },
+    });
+    const feedbackModel = this.api.addModel('FeedbackRequest', {
+      contentType: 'application/json',
+      modelName: 'FeedbackRequest',
+      schema: {
+        schema: apigateway.JsonSchemaVersion.DRAFT4,
+        type: apigateway.JsonSchemaType.OBJECT,
+        required: ['request_id', 'score'],
+        properties: {
+          request_id: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: 128 },
+          score: { type: apigateway.JsonSchemaType.NUMBER },
+          comment: { type: apigateway.JsonSchemaType.STRING, maxLength: 4000 },
+        },
+      },
+    });
+    this.addRoute('POST', '/v1/chat/completions', chatModel);
+    this.addRoute('GET', '/v1/models');
+    this.addRoute('POST', '/v1/feedback', feedbackModel);
+
+    this.baseUrl = `${this.api.url}v1`;
+  }
+
+  /**
+   * Adds a route served by the router (for example `GET /v1/usage`), with the same authorizer,
+   * usage plan enforcement and integration as the built-in routes.
+   *
+   * @param httpMethod `GET`, `POST`, ...
+   * @param path `/v1/<segment>[/<segment>...]`
+   * @param requestModel a model API Gateway validates the JSON body against before the router sees it
+   */
+  public addRoute(httpMethod: string, path: string, requestModel?: apigateway.IModel): apigateway.Method {
+    if (!/^\/v1(\/[a-z0-9_-]+)+$/.test(path)) {
+      throw new AiGatewayValidationError(`path must look like /v1/<segment>[/<segment>...] with lower-case segments, received '${path}'.`, this);
+    }
+    let resource: apigateway.IResource = this.api.root;
+    for (const part of path.split('/').filter(Boolean)) {
+      resource = resource.getResource(part) ?? resource.addResource(part);
+    }
+    const method = resource.addMethod(httpMethod, this.integration, {
+      authorizer: this.authorizer,
+      apiKeyRequired: this.usagePlansEnforced,
+      ...(requestModel ? { requestValidator: this.validator, requestModels: { 'application/json': requestModel } } : {}),
+    });
+    this.methods[`${httpMethod} ${path}`] = method;
+    return method;
+  }
+
+  private createAccessLogGroup(props: GatewayApiProps, removalPolicy: RemovalPolicy): logs.ILogGroup {
+    const key = props.encryptionKey ?? new kms.Key(this, 'LogKey', {
+      enableKeyRotation: true,
+      description: 'Encrypts the gateway API access logs',
+      removalPolicy,
+    });
+    const logGroup = new logs.LogGroup(this, 'AccessLogs', {
+      encryptionKey: key,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy,
+    });
+    const region = Stack.of(this).region;
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
+    }));
+    return logGroup;
+  }
+}
+
+/** Access log fields: who called what, how it ended, how long it took; never bodies or keys. */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  requestTime: '$context.requestTimeEpoch',
+  ip: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integration.latency',
+  integrationStatus: '$context.integration.status',
+  tenantId: '$context.authorizer.tenantId',
+  tier: '$context.authorizer.tier',
+  authorizerError: '$context.authorizer.error',
+  authorizerLatency: '$context.authorizer.latency',
+  wafStatus: '$context.waf.status',
+  errorMessage: '$context.error.message',
+  errorType: '$context.error.responseType',
+  xrayTraceId: '$context.xrayTraceId',
+};
+
+function validateProps(scope: Construct, props: GatewayApiProps, streaming: boolean, timeout: Duration): void {
+  const maxSeconds = streaming ? 900 : 29;
+  if (!timeout.isUnresolved() && (timeout.toMilliseconds() < 50 || timeout.toSeconds() > maxSeconds)) {
+    throw new AiGatewayValidationError(
+      `integrationTimeout must be between 50 ms and ${maxSeconds} seconds ${streaming ? 'with' : 'without'} streaming, received ${timeout.toHumanString()}.`, scope);
+  }
+  for (const [name, value] of [['throttlingRateLimit', props.throttlingRateLimit], ['throttlingBurstLimit', props.throttlingBurstLimit]] as const) {
+    if (value !== undefined && !Token.isUnresolved(value) && (!Number.isFinite(value) || value < 0)) {
+      throw new AiGatewayValidationError(`${name} must be a non-negative number, received ${value}.`, scope);
+    }
+  }
+  if (props.stageName !== undefined && !/^[a-zA-Z0-9_]{1,128}$/.test(props.stageName)) {
+    throw new AiGatewayValidationError(`stageName may contain only letters, digits and underscores (1-128), received '${props.stageName}'.`, scope);
+  }
+  if (props.accessLogGroup && props.encryptionKey) {
+    throw new AiGatewayValidationError('encryptionKey applies only to the access log group this construct creates; do not pass it together with accessLogGroup.', scope);
+  }
+}
