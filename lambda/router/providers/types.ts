@@ -51,6 +51,12 @@ export interface BedrockTarget {
   readonly endpoint?: string;
   /** Bedrock guardrail applied by Converse itself. */
   readonly guardrail?: { readonly identifier: string; readonly version: string };
+  /**
+   * The model supports Bedrock structured outputs (`outputConfig.textFormat`), so a `json_schema`
+   * response format is enforced by the service. Only some models do; others reject the field.
+   * @default false (JSON output is asked for with a system instruction)
+   */
+  readonly structuredOutputs?: boolean;
 }
 
 /** An OpenAI-compatible HTTP target (vLLM, or any server that speaks `/v1/chat/completions`). */
@@ -99,6 +105,11 @@ export interface Completion {
   /** The model that served the call, as the provider names it. */
   readonly servedModel: string;
   readonly guardrailAction?: GuardrailAction;
+  /**
+   * True when the provider reported no usage and `usage` is the adapter's estimate (characters / 4,
+   * see providers/usage.ts). @default false
+   */
+  readonly usageEstimated?: boolean;
 }
 
 /** A piece of a streamed answer. A stream yields `text` chunks and ends with exactly one `end`. */
@@ -110,6 +121,8 @@ export type StreamChunk =
     readonly usage: TokenUsage;
     readonly servedModel: string;
     readonly guardrailAction?: GuardrailAction;
+    /** True when the provider reported no usage and `usage` is the adapter's estimate. @default false */
+    readonly usageEstimated?: boolean;
   };
 
 /**

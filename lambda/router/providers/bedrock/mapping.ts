@@ -1,0 +1,215 @@
+/**
+ * ProviderRequest ↔ Bedrock Converse (pure).
+ *
+ * Request:
+ * - `system`: one text block per non-blank system prompt, in order; then, for a JSON response
+ *   format that the service does not enforce, one more block with the JSON instruction.
+ * - `messages`: turns normalised for Converse (blank turns dropped, consecutive same-role turns
+ *   merged, a user turn first — see ../conversation.ts), one text block each.
+ * - `inferenceConfig`: `maxTokens`, `temperature`, `topP`, `stopSequences`, only those set.
+ * - `guardrailConfig`: the target's guardrail with `trace: enabled` (streams also
+ *   `streamProcessingMode: sync`, so no unassessed text reaches the client).
+ * - `requestMetadata`: the request's attribution, sanitised to Bedrock's rules (see
+ *   `sanitiseRequestMetadata`), so invocation logs join to the gateway's records.
+ * - `outputConfig.textFormat` (`json_schema`): only for a `json_schema` response format on a
+ *   target marked `structuredOutputs` — models without structured outputs reject the field.
+ *
+ * Response: the text blocks of the output message joined; `stopReason` → finish reason;
+ * usage including cache read/write tokens; guardrail intervention from `stopReason`.
+ */
+import type {
+  ConverseCommandInput,
+  ConverseCommandOutput,
+  ConverseStreamCommandInput,
+  Message,
+  SystemContentBlock,
+  TokenUsage as BedrockTokenUsage,
+} from '@aws-sdk/client-bedrock-runtime';
+import { UpstreamError } from '../../errors';
+import { normaliseTurns } from '../conversation';
+import type { BedrockTarget, Completion, FinishReason, GuardrailAction, ProviderRequest, ResponseFormat } from '../types';
+import { resolveUsage, type ReportedUsage } from '../usage';
+
+/** The system instruction for `json_object`. */
+export const JSON_OBJECT_INSTRUCTION =
+  'Respond with one valid JSON object and nothing else: no prose before or after it, no Markdown code fences.';
+
+/**
+ * The system instruction that asks for JSON output, or undefined when none is needed (plain text,
+ * or a `json_schema` the service enforces through `outputConfig`).
+ */
+export function jsonInstruction(format: ResponseFormat | undefined, serviceEnforcesSchema: boolean): string | undefined {
+  if (!format || format.type === 'text') return undefined;
+  if (format.type === 'json_object') return JSON_OBJECT_INSTRUCTION;
+  if (serviceEnforcesSchema) return undefined;
+  return `${JSON_OBJECT_INSTRUCTION} The object must conform to this JSON Schema (named "${format.name}"):\n${JSON.stringify(format.schema)}`;
+}
+
+/** Bedrock's `requestMetadata` rules: keys 1–256 and values 0–256 characters of this set. */
+export const REQUEST_METADATA_LIMIT = 256;
+const DISALLOWED_METADATA_CHARS = /[^a-zA-Z0-9\s._:/=+$@-]/g;
+
+/**
+ * Makes attribution safe for Bedrock `requestMetadata`: characters outside
+ * `[a-zA-Z0-9\s._:/=+$@-]` become `_`, keys and values are cut to 256 characters, and entries
+ * whose key ends up empty are dropped. (The router already validates; this keeps a stray value
+ * from failing a model call with a ValidationException.)
+ *
+ * @example sanitiseRequestMetadata({ tenant: 'acme#1', 'prompt version': 'v1' }) // { tenant: 'acme_1', 'prompt version': 'v1' }
+ */
+export function sanitiseRequestMetadata(metadata: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [rawKey, rawValue] of Object.entries(metadata)) {
+    const key = rawKey.replace(DISALLOWED_METADATA_CHARS, '_').slice(0, REQUEST_METADATA_LIMIT);
+    if (key.trim() === '') continue;
+    out[key] = String(rawValue).replace(DISALLOWED_METADATA_CHARS, '_').slice(0, REQUEST_METADATA_LIMIT);
+  }
+  return out;
+}
+
+/** The fields Converse and ConverseStream share. */
+type ConverseCommon = Omit<ConverseCommandInput, 'guardrailConfig'>;
+
+function common(target: BedrockTarget, request: ProviderRequest): ConverseCommon {
+  const format = request.responseFormat;
+  const enforce = format?.type === 'json_schema' && target.structuredOutputs === true;
+  const system: SystemContentBlock[] = request.system.filter((s) => s.trim() !== '').map((text) => ({ text }));
+  const instruction = jsonInstruction(format, enforce);
+  if (instruction) system.push({ text: instruction });
+
+  const turns = normaliseTurns(request.messages, { dropBlank: true, userFirst: true });
+  if (turns.length === 0) {
+    throw new UpstreamError('the request has no non-blank message for Converse', { disposition: 'client', code: 'validation' });
+  }
+  const messages: Message[] = turns.map((t) => ({ role: t.role, content: [{ text: t.content }] }));
+
+  const input: ConverseCommon = { modelId: target.modelId, messages };
+  if (system.length > 0) input.system = system;
+
+  const inference: NonNullable<ConverseCommandInput['inferenceConfig']> = {};
+  if (request.maxTokens !== undefined) inference.maxTokens = request.maxTokens;
+  if (request.temperature !== undefined) inference.temperature = request.temperature;
+  if (request.topP !== undefined) inference.topP = request.topP;
+  if (request.stop !== undefined && request.stop.length > 0) inference.stopSequences = [...request.stop];
+  if (Object.keys(inference).length > 0) input.inferenceConfig = inference;
+
+  const metadata = sanitiseRequestMetadata(request.metadata);
+  if (Object.keys(metadata).length > 0) input.requestMetadata = metadata;
+
+  if (enforce && format?.type === 'json_schema') {
+    input.outputConfig = {
+      textFormat: {
+        type: 'json_schema',
+        structure: { jsonSchema: { name: format.name, schema: JSON.stringify(format.schema) } },
+      },
+    };
+  }
+  return input;
+}
+
+/**
+ * @example
+ * toConverseInput({ kind: 'bedrock', id: 'p', modelId: profileArn }, request) // { modelId: profileArn, messages: [...], ... }
+ */
+export function toConverseInput(target: BedrockTarget, request: ProviderRequest): ConverseCommandInput {
+  const input: ConverseCommandInput = common(target, request);
+  if (target.guardrail) {
+    input.guardrailConfig = {
+      guardrailIdentifier: target.guardrail.identifier,
+      guardrailVersion: target.guardrail.version,
+      trace: 'enabled',
+    };
+  }
+  return input;
+}
+
+export function toConverseStreamInput(target: BedrockTarget, request: ProviderRequest): ConverseStreamCommandInput {
+  const input: ConverseStreamCommandInput = common(target, request);
+  if (target.guardrail) {
+    input.guardrailConfig = {
+      guardrailIdentifier: target.guardrail.identifier,
+      guardrailVersion: target.guardrail.version,
+      trace: 'enabled',
+      streamProcessingMode: 'sync',
+    };
+  }
+  return input;
+}
+
+/**
+ * Converse `stopReason` → OpenAI finish reason. `malformed_model_output` / `malformed_tool_use`
+ * are failures of the model, not answers: they throw a fallback `UpstreamError`.
+ *
+ * | stopReason | finish reason |
+ * |---|---|
+ * | end_turn, stop_sequence, tool_use, (missing or unknown) | stop |
+ * | max_tokens, model_context_window_exceeded | length |
+ * | guardrail_intervened, content_filtered | content_filter |
+ */
+export function finishReasonOf(stopReason: string | undefined): FinishReason {
+  switch (stopReason) {
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'guardrail_intervened':
+    case 'content_filtered':
+      return 'content_filter';
+    case 'malformed_model_output':
+    case 'malformed_tool_use':
+      throw new UpstreamError(`Bedrock stopped with ${stopReason}`, { disposition: 'fallback', code: 'malformedModelOutput' });
+    default:
+      return 'stop';
+  }
+}
+
+/**
+ * INTERVENED when a guardrail stopped the answer (the target's own, or an account- or
+ * organization-enforced one); NONE when the target has a guardrail that let it through;
+ * undefined when no guardrail was involved.
+ */
+export function guardrailActionOf(target: BedrockTarget, stopReason: string | undefined): GuardrailAction | undefined {
+  if (stopReason === 'guardrail_intervened') return 'INTERVENED';
+  return target.guardrail ? 'NONE' : undefined;
+}
+
+/** Converse usage → reported usage (missing fields stay missing, for `resolveUsage`). */
+export function reportedUsageOf(usage: BedrockTokenUsage | undefined): ReportedUsage | undefined {
+  if (!usage) return undefined;
+  return {
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cacheReadInputTokens: usage.cacheReadInputTokens,
+    cacheWriteInputTokens: usage.cacheWriteInputTokens,
+  };
+}
+
+/** The model that served the call: the prompt router's pick when there is one, else the target's model id. */
+export function servedModelOf(target: BedrockTarget, invokedModelId: string | undefined): string {
+  return invokedModelId ?? target.modelId;
+}
+
+/**
+ * @example fromConverseOutput(target, request, output) // { text, finishReason: 'stop', usage, servedModel, ... }
+ */
+export function fromConverseOutput(
+  target: BedrockTarget,
+  request: ProviderRequest,
+  output: Pick<ConverseCommandOutput, 'output' | 'stopReason' | 'usage' | 'trace'>,
+): Completion {
+  const content = output.output?.message?.content;
+  if (!Array.isArray(content)) {
+    throw new UpstreamError('Converse answered without an output message', { disposition: 'fallback', code: 'malformedResponse' });
+  }
+  const text = content.map((block) => block.text ?? '').join('');
+  const finishReason = finishReasonOf(output.stopReason);
+  const { usage, estimated } = resolveUsage(reportedUsageOf(output.usage), request, text);
+  const completion: Completion = {
+    text,
+    finishReason,
+    usage,
+    servedModel: servedModelOf(target, output.trace?.promptRouter?.invokedModelId),
+    guardrailAction: guardrailActionOf(target, output.stopReason),
+    ...(estimated ? { usageEstimated: true } : {}),
+  };
+  return completion;
+}

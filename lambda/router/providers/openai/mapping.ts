@@ -1,0 +1,158 @@
+/**
+ * ProviderRequest ↔ OpenAI Chat Completions (pure).
+ *
+ * Request body for `POST {baseUrl}/chat/completions`:
+ * - `model`: the target's served model name;
+ * - `messages`: one `system` message first (the system prompts joined by a blank line: many chat
+ *   templates served by vLLM accept only one, and only first), then the turns with consecutive
+ *   same-role turns merged (see ../conversation.ts);
+ * - `max_tokens`, `temperature`, `top_p`, `stop`: only those set (`max_tokens`, not
+ *   `max_completion_tokens`, because every OpenAI-compatible server knows it);
+ * - `response_format`: passed through (`json_object`, or `json_schema` with name, schema, strict) —
+ *   vLLM enforces it with guided decoding;
+ * - streams: `stream: true` and `stream_options: {include_usage: true}`, so usage is known for every
+ *   streamed call.
+ *
+ * Response: `choices[0].message.content`, `finish_reason` mapped, usage with
+ * `prompt_tokens_details.cached_tokens` as cache reads, `model` as the served model.
+ */
+import { UpstreamError } from '../../errors';
+import { normaliseTurns } from '../conversation';
+import type { Completion, FinishReason, OpenAiTarget, ProviderRequest } from '../types';
+import { resolveUsage, type ReportedUsage } from '../usage';
+import { parseErrorBody, type UpstreamErrorBody } from './errors';
+
+/** JSON body of a chat completions request. */
+export type ChatCompletionsBody = Record<string, unknown>;
+
+/**
+ * @example toChatCompletionsBody(target, request, true) // { model, messages, stream: true, stream_options: { include_usage: true }, ... }
+ */
+export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderRequest, stream: boolean): ChatCompletionsBody {
+  const messages: { role: string; content: string }[] = [];
+  const system = request.system.filter((s) => s.trim() !== '');
+  if (system.length > 0) messages.push({ role: 'system', content: system.join('\n\n') });
+  for (const turn of normaliseTurns(request.messages, { dropBlank: false, userFirst: false })) {
+    messages.push({ role: turn.role, content: turn.content });
+  }
+  const body: ChatCompletionsBody = { model: target.model, messages };
+  if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
+  if (request.temperature !== undefined) body.temperature = request.temperature;
+  if (request.topP !== undefined) body.top_p = request.topP;
+  if (request.stop !== undefined && request.stop.length > 0) body.stop = [...request.stop];
+  const format = request.responseFormat;
+  if (format && format.type !== 'text') {
+    body.response_format = format.type === 'json_object'
+      ? { type: 'json_object' }
+      : {
+        type: 'json_schema',
+        json_schema: { name: format.name, schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) },
+      };
+  }
+  if (stream) {
+    body.stream = true;
+    body.stream_options = { include_usage: true };
+  }
+  return body;
+}
+
+/**
+ * OpenAI finish reason → the gateway's. `tool_calls`/`function_call` cannot happen (no tools are
+ * sent) and map to `stop`, as does a missing or unknown reason.
+ */
+export function finishReasonOf(reason: unknown): FinishReason {
+  if (reason === 'length') return 'length';
+  if (reason === 'content_filter') return 'content_filter';
+  return 'stop';
+}
+
+function malformed(detail: string): UpstreamError {
+  return new UpstreamError(`malformed upstream answer: ${detail}`, { disposition: 'fallback', code: 'malformedResponse' });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** OpenAI `usage` → reported usage; undefined when absent or not an object. */
+export function reportedUsageOf(usage: unknown): ReportedUsage | undefined {
+  if (!isRecord(usage)) return undefined;
+  const details = isRecord(usage.prompt_tokens_details) ? usage.prompt_tokens_details : undefined;
+  const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+  return {
+    inputTokens: num(usage.prompt_tokens),
+    outputTokens: num(usage.completion_tokens),
+    cacheReadInputTokens: num(details?.cached_tokens),
+  };
+}
+
+/**
+ * Parses a `chat.completion` body. Invalid JSON, or JSON without `choices[0].message`, throws a
+ * fallback `UpstreamError` (`malformedResponse`).
+ */
+export function fromChatCompletion(target: OpenAiTarget, request: ProviderRequest, rawBody: string): Completion {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    throw malformed('the body is not JSON');
+  }
+  if (!isRecord(json)) throw malformed('the body is not a JSON object');
+  const choices = json.choices;
+  const first: unknown = Array.isArray(choices) ? choices[0] : undefined;
+  if (!isRecord(first) || !isRecord(first.message)) throw malformed('no choices[0].message');
+  const content = first.message.content;
+  if (content !== null && content !== undefined && typeof content !== 'string') throw malformed('choices[0].message.content is not a string');
+  const text = content ?? '';
+  const { usage, estimated } = resolveUsage(reportedUsageOf(json.usage), request, text);
+  return {
+    text,
+    finishReason: finishReasonOf(first.finish_reason),
+    usage,
+    servedModel: typeof json.model === 'string' && json.model !== '' ? json.model : target.model,
+    ...(estimated ? { usageEstimated: true } : {}),
+  };
+}
+
+/** What one `data:` event of a stream carries. */
+export interface StreamEventContent {
+  readonly done: boolean;
+  readonly text?: string;
+  readonly finishReason?: FinishReason;
+  readonly usage?: ReportedUsage;
+  readonly model?: string;
+  readonly error?: UpstreamErrorBody;
+}
+
+/**
+ * Parses one event's data: `[DONE]`, a `chat.completion.chunk`, or an error object. Data that is
+ * not JSON throws a fallback `UpstreamError` (`malformedResponse`).
+ */
+export function parseStreamEvent(data: string): StreamEventContent {
+  if (data.trim() === '[DONE]') return { done: true };
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    throw malformed('a stream event is not JSON');
+  }
+  if (!isRecord(json)) throw malformed('a stream event is not a JSON object');
+  const error = parseErrorBody(json);
+  if (error) return { done: false, error };
+  const choices = Array.isArray(json.choices) ? json.choices : [];
+  const first: unknown = choices[0];
+  let text: string | undefined;
+  let finishReason: FinishReason | undefined;
+  if (isRecord(first)) {
+    const delta = isRecord(first.delta) ? first.delta : undefined;
+    if (typeof delta?.content === 'string' && delta.content !== '') text = delta.content;
+    if (typeof first.finish_reason === 'string') finishReason = finishReasonOf(first.finish_reason);
+  }
+  return {
+    done: false,
+    ...(text !== undefined ? { text } : {}),
+    ...(finishReason !== undefined ? { finishReason } : {}),
+    ...(isRecord(json.usage) ? { usage: reportedUsageOf(json.usage) } : {}),
+    ...(typeof json.model === 'string' && json.model !== '' ? { model: json.model } : {}),
+  };
+}
