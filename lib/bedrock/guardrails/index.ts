@@ -1,0 +1,2 @@
+export * from './pii-entity-type';
+export * from './gateway-guardrail';

@@ -1,0 +1,2 @@
+export * from './model-source';
+export * from './tenant-inference-profiles';
