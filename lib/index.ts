@@ -1,2 +1,4 @@
 // The public API of cdk-ai-gateway: an explicit list of exports.
-export {};
+export * from '../lambda/shared';
+export * from './bedrock/inference-profiles';
+export * from './bedrock/guardrails';

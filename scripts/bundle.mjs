@@ -44,13 +44,13 @@ function stale(name) {
   return inputsHash(inputs) !== hash;
 }
 
-async function bundle(name) {
+async function bundle(name, entry = join('lambda', name, 'index.ts'), shebang = '') {
   const outdir = join(root, 'assets', name);
   if (!stale(name) && existsSync(join(outdir, 'index.mjs'))) return false;
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const result = await build({
-    entryPoints: [join(root, 'lambda', name, 'index.ts')],
+    entryPoints: [join(root, entry)],
     outfile: join(outdir, 'index.mjs'),
     bundle: true,
     platform: 'node',
@@ -64,7 +64,7 @@ async function bundle(name) {
     logLevel: 'warning',
     // ESM output that contains CommonJS code (the AWS SDK's dependencies) needs these.
     mainFields: ['module', 'main'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: { js: `${shebang}import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);` },
     absWorkingDir: root,
   });
   const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('<'));
@@ -76,5 +76,7 @@ async function bundle(name) {
 const names = handlers();
 const built = [];
 for (const name of names) if (await bundle(name)) built.push(name);
+// The package's command line (package.json `bin`): cli/index.ts → assets/cli/index.mjs.
+if (await bundle('cli', join('cli', 'index.ts'), '#!/usr/bin/env node\n')) built.push('cli');
 const rel = relative(process.cwd(), join(root, 'assets')) || '.';
-console.error(built.length ? `bundled ${built.join(', ')} into ${rel}/` : `${names.length} Lambda bundles up to date in ${rel}/`);
+console.error(built.length ? `bundled ${built.join(', ')} into ${rel}/` : `${names.length} Lambda bundles and the CLI up to date in ${rel}/`);

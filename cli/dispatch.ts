@@ -1,0 +1,51 @@
+/**
+ * The `cdk-ai-gateway` command: one subcommand per concern.
+ *
+ *   serve     run the gateway locally (cli/serve.ts)
+ *   keys      manage tenant API keys in the deployed key table (cli/keys.ts)
+ *   schema    print the configuration's JSON Schema
+ *   validate  check a configuration file
+ */
+import { runSchemaCommand, runValidateCommand } from './config-commands';
+import { CliIo, EXIT, PROCESS_IO } from './io';
+import { runKeysCommand } from './keys';
+import { runServeCommand, ServeHooks } from './serve';
+
+export const USAGE = `Usage: cdk-ai-gateway <command> [options]
+
+Commands:
+  serve      run the gateway locally: serve --config FILE [--port N] [--host ADDRESS]
+  keys       manage tenant API keys: keys create|list|revoke|sync ...
+  schema     print the JSON Schema of the gateway configuration
+  validate   check a gateway configuration file: validate --config FILE
+
+Run 'cdk-ai-gateway <command> --help' for a command's options.`;
+
+/**
+ * Runs the command line `argv` (without the node and script paths); resolves to the exit code.
+ *
+ * @example
+ * process.exitCode = await runCli(process.argv.slice(2));
+ */
+export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, hooks: ServeHooks = {}): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return runServeCommand(rest, io, hooks);
+    case 'keys':
+      return runKeysCommand(rest, { stdout: io.stdout, stderr: io.stderr });
+    case 'schema':
+      return runSchemaCommand(rest, io);
+    case 'validate':
+      return runValidateCommand(rest, io);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.stdout(USAGE);
+      return command === undefined ? EXIT.USAGE : EXIT.OK;
+    default:
+      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, schema, validate\n\n${USAGE}`);
+      return EXIT.USAGE;
+  }
+}

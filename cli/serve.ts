@@ -1,0 +1,107 @@
+/**
+ * `cdk-ai-gateway serve --config FILE [--port N] [--host ADDRESS]`: runs the gateway locally, the
+ * same pipeline as the deployed router, behind a Node.js HTTP server.
+ */
+import { parseArgs } from 'node:util';
+import { GatewayConfigError } from '../lambda/shared/config-error';
+import { startLocalServer, LocalServer } from '../lambda/router/local/server';
+import { createGateway, loadGatewayConfig } from '../lambda/router/runtime';
+import { CliIo, EXIT } from './io';
+
+export const SERVE_USAGE = `Usage: cdk-ai-gateway serve --config FILE [--port N] [--host ADDRESS]
+
+Runs the gateway locally (OpenAI-compatible, at http://HOST:PORT/v1).
+
+  -c, --config FILE   the gateway configuration (JSON; see schema/gateway-config.schema.json)
+  -p, --port N        the port to listen on (default 8787; 0 picks a free one)
+      --host ADDRESS  the address to listen on (default 127.0.0.1)
+  -h, --help          this help
+
+Tenants authenticate with "Authorization: Bearer <key>", where the configuration's localKeys maps
+the key's hex SHA-256 to the tenant id. One JSON usage line per request is written to stdout.`;
+
+export interface ServeHooks {
+  /** Called once the server listens (tests use it to learn the port). */
+  readonly onListening?: (server: LocalServer) => void;
+  /** Stops the server when aborted. @default SIGINT or SIGTERM */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs `serve`; resolves to the exit code once the server has stopped.
+ *
+ * @example
+ * process.exitCode = await runServeCommand(['--config', 'gateway.json', '--port', '8787'], io);
+ */
+export async function runServeCommand(argv: readonly string[], io: CliIo, hooks: ServeHooks = {}): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string', short: 'c' },
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n\n${SERVE_USAGE}`);
+    return EXIT.USAGE;
+  }
+  if (values.help) {
+    io.stdout(SERVE_USAGE);
+    return EXIT.OK;
+  }
+  if (!values.config) {
+    io.stderr(`error: --config is required\n\n${SERVE_USAGE}`);
+    return EXIT.USAGE;
+  }
+  const port = values.port === undefined ? 8787 : Number(values.port);
+  if (!/^\d{1,5}$/.test(values.port ?? '8787') || port > 65535) {
+    io.stderr(`error: --port '${values.port}' is not allowed; expected an integer from 0 to 65535`);
+    return EXIT.USAGE;
+  }
+  const host = values.host ?? '127.0.0.1';
+
+  let gateway;
+  try {
+    gateway = createGateway(loadGatewayConfig(values.config));
+  } catch (error) {
+    if (error instanceof GatewayConfigError) io.stderr(`error: ${values.config}: ${error.message}`);
+    else io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.FAILED;
+  }
+
+  let server: LocalServer;
+  try {
+    server = await startLocalServer({ gateway, port, host });
+  } catch (error) {
+    io.stderr(`error: cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.FAILED;
+  }
+  const { config } = gateway;
+  io.stderr(`cdk-ai-gateway serving ${server.baseUrl} (${config.tenants.size} tenants, routes: ${[...config.routes.keys()].join(', ')})`);
+  if (config.localKeys.size === 0) io.stderr('warning: the configuration has no localKeys: every request will get 401');
+  hooks.onListening?.(server);
+
+  await new Promise<void>((resolve) => {
+    if (hooks.signal) {
+      if (hooks.signal.aborted) resolve();
+      else hooks.signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  io.stderr('cdk-ai-gateway stopped');
+  return EXIT.OK;
+}

@@ -1,0 +1,500 @@
+/**
+ * The gateway: composes the pipeline's stages into one transport-neutral `handle(request, sink)`,
+ * used by both the Lambda entry (index.ts) and the local server (local/server.ts).
+ *
+ * tenant → parse → hints → tenant policy → route selection → budget reservation →
+ * [per candidate target: input guardrail → provider call with retries] → fallback →
+ * output guardrail → answer → usage record (exactly one per request, whatever happened).
+ */
+import { randomUUID } from 'node:crypto';
+import { Sensitivity } from '../shared/config';
+import { ResolvedGatewayConfig } from '../shared/defaults';
+import { AUTO_ALIAS } from '../shared/schema';
+import {
+  GatewayError, InternalError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UpstreamError,
+} from './errors';
+import { GatewayRequest, ResponseSink } from './http';
+import { estimateInputTokens as estimateProviderInput, estimateTokens } from './providers/usage';
+import { CallOptions, Completion, ProviderRequest, TokenUsage } from './providers/types';
+import { chainError, ChainFailed, FallbackResult, runWithFallback } from './pipeline/fallback';
+import { GuardrailApplier } from './pipeline/guardrail-types';
+import { applyInputGuardrail, InputGuardrailResult } from './pipeline/input-guardrail';
+import {
+  ClientGone, completeOnTarget, InvokeContext, OpenedStream, openStreamOnTarget, ProviderRegistry,
+} from './pipeline/invoke';
+import { applyOutputGuardrail } from './pipeline/output-guardrail';
+import { parseChatRequest } from './pipeline/parse';
+import { readRoutingHints } from './pipeline/hints';
+import { applyTenantPolicy } from './pipeline/policy';
+import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
+import { selectRoute } from './pipeline/route';
+import { resolveTenant } from './pipeline/tenant';
+import { Candidate, ChatRequest, RoutingHints, TenantContext } from './pipeline/types';
+import { RequestTrace } from './pipeline/usage';
+import { sleep as defaultSleep } from './reliability/backoff';
+import { CircuitBreakers } from './reliability/circuit-breaker';
+import { BudgetGuard, BudgetReservation, NoBudgetGuard } from './usage/budget';
+import { ZERO_USAGE } from './usage/cost';
+import { Outcome, UsageSink } from './usage/types';
+import { LogUsageSink } from './telemetry/log-sink';
+
+export interface GatewayOptions {
+  /** The validated configuration with defaults applied. */
+  readonly config: ResolvedGatewayConfig;
+  /** The provider adapters. */
+  readonly providers: ProviderRegistry;
+  /**
+   * Applies guardrails for targets that do not apply them themselves. Without it, a request that
+   * needs one is refused (503, fail closed).
+   * @default none
+   */
+  readonly guardrails?: GuardrailApplier;
+  /** @default a LogUsageSink (structured log line + EMF on stdout) */
+  readonly usageSink?: UsageSink;
+  /** @default NoBudgetGuard */
+  readonly budget?: BudgetGuard;
+  /** @default circuit breakers of this gateway instance, per the configuration */
+  readonly breakers?: CircuitBreakers;
+  /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** @default Math.random */
+  readonly random?: () => number;
+  /** @default a timer-based sleep that an abort cuts short */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+const CHAT_PATH = '/v1/chat/completions';
+const MODELS_PATH = '/v1/models';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const MAX_METADATA_VALUE = 256;
+/** Characters Bedrock accepts in `requestMetadata` keys and values; everything else becomes `_`. */
+const METADATA_UNSAFE = /[^a-zA-Z0-9\s._:/=+$@-]/g;
+
+/** Bedrock `requestMetadata`-safe text: the allowed characters only, at most 256 of them. */
+export function sanitizeMetadataValue(value: string): string {
+  return value.replace(METADATA_UNSAFE, '_').slice(0, MAX_METADATA_VALUE);
+}
+
+/** A sink that starts once, ignores writes after the client left or the response ended. */
+class GuardedSink implements ResponseSink {
+  started = false;
+  ended = false;
+  gone = false;
+
+  constructor(private readonly inner: ResponseSink) {}
+
+  start(status: number, headers: Record<string, string>): void {
+    if (this.started || this.gone) return;
+    this.started = true;
+    this.inner.start(status, headers);
+  }
+
+  async write(chunk: string): Promise<void> {
+    if (this.ended || this.gone) return;
+    try {
+      await this.inner.write(chunk);
+    } catch {
+      this.gone = true;
+    }
+  }
+
+  async end(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    // Ended even when the client left: the transport (a Lambda response stream) must be closed.
+    try {
+      await this.inner.end();
+    } catch {
+      this.gone = true;
+    }
+  }
+
+  onClose(listener: () => void): void {
+    this.inner.onClose(listener);
+  }
+}
+
+/** A failure after a stream started: the stream ends with an error event. */
+class MidStreamFailure extends Error {
+  constructor(readonly error: GatewayError) {
+    super(error.message);
+  }
+}
+
+type Served =
+  | { readonly kind: 'completion'; readonly completion: Completion; readonly inputIntervened: boolean }
+  | { readonly kind: 'stream'; readonly opened: OpenedStream }
+  | { readonly kind: 'blocked'; readonly text: string };
+
+export class Gateway {
+  readonly config: ResolvedGatewayConfig;
+  private readonly providers: ProviderRegistry;
+  private readonly guardrails?: GuardrailApplier;
+  private readonly usageSink: UsageSink;
+  private readonly budget: BudgetGuard;
+  private readonly breakers: CircuitBreakers;
+  private readonly env: Readonly<Record<string, string | undefined>>;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+
+  constructor(options: GatewayOptions) {
+    this.config = options.config;
+    this.providers = options.providers;
+    this.guardrails = options.guardrails;
+    this.usageSink = options.usageSink ?? new LogUsageSink();
+    this.budget = options.budget ?? new NoBudgetGuard();
+    this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
+    this.env = options.env ?? process.env;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  /**
+   * Serves one request and writes its answer to `sink`. Never throws: every failure becomes an
+   * OpenAI error envelope (or, after a stream started, an error event), and every request ends in
+   * exactly one usage record.
+   *
+   * @example
+   * await gateway.handle({ method: 'POST', path: '/v1/chat/completions', headers, body, credentials, receivedAt: Date.now() }, sink);
+   */
+  async handle(request: GatewayRequest, sink: ResponseSink): Promise<void> {
+    const requestId = request.requestId !== undefined && REQUEST_ID.test(request.requestId) ? request.requestId : randomUUID();
+    const trace = new RequestTrace(requestId, request.receivedAt);
+    const out = new GuardedSink(sink);
+    const abort = new AbortController();
+    out.onClose(() => {
+      if (out.ended) return;
+      out.gone = true;
+      abort.abort(new ClientGone());
+    });
+    const budget: { reservation?: BudgetReservation } = {};
+    try {
+      await this.dispatch(request, out, trace, abort.signal, budget);
+    } catch (error) {
+      await this.fail(error, out, trace);
+    } finally {
+      trace.endedAt ??= this.now();
+      if (out.gone && trace.outcome !== Outcome.SUCCESS) {
+        trace.outcome = Outcome.CLIENT_DISCONNECT;
+        if (!out.started) trace.status = 499;
+      }
+      if (budget.reservation) {
+        try {
+          await this.budget.settle(budget.reservation, trace.cost());
+        } catch {
+          // A settlement failure must not fail the request; the ledger reconciles.
+        }
+      }
+      try {
+        await this.usageSink.record(trace.toUsageRecord(this.now()));
+      } catch (error) {
+        process.stderr.write(`usage sink failed for request ${requestId}: ${error instanceof Error ? error.name : 'error'}\n`);
+      }
+    }
+  }
+
+  private async dispatch(
+    request: GatewayRequest, out: GuardedSink, trace: RequestTrace, signal: AbortSignal, budget: { reservation?: BudgetReservation },
+  ): Promise<void> {
+    const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+    if (path === CHAT_PATH) {
+      trace.operation = 'chat.completions';
+      if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, CHAT_PATH, ['POST']);
+      await this.chat(request, out, trace, signal, budget);
+      return;
+    }
+    if (path === MODELS_PATH) {
+      trace.operation = 'models';
+      if (request.method !== 'GET') throw new MethodNotAllowedError(request.method, MODELS_PATH, ['GET']);
+      await this.models(request, out, trace);
+      return;
+    }
+    const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
+    throw new NotFoundError(`Unknown request URL: ${request.method.slice(0, 10)} ${shown}.`, 'unknown_url');
+  }
+
+  private async models(request: GatewayRequest, out: GuardedSink, trace: RequestTrace): Promise<void> {
+    const tenant = resolveTenant(request.credentials, request.headers, this.config);
+    trace.tenant = tenant;
+    const aliases = [...tenant.allowedAliases].filter((a) => this.config.routes.has(a)).sort();
+    if (this.config.autoRouting.some((rule) => tenant.allowedAliases.has(rule.alias))) aliases.unshift(AUTO_ALIAS);
+    const body = {
+      object: 'list',
+      data: aliases.map((id) => {
+        const description = this.config.routes.get(id)?.description;
+        return { id, object: 'model', created: 0, owned_by: 'cdk-ai-gateway', ...(description ? { description } : {}) };
+      }),
+    };
+    out.start(200, { 'content-type': 'application/json', 'cache-control': 'no-store', [HEADERS.requestId]: trace.requestId });
+    await out.write(JSON.stringify(body));
+    await out.end();
+    trace.status = 200;
+    trace.outcome = Outcome.SUCCESS;
+  }
+
+  private async chat(
+    request: GatewayRequest, out: GuardedSink, trace: RequestTrace, signal: AbortSignal, budget: { reservation?: BudgetReservation },
+  ): Promise<void> {
+    const config = this.config;
+    const tenant = resolveTenant(request.credentials, request.headers, config);
+    trace.tenant = tenant;
+    const chat = parseChatRequest(request.body, request.bodyError, config.limits);
+    trace.stream = chat.stream;
+    trace.setRequestedModel(chat.model, config);
+    // Until the hints are read, treat the request as restricted if its header says so.
+    if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
+    const hints = readRoutingHints(request.headers, chat.metadata);
+    trace.hints = hints;
+    const policy = applyTenantPolicy(tenant, chat.model, hints, config);
+    trace.sensitivity = policy.sensitivity;
+    trace.latencyClass = policy.latencyClass;
+    const plan = selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env });
+    trace.route = plan.alias;
+    budget.reservation = await this.budget.reserve({
+      requestId: trace.requestId,
+      tenantId: tenant.tenantId,
+      route: plan.alias,
+      estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)),
+    });
+
+    const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan.alias);
+    const deadline = request.receivedAt + config.timeouts.totalMs;
+    const ctx: InvokeContext = {
+      providers: this.providers,
+      breakers: this.breakers,
+      retry: config.retry,
+      deadline,
+      signal,
+      now: this.now,
+      random: this.random,
+      sleep: this.sleep,
+      attempts: trace.attempts,
+    };
+    const guardrailOptions = (): CallOptions => ({
+      signal,
+      connectTimeoutMs: config.timeouts.connectMs,
+      timeoutMs: Math.max(1, deadline - this.now()),
+    });
+    // The input guardrail runs at most once per request, before the first target that needs it.
+    let inputCheck: Promise<InputGuardrailResult> | undefined;
+    const checkInput = (): Promise<InputGuardrailResult> => {
+      if (!this.guardrails) {
+        return Promise.reject(new ServiceUnavailableError('The guardrail of this request could not be applied; retry later.', 'guardrail_unavailable', 1));
+      }
+      inputCheck ??= applyInputGuardrail(this.guardrails, plan.guardrail!, providerRequest, guardrailOptions());
+      return inputCheck;
+    };
+    const gatewaySideGuardrail = (c: Candidate): boolean => plan.guardrail !== undefined && c.target.kind !== 'bedrock';
+
+    const serve = async (candidate: Candidate): Promise<Served> => {
+      let callRequest = providerRequest;
+      let inputIntervened = false;
+      if (gatewaySideGuardrail(candidate)) {
+        const checked = await checkInput();
+        if (checked.kind === 'blocked') return { kind: 'blocked', text: checked.text };
+        callRequest = checked.request;
+        inputIntervened = checked.intervened;
+      }
+      if (chat.stream && !gatewaySideGuardrail(candidate)) {
+        trace.candidate = candidate;
+        return { kind: 'stream', opened: await openStreamOnTarget(candidate, callRequest, ctx) };
+      }
+      trace.candidate = candidate;
+      const completion = await completeOnTarget(candidate, callRequest, ctx);
+      trace.usage = completion.usage;
+      trace.usageEstimated = completion.usageEstimated === true;
+      trace.servedModel = completion.servedModel;
+      if (!gatewaySideGuardrail(candidate)) return { kind: 'completion', completion, inputIntervened };
+      return { kind: 'completion', completion: await applyOutputGuardrail(this.guardrails!, plan.guardrail!, completion, guardrailOptions()), inputIntervened };
+    };
+
+    let served: FallbackResult<Served>;
+    try {
+      served = await runWithFallback(plan, ctx, serve);
+    } catch (error) {
+      if (error instanceof ClientGone) {
+        this.estimateSpentUsage(trace, providerRequest, '');
+      }
+      throw error;
+    }
+    const { candidate, fallback, result } = served;
+    trace.candidate = candidate;
+    trace.fallback = fallback;
+    const meta: AnswerMeta = {
+      requestId: trace.requestId,
+      alias: plan.alias,
+      modelLabel: modelLabel(candidate),
+      attempts: trace.attempts.length,
+      fallback,
+      created: Math.floor(request.receivedAt / 1000),
+    };
+
+    if (result.kind === 'stream') {
+      await this.pipeStream(result.opened, chat, providerRequest, meta, out, trace);
+      return;
+    }
+    const completion: Completion = result.kind === 'blocked'
+      ? { text: result.text, finishReason: 'content_filter', usage: ZERO_USAGE, servedModel: modelLabel(candidate), guardrailAction: 'INTERVENED' }
+      : result.completion;
+    const guardrailAction = result.kind === 'blocked' || (result.kind === 'completion' && result.inputIntervened)
+      ? 'INTERVENED' : completion.guardrailAction;
+    if (result.kind === 'blocked') trace.candidate = candidate;
+    trace.guardrailAction = guardrailAction;
+    const cost = trace.cost();
+    if (chat.stream) {
+      // Buffered (a gateway-side output guardrail had to see the whole answer), sent as a stream.
+      const sse = new SseWriter(out, meta);
+      trace.ttftMs = this.now() - request.receivedAt;
+      if (completion.text.length > 0) await sse.text(completion.text);
+      await sse.finish(completion.finishReason, chat.includeUsage ? completion.usage : undefined, { costUsd: cost, guardrailAction });
+    } else {
+      await writeCompletion(out, meta, { ...completion, costUsd: cost, guardrailAction });
+    }
+    trace.status = 200;
+    trace.outcome = Outcome.SUCCESS;
+    trace.endedAt = this.now();
+  }
+
+  /** Sends an opened stream to the client; failures after the first chunk end it with an error event. */
+  private async pipeStream(
+    opened: OpenedStream, chat: ChatRequest, providerRequest: ProviderRequest, meta: AnswerMeta, out: GuardedSink, trace: RequestTrace,
+  ): Promise<void> {
+    const sse = new SseWriter(out, meta);
+    sse.start();
+    trace.status = 200;
+    let text = '';
+    let chunk = opened.first;
+    try {
+      for (;;) {
+        if (chunk.type === 'text') {
+          if (trace.ttftMs === undefined) trace.ttftMs = this.now() - trace.receivedAt;
+          text += chunk.text;
+          await sse.text(chunk.text);
+          if (out.gone) throw new ClientGone();
+        } else {
+          trace.usage = chunk.usage;
+          trace.usageEstimated = chunk.usageEstimated === true;
+          trace.servedModel = chunk.servedModel;
+          trace.guardrailAction = chunk.guardrailAction;
+          trace.ttftMs ??= this.now() - trace.receivedAt;
+          await sse.finish(chunk.finishReason, chat.includeUsage ? chunk.usage : undefined, {
+            costUsd: trace.cost(), guardrailAction: chunk.guardrailAction,
+          });
+          trace.outcome = out.gone ? Outcome.CLIENT_DISCONNECT : Outcome.SUCCESS;
+          trace.endedAt = this.now();
+          return;
+        }
+        const next = await opened.rest.next();
+        if (next.done) {
+          throw new UpstreamError('the stream ended without its end chunk', { disposition: 'retryable', code: 'streamTruncated' });
+        }
+        chunk = next.value;
+      }
+    } catch (error) {
+      this.estimateSpentUsage(trace, providerRequest, text);
+      if (error instanceof ClientGone || out.gone) throw new ClientGone();
+      const upstream = error instanceof UpstreamError ? error
+        : new UpstreamError('the stream failed', { disposition: 'fallback', code: 'adapterError', cause: error });
+      if (upstream.disposition === 'client' && upstream.code === 'aborted') throw new ClientGone();
+      throw new MidStreamFailure(chainError(meta.alias, [upstream], []));
+    } finally {
+      opened.close();
+    }
+  }
+
+  /** Records estimated tokens for a call whose upstream never reported usage (cut or abandoned). */
+  private estimateSpentUsage(trace: RequestTrace, providerRequest: ProviderRequest, outputText: string): void {
+    if (trace.attempts.length === 0) return;
+    const usage: TokenUsage = {
+      inputTokens: estimateProviderInput(providerRequest),
+      outputTokens: estimateTokens(outputText),
+      cacheReadInputTokens: 0,
+      cacheWriteInputTokens: 0,
+    };
+    trace.usage = usage;
+    trace.usageEstimated = true;
+  }
+
+  private async fail(error: unknown, out: GuardedSink, trace: RequestTrace): Promise<void> {
+    trace.endedAt = this.now();
+    if (error instanceof ClientGone || out.gone) {
+      trace.outcome = Outcome.CLIENT_DISCONNECT;
+      trace.status = out.started ? trace.status || 200 : 499;
+      await out.end();
+      return;
+    }
+    let gatewayError: GatewayError;
+    if (error instanceof MidStreamFailure) {
+      gatewayError = error.error;
+    } else if (error instanceof ChainFailed) {
+      gatewayError = error.error;
+      trace.candidate ??= error.lastCandidate;
+    } else if (error instanceof GatewayError) {
+      gatewayError = error;
+    } else {
+      gatewayError = new InternalError(`The gateway failed to process this request (request id ${trace.requestId}).`, 'internal_error');
+      // The detail is for the operator; a chat request whose sensitivity is not known yet could be
+      // restricted, so its detail is dropped (the record keeps the code).
+      const mayCarryText = trace.operation === 'chat.completions' && trace.sensitivity === undefined;
+      if (!mayCarryText) {
+        trace.errorDetail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`).slice(0, 2000) : String(error).slice(0, 200);
+      }
+    }
+    trace.errorCode = gatewayError.code;
+    if (error instanceof MidStreamFailure || out.started) {
+      trace.outcome = Outcome.STREAM_ERROR;
+      trace.status = 200;
+      await new SseWriter(out, {
+        requestId: trace.requestId, alias: trace.route ?? '', modelLabel: '', attempts: trace.attempts.length, fallback: trace.fallback, created: 0,
+      }).fail(gatewayError);
+      return;
+    }
+    trace.status = gatewayError.status;
+    trace.outcome = outcomeOf(gatewayError);
+    const headers: Record<string, string> = { [HEADERS.requestId]: trace.requestId };
+    if (trace.route !== undefined) headers[HEADERS.route] = trace.route;
+    if (trace.attempts.length > 0) headers[HEADERS.attempts] = String(trace.attempts.length);
+    await writeError(out, gatewayError, headers);
+  }
+}
+
+const UPSTREAM_CODES = new Set(['targets_unavailable', 'guardrail_unavailable', 'upstream_rejected_request']);
+
+function outcomeOf(error: GatewayError): Outcome {
+  if (error instanceof InternalError) return Outcome.INTERNAL_ERROR;
+  if (error.status >= 500 || error.code.startsWith('upstream_') || UPSTREAM_CODES.has(error.code)) return Outcome.UPSTREAM_ERROR;
+  return Outcome.REJECTED;
+}
+
+/** The model named in the `x-gateway-model` header: the underlying model for per-tenant profiles. */
+function modelLabel(candidate: Candidate): string {
+  if (candidate.config.profileArns !== undefined) return candidate.config.priceModelId;
+  return candidate.target.kind === 'bedrock' ? candidate.target.modelId : candidate.target.model;
+}
+
+/** The provider-neutral request, with attribution metadata sanitised for Bedrock `requestMetadata`. */
+function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantContext, hints: RoutingHints, alias: string): ProviderRequest {
+  const metadata: Record<string, string> = {
+    requestId: sanitizeMetadataValue(requestId),
+    tenantId: sanitizeMetadataValue(tenant.tenantId),
+    route: sanitizeMetadataValue(alias),
+  };
+  if (hints.workflow !== undefined) metadata.workflow = sanitizeMetadataValue(hints.workflow);
+  if (hints.promptId !== undefined) metadata.prompt = sanitizeMetadataValue(`${hints.promptId}@${hints.promptVersion}`);
+  if (tenant.keyId !== undefined) metadata.keyId = sanitizeMetadataValue(tenant.keyId);
+  return {
+    requestId,
+    system: chat.system,
+    messages: chat.messages,
+    metadata,
+    ...(chat.maxTokens !== undefined ? { maxTokens: chat.maxTokens } : {}),
+    ...(chat.temperature !== undefined ? { temperature: chat.temperature } : {}),
+    ...(chat.topP !== undefined ? { topP: chat.topP } : {}),
+    ...(chat.stop !== undefined ? { stop: chat.stop } : {}),
+    ...(chat.responseFormat !== undefined ? { responseFormat: chat.responseFormat } : {}),
+  };
+}

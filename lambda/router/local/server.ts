@@ -1,0 +1,169 @@
+/**
+ * Local mode: the gateway's `handle()` behind a plain Node.js HTTP server, for development against
+ * local OpenAI-compatible servers and for end-to-end tests. Tenants authenticate with
+ * `Authorization: Bearer <key>`, looked up by SHA-256 in the configuration's `localKeys`.
+ *
+ * Same pipeline, same answers and headers as the deployed gateway; differences: no authorizer, no
+ * usage plans, no WAF, and usage records go to stdout (or the sink given).
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Gateway } from '../gateway';
+import { BodyError, GatewayRequest, normaliseHeaders, ResponseSink } from '../http';
+
+export interface LocalServerOptions {
+  readonly gateway: Gateway;
+  /** @default 8787 */
+  readonly port?: number;
+  /** @default '127.0.0.1' (local only) */
+  readonly host?: string;
+  /** Time allowed to receive a request body, in ms. @default 30000 */
+  readonly bodyTimeoutMs?: number;
+}
+
+export interface LocalServer {
+  /** `http://<host>:<port>/v1`, the base URL for OpenAI clients. */
+  readonly baseUrl: string;
+  readonly port: number;
+  readonly server: http.Server;
+  /** Stops accepting connections and closes the open ones. */
+  close(): Promise<void>;
+}
+
+/** A Node.js response as a `ResponseSink`. */
+class NodeResponseSink implements ResponseSink {
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(private readonly res: http.ServerResponse) {
+    res.once('close', () => {
+      if (!res.writableFinished) for (const listener of this.listeners.splice(0)) listener();
+    });
+  }
+
+  start(status: number, headers: Record<string, string>): void {
+    if (this.res.headersSent) return;
+    this.res.writeHead(status, headers);
+    // Streams: send the headers now, not with the first body bytes.
+    this.res.flushHeaders();
+  }
+
+  write(chunk: string): Promise<void> {
+    if (this.res.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      if (this.res.write(chunk)) resolve();
+      else {
+        const done = (): void => {
+          this.res.off('drain', done);
+          this.res.off('close', done);
+          resolve();
+        };
+        this.res.once('drain', done);
+        this.res.once('close', done);
+      }
+    });
+  }
+
+  end(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.res.writableEnded || this.res.destroyed) resolve();
+      else this.res.end(() => resolve());
+    });
+  }
+
+  onClose(listener: () => void): void {
+    if (this.res.destroyed && !this.res.writableFinished) listener();
+    else this.listeners.push(listener);
+  }
+}
+
+/** Reads a body up to `limit` bytes; beyond it stops reading and reports TOO_LARGE. */
+function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number): Promise<{ body: Uint8Array; error?: BodyError }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (result: { body: Uint8Array; error?: BodyError }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.off('data', onData);
+      resolve(result);
+    };
+    const timer = setTimeout(() => {
+      finish({ body: new Uint8Array(0), error: BodyError.TIMEOUT });
+      req.resume();
+    }, timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        finish({ body: new Uint8Array(0), error: BodyError.TOO_LARGE });
+        // Drain the rest without keeping it, so the answer can still be written.
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      finish({ body: new Uint8Array(0), error: BodyError.TOO_LARGE });
+      req.resume();
+      return;
+    }
+    req.on('data', onData);
+    req.once('end', () => finish({ body: Buffer.concat(chunks) }));
+    req.once('error', () => finish({ body: new Uint8Array(0), error: BodyError.TIMEOUT }));
+  });
+}
+
+/**
+ * Starts the local gateway server.
+ *
+ * @example
+ * const server = await startLocalServer({ gateway: createGateway(loadGatewayConfig('gateway.json')), port: 8787 });
+ * // OpenAI clients: baseURL = server.baseUrl
+ */
+export function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const { gateway } = options;
+  const host = options.host ?? '127.0.0.1';
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
+  const server = http.createServer((req, res) => {
+    const receivedAt = Date.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    void readBody(req, gateway.config.limits.maxBodyBytes, bodyTimeoutMs).then(async ({ body, error }) => {
+      const request: GatewayRequest = {
+        method: (req.method ?? 'GET').toUpperCase(),
+        path: url.pathname,
+        headers: normaliseHeaders(req.headers),
+        body,
+        ...(error ? { bodyError: error } : {}),
+        credentials: { kind: 'bearer' },
+        receivedAt,
+      };
+      await gateway.handle(request, new NodeResponseSink(res));
+    }).catch(() => {
+      // handle() never throws; this is a last resort that keeps the process alive.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'The gateway failed to process this request.', type: 'api_error', code: 'internal_error', param: null } }));
+    });
+  });
+  // Node's own request timeout answers with a non-OpenAI body; the gateway enforces its own limits.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8787, host, () => {
+      server.off('error', reject);
+      const port = (server.address() as AddressInfo).port;
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      resolve({
+        baseUrl: `http://${shownHost}:${port}/v1`,
+        port,
+        server,
+        close: () => new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        }),
+      });
+    });
+  });
+}

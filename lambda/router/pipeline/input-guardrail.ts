@@ -1,0 +1,49 @@
+/**
+ * Stage: input guardrail, for targets that do not apply the guardrail themselves. It checks the
+ * latest user turn (earlier turns were checked when they were sent, and answers as they were
+ * produced); system prompts come from the application and are not checked.
+ *
+ * - NONE: the request goes on unchanged.
+ * - INTERVENED, masked only: the latest turn is replaced by the masked text and the request goes on.
+ * - INTERVENED, blocked: no model is called; the answer is the guardrail's message with
+ *   `finish_reason: content_filter` (as Bedrock answers when Converse's guardrail blocks).
+ *
+ * A guardrail that cannot be reached fails closed: the request is refused (503), never sent
+ * unchecked.
+ */
+import { ServiceUnavailableError, UpstreamError } from '../errors';
+import { CallOptions, ProviderRequest } from '../providers/types';
+import { DEFAULT_BLOCKED_INPUT, GuardrailApplier } from './guardrail-types';
+import { ChosenGuardrail } from './types';
+
+export type InputGuardrailResult =
+  | { readonly kind: 'pass'; readonly request: ProviderRequest; readonly intervened: boolean }
+  | { readonly kind: 'blocked'; readonly text: string };
+
+/** The 503 for a guardrail that could not be applied. */
+export function guardrailUnavailable(cause: unknown): ServiceUnavailableError {
+  const retryAfter = cause instanceof UpstreamError && cause.retryAfterMs !== undefined ? cause.retryAfterMs / 1000 : 1;
+  return new ServiceUnavailableError('The guardrail of this request could not be applied; retry later.', 'guardrail_unavailable', retryAfter);
+}
+
+/**
+ * @example
+ * const result = await applyInputGuardrail(guardrails, plan.guardrail, providerRequest, callOptions);
+ * if (result.kind === 'blocked') { ... answer with result.text ... }
+ */
+export async function applyInputGuardrail(
+  applier: GuardrailApplier, guardrail: ChosenGuardrail, request: ProviderRequest, options: CallOptions,
+): Promise<InputGuardrailResult> {
+  const last = request.messages[request.messages.length - 1];
+  let verdict;
+  try {
+    verdict = await applier.apply(guardrail, 'INPUT', last.content, options);
+  } catch (error) {
+    if (options.signal.aborted) throw error;
+    throw guardrailUnavailable(error);
+  }
+  if (verdict.action === 'NONE') return { kind: 'pass', request, intervened: false };
+  if (verdict.blocked || verdict.text === undefined) return { kind: 'blocked', text: verdict.text ?? DEFAULT_BLOCKED_INPUT };
+  const messages = [...request.messages.slice(0, -1), { role: 'user' as const, content: verdict.text }];
+  return { kind: 'pass', request: { ...request, messages }, intervened: true };
+}

@@ -1,0 +1,202 @@
+/**
+ * Stage: the provider call on one target, with retries.
+ *
+ * - Retries only `retryable` upstream errors, up to `retry.maxAttempts` attempts per target, with
+ *   full-jitter exponential backoff; an upstream's `Retry-After` is honoured when it is at most
+ *   `retry.maxDelayMs` (a longer one fails over instead of waiting). `modelTimeout` is retried at
+ *   most once (a model that timed out twice will not answer the third time).
+ * - Never sleeps past the request's deadline; each attempt's timeout is the target's `totalMs`
+ *   capped by what is left of the deadline.
+ * - The target's circuit breaker is consulted before every attempt and told every result.
+ * - Streams: an attempt succeeds once its first chunk arrives (within `firstTokenMs` when set);
+ *   failures before that are retried like any other, failures after it belong to the answer stage.
+ */
+import { UpstreamError } from '../errors';
+import {
+  BedrockTarget, CallOptions, Completion, OpenAiTarget, ProviderAdapter, ProviderRequest, StreamChunk,
+} from '../providers/types';
+import { backoffDelayMs } from '../reliability/backoff';
+import { CircuitBreakers } from '../reliability/circuit-breaker';
+import { AttemptRecord } from '../usage/types';
+import { Candidate } from './types';
+
+/** The adapters, one per target kind. */
+export interface ProviderRegistry {
+  readonly bedrock: ProviderAdapter<BedrockTarget>;
+  readonly openai: ProviderAdapter<OpenAiTarget>;
+}
+
+/** What an attempt loop needs from the request around it. */
+export interface InvokeContext {
+  readonly providers: ProviderRegistry;
+  readonly breakers: CircuitBreakers;
+  readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /** Epoch ms after which no attempt may run. */
+  readonly deadline: number;
+  /** Aborts when the client goes away. */
+  readonly signal: AbortSignal;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Every attempt, as it ends. */
+  readonly attempts: AttemptRecord[];
+}
+
+/** The target's circuit is open (or its half-open probe is taken): try the next target. */
+export class CircuitOpen extends Error {
+  constructor(readonly targetId: string) {
+    super(`circuit open for ${targetId}`);
+    this.name = 'CircuitOpen';
+  }
+}
+
+/** The request's deadline passed. */
+export class DeadlineExceeded extends Error {
+  constructor() {
+    super('the request deadline passed');
+    this.name = 'DeadlineExceeded';
+  }
+}
+
+/** The client went away; nothing more should be done for it. */
+export class ClientGone extends Error {
+  constructor() {
+    super('the client disconnected');
+    this.name = 'ClientGone';
+  }
+}
+
+/** A stream whose first chunk has arrived. */
+export interface OpenedStream {
+  readonly first: StreamChunk;
+  /** The rest of the stream. */
+  readonly rest: AsyncIterator<StreamChunk>;
+  /** Stops the upstream call (idempotent); call it when the stream is abandoned or finished. */
+  close(): void;
+}
+
+const FIRST_TOKEN = 'first_token_timeout';
+
+function asUpstreamError(error: unknown): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  return new UpstreamError('the provider adapter failed unexpectedly', { disposition: 'fallback', code: 'adapterError', cause: error });
+}
+
+/**
+ * Calls `attempt` on `candidate` until it succeeds or the retry policy gives up. Throws the last
+ * `UpstreamError`, `CircuitOpen`, `DeadlineExceeded` or `ClientGone`.
+ */
+async function withRetries<T>(
+  candidate: Candidate, ctx: InvokeContext, attempt: (options: CallOptions, attemptSignal: AbortController) => Promise<T>,
+): Promise<T> {
+  const { retry } = ctx;
+  const timeouts = candidate.config.timeouts;
+  let modelTimeouts = 0;
+  for (let n = 1; ; n++) {
+    if (ctx.signal.aborted) throw new ClientGone();
+    const remaining = ctx.deadline - ctx.now();
+    if (remaining <= 0) throw new DeadlineExceeded();
+    if (!ctx.breakers.tryAcquire(candidate.breakerKey)) throw new CircuitOpen(candidate.config.id);
+    const started = ctx.now();
+    // The attempt's own stop (first-token timeout, an abandoned stream), joined with the client's.
+    const controller = new AbortController();
+    try {
+      const result = await attempt({
+        signal: AbortSignal.any([ctx.signal, controller.signal]),
+        connectTimeoutMs: Math.max(1, Math.min(timeouts.connectMs, remaining)),
+        timeoutMs: Math.max(1, Math.min(timeouts.totalMs, remaining)),
+      }, controller);
+      ctx.breakers.recordSuccess(candidate.breakerKey);
+      ctx.attempts.push({ targetId: candidate.config.id, result: 'ok', durationMs: ctx.now() - started });
+      return result;
+    } catch (raw) {
+      let error = asUpstreamError(raw);
+      if (controller.signal.reason === FIRST_TOKEN) {
+        error = new UpstreamError(`no first token within ${timeouts.firstTokenMs} ms`, { disposition: 'retryable', code: 'firstTokenTimeout', cause: raw });
+      }
+      ctx.attempts.push({
+        targetId: candidate.config.id,
+        result: ctx.signal.aborted ? 'aborted' : error.code,
+        ...(error.upstreamStatus !== undefined ? { upstreamStatus: error.upstreamStatus } : {}),
+        durationMs: ctx.now() - started,
+      });
+      if (ctx.signal.aborted) {
+        ctx.breakers.release(candidate.breakerKey);
+        throw new ClientGone();
+      }
+      if (error.disposition === 'client') {
+        ctx.breakers.release(candidate.breakerKey);
+        throw error;
+      }
+      ctx.breakers.recordFailure(candidate.breakerKey);
+      if (error.disposition !== 'retryable' || n >= retry.maxAttempts) throw error;
+      if (error.code === 'modelTimeout' && ++modelTimeouts > 1) throw error;
+      if (error.retryAfterMs !== undefined && error.retryAfterMs > retry.maxDelayMs) throw error;
+      const wait = error.retryAfterMs ?? backoffDelayMs(n, retry, ctx.random);
+      if (ctx.now() + wait >= ctx.deadline) throw error;
+      await ctx.sleep(wait, ctx.signal);
+    }
+  }
+}
+
+function adapterFor(ctx: InvokeContext, candidate: Candidate): {
+  complete: (request: ProviderRequest, options: CallOptions) => Promise<Completion>;
+  stream: (request: ProviderRequest, options: CallOptions) => AsyncIterable<StreamChunk>;
+} {
+  const target = candidate.target;
+  if (target.kind === 'bedrock') {
+    return {
+      complete: (r, o) => ctx.providers.bedrock.complete(target, r, o),
+      stream: (r, o) => ctx.providers.bedrock.stream(target, r, o),
+    };
+  }
+  return {
+    complete: (r, o) => ctx.providers.openai.complete(target, r, o),
+    stream: (r, o) => ctx.providers.openai.stream(target, r, o),
+  };
+}
+
+/**
+ * A complete (non-streamed) answer from `candidate`, with retries.
+ *
+ * @example
+ * const completion = await completeOnTarget(candidate, providerRequest, ctx);
+ */
+export function completeOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<Completion> {
+  const adapter = adapterFor(ctx, candidate);
+  return withRetries(candidate, ctx, (options) => adapter.complete(request, options));
+}
+
+/**
+ * Opens a stream on `candidate` and waits for its first chunk, with retries. The returned stream
+ * keeps the attempt's abort signal: a client disconnect still aborts the upstream call.
+ *
+ * @example
+ * const opened = await openStreamOnTarget(candidate, providerRequest, ctx);
+ */
+export function openStreamOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<OpenedStream> {
+  const adapter = adapterFor(ctx, candidate);
+  const firstTokenMs = candidate.config.timeouts.firstTokenMs;
+  return withRetries(candidate, ctx, async (options, controller) => {
+    const iterator = adapter.stream(request, options)[Symbol.asyncIterator]();
+    const timer = firstTokenMs !== undefined ? setTimeout(() => controller.abort(FIRST_TOKEN), firstTokenMs) : undefined;
+    const stop = (): void => {
+      void iterator.return?.().catch(() => undefined);
+      if (!controller.signal.aborted) controller.abort('closed');
+    };
+    try {
+      const first = await iterator.next();
+      if (first.done) {
+        throw new UpstreamError('the stream ended without any chunk', { disposition: 'retryable', code: 'streamTruncated' });
+      }
+      // A client that left while the first chunk was in flight.
+      if (ctx.signal.aborted) throw new ClientGone();
+      return { first: first.value, rest: iterator, close: stop };
+    } catch (error) {
+      stop();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+}

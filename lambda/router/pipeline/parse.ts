@@ -1,0 +1,360 @@
+/**
+ * Stage: parse and validate a `POST /v1/chat/completions` body.
+ *
+ * Rules for fields (documented in lambda/router/README.md):
+ * - Supported fields are type-checked and range-checked; a wrong type is a 400 naming the field.
+ * - OpenAI fields the gateway cannot honour and that would change the answer's shape (`tools`,
+ *   `tool_choice`, `functions`, `function_call`, `n` > 1, `logprobs`, `top_logprobs`, `audio`,
+ *   non-text `modalities`, `prediction`, `web_search_options`) are refused with 400
+ *   `unsupported_parameter`, rather than silently answered differently.
+ * - OpenAI tuning fields without an equivalent on every target (`frequency_penalty`,
+ *   `presence_penalty`, `seed`, `logit_bias`, `service_tier`, `store`, `parallel_tool_calls`,
+ *   `reasoning_effort`, `verbosity`, `prompt_cache_key`, `safety_identifier`) are type-checked
+ *   and then ignored.
+ * - Any other field is ignored, so newer SDKs that send new optional fields keep working.
+ */
+import { RequestLimits } from '../../shared/config';
+import { BodyError } from '../http';
+import { InvalidRequestError, PayloadTooLargeError, RequestTimeoutError } from '../errors';
+import { ChatTurn, ResponseFormat } from '../providers/types';
+import { ChatRequest } from './types';
+
+type Limits = Required<RequestLimits>;
+type Json = Record<string, unknown>;
+
+/** OpenAI's own limits on `metadata`. */
+export const METADATA_LIMITS = { maxEntries: 16, maxKeyChars: 64, maxValueChars: 512 } as const;
+const MAX_MODEL_CHARS = 256;
+const MAX_STOP_SEQUENCES = 4;
+const MAX_STOP_CHARS = 256;
+const MAX_USER_CHARS = 256;
+const MAX_SCHEMA_DEPTH = 32;
+const MAX_SCHEMA_NAME = 64;
+
+const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
+  tools: (v) => !(Array.isArray(v) && v.length === 0),
+  tool_choice: (v) => v !== 'none',
+  functions: (v) => !(Array.isArray(v) && v.length === 0),
+  function_call: (v) => v !== 'none',
+  n: (v) => v !== 1,
+  logprobs: (v) => v !== false,
+  top_logprobs: (v) => v !== 0,
+  audio: () => true,
+  modalities: (v) => !(Array.isArray(v) && v.every((m) => m === 'text')),
+  prediction: () => true,
+  web_search_options: () => true,
+};
+
+const IGNORED_NUMBERS: Record<string, [number, number]> = {
+  frequency_penalty: [-2, 2],
+  presence_penalty: [-2, 2],
+  seed: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+const IGNORED_STRINGS = ['service_tier', 'reasoning_effort', 'verbosity', 'prompt_cache_key', 'safety_identifier'];
+const IGNORED_BOOLEANS = ['store', 'parallel_tool_calls'];
+
+function bad(message: string, param: string, code = 'invalid_value'): InvalidRequestError {
+  return new InvalidRequestError(message, code, param);
+}
+
+function kind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function present(body: Json, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(body, key) && body[key] !== null && body[key] !== undefined;
+}
+
+function decodeBody(body: Uint8Array, limits: Limits): Json {
+  if (body.byteLength > limits.maxBodyBytes) {
+    throw new PayloadTooLargeError(
+      `The request body is ${body.byteLength} bytes; the limit is ${limits.maxBodyBytes} bytes.`, 'request_too_large');
+  }
+  if (body.byteLength === 0) throw bad('The request body is empty; send a JSON object.', 'body', 'missing_body');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw bad('The request body is not valid UTF-8.', 'body', 'invalid_encoding');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    // The parser's own message can quote the body; only the position is passed on.
+    const position = /position (\d+)/.exec(e instanceof Error ? e.message : '')?.[1];
+    throw bad(`The request body is not valid JSON${position ? ` (error at position ${position})` : ''}.`, 'body', 'invalid_json');
+  }
+  if (!isObject(parsed)) throw bad(`The request body must be a JSON object, not ${kind(parsed)}.`, 'body', 'invalid_type');
+  return parsed;
+}
+
+function optionalNumber(body: Json, key: string, min: number, max: number, integer = false): number | undefined {
+  if (!present(body, key)) return undefined;
+  const v = body[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw bad(`'${key}' must be ${integer ? 'an integer' : 'a number'}, not ${kind(v)}.`, key, 'invalid_type');
+  }
+  if (v < min || v > max) throw bad(`'${key}' must be between ${min} and ${max}, not ${v}.`, key);
+  return v;
+}
+
+function optionalString(body: Json, key: string, maxChars: number): string | undefined {
+  if (!present(body, key)) return undefined;
+  const v = body[key];
+  if (typeof v !== 'string') throw bad(`'${key}' must be a string, not ${kind(v)}.`, key, 'invalid_type');
+  if (v.length > maxChars) throw bad(`'${key}' must be at most ${maxChars} characters, not ${v.length}.`, key);
+  return v;
+}
+
+function optionalBoolean(body: Json, key: string): boolean | undefined {
+  if (!present(body, key)) return undefined;
+  const v = body[key];
+  if (typeof v !== 'boolean') throw bad(`'${key}' must be true or false, not ${kind(v)}.`, key, 'invalid_type');
+  return v;
+}
+
+/** The text of a message's `content`: a string, or an array of text parts. */
+function contentText(content: unknown, param: string, limits: Limits): string {
+  let text: string;
+  if (typeof content === 'string') {
+    text = content;
+  } else if (Array.isArray(content)) {
+    if (content.length === 0) throw bad(`'${param}' must not be an empty array.`, param);
+    const parts: string[] = [];
+    content.forEach((part, j) => {
+      const at = `${param}[${j}]`;
+      if (!isObject(part)) throw bad(`'${at}' must be an object, not ${kind(part)}.`, at, 'invalid_type');
+      if (part.type !== 'text') {
+        const type = typeof part.type === 'string' ? part.type.slice(0, 40) : kind(part.type);
+        throw bad(`'${at}.type' ${JSON.stringify(type)} is not supported; only text parts are.`, `${at}.type`, 'unsupported_content');
+      }
+      if (typeof part.text !== 'string') throw bad(`'${at}.text' must be a string, not ${kind(part.text)}.`, `${at}.text`, 'invalid_type');
+      parts.push(part.text);
+    });
+    text = parts.join('\n');
+  } else {
+    throw bad(`'${param}' must be a string or an array of text parts, not ${kind(content)}.`, param, 'invalid_type');
+  }
+  if (text.length > limits.maxMessageChars) {
+    throw bad(`'${param}' is ${text.length} characters; the limit is ${limits.maxMessageChars}.`, param, 'message_too_long');
+  }
+  return text;
+}
+
+interface ParsedMessages {
+  readonly system: string[];
+  readonly turns: ChatTurn[];
+  readonly chars: number;
+}
+
+function parseMessages(value: unknown, limits: Limits): ParsedMessages {
+  if (!Array.isArray(value)) throw bad(`'messages' must be an array, not ${kind(value)}.`, 'messages', 'invalid_type');
+  if (value.length === 0) throw bad("'messages' must contain at least one message.", 'messages');
+  if (value.length > limits.maxMessages) {
+    throw bad(`'messages' has ${value.length} messages; the limit is ${limits.maxMessages}.`, 'messages', 'too_many_messages');
+  }
+  const system: string[] = [];
+  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
+  let chars = 0;
+  value.forEach((m, i) => {
+    const at = `messages[${i}]`;
+    if (!isObject(m)) throw bad(`'${at}' must be an object, not ${kind(m)}.`, at, 'invalid_type');
+    const role = m.role;
+    if (role === 'tool' || role === 'function') {
+      throw bad(`'${at}.role' '${role}' is not supported: the gateway does not support tool calls.`, `${at}.role`, 'unsupported_parameter');
+    }
+    if (role !== 'system' && role !== 'developer' && role !== 'user' && role !== 'assistant') {
+      const shown = typeof role === 'string' ? JSON.stringify(role.slice(0, 40)) : kind(role);
+      throw bad(`'${at}.role' ${shown} is not allowed; allowed: system, developer, user, assistant.`, `${at}.role`);
+    }
+    if (present(m, 'tool_calls') && !(Array.isArray(m.tool_calls) && m.tool_calls.length === 0)) {
+      throw bad(`'${at}.tool_calls' is not supported: the gateway does not support tool calls.`, `${at}.tool_calls`, 'unsupported_parameter');
+    }
+    if (present(m, 'function_call')) {
+      throw bad(`'${at}.function_call' is not supported: the gateway does not support tool calls.`, `${at}.function_call`, 'unsupported_parameter');
+    }
+    if (!present(m, 'content')) throw bad(`'${at}.content' is required.`, `${at}.content`, 'missing_required_parameter');
+    const text = contentText(m.content, `${at}.content`, limits);
+    chars += text.length;
+    if (role === 'system' || role === 'developer') {
+      if (text.length > 0) system.push(text);
+      return;
+    }
+    if (text.trim().length === 0) throw bad(`'${at}.content' must not be empty.`, `${at}.content`);
+    const last = turns[turns.length - 1];
+    // Consecutive turns of one role are merged: every target then sees an alternating conversation.
+    if (last && last.role === role) last.content = `${last.content}\n\n${text}`;
+    else turns.push({ role, content: text });
+  });
+  if (turns.length === 0) throw bad("'messages' must contain at least one user message.", 'messages');
+  if (turns[0].role !== 'user') throw bad("'messages': the first non-system message must be from the user.", 'messages', 'invalid_conversation');
+  if (turns[turns.length - 1].role !== 'user') {
+    throw bad("'messages': the last message must be from the user.", 'messages', 'invalid_conversation');
+  }
+  return { system, turns, chars };
+}
+
+function schemaDepth(value: unknown): number {
+  // Iterative, so a hostile schema cannot exhaust the stack.
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    max = Math.max(max, d);
+    if (max > MAX_SCHEMA_DEPTH) return max;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+function parseResponseFormat(value: unknown): ResponseFormat | undefined {
+  const p = 'response_format';
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) throw bad(`'${p}' must be an object, not ${kind(value)}.`, p, 'invalid_type');
+  if (value.type === 'text') return { type: 'text' };
+  if (value.type === 'json_object') return { type: 'json_object' };
+  if (value.type !== 'json_schema') {
+    const shown = typeof value.type === 'string' ? JSON.stringify(value.type.slice(0, 40)) : kind(value.type);
+    throw bad(`'${p}.type' ${shown} is not allowed; allowed: text, json_object, json_schema.`, `${p}.type`);
+  }
+  const js = value.json_schema;
+  if (!isObject(js)) throw bad(`'${p}.json_schema' must be an object, not ${kind(js)}.`, `${p}.json_schema`, 'invalid_type');
+  if (typeof js.name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(js.name) || js.name.length > MAX_SCHEMA_NAME) {
+    throw bad(`'${p}.json_schema.name' must be 1 to ${MAX_SCHEMA_NAME} letters, digits, '_' or '-'.`, `${p}.json_schema.name`);
+  }
+  const schema = js.schema ?? {};
+  if (!isObject(schema)) throw bad(`'${p}.json_schema.schema' must be an object, not ${kind(schema)}.`, `${p}.json_schema.schema`, 'invalid_type');
+  if (schemaDepth(schema) > MAX_SCHEMA_DEPTH) {
+    throw bad(`'${p}.json_schema.schema' is nested deeper than ${MAX_SCHEMA_DEPTH} levels.`, `${p}.json_schema.schema`);
+  }
+  if (present(js, 'strict') && typeof js.strict !== 'boolean') {
+    throw bad(`'${p}.json_schema.strict' must be true or false, not ${kind(js.strict)}.`, `${p}.json_schema.strict`, 'invalid_type');
+  }
+  return { type: 'json_schema', name: js.name, schema, ...(typeof js.strict === 'boolean' ? { strict: js.strict } : {}) };
+}
+
+function parseStop(body: Json): string[] | undefined {
+  if (!present(body, 'stop')) return undefined;
+  const v = body.stop;
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) {
+    throw bad(`'stop' must be a string or an array of strings, not ${kind(v)}.`, 'stop', 'invalid_type');
+  }
+  if (list.length > MAX_STOP_SEQUENCES) throw bad(`'stop' may hold at most ${MAX_STOP_SEQUENCES} sequences, not ${list.length}.`, 'stop');
+  if (list.some((s) => s.length === 0 || s.length > MAX_STOP_CHARS)) {
+    throw bad(`'stop' sequences must be 1 to ${MAX_STOP_CHARS} characters.`, 'stop');
+  }
+  return list.length > 0 ? list : undefined;
+}
+
+function parseMetadata(value: unknown): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (value === undefined || value === null) return out;
+  if (!isObject(value)) throw bad(`'metadata' must be an object of strings, not ${kind(value)}.`, 'metadata', 'invalid_type');
+  const entries = Object.entries(value);
+  if (entries.length > METADATA_LIMITS.maxEntries) {
+    throw bad(`'metadata' may hold at most ${METADATA_LIMITS.maxEntries} entries, not ${entries.length}.`, 'metadata');
+  }
+  for (const [key, v] of entries) {
+    if (key.length === 0 || key.length > METADATA_LIMITS.maxKeyChars) {
+      throw bad(`'metadata' keys must be 1 to ${METADATA_LIMITS.maxKeyChars} characters.`, 'metadata');
+    }
+    const at = `metadata.${key}`;
+    if (typeof v !== 'string') throw bad(`'${at}' must be a string, not ${kind(v)}.`, at, 'invalid_type');
+    if (v.length > METADATA_LIMITS.maxValueChars) throw bad(`'${at}' must be at most ${METADATA_LIMITS.maxValueChars} characters.`, at);
+    out[key] = v;
+  }
+  return out;
+}
+
+function checkUnsupportedAndIgnored(body: Json): void {
+  for (const [key, unsupported] of Object.entries(UNSUPPORTED)) {
+    if (present(body, key) && unsupported(body[key])) {
+      throw bad(`'${key}' is not supported by this gateway.`, key, 'unsupported_parameter');
+    }
+  }
+  for (const [key, [min, max]] of Object.entries(IGNORED_NUMBERS)) optionalNumber(body, key, min, max, key === 'seed');
+  for (const key of IGNORED_STRINGS) optionalString(body, key, 512);
+  for (const key of IGNORED_BOOLEANS) optionalBoolean(body, key);
+  if (present(body, 'logit_bias') && !isObject(body.logit_bias)) {
+    throw bad(`'logit_bias' must be an object, not ${kind(body.logit_bias)}.`, 'logit_bias', 'invalid_type');
+  }
+}
+
+/**
+ * Parses and validates a chat completion request body. Throws an `InvalidRequestError` (400),
+ * `PayloadTooLargeError` (413) or `RequestTimeoutError` (408) naming the field at fault.
+ *
+ * @example
+ * const request = parseChatRequest(Buffer.from('{"model":"chat","messages":[{"role":"user","content":"Hi"}]}'), undefined, limits);
+ */
+export function parseChatRequest(body: Uint8Array, bodyError: BodyError | undefined, limits: Limits): ChatRequest {
+  if (bodyError === BodyError.TOO_LARGE) {
+    throw new PayloadTooLargeError(`The request body exceeds the limit of ${limits.maxBodyBytes} bytes.`, 'request_too_large');
+  }
+  if (bodyError === BodyError.TIMEOUT) {
+    throw new RequestTimeoutError('The request body was not received in time.', 'request_timeout');
+  }
+  const json = decodeBody(body, limits);
+
+  if (!present(json, 'model')) throw bad("'model' is required.", 'model', 'missing_required_parameter');
+  const model = optionalString(json, 'model', MAX_MODEL_CHARS)!;
+  if (model.length === 0) throw bad("'model' must not be empty.", 'model');
+  if (!present(json, 'messages')) throw bad("'messages' is required.", 'messages', 'missing_required_parameter');
+  const { system, turns, chars } = parseMessages(json.messages, limits);
+
+  checkUnsupportedAndIgnored(json);
+
+  const maxTokens = optionalNumber(json, 'max_tokens', 1, Number.MAX_SAFE_INTEGER, true);
+  const maxCompletionTokens = optionalNumber(json, 'max_completion_tokens', 1, Number.MAX_SAFE_INTEGER, true);
+  if (maxTokens !== undefined && maxCompletionTokens !== undefined && maxTokens !== maxCompletionTokens) {
+    throw bad("'max_tokens' and 'max_completion_tokens' disagree; send one of them.", 'max_completion_tokens');
+  }
+  const limit = maxCompletionTokens ?? maxTokens;
+  if (limit !== undefined && limit > limits.maxTokensCap) {
+    const param = maxCompletionTokens !== undefined ? 'max_completion_tokens' : 'max_tokens';
+    throw bad(`'${param}' is ${limit}; this gateway allows at most ${limits.maxTokensCap}.`, param, 'max_tokens_too_large');
+  }
+
+  const stream = optionalBoolean(json, 'stream') ?? false;
+  let includeUsage = false;
+  if (present(json, 'stream_options')) {
+    const so = json.stream_options;
+    if (!isObject(so)) throw bad(`'stream_options' must be an object, not ${kind(so)}.`, 'stream_options', 'invalid_type');
+    if (present(so, 'include_usage') && typeof so.include_usage !== 'boolean') {
+      throw bad(`'stream_options.include_usage' must be true or false, not ${kind(so.include_usage)}.`, 'stream_options.include_usage', 'invalid_type');
+    }
+    includeUsage = so.include_usage === true;
+  }
+
+  const temperature = optionalNumber(json, 'temperature', 0, 2);
+  const topP = optionalNumber(json, 'top_p', 0, 1);
+  const stop = parseStop(json);
+  const responseFormat = parseResponseFormat(json.response_format);
+  const metadata = parseMetadata(json.metadata);
+  const user = optionalString(json, 'user', MAX_USER_CHARS);
+
+  return {
+    model,
+    system,
+    messages: turns,
+    stream,
+    includeUsage: stream && includeUsage,
+    metadata,
+    inputChars: chars,
+    ...(limit !== undefined ? { maxTokens: limit } : {}),
+    ...(temperature !== undefined ? { temperature } : {}),
+    ...(topP !== undefined ? { topP } : {}),
+    ...(stop !== undefined ? { stop } : {}),
+    ...(responseFormat !== undefined ? { responseFormat } : {}),
+    ...(user !== undefined ? { user } : {}),
+  };
+}

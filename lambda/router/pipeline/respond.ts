@@ -1,0 +1,169 @@
+/**
+ * Stage: the answer, in OpenAI's shapes. A JSON `chat.completion`, or server-sent events of
+ * `chat.completion.chunk`s ending with `data: [DONE]` (a usage chunk before it when the request
+ * asked for `stream_options.include_usage`); errors as the OpenAI error envelope; a stream that
+ * fails after it started ends with an error event and no `[DONE]`.
+ */
+import { ErrorEnvelope, GatewayError } from '../errors';
+import { ResponseSink } from '../http';
+import { FinishReason, TokenUsage } from '../providers/types';
+
+/** Response header names. */
+export const HEADERS = {
+  requestId: 'x-request-id',
+  route: 'x-gateway-route',
+  model: 'x-gateway-model',
+  attempts: 'x-gateway-attempts',
+  fallback: 'x-gateway-fallback',
+  costUsd: 'x-gateway-cost-usd',
+  guardrailAction: 'x-gateway-guardrail-action',
+} as const;
+
+/** Cost as a header or body value: USD with up to 9 decimals, no exponent. */
+export function formatUsd(cost: number): string {
+  return cost.toFixed(9).replace(/\.?0+$/, '') || '0';
+}
+
+/** What the answer says about itself. */
+export interface AnswerMeta {
+  readonly requestId: string;
+  /** The route alias (the `model` of the answer). */
+  readonly alias: string;
+  /** The model label for the `x-gateway-model` header. */
+  readonly modelLabel: string;
+  readonly attempts: number;
+  readonly fallback: boolean;
+  /** Epoch seconds, for `created`. */
+  readonly created: number;
+}
+
+function baseHeaders(meta: AnswerMeta): Record<string, string> {
+  return {
+    [HEADERS.requestId]: meta.requestId,
+    [HEADERS.route]: meta.alias,
+    [HEADERS.model]: meta.modelLabel,
+    [HEADERS.attempts]: String(meta.attempts),
+    [HEADERS.fallback]: String(meta.fallback),
+  };
+}
+
+/** OpenAI's usage object; `prompt_tokens` includes cached input, as OpenAI counts it. */
+export function openAiUsage(usage: TokenUsage): Record<string, unknown> {
+  const prompt = usage.inputTokens + usage.cacheReadInputTokens + usage.cacheWriteInputTokens;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: usage.outputTokens,
+    total_tokens: prompt + usage.outputTokens,
+    prompt_tokens_details: { cached_tokens: usage.cacheReadInputTokens },
+  };
+}
+
+/** Writes a complete JSON answer. */
+export async function writeCompletion(
+  sink: ResponseSink, meta: AnswerMeta,
+  answer: { readonly text: string; readonly finishReason: FinishReason; readonly usage: TokenUsage; readonly costUsd: number; readonly guardrailAction?: string },
+): Promise<void> {
+  const body = {
+    id: `chatcmpl-${meta.requestId}`,
+    object: 'chat.completion',
+    created: meta.created,
+    model: meta.alias,
+    choices: [{
+      index: 0,
+      message: { role: 'assistant', content: answer.text, refusal: null },
+      logprobs: null,
+      finish_reason: answer.finishReason,
+    }],
+    usage: openAiUsage(answer.usage),
+  };
+  sink.start(200, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    ...baseHeaders(meta),
+    [HEADERS.costUsd]: formatUsd(answer.costUsd),
+    ...(answer.guardrailAction ? { [HEADERS.guardrailAction]: answer.guardrailAction } : {}),
+  });
+  await sink.write(JSON.stringify(body));
+  await sink.end();
+}
+
+/** Writes an error response (status, headers and the OpenAI envelope). */
+export async function writeError(sink: ResponseSink, error: GatewayError, headers: Record<string, string>): Promise<void> {
+  sink.start(error.status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    ...headers,
+    ...error.headers(),
+  });
+  await sink.write(JSON.stringify(error.envelope()));
+  await sink.end();
+}
+
+/** Writes a stream of `chat.completion.chunk` events. */
+export class SseWriter {
+  private started = false;
+  private roleSent = false;
+
+  constructor(private readonly sink: ResponseSink, private readonly meta: AnswerMeta) {}
+
+  /** Sends the status and headers (once). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.sink.start(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      ...baseHeaders(this.meta),
+    });
+  }
+
+  private chunk(choices: unknown[], extra: Record<string, unknown> = {}): string {
+    return `data: ${JSON.stringify({
+      id: `chatcmpl-${this.meta.requestId}`,
+      object: 'chat.completion.chunk',
+      created: this.meta.created,
+      model: this.meta.alias,
+      choices,
+      ...extra,
+    })}\n\n`;
+  }
+
+  /** A content delta (the first one also carries the assistant role). */
+  async text(text: string): Promise<void> {
+    this.start();
+    const delta = this.roleSent ? { content: text } : { role: 'assistant', content: text };
+    this.roleSent = true;
+    await this.sink.write(this.chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]));
+  }
+
+  /**
+   * The end of a successful stream: the finish reason, the usage chunk when asked for (with the
+   * gateway's cost and guardrail action under `x_gateway`, since headers were sent before they
+   * were known), then `[DONE]`.
+   */
+  async finish(
+    finishReason: FinishReason, usage: TokenUsage | undefined,
+    gateway: { readonly costUsd: number; readonly guardrailAction?: string },
+  ): Promise<void> {
+    this.start();
+    const delta = this.roleSent ? {} : { role: 'assistant', content: '' };
+    this.roleSent = true;
+    let out = this.chunk([{ index: 0, delta, logprobs: null, finish_reason: finishReason }]);
+    if (usage) {
+      out += this.chunk([], {
+        usage: openAiUsage(usage),
+        x_gateway: { cost_usd: formatUsd(gateway.costUsd), ...(gateway.guardrailAction ? { guardrail_action: gateway.guardrailAction } : {}) },
+      });
+    }
+    await this.sink.write(`${out}data: [DONE]\n\n`);
+    await this.sink.end();
+  }
+
+  /** Ends a started stream with an error event and no `[DONE]`. */
+  async fail(error: GatewayError): Promise<void> {
+    this.start();
+    const envelope: ErrorEnvelope = error.envelope();
+    await this.sink.write(`data: ${JSON.stringify(envelope)}\n\n`);
+    await this.sink.end();
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Stage: route selection. Resolves `auto` through the automatic routing rules, then orders the
+ * route's targets (its fallback chain) and drops those that cannot serve this request: a Bedrock
+ * target without a profile for this tenant, a target that does not serve the request's latency
+ * class, a target whose worst-case cost exceeds the request's maximum cost, a target whose circuit
+ * is open. The guardrail is the tenant's, else the route's.
+ */
+import { RouteConfig, Sensitivity, TargetKind } from '../../shared/config';
+import { ResolvedGatewayConfig, ResolvedTarget } from '../../shared/defaults';
+import { AUTO_ALIAS } from '../../shared/schema';
+import { InvalidRequestError, PermissionDeniedError, ServiceUnavailableError } from '../errors';
+import { Target } from '../providers/types';
+import { CircuitBreakers } from '../reliability/circuit-breaker';
+import { estimateInputTokens, worstCaseCostUsd } from '../usage/cost';
+import {
+  Candidate, ChatRequest, ChosenGuardrail, PolicyDecision, RoutePlan, RoutingHints, SkipReason, TenantContext,
+} from './types';
+
+export interface RouteSelectionInput {
+  readonly tenant: TenantContext;
+  readonly request: ChatRequest;
+  readonly hints: RoutingHints;
+  readonly policy: PolicyDecision;
+  readonly config: ResolvedGatewayConfig;
+  readonly breakers: CircuitBreakers;
+  /** Environment variables (upstream API keys named by `apiKeyEnv`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+function chooseGuardrail(tenant: TenantContext, route: RouteConfig, config: ResolvedGatewayConfig): ChosenGuardrail | undefined {
+  const id = tenant.guardrail ?? route.guardrail;
+  if (id === undefined) return undefined;
+  const ref = config.guardrails.get(id);
+  return ref ? { id, ...ref } : undefined;
+}
+
+/** The adapter's view of a target for this tenant, or undefined when it cannot serve the tenant. */
+export function providerTarget(
+  t: ResolvedTarget, tenantId: string, guardrail: ChosenGuardrail | undefined, env: Readonly<Record<string, string | undefined>>,
+): Target | undefined {
+  if (t.kind === TargetKind.BEDROCK) {
+    const modelId = t.profileArns !== undefined
+      ? (Object.prototype.hasOwnProperty.call(t.profileArns, tenantId) ? t.profileArns[tenantId] : undefined)
+      : t.modelId;
+    if (modelId === undefined) return undefined;
+    return {
+      kind: 'bedrock',
+      id: t.id,
+      modelId,
+      ...(t.region !== undefined ? { region: t.region } : {}),
+      ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}),
+      ...(guardrail ? { guardrail: { identifier: guardrail.identifier, version: guardrail.version } } : {}),
+    };
+  }
+  const apiKey = t.apiKeyEnv !== undefined ? env[t.apiKeyEnv] : undefined;
+  return { kind: 'openai', id: t.id, baseUrl: t.baseUrl!, model: t.model!, ...(apiKey ? { apiKey } : {}) };
+}
+
+function modelOf(target: Target): string {
+  return target.kind === 'bedrock' ? target.modelId : target.model;
+}
+
+interface Attempted {
+  readonly plan: RoutePlan;
+  readonly route: RouteConfig;
+}
+
+function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllowed: boolean }): Attempted {
+  const { tenant, request, policy, config, breakers, hints } = input;
+  const guardrail = chooseGuardrail(tenant, route, config);
+  const inputTokens = estimateInputTokens(request.inputChars, request.messages.length + request.system.length);
+  const outputTokens = request.maxTokens ?? config.limits.maxTokensCap;
+  const candidates: Candidate[] = [];
+  const skipped: { targetId: string; reason: SkipReason }[] = [];
+  for (const id of route.targets) {
+    const t = config.targets.get(id)!;
+    const target = providerTarget(t, tenant.tenantId, guardrail, input.env);
+    const price = config.prices.get(t.priceModelId)!;
+    const estimatedCostUsd = worstCaseCostUsd(inputTokens, outputTokens, price);
+    let reason: SkipReason | undefined;
+    if (!target) reason = 'no_profile_for_tenant';
+    else if (policy.sensitivity === Sensitivity.RESTRICTED && !t.restrictedAllowed) reason = 'not_restricted';
+    else if (!t.latencyClasses.includes(policy.latencyClass)) reason = 'latency_class';
+    else if (hints.maxCostUsd !== undefined && estimatedCostUsd > hints.maxCostUsd) reason = 'max_cost';
+    else if (!breakers.isAvailable(`${t.id}|${modelOf(target)}`)) reason = 'circuit_open';
+    if (reason || !target) {
+      skipped.push({ targetId: id, reason: reason ?? 'no_profile_for_tenant' });
+      continue;
+    }
+    candidates.push({ config: t, target, price, breakerKey: `${t.id}|${modelOf(target)}`, estimatedCostUsd });
+  }
+  return {
+    route,
+    plan: {
+      alias: route.alias,
+      candidates,
+      skipped,
+      ...(guardrail ? { guardrail } : {}),
+      estimatedInputTokens: inputTokens,
+      estimatedOutputTokens: outputTokens,
+    },
+  };
+}
+
+function fmtUsd(n: number): string {
+  return `$${n.toFixed(6).replace(/0+$/, '').replace(/\.$/, '')}`;
+}
+
+/** The error for a route none of whose targets can take the request. */
+function noCandidates(attempt: Attempted, input: RouteSelectionInput): Error {
+  const { plan: p } = attempt;
+  const reasons = new Set(p.skipped.map((s) => s.reason));
+  if (reasons.has('circuit_open')) {
+    const waits = p.skipped.filter((s) => s.reason === 'circuit_open').map((s) => {
+      const t = input.config.targets.get(s.targetId)!;
+      const target = providerTarget(t, input.tenant.tenantId, undefined, input.env);
+      return target ? input.breakers.retryAfterMs(`${t.id}|${modelOf(target)}`) : 0;
+    });
+    return new ServiceUnavailableError(
+      `The model '${p.alias}' is temporarily unavailable; retry later.`, 'targets_unavailable', Math.max(1, Math.min(...waits) / 1000));
+  }
+  if (reasons.has('max_cost')) {
+    const cheapest = Math.min(...p.skipped.filter((s) => s.reason === 'max_cost').map((s) => {
+      const t = input.config.targets.get(s.targetId)!;
+      return worstCaseCostUsd(p.estimatedInputTokens, p.estimatedOutputTokens, input.config.prices.get(t.priceModelId)!);
+    }));
+    return new InvalidRequestError(
+      `The model '${p.alias}' may cost up to ${fmtUsd(cheapest)} for this request (about ${p.estimatedInputTokens} input tokens, `
+      + `${p.estimatedOutputTokens} output tokens allowed), above the maximum cost of ${fmtUsd(input.hints.maxCostUsd!)}. `
+      + 'Lower max_tokens or raise the maximum cost.', 'max_cost_exceeded', 'max_cost_usd');
+  }
+  if (reasons.has('latency_class')) {
+    return new InvalidRequestError(
+      `The model '${p.alias}' does not serve the latency class '${input.policy.latencyClass}'.`, 'latency_class_not_served', 'latency_class');
+  }
+  return new PermissionDeniedError(`The model '${p.alias}' cannot serve this tenant or this data.`, 'no_eligible_target', 'model');
+}
+
+/**
+ * Chooses the route and its candidate targets. Throws `InvalidRequestError` (no route or target
+ * fits the request), `PermissionDeniedError` (nothing cleared for it) or `ServiceUnavailableError`
+ * (every eligible target's circuit is open, with the time until one reopens).
+ *
+ * @example
+ * const plan = selectRoute({ tenant, request, hints, policy, config, breakers, env: process.env });
+ */
+export function selectRoute(input: RouteSelectionInput): RoutePlan {
+  const { config, tenant, request, policy, hints } = input;
+  if (request.model !== AUTO_ALIAS) {
+    const attempt = plan(input, config.routes.get(request.model)!);
+    if (attempt.plan.candidates.length === 0) throw noCandidates(attempt, input);
+    return attempt.plan;
+  }
+  let firstFailure: Attempted | undefined;
+  let restrictedBlocked = false;
+  for (const rule of config.autoRouting) {
+    if (!tenant.allowedAliases.has(rule.alias)) continue;
+    if (rule.workflows && !(hints.workflow !== undefined && rule.workflows.includes(hints.workflow))) continue;
+    if (rule.latencyClasses && !rule.latencyClasses.includes(policy.latencyClass)) continue;
+    if (rule.sensitivities && !rule.sensitivities.includes(policy.sensitivity)) continue;
+    if (rule.maxCostUsdAtMost !== undefined && !(hints.maxCostUsd !== undefined && hints.maxCostUsd <= rule.maxCostUsdAtMost)) continue;
+    const route = config.routes.get(rule.alias)!;
+    if (policy.sensitivity === Sensitivity.RESTRICTED && !route.restrictedAllowed) {
+      restrictedBlocked = true;
+      continue;
+    }
+    const attempt = plan(input, route);
+    if (attempt.plan.candidates.length > 0) return attempt.plan;
+    firstFailure ??= attempt;
+  }
+  if (firstFailure) throw noCandidates(firstFailure, input);
+  if (restrictedBlocked) {
+    throw new PermissionDeniedError('No model cleared for restricted data matches this request.', 'route_not_cleared', 'model');
+  }
+  throw new InvalidRequestError(
+    "No automatic routing rule matches this request; name a model instead of 'auto'.", 'no_route_matched', 'model');
+}

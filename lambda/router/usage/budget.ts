@@ -1,0 +1,40 @@
+/**
+ * The budget hook: a reservation before the model call (refused → 429 `budget_exceeded`) and a
+ * settlement with the actual cost after it. The default reserves nothing; a DynamoDB
+ * implementation with conditional writes comes with the usage ledger.
+ */
+
+export interface BudgetRequest {
+  readonly requestId: string;
+  readonly tenantId: string;
+  readonly route: string;
+  /** Worst-case cost of the request on the most expensive candidate target, in USD. */
+  readonly estimatedCostUsd: number;
+}
+
+export interface BudgetReservation {
+  readonly requestId: string;
+  readonly tenantId: string;
+  readonly reservedUsd: number;
+}
+
+export interface BudgetGuard {
+  /**
+   * Reserves the estimated cost. Throws a `RateLimitError` (code `budget_exceeded`, with the time
+   * until the budget renews) when the tenant's budget cannot cover it.
+   */
+  reserve(request: BudgetRequest): Promise<BudgetReservation>;
+  /** Replaces the reservation by the actual cost (0 when no tokens were spent). Must not throw. */
+  settle(reservation: BudgetReservation, actualCostUsd: number): Promise<void>;
+}
+
+/** No budgets: every reservation succeeds, settlement does nothing. */
+export class NoBudgetGuard implements BudgetGuard {
+  async reserve(request: BudgetRequest): Promise<BudgetReservation> {
+    return { requestId: request.requestId, tenantId: request.tenantId, reservedUsd: 0 };
+  }
+
+  async settle(): Promise<void> {
+    // nothing reserved, nothing to settle
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The usage record: one per request, whatever happened (success, rejection, failure after tokens
+ * were spent, a stream cut mid-way, a client that went away), written through a `UsageSink`.
+ * The default sink (telemetry/log-sink.ts) writes it as the request's structured log line with
+ * Embedded Metric Format metrics; a ledger sink (DynamoDB) can be added beside it.
+ */
+
+/** How a request ended. */
+export enum Outcome {
+  /** Answered (also when a guardrail intervened). */
+  SUCCESS = 'success',
+  /** Refused before any model call (400, 401, 403, 404, 405, 408, 413, budget 429). */
+  REJECTED = 'rejected',
+  /** Every target failed, or the deadline passed, before an answer (429, 502, 503, 504). */
+  UPSTREAM_ERROR = 'upstream_error',
+  /** A stream that had started failed mid-way (ended with an error event, no `[DONE]`). */
+  STREAM_ERROR = 'stream_error',
+  /** The client went away before the answer was complete. */
+  CLIENT_DISCONNECT = 'client_disconnect',
+  /** A fault of the gateway itself (500). */
+  INTERNAL_ERROR = 'internal_error',
+}
+
+/** One model call attempt, for the trace. */
+export interface AttemptRecord {
+  readonly targetId: string;
+  /** `ok`, or the upstream error code (`throttling`, `timeout`, ...). */
+  readonly result: string;
+  readonly upstreamStatus?: number;
+  readonly durationMs: number;
+}
+
+export interface UsageRecord {
+  readonly requestId: string;
+  /** ISO 8601 time the request arrived. */
+  readonly timestamp: string;
+  /** `chat.completions`, `models`, or `other` (unknown paths). */
+  readonly operation: string;
+  readonly tenantId?: string;
+  readonly keyId?: string;
+  readonly tier?: string;
+  readonly workflow?: string;
+  readonly promptId?: string;
+  readonly promptVersion?: string;
+  readonly sensitivity?: string;
+  readonly latencyClass?: string;
+  /** The `model` the client asked for, when it is `auto` or a configured alias (else absent). */
+  readonly requestedModel?: string;
+  /** The route alias that was chosen. */
+  readonly route?: string;
+  /** The target that served (or last failed). */
+  readonly targetId?: string;
+  /** `aws.bedrock` or `openai` (OpenTelemetry `gen_ai.system`). */
+  readonly provider?: string;
+  /** The model that served, as the provider names it. */
+  readonly servedModel?: string;
+  /** The price-table key the cost was computed with. */
+  readonly priceModelId?: string;
+  readonly stream: boolean;
+  /** The HTTP status the client received (200 for streams that failed after starting). */
+  readonly status: number;
+  readonly outcome: Outcome;
+  /** The error code the client received (`model_not_found`, `upstream_timeout`, ...). */
+  readonly errorCode?: string;
+  /** Model call attempts, across all targets. */
+  readonly attempts: number;
+  readonly attemptDetails: readonly AttemptRecord[];
+  /** True when a target other than the route's first served (or was tried after a failure). */
+  readonly fallback: boolean;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cacheReadInputTokens: number;
+  readonly cacheWriteInputTokens: number;
+  /** True when token counts are estimates (the provider reported none, or the stream was cut). */
+  readonly usageEstimated: boolean;
+  readonly costUsd: number;
+  /** Streams: arrival to the first content byte sent, in ms. */
+  readonly ttftMs?: number;
+  /** Arrival to the end of the answer, in ms. */
+  readonly latencyMs: number;
+  /** `NONE`, `INTERVENED`, or absent when no guardrail applied. */
+  readonly guardrailAction?: string;
+  /**
+   * For internal errors only, and never for restricted requests: the exception, for the operator.
+   */
+  readonly errorDetail?: string;
+}
+
+/** Where usage records go. `record` must not throw; a failing sink logs its own failure. */
+export interface UsageSink {
+  record(record: UsageRecord): Promise<void>;
+}
+
+/** Keeps records in memory, for tests and for local mode inspection. */
+export class InMemoryUsageSink implements UsageSink {
+  readonly records: UsageRecord[] = [];
+
+  async record(record: UsageRecord): Promise<void> {
+    this.records.push(record);
+  }
+
+  /** The only record; throws unless exactly one was written. */
+  only(): UsageRecord {
+    if (this.records.length !== 1) throw new Error(`expected exactly one usage record, found ${this.records.length}`);
+    return this.records[0];
+  }
+
+  clear(): void {
+    this.records.length = 0;
+  }
+}
+
+/** Writes each record to every sink, in parallel. */
+export class FanOutUsageSink implements UsageSink {
+  constructor(private readonly sinks: readonly UsageSink[]) {}
+
+  async record(record: UsageRecord): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.record(record)));
+  }
+}

@@ -1,0 +1,433 @@
+/**
+ * The gateway configuration: tenants, targets, routes, automatic routing, prices, guardrails and
+ * the reliability and size policies of the router.
+ *
+ * This module is shared by the construct library (`lib/`, where these types are construct props)
+ * and the router Lambda (`lambda/router/`, which reads the same configuration as JSON at cold
+ * start). It is dependency-free and jsii-compatible: enums instead of string unions, readonly
+ * structs, maps as `{ [key: string]: T }`, one interface per concept with optional per-kind fields
+ * (checked by `GatewayConfigValidator`) instead of union types.
+ */
+
+/** How quickly the caller needs the answer; a routing hint. */
+export enum LatencyClass {
+  /** A person is waiting for the answer (chat, autocomplete). */
+  INTERACTIVE = 'interactive',
+  /** An application is waiting, but not a person at a keyboard. */
+  STANDARD = 'standard',
+  /** Nobody is waiting: offline jobs that should use the cheapest capacity. */
+  BATCH = 'batch',
+}
+
+/** The data sensitivity of a request, lowest to highest. */
+export enum Sensitivity {
+  /** Public data. */
+  PUBLIC = 'public',
+  /** Internal data: the default for a request that does not say. */
+  INTERNAL = 'internal',
+  /** Regulated or confidential data: only reaches routes marked `restrictedAllowed`, never logged. */
+  RESTRICTED = 'restricted',
+}
+
+/** The kind of model endpoint a target is. */
+export enum TargetKind {
+  /** Amazon Bedrock through Converse/ConverseStream: a model id, an inference profile id or ARN. */
+  BEDROCK = 'bedrock',
+  /** An HTTP server speaking OpenAI Chat Completions (vLLM, a local server). */
+  OPENAI_COMPATIBLE = 'openai-compatible',
+}
+
+/** A tenant: one customer or internal team whose calls are attributed, limited and billed together. */
+export interface TenantConfig {
+  /**
+   * The tenant's id: lower-case letters, digits, `-`, `_` and `.`, starting with a letter or
+   * digit, at most 64 characters. It appears in usage records, metrics and cost allocation.
+   */
+  readonly id: string;
+
+  /**
+   * The tenant's tier, for usage plans and reporting.
+   * @default "standard"
+   */
+  readonly tier?: string;
+
+  /** The route aliases this tenant may call (each must be a route's `alias`). */
+  readonly allowedAliases: string[];
+
+  /**
+   * The most sensitive data this tenant may send. A request labelled above it is refused (403).
+   * @default Sensitivity.INTERNAL
+   */
+  readonly sensitivityClearance?: Sensitivity;
+
+  /**
+   * The sensitivity of this tenant's requests that do not carry a sensitivity hint. It may not
+   * exceed `sensitivityClearance`.
+   * @default - `Sensitivity.INTERNAL`, or `Sensitivity.PUBLIC` when the clearance is public
+   */
+  readonly defaultSensitivity?: Sensitivity;
+
+  /**
+   * The id of a guardrail (a key of `guardrails`) applied to this tenant's requests. It takes
+   * precedence over a route's guardrail.
+   * @default - the route's guardrail, if any
+   */
+  readonly guardrail?: string;
+
+  /**
+   * A description for operators.
+   * @default - none
+   */
+  readonly description?: string;
+}
+
+/** Time limits of a model call, in milliseconds. */
+export interface TimeoutPolicy {
+  /**
+   * Time allowed to establish a connection to the upstream.
+   * @default 3000
+   */
+  readonly connectMs?: number;
+
+  /**
+   * Time allowed until the first streamed token arrives. A stream that is slower fails over.
+   * @default - no separate limit; only `totalMs` applies
+   */
+  readonly firstTokenMs?: number;
+
+  /**
+   * The overall deadline of a request, retries and fallbacks included, from its arrival.
+   * @default 60000
+   */
+  readonly totalMs?: number;
+}
+
+/**
+ * A model endpoint the router can call. A Bedrock target has `modelId` (one model, profile id or
+ * profile ARN for every tenant) or `profileArns` (one application inference profile per tenant,
+ * with `priceModelId` naming the underlying model, because profile ARNs are opaque). An
+ * OpenAI-compatible target has `baseUrl` and `model`.
+ */
+export interface TargetConfig {
+  /** The target's id, referenced by routes: lower-case letters, digits, `-`, `_`, `.`; at most 64 characters. */
+  readonly id: string;
+
+  /** The kind of endpoint. */
+  readonly kind: TargetKind;
+
+  /**
+   * Bedrock only: the `modelId` passed to Converse (a foundation model id, a cross-region
+   * inference profile id or an inference profile ARN). Exactly one of `modelId` and
+   * `profileArns` is required for a Bedrock target.
+   * @default - none
+   */
+  readonly modelId?: string;
+
+  /**
+   * Bedrock only: the application inference profile ARN of each tenant (tenant id → ARN). A tenant
+   * without an entry cannot be served by this target, and never uses another tenant's profile.
+   * @default - none
+   */
+  readonly profileArns?: { [tenantId: string]: string };
+
+  /**
+   * The key of `prices` that prices this target's tokens. Required with `profileArns`.
+   * @default - `modelId` for Bedrock targets, `model` for OpenAI-compatible targets
+   */
+  readonly priceModelId?: string;
+
+  /**
+   * Bedrock only: the AWS Region of the Bedrock Runtime endpoint.
+   * @default - the Region the router runs in
+   */
+  readonly region?: string;
+
+  /**
+   * Bedrock only: an endpoint URL override (a VPC interface endpoint's DNS name, or a loopback
+   * fake in tests).
+   * @default - the public Bedrock Runtime endpoint of the Region
+   */
+  readonly endpoint?: string;
+
+  /**
+   * OpenAI-compatible only (required there): the base URL up to and including `/v1`, e.g.
+   * `http://vllm.internal:8000/v1`.
+   * @default - none
+   */
+  readonly baseUrl?: string;
+
+  /**
+   * OpenAI-compatible only (required there): the served model name sent as `model`.
+   * @default - none
+   */
+  readonly model?: string;
+
+  /**
+   * OpenAI-compatible only: the name of an environment variable of the router that holds the
+   * upstream's bearer token. The token itself never appears in the configuration.
+   * @default - no Authorization header is sent upstream
+   */
+  readonly apiKeyEnv?: string;
+
+  /**
+   * Whether this target is cleared for restricted data. A route marked `restrictedAllowed` may
+   * only contain targets that are.
+   * @default false
+   */
+  readonly restrictedAllowed?: boolean;
+
+  /**
+   * The latency classes this target serves. A request of another class skips it (for example a
+   * spot-capacity target that serves only `batch`).
+   * @default - all latency classes
+   */
+  readonly latencyClasses?: LatencyClass[];
+
+  /**
+   * Time limits for calls to this target, each overriding the gateway-wide `timeouts` value.
+   * @default - the gateway-wide `timeouts`
+   */
+  readonly timeouts?: TimeoutPolicy;
+
+  /**
+   * A description for operators.
+   * @default - none
+   */
+  readonly description?: string;
+}
+
+/** A route: an alias applications call, served by an ordered chain of targets (the fallback chain). */
+export interface RouteConfig {
+  /**
+   * The alias applications send as `model`: lower-case letters, digits, `-`, `_`, `.`, `:`;
+   * at most 64 characters; not `auto`.
+   */
+  readonly alias: string;
+
+  /** Target ids, in order: the first healthy one serves, the others are its fallbacks. */
+  readonly targets: string[];
+
+  /**
+   * The id of a guardrail (a key of `guardrails`) applied on this route. A tenant's own guardrail
+   * takes precedence.
+   * @default - none
+   */
+  readonly guardrail?: string;
+
+  /**
+   * Whether restricted requests may use this route. All its targets must be `restrictedAllowed`.
+   * @default false
+   */
+  readonly restrictedAllowed?: boolean;
+
+  /**
+   * A description for operators, also returned by `GET /v1/models`.
+   * @default - none
+   */
+  readonly description?: string;
+}
+
+/**
+ * A rule for requests whose `model` is `auto`. Rules are tried in order; the first one whose
+ * conditions all match, whose alias the tenant may call and (for restricted requests) whose route
+ * is `restrictedAllowed`, chooses the route. A rule without conditions matches every request.
+ */
+export interface AutoRoutingRule {
+  /** The route alias this rule selects. */
+  readonly alias: string;
+
+  /**
+   * Matches requests whose workflow hint is one of these.
+   * @default - any workflow, or none
+   */
+  readonly workflows?: string[];
+
+  /**
+   * Matches requests of these latency classes.
+   * @default - any latency class
+   */
+  readonly latencyClasses?: LatencyClass[];
+
+  /**
+   * Matches requests of these sensitivities.
+   * @default - any sensitivity
+   */
+  readonly sensitivities?: Sensitivity[];
+
+  /**
+   * Matches requests that declare a maximum cost of at most this many US dollars.
+   * @default - matches regardless of the maximum cost
+   */
+  readonly maxCostUsdAtMost?: number;
+
+  /**
+   * A description for operators.
+   * @default - none
+   */
+  readonly description?: string;
+}
+
+/** The price of a model's tokens, in US dollars per 1,000 tokens. */
+export interface ModelPrice {
+  /** USD per 1,000 input tokens. */
+  readonly inputUsdPer1K: number;
+
+  /** USD per 1,000 output tokens. */
+  readonly outputUsdPer1K: number;
+
+  /**
+   * USD per 1,000 input tokens read from the prompt cache.
+   * @default - `inputUsdPer1K` (conservative: cached tokens cost as much as other input)
+   */
+  readonly cacheReadUsdPer1K?: number;
+
+  /**
+   * USD per 1,000 input tokens written to the prompt cache.
+   * @default - `inputUsdPer1K`
+   */
+  readonly cacheWriteUsdPer1K?: number;
+}
+
+/** A Bedrock guardrail version. */
+export interface GuardrailRef {
+  /** The guardrail's id or ARN. */
+  readonly identifier: string;
+
+  /** The guardrail version: a number such as `"3"`, or `"DRAFT"`. */
+  readonly version: string;
+
+  /**
+   * The Region of the guardrail, for ApplyGuardrail calls made for non-Bedrock targets.
+   * @default - the Region the router runs in
+   */
+  readonly region?: string;
+
+  /**
+   * An endpoint URL override for ApplyGuardrail calls (VPC endpoint, or a loopback fake in tests).
+   * @default - the public Bedrock Runtime endpoint of the Region
+   */
+  readonly endpoint?: string;
+}
+
+/** Retries of a failed model call on the same target, before failing over. */
+export interface RetryPolicy {
+  /**
+   * Attempts per target, the first one included (1 means no retry).
+   * @default 3
+   */
+  readonly maxAttempts?: number;
+
+  /**
+   * The base of the full-jitter exponential backoff, in milliseconds.
+   * @default 100
+   */
+  readonly baseDelayMs?: number;
+
+  /**
+   * The longest wait between attempts, in milliseconds. An upstream that asks for a longer wait
+   * (`Retry-After`) is failed over instead.
+   * @default 2000
+   */
+  readonly maxDelayMs?: number;
+}
+
+/** A per-target circuit breaker: after consecutive failures the target is skipped for a while. */
+export interface CircuitBreakerPolicy {
+  /**
+   * Consecutive failed calls that open the circuit.
+   * @default 5
+   */
+  readonly failureThreshold?: number;
+
+  /**
+   * How long an open circuit skips the target before one probe call is let through, in ms.
+   * @default 30000
+   */
+  readonly cooldownMs?: number;
+}
+
+/** Size limits of a request. Larger requests are refused (413 or 400) before any model call. */
+export interface RequestLimits {
+  /**
+   * The largest request body, in bytes.
+   * @default 1048576
+   */
+  readonly maxBodyBytes?: number;
+
+  /**
+   * The most messages in one request.
+   * @default 256
+   */
+  readonly maxMessages?: number;
+
+  /**
+   * The most characters in one message.
+   * @default 200000
+   */
+  readonly maxMessageChars?: number;
+
+  /**
+   * The largest `max_tokens` a request may ask for; also the output bound of cost estimates when
+   * a request does not set one.
+   * @default 8192
+   */
+  readonly maxTokensCap?: number;
+}
+
+/** The whole gateway configuration. */
+export interface GatewayConfig {
+  /** The tenants (at least one). */
+  readonly tenants: TenantConfig[];
+
+  /** The model endpoints (at least one). */
+  readonly targets: TargetConfig[];
+
+  /** The routes (at least one). */
+  readonly routes: RouteConfig[];
+
+  /**
+   * Rules for requests whose `model` is `auto`.
+   * @default - no rules: `auto` is refused
+   */
+  readonly autoRouting?: AutoRoutingRule[];
+
+  /** Token prices per model id (the keys targets name with `priceModelId`, `modelId` or `model`). */
+  readonly prices: { [modelId: string]: ModelPrice };
+
+  /**
+   * Guardrails by id, referenced by tenants and routes.
+   * @default - none
+   */
+  readonly guardrails?: { [guardrailId: string]: GuardrailRef };
+
+  /**
+   * Retries on the same target.
+   * @default - 3 attempts, 100 ms base delay, 2000 ms maximum delay
+   */
+  readonly retry?: RetryPolicy;
+
+  /**
+   * Time limits of model calls.
+   * @default - 3000 ms to connect, 60000 ms per request, no first-token limit
+   */
+  readonly timeouts?: TimeoutPolicy;
+
+  /**
+   * The per-target circuit breaker.
+   * @default - opens after 5 consecutive failures for 30000 ms
+   */
+  readonly circuitBreaker?: CircuitBreakerPolicy;
+
+  /**
+   * Request size limits.
+   * @default - 1 MiB bodies, 256 messages, 200000 characters per message, max_tokens up to 8192
+   */
+  readonly limits?: RequestLimits;
+
+  /**
+   * Local mode only (`cdk-ai-gateway serve`): API keys by the hex SHA-256 of the key → tenant id.
+   * Deployed gateways authenticate with their authorizer and ignore this map.
+   * @default - none
+   */
+  readonly localKeys?: { [keySha256: string]: string };
+}

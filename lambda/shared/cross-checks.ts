@@ -1,0 +1,124 @@
+/**
+ * The checks no per-field schema can make: references between tenants, routes, targets,
+ * guardrails and prices, duplicate ids, and relations between numbers. Runs only on a document
+ * whose shape is already valid.
+ */
+import { GatewayConfig, Sensitivity, TargetConfig, TargetKind, TimeoutPolicy } from './config';
+import { CONFIG_DEFAULTS, priceKeyOf, sensitivityAbove } from './defaults';
+
+function known(noun: string, names: readonly string[]): string {
+  if (names.length === 0) return `no ${noun} are defined`;
+  const shown = names.length > 20 ? [...names.slice(0, 20), `… (${names.length - 20} more)`] : names;
+  return `known ${noun}: ${shown.join(', ')}`;
+}
+
+function duplicates(items: readonly string[], path: (i: number) => string, what: string, issues: string[]): void {
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const first = seen.get(item);
+    if (first !== undefined) issues.push(`${path(i)}: duplicate ${what} '${item}' (first at index ${first})`);
+    else seen.set(item, i);
+  });
+}
+
+function checkTimeouts(t: TimeoutPolicy | undefined, path: string, totalDefault: number, issues: string[]): void {
+  if (!t) return;
+  const total = t.totalMs ?? totalDefault;
+  if (t.connectMs !== undefined && t.connectMs > total) {
+    issues.push(`${path}.connectMs: ${t.connectMs} exceeds the total deadline of ${total} ms`);
+  }
+  if (t.firstTokenMs !== undefined && t.firstTokenMs > total) {
+    issues.push(`${path}.firstTokenMs: ${t.firstTokenMs} exceeds the total deadline of ${total} ms`);
+  }
+}
+
+/** Whether `target` can serve `tenantId` (a per-tenant profile target needs the tenant's ARN). */
+export function targetServesTenant(target: TargetConfig, tenantId: string): boolean {
+  if (target.kind !== TargetKind.BEDROCK || target.profileArns === undefined) return true;
+  return Object.prototype.hasOwnProperty.call(target.profileArns, tenantId);
+}
+
+/** Appends one message per cross-reference problem of a shape-valid configuration. */
+export function crossCheck(config: GatewayConfig, issues: string[]): void {
+  const tenantIds = config.tenants.map((t) => t.id);
+  const targetIds = config.targets.map((t) => t.id);
+  const aliases = config.routes.map((r) => r.alias);
+  const guardrailIds = Object.keys(config.guardrails ?? {});
+  const priced = Object.keys(config.prices);
+  const targets = new Map(config.targets.map((t) => [t.id, t]));
+  const routes = new Map(config.routes.map((r) => [r.alias, r]));
+
+  duplicates(tenantIds, (i) => `tenants[${i}].id`, 'tenant id', issues);
+  duplicates(targetIds, (i) => `targets[${i}].id`, 'target id', issues);
+  duplicates(aliases, (i) => `routes[${i}].alias`, 'route alias', issues);
+
+  const checkGuardrail = (ref: string | undefined, path: string): void => {
+    if (ref !== undefined && !guardrailIds.includes(ref)) {
+      issues.push(`${path}: unknown guardrail '${ref}'; ${known('guardrails', guardrailIds)}`);
+    }
+  };
+
+  config.targets.forEach((t, i) => {
+    const key = priceKeyOf(t);
+    if (key && !Object.prototype.hasOwnProperty.call(config.prices, key)) {
+      const via = t.priceModelId !== undefined ? 'priceModelId' : t.kind === TargetKind.BEDROCK ? 'modelId' : 'model';
+      issues.push(`targets[${i}].${via}: no price for model '${key}'; add it to prices (${known('priced models', priced)})`);
+    }
+    for (const tenantId of Object.keys(t.profileArns ?? {})) {
+      if (!tenantIds.includes(tenantId)) {
+        issues.push(`targets[${i}].profileArns.${tenantId}: unknown tenant '${tenantId}'; ${known('tenants', tenantIds)}`);
+      }
+    }
+    checkTimeouts(t.timeouts, `targets[${i}].timeouts`, config.timeouts?.totalMs ?? CONFIG_DEFAULTS.timeouts.totalMs, issues);
+  });
+
+  config.routes.forEach((r, i) => {
+    r.targets.forEach((targetId, j) => {
+      const target = targets.get(targetId);
+      if (!target) {
+        issues.push(`routes[${i}].targets[${j}]: unknown target '${targetId}'; ${known('targets', targetIds)}`);
+      } else if (r.restrictedAllowed && !target.restrictedAllowed) {
+        issues.push(`routes[${i}].targets[${j}]: target '${targetId}' is not restrictedAllowed, but route '${r.alias}' is; mark the target or remove it from the route`);
+      }
+    });
+    checkGuardrail(r.guardrail, `routes[${i}].guardrail`);
+  });
+
+  config.tenants.forEach((t, i) => {
+    t.allowedAliases.forEach((a, j) => {
+      const r = routes.get(a);
+      if (!r) {
+        issues.push(`tenants[${i}].allowedAliases[${j}]: unknown route alias '${a}'; ${known('aliases', aliases)}`);
+        return;
+      }
+      const chain = r.targets.map((id) => targets.get(id)).filter((x): x is TargetConfig => x !== undefined);
+      if (chain.length === r.targets.length && !chain.some((target) => targetServesTenant(target, t.id))) {
+        issues.push(`tenants[${i}].allowedAliases[${j}]: no target of route '${a}' can serve tenant '${t.id}' (${r.targets.join(', ')} have no profileArns entry for it)`);
+      }
+    });
+    checkGuardrail(t.guardrail, `tenants[${i}].guardrail`);
+    const clearance = t.sensitivityClearance ?? Sensitivity.INTERNAL;
+    if (t.defaultSensitivity !== undefined && sensitivityAbove(t.defaultSensitivity, clearance)) {
+      issues.push(`tenants[${i}].defaultSensitivity: '${t.defaultSensitivity}' is above the tenant's sensitivityClearance '${clearance}'`);
+    }
+  });
+
+  (config.autoRouting ?? []).forEach((rule, i) => {
+    if (!routes.has(rule.alias)) {
+      issues.push(`autoRouting[${i}].alias: unknown route alias '${rule.alias}'; ${known('aliases', aliases)}`);
+    }
+  });
+
+  const baseDelay = config.retry?.baseDelayMs ?? CONFIG_DEFAULTS.retry.baseDelayMs;
+  const maxDelay = config.retry?.maxDelayMs ?? CONFIG_DEFAULTS.retry.maxDelayMs;
+  if (baseDelay > maxDelay) {
+    issues.push(`retry.baseDelayMs: ${baseDelay} exceeds retry.maxDelayMs ${maxDelay}`);
+  }
+  checkTimeouts(config.timeouts, 'timeouts', CONFIG_DEFAULTS.timeouts.totalMs, issues);
+
+  for (const [hash, tenantId] of Object.entries(config.localKeys ?? {})) {
+    if (!tenantIds.includes(tenantId)) {
+      issues.push(`localKeys.${hash.slice(0, 12)}…: unknown tenant '${tenantId}'; ${known('tenants', tenantIds)}`);
+    }
+  }
+}

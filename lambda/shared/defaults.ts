@@ -1,0 +1,160 @@
+/**
+ * The default values of the gateway configuration, in one place: the schema (and so the JSON
+ * Schema's `default` keywords) and `resolveGatewayConfig` both read them.
+ */
+import {
+  AutoRoutingRule, GatewayConfig, GuardrailRef, LatencyClass, ModelPrice, RouteConfig, Sensitivity, TargetConfig, TenantConfig,
+} from './config';
+
+/** Default values of the optional settings. */
+export const CONFIG_DEFAULTS = {
+  tier: 'standard',
+  sensitivityClearance: Sensitivity.INTERNAL,
+  retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2000 },
+  timeouts: { connectMs: 3000, totalMs: 60_000 },
+  circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
+  limits: { maxBodyBytes: 1_048_576, maxMessages: 256, maxMessageChars: 200_000, maxTokensCap: 8192 },
+} as const;
+
+/** The order of sensitivities, lowest first. */
+export const SENSITIVITY_ORDER: readonly Sensitivity[] = [Sensitivity.PUBLIC, Sensitivity.INTERNAL, Sensitivity.RESTRICTED];
+
+/** All latency classes. */
+export const LATENCY_CLASSES: readonly LatencyClass[] = [LatencyClass.INTERACTIVE, LatencyClass.STANDARD, LatencyClass.BATCH];
+
+/** Whether sensitivity `a` is above `b`. */
+export function sensitivityAbove(a: Sensitivity, b: Sensitivity): boolean {
+  return SENSITIVITY_ORDER.indexOf(a) > SENSITIVITY_ORDER.indexOf(b);
+}
+
+/** Time limits with every value set (`firstTokenMs` stays optional: no limit by default). */
+export interface ResolvedTimeouts {
+  readonly connectMs: number;
+  readonly firstTokenMs?: number;
+  readonly totalMs: number;
+}
+
+export interface ResolvedTenant extends TenantConfig {
+  readonly tier: string;
+  readonly sensitivityClearance: Sensitivity;
+  readonly defaultSensitivity: Sensitivity;
+}
+
+export interface ResolvedTarget extends TargetConfig {
+  readonly restrictedAllowed: boolean;
+  readonly latencyClasses: LatencyClass[];
+  readonly timeouts: ResolvedTimeouts;
+  /** The key of `prices` for this target. */
+  readonly priceModelId: string;
+}
+
+export interface ResolvedRoute extends RouteConfig {
+  readonly restrictedAllowed: boolean;
+}
+
+export interface ResolvedPrice {
+  readonly inputUsdPer1K: number;
+  readonly outputUsdPer1K: number;
+  readonly cacheReadUsdPer1K: number;
+  readonly cacheWriteUsdPer1K: number;
+}
+
+/** A validated configuration with every default applied, as the router uses it. */
+export interface ResolvedGatewayConfig {
+  readonly tenants: ReadonlyMap<string, ResolvedTenant>;
+  readonly targets: ReadonlyMap<string, ResolvedTarget>;
+  readonly routes: ReadonlyMap<string, ResolvedRoute>;
+  readonly autoRouting: readonly AutoRoutingRule[];
+  readonly prices: ReadonlyMap<string, ResolvedPrice>;
+  readonly guardrails: ReadonlyMap<string, GuardrailRef>;
+  readonly retry: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  readonly timeouts: ResolvedTimeouts;
+  readonly circuitBreaker: { readonly failureThreshold: number; readonly cooldownMs: number };
+  readonly limits: {
+    readonly maxBodyBytes: number;
+    readonly maxMessages: number;
+    readonly maxMessageChars: number;
+    readonly maxTokensCap: number;
+  };
+  /** Local mode: key SHA-256 (hex, lower case) → tenant id. */
+  readonly localKeys: ReadonlyMap<string, string>;
+}
+
+function resolvePrice(p: ModelPrice): ResolvedPrice {
+  return {
+    inputUsdPer1K: p.inputUsdPer1K,
+    outputUsdPer1K: p.outputUsdPer1K,
+    cacheReadUsdPer1K: p.cacheReadUsdPer1K ?? p.inputUsdPer1K,
+    cacheWriteUsdPer1K: p.cacheWriteUsdPer1K ?? p.inputUsdPer1K,
+  };
+}
+
+/**
+ * Applies the defaults to a configuration that `GatewayConfigValidator` has accepted. Call it only
+ * on a validated configuration: it does not check anything.
+ *
+ * @example
+ * const resolved = resolveGatewayConfig(GatewayConfigValidator.validate(JSON.parse(text)));
+ */
+export function resolveGatewayConfig(config: GatewayConfig): ResolvedGatewayConfig {
+  const timeouts: ResolvedTimeouts = {
+    connectMs: config.timeouts?.connectMs ?? CONFIG_DEFAULTS.timeouts.connectMs,
+    firstTokenMs: config.timeouts?.firstTokenMs,
+    totalMs: config.timeouts?.totalMs ?? CONFIG_DEFAULTS.timeouts.totalMs,
+  };
+  const tenants = new Map<string, ResolvedTenant>();
+  for (const t of config.tenants) {
+    const clearance = t.sensitivityClearance ?? CONFIG_DEFAULTS.sensitivityClearance;
+    const fallbackDefault = sensitivityAbove(Sensitivity.INTERNAL, clearance) ? clearance : Sensitivity.INTERNAL;
+    tenants.set(t.id, {
+      ...t,
+      tier: t.tier ?? CONFIG_DEFAULTS.tier,
+      sensitivityClearance: clearance,
+      defaultSensitivity: t.defaultSensitivity ?? fallbackDefault,
+    });
+  }
+  const targets = new Map<string, ResolvedTarget>();
+  for (const t of config.targets) {
+    targets.set(t.id, {
+      ...t,
+      restrictedAllowed: t.restrictedAllowed ?? false,
+      latencyClasses: t.latencyClasses ?? [...LATENCY_CLASSES],
+      timeouts: {
+        connectMs: t.timeouts?.connectMs ?? timeouts.connectMs,
+        firstTokenMs: t.timeouts?.firstTokenMs ?? timeouts.firstTokenMs,
+        totalMs: t.timeouts?.totalMs ?? timeouts.totalMs,
+      },
+      priceModelId: priceKeyOf(t),
+    });
+  }
+  return {
+    tenants,
+    targets,
+    routes: new Map(config.routes.map((r) => [r.alias, { ...r, restrictedAllowed: r.restrictedAllowed ?? false }])),
+    autoRouting: config.autoRouting ?? [],
+    prices: new Map(Object.entries(config.prices).map(([k, v]) => [k, resolvePrice(v)])),
+    guardrails: new Map(Object.entries(config.guardrails ?? {})),
+    retry: {
+      maxAttempts: config.retry?.maxAttempts ?? CONFIG_DEFAULTS.retry.maxAttempts,
+      baseDelayMs: config.retry?.baseDelayMs ?? CONFIG_DEFAULTS.retry.baseDelayMs,
+      maxDelayMs: config.retry?.maxDelayMs ?? CONFIG_DEFAULTS.retry.maxDelayMs,
+    },
+    timeouts,
+    circuitBreaker: {
+      failureThreshold: config.circuitBreaker?.failureThreshold ?? CONFIG_DEFAULTS.circuitBreaker.failureThreshold,
+      cooldownMs: config.circuitBreaker?.cooldownMs ?? CONFIG_DEFAULTS.circuitBreaker.cooldownMs,
+    },
+    limits: {
+      maxBodyBytes: config.limits?.maxBodyBytes ?? CONFIG_DEFAULTS.limits.maxBodyBytes,
+      maxMessages: config.limits?.maxMessages ?? CONFIG_DEFAULTS.limits.maxMessages,
+      maxMessageChars: config.limits?.maxMessageChars ?? CONFIG_DEFAULTS.limits.maxMessageChars,
+      maxTokensCap: config.limits?.maxTokensCap ?? CONFIG_DEFAULTS.limits.maxTokensCap,
+    },
+    localKeys: new Map(Object.entries(config.localKeys ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+  };
+}
+
+/** The key of `prices` that prices a target: `priceModelId`, else `modelId` or `model`. */
+export function priceKeyOf(target: TargetConfig): string {
+  return target.priceModelId ?? target.modelId ?? target.model ?? '';
+}

@@ -1,0 +1,180 @@
+/**
+ * The Lambda entry (lambda/router/index.ts) as the Lambda runtime drives it: a REST API proxy
+ * event, a response stream wrapped by `awslambda.HttpResponseStream.from` (faked here with the
+ * runtime's wire format: JSON metadata, 8 NUL bytes, then the body), the configuration read from
+ * GATEWAY_CONFIG_PATH at init, and the real adapters against a loopback OpenAI-compatible upstream.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { AwsLambdaGlobal, HttpResponseMetadata, RestApiProxyEvent } from '../../lambda/router/index';
+import { setEnv, testConfig } from '../helpers/router-config';
+import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../helpers/fake-openai-upstream';
+
+const DELIMITER = Buffer.alloc(8);
+
+class CapturedStream extends Writable {
+  readonly chunks: Buffer[] = [];
+
+  _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.chunks.push(Buffer.from(chunk));
+    done();
+  }
+
+  /** The metadata and the body, split as API Gateway splits them. */
+  response(): { metadata: HttpResponseMetadata; body: string } {
+    const all = Buffer.concat(this.chunks);
+    const at = all.indexOf(DELIMITER);
+    return { metadata: JSON.parse(all.subarray(0, at).toString('utf8')) as HttpResponseMetadata, body: all.subarray(at + 8).toString('utf8') };
+  }
+}
+
+const fakeRuntime: AwsLambdaGlobal = {
+  streamifyResponse: (handler) => handler,
+  HttpResponseStream: {
+    from(stream, metadata) {
+      stream.write(Buffer.concat([Buffer.from(JSON.stringify(metadata)), DELIMITER]));
+      return stream;
+    },
+  },
+};
+
+type Handler = (event: RestApiProxyEvent, stream: Writable, context: unknown) => Promise<void>;
+
+/** Loads the handler module afresh (a new execution environment: config read at init). */
+function loadHandler(): Handler {
+  let handler: Handler | undefined;
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    handler = (require('../../lambda/router/index') as { handler: Handler }).handler;
+  });
+  return handler!;
+}
+
+function event(body: unknown, overrides: Partial<RestApiProxyEvent> = {}): RestApiProxyEvent {
+  return {
+    httpMethod: 'POST',
+    path: '/v1/chat/completions',
+    headers: { 'Content-Type': 'application/json', 'X-Gateway-Workflow': 'support' },
+    multiValueHeaders: { 'Content-Type': ['application/json'], 'X-Gateway-Workflow': ['support'] },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+    requestContext: { requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef', authorizer: { principalId: 'globex', tenantId: 'globex', tier: 'standard', keyId: 'k-1', aliases: '' } },
+    ...overrides,
+  };
+}
+
+describe('router Lambda entry', () => {
+  let upstream: FakeOpenAiUpstream;
+  let dir: string;
+  let handler: Handler;
+  let restoreEnv: () => void;
+  const stdout: string[] = [];
+  let writeSpy: jest.SpyInstance;
+
+  beforeAll(async () => {
+    upstream = await startFakeOpenAiUpstream({ models: ['qwen3-8b'] });
+    dir = mkdtempSync(join(tmpdir(), 'router-entry-'));
+    writeFileSync(join(dir, 'gateway-config.json'), JSON.stringify(testConfig({ openai: upstream.baseUrl })));
+    (globalThis as { awslambda?: AwsLambdaGlobal }).awslambda = fakeRuntime;
+    restoreEnv = setEnv({ LAMBDA_TASK_ROOT: dir, GATEWAY_CONFIG_PATH: undefined, GATEWAY_METRICS_NAMESPACE: undefined });
+    writeSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout.push(String(chunk));
+      return true;
+    });
+    handler = loadHandler();
+  });
+
+  afterAll(async () => {
+    writeSpy.mockRestore();
+    delete (globalThis as { awslambda?: AwsLambdaGlobal }).awslambda;
+    restoreEnv();
+    rmSync(dir, { recursive: true, force: true });
+    await upstream.close();
+  });
+
+  beforeEach(() => {
+    stdout.length = 0;
+    upstream.reset();
+  });
+
+  test('reads the configuration beside the handler and answers with the tenant from the authorizer context', async () => {
+    // Prepare
+    upstream.enqueue(OpenAiBehaviours.success({ text: 'Hello from vLLM', usage: { promptTokens: 12, completionTokens: 4 } }));
+    const stream = new CapturedStream();
+
+    // Act
+    await handler(event({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }), stream, {});
+
+    // Assess
+    const { metadata, body } = stream.response();
+    expect(metadata.statusCode).toBe(200);
+    expect(metadata.headers).toMatchObject({ 'x-request-id': 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef', 'x-gateway-route': 'chat', 'x-gateway-model': 'qwen3-8b' });
+    expect(JSON.parse(body)).toMatchObject({ object: 'chat.completion', model: 'chat', choices: [{ message: { content: 'Hello from vLLM' } }] });
+    expect(stream.writableEnded).toBe(true);
+    expect(upstream.lastRequest().body).toMatchObject({ model: 'qwen3-8b', messages: [{ role: 'user', content: 'Hi' }] });
+    // One log line: the usage record with the tenant of the authorizer context.
+    const lines = stdout.filter((l) => l.startsWith('{'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({ 'gateway.tenant.id': 'globex', 'gateway.key.id': 'k-1', 'gateway.workflow': 'support', 'gateway.outcome': 'success', 'gen_ai.usage.input_tokens': 12 });
+  });
+
+  test('streams server-sent events through the response stream', async () => {
+    upstream.enqueue(OpenAiBehaviours.success({ deltas: ['Hel', 'lo'] }));
+    const stream = new CapturedStream();
+    await handler(event({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Hi' }] }), stream, {});
+    const { metadata, body } = stream.response();
+    expect(metadata.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(body).toContain('"content":"Hel"');
+    expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
+  test('routes by the matched resource, so a custom domain base path does not matter', async () => {
+    const stream = new CapturedStream();
+    await handler(event(undefined, { httpMethod: 'GET', resource: '/v1/models', path: '/ai/v1/models', body: null }), stream, {});
+    expect(stream.response().metadata.statusCode).toBe(200);
+    expect((JSON.parse(stream.response().body) as { data: { id: string }[] }).data.map((m) => m.id)).toEqual(['auto', 'chat', 'guarded', 'summary']);
+  });
+
+  test('a base64 body is decoded; a body too large is refused before decoding', async () => {
+    const ok = new CapturedStream();
+    const b64 = Buffer.from(JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] })).toString('base64');
+    await handler(event(undefined, { body: b64, isBase64Encoded: true }), ok, {});
+    expect(ok.response().metadata.statusCode).toBe(200);
+    const big = new CapturedStream();
+    await handler(event(undefined, { body: 'A'.repeat(2_000_000), isBase64Encoded: true }), big, {});
+    expect(big.response().metadata.statusCode).toBe(413);
+  });
+
+  test('no tenant in the authorizer context is a 401 envelope; a tenant cannot use another tenant\'s alias', async () => {
+    const anonymous = new CapturedStream();
+    await handler(event({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }, { requestContext: { requestId: 'r', authorizer: null } }), anonymous, {});
+    expect(anonymous.response().metadata.statusCode).toBe(401);
+    expect(JSON.parse(anonymous.response().body)).toEqual({ error: { message: 'The request carries no tenant identity.', type: 'authentication_error', code: 'missing_tenant', param: null } });
+    const other = new CapturedStream();
+    await handler(event({ model: 'secure', messages: [{ role: 'user', content: 'Hi' }] }), other, {});
+    expect(other.response().metadata.statusCode).toBe(404);
+  });
+
+  test('an invalid configuration: every request gets a 500 configuration_error, the problems are logged once', async () => {
+    // Prepare
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...testConfig(), routes: [{ alias: 'chat', targets: ['missing'] }] }));
+    process.env.GATEWAY_CONFIG_PATH = bad;
+    stdout.length = 0;
+
+    // Act
+    const broken = loadHandler();
+
+    // Assess
+    const logged = stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged[0]).toMatchObject({ level: 'ERROR', message: 'invalid gateway configuration' });
+    expect(logged[0]['gateway.config.problems']).toEqual(expect.arrayContaining([expect.stringMatching(/^routes\[0\]\.targets\[0\]: unknown target 'missing'/)]));
+    const stream = new CapturedStream();
+    await broken(event({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }), stream, {});
+    expect(stream.response().metadata.statusCode).toBe(500);
+    expect(JSON.parse(stream.response().body)).toMatchObject({ error: { type: 'api_error', code: 'configuration_error' } });
+    delete process.env.GATEWAY_CONFIG_PATH;
+  });
+});
