@@ -1,0 +1,218 @@
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { AUTHORIZER_ENV } from '../../../lambda/shared/tenant-key-schema';
+import { bundledHandler, BUNDLED_HANDLER } from '../../private/assets';
+import { AiGatewayValidationError } from '../../private/errors';
+import { grantReadKeys } from './private/grants';
+import { restrictGrantsToAwsServices } from './private/kms';
+import { checkInteger } from './private/validate';
+import { TenantKeyTable } from './tenant-key-table';
+
+/**
+ * Properties of a `TenantAuthorizer`.
+ */
+export interface TenantAuthorizerProps {
+  /**
+   * The tenant-key table to read: a `TenantKeyTable`'s `table`, or an imported table with the
+   * same layout (`Table.fromTableAttributes`, with its `encryptionKey` so the authorizer may
+   * decrypt).
+   * @default - a new `TenantKeyTable` with default properties
+   */
+  readonly tenantKeyTable?: dynamodb.ITable;
+
+  /**
+   * How long API Gateway caches the authorizer's answer for an `Authorization` header (0 to 1
+   * hour; 0 disables the cache). A revoked key keeps working for at most this long plus
+   * `keyCacheTtl`.
+   * @default Duration.seconds(60)
+   */
+  readonly resultsCacheTtl?: Duration;
+
+  /**
+   * How long a warm authorizer keeps a key lookup in memory, keyed by the key's SHA-256 (0 to 15
+   * minutes; 0 disables it).
+   * @default Duration.seconds(30)
+   */
+  readonly keyCacheTtl?: Duration;
+
+  /**
+   * The most key lookups one authorizer instance keeps in memory (1 to 1,000,000); the least
+   * recently used is dropped first.
+   * @default 10000
+   */
+  readonly keyCacheMaxEntries?: number;
+
+  /**
+   * A name for the API Gateway authorizer.
+   * @default - the construct's unique id
+   */
+  readonly authorizerName?: string;
+
+  /**
+   * How long the authorizer's logs are kept.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The KMS key that encrypts the authorizer's log group. The construct adds a key-policy
+   * statement that lets this Region's CloudWatch Logs use it for this account's log groups; an
+   * imported key needs that statement already.
+   * @default - a new key with automatic rotation, on which only AWS services may create grants
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * Memory of the authorizer function, in MiB (128 to 10240).
+   * @default 256
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Concurrent executions reserved for (and capping) the authorizer. With API Gateway's result
+   * cache most requests never reach it; a cap set too low turns bursts of new keys into 500s.
+   * @default - no reservation: the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+
+  /**
+   * The VPC to run the authorizer in. It needs a route to DynamoDB (a gateway endpoint).
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Where in `vpc` to place the authorizer.
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups of the authorizer in `vpc`.
+   * @default - a new security group with all outbound traffic allowed
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+}
+
+/**
+ * A Lambda REQUEST authorizer for tenant keys (`Authorization: Bearer sk-gw-…`).
+ *
+ * It looks the SHA-256 of the key up in the tenant-key table and answers with the tenant id, tier
+ * and allowed aliases as context, and the tenant's API key value as `usageIdentifierKey` so the
+ * tier's usage plan throttles the request (`TenantUsagePlans`). Malformed and unknown keys get 401,
+ * revoked and expired keys 403; a lookup failure is a 500 and never an Allow.
+ *
+ * @example
+ * const authorizer = new TenantAuthorizer(this, 'Authorizer', { tenantKeyTable: keys.table });
+ * api.root.addResource('v1').addMethod('POST', integration, {
+ *   authorizer: authorizer.authorizer,
+ *   apiKeyRequired: true,
+ * });
+ */
+export class TenantAuthorizer extends Construct {
+  /** The API Gateway authorizer to put on methods. */
+  public readonly authorizer: apigateway.RequestAuthorizer;
+  /** The authorizer function. */
+  public readonly handler: lambda.Function;
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The tenant-key table the authorizer reads. */
+  public readonly table: dynamodb.ITable;
+  /** The `TenantKeyTable` this construct created, when none was passed in. */
+  public readonly tenantKeyTable?: TenantKeyTable;
+
+  constructor(scope: Construct, id: string, props: TenantAuthorizerProps = {}) {
+    super(scope, id);
+    const resultsCacheTtl = props.resultsCacheTtl ?? Duration.seconds(60);
+    const keyCacheTtl = props.keyCacheTtl ?? Duration.seconds(30);
+    checkDuration(this, 'resultsCacheTtl', resultsCacheTtl, 3600);
+    checkDuration(this, 'keyCacheTtl', keyCacheTtl, 900);
+    checkInteger(this, 'keyCacheMaxEntries', props.keyCacheMaxEntries, 1, 1_000_000);
+    checkInteger(this, 'memorySize', props.memorySize, 128, 10_240);
+    checkInteger(this, 'reservedConcurrentExecutions', props.reservedConcurrentExecutions, 1, 100_000);
+    if ((props.vpcSubnets !== undefined || props.securityGroups !== undefined) && props.vpc === undefined) {
+      throw new AiGatewayValidationError('vpcSubnets and securityGroups need vpc: received them without a vpc.', this);
+    }
+
+    if (props.tenantKeyTable) {
+      this.table = props.tenantKeyTable;
+    } else {
+      this.tenantKeyTable = new TenantKeyTable(this, 'TenantKeys');
+      this.table = this.tenantKeyTable.table;
+    }
+
+    let logKey: kms.IKey;
+    if (props.logEncryptionKey) {
+      logKey = props.logEncryptionKey;
+    } else {
+      logKey = new kms.Key(this, 'LogKey', {
+        description: `Encrypts the logs of the cdk-ai-gateway tenant authorizer ${this.node.path}`,
+        enableKeyRotation: true,
+      });
+      restrictGrantsToAwsServices(logKey);
+    }
+    // CloudWatch Logs encrypts with the key as this Region's service principal, limited to this
+    // account's log groups by the encryption context.
+    const { region, account, partition, urlSuffix } = Stack.of(this);
+    logKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowCloudWatchLogsOfThisAccount',
+      principals: [new iam.ServicePrincipal(`logs.${region}.${urlSuffix}`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*` },
+      },
+    }));
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: logKey,
+    });
+
+    this.handler = new lambda.Function(this, 'Handler', {
+      description: 'cdk-ai-gateway tenant-key authorizer',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      code: bundledHandler('authorizer'),
+      handler: BUNDLED_HANDLER,
+      memorySize: props.memorySize ?? 256,
+      // Two DynamoDB attempts of at most 1 s to connect and 2 s each fit well inside this.
+      timeout: Duration.seconds(10),
+      logGroup: this.logGroup,
+      environment: {
+        [AUTHORIZER_ENV.tableName]: this.table.tableName,
+        [AUTHORIZER_ENV.cacheTtlSeconds]: String(keyCacheTtl.toSeconds()),
+        [AUTHORIZER_ENV.cacheMaxEntries]: String(props.keyCacheMaxEntries ?? 10_000),
+        POWERTOOLS_SERVICE_NAME: 'cdk-ai-gateway-authorizer',
+      },
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+    });
+    grantReadKeys(this.table, this.handler);
+
+    this.authorizer = new apigateway.RequestAuthorizer(this, 'Authorizer', {
+      handler: this.handler,
+      identitySources: [apigateway.IdentitySource.header('Authorization')],
+      resultsCacheTtl,
+      authorizerName: props.authorizerName,
+    });
+  }
+}
+
+function checkDuration(scope: Construct, prop: string, value: Duration, maxSeconds: number): void {
+  if (Token.isUnresolved(value.toString())) return;
+  const seconds = value.toSeconds({ integral: false });
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > maxSeconds) {
+    throw new AiGatewayValidationError(
+      `${prop} must be a whole number of seconds from 0 to ${maxSeconds}, received ${value.toHumanString()}.`, scope,
+    );
+  }
+}

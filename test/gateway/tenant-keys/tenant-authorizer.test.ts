@@ -1,0 +1,239 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { TenantAuthorizer, TenantAuthorizerProps, TenantKeyTable } from '../../../lib';
+import { AiGatewayValidationError } from '../../../lib/private/errors';
+
+function stack(): Stack {
+  return new Stack(new App(), 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
+}
+
+/** A tiny REST API with one method using the authorizer (a RequestAuthorizer must be attached to synthesize). */
+function withApi(s: Stack, authorizer: TenantAuthorizer): apigateway.RestApi {
+  const api = new apigateway.RestApi(s, 'Api', { apiKeySourceType: apigateway.ApiKeySourceType.AUTHORIZER });
+  api.root.addMethod('GET', new apigateway.MockIntegration(), { authorizer: authorizer.authorizer, apiKeyRequired: true });
+  return api;
+}
+
+function synth(props: TenantAuthorizerProps = {}, prepare?: (s: Stack) => TenantAuthorizerProps): { template: Template; authorizer: TenantAuthorizer; stack: Stack } {
+  const s = stack();
+  const authorizer = new TenantAuthorizer(s, 'Tenants', { ...props, ...(prepare ? prepare(s) : {}) });
+  withApi(s, authorizer);
+  return { template: Template.fromStack(s), authorizer, stack: s };
+}
+
+const only = (template: Template, type: string): string => {
+  const ids = Object.keys(template.findResources(type));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+};
+
+describe('TenantAuthorizer defaults', () => {
+  const { template } = synth();
+
+  test('the function: Node.js 22, arm64, the bundled handler, 256 MiB, 10 s', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 256,
+      Timeout: 10,
+      VpcConfig: Match.absent(),
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+  });
+
+  test('the environment names the table and the in-memory cache, nothing secret', () => {
+    const tableId = only(template, 'AWS::DynamoDB::Table');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          TENANT_KEY_TABLE_NAME: { Ref: tableId },
+          KEY_CACHE_TTL_SECONDS: '30',
+          KEY_CACHE_MAX_ENTRIES: '10000',
+          POWERTOOLS_SERVICE_NAME: 'cdk-ai-gateway-authorizer',
+        },
+      },
+    });
+  });
+
+  test('a log group kept one year, encrypted with its own rotating key usable by CloudWatch Logs of this account only', () => {
+    const fnId = only(template, 'AWS::Lambda::Function');
+    const logGroupId = only(template, 'AWS::Logs::LogGroup');
+    const fn = template.findResources('AWS::Lambda::Function')[fnId];
+    expect(fn.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
+    const logGroup = template.findResources('AWS::Logs::LogGroup')[logGroupId];
+    expect(logGroup.Properties.RetentionInDays).toBe(365);
+    const keyRef = logGroup.Properties.KmsKeyId['Fn::GetAtt'][0] as string;
+    template.hasResource('AWS::KMS::Key', {
+      Properties: {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([{
+            Sid: 'AllowCloudWatchLogsOfThisAccount',
+            Effect: 'Allow',
+            Principal: { Service: { 'Fn::Join': ['', ['logs.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } },
+            Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+            Resource: '*',
+            Condition: {
+              ArnLike: {
+                'kms:EncryptionContext:aws:logs:arn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:111122223333:log-group:*']] },
+              },
+            },
+          }]),
+        },
+      },
+    });
+    expect(Object.keys(template.findResources('AWS::KMS::Key'))).toContain(keyRef);
+  });
+
+  test('both keys it creates let only AWS services create grants (CT.KMS.PR.3)', () => {
+    const keys = Object.values(template.findResources('AWS::KMS::Key'));
+    expect(keys).toHaveLength(2);
+    for (const key of keys) {
+      expect(key.Properties.KeyPolicy.Statement).toContainEqual({
+        Sid: 'DenyGrantsExceptForAwsServices',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'kms:CreateGrant',
+        Resource: '*',
+        Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+      });
+    }
+  });
+
+  test('IAM: exactly GetItem on the tenant-key table and kms:Decrypt on its key', () => {
+    const tableId = only(template, 'AWS::DynamoDB::Table');
+    const tableKeyId = (template.findResources('AWS::DynamoDB::Table')[tableId].Properties.SSESpecification.KMSMasterKeyId['Fn::GetAtt'] as string[])[0];
+    template.resourceCountIs('AWS::IAM::Policy', 1);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
+          { Action: 'kms:Decrypt', Effect: 'Allow', Resource: { 'Fn::GetAtt': [tableKeyId, 'Arn'] } },
+        ],
+      },
+    });
+  });
+
+  test('the API Gateway authorizer: REQUEST, keyed on the Authorization header, cached 60 s', () => {
+    const fnId = only(template, 'AWS::Lambda::Function');
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 60,
+      AuthorizerUri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [fnId, 'Arn'] }])] }),
+    });
+  });
+
+  test('only this API’s authorizer may invoke the function', () => {
+    const authorizerId = only(template, 'AWS::ApiGateway::Authorizer');
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/authorizers/'), { Ref: authorizerId }])] }),
+    });
+  });
+
+  test('the method uses the authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: only(template, 'AWS::ApiGateway::Authorizer') },
+      ApiKeyRequired: true,
+    });
+  });
+
+  test('it creates a TenantKeyTable with the secure defaults', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      DeletionProtectionEnabled: true,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 },
+    });
+  });
+});
+
+describe('TenantAuthorizer props', () => {
+  test('cache TTLs, entries, memory, name and log retention are configurable; a TTL of 0 disables API Gateway caching', () => {
+    const { template } = synth({
+      resultsCacheTtl: Duration.seconds(0), keyCacheTtl: Duration.minutes(2), keyCacheMaxEntries: 500, memorySize: 512, reservedConcurrentExecutions: 50,
+      authorizerName: 'tenant-keys', logRetention: logs.RetentionDays.THREE_MONTHS,
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', { AuthorizerResultTtlInSeconds: 0, Name: 'tenant-keys' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 512,
+      ReservedConcurrentExecutions: 50,
+      Environment: { Variables: Match.objectLike({ KEY_CACHE_TTL_SECONDS: '120', KEY_CACHE_MAX_ENTRIES: '500' }) },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  test('an imported table is read, and no table is created', () => {
+    const { template, authorizer } = synth({}, (s) => ({
+      tenantKeyTable: dynamodb.Table.fromTableAttributes(s, 'Existing', {
+        tableName: 'existing-keys',
+        encryptionKey: kms.Key.fromKeyArn(s, 'ExistingKey', 'arn:aws:kms:eu-west-1:111122223333:key/existing'),
+      }),
+    }));
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+    expect(authorizer.tenantKeyTable).toBeUndefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ TENANT_KEY_TABLE_NAME: 'existing-keys' }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'dynamodb:GetItem', Effect: 'Allow',
+            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:111122223333:table/existing-keys']] },
+          },
+          { Action: 'kms:Decrypt', Effect: 'Allow', Resource: 'arn:aws:kms:eu-west-1:111122223333:key/existing' },
+        ],
+      },
+    });
+  });
+
+  test('a TenantKeyTable passed as its table is the one read', () => {
+    const s = stack();
+    const keys = new TenantKeyTable(s, 'Keys');
+    const authorizer = new TenantAuthorizer(s, 'Tenants', { tenantKeyTable: keys.table });
+    withApi(s, authorizer);
+    const template = Template.fromStack(s);
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    expect(authorizer.table).toBe(keys.table);
+  });
+
+  test('a given log key is used and no log key is created', () => {
+    const { template } = synth({}, (s) => ({ logEncryptionKey: new kms.Key(s, 'PlatformLogKey', { enableKeyRotation: true }) }));
+    // The table's key and the platform key only.
+    template.resourceCountIs('AWS::KMS::Key', 2);
+    const logGroup = Object.values(template.findResources('AWS::Logs::LogGroup'))[0];
+    expect(logGroup.Properties.KmsKeyId['Fn::GetAtt'][0]).toMatch(/^PlatformLogKey/);
+  });
+
+  test('VPC placement', () => {
+    const { template } = synth({}, (s) => {
+      const vpc = new ec2.Vpc(s, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      return { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } };
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: Match.arrayWith([{ Ref: Match.stringLikeRegexp('^VpcisolatedSubnet1') }]), SecurityGroupIds: Match.anyValue() },
+    });
+  });
+
+  test.each([
+    [{ resultsCacheTtl: Duration.seconds(3601) }, /resultsCacheTtl must be a whole number of seconds from 0 to 3600, received 1 hour 1 second/],
+    [{ resultsCacheTtl: Duration.millis(1500) }, /resultsCacheTtl must be a whole number of seconds/],
+    [{ keyCacheTtl: Duration.minutes(16) }, /keyCacheTtl must be a whole number of seconds from 0 to 900, received 16 minutes/],
+    [{ keyCacheMaxEntries: 0 }, /keyCacheMaxEntries must be an integer from 1 to 1000000, received 0/],
+    [{ keyCacheMaxEntries: -5 }, /keyCacheMaxEntries .* received -5/],
+    [{ memorySize: 64 }, /memorySize must be an integer from 128 to 10240, received 64/],
+    [{ reservedConcurrentExecutions: 0 }, /reservedConcurrentExecutions must be an integer from 1 to 100000, received 0/],
+    [{ securityGroups: [] }, /vpcSubnets and securityGroups need vpc/],
+  ])('bad props are refused: %#', (props, message) => {
+    expect(() => new TenantAuthorizer(stack(), 'Tenants', props)).toThrow(AiGatewayValidationError);
+    expect(() => new TenantAuthorizer(stack(), 'Tenants', props)).toThrow(message);
+  });
+});
