@@ -3,3 +3,4 @@ export * from '../lambda/shared';
 export * from './bedrock/inference-profiles';
 export * from './bedrock/guardrails';
 export * from './gateway/tenant-keys';
+export * from './bedrock/invocation-logging';
