@@ -1,0 +1,146 @@
+import type { ComplianceMarkdownOptions, ComplianceReport, PackSummary } from '../compliance-report';
+
+/** The open findings, plugin failures and acknowledgment problems as aligned plain text. */
+export function renderFindings(report: ComplianceReport): string {
+  const sections: string[] = [];
+  if (report.findings.length > 0) {
+    const rows = report.findings.map((f) => [f.findingId, f.pack, f.constructPath, oneLine(f.description)]);
+    sections.push([
+      `${report.findings.length} unacknowledged compliance finding(s) (rule, pack, construct path, description):`,
+      ...alignColumns(rows).map((line) => `  ${line}`),
+      'Fix each resource, or acknowledge the finding next to its construct with a reason a reviewer would accept:',
+      "  GatewayCompliance.acknowledge(construct, '<rule>', '<why it does not apply here, or what compensates>')",
+    ].join('\n'));
+  }
+  if (report.pluginFailures.length > 0) {
+    sections.push([
+      `${report.pluginFailures.length} validation plugin(s) failed to run, so their rules were not checked:`,
+      ...report.pluginFailures.map((f) => `  ${f.pack}: ${oneLine(f.message)}`),
+    ].join('\n'));
+  }
+  const problems = report.acknowledgmentProblems;
+  if (problems.length > 0) {
+    sections.push([
+      `${problems.length} acknowledgment(s) a reviewer would reject (finding, construct path, problem):`,
+      ...alignColumns(problems.map((a) => [a.findingId, a.constructPath, oneLine(a.problem ?? '')])).map((line) => `  ${line}`),
+    ].join('\n'));
+  }
+  return sections.join('\n\n');
+}
+
+/** The compliance report as Markdown. */
+export function renderMarkdown(report: ComplianceReport, options: ComplianceMarkdownOptions): string {
+  const out: string[] = [];
+  out.push(`# ${options.title ?? 'Compliance report'}`, '');
+  if (options.subject) out.push(options.subject, '');
+  out.push(`Generated ${options.generatedAt ?? new Date().toISOString()}.`, '');
+
+  const open = report.findings.length;
+  const failures = report.pluginFailures.length;
+  const problems = report.acknowledgmentProblems.length;
+  out.push(report.passed
+    ? `**Result: passed.** No open findings: every rule check either passed or is acknowledged below with its reason (${report.acknowledgedFindings.length} acknowledged finding(s)).`
+    : `**Result: failed.** ${open} open finding(s), ${failures} plugin failure(s), ${problems} rejected acknowledgment(s).`);
+  out.push('');
+
+  out.push('## Packs run', '');
+  out.push(table(
+    ['Pack', 'Plugin', 'Version', 'Rules run', 'Rules applicable', 'Rules passed', 'Rules with findings', 'Checks passed', 'Checks failed', 'Findings acknowledged', 'Findings open'],
+    report.packs.map((p) => [
+      p.title, `\`${p.pack}\``, p.version ?? 'unknown', n(p.rulesEvaluated), n(p.rulesApplicable), n(p.rulesPassed),
+      n(p.rulesWithFindings), n(p.checksCompliant), n(p.checksNonCompliant), String(p.acknowledgedFindings), String(p.openFindings),
+    ]),
+  ));
+  out.push('');
+  out.push(...packNotes(report.packs), '');
+
+  if (report.exclusions.length > 0) {
+    out.push('## Rules excluded for the whole app', '');
+    out.push(table(['Rule', 'Pack', 'Guard rule', 'Reason'], report.exclusions.map((e) => [code(e.findingId), e.pack, code(e.ruleName), e.reason])));
+    out.push('');
+  }
+
+  if (open > 0) {
+    out.push('## Open findings', '', 'Neither fixed nor acknowledged; synthesis fails until each is resolved.', '');
+    out.push(table(['Finding', 'Pack', 'Construct path', 'Severity', 'Description'],
+      report.findings.map((f) => [code(f.findingId), f.pack, code(f.constructPath), f.severity, f.description])));
+    out.push('');
+  }
+
+  if (failures > 0) {
+    out.push('## Plugin failures', '', 'These plugins did not run to completion: their rules were not checked.', '');
+    out.push(table(['Pack', 'Error'], report.pluginFailures.map((f) => [f.pack, f.message])));
+    out.push('');
+  }
+
+  if (problems > 0) {
+    out.push('## Rejected acknowledgments', '');
+    out.push(table(['Finding', 'Acknowledged at', 'Problem', 'Reason given'],
+      report.acknowledgmentProblems.map((a) => [code(a.findingId), code(a.constructPath), a.problem ?? '', a.reason])));
+    out.push('');
+  }
+
+  out.push('## Acknowledgments', '');
+  if (report.acknowledgments.length === 0) {
+    out.push('None.', '');
+  } else {
+    out.push('Each acknowledgment covers the construct it is made on and everything below it.', '');
+    out.push(table(['Finding', 'Acknowledged at', 'Findings covered', 'Reason'],
+      report.acknowledgments.map((a) => [code(a.findingId), code(a.constructPath), String(a.findingsCovered), a.reason])));
+    out.push('');
+  }
+
+  if (report.acknowledgedFindings.length > 0) {
+    out.push('## Acknowledged findings', '');
+    out.push(table(['Finding', 'Pack', 'Construct path', 'Acknowledged at', 'Description'],
+      report.acknowledgedFindings.map((f) => [code(f.findingId), f.pack, code(f.constructPath), code(f.acknowledgedAt), f.description])));
+    out.push('');
+  }
+
+  const unused = report.unusedAcknowledgments;
+  if (unused.length > 0) {
+    out.push('## Acknowledgments that matched no finding', '',
+      'Either the finding was fixed and the acknowledgment can go, or it acknowledges a CDK warning rather than a pack finding.', '');
+    out.push(...unused.map((a) => `- ${code(a.findingId)} at ${code(a.constructPath)}`), '');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+function packNotes(packs: readonly PackSummary[]): string[] {
+  const notes = [
+    '"Rules applicable" counts rules that judged at least one resource; "Rules passed" those that every resource passed. '
+    + '"Checks" count (rule, resource) pairs. "Findings" count violating constructs.',
+  ];
+  if (packs.some((p) => p.rulesEvaluated === undefined)) {
+    notes.push('A dash means the plugin does not report that count.');
+  }
+  return notes;
+}
+
+function n(value: number | undefined): string {
+  return value === undefined ? '–' : String(value);
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+/** A Markdown table; cell text is kept on one line and `|` is escaped. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const cell = (text: string) => oneLine(text).replace(/\|/g, '\\|');
+  return [
+    `| ${header.map(cell).join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Pads every column but the last to its widest cell. */
+function alignColumns(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i].length))) ?? [];
+  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]) : c)).join('  '));
+}

@@ -1,0 +1,11 @@
+import { bedrockModelAccessScoped } from './bedrock-model-access-scoped';
+import { GatewayRule } from './gateway-rule';
+
+/**
+ * Every rule `AiGatewayChecks` applies, in report order. To add a rule: write it in its own file in
+ * this folder as a `GatewayRule`, list it here, and test it in `test/compliance/rules/` with a
+ * compliant and a non-compliant fixture.
+ */
+export const GATEWAY_RULES: readonly GatewayRule[] = [
+  bedrockModelAccessScoped,
+];
