@@ -1,11 +1,11 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AiGatewayValidationError } from '../private/errors';
+import { encryptedLogGroup } from '../private/kms';
 
 /** Properties of a {@link GatewayApi}. */
 export interface GatewayApiProps {
@@ -156,7 +156,13 @@ export class GatewayApi extends Construct {
     validateProps(this, props, streaming, timeout);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    this.accessLogGroup = props.accessLogGroup ?? this.createAccessLogGroup(props, removalPolicy);
+    this.accessLogGroup = props.accessLogGroup ?? encryptedLogGroup(this, 'AccessLogs', {
+      key: props.encryptionKey,
+      keyId: 'LogKey',
+      purpose: 'the gateway API access logs',
+      retention: props.logRetention,
+      removalPolicy,
+    }).logGroup;
     const usagePlansEnforced = props.usagePlansEnforced ?? true;
     this.usagePlansEnforced = usagePlansEnforced;
 
@@ -265,27 +271,6 @@ export class GatewayApi extends Construct {
     });
     this.methods[`${httpMethod} ${path}`] = method;
     return method;
-  }
-
-  private createAccessLogGroup(props: GatewayApiProps, removalPolicy: RemovalPolicy): logs.ILogGroup {
-    const key = props.encryptionKey ?? new kms.Key(this, 'LogKey', {
-      enableKeyRotation: true,
-      description: 'Encrypts the gateway API access logs',
-      removalPolicy,
-    });
-    const logGroup = new logs.LogGroup(this, 'AccessLogs', {
-      encryptionKey: key,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      removalPolicy,
-    });
-    const region = Stack.of(this).region;
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
-    }));
-    return logGroup;
   }
 }
 

@@ -1,10 +1,10 @@
 import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { AiGatewayValidationError } from '../private/errors';
+import { encryptedLogGroup } from '../private/kms';
 
 /** The body sizes API Gateway can forward to AWS WAF for inspection. */
 const INSPECTION_LIMITS_KB = [16, 32, 48, 64];
@@ -148,11 +148,6 @@ export class GatewayWebAcl extends Construct {
     });
     this.webAclArn = this.webAcl.attrArn;
 
-    const key = props.encryptionKey ?? new kms.Key(this, 'LogKey', {
-      enableKeyRotation: true,
-      description: 'Encrypts the gateway WAF log group',
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
     const stack = Stack.of(this);
     // AWS WAF delivers only to log groups whose name starts with aws-waf-logs-.
     const logGroupName = `aws-waf-logs-${Names.uniqueResourceName(this, { maxLength: 400 })}`;
@@ -162,17 +157,12 @@ export class GatewayWebAcl extends Construct {
       resourceName: logGroupName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    // CloudWatch Logs encrypts with the key on the log group's behalf, for this log group only.
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
-    }));
-    const logGroup = new logs.LogGroup(this, 'Logs', {
+    const { logGroup } = encryptedLogGroup(this, 'Logs', {
+      key: props.encryptionKey,
+      keyId: 'LogKey',
+      purpose: 'the gateway WAF logs',
       logGroupName,
-      encryptionKey: key,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      retention: props.logRetention,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.logGroup = logGroup;

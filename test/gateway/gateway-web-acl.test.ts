@@ -91,8 +91,8 @@ describe('GatewayWebAcl', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
-        Principal: { Service: 'logs.us-east-1.amazonaws.com' },
-        Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': Match.objectLike({ 'Fn::Join': Match.anyValue() }) } },
+        Sid: 'AllowCloudWatchLogsToEncryptLogGroups',
+        Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': [Match.objectLike({ 'Fn::Join': Match.anyValue() })] } },
       })]) },
     });
   });

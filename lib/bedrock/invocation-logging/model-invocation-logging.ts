@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { BUNDLED_HANDLER, bundledHandler } from '../../private/assets';
 import { AiGatewayValidationError } from '../../private/errors';
+import { cloudWatchLogsKeyStatement, restrictGrantsToAwsServices } from '../../private/kms';
 
 /**
  * Properties of `ModelInvocationLogging`.
@@ -289,32 +290,10 @@ export class ModelInvocationLogging extends Construct {
       });
     if (!props.encryptionKey) {
       // Grants on this key only for AWS services acting for you (Control Tower CT.KMS.PR.3).
-      this.encryptionKey.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'DenyGrantsExceptForAwsServices',
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: ['kms:CreateGrant'],
-          resources: ['*'],
-          conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-        }),
-      );
+      restrictGrantsToAwsServices(this.encryptionKey);
     }
     const encryptedLogGroups = [handlerLogGroupName, ...(props.logGroup ? [] : [ownLogGroupName])];
-    const logsKeyStatement = new iam.PolicyStatement({
-      sid: 'AllowCloudWatchLogsForInvocationLogGroups',
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
-      // The action set CloudWatch Logs documents for a log group's KMS key.
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: {
-          'kms:EncryptionContext:aws:logs:arn': encryptedLogGroups.map((name) =>
-            stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-          ),
-        },
-      },
-    });
+    const logsKeyStatement = cloudWatchLogsKeyStatement(this, encryptedLogGroups);
     if (!this.encryptionKey.addToResourcePolicy(logsKeyStatement, true).statementAdded) {
       this.warnImported('KeyPolicyNotManaged', 'encryptionKey', this.encryptionKey.keyArn, logsKeyStatement);
     }

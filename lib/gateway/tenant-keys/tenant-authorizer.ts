@@ -1,8 +1,7 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,7 +10,7 @@ import { AUTHORIZER_ENV } from '../../../lambda/shared/tenant-key-schema';
 import { bundledHandler, BUNDLED_HANDLER } from '../../private/assets';
 import { AiGatewayValidationError } from '../../private/errors';
 import { grantReadKeys } from './private/grants';
-import { restrictGrantsToAwsServices } from './private/kms';
+import { encryptedLogGroup } from '../../private/kms';
 import { checkInteger } from './private/validate';
 import { TenantKeyTable } from './tenant-key-table';
 
@@ -148,32 +147,12 @@ export class TenantAuthorizer extends Construct {
       this.table = this.tenantKeyTable.table;
     }
 
-    let logKey: kms.IKey;
-    if (props.logEncryptionKey) {
-      logKey = props.logEncryptionKey;
-    } else {
-      logKey = new kms.Key(this, 'LogKey', {
-        description: `Encrypts the logs of the cdk-ai-gateway tenant authorizer ${this.node.path}`,
-        enableKeyRotation: true,
-      });
-      restrictGrantsToAwsServices(logKey);
-    }
-    // CloudWatch Logs encrypts with the key as this Region's service principal, limited to this
-    // account's log groups by the encryption context.
-    const { region, account, partition, urlSuffix } = Stack.of(this);
-    logKey.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowCloudWatchLogsOfThisAccount',
-      principals: [new iam.ServicePrincipal(`logs.${region}.${urlSuffix}`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*` },
-      },
-    }));
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey: logKey,
-    });
+    this.logGroup = encryptedLogGroup(this, 'LogGroup', {
+      key: props.logEncryptionKey,
+      keyId: 'LogKey',
+      purpose: `the logs of the cdk-ai-gateway tenant authorizer ${this.node.path}`,
+      retention: props.logRetention,
+    }).logGroup;
 
     this.handler = new lambda.Function(this, 'Handler', {
       description: 'cdk-ai-gateway tenant-key authorizer',

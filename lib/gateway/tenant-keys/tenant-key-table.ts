@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { TENANT_KEY_ATTRIBUTES, TENANT_KEY_INDEX } from '../../../lambda/shared/tenant-key-schema';
 import { grantManageKeys, grantReadKeys } from './private/grants';
-import { restrictGrantsToAwsServices } from './private/kms';
+import { restrictGrantsToAwsServices } from '../../private/kms';
 import { checkInteger, checkPattern } from './private/validate';
 
 /**

@@ -80,7 +80,7 @@ describe('ModelInvocationLogging: encryption key', () => {
       KeyPolicy: {
         Statement: Match.arrayWith([
           {
-            Sid: 'AllowCloudWatchLogsForInvocationLogGroups',
+            Sid: 'AllowCloudWatchLogsToEncryptLogGroups',
             Effect: 'Allow',
             Principal: { Service: { 'Fn::Join': ['', [`logs.${REGION}.`, { Ref: 'AWS::URLSuffix' }]] } },
             Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
@@ -646,7 +646,7 @@ describe('ModelInvocationLogging: bring your own', () => {
 
     template.resourceCountIs('AWS::KMS::Key', 1);
     const sids = (template.toJSON().Resources[keyId].Properties.KeyPolicy.Statement as { Sid?: string }[]).map((s) => s.Sid);
-    expect(sids).toEqual([undefined, 'AllowCloudWatchLogsForInvocationLogGroups', 'AllowBedrockToEncryptInvocationLogs']);
+    expect(sids).toEqual([undefined, 'AllowCloudWatchLogsToEncryptLogGroups', 'AllowBedrockToEncryptInvocationLogs']);
     template.allResourcesProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
   });
 
@@ -681,7 +681,7 @@ describe('ModelInvocationLogging: bring your own', () => {
       KeyPolicy: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Sid: 'AllowCloudWatchLogsForInvocationLogGroups',
+            Sid: 'AllowCloudWatchLogsToEncryptLogGroups',
             Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': [partitionArn(Match.stringLikeRegexp('log-group:/aws/lambda/') as unknown as string)] } },
           }),
         ]),

@@ -74,14 +74,14 @@ describe('TenantAuthorizer defaults', () => {
         EnableKeyRotation: true,
         KeyPolicy: {
           Statement: Match.arrayWith([{
-            Sid: 'AllowCloudWatchLogsOfThisAccount',
+            Sid: 'AllowCloudWatchLogsToEncryptLogGroups',
             Effect: 'Allow',
             Principal: { Service: { 'Fn::Join': ['', ['logs.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } },
             Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
             Resource: '*',
             Condition: {
               ArnLike: {
-                'kms:EncryptionContext:aws:logs:arn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:111122223333:log-group:*']] },
+                'kms:EncryptionContext:aws:logs:arn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:111122223333:log-group:*']] }],
               },
             },
           }]),
