@@ -1,0 +1,461 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import {
+  AutoRoutingRule, CircuitBreakerPolicy, GatewayConfig, GuardrailRef, ModelPrice, RequestLimits, RetryPolicy,
+  RouteConfig, Sensitivity, TargetConfig, TargetKind, TenantConfig, TimeoutPolicy,
+} from '../../lambda/shared/config';
+import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../bedrock/guardrails/gateway-guardrail';
+import { ModelSource } from '../bedrock/inference-profiles/model-source';
+import { TenantInferenceProfiles } from '../bedrock/inference-profiles/tenant-inference-profiles';
+import { AiGatewayValidationError } from '../private/errors';
+import { newKey } from '../private/kms';
+import { BedrockPrices } from '../usage/bedrock-prices';
+import { GatewayApi } from './gateway-api';
+import { GatewayRouter } from './gateway-router';
+import { GatewayWebAcl, GatewayWebAclProps } from './gateway-web-acl';
+import { TenantAuthorizer } from './tenant-keys/tenant-authorizer';
+import { TenantKeyTable } from './tenant-keys/tenant-key-table';
+import { TenantTier, TenantUsagePlans } from './tenant-keys/tenant-usage-plans';
+
+/** The guardrail id the gateway configuration uses for the gateway's own guardrail. */
+const GATEWAY_GUARDRAIL_ID = 'gateway';
+
+/** A tenant of an {@link AiGateway}. */
+export interface AiGatewayTenant {
+  /** The tenant id: lower-case letters, digits, `-`, `_`, `.`; at most 64 characters. */
+  readonly id: string;
+  /** Cost center, written as a cost allocation tag on the tenant's inference profiles. */
+  readonly costCenter: string;
+  /** The tenant's tier: the name of one of `tiers`, whose usage plan throttles the tenant. */
+  readonly tier: string;
+  /**
+   * Route aliases the tenant may call.
+   * @default - every route
+   */
+  readonly allowedAliases?: string[];
+  /**
+   * The most sensitive data the tenant may send.
+   * @default Sensitivity.INTERNAL
+   */
+  readonly sensitivityClearance?: Sensitivity;
+  /**
+   * Extra tags on the tenant's inference profiles (cost allocation).
+   * @default - none
+   */
+  readonly tags?: { [key: string]: string };
+}
+
+/** A route of an {@link AiGateway}: an alias applications put in `model`. */
+export interface AiGatewayRoute {
+  /** The alias, e.g. `support-summary`. */
+  readonly alias: string;
+  /**
+   * The Bedrock model serving the alias; every tenant that may call it gets its own application
+   * inference profile of this model.
+   * @default - no Bedrock target (then `targets` must name at least one)
+   */
+  readonly model?: ModelSource;
+  /**
+   * Ids of `additionalTargets` (for example a self-hosted vLLM model) tried before the Bedrock
+   * model, in order.
+   * @default - none
+   */
+  readonly targets?: string[];
+  /**
+   * Other routes whose Bedrock model is tried, in order, when this route's targets fail.
+   * @default - none
+   */
+  readonly fallbackAliases?: string[];
+  /**
+   * Apply the gateway guardrail on this route.
+   * @default true when the gateway has a guardrail
+   */
+  readonly guardrail?: boolean;
+  /**
+   * The route may serve restricted data (all of its targets must be cleared for it).
+   * @default false
+   */
+  readonly restrictedAllowed?: boolean;
+  /**
+   * A description for operators.
+   * @default - none
+   */
+  readonly description?: string;
+}
+
+/** Properties of an {@link AiGateway}. */
+export interface AiGatewayProps {
+  /** The tenants. */
+  readonly tenants: AiGatewayTenant[];
+  /** The routes (model aliases). */
+  readonly routes: AiGatewayRoute[];
+  /** The tenant tiers and their usage plans (rate, burst, quota). */
+  readonly tiers: TenantTier[];
+
+  /**
+   * Targets that are not Bedrock models of a route, for example self-hosted OpenAI-compatible
+   * models; routes name them in `targets`. Their prices go in `prices`.
+   * @default - none
+   */
+  readonly additionalTargets?: TargetConfig[];
+  /**
+   * Prices by model id; they override the library's Bedrock on-demand prices (`BedrockPrices`).
+   * @default - `BedrockPrices.onDemand()` for the routes' models
+   */
+  readonly prices?: { [modelId: string]: ModelPrice };
+  /**
+   * Rules that pick an alias for `model: "auto"`.
+   * @default - `auto` is refused
+   */
+  readonly autoRouting?: AutoRoutingRule[];
+  /** @default - the router's defaults */
+  readonly retry?: RetryPolicy;
+  /** @default - the router's defaults */
+  readonly timeouts?: TimeoutPolicy;
+  /** @default - the router's defaults */
+  readonly circuitBreaker?: CircuitBreakerPolicy;
+  /** @default - the router's defaults */
+  readonly limits?: RequestLimits;
+
+  /**
+   * The guardrail applied on routes with `guardrail` on: an existing one
+   * (`GatewayGuardrail.fromGuardrailAttributes`).
+   * @default - a new `GatewayGuardrail` with `guardrailProps`
+   */
+  readonly guardrail?: IGatewayGuardrail;
+  /**
+   * Properties of the guardrail this construct creates.
+   * @default - fintech defaults (see `GatewayGuardrail`)
+   */
+  readonly guardrailProps?: GatewayGuardrailProps;
+  /**
+   * Create (or use) a guardrail at all. Without one, no route is guarded.
+   * @default true
+   */
+  readonly guardrailEnabled?: boolean;
+
+  /**
+   * The tenant-key table (bring your own).
+   * @default - a new `TenantKeyTable`
+   */
+  readonly tenantKeyTable?: dynamodb.ITable;
+  /**
+   * The KMS key for logs, the key table and configuration.
+   * @default - a new KMS key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Run the router (and authorizer) in this VPC: required to reach self-hosted targets.
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Subnets of `vpc` for the functions.
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Create VPC endpoints for Bedrock Runtime, AppConfig, CloudWatch Logs (interface) and DynamoDB
+   * (gateway) in `vpc`, so the functions need no NAT. Turn off when the VPC has them already.
+   * @default true when `vpc` is given
+   */
+  readonly createVpcEndpoints?: boolean;
+
+  /**
+   * An existing AWS WAF web ACL (regional) to associate with the API stage instead of creating one.
+   * @default - a new `GatewayWebAcl` with `webAclProps`
+   */
+  readonly webAclArn?: string;
+  /**
+   * Properties of the web ACL this construct creates.
+   * @default - see `GatewayWebAcl`; its body limit follows `limits.maxBodyBytes`
+   */
+  readonly webAclProps?: GatewayWebAclProps;
+
+  /** @default 'prod' */
+  readonly stageName?: string;
+  /** @default 500 */
+  readonly throttlingRateLimit?: number;
+  /** @default 1000 */
+  readonly throttlingBurstLimit?: number;
+  /** @default - no CORS */
+  readonly cors?: apigateway.CorsOptions;
+  /** @default 1024 */
+  readonly routerMemorySize?: number;
+  /** @default - none */
+  readonly routerReservedConcurrency?: number;
+  /** @default RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The whole Bedrock gateway in one construct: per-tenant application inference profiles, the
+ * guardrail, the tenant-key table and authorizer, usage plans per tier, the router function with
+ * its configuration, the REST API and its web ACL. IAM is derived from what is configured: the
+ * router may invoke only the tenants' profiles (streaming included) and apply only the gateway's
+ * guardrail.
+ *
+ * @example
+ * const gateway = new AiGateway(this, 'Gateway', {
+ *   tiers: [{ name: 'standard', rateLimit: 10, burstLimit: 20 }],
+ *   tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'standard' }],
+ *   routes: [{ alias: 'chat', model: ModelSource.crossRegionProfile('us.anthropic.claude-haiku-4-5-20251001-v1:0') }],
+ * });
+ * // OpenAI base URL: gateway.baseUrl
+ */
+export class AiGateway extends Construct {
+  /** The OpenAI-compatible base URL (`…/<stage>/v1`). */
+  public readonly baseUrl: string;
+  /** The REST API. */
+  public readonly api: GatewayApi;
+  /** The router. */
+  public readonly router: GatewayRouter;
+  /** The tenant-key table. */
+  public readonly tenantKeyTable: dynamodb.ITable;
+  /** The authorizer. */
+  public readonly authorizer: TenantAuthorizer;
+  /** The usage plans per tier. */
+  public readonly usagePlans: TenantUsagePlans;
+  /** The tenants' inference profiles (absent when no route has a Bedrock model). */
+  public readonly profiles?: TenantInferenceProfiles;
+  /** The guardrail (absent when disabled). */
+  public readonly guardrail?: IGatewayGuardrail;
+  /** The web ACL this construct created (absent with `webAclArn`). */
+  public readonly webAcl?: GatewayWebAcl;
+  /** The configuration the router serves (values may be tokens). */
+  public readonly config: GatewayConfig;
+  /** The KMS key of the gateway's logs and tables. */
+  public readonly encryptionKey: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: AiGatewayProps) {
+    super(scope, id);
+    validateGatewayProps(this, props);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.encryptionKey = props.encryptionKey ?? newKey(this, 'Key', 'Encrypts the AI gateway logs, tenant keys and configuration', removalPolicy);
+
+    const aliasesOf = (t: AiGatewayTenant) => t.allowedAliases ?? props.routes.map((r) => r.alias);
+    const routeByAlias = new Map(props.routes.map((r) => [r.alias, r]));
+    // A tenant needs a profile for every Bedrock model its routes can reach, fallbacks included.
+    const reachable = (t: AiGatewayTenant) => [...new Set(aliasesOf(t).flatMap((a) => [a, ...(routeByAlias.get(a)?.fallbackAliases ?? [])]))]
+      .filter((a) => routeByAlias.get(a)?.model);
+    const modelRoutes = props.routes.filter((r) => r.model);
+    if (modelRoutes.length > 0) {
+      this.profiles = new TenantInferenceProfiles(this, 'Profiles', {
+        tenants: props.tenants.filter((t) => reachable(t).length > 0)
+          .map((t) => ({ id: t.id, costCenter: t.costCenter, tags: t.tags, aliases: reachable(t) })),
+        models: modelRoutes.map((r) => ({ alias: r.alias, source: r.model! })),
+      });
+    }
+
+    if (props.guardrailEnabled ?? true) {
+      this.guardrail = props.guardrail ?? new GatewayGuardrail(this, 'Guardrail', props.guardrailProps ?? {});
+    }
+
+    this.config = this.buildConfig(props, aliasesOf, reachable);
+
+    const table = props.tenantKeyTable ?? new TenantKeyTable(this, 'TenantKeys', { encryptionKey: this.encryptionKey, removalPolicy }).table;
+    this.tenantKeyTable = table;
+
+    const routerSecurityGroup = props.vpc ? new ec2.SecurityGroup(this, 'RouterSecurityGroup', {
+      vpc: props.vpc,
+      description: 'cdk-ai-gateway router: no ingress; egress to model endpoints and AWS APIs',
+      allowAllOutbound: true,
+    }) : undefined;
+    this.router = new GatewayRouter(this, 'Router', {
+      config: this.config,
+      memorySize: props.routerMemorySize,
+      reservedConcurrentExecutions: props.routerReservedConcurrency,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: routerSecurityGroup ? [routerSecurityGroup] : undefined,
+      encryptionKey: this.encryptionKey,
+      logRetention: props.logRetention,
+      removalPolicy,
+    });
+    this.profiles?.grantInvoke(this.router);
+    this.guardrail?.grantApply(this.router);
+
+    this.authorizer = new TenantAuthorizer(this, 'Authorizer', {
+      tenantKeyTable: table,
+      logEncryptionKey: this.encryptionKey,
+      logRetention: props.logRetention,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+    });
+
+    this.api = new GatewayApi(this, 'Api', {
+      handler: this.router.function,
+      authorizer: this.authorizer.authorizer,
+      stageName: props.stageName,
+      throttlingRateLimit: props.throttlingRateLimit,
+      throttlingBurstLimit: props.throttlingBurstLimit,
+      cors: props.cors,
+      encryptionKey: this.encryptionKey,
+      logRetention: props.logRetention,
+      removalPolicy,
+    });
+    this.baseUrl = this.api.baseUrl;
+
+    this.usagePlans = new TenantUsagePlans(this, 'UsagePlans', {
+      tenantKeyTable: table,
+      tiers: props.tiers,
+      tenants: props.tenants.map((t) => ({ tenantId: t.id, tier: t.tier })),
+      stages: [{ api: this.api.api, stage: this.api.stage }],
+    });
+
+    if (props.webAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { webAclArn: props.webAclArn, resourceArn: this.api.stage.stageArn });
+    } else {
+      this.webAcl = new GatewayWebAcl(this, 'WebAcl', {
+        maxBodyBytes: props.limits?.maxBodyBytes,
+        encryptionKey: this.encryptionKey,
+        logRetention: props.logRetention,
+        removalPolicy,
+        ...props.webAclProps,
+      });
+      this.webAcl.associate('ApiAssociation', this.api.stage.stageArn);
+    }
+
+    if (props.vpc && (props.createVpcEndpoints ?? true)) {
+      this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!);
+    }
+  }
+
+  private buildConfig(
+    props: AiGatewayProps,
+    aliasesOf: (t: AiGatewayTenant) => string[],
+    reachable: (t: AiGatewayTenant) => string[],
+  ): GatewayConfig {
+    const bedrockTargetId = (alias: string) => `bedrock-${alias}`;
+    const targets: TargetConfig[] = props.routes.filter((r) => r.model).map((r) => {
+      const profileArns: { [tenantId: string]: string } = {};
+      for (const t of props.tenants) {
+        if (reachable(t).includes(r.alias)) profileArns[t.id] = this.profiles!.profileArn(t.id, r.alias);
+      }
+      return {
+        id: bedrockTargetId(r.alias),
+        kind: TargetKind.BEDROCK,
+        profileArns,
+        priceModelId: r.model!.modelId,
+        restrictedAllowed: r.restrictedAllowed,
+        description: `Bedrock ${r.model!.sourceId} through each tenant's application inference profile`,
+      };
+    });
+    targets.push(...(props.additionalTargets ?? []));
+
+    const modelIds = [...new Set(props.routes.filter((r) => r.model).map((r) => r.model!.modelId))];
+    const prices: { [modelId: string]: ModelPrice } = {};
+    for (const modelId of modelIds) {
+      const known = BedrockPrices.of(modelId);
+      if (known) prices[modelId] = known;
+    }
+    Object.assign(prices, props.prices);
+
+    const guardrails: { [id: string]: GuardrailRef } | undefined = this.guardrail
+      ? { [GATEWAY_GUARDRAIL_ID]: { identifier: this.guardrail.guardrailId, version: this.guardrail.guardrailVersion } }
+      : undefined;
+
+    const routes: RouteConfig[] = props.routes.map((r) => ({
+      alias: r.alias,
+      targets: [
+        ...(r.targets ?? []),
+        ...(r.model ? [bedrockTargetId(r.alias)] : []),
+        ...(r.fallbackAliases ?? []).map(bedrockTargetId),
+      ],
+      guardrail: this.guardrail && (r.guardrail ?? true) ? GATEWAY_GUARDRAIL_ID : undefined,
+      restrictedAllowed: r.restrictedAllowed,
+      description: r.description,
+    }));
+
+    const tenants: TenantConfig[] = props.tenants.map((t) => ({
+      id: t.id,
+      tier: t.tier,
+      allowedAliases: aliasesOf(t),
+      sensitivityClearance: t.sensitivityClearance,
+    }));
+
+    return {
+      tenants,
+      targets,
+      routes,
+      prices,
+      ...(guardrails ? { guardrails } : {}),
+      ...(props.autoRouting ? { autoRouting: props.autoRouting } : {}),
+      ...(props.retry ? { retry: props.retry } : {}),
+      ...(props.timeouts ? { timeouts: props.timeouts } : {}),
+      ...(props.circuitBreaker ? { circuitBreaker: props.circuitBreaker } : {}),
+      ...(props.limits ? { limits: props.limits } : {}),
+    };
+  }
+
+  private addVpcEndpoints(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | undefined, router: ec2.ISecurityGroup): void {
+    const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc,
+      description: 'cdk-ai-gateway VPC endpoints: HTTPS from the gateway functions only',
+      allowAllOutbound: false,
+    });
+    endpointSecurityGroup.addIngressRule(router, ec2.Port.tcp(443), 'HTTPS from the gateway router');
+    for (const fn of [this.authorizer.handler]) {
+      for (const sg of fn.connections.securityGroups) endpointSecurityGroup.addIngressRule(sg, ec2.Port.tcp(443), 'HTTPS from the tenant authorizer');
+    }
+    const services: Array<[string, ec2.InterfaceVpcEndpointAwsService]> = [
+      ['BedrockRuntime', ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME],
+      ['AppConfigData', ec2.InterfaceVpcEndpointAwsService.APPCONFIGDATA],
+      ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
+      ['XRay', ec2.InterfaceVpcEndpointAwsService.XRAY],
+    ];
+    for (const [name, service] of services) {
+      vpc.addInterfaceEndpoint(`${this.node.addr}${name}`, {
+        service,
+        subnets,
+        securityGroups: [endpointSecurityGroup],
+        privateDnsEnabled: true,
+        open: false,
+      });
+    }
+    vpc.addGatewayEndpoint(`${this.node.addr}DynamoDb`, { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets: subnets ? [subnets] : undefined });
+  }
+}
+
+function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
+  const fail = (message: string) => { throw new AiGatewayValidationError(message, scope); };
+  if (props.routes.length === 0) fail('routes must name at least one route.');
+  if (props.tenants.length === 0) fail('tenants must name at least one tenant.');
+  const aliases = new Set<string>();
+  for (const r of props.routes) {
+    if (aliases.has(r.alias)) fail(`routes: alias '${r.alias}' appears twice; aliases must be unique.`);
+    aliases.add(r.alias);
+    if (!r.model && !(r.targets ?? []).length) fail(`routes['${r.alias}'] has neither model nor targets; give it a Bedrock model, targets, or both.`);
+  }
+  const targetIds = new Set((props.additionalTargets ?? []).map((t) => t.id));
+  for (const r of props.routes) {
+    for (const t of r.targets ?? []) {
+      if (!targetIds.has(t)) fail(`routes['${r.alias}'].targets: unknown target '${t}'; additionalTargets are: ${[...targetIds].join(', ') || '(none)'}.`);
+    }
+    for (const f of r.fallbackAliases ?? []) {
+      const target = props.routes.find((x) => x.alias === f);
+      if (!target) fail(`routes['${r.alias}'].fallbackAliases: unknown alias '${f}'; aliases are: ${[...aliases].join(', ')}.`);
+      else if (!target.model) fail(`routes['${r.alias}'].fallbackAliases: route '${f}' has no Bedrock model to fall back to.`);
+      if (f === r.alias) fail(`routes['${r.alias}'].fallbackAliases may not name the route itself.`);
+    }
+  }
+  const tiers = new Set(props.tiers.map((t) => t.name));
+  for (const t of props.tenants) {
+    if (!tiers.has(t.tier)) fail(`tenants['${t.id}'].tier: unknown tier '${t.tier}'; tiers are: ${[...tiers].join(', ')}.`);
+    for (const a of t.allowedAliases ?? []) {
+      if (!aliases.has(a)) fail(`tenants['${t.id}'].allowedAliases: unknown alias '${a}'; aliases are: ${[...aliases].join(', ')}.`);
+    }
+  }
+  if (props.guardrail && props.guardrailProps) fail('guardrail and guardrailProps are exclusive: guardrailProps configures the guardrail this construct creates.');
+  if (props.guardrailEnabled === false && (props.guardrail || props.guardrailProps)) fail('guardrailEnabled is false, but guardrail or guardrailProps is set.');
+  if (props.webAclArn && props.webAclProps) fail('webAclArn and webAclProps are exclusive: webAclProps configures the web ACL this construct creates.');
+  if ((props.vpcSubnets || props.createVpcEndpoints !== undefined) && !props.vpc) fail('vpcSubnets and createVpcEndpoints need vpc.');
+}

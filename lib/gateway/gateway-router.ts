@@ -1,0 +1,251 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { GatewayConfig } from '../../lambda/shared/config';
+import { GatewayConfigValidator } from '../../lambda/shared/validator';
+import { BUNDLED_HANDLER, bundledHandler } from '../private/assets';
+import { AiGatewayValidationError } from '../private/errors';
+import { encryptedLogGroup } from '../private/kms';
+import { withTokenPlaceholders } from '../private/token-placeholders';
+
+/** The JSON Schema of the gateway configuration, shipped with the package. */
+const SCHEMA_FILE = join(__dirname, '..', '..', 'schema', 'gateway-config.schema.json');
+
+/** Properties of a {@link GatewayRouter}. */
+export interface GatewayRouterProps {
+  /**
+   * The gateway configuration the router serves. It is validated at synth (values that are CDK
+   * tokens, such as profile ARNs, are checked at deploy time by AWS AppConfig's JSON Schema
+   * validator and again by the router at cold start).
+   */
+  readonly config: GatewayConfig;
+
+  /**
+   * Memory of the router function, in MiB. The router streams and does little CPU work; more
+   * memory mostly buys a faster cold start.
+   * @default 1024
+   */
+  readonly memorySize?: number;
+
+  /**
+   * The function timeout: the longest generation a client can stream. Match it to the API
+   * Gateway integration timeout.
+   * @default Duration.minutes(15)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Reserved concurrency, to protect the account's other functions from a flood (and the gateway
+   * from them).
+   * @default - no reserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+
+  /**
+   * Run the router in this VPC (required to reach self-hosted targets). Give it private subnets
+   * with VPC endpoints or a NAT for Bedrock, AppConfig, DynamoDB and CloudWatch Logs.
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Subnets of `vpc` for the router.
+   * @default - the VPC's private subnets with egress, else its isolated subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups of the router, when it runs in a VPC.
+   * @default - a new security group that allows all egress and no ingress
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * KMS key for the router's log group (and its AppConfig deployments).
+   * @default - a new KMS key with rotation enabled
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Retention of the router's logs: one line per request, with usage and cost.
+   * @default RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Extra environment variables, for example the variables an OpenAI-compatible target's
+   * `apiKeyEnv` names. Do not put secrets here in clear; reference them from Secrets Manager.
+   * @default - none
+   */
+  readonly environment?: { [key: string]: string };
+
+  /**
+   * X-Ray tracing of the router.
+   * @default lambda.Tracing.ACTIVE
+   */
+  readonly tracing?: lambda.Tracing;
+
+  /**
+   * What happens to the log group and key when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The router Lambda function: the pre-bundled handler (minified ESM, arm64, Node.js 22), its
+ * configuration delivered through AWS AppConfig, a KMS-encrypted log group with retention, and
+ * least-privilege access to that configuration. Model permissions are granted by the targets
+ * (`TenantInferenceProfiles.grantInvoke`, `IGatewayGuardrail.grantApply`).
+ *
+ * The configuration travels through AppConfig because it holds values known only at deploy time
+ * (profile ARNs, guardrail versions) and can exceed Lambda's 4 KB environment limit. The hosted
+ * configuration version number is in the function's environment, so a configuration change
+ * updates the function and every execution environment picks it up.
+ *
+ * @example
+ * const router = new GatewayRouter(this, 'Router', { config });
+ * profiles.grantInvoke(router);
+ */
+export class GatewayRouter extends Construct implements iam.IGrantable, ec2.IConnectable {
+  /** The router function. */
+  public readonly function: lambda.Function;
+  /** The function's execution role. */
+  public readonly role: iam.IRole;
+  /** The log group of the router: one JSON line per request, with EMF metrics. */
+  public readonly logGroup: logs.ILogGroup;
+  /** The AppConfig hosted configuration that holds the gateway configuration. */
+  public readonly configuration: appconfig.HostedConfiguration;
+  /** The router's security group, when it runs in a VPC. */
+  public readonly securityGroup?: ec2.ISecurityGroup;
+  public readonly grantPrincipal: iam.IPrincipal;
+
+  private readonly _connections?: ec2.Connections;
+
+  constructor(scope: Construct, id: string, props: GatewayRouterProps) {
+    super(scope, id);
+    validateRouterProps(this, props);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    const { logGroup, key } = encryptedLogGroup(this, 'Logs', {
+      key: props.encryptionKey,
+      keyId: 'Key',
+      purpose: 'the gateway router logs and configuration deployments',
+      retention: props.logRetention,
+      removalPolicy,
+    });
+    this.logGroup = logGroup;
+
+    const application = new appconfig.Application(this, 'ConfigApp', {
+      description: 'cdk-ai-gateway router configuration',
+    });
+    const environment = new appconfig.Environment(this, 'ConfigEnv', {
+      application,
+      description: 'The configuration the deployed router reads at cold start',
+    });
+    this.configuration = new appconfig.HostedConfiguration(this, 'Config', {
+      application,
+      content: appconfig.ConfigurationContent.fromInlineJson(Stack.of(this).toJsonString(props.config)),
+      type: appconfig.ConfigurationType.FREEFORM,
+      validators: [appconfig.JsonSchemaValidator.fromInline(readFileSync(SCHEMA_FILE, 'utf8'))],
+      deployTo: [environment],
+      deploymentKey: key,
+      // The router reads the configuration only at cold start, and the function is updated with
+      // every new version: there is nothing to roll out gradually.
+      deploymentStrategy: new appconfig.DeploymentStrategy(this, 'Immediate', {
+        rolloutStrategy: appconfig.RolloutStrategy.linear({
+          growthFactor: 100,
+          deploymentDuration: Duration.minutes(0),
+          finalBakeTime: Duration.minutes(0),
+        }),
+      }),
+    });
+
+    if (props.vpc && !props.securityGroups) {
+      this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+        vpc: props.vpc,
+        description: 'cdk-ai-gateway router: no ingress; egress to model endpoints and AWS APIs',
+        allowAllOutbound: true,
+      });
+    }
+    this.function = new lambda.Function(this, 'Function', {
+      description: 'cdk-ai-gateway router: OpenAI-compatible requests to Bedrock and self-hosted models',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      code: bundledHandler('router'),
+      handler: BUNDLED_HANDLER,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.minutes(15),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      tracing: props.tracing ?? lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+      securityGroups: props.securityGroups ?? (this.securityGroup ? [this.securityGroup] : undefined),
+      environment: {
+        ...props.environment,
+        GATEWAY_APPCONFIG_APPLICATION: application.applicationId,
+        GATEWAY_APPCONFIG_ENVIRONMENT: environment.environmentId,
+        GATEWAY_APPCONFIG_PROFILE: this.configuration.configurationProfileId,
+        GATEWAY_CONFIG_VERSION: this.configuration.versionNumber ?? '',
+      },
+    });
+    this.role = this.function.role!;
+    this.grantPrincipal = this.function.grantPrincipal;
+    this._connections = props.vpc ? this.function.connections : undefined;
+
+    // Read this configuration, and nothing else of AppConfig.
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
+      resources: [Stack.of(this).formatArn({
+        service: 'appconfig',
+        resource: 'application',
+        resourceName: `${application.applicationId}/environment/${environment.environmentId}/configuration/${this.configuration.configurationProfileId}`,
+      })],
+    }));
+    key.grantDecrypt(this.function);
+    // A new execution environment must find the new configuration deployed.
+    for (const child of this.node.findAll()) {
+      if (child instanceof appconfig.CfnDeployment) this.function.node.addDependency(child);
+    }
+  }
+
+  /** Network connections of the router (only when it runs in a VPC). */
+  public get connections(): ec2.Connections {
+    if (!this._connections) {
+      throw new AiGatewayValidationError('The router has no network connections: it does not run in a VPC (set vpc).', this);
+    }
+    return this._connections;
+  }
+}
+
+function validateRouterProps(scope: Construct, props: GatewayRouterProps): void {
+  const problems = GatewayConfigValidator.check(withTokenPlaceholders(props.config));
+  if (problems.length > 0) {
+    throw new AiGatewayValidationError(`config is not a valid gateway configuration:\n  - ${problems.join('\n  - ')}`, scope);
+  }
+  const memory = props.memorySize;
+  if (memory !== undefined && !Token.isUnresolved(memory) && (!Number.isInteger(memory) || memory < 256 || memory > 10240)) {
+    throw new AiGatewayValidationError(`memorySize must be an integer between 256 and 10240 MiB, received ${memory}.`, scope);
+  }
+  const timeout = props.timeout;
+  if (timeout && !timeout.isUnresolved() && (timeout.toSeconds() < 30 || timeout.toSeconds() > 900)) {
+    throw new AiGatewayValidationError(`timeout must be between 30 seconds and 15 minutes, received ${timeout.toHumanString()}.`, scope);
+  }
+  if ((props.vpcSubnets || props.securityGroups) && !props.vpc) {
+    throw new AiGatewayValidationError('vpcSubnets and securityGroups need vpc.', scope);
+  }
+  const reserved = new Set(['GATEWAY_APPCONFIG_APPLICATION', 'GATEWAY_APPCONFIG_ENVIRONMENT', 'GATEWAY_APPCONFIG_PROFILE', 'GATEWAY_CONFIG_VERSION', 'GATEWAY_CONFIG_PATH']);
+  for (const name of Object.keys(props.environment ?? {})) {
+    if (reserved.has(name)) {
+      throw new AiGatewayValidationError(`environment may not set ${name}: the router construct owns it.`, scope);
+    }
+  }
+}
