@@ -413,7 +413,9 @@ export class AiGateway extends Construct {
       ['XRay', ec2.InterfaceVpcEndpointAwsService.XRAY],
     ];
     for (const [name, service] of services) {
-      vpc.addInterfaceEndpoint(`${this.node.addr}${name}`, {
+      // In this construct's scope (not the VPC's), so an imported VPC from another stack works.
+      new ec2.InterfaceVpcEndpoint(this, `${name}Endpoint`, {
+        vpc,
         service,
         subnets,
         securityGroups: [endpointSecurityGroup],
@@ -421,7 +423,11 @@ export class AiGateway extends Construct {
         open: false,
       });
     }
-    vpc.addGatewayEndpoint(`${this.node.addr}DynamoDb`, { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets: subnets ? [subnets] : undefined });
+    new ec2.GatewayVpcEndpoint(this, 'DynamoDbEndpoint', {
+      vpc,
+      service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+      subnets: subnets ? [subnets] : undefined,
+    });
   }
 }
 

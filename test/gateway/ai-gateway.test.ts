@@ -1,0 +1,236 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { AiGateway, AiGatewayProps } from '../../lib/gateway/ai-gateway';
+import { ModelSource } from '../../lib/bedrock/inference-profiles/model-source';
+import { GatewayConfigValidator } from '../../lambda/shared/validator';
+import { Sensitivity, TargetKind } from '../../lambda/shared/config';
+import { actionsOf, resourcesOf, statementsOfRole, TemplateStatement } from '../helpers/iam-statements';
+
+const ENV = { account: '111122223333', region: 'us-east-1' };
+
+const BASE: AiGatewayProps = {
+  tiers: [
+    { name: 'standard', rateLimit: 5, burstLimit: 10, quota: { limit: 1000, period: apigateway.Period.DAY } },
+    { name: 'premium', rateLimit: 50, burstLimit: 100 },
+  ],
+  tenants: [
+    { id: 'acme', costCenter: 'cc-1', tier: 'premium', sensitivityClearance: Sensitivity.RESTRICTED },
+    { id: 'globex', costCenter: 'cc-2', tier: 'standard', allowedAliases: ['summary'] },
+  ],
+  routes: [
+    { alias: 'summary', model: ModelSource.crossRegionProfile('us.anthropic.claude-haiku-4-5-20251001-v1:0'), fallbackAliases: ['classify'] },
+    { alias: 'classify', model: ModelSource.foundationModel('amazon.nova-micro-v1:0'), guardrail: false },
+  ],
+};
+
+function build(props: Partial<AiGatewayProps> = {}, stack = new Stack(new App(), 'Stack', { env: ENV })) {
+  const gateway = new AiGateway(stack, 'Gateway', { ...BASE, ...props });
+  return { stack, gateway, template: Template.fromStack(stack) };
+}
+
+function routerStatements(stack: Stack, gateway: AiGateway, template: Template): TemplateStatement[] {
+  const roleId = stack.getLogicalId(gateway.router.role.node.defaultChild as never);
+  return statementsOfRole(template, roleId);
+}
+
+/** The router configuration as AppConfig will receive it, with tokens resolved to their CFN form. */
+function hostedConfig(stack: Stack, template: Template): Record<string, unknown> {
+  const [version] = Object.values(template.findResources('AWS::AppConfig::HostedConfigurationVersion'));
+  const content = version.Properties.Content;
+  const text = typeof content === 'string' ? content
+    : (content['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : `"TOKEN"`.slice(1, -1))).join('');
+  void stack;
+  return JSON.parse(text);
+}
+
+describe('AiGateway', () => {
+  test('one application inference profile per tenant and reachable alias, fallbacks included', () => {
+    const { template } = build();
+    // acme: summary + classify; globex: summary, and classify through summary's fallback chain.
+    template.resourceCountIs('AWS::Bedrock::ApplicationInferenceProfile', 4);
+    template.hasResourceProperties('AWS::Bedrock::ApplicationInferenceProfile', {
+      Tags: Match.arrayWith([{ Key: 'ai-gateway:cost-center', Value: 'cc-2' }, Match.objectLike({ Key: 'ai-gateway:model-alias' }), { Key: 'ai-gateway:tenant', Value: 'globex' }]),
+    });
+  });
+
+  test('the router may invoke only the profiles and their models, streaming included, and apply only the guardrail', () => {
+    const { stack, gateway, template } = build();
+    const statements = routerStatements(stack, gateway, template);
+    const bedrock = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('bedrock:')));
+    const actions = new Set(bedrock.flatMap(actionsOf));
+    expect([...actions].sort()).toEqual(['bedrock:ApplyGuardrail', 'bedrock:GetInferenceProfile', 'bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']);
+    for (const s of bedrock) {
+      expect(actionsOf(s).some((a) => a.includes('*'))).toBe(false);
+      expect(resourcesOf(s)).not.toContain('*');
+    }
+    const invoke = bedrock.find((s) => actionsOf(s).includes('bedrock:InvokeModelWithResponseStream'))!;
+    expect(actionsOf(invoke)).toContain('bedrock:InvokeModel');
+    const profileRefs = resourcesOf(invoke).filter((r) => JSON.stringify(r).includes('InferenceProfileArn'));
+    expect(profileRefs).toHaveLength(4);
+    const apply = bedrock.find((s) => actionsOf(s).includes('bedrock:ApplyGuardrail'))!;
+    expect(JSON.stringify(apply.Resource)).toMatch(/Guardrail/);
+  });
+
+  test('the router reads only its own AppConfig configuration', () => {
+    const { stack, gateway, template } = build();
+    const statements = routerStatements(stack, gateway, template);
+    const appconfig = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('appconfig:')));
+    expect(appconfig).toHaveLength(1);
+    expect(actionsOf(appconfig[0]).sort()).toEqual(['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession']);
+    expect(JSON.stringify(appconfig[0].Resource)).toMatch(/application\/.*environment\/.*configuration\//);
+  });
+
+  test('the router configuration gives each tenant its own profile and a fallback chain', () => {
+    const { stack, template } = build();
+    const config = hostedConfig(stack, template) as {
+      tenants: Array<{ id: string; tier: string; allowedAliases: string[]; sensitivityClearance?: string }>;
+      targets: Array<{ id: string; kind: string; profileArns: Record<string, string>; priceModelId: string }>;
+      routes: Array<{ alias: string; targets: string[]; guardrail?: string }>;
+      prices: Record<string, unknown>;
+      guardrails: Record<string, unknown>;
+    };
+    expect(config.tenants).toEqual([
+      { id: 'acme', tier: 'premium', allowedAliases: ['summary', 'classify'], sensitivityClearance: 'restricted' },
+      { id: 'globex', tier: 'standard', allowedAliases: ['summary'] },
+    ]);
+    expect(config.routes).toEqual([
+      { alias: 'summary', targets: ['bedrock-summary', 'bedrock-classify'], guardrail: 'gateway' },
+      { alias: 'classify', targets: ['bedrock-classify'] },
+    ]);
+    const summary = config.targets.find((t) => t.id === 'bedrock-summary')!;
+    expect(summary.kind).toBe(TargetKind.BEDROCK);
+    expect(Object.keys(summary.profileArns).sort()).toEqual(['acme', 'globex']);
+    expect(summary.priceModelId).toBe('anthropic.claude-haiku-4-5-20251001-v1:0');
+    expect(Object.keys(config.prices).sort()).toEqual(['amazon.nova-micro-v1:0', 'anthropic.claude-haiku-4-5-20251001-v1:0']);
+    expect(Object.keys(config.guardrails)).toEqual(['gateway']);
+  });
+
+  test('the synthesized configuration, tokens aside, passes the router\'s own validator', () => {
+    const { gateway } = build();
+    const literal = JSON.parse(JSON.stringify(gateway.config, (key, value) =>
+      typeof value === 'string' && value.includes('${Token[')
+        ? (key === 'identifier' ? 'abc123' : key === 'version' ? '1' : 'arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc')
+        : value));
+    expect(GatewayConfigValidator.check(literal)).toEqual([]);
+  });
+
+  test('router function: bundled handler, arm64, Node.js 22 or newer, streaming-length timeout, config version in its environment', () => {
+    const { stack, gateway, template } = build();
+    const fnId = stack.getLogicalId(gateway.router.function.node.defaultChild as never);
+    const fn = template.findResources('AWS::Lambda::Function')[fnId];
+    expect(fn.Properties).toMatchObject({ Architectures: ['arm64'], Handler: 'index.handler', Timeout: 900, TracingConfig: { Mode: 'Active' } });
+    expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9][0-9])\.x$/);
+    expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual(
+      ['GATEWAY_APPCONFIG_APPLICATION', 'GATEWAY_APPCONFIG_ENVIRONMENT', 'GATEWAY_APPCONFIG_PROFILE', 'GATEWAY_CONFIG_VERSION']);
+    // Ref of a hosted configuration version is its version number.
+    expect(fn.Properties.Environment.Variables.GATEWAY_CONFIG_VERSION).toEqual({ Ref: expect.stringMatching(/RouterConfig/) });
+    expect(fn.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/Deployment/)]));
+  });
+
+  test('AppConfig validates the configuration against the shipped JSON Schema and deploys it at once', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
+      Validators: [{ Type: 'JSON_SCHEMA', Content: Match.stringLikeRegexp('"\\$schema"') }],
+    });
+    template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', { GrowthFactor: 100, DeploymentDurationInMinutes: 0, FinalBakeTimeInMinutes: 0 });
+  });
+
+  test('API, authorizer, usage plans per tier and the web ACL are wired together', () => {
+    const { template } = build();
+    template.resourceCountIs('AWS::ApiGateway::UsagePlan', 2);
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Throttle: { RateLimit: 50, BurstLimit: 100 } });
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 2);
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization' });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+    });
+  });
+
+  test('one customer-managed key with rotation encrypts the gateway by default', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, Description: Match.stringLikeRegexp('AI gateway') });
+  });
+
+  test('composes into a separate stack with an imported VPC and key', () => {
+    const app = new App();
+    const network = new Stack(app, 'Network', { env: ENV });
+    const vpc = ec2.Vpc.fromVpcAttributes(network, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['us-east-1a', 'us-east-1b'],
+      privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
+      privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2'],
+    });
+    const stack = new Stack(app, 'Gateway', { env: ENV });
+    const key = kms.Key.fromKeyArn(stack, 'Key', 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555');
+    const { gateway, template } = build({ vpc, encryptionKey: key }, stack);
+
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'] },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: key.keyArn });
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: 'com.amazonaws.us-east-1.bedrock-runtime', VpcEndpointType: 'Interface', PrivateDnsEnabled: true,
+    });
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.dynamodb']] },
+      RouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2'],
+    });
+    // The endpoints belong to the gateway's stack, not the network stack that owns the VPC.
+    expect(Template.fromStack(network).toJSON().Resources ?? {}).toEqual({});
+    // Only the gateway's functions reach the endpoints, on 443.
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp', FromPort: 443, ToPort: 443,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('RouterSecurityGroup'), 'GroupId'] },
+    });
+    expect(gateway.router.securityGroup ?? gateway.router.connections.securityGroups[0]).toBeDefined();
+  });
+
+  test('bring your own web ACL: associated, none created', () => {
+    const arn = 'arn:aws:wafv2:us-east-1:111122223333:regional/webacl/shared/abc';
+    const { template } = build({ webAclArn: arn });
+    template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: arn });
+  });
+
+  test('without a guardrail no route is guarded and no ApplyGuardrail is granted', () => {
+    const { stack, gateway, template } = build({ guardrailEnabled: false });
+    template.resourceCountIs('AWS::Bedrock::Guardrail', 0);
+    expect(routerStatements(stack, gateway, template).flatMap(actionsOf)).not.toContain('bedrock:ApplyGuardrail');
+    expect(gateway.config.routes.every((r) => r.guardrail === undefined)).toBe(true);
+  });
+
+  test('a self-hosted target first, Bedrock as its fallback', () => {
+    const { gateway } = build({
+      additionalTargets: [{ id: 'vllm-8b', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: 'http://vllm.internal:8000/v1', model: 'llama-8b' }],
+      prices: { 'llama-8b': { inputUsdPer1K: 0.0001, outputUsdPer1K: 0.0002 } },
+      routes: [
+        { alias: 'summary', targets: ['vllm-8b'], model: ModelSource.foundationModel('amazon.nova-micro-v1:0') },
+      ],
+      tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'standard' }],
+    });
+    expect(gateway.config.routes[0].targets).toEqual(['vllm-8b', 'bedrock-summary']);
+  });
+
+  test.each<[string, Partial<AiGatewayProps>, RegExp]>([
+    ['duplicate alias', { routes: [BASE.routes[1], BASE.routes[1]] }, /alias 'classify' appears twice/],
+    ['unknown tier', { tenants: [{ id: 'x', costCenter: 'c', tier: 'gold' }] }, /tenants\['x'\]\.tier: unknown tier 'gold'; tiers are: standard, premium/],
+    ['unknown allowed alias', { tenants: [{ id: 'x', costCenter: 'c', tier: 'standard', allowedAliases: ['nope'] }] }, /allowedAliases: unknown alias 'nope'/],
+    ['unknown fallback', { routes: [{ alias: 'a', model: ModelSource.foundationModel('amazon.nova-micro-v1:0'), fallbackAliases: ['b'] }] }, /fallbackAliases: unknown alias 'b'/],
+    ['route without targets', { routes: [{ alias: 'a' }] }, /routes\['a'\] has neither model nor targets/],
+    ['unknown target', { routes: [{ alias: 'a', targets: ['vllm'] }] }, /routes\['a'\]\.targets: unknown target 'vllm'/],
+    ['no tenants', { tenants: [] }, /tenants must name at least one tenant/],
+    ['guardrail twice', { guardrailEnabled: false, guardrailProps: {} }, /guardrailEnabled is false/],
+    ['missing price', {
+      routes: [{ alias: 'a', model: ModelSource.foundationModel('acme.unknown-model-v1:0') }],
+      tenants: [{ id: 'x', costCenter: 'c', tier: 'standard' }],
+    }, /price/],
+  ])('rejects %s', (_name, props, message) => {
+    expect(() => build(props)).toThrow(message);
+  });
+});
