@@ -37,6 +37,7 @@ import { BudgetGuard, BudgetReservation, NoBudgetGuard } from './usage/budget';
 import { ZERO_USAGE } from './usage/cost';
 import { Outcome, UsageSink } from './usage/types';
 import { LogUsageSink } from './telemetry/log-sink';
+import { sanitiseMetadataValue } from './providers/request-metadata';
 
 export interface GatewayOptions {
   /** The validated configuration with defaults applied. */
@@ -68,15 +69,6 @@ export interface GatewayOptions {
 const CHAT_PATH = '/v1/chat/completions';
 const MODELS_PATH = '/v1/models';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const MAX_METADATA_VALUE = 256;
-/** Characters Bedrock accepts in `requestMetadata` keys and values; everything else becomes `_`. */
-const METADATA_UNSAFE = /[^a-zA-Z0-9\s._:/=+$@-]/g;
-
-/** Bedrock `requestMetadata`-safe text: the allowed characters only, at most 256 of them. */
-export function sanitizeMetadataValue(value: string): string {
-  return value.replace(METADATA_UNSAFE, '_').slice(0, MAX_METADATA_VALUE);
-}
-
 /** A sink that starts once, ignores writes after the client left or the response ended. */
 class GuardedSink implements ResponseSink {
   started = false;
@@ -479,13 +471,13 @@ function modelLabel(candidate: Candidate): string {
 /** The provider-neutral request, with attribution metadata sanitised for Bedrock `requestMetadata`. */
 function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantContext, hints: RoutingHints, alias: string): ProviderRequest {
   const metadata: Record<string, string> = {
-    requestId: sanitizeMetadataValue(requestId),
-    tenantId: sanitizeMetadataValue(tenant.tenantId),
-    route: sanitizeMetadataValue(alias),
+    requestId: sanitiseMetadataValue(requestId),
+    tenantId: sanitiseMetadataValue(tenant.tenantId),
+    route: sanitiseMetadataValue(alias),
   };
-  if (hints.workflow !== undefined) metadata.workflow = sanitizeMetadataValue(hints.workflow);
-  if (hints.promptId !== undefined) metadata.prompt = sanitizeMetadataValue(`${hints.promptId}@${hints.promptVersion}`);
-  if (tenant.keyId !== undefined) metadata.keyId = sanitizeMetadataValue(tenant.keyId);
+  if (hints.workflow !== undefined) metadata.workflow = sanitiseMetadataValue(hints.workflow);
+  if (hints.promptId !== undefined) metadata.prompt = sanitiseMetadataValue(`${hints.promptId}@${hints.promptVersion}`);
+  if (tenant.keyId !== undefined) metadata.keyId = sanitiseMetadataValue(tenant.keyId);
   return {
     requestId,
     system: chat.system,

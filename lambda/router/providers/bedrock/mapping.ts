@@ -27,6 +27,7 @@ import type {
 } from '@aws-sdk/client-bedrock-runtime';
 import { UpstreamError } from '../../errors';
 import { normaliseTurns } from '../conversation';
+import { sanitiseRequestMetadata } from '../request-metadata';
 import type { BedrockTarget, Completion, FinishReason, GuardrailAction, ProviderRequest, ResponseFormat } from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
 
@@ -43,28 +44,6 @@ export function jsonInstruction(format: ResponseFormat | undefined, serviceEnfor
   if (format.type === 'json_object') return JSON_OBJECT_INSTRUCTION;
   if (serviceEnforcesSchema) return undefined;
   return `${JSON_OBJECT_INSTRUCTION} The object must conform to this JSON Schema (named "${format.name}"):\n${JSON.stringify(format.schema)}`;
-}
-
-/** Bedrock's `requestMetadata` rules: keys 1–256 and values 0–256 characters of this set. */
-export const REQUEST_METADATA_LIMIT = 256;
-const DISALLOWED_METADATA_CHARS = /[^a-zA-Z0-9\s._:/=+$@-]/g;
-
-/**
- * Makes attribution safe for Bedrock `requestMetadata`: characters outside
- * `[a-zA-Z0-9\s._:/=+$@-]` become `_`, keys and values are cut to 256 characters, and entries
- * whose key ends up empty are dropped. (The router already validates; this keeps a stray value
- * from failing a model call with a ValidationException.)
- *
- * @example sanitiseRequestMetadata({ tenant: 'acme#1', 'prompt version': 'v1' }) // { tenant: 'acme_1', 'prompt version': 'v1' }
- */
-export function sanitiseRequestMetadata(metadata: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [rawKey, rawValue] of Object.entries(metadata)) {
-    const key = rawKey.replace(DISALLOWED_METADATA_CHARS, '_').slice(0, REQUEST_METADATA_LIMIT);
-    if (key.trim() === '') continue;
-    out[key] = String(rawValue).replace(DISALLOWED_METADATA_CHARS, '_').slice(0, REQUEST_METADATA_LIMIT);
-  }
-  return out;
 }
 
 /** The fields Converse and ConverseStream share. */

@@ -4,11 +4,11 @@ import {
   fromConverseOutput,
   guardrailActionOf,
   JSON_OBJECT_INSTRUCTION,
-  sanitiseRequestMetadata,
   toConverseInput,
   toConverseStreamInput,
 } from '../../../../lambda/router/providers/bedrock/mapping';
 import { CONTINUATION_PROMPT } from '../../../../lambda/router/providers/conversation';
+import { sanitiseRequestMetadata } from '../../../../lambda/router/providers/request-metadata';
 import type { BedrockTarget } from '../../../../lambda/router/providers/types';
 import { PROFILE_ARN, providerRequest } from '../helpers';
 
