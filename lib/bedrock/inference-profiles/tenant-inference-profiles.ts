@@ -3,6 +3,7 @@ import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ApplicationInferenceProfile, IBedrockInvokable } from '@aws-cdk/aws-bedrock-alpha';
 import { Construct } from 'constructs';
+import { ALIAS_PATTERN, ID_PATTERN } from '../../../lambda/shared/schema';
 import { AiGatewayValidationError } from '../../private/errors';
 import { ModelSource, ModelSourceKind } from './model-source';
 
@@ -110,10 +111,10 @@ export interface TenantProfileEntry {
 /** The actions Converse (`bedrock:InvokeModel`) and ConverseStream (`…WithResponseStream`) need. */
 const INVOKE_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
 
-// Ids as lambda/shared/config.ts defines them for the gateway configuration.
-const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+// Ids as the gateway configuration defines them (lambda/shared/schema.ts).
+const TENANT_ID_PATTERN = new RegExp(ID_PATTERN);
 const TENANT_ID_RULE = "lower-case letters, digits, '-', '_' and '.', starting with a letter or digit, at most 64 characters";
-const ALIAS_PATTERN = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
+const ALIAS_REGEXP = new RegExp(ALIAS_PATTERN);
 const ALIAS_RULE = "lower-case letters, digits, '-', '_', '.' and ':', starting with a letter or digit, at most 64 characters, not 'auto'";
 
 // The rules of AWS::Bedrock::ApplicationInferenceProfile. CloudFormation's resource schema is
@@ -418,7 +419,7 @@ export class TenantInferenceProfiles extends Construct {
     }
     const seen = new Set<string>();
     models.forEach((m, i) => {
-      if (Token.isUnresolved(m.alias) || !ALIAS_PATTERN.test(m.alias) || m.alias === 'auto') {
+      if (Token.isUnresolved(m.alias) || !ALIAS_REGEXP.test(m.alias) || m.alias === 'auto') {
         throw new AiGatewayValidationError(`models[${i}].alias '${m.alias}' is invalid: aliases are ${ALIAS_RULE}.`, this);
       }
       if (seen.has(m.alias)) {
