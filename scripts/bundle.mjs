@@ -16,10 +16,16 @@ const force = process.argv.includes('--force');
 // Staleness stamps live beside the bundles, not in them, so they never enter an asset hash.
 const STAMPS = join(root, 'assets', '.stamps');
 
-/** Handlers are the folders of lambda/ that have an index.ts, except the shared config module. */
+/** A handler's entry: index.mts (an ES module, for top-level await) when it has one, else index.ts. */
+function entryOf(name) {
+  const mts = join('lambda', name, 'index.mts');
+  return existsSync(join(root, mts)) ? mts : join('lambda', name, 'index.ts');
+}
+
+/** Handlers are the folders of lambda/ that have an index.ts or index.mts, except the shared config module. */
 function handlers() {
   return readdirSync(join(root, 'lambda'), { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== 'shared' && existsSync(join(root, 'lambda', d.name, 'index.ts')))
+    .filter((d) => d.isDirectory() && d.name !== 'shared' && existsSync(join(root, entryOf(d.name))))
     .map((d) => d.name)
     .sort();
 }
@@ -44,7 +50,7 @@ function stale(name) {
   return inputsHash(inputs) !== hash;
 }
 
-async function bundle(name, entry = join('lambda', name, 'index.ts'), shebang = '') {
+async function bundle(name, entry = entryOf(name), shebang = '') {
   const outdir = join(root, 'assets', name);
   if (!stale(name) && existsSync(join(outdir, 'index.mjs'))) return false;
   rmSync(outdir, { recursive: true, force: true });

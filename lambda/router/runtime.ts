@@ -1,12 +1,8 @@
 /**
- * Cold-start wiring shared by the Lambda entry and the local server: the configuration file read
- * and validated once, and the real provider adapters (one warm client pool per process).
+ * Cold-start wiring shared by the Lambda entry and the local server: the configuration loaders
+ * (see ./config-source) and the real provider adapters (one warm client pool per process).
  */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { GatewayConfigError } from '../shared/config-error';
-import { resolveGatewayConfig, ResolvedGatewayConfig } from '../shared/defaults';
-import { GatewayConfigValidator } from '../shared/validator';
+import { ResolvedGatewayConfig } from '../shared/defaults';
 import { Gateway, GatewayOptions } from './gateway';
 import { GuardrailApplier } from './pipeline/guardrail-types';
 import { ProviderRegistry } from './pipeline/invoke';
@@ -15,45 +11,11 @@ import { BedrockGuardrailClient } from './providers/bedrock/apply-guardrail';
 import { BedrockClientPool } from './providers/bedrock/client';
 import { OpenAiAdapter } from './providers/openai/adapter';
 
-/** The configuration file's name beside the handler, where the construct writes it. */
-export const CONFIG_FILE_NAME = 'gateway-config.json';
-
-/** The environment variable that overrides the configuration file's path. */
-export const CONFIG_PATH_ENV = 'GATEWAY_CONFIG_PATH';
-
-/**
- * Where the configuration file is: `GATEWAY_CONFIG_PATH`, else `gateway-config.json` in the
- * function's code directory (`LAMBDA_TASK_ROOT`), else in the working directory.
- */
-export function configPath(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const explicit = env[CONFIG_PATH_ENV];
-  const base = env.LAMBDA_TASK_ROOT ?? process.cwd();
-  if (explicit) return isAbsolute(explicit) ? explicit : join(base, explicit);
-  return join(base, CONFIG_FILE_NAME);
-}
-
-/**
- * Reads, validates and resolves a configuration file. Throws `GatewayConfigError` listing every
- * problem, or an `Error` naming the file when it cannot be read or is not JSON.
- *
- * @example
- * const config = loadGatewayConfig('/var/task/gateway-config.json');
- */
-export function loadGatewayConfig(path: string): ResolvedGatewayConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new Error(`Cannot read the gateway configuration ${path}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new GatewayConfigError([`(file ${path}): not valid JSON: ${error instanceof Error ? error.message : String(error)}`]);
-  }
-  return resolveGatewayConfig(GatewayConfigValidator.validate(value));
-}
+// The configuration file (local mode and the CLI); the deployed router loads through
+// `loadConfig` in ./config-source, which reads AWS AppConfig when the environment names it.
+// (Imported from the modules, not the folder's index, so the CLI bundle leaves the AppConfig client out.)
+export { loadGatewayConfig } from './config-source/file';
+export { CONFIG_FILE_NAME, CONFIG_PATH_ENV, configPath } from './config-source/source';
 
 /** The real adapters and the ApplyGuardrail client, sharing one Bedrock client pool. */
 export function createProviders(): { providers: ProviderRegistry; guardrails: GuardrailApplier } {

@@ -1,68 +1,27 @@
 /**
- * The Lambda entry (lambda/router/index.ts) as the Lambda runtime drives it: a REST API proxy
- * event, a response stream wrapped by `awslambda.HttpResponseStream.from` (faked here with the
- * runtime's wire format: JSON metadata, 8 NUL bytes, then the body), the configuration read from
- * GATEWAY_CONFIG_PATH at init, and the real adapters against a loopback OpenAI-compatible upstream.
+ * The Lambda entry (lambda/router/lambda-entry.ts, exported by the bundle's entry index.mts) as the
+ * Lambda runtime drives it: a REST API proxy event, a response stream wrapped by
+ * `awslambda.HttpResponseStream.from` (faked with the runtime's wire format), the configuration
+ * read from GATEWAY_CONFIG_PATH at init, and the real adapters against a loopback
+ * OpenAI-compatible upstream.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import type { AwsLambdaGlobal, HttpResponseMetadata, RestApiProxyEvent } from '../../lambda/router/index';
+import { createLambdaHandler, RouterEnvironment, type LambdaHandler, type RestApiProxyEvent } from '../../lambda/router/lambda-entry';
+import { CapturedStream, chatEvent, fakeLambdaRuntime } from '../helpers/fake-lambda-runtime';
 import { setEnv, testConfig } from '../helpers/router-config';
 import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../helpers/fake-openai-upstream';
 
-const DELIMITER = Buffer.alloc(8);
+type Handler = LambdaHandler;
 
-class CapturedStream extends Writable {
-  readonly chunks: Buffer[] = [];
-
-  _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.chunks.push(Buffer.from(chunk));
-    done();
-  }
-
-  /** The metadata and the body, split as API Gateway splits them. */
-  response(): { metadata: HttpResponseMetadata; body: string } {
-    const all = Buffer.concat(this.chunks);
-    const at = all.indexOf(DELIMITER);
-    return { metadata: JSON.parse(all.subarray(0, at).toString('utf8')) as HttpResponseMetadata, body: all.subarray(at + 8).toString('utf8') };
-  }
-}
-
-const fakeRuntime: AwsLambdaGlobal = {
-  streamifyResponse: (handler) => handler,
-  HttpResponseStream: {
-    from(stream, metadata) {
-      stream.write(Buffer.concat([Buffer.from(JSON.stringify(metadata)), DELIMITER]));
-      return stream;
-    },
-  },
-};
-
-type Handler = (event: RestApiProxyEvent, stream: Writable, context: unknown) => Promise<void>;
-
-/** Loads the handler module afresh (a new execution environment: config read at init). */
-function loadHandler(): Handler {
-  let handler: Handler | undefined;
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    handler = (require('../../lambda/router/index') as { handler: Handler }).handler;
-  });
-  return handler!;
+/** A new execution environment: the configuration loaded at init, then the handler. */
+async function loadHandler(): Promise<Handler> {
+  return createLambdaHandler(await RouterEnvironment.start(), fakeLambdaRuntime);
 }
 
 function event(body: unknown, overrides: Partial<RestApiProxyEvent> = {}): RestApiProxyEvent {
-  return {
-    httpMethod: 'POST',
-    path: '/v1/chat/completions',
-    headers: { 'Content-Type': 'application/json', 'X-Gateway-Workflow': 'support' },
-    multiValueHeaders: { 'Content-Type': ['application/json'], 'X-Gateway-Workflow': ['support'] },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: { requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef', authorizer: { principalId: 'globex', tenantId: 'globex', tier: 'standard', keyId: 'k-1', aliases: '' } },
-    ...overrides,
-  };
+  return chatEvent(body, 'globex', overrides);
 }
 
 describe('router Lambda entry', () => {
@@ -77,18 +36,19 @@ describe('router Lambda entry', () => {
     upstream = await startFakeOpenAiUpstream({ models: ['qwen3-8b'] });
     dir = mkdtempSync(join(tmpdir(), 'router-entry-'));
     writeFileSync(join(dir, 'gateway-config.json'), JSON.stringify(testConfig({ openai: upstream.baseUrl })));
-    (globalThis as { awslambda?: AwsLambdaGlobal }).awslambda = fakeRuntime;
-    restoreEnv = setEnv({ LAMBDA_TASK_ROOT: dir, GATEWAY_CONFIG_PATH: undefined, GATEWAY_METRICS_NAMESPACE: undefined });
+    restoreEnv = setEnv({
+      LAMBDA_TASK_ROOT: dir, GATEWAY_CONFIG_PATH: undefined, GATEWAY_METRICS_NAMESPACE: undefined,
+      GATEWAY_APPCONFIG_APPLICATION: undefined, GATEWAY_APPCONFIG_ENVIRONMENT: undefined, GATEWAY_APPCONFIG_PROFILE: undefined,
+    });
     writeSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       stdout.push(String(chunk));
       return true;
     });
-    handler = loadHandler();
+    handler = await loadHandler();
   });
 
   afterAll(async () => {
     writeSpy.mockRestore();
-    delete (globalThis as { awslambda?: AwsLambdaGlobal }).awslambda;
     restoreEnv();
     rmSync(dir, { recursive: true, force: true });
     await upstream.close();
@@ -165,11 +125,12 @@ describe('router Lambda entry', () => {
     stdout.length = 0;
 
     // Act
-    const broken = loadHandler();
+    const broken = await loadHandler();
 
     // Assess
     const logged = stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(logged[0]).toMatchObject({ level: 'ERROR', message: 'invalid gateway configuration' });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 'ERROR', message: 'invalid gateway configuration', 'gateway.config.source': 'file', 'gateway.config.path': bad });
     expect(logged[0]['gateway.config.problems']).toEqual(expect.arrayContaining([expect.stringMatching(/^routes\[0\]\.targets\[0\]: unknown target 'missing'/)]));
     const stream = new CapturedStream();
     await broken(event({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }), stream, {});
