@@ -68,7 +68,10 @@ describe('Gateway.handle under hostile input', () => {
       if (sink.status === 200) answered += 1;
       await check(chatRequest({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], stream, [f]: value }, { headers: h }));
     }), { numRuns: 300 });
-    expect(answered).toBeGreaterThan(20);
+    // Most combinations are refused (the hostile field or hint is invalid); about 8% reach the model
+    // (mean ≈ 24 of 300). The bound only proves the property also covered answered requests: 5 is
+    // four standard deviations below the mean, so it does not flake.
+    expect(answered).toBeGreaterThanOrEqual(5);
   });
 
   test('raw bytes, methods and paths', async () => {
