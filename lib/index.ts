@@ -13,3 +13,4 @@ export * from './gateway/gateway-web-acl';
 export * from './gateway/gateway-router';
 export * from './gateway/ai-gateway';
 export * from './usage/bedrock-prices';
+export * from './observability';

@@ -1,0 +1,2 @@
+export * from './gateway-observability';
+export * from './gateway-queries';

@@ -1,0 +1,86 @@
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { GUARDRAIL_INTERVENED, LOG_FIELD, OUTCOME_REJECTED } from './telemetry-conventions';
+
+/**
+ * A log field as Logs Insights wants it: in backticks when its name holds a character other than
+ * a letter, a digit, `@` or `.`.
+ */
+function f(name: string): string {
+  return /^[A-Za-z0-9@.]+$/.test(name) ? name : `\`${name}\``;
+}
+
+const usageStats = [
+  `sum(${f(LOG_FIELD.costUsd)}) as cost_usd`,
+  `sum(${f(LOG_FIELD.inputTokens)}) as input_tokens`,
+  `sum(${f(LOG_FIELD.outputTokens)}) as output_tokens`,
+  'count(*) as requests',
+].join(', ');
+
+/** Cost, tokens and requests per tenant. */
+export function costByTenantQuery(): logs.QueryString {
+  return new logs.QueryString({
+    filterStatements: [`ispresent(${f(LOG_FIELD.costUsd)})`],
+    statsStatements: [`${usageStats} by ${f(LOG_FIELD.tenant)}`],
+    sort: 'cost_usd desc',
+  });
+}
+
+/** Cost, tokens and requests per tenant and workflow. */
+export function tokensAndCostByTenantAndWorkflowQuery(): logs.QueryString {
+  return new logs.QueryString({
+    filterStatements: [`ispresent(${f(LOG_FIELD.costUsd)})`],
+    statsStatements: [`${usageStats} by ${f(LOG_FIELD.tenant)}, ${f(LOG_FIELD.workflow)}`],
+    sort: 'cost_usd desc',
+    limit: 100,
+  });
+}
+
+/** Cost, tokens and requests per prompt and prompt version. */
+export function costByPromptVersionQuery(): logs.QueryString {
+  return new logs.QueryString({
+    filterStatements: [`ispresent(${f(LOG_FIELD.promptId)})`],
+    statsStatements: [`${usageStats} by ${f(LOG_FIELD.promptId)}, ${f(LOG_FIELD.promptVersion)}`],
+    sort: 'cost_usd desc',
+    limit: 100,
+  });
+}
+
+/** The workflows (and routes) with the highest p99 latency, with their p50 and time to first token. */
+export function slowestWorkflowsQuery(): logs.QueryString {
+  return new logs.QueryString({
+    filterStatements: [`ispresent(${f(LOG_FIELD.latencyMs)}) and ${f(LOG_FIELD.outcome)} != "${OUTCOME_REJECTED}"`],
+    statsStatements: [[
+      'count(*) as requests',
+      `pct(${f(LOG_FIELD.latencyMs)}, 50) as p50_ms`,
+      `pct(${f(LOG_FIELD.latencyMs)}, 99) as p99_ms`,
+      `max(${f(LOG_FIELD.latencyMs)}) as max_ms`,
+      `pct(${f(LOG_FIELD.ttftMs)}, 99) as ttft_p99_ms`,
+    ].join(', ') + ` by ${f(LOG_FIELD.workflow)}, ${f(LOG_FIELD.route)}`],
+    sort: 'p99_ms desc',
+    limit: 25,
+  });
+}
+
+/**
+ * Requests that fell back, by route, the first target tried, why it failed (its attempt result:
+ * `throttling`, `timeout`, ...), the target that served last and the error the client got.
+ */
+export function fallbacksByReasonQuery(): logs.QueryString {
+  return new logs.QueryString({
+    filterStatements: [`${f(LOG_FIELD.fallbacks)} > 0`],
+    statsStatements: [`count(*) as fallbacks by ${[
+      LOG_FIELD.route, LOG_FIELD.firstAttemptTarget, LOG_FIELD.firstAttemptResult, LOG_FIELD.target, LOG_FIELD.errorType,
+    ].map(f).join(', ')}`],
+    sort: 'fallbacks desc',
+    limit: 100,
+  });
+}
+
+/** Requests a guardrail intervened on, per tenant and route. */
+export function guardrailInterventionsQuery(): logs.QueryString {
+  return new logs.QueryString({
+    filterStatements: [`${f(LOG_FIELD.guardrailAction)} = "${GUARDRAIL_INTERVENED}"`],
+    statsStatements: [`count(*) as interventions by ${f(LOG_FIELD.tenant)}, ${f(LOG_FIELD.route)}`],
+    sort: 'interventions desc',
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * What the router writes, as `lambda/router/telemetry/log-sink.ts` defines it (lib/ may not import
+ * router code; `test/observability/telemetry-conventions.test.ts` checks these against the sink's
+ * real output).
+ */
+
+/** The metrics of the router's Embedded Metric Format block. */
+export const GATEWAY_METRIC = [
+  'Requests', 'Rejections', 'Errors', 'InputTokens', 'OutputTokens', 'CacheReadInputTokens',
+  'CacheWriteInputTokens', 'CostUsd', 'LatencyMs', 'Attempts', 'Fallbacks', 'TimeToFirstTokenMs',
+] as const;
+
+/** The `Route` dimension value of requests rejected before a route was chosen. */
+export const ROUTE_NONE = 'none';
+
+/** The `Tenant` dimension value of requests without a valid tenant key. */
+export const TENANT_UNAUTHENTICATED = 'unauthenticated';
+
+/** Fields of the router's log line used by the saved queries. */
+export const LOG_FIELD = {
+  tenant: 'gateway.tenant.id',
+  workflow: 'gateway.workflow',
+  promptId: 'gateway.prompt.id',
+  promptVersion: 'gateway.prompt.version',
+  route: 'gateway.route',
+  target: 'gateway.target.id',
+  costUsd: 'gateway.cost_usd',
+  ttftMs: 'gateway.ttft_ms',
+  latencyMs: 'gateway.latency_ms',
+  outcome: 'gateway.outcome',
+  guardrailAction: 'gateway.guardrail.action',
+  inputTokens: 'gen_ai.usage.input_tokens',
+  outputTokens: 'gen_ai.usage.output_tokens',
+  errorType: 'error.type',
+  /** The EMF value of the `Fallbacks` metric on the same line: 1 when the request fell back. */
+  fallbacks: 'Fallbacks',
+  /** The first model call attempt (Logs Insights flattens arrays with the element index). */
+  firstAttemptTarget: 'gateway.attempts.detail.0.targetId',
+  firstAttemptResult: 'gateway.attempts.detail.0.result',
+} as const;
+
+/** `gateway.guardrail.action` of a request a guardrail blocked or masked. */
+export const GUARDRAIL_INTERVENED = 'INTERVENED';
+
+/** `gateway.outcome` of a request refused before any model call. */
+export const OUTCOME_REJECTED = 'rejected';

@@ -1,0 +1,82 @@
+import {
+  GATEWAY_METRIC, GUARDRAIL_INTERVENED, LOG_FIELD, OUTCOME_REJECTED, ROUTE_NONE, TENANT_UNAUTHENTICATED,
+} from '../../lib/observability/private/telemetry-conventions';
+import { DEFAULT_METRICS_NAMESPACE, METRIC_DIMENSIONS, toLogLine } from '../../lambda/router/telemetry/log-sink';
+import { Outcome, UsageRecord } from '../../lambda/router/usage/types';
+import { observabilityStack } from './fixtures';
+
+// lib/ may not import the router, so the observability construct keeps its own copy of the names
+// the router writes. These tests run the router's real log sink and hold the copy to it.
+
+const fellBack: UsageRecord = {
+  requestId: 'r-1', timestamp: '2026-01-01T00:00:00.000Z', operation: 'chat.completions', tenantId: 'acme', tier: 'standard',
+  keyId: 'k1', workflow: 'support', promptId: 'greet', promptVersion: '4', sensitivity: 'internal', latencyClass: 'interactive',
+  requestedModel: 'classify', route: 'classify', targetId: 'haiku-eu', provider: 'aws.bedrock', servedModel: 'haiku',
+  priceModelId: 'haiku', stream: true, status: 200, outcome: Outcome.SUCCESS, errorCode: undefined, attempts: 2,
+  attemptDetails: [
+    { targetId: 'haiku-us', result: 'throttling', upstreamStatus: 429, durationMs: 12 },
+    { targetId: 'haiku-eu', result: 'ok', durationMs: 300 },
+  ],
+  fallback: true, inputTokens: 100, outputTokens: 40, cacheReadInputTokens: 0, cacheWriteInputTokens: 0, usageEstimated: false,
+  costUsd: 0.0004, ttftMs: 210, latencyMs: 900, guardrailAction: GUARDRAIL_INTERVENED,
+};
+
+/** The line's fields as CloudWatch Logs Insights names them: nested objects and arrays flattened with dots. */
+function insightsFields(value: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) insightsFields(v, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out[prefix] = value;
+  }
+  return out;
+}
+
+describe('telemetry conventions of the observability construct', () => {
+  test('the metric names are exactly those of the router\'s Embedded Metric Format block', () => {
+    const line = toLogLine(fellBack, DEFAULT_METRICS_NAMESPACE);
+    const emf = (line._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] }).CloudWatchMetrics[0];
+    expect(emf.Metrics.map((m) => m.Name).sort()).toEqual([...GATEWAY_METRIC].sort());
+  });
+
+  test('the default namespace and the dimension sets are the router\'s', () => {
+    const { observability } = observabilityStack();
+    expect(observability.metricsNamespace).toBe(DEFAULT_METRICS_NAMESPACE);
+    expect(METRIC_DIMENSIONS.map((d) => [...d])).toEqual([['Route'], ['Tenant', 'Route']]);
+    expect(observability.metricRequests('classify').dimensions).toEqual({ Route: 'classify' });
+    expect(observability.metricRequests('classify', { tenant: 'acme' }).dimensions).toEqual({ Tenant: 'acme', Route: 'classify' });
+  });
+
+  test('every log field the saved queries read is in the line, with the value the query expects', () => {
+    const fields = insightsFields(toLogLine(fellBack, DEFAULT_METRICS_NAMESPACE));
+    for (const name of Object.values(LOG_FIELD)) {
+      if (name === LOG_FIELD.errorType) continue; // only on failed requests, checked below
+      expect(fields).toHaveProperty([name]);
+    }
+    expect(fields[LOG_FIELD.fallbacks]).toBe(1);
+    expect(fields[LOG_FIELD.guardrailAction]).toBe('INTERVENED');
+    expect(fields[LOG_FIELD.firstAttemptTarget]).toBe('haiku-us');
+    expect(fields[LOG_FIELD.firstAttemptResult]).toBe('throttling');
+    expect(fields[LOG_FIELD.tenant]).toBe('acme');
+    expect(fields[LOG_FIELD.workflow]).toBe('support');
+    expect(fields[LOG_FIELD.costUsd]).toBe(0.0004);
+  });
+
+  test('a request without fallback has Fallbacks 0; a failed one has error.type', () => {
+    const failed = toLogLine({
+      ...fellBack, fallback: false, outcome: Outcome.UPSTREAM_ERROR, status: 502, errorCode: 'upstream_error', guardrailAction: undefined,
+    }, DEFAULT_METRICS_NAMESPACE);
+    expect(failed[LOG_FIELD.fallbacks]).toBe(0);
+    expect(failed[LOG_FIELD.errorType]).toBe('upstream_error');
+  });
+
+  test('rejected requests without route or tenant carry the dimension values the construct accepts', () => {
+    const line = toLogLine({
+      ...fellBack, tenantId: undefined, route: undefined, outcome: Outcome.REJECTED, status: 401, attempts: 0, attemptDetails: [], fallback: false,
+    }, DEFAULT_METRICS_NAMESPACE);
+    expect(line.Route).toBe(ROUTE_NONE);
+    expect(line.Tenant).toBe(TENANT_UNAUTHENTICATED);
+    expect(line[LOG_FIELD.outcome]).toBe(OUTCOME_REJECTED);
+    const { observability } = observabilityStack();
+    expect(observability.metricRejections(ROUTE_NONE, { tenant: TENANT_UNAUTHENTICATED }).dimensions).toEqual({ Tenant: 'unauthenticated', Route: 'none' });
+  });
+});
