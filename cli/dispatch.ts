@@ -3,6 +3,7 @@
  *
  *   serve     run the gateway locally (cli/serve.ts)
  *   keys      manage tenant API keys in the deployed key table (cli/keys.ts)
+ *   usage     report a tenant's usage from the usage table (cli/usage.ts)
  *   schema    print the configuration's JSON Schema
  *   validate  check a configuration file
  */
@@ -10,12 +11,14 @@ import { runSchemaCommand, runValidateCommand } from './config-commands';
 import { CliIo, EXIT, PROCESS_IO } from './io';
 import { runKeysCommand } from './keys';
 import { runServeCommand, ServeHooks } from './serve';
+import { runUsageCommand } from './usage';
 
 export const USAGE = `Usage: cdk-ai-gateway <command> [options]
 
 Commands:
   serve      run the gateway locally: serve --config FILE [--port N] [--host ADDRESS]
   keys       manage tenant API keys: keys create|list|revoke|sync ...
+  usage      report a tenant's usage: usage --table NAME --tenant ID [--month YYYY-MM]
   schema     print the JSON Schema of the gateway configuration
   validate   check a gateway configuration file: validate --config FILE
 
@@ -34,6 +37,8 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
       return runServeCommand(rest, io, hooks);
     case 'keys':
       return runKeysCommand(rest, { stdout: io.stdout, stderr: io.stderr });
+    case 'usage':
+      return runUsageCommand(rest, io);
     case 'schema':
       return runSchemaCommand(rest, io);
     case 'validate':
@@ -45,7 +50,7 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
       io.stdout(USAGE);
       return command === undefined ? EXIT.USAGE : EXIT.OK;
     default:
-      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, schema, validate\n\n${USAGE}`);
+      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, usage, schema, validate\n\n${USAGE}`);
       return EXIT.USAGE;
   }
 }

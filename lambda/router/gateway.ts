@@ -11,7 +11,7 @@ import { Sensitivity } from '../shared/config';
 import { ResolvedGatewayConfig } from '../shared/defaults';
 import { AUTO_ALIAS } from '../shared/schema';
 import {
-  GatewayError, InternalError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UpstreamError,
+  GatewayError, InternalError, InvalidRequestError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError, UpstreamError,
 } from './errors';
 import { GatewayRequest, ResponseSink } from './http';
 import { estimateInputTokens as estimateProviderInput, estimateTokens } from './providers/usage';
@@ -36,6 +36,8 @@ import { CircuitBreakers } from './reliability/circuit-breaker';
 import { BudgetGuard, BudgetReservation, NoBudgetGuard } from './usage/budget';
 import { ZERO_USAGE } from './usage/cost';
 import { Outcome, UsageSink } from './usage/types';
+import { parseFeedback, parseUsagePeriod, usageResponseBody } from './usage/endpoints';
+import { FeedbackRefusal, UsageStore } from './usage/ledger';
 import { LogUsageSink } from './telemetry/log-sink';
 import { sanitiseMetadataValue } from './providers/request-metadata';
 
@@ -54,6 +56,11 @@ export interface GatewayOptions {
   readonly usageSink?: UsageSink;
   /** @default NoBudgetGuard */
   readonly budget?: BudgetGuard;
+  /**
+   * The usage ledger's reads and feedback writes, behind `POST /v1/feedback` and `GET /v1/usage`.
+   * @default none: both endpoints answer 404 `usage_not_enabled`
+   */
+  readonly usageStore?: UsageStore;
   /** @default circuit breakers of this gateway instance, per the configuration */
   readonly breakers?: CircuitBreakers;
   /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
@@ -68,6 +75,8 @@ export interface GatewayOptions {
 
 const CHAT_PATH = '/v1/chat/completions';
 const MODELS_PATH = '/v1/models';
+const FEEDBACK_PATH = '/v1/feedback';
+const USAGE_PATH = '/v1/usage';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A sink that starts once, ignores writes after the client left or the response ended. */
 class GuardedSink implements ResponseSink {
@@ -126,6 +135,7 @@ export class Gateway {
   private readonly guardrails?: GuardrailApplier;
   private readonly usageSink: UsageSink;
   private readonly budget: BudgetGuard;
+  private readonly usageStore?: UsageStore;
   private readonly breakers: CircuitBreakers;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly now: () => number;
@@ -138,6 +148,7 @@ export class Gateway {
     this.guardrails = options.guardrails;
     this.usageSink = options.usageSink ?? new LogUsageSink();
     this.budget = options.budget ?? new NoBudgetGuard();
+    this.usageStore = options.usageStore;
     this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
     this.env = options.env ?? process.env;
     this.now = options.now ?? Date.now;
@@ -205,6 +216,18 @@ export class Gateway {
       await this.models(request, out, trace);
       return;
     }
+    if (path === FEEDBACK_PATH) {
+      trace.operation = 'feedback';
+      if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, FEEDBACK_PATH, ['POST']);
+      await this.feedback(request, out, trace);
+      return;
+    }
+    if (path === USAGE_PATH) {
+      trace.operation = 'usage';
+      if (request.method !== 'GET') throw new MethodNotAllowedError(request.method, USAGE_PATH, ['GET']);
+      await this.usage(request, out, trace);
+      return;
+    }
     const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
     throw new NotFoundError(`Unknown request URL: ${request.method.slice(0, 10)} ${shown}.`, 'unknown_url');
   }
@@ -226,6 +249,47 @@ export class Gateway {
     await out.end();
     trace.status = 200;
     trace.outcome = Outcome.SUCCESS;
+  }
+
+  /** The ledger, or a 404 when this gateway has none. */
+  private store(): UsageStore {
+    if (!this.usageStore) throw new NotFoundError('Usage reporting and feedback are not enabled on this gateway.', 'usage_not_enabled');
+    return this.usageStore;
+  }
+
+  private async writeJson(out: GuardedSink, trace: RequestTrace, body: unknown): Promise<void> {
+    out.start(200, { 'content-type': 'application/json', 'cache-control': 'no-store', [HEADERS.requestId]: trace.requestId });
+    await out.write(JSON.stringify(body));
+    await out.end();
+    trace.status = 200;
+    trace.outcome = Outcome.SUCCESS;
+  }
+
+  /** `POST /v1/feedback`: a score (and comment) on one of the caller's own requests. */
+  private async feedback(request: GatewayRequest, out: GuardedSink, trace: RequestTrace): Promise<void> {
+    const tenant = resolveTenant(request.credentials, request.headers, this.config);
+    trace.tenant = tenant;
+    const store = this.store();
+    const feedback = parseFeedback(request.body, request.bodyError);
+    const refusal = await store.recordFeedback({ tenantId: tenant.tenantId, ...feedback, at: this.now() });
+    // Another tenant's request id gets the same answer as an unknown one.
+    if (refusal === FeedbackRefusal.UNKNOWN_REQUEST) {
+      throw new NotFoundError(`No request ${feedback.requestId} of yours is on record (records are kept for a limited time).`, 'request_not_found', 'request_id');
+    }
+    if (refusal === FeedbackRefusal.ALREADY_GIVEN) {
+      throw new InvalidRequestError(`Request ${feedback.requestId} already has feedback.`, 'feedback_exists', 'request_id');
+    }
+    await this.writeJson(out, trace, { object: 'feedback', request_id: feedback.requestId, score: feedback.score, recorded: true });
+  }
+
+  /** `GET /v1/usage`: the caller's own usage of a month or a day. */
+  private async usage(request: GatewayRequest, out: GuardedSink, trace: RequestTrace): Promise<void> {
+    const tenant = resolveTenant(request.credentials, request.headers, this.config);
+    trace.tenant = tenant;
+    const store = this.store();
+    const { granularity, period } = parseUsagePeriod(request.query, this.now());
+    const usage = await store.readUsage(tenant.tenantId, granularity, period);
+    await this.writeJson(out, trace, usageResponseBody(usage));
   }
 
   private async chat(

@@ -24,6 +24,8 @@ export interface GatewayRequest {
   readonly method: string;
   /** The path without a stage prefix or query string, e.g. `/v1/chat/completions`. */
   readonly path: string;
+  /** Query string parameters (first value of each), e.g. `{ month: '2026-11' }` for `GET /v1/usage`. */
+  readonly query?: Readonly<Record<string, string>>;
   /** Header names in lower case; one value per name. */
   readonly headers: Readonly<Record<string, string>>;
   /** The raw body bytes (empty when there was none). */

@@ -25,6 +25,7 @@ import { BodyError, GatewayRequest, normaliseHeaders, ResponseSink } from './htt
 import { HEADERS, writeError } from './pipeline/respond';
 import { createGateway } from './runtime';
 import { LogUsageSink } from './telemetry/log-sink';
+import { usageFromEnv } from './usage/from-env';
 import { Outcome } from './usage/types';
 
 /** The REST API proxy event (payload format 1.0), as far as the router reads it. */
@@ -34,6 +35,7 @@ export interface RestApiProxyEvent {
   /** The API resource that matched (`/v1/chat/completions`, or `/{proxy+}`). */
   readonly resource?: unknown;
   readonly headers?: Readonly<Record<string, string | undefined>> | null;
+  readonly queryStringParameters?: Readonly<Record<string, string | undefined>> | null;
   readonly multiValueHeaders?: Readonly<Record<string, readonly string[] | undefined>> | null;
   readonly body?: unknown;
   readonly isBase64Encoded?: unknown;
@@ -126,9 +128,12 @@ export function toGatewayRequest(event: RestApiProxyEvent, receivedAt: number, m
   // (`/{proxy+}`) leaves only the raw path to go by.
   const path = typeof event.resource === 'string' && !event.resource.includes('{') ? event.resource
     : typeof event.path === 'string' ? event.path : '/';
+  const query: Record<string, string> = {};
+  for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (typeof v === 'string') query[k] = v;
   return {
     method: typeof event.httpMethod === 'string' ? event.httpMethod.toUpperCase() : 'GET',
     path,
+    query,
     headers,
     body,
     ...(bodyError ? { bodyError } : {}),
@@ -240,7 +245,9 @@ export class RouterEnvironment {
       return;
     }
     try {
-      this.current = createGateway(loaded.config, { ...this.options.gateway, env: this.options.gateway?.env ?? this.env });
+      // The usage ledger and budgets when the environment names a usage table; tests override them.
+      const usage = usageFromEnv(this.env, loaded.config);
+      this.current = createGateway(loaded.config, { ...usage, ...this.options.gateway, env: this.options.gateway?.env ?? this.env });
     } catch (error) {
       this.fail(new ConfigLoadError({
         kind: ConfigProblemKind.INVALID, retryable: false, source: loaded.source,

@@ -75,10 +75,37 @@ export interface TenantConfig {
   readonly guardrail?: string;
 
   /**
+   * The tenant's spending limits, enforced by the router when it has a usage table: each request
+   * reserves its worst-case cost before the model call and is refused (429 `budget_exceeded`)
+   * when the reservation would exceed a limit.
+   * @default - no budget
+   */
+  readonly budget?: TenantBudget;
+
+  /**
    * A description for operators.
    * @default - none
    */
   readonly description?: string;
+}
+
+/** A tenant's spending limits in USD, per calendar month and optionally per day (UTC). */
+export interface TenantBudget {
+  /** The most the tenant may spend in a calendar month (UTC), in USD. */
+  readonly monthlyUsd: number;
+
+  /**
+   * The most the tenant may spend in a calendar day (UTC), in USD.
+   * @default - no daily limit
+   */
+  readonly dailyUsd?: number;
+
+  /**
+   * The share of a limit, in percent, past which the router emits a `gateway.budget.threshold`
+   * log event (once per request that crosses it).
+   * @default 80
+   */
+  readonly softThresholdPercent?: number;
 }
 
 /** Time limits of a model call, in milliseconds. */

@@ -66,6 +66,18 @@ const tenant: ObjectNode = {
     sensitivityClearance: enumOf(SENSITIVITIES, 'The most sensitive data this tenant may send.', CONFIG_DEFAULTS.sensitivityClearance),
     defaultSensitivity: enumOf(SENSITIVITIES, 'The sensitivity of requests without a sensitivity hint (at most the clearance). Default: internal, or public when the clearance is public.'),
     guardrail: id('A guardrail id (a key of guardrails); takes precedence over the route guardrail.'),
+    budget: {
+      type: 'object',
+      description: 'Spending limits in USD, enforced with reservations in the usage table. Default: no budget.',
+      required: ['monthlyUsd'],
+      properties: {
+        monthlyUsd: { type: 'number', description: 'The most the tenant may spend in a calendar month (UTC), in USD.', minimum: 0, maximum: 1_000_000_000 },
+        dailyUsd: { type: 'number', description: 'The most the tenant may spend in a calendar day (UTC), in USD. Default: no daily limit.', minimum: 0, maximum: 1_000_000_000 },
+        softThresholdPercent: {
+          type: 'integer', description: 'Percent of a limit past which the router logs a gateway.budget.threshold event.', minimum: 1, maximum: 100, default: 80,
+        },
+      },
+    },
     description,
   },
 };

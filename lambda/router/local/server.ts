@@ -133,6 +133,7 @@ export function startLocalServer(options: LocalServerOptions): Promise<LocalServ
       const request: GatewayRequest = {
         method: (req.method ?? 'GET').toUpperCase(),
         path: url.pathname,
+        query: Object.fromEntries(url.searchParams.entries()),
         headers: normaliseHeaders(req.headers),
         body,
         ...(error ? { bodyError: error } : {}),

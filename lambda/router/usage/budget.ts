@@ -1,7 +1,7 @@
 /**
  * The budget hook: a reservation before the model call (refused → 429 `budget_exceeded`) and a
- * settlement with the actual cost after it. The default reserves nothing; a DynamoDB
- * implementation with conditional writes comes with the usage ledger.
+ * settlement with the actual cost after it. The default reserves nothing; the DynamoDB
+ * implementation with conditional writes is ./dynamo-budget.ts.
  */
 
 export interface BudgetRequest {
@@ -16,6 +16,8 @@ export interface BudgetReservation {
   readonly requestId: string;
   readonly tenantId: string;
   readonly reservedUsd: number;
+  /** The budget items the amount is reserved on (the guard's own keys), to settle on the same ones. */
+  readonly periods?: readonly string[];
 }
 
 export interface BudgetGuard {

@@ -1,0 +1,76 @@
+/**
+ * Cold-start wiring of the usage ledger and budgets: when the function's environment names a usage
+ * table (`GATEWAY_USAGE_TABLE`), usage records also go to the ledger, tenant budgets are enforced
+ * with reservations, and `POST /v1/feedback` / `GET /v1/usage` are served. One DynamoDB client per
+ * execution environment, with explicit timeouts (the SDK's defaults are "none").
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { TenantBudget } from '../../shared/config';
+import { ResolvedGatewayConfig } from '../../shared/defaults';
+import { DEFAULT_USAGE_RECORD_TTL_DAYS, USAGE_RECORD_TTL_DAYS_ENV, USAGE_TABLE_ENV } from '../../shared/usage-table-schema';
+import { LogUsageSink } from '../telemetry/log-sink';
+import { BudgetGuard } from './budget';
+import { DynamoBudgetGuard } from './dynamo-budget';
+import { DynamoUsageLedger, UsageStore } from './ledger';
+import { FanOutUsageSink, UsageSink } from './types';
+
+/** What the gateway gets when a usage table is configured. */
+export interface UsageWiring {
+  readonly usageSink?: UsageSink;
+  readonly budget?: BudgetGuard;
+  readonly usageStore?: UsageStore;
+}
+
+/** DynamoDB timeouts of the router: a budget reservation is on the request path. */
+export const USAGE_DYNAMODB_DEFAULTS = { connectTimeoutMs: 1000, requestTimeoutMs: 2000, maxAttempts: 2 } as const;
+
+export interface UsageFromEnvOptions {
+  /** Endpoint override (tests). @default - the Regional endpoint */
+  readonly endpoint?: string;
+  /** Writes one structured log line. @default a JSON line on stdout */
+  readonly log?: (line: Record<string, unknown>) => void;
+}
+
+/** The tenants' budgets of a configuration. */
+export function budgetsOf(config: ResolvedGatewayConfig): Map<string, TenantBudget> {
+  const budgets = new Map<string, TenantBudget>();
+  for (const tenant of config.tenants.values()) if (tenant.budget) budgets.set(tenant.id, tenant.budget);
+  return budgets;
+}
+
+/**
+ * The ledger sink (beside the log sink), budget guard and usage store, or nothing when the
+ * environment names no usage table.
+ *
+ * @example
+ * const gateway = createGateway(config, { ...usageFromEnv(process.env, config) });
+ */
+export function usageFromEnv(
+  env: Readonly<Record<string, string | undefined>>, config: ResolvedGatewayConfig, options: UsageFromEnvOptions = {},
+): UsageWiring {
+  const tableName = env[USAGE_TABLE_ENV]?.trim();
+  if (!tableName) return {};
+  const ttlDays = Number(env[USAGE_RECORD_TTL_DAYS_ENV] ?? DEFAULT_USAGE_RECORD_TTL_DAYS);
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({
+    maxAttempts: USAGE_DYNAMODB_DEFAULTS.maxAttempts,
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: USAGE_DYNAMODB_DEFAULTS.connectTimeoutMs,
+      requestTimeout: USAGE_DYNAMODB_DEFAULTS.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    }),
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+  }), { marshallOptions: { removeUndefinedValues: true } });
+  const ledger = new DynamoUsageLedger({
+    client,
+    tableName,
+    recordTtlDays: Number.isInteger(ttlDays) && ttlDays > 0 ? ttlDays : DEFAULT_USAGE_RECORD_TTL_DAYS,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return {
+    usageSink: new FanOutUsageSink([new LogUsageSink(), ledger]),
+    budget: new DynamoBudgetGuard({ client, tableName, budgets: budgetsOf(config), ...(options.log ? { log: options.log } : {}) }),
+    usageStore: ledger,
+  };
+}

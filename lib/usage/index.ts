@@ -1,0 +1,3 @@
+export * from './bedrock-prices';
+export * from './self-hosted-price';
+export * from './usage-table';
