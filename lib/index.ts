@@ -13,6 +13,6 @@ export * from './gateway/gateway-web-acl';
 export * from './gateway/gateway-router';
 export * from './gateway/ai-gateway';
 export * from './usage/bedrock-prices';
-export * from './observability';
 export * from './usage/self-hosted-price';
 export * from './usage/usage-table';
+export * from './observability';

@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -14,6 +15,7 @@ import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../b
 import { ModelSource } from '../bedrock/inference-profiles/model-source';
 import { TenantInferenceProfiles } from '../bedrock/inference-profiles/tenant-inference-profiles';
 import { AiGatewayValidationError } from '../private/errors';
+import { acknowledgeCrossRegionModelArns } from '../private/function-compliance';
 import { newKey } from '../private/kms';
 import { BedrockPrices } from '../usage/bedrock-prices';
 import { GatewayApi } from './gateway-api';
@@ -146,6 +148,12 @@ export interface AiGatewayProps {
    */
   readonly tenantKeyTable?: dynamodb.ITable;
   /**
+   * An AWS Backup plan for the tenant-key table this construct creates (see `TenantKeyTable`'s
+   * `backupPlan`). Not allowed with `tenantKeyTable`: back up your own table yourself.
+   * @default - no AWS Backup plan; point-in-time recovery is on
+   */
+  readonly tenantKeyBackupPlan?: backup.IBackupPlan;
+  /**
    * The KMS key for logs, the key table and configuration.
    * @default - a new KMS key with rotation
    */
@@ -261,7 +269,11 @@ export class AiGateway extends Construct {
 
     this.config = this.buildConfig(props, aliasesOf, reachable);
 
-    const table = props.tenantKeyTable ?? new TenantKeyTable(this, 'TenantKeys', { encryptionKey: this.encryptionKey, removalPolicy }).table;
+    const table = props.tenantKeyTable ?? new TenantKeyTable(this, 'TenantKeys', {
+      encryptionKey: this.encryptionKey,
+      removalPolicy,
+      backupPlan: props.tenantKeyBackupPlan,
+    }).table;
     this.tenantKeyTable = table;
 
     const routerSecurityGroup = props.vpc ? new ec2.SecurityGroup(this, 'RouterSecurityGroup', {
@@ -280,7 +292,10 @@ export class AiGateway extends Construct {
       logRetention: props.logRetention,
       removalPolicy,
     });
-    this.profiles?.grantInvoke(this.router);
+    const invoke = this.profiles?.grantInvoke(this.router);
+    // Cross-Region profiles need the model ARN in every Region of their geography: acknowledge
+    // exactly those ARNs on the router's policy, not wildcards in general.
+    if (invoke) acknowledgeCrossRegionModelArns(invoke, this.router);
     this.guardrail?.grantApply(this.router);
 
     this.authorizer = new TenantAuthorizer(this, 'Authorizer', {
@@ -464,4 +479,7 @@ function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   if (props.guardrailEnabled === false && (props.guardrail || props.guardrailProps)) fail('guardrailEnabled is false, but guardrail or guardrailProps is set.');
   if (props.webAclArn && props.webAclProps) fail('webAclArn and webAclProps are exclusive: webAclProps configures the web ACL this construct creates.');
   if ((props.vpcSubnets || props.createVpcEndpoints !== undefined) && !props.vpc) fail('vpcSubnets and createVpcEndpoints need vpc.');
+  if (props.tenantKeyBackupPlan && props.tenantKeyTable) {
+    fail('tenantKeyBackupPlan applies only to the tenant-key table this construct creates, and tenantKeyTable was given: add your table to a backup plan yourself, or remove tenantKeyTable.');
+  }
 }

@@ -4,7 +4,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../private/errors';
+import { restrictApiGatewayInvokePermissions } from '../private/function-compliance';
 import { encryptedLogGroup } from '../private/kms';
 
 /** Properties of a {@link GatewayApi}. */
@@ -86,9 +88,11 @@ export interface GatewayApiProps {
   readonly executionLoggingLevel?: apigateway.MethodLoggingLevel;
 
   /**
-   * Set up the account-wide role API Gateway uses to write execution logs
+   * Set up the account-wide role API Gateway uses to write execution and access logs
    * (`AWS::ApiGateway::Account`). It is one setting per account and Region: turn this off when
-   * another stack already manages it.
+   * another stack already manages it. The role uses the AWS managed policy
+   * `AmazonAPIGatewayPushToCloudWatchLogs` that API Gateway prescribes (every REST API of the
+   * account and Region logs through it); AwsSolutions-IAM4 is acknowledged on it with that reason.
    * @default true
    */
   readonly cloudWatchRole?: boolean;
@@ -146,6 +150,7 @@ export class GatewayApi extends Construct {
   public readonly methods: { [route: string]: apigateway.Method } = {};
   private readonly usagePlansEnforced: boolean;
   private readonly integration: apigateway.LambdaIntegration;
+  private readonly handler: lambda.IFunction;
   private readonly authorizer: apigateway.IAuthorizer;
   private readonly validator: apigateway.RequestValidator;
 
@@ -171,7 +176,8 @@ export class GatewayApi extends Construct {
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       apiKeySourceType: usagePlansEnforced ? apigateway.ApiKeySourceType.AUTHORIZER : undefined,
       cloudWatchRole: props.cloudWatchRole ?? true,
-      cloudWatchRoleRemovalPolicy: removalPolicy,
+      // aws-cdk-lib refuses a removal policy for a role it does not create.
+      cloudWatchRoleRemovalPolicy: (props.cloudWatchRole ?? true) ? removalPolicy : undefined,
       defaultCorsPreflightOptions: props.cors,
       disableExecuteApiEndpoint: false,
       deployOptions: {
@@ -210,7 +216,10 @@ export class GatewayApi extends Construct {
       scopePermissionToMethod: false,
     });
     this.authorizer = props.authorizer;
-    this.validator = this.api.addRequestValidator('BodyValidator', { validateRequestBody: true, validateRequestParameters: false });
+    this.handler = props.handler;
+    // Bodies are checked against the route's model; parameters too (the routes declare none as
+    // required, so it refuses nothing today and holds for routes that will).
+    this.validator = this.api.addRequestValidator('RequestValidator', { validateRequestBody: true, validateRequestParameters: true });
 
     const chatModel = this.api.addModel('ChatCompletionRequest', {
       contentType: 'application/json',
@@ -246,6 +255,8 @@ export class GatewayApi extends Construct {
     this.addRoute('POST', '/v1/feedback', feedbackModel);
 
     this.baseUrl = `${this.api.url}v1`;
+    this.acknowledgeStageFindings(streaming);
+    this.acknowledgeCloudWatchRole();
   }
 
   /**
@@ -270,7 +281,46 @@ export class GatewayApi extends Construct {
       ...(requestModel ? { requestValidator: this.validator, requestModels: { 'application/json': requestModel } } : {}),
     });
     this.methods[`${httpMethod} ${path}`] = method;
+    restrictApiGatewayInvokePermissions(this.api, this.handler, 'the methods of this REST API');
+    if (this.authorizer.authorizationType === apigateway.AuthorizationType.CUSTOM) {
+      GatewayCompliance.acknowledge(method.node.defaultChild!, 'AwsSolutions-COG4',
+        'The method requires the Lambda authorizer of the gateway (in AiGateway the tenant-key REQUEST authorizer): tenants are '
+        + 'machine clients that send a gateway key as an OpenAI-style bearer token, checked against SHA-256 hashes in a '
+        + 'KMS-encrypted DynamoDB table with revocation and expiry. Cognito user pools authenticate human users through '
+        + 'sign-in flows, which these API clients do not have.');
+    }
     return method;
+  }
+
+  /**
+   * The stage's findings that do not fit a gateway of model completions behind a Lambda proxy
+   * integration, acknowledged on the stage: response caching, and client certificates for the backend.
+   */
+  private acknowledgeStageFindings(streaming: boolean): void {
+    const stage = this.stage.node.defaultChild!;
+    const cache = 'The stage serves model completions: each answer is generated for one tenant and one request body and may '
+      + 'hold restricted data, while an API Gateway cache is keyed on the path and chosen request parameters, never on the '
+      + 'body, so different prompts would share one cached answer. No cache cluster means no cached response data at rest to encrypt.'
+      + (streaming ? ' Methods with response streaming cannot be cached by API Gateway at all.' : '');
+    const ssl = 'The only backend of the stage is the router Lambda function, which API Gateway invokes through the Lambda '
+      + 'service API (AWS_PROXY integration) over TLS with SigV4-signed requests. A stage client certificate authenticates '
+      + 'API Gateway to an HTTP backend, and there is none; clients reach the execute-api endpoint over HTTPS only.';
+    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
+      GatewayCompliance.acknowledge(stage, `${pack}-APIGWCacheEnabledAndEncrypted`, cache);
+      GatewayCompliance.acknowledge(stage, `${pack}-APIGWSSLEnabled`, ssl);
+    }
+  }
+
+  /** The account-wide CloudWatch Logs role of API Gateway, when this construct creates it. */
+  private acknowledgeCloudWatchRole(): void {
+    const role = this.api.node.tryFindChild('CloudWatchRole');
+    if (!role) return;
+    GatewayCompliance.acknowledge(role,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'This is the CloudWatch Logs role of AWS::ApiGateway::Account: one per account and Region, used by every REST API '
+      + 'there to write execution and access logs to log groups that API Gateway names per API and stage. API Gateway '
+      + 'prescribes the AmazonAPIGatewayPushToCloudWatchLogs policy, which AWS maintains for it; a policy scoped to this API '
+      + 'would break the logging of the other APIs. Set cloudWatchRole to false where another stack manages it.');
   }
 }
 

@@ -8,10 +8,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { GatewayConfig } from '../../lambda/shared/config';
+import { GatewayConfig, TargetKind } from '../../lambda/shared/config';
 import { GatewayConfigValidator } from '../../lambda/shared/validator';
-import { BUNDLED_HANDLER, bundledHandler } from '../private/assets';
+import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../private/assets';
 import { AiGatewayValidationError } from '../private/errors';
+import { acknowledgeSynchronousFunctionFindings } from '../private/function-compliance';
+import { FunctionExecutionRole } from '../private/function-role';
 import { encryptedLogGroup } from '../private/kms';
 import { withTokenPlaceholders } from '../private/token-placeholders';
 
@@ -43,7 +45,8 @@ export interface GatewayRouterProps {
 
   /**
    * Reserved concurrency, to protect the account's other functions from a flood (and the gateway
-   * from them).
+   * from them). Without it, the NIST 800-53 and HIPAA `LambdaConcurrency` findings are
+   * acknowledged on the function (API Gateway's stage throttling and usage plans limit the rate).
    * @default - no reserved concurrency
    */
   readonly reservedConcurrentExecutions?: number;
@@ -51,6 +54,12 @@ export interface GatewayRouterProps {
   /**
    * Run the router in this VPC (required to reach self-hosted targets). Give it private subnets
    * with VPC endpoints or a NAT for Bedrock, AppConfig, DynamoDB and CloudWatch Logs.
+   *
+   * Without a VPC and with only Bedrock targets, the router calls only AWS APIs (Bedrock Runtime,
+   * AppConfig), over TLS with requests signed by its role, and the compliance findings that ask
+   * for a VPC (NIST 800-53, HIPAA and PCI DSS `LambdaInsideVPC`, Control Tower CT.LAMBDA.PR.3) are
+   * acknowledged on it with that reason. With a VPC they do not arise; with other targets and no
+   * VPC they stay open.
    * @default - not in a VPC
    */
   readonly vpc?: ec2.IVpc;
@@ -100,10 +109,14 @@ export interface GatewayRouterProps {
 }
 
 /**
- * The router Lambda function: the pre-bundled handler (minified ESM, arm64, Node.js 22), its
- * configuration delivered through AWS AppConfig, a KMS-encrypted log group with retention, and
- * least-privilege access to that configuration. Model permissions are granted by the targets
- * (`TenantInferenceProfiles.grantInvoke`, `IGatewayGuardrail.grantApply`).
+ * The router Lambda function: the pre-bundled handler (minified ESM, arm64, the latest Node.js
+ * runtime), its configuration delivered through AWS AppConfig, a KMS-encrypted log group with
+ * retention, and least-privilege access to that configuration. Model permissions are granted by
+ * the targets (`TenantInferenceProfiles.grantInvoke`, `IGatewayGuardrail.grantApply`).
+ *
+ * Its execution role has no AWS managed and no inline policy: customer-managed policies allow
+ * writing to its own log group, X-Ray writes when traced, the VPC network interface actions when
+ * in a VPC, and every grant made to it.
  *
  * The configuration travels through AppConfig because it holds values known only at deploy time
  * (profile ARNs, guardrail versions) and can exceed Lambda's 4 KB environment limit. The hosted
@@ -175,16 +188,24 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
         allowAllOutbound: true,
       });
     }
+    const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
+    const role = new FunctionExecutionRole(this, 'Role', {
+      purpose: `the cdk-ai-gateway router ${this.node.path}`,
+      logGroup: this.logGroup,
+      tracing: tracing !== lambda.Tracing.DISABLED,
+      vpc: props.vpc !== undefined,
+    });
     this.function = new lambda.Function(this, 'Function', {
       description: 'cdk-ai-gateway router: OpenAI-compatible requests to Bedrock and self-hosted models',
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: BUNDLED_RUNTIME,
+      role,
       architecture: lambda.Architecture.ARM_64,
       code: bundledHandler('router'),
       handler: BUNDLED_HANDLER,
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.minutes(15),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      tracing: props.tracing ?? lambda.Tracing.ACTIVE,
+      tracing,
       logGroup: this.logGroup,
       vpc: props.vpc,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
@@ -197,9 +218,19 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
         GATEWAY_CONFIG_VERSION: this.configuration.versionNumber ?? '',
       },
     });
-    this.role = this.function.role!;
+    this.role = role;
     this.grantPrincipal = this.function.grantPrincipal;
     this._connections = props.vpc ? this.function.connections : undefined;
+    acknowledgeSynchronousFunctionFindings(this.function, {
+      invocation: 'as the Lambda proxy integration of the gateway REST API (response streaming invocations)',
+      awsApis: 'AWS service APIs (Amazon Bedrock Runtime, AWS AppConfig Data, AWS X-Ray)',
+      // A target that is not Bedrock is an HTTP endpoint outside AWS's APIs: then the finding stays open.
+      acknowledgeOutsideVpc: props.vpc === undefined && props.config.targets.every((t) => t.kind === TargetKind.BEDROCK),
+      vpcProp: 'vpc',
+      reservedConcurrency: props.reservedConcurrentExecutions !== undefined,
+      concurrencyProp: 'reservedConcurrentExecutions',
+      loadLimits: 'API Gateway limits the request rate in front of the router with the stage throttling and the usage plan of each tenant tier.',
+    });
 
     // Read this configuration, and nothing else of AppConfig.
     this.function.addToRolePolicy(new iam.PolicyStatement({

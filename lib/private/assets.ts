@@ -23,3 +23,12 @@ export function bundledHandler(name: string): lambda.Code {
 
 /** The handler string of a bundle made by scripts/bundle.mjs. */
 export const BUNDLED_HANDLER = 'index.handler';
+
+/**
+ * The Lambda runtime of the bundled handlers: the newest Node.js runtime the pinned aws-cdk-lib
+ * knows, which is what the AwsSolutions-L1 and Serverless-LambdaLatestVersion rules require. The
+ * bundles target Node.js 22 (scripts/bundle.mjs) and run unchanged on newer runtimes; every handler
+ * is an async function or a response-streaming handler, as Node.js 24 requires (it dropped
+ * callback-style handlers).
+ */
+export const BUNDLED_RUNTIME = lambda.Runtime.NODEJS_24_X;

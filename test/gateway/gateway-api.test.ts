@@ -1,13 +1,17 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { GatewayCompliance } from '../../lib/compliance/gateway-compliance';
 import { GatewayApi, GatewayApiProps } from '../../lib/gateway/gateway-api';
 
 type Extra = Omit<GatewayApiProps, 'handler' | 'authorizer'>;
 
-function build(extra: Extra = {}): { stack: Stack; api: GatewayApi } {
-  const stack = new Stack(new App(), 'Stack', { env: { account: '111122223333', region: 'us-east-1' } });
+const ACCOUNT_ENV = { account: '111122223333', region: 'us-east-1' };
+
+function build(extra: Extra = {}, env: { account?: string; region: string } = ACCOUNT_ENV): { stack: Stack; api: GatewayApi } {
+  const stack = new Stack(new App(), 'Stack', { env });
   const fn = (id: string) => new lambda.Function(stack, id, {
     runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})'),
   });
@@ -55,16 +59,17 @@ describe('GatewayApi', () => {
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'completions' });
   });
 
-  test('validates request bodies against models before the router runs', () => {
+  test('validates request bodies against models, and request parameters, before the router runs (AwsSolutions-APIG2)', () => {
     const template = synth();
-    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: false });
+    template.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
     template.hasResourceProperties('AWS::ApiGateway::Model', {
       Name: 'ChatCompletionRequest',
       Schema: Match.objectLike({ required: ['model', 'messages'], properties: Match.objectLike({ messages: { type: 'array', minItems: 1 } }) }),
     });
     template.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'POST',
-      RequestValidatorId: { Ref: Match.stringLikeRegexp('BodyValidator') },
+      RequestValidatorId: { Ref: Match.stringLikeRegexp('RequestValidator') },
       RequestModels: { 'application/json': { Ref: Match.stringLikeRegexp('ChatCompletionRequest') } },
     });
   });
@@ -130,5 +135,89 @@ describe('GatewayApi', () => {
     [{ integrationTimeout: Duration.minutes(16) }, /integrationTimeout must be between 50 ms and 900 seconds with streaming/],
   ])('rejects %p', (props, message) => {
     expect(() => synth(props as Extra)).toThrow(message);
+  });
+});
+
+describe('GatewayApi compliance', () => {
+  /** Finding ids acknowledged on constructs whose path ends with `suffix`, by path. */
+  function acknowledged(stack: Stack): Record<string, string[]> {
+    const byPath: Record<string, string[]> = {};
+    for (const a of GatewayCompliance.reviewAcknowledgments(stack)) {
+      expect(a.problem).toBeUndefined();
+      (byPath[a.constructPath.replace(`${stack.node.path}/`, '')] ??= []).push(a.findingId);
+    }
+    for (const ids of Object.values(byPath)) ids.sort();
+    return byPath;
+  }
+
+  test('every method behind the Lambda authorizer acknowledges AwsSolutions-COG4, routes added later included', () => {
+    const { stack, api } = build();
+    api.addRoute('GET', '/v1/usage');
+    const acks = acknowledged(stack);
+    for (const path of ['v1/chat/completions/POST', 'v1/models/GET', 'v1/feedback/POST', 'v1/usage/GET']) {
+      expect(acks[`Gateway/Api/Default/${path}/Resource`]).toEqual(['AwsSolutions-COG4']);
+    }
+  });
+
+  test('a Cognito authorizer needs no COG4 acknowledgment', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ACCOUNT_ENV });
+    const pool = new cognito.UserPool(stack, 'Pool');
+    const authorizer = new apigateway.CognitoUserPoolsAuthorizer(stack, 'Authorizer', { cognitoUserPools: [pool] });
+    const handler = new lambda.Function(stack, 'Router', {
+      runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
+    new GatewayApi(stack, 'Gateway', { handler, authorizer });
+    expect(GatewayCompliance.reviewAcknowledgments(stack).filter((a) => a.findingId === 'AwsSolutions-COG4')).toEqual([]);
+  });
+
+  test('the stage acknowledges caching and backend client certificates for NIST 800-53, HIPAA and PCI DSS, with reasons', () => {
+    const { stack } = build();
+    expect(acknowledged(stack)['Gateway/Api/DeploymentStage.prod/Resource']).toEqual([
+      'HIPAA.Security-APIGWCacheEnabledAndEncrypted', 'HIPAA.Security-APIGWSSLEnabled',
+      'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted', 'NIST.800.53.R5-APIGWSSLEnabled',
+      'PCI.DSS.321-APIGWCacheEnabledAndEncrypted', 'PCI.DSS.321-APIGWSSLEnabled',
+    ]);
+    const reasons = GatewayCompliance.reviewAcknowledgments(stack);
+    expect(reasons.find((a) => a.findingId === 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted')!.reason).toMatch(/response streaming cannot be cached/);
+    expect(reasons.find((a) => a.findingId === 'NIST.800.53.R5-APIGWSSLEnabled')!.reason).toMatch(/AWS_PROXY/);
+    // The stage has no cache and no client certificate: the acknowledgments describe the template.
+    const [stage] = Object.values(Template.fromStack(stack).findResources('AWS::ApiGateway::Stage'));
+    expect(stage.Properties.CacheClusterEnabled).toBeUndefined();
+    expect(stage.Properties.ClientCertificateId).toBeUndefined();
+  });
+
+  test('without streaming the caching reason does not claim streaming', () => {
+    const { stack } = build({ streaming: false });
+    const cache = GatewayCompliance.reviewAcknowledgments(stack).find((a) => a.findingId === 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted')!;
+    expect(cache.reason).not.toMatch(/streaming/);
+  });
+
+  test('the account-wide CloudWatch role acknowledges its AWS managed policy, and only when this construct creates it', () => {
+    const id = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]';
+    const { stack } = build();
+    expect(acknowledged(stack)['Gateway/Api/CloudWatchRole']).toEqual([id]);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
+      ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']] }],
+    });
+    const { stack: without } = build({ cloudWatchRole: false });
+    expect(GatewayCompliance.reviewAcknowledgments(without).map((a) => a.findingId)).not.toContain(id);
+    Template.fromStack(without).resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  test('CT.LAMBDA.PR.2: with a known account the router permission also names SourceAccount; without one it is acknowledged', () => {
+    const { stack } = build();
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'apigateway.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Router'), 'Arn'] },
+      SourceAccount: '111122223333',
+      SourceArn: { 'Fn::Join': ['', Match.arrayWith(['/*/*/*'])] },
+    });
+    expect(GatewayCompliance.reviewAcknowledgments(stack).map((a) => a.findingId)).not.toContain('CT.LAMBDA.PR.2');
+
+    const { stack: noAccount } = build({}, { region: 'us-east-1' });
+    const permissions = Template.fromStack(noAccount).findResources('AWS::Lambda::Permission');
+    expect(Object.values(permissions).map((p) => p.Properties.SourceAccount)).toEqual([undefined]);
+    const acks = GatewayCompliance.reviewAcknowledgments(noAccount).filter((a) => a.findingId === 'CT.LAMBDA.PR.2');
+    expect(acks.map((a) => a.constructPath)).toEqual([expect.stringMatching(/^Stack\/Gateway\/Api\/ApiPermission\.ApiScoped\./)]);
   });
 });

@@ -7,8 +7,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AUTHORIZER_ENV } from '../../../lambda/shared/tenant-key-schema';
-import { bundledHandler, BUNDLED_HANDLER } from '../../private/assets';
+import { bundledHandler, BUNDLED_HANDLER, BUNDLED_RUNTIME } from '../../private/assets';
 import { AiGatewayValidationError } from '../../private/errors';
+import { acknowledgeSynchronousFunctionFindings, restrictApiGatewayInvokePermissions } from '../../private/function-compliance';
+import { FunctionExecutionRole } from '../../private/function-role';
 import { grantReadKeys } from './private/grants';
 import { encryptedLogGroup } from '../../private/kms';
 import { checkInteger } from './private/validate';
@@ -77,12 +79,24 @@ export interface TenantAuthorizerProps {
   /**
    * Concurrent executions reserved for (and capping) the authorizer. With API Gateway's result
    * cache most requests never reach it; a cap set too low turns bursts of new keys into 500s.
+   * Without it, the NIST 800-53 and HIPAA `LambdaConcurrency` findings are acknowledged on the
+   * function with that reason.
    * @default - no reservation: the account's unreserved concurrency
    */
   readonly reservedConcurrentExecutions?: number;
 
   /**
+   * X-Ray tracing of the authorizer, so that a request's trace shows the authorizer's time.
+   * @default lambda.Tracing.ACTIVE
+   */
+  readonly tracing?: lambda.Tracing;
+
+  /**
    * The VPC to run the authorizer in. It needs a route to DynamoDB (a gateway endpoint).
+   *
+   * Outside a VPC the authorizer calls only DynamoDB and X-Ray, over TLS with requests signed by
+   * its role; the compliance findings that ask for a VPC (NIST 800-53, HIPAA and PCI DSS
+   * `LambdaInsideVPC`, Control Tower CT.LAMBDA.PR.3) are then acknowledged on it with that reason.
    * @default - not in a VPC
    */
   readonly vpc?: ec2.IVpc;
@@ -154,9 +168,18 @@ export class TenantAuthorizer extends Construct {
       retention: props.logRetention,
     }).logGroup;
 
+    const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
+    const role = new FunctionExecutionRole(this, 'Role', {
+      purpose: `the cdk-ai-gateway tenant authorizer ${this.node.path}`,
+      logGroup: this.logGroup,
+      tracing: tracing !== lambda.Tracing.DISABLED,
+      vpc: props.vpc !== undefined,
+    });
     this.handler = new lambda.Function(this, 'Handler', {
       description: 'cdk-ai-gateway tenant-key authorizer',
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: BUNDLED_RUNTIME,
+      role,
+      tracing,
       architecture: lambda.Architecture.ARM_64,
       code: bundledHandler('authorizer'),
       handler: BUNDLED_HANDLER,
@@ -182,6 +205,20 @@ export class TenantAuthorizer extends Construct {
       identitySources: [apigateway.IdentitySource.header('Authorization')],
       resultsCacheTtl,
       authorizerName: props.authorizerName,
+    });
+    restrictApiGatewayInvokePermissions(this.handler, this.handler, 'the tenant authorizer of its REST API');
+
+    const cached = Token.isUnresolved(resultsCacheTtl.toString()) || resultsCacheTtl.toSeconds() > 0;
+    acknowledgeSynchronousFunctionFindings(this.handler, {
+      invocation: 'as the REQUEST authorizer of the REST API',
+      awsApis: 'Amazon DynamoDB (GetItem on the tenant-key table) and AWS X-Ray',
+      acknowledgeOutsideVpc: props.vpc === undefined,
+      vpcProp: 'vpc',
+      reservedConcurrency: props.reservedConcurrentExecutions !== undefined,
+      concurrencyProp: 'reservedConcurrentExecutions',
+      loadLimits: cached
+        ? 'API Gateway caches each answer per Authorization header for resultsCacheTtl, so the authorizer runs about once per active key and period, and the stage throttling bounds the request rate.'
+        : 'The stage throttling of API Gateway bounds the request rate, and with it the authorizer invocations.',
     });
   }
 }

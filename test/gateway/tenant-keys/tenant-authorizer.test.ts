@@ -5,11 +5,20 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { TenantAuthorizer, TenantAuthorizerProps, TenantKeyTable } from '../../../lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { GatewayCompliance, TenantAuthorizer, TenantAuthorizerProps, TenantKeyTable } from '../../../lib';
 import { AiGatewayValidationError } from '../../../lib/private/errors';
+import { actionsOf, statementsOfRole } from '../../helpers/iam-statements';
 
-function stack(): Stack {
-  return new Stack(new App(), 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
+function stack(env: { account?: string; region: string } = { account: '111122223333', region: 'eu-west-1' }): Stack {
+  return new Stack(new App(), 'Test', { env });
+}
+
+/** The finding ids acknowledged on the construct at `path` (relative to the stack), sorted. */
+function acknowledgedOn(s: Stack, path: string): string[] {
+  return GatewayCompliance.reviewAcknowledgments(s)
+    .filter((a) => a.constructPath === `${s.node.path}/${path}`)
+    .map((a) => a.findingId).sort();
 }
 
 /** A tiny REST API with one method using the authorizer (a RequestAuthorizer must be attached to synthesize). */
@@ -19,8 +28,7 @@ function withApi(s: Stack, authorizer: TenantAuthorizer): apigateway.RestApi {
   return api;
 }
 
-function synth(props: TenantAuthorizerProps = {}, prepare?: (s: Stack) => TenantAuthorizerProps): { template: Template; authorizer: TenantAuthorizer; stack: Stack } {
-  const s = stack();
+function synth(props: TenantAuthorizerProps = {}, prepare?: (s: Stack) => TenantAuthorizerProps, s = stack()): { template: Template; authorizer: TenantAuthorizer; stack: Stack } {
   const authorizer = new TenantAuthorizer(s, 'Tenants', { ...props, ...(prepare ? prepare(s) : {}) });
   withApi(s, authorizer);
   return { template: Template.fromStack(s), authorizer, stack: s };
@@ -35,9 +43,10 @@ const only = (template: Template, type: string): string => {
 describe('TenantAuthorizer defaults', () => {
   const { template } = synth();
 
-  test('the function: Node.js 22, arm64, the bundled handler, 256 MiB, 10 s', () => {
+  test('the function: the latest Node.js runtime, arm64, the bundled handler, 256 MiB, 10 s, X-Ray tracing', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
+      TracingConfig: { Mode: 'Active' },
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: 256,
@@ -106,18 +115,37 @@ describe('TenantAuthorizer defaults', () => {
     }
   });
 
-  test('IAM: exactly GetItem on the tenant-key table and kms:Decrypt on its key', () => {
+  test('IAM: its own log group, exactly GetItem on the tenant-key table and kms:Decrypt on its key, in a customer-managed policy', () => {
     const tableId = only(template, 'AWS::DynamoDB::Table');
     const tableKeyId = (template.findResources('AWS::DynamoDB::Table')[tableId].Properties.SSESpecification.KMSMasterKeyId['Fn::GetAtt'] as string[])[0];
-    template.resourceCountIs('AWS::IAM::Policy', 1);
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    const logGroupId = only(template, 'AWS::Logs::LogGroup');
+    // No inline policy (NIST/HIPAA/PCI IAMNoInlinePolicy).
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: [
+          { Sid: 'WriteOwnLogs', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
           { Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
           { Action: 'kms:Decrypt', Effect: 'Allow', Resource: { 'Fn::GetAtt': [tableKeyId, 'Arn'] } },
         ],
       },
     });
+  });
+
+  test('IAM: the execution role has no AWS managed policy and no inline policy; X-Ray writes sit in their own policy', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
+    const role = template.findResources('AWS::IAM::Role')[roleId];
+    expect(role.Properties.Policies).toBeUndefined();
+    const policies = template.findResources('AWS::IAM::ManagedPolicy');
+    // Every attached policy is one of this template's customer-managed policies (not AWSLambdaBasicExecutionRole).
+    expect(role.Properties.ManagedPolicyArns).toHaveLength(2);
+    for (const arn of role.Properties.ManagedPolicyArns) expect(Object.keys(policies)).toContain(arn.Ref);
+    const tracing = Object.values(policies).filter((p) => JSON.stringify(p).includes('xray:'));
+    expect(tracing).toHaveLength(1);
+    expect(tracing[0].Properties.PolicyDocument.Statement).toEqual([
+      { Sid: 'WriteTraces', Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+    ]);
   });
 
   test('the API Gateway authorizer: REQUEST, keyed on the Authorization header, cached 60 s', () => {
@@ -182,9 +210,10 @@ describe('TenantAuthorizer props', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ TENANT_KEY_TABLE_NAME: 'existing-keys' }) },
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: [
+          Match.objectLike({ Sid: 'WriteOwnLogs' }),
           {
             Action: 'dynamodb:GetItem', Effect: 'Allow',
             Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:111122223333:table/existing-keys']] },
@@ -235,5 +264,81 @@ describe('TenantAuthorizer props', () => {
   ])('bad props are refused: %#', (props, message) => {
     expect(() => new TenantAuthorizer(stack(), 'Tenants', props)).toThrow(AiGatewayValidationError);
     expect(() => new TenantAuthorizer(stack(), 'Tenants', props)).toThrow(message);
+  });
+});
+
+describe('TenantAuthorizer compliance', () => {
+  const DLQ = ['HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'Serverless-LambdaDLQ'];
+  const CONCURRENCY = ['HIPAA.Security-LambdaConcurrency', 'NIST.800.53.R5-LambdaConcurrency'];
+  const OUTSIDE_VPC = ['CT.LAMBDA.PR.3', 'HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC'];
+
+  test('by default the function acknowledges the dead-letter queue, reserved concurrency and VPC findings, and X-Ray\'s "*" on the tracing policy only', () => {
+    const { stack: s } = synth();
+    expect(acknowledgedOn(s, 'Tenants/Handler/Resource')).toEqual([...DLQ, ...CONCURRENCY, ...OUTSIDE_VPC].sort());
+    expect(acknowledgedOn(s, 'Tenants/Role/TracingPolicy')).toEqual(['AwsSolutions-IAM5[Resource::*]']);
+    // Nothing on the role as a whole or on the policy that holds the grants.
+    expect(acknowledgedOn(s, 'Tenants/Role')).toEqual([]);
+    expect(acknowledgedOn(s, 'Tenants/Role/Policy')).toEqual([]);
+    const reasons = GatewayCompliance.reviewAcknowledgments(s).filter((a) => a.constructPath.startsWith('Test/Tenants/'));
+    expect(reasons.filter((a) => a.problem !== undefined)).toEqual([]);
+    expect(reasons.find((a) => a.findingId === 'NIST.800.53.R5-LambdaDLQ')!.reason).toMatch(/synchronously.*REQUEST authorizer/);
+    expect(reasons.find((a) => a.findingId === 'CT.LAMBDA.PR.3')!.reason).toMatch(/DynamoDB \(GetItem on the tenant-key table\)/);
+  });
+
+  test('with reserved concurrency and a VPC those findings do not arise, and are not acknowledged', () => {
+    const { stack: s, template } = synth({ reservedConcurrentExecutions: 20 }, (st) => ({
+      vpc: new ec2.Vpc(st, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] }),
+    }));
+    expect(acknowledgedOn(s, 'Tenants/Handler/Resource')).toEqual(DLQ);
+    // Lambda's network interface actions: their own customer-managed policy, not AWSLambdaVPCAccessExecutionRole.
+    expect(acknowledgedOn(s, 'Tenants/Role/NetworkInterfacesPolicy')).toEqual(['AwsSolutions-IAM5[Resource::*]']);
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: [{
+          Sid: 'ManageVpcNetworkInterfaces',
+          Effect: 'Allow',
+          Action: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          Resource: '*',
+        }],
+      },
+    });
+    expect(JSON.stringify(template.findResources('AWS::IAM::Role'))).not.toMatch(/AWSLambda/);
+  });
+
+  test('without tracing there is no X-Ray permission and nothing to acknowledge for it', () => {
+    const { stack: s, template } = synth({ tracing: lambda.Tracing.DISABLED });
+    template.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: Match.absent() });
+    expect(JSON.stringify(template.findResources('AWS::IAM::ManagedPolicy'))).not.toMatch(/xray:/);
+    expect(acknowledgedOn(s, 'Tenants/Role/TracingPolicy')).toEqual([]);
+  });
+
+  test('later grants to the function land in its customer-managed policy, never in an inline policy', () => {
+    const s = stack();
+    const authorizer = new TenantAuthorizer(s, 'Tenants');
+    withApi(s, authorizer);
+    new TenantKeyTable(s, 'Other').grantReadKeys(authorizer.handler);
+    const template = Template.fromStack(s);
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
+    const statements = statementsOfRole(template, fn.Properties.Role['Fn::GetAtt'][0]);
+    expect(statements.filter((st) => actionsOf(st).includes('dynamodb:GetItem'))).toHaveLength(2);
+  });
+
+  test('CT.LAMBDA.PR.2: with a known account API Gateway\'s permission also names SourceAccount, and nothing is acknowledged', () => {
+    const { stack: s, template } = synth();
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'apigateway.amazonaws.com', SourceAccount: '111122223333', SourceArn: Match.anyValue(),
+    });
+    expect(GatewayCompliance.reviewAcknowledgments(s).filter((a) => a.findingId === 'CT.LAMBDA.PR.2')).toEqual([]);
+  });
+
+  test('CT.LAMBDA.PR.2: without an account at synth it is acknowledged on the permission, whose SourceArn names the authorizer', () => {
+    const { stack: s, template } = synth({}, undefined, stack({ region: 'eu-west-1' }));
+    template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'apigateway.amazonaws.com', SourceAccount: Match.absent() });
+    const acks = GatewayCompliance.reviewAcknowledgments(s).filter((a) => a.findingId === 'CT.LAMBDA.PR.2');
+    expect(acks).toHaveLength(1);
+    expect(acks[0].constructPath).toMatch(/^Test\/Tenants\/Handler\/.*:Permissions$/);
+    expect(acks[0].reason).toMatch(/tenant authorizer/);
   });
 });

@@ -3,8 +3,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { TenantKeyTable } from '../../../lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import { CompliancePack, GatewayCompliance, TenantKeyTable } from '../../../lib';
 import { AiGatewayValidationError } from '../../../lib/private/errors';
+import { synthWithCompliance } from '../../helpers/compliance';
 
 function stack(): Stack {
   return new Stack(new App(), 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
@@ -182,5 +184,63 @@ describe('grants', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('^B') }],
       PolicyDocument: { Statement: [{ Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: tableArn('plain-keys') }] },
     });
+  });
+});
+
+describe('TenantKeyTable backups', () => {
+  const BACKUP_PLAN_FINDINGS = ['HIPAA.Security-DynamoDBInBackupPlan', 'NIST.800.53.R5-DynamoDBInBackupPlan'];
+  const acknowledgedOn = (s: Stack, path: string) => GatewayCompliance.reviewAcknowledgments(s)
+    .filter((a) => a.constructPath === `${s.node.path}/${path}`).map((a) => a.findingId).sort();
+
+  test('without a backup plan the backup-plan findings are acknowledged on the table, naming what protects it', () => {
+    const s = stack();
+    new TenantKeyTable(s, 'Keys');
+    expect(acknowledgedOn(s, 'Keys/Table/Resource')).toEqual(BACKUP_PLAN_FINDINGS);
+    const reason = GatewayCompliance.reviewAcknowledgments(s)[0].reason;
+    expect(reason).toMatch(/backupPlan prop is unset/);
+    expect(reason).toMatch(/35-day window/);
+    expect(reason).toMatch(/deletion protection is on/);
+    expect(reason).toMatch(/retained/);
+  });
+
+  test('the reason states only the protections that are configured', () => {
+    const s = stack();
+    new TenantKeyTable(s, 'Keys', { deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY, pointInTimeRecoveryDays: 7 });
+    const reason = GatewayCompliance.reviewAcknowledgments(s)[0].reason;
+    expect(reason).toMatch(/7-day window/);
+    expect(reason).not.toMatch(/deletion protection|retained/);
+  });
+
+  test('with a backup plan the table is selected into it, and the backup-plan findings are not acknowledged', () => {
+    const s = stack();
+    const plan = backup.BackupPlan.fromBackupPlanId(s, 'OrgPlan', 'plan-0123456789');
+    const keys = new TenantKeyTable(s, 'Keys', { backupPlan: plan });
+    const template = Template.fromStack(s);
+    template.hasResourceProperties('AWS::Backup::BackupSelection', {
+      BackupPlanId: 'plan-0123456789',
+      BackupSelection: Match.objectLike({
+        Resources: [{ 'Fn::GetAtt': [s.getLogicalId(keys.table.node.defaultChild as dynamodb.CfnTable), 'Arn'] }],
+      }),
+    });
+    expect(acknowledgedOn(s, 'Keys/Table/Resource')).toEqual([]);
+    // The role AWS Backup assumes carries AWS Backup's own service role policy, acknowledged on that role only.
+    expect(acknowledgedOn(s, 'Keys/BackupSelection/Role')).toEqual([
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+    ]);
+  });
+
+  test('the NIST 800-53 and HIPAA packs find the table in the plan, and leave nothing open on it either way', () => {
+    const packs = [CompliancePack.AWS_SOLUTIONS, CompliancePack.NIST_800_53_R5, CompliancePack.HIPAA_SECURITY];
+    const onTable = (withPlan: boolean) => synthWithCompliance((app) => {
+      const s = new Stack(app, 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
+      const backupPlan = withPlan ? backup.BackupPlan.fromBackupPlanId(s, 'OrgPlan', 'plan-0123456789') : undefined;
+      new TenantKeyTable(s, 'Keys', { backupPlan });
+    }, { compliance: { packs } });
+    for (const withPlan of [false, true]) {
+      const report = onTable(withPlan);
+      expect(report.findings.filter((f) => f.constructPath.startsWith('Test/Keys/'))).toEqual([]);
+      const backupAcks = report.acknowledgedFindings.filter((f) => f.findingId.endsWith('DynamoDBInBackupPlan'));
+      expect(backupAcks).toHaveLength(withPlan ? 0 : 2);
+    }
   });
 });

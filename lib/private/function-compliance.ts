@@ -1,0 +1,135 @@
+import { Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
+import { GatewayCompliance } from '../compliance/gateway-compliance';
+import { flattenValue } from '../compliance/rules/iam-statements';
+import { FunctionExecutionRole } from './function-role';
+
+/** What a function that API Gateway invokes synchronously does, for the reasons of its acknowledgments. */
+export interface SynchronousFunctionContext {
+  /** How API Gateway invokes it: 'as the Lambda proxy integration of every route of the REST API'. */
+  readonly invocation: string;
+  /** The AWS APIs it calls: 'Amazon DynamoDB (GetItem on the tenant-key table)'. */
+  readonly awsApis: string;
+  /**
+   * Acknowledge the findings that ask for a VPC: true only when the function runs outside a VPC
+   * and calls nothing but `awsApis` (in a VPC they do not arise; a function outside a VPC that
+   * calls other endpoints keeps them open).
+   */
+  readonly acknowledgeOutsideVpc: boolean;
+  /** The prop that places it in a VPC. */
+  readonly vpcProp: string;
+  /** Reserved concurrency is set (then the concurrency findings do not arise). */
+  readonly reservedConcurrency: boolean;
+  /** The prop that sets reserved concurrency. */
+  readonly concurrencyProp: string;
+  /** What limits its load without reserved concurrency. */
+  readonly loadLimits: string;
+}
+
+/**
+ * Acknowledges, on the function's `AWS::Lambda::Function` resource, the findings that do not fit a
+ * function invoked synchronously by API Gateway, each only while the props that cause it hold:
+ *
+ * - dead-letter queue (NIST 800-53 R5, HIPAA, Serverless): DLQs take failed asynchronous invocations only;
+ * - reserved concurrency (NIST 800-53 R5, HIPAA): a prop without a default that suits every account;
+ * - not in a VPC (NIST 800-53 R5, HIPAA, PCI DSS, Control Tower CT.LAMBDA.PR.3), when the function
+ *   calls only AWS APIs; the `vpc` prop places it in a VPC.
+ */
+export function acknowledgeSynchronousFunctionFindings(fn: lambda.Function, context: SynchronousFunctionContext): void {
+  const resource = fn.node.defaultChild as lambda.CfnFunction;
+  const dlq = `The function is invoked synchronously, only by API Gateway ${context.invocation}: a failed invocation returns `
+    + 'its error to API Gateway, which answers the client at once and records the failure in the stage access and execution '
+    + 'logs and in the function log group. Lambda sends only failed asynchronous invocations to a dead-letter queue, so '
+    + 'a queue here would never receive a message.';
+  for (const id of ['NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaDLQ']) {
+    GatewayCompliance.acknowledge(resource, id, dlq);
+  }
+
+  if (!context.reservedConcurrency) {
+    const concurrency = `Reserved concurrency is the ${context.concurrencyProp} prop, unset by default because no value suits every `
+      + 'account: a reservation takes executions from the account unreserved pool (Lambda refuses one that leaves fewer than '
+      + `100 unreserved), and a cap set too low turns traffic bursts into errors. ${context.loadLimits}`;
+    for (const id of ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency']) {
+      GatewayCompliance.acknowledge(resource, id, concurrency);
+    }
+  }
+
+  if (context.acknowledgeOutsideVpc) {
+    const vpc = `The function runs outside a VPC because the ${context.vpcProp} prop is unset: it calls only ${context.awsApis} `
+      + 'over their TLS endpoints, every request signed with SigV4 and authorized by its execution role, and reaches no '
+      + `private network resource. Setting ${context.vpcProp} places it in private subnets of your VPC (self-hosted model targets need that).`;
+    for (const id of ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC', 'CT.LAMBDA.PR.3']) {
+      GatewayCompliance.acknowledge(resource, id, vpc);
+    }
+  }
+}
+
+/** Permissions already handled, so that calling {@link restrictApiGatewayInvokePermissions} again is harmless. */
+const HANDLED = new WeakSet<lambda.CfnPermission>();
+
+/**
+ * The Lambda permissions under `scope` that let API Gateway invoke `fn`, restricted for Control
+ * Tower CT.LAMBDA.PR.2 (function policies prohibit public access). aws-cdk-lib already scopes each
+ * of them with `SourceArn`, but builds that ARN with `Fn::Join`, which the control cannot evaluate:
+ *
+ * - when the stack's account is known at synth, `SourceAccount` is set to it, which satisfies the
+ *   control (and adds a second condition);
+ * - otherwise the finding is acknowledged on the permission, with the reason.
+ *
+ * Safe to call again after more methods were added: each permission is handled once.
+ *
+ * @param invoker what the permission is for, for the reason: 'the methods of this REST API'
+ */
+export function restrictApiGatewayInvokePermissions(scope: IConstruct, fn: lambda.IFunction, invoker: string): void {
+  const stack = Stack.of(scope);
+  const target = JSON.stringify(stack.resolve(fn.functionArn));
+  for (const node of scope.node.findAll()) {
+    if (!(node instanceof lambda.CfnPermission) || HANDLED.has(node)) continue;
+    if (node.principal !== 'apigateway.amazonaws.com' || JSON.stringify(stack.resolve(node.functionName)) !== target) continue;
+    HANDLED.add(node);
+    if (node.sourceAccount !== undefined) continue;
+    if (!Token.isUnresolved(stack.account)) {
+      node.sourceAccount = stack.account;
+      continue;
+    }
+    GatewayCompliance.acknowledge(node, 'CT.LAMBDA.PR.2',
+      `API Gateway (apigateway.amazonaws.com) may invoke this function only for ${invoker}: SourceArn names that execute-api `
+      + 'ARN (partition, Region, account, API id), so no other API or account can use the permission. CT.LAMBDA.PR.2 accepts '
+      + 'only a literal SourceArn or SourceAccount, and this stack has no account at synth, so both are resolved at '
+      + 'deployment. Give the stack an explicit account (env) and SourceAccount is set, which satisfies the control.');
+  }
+}
+
+/** A foundation model ARN whose only wildcard is the Region, as cdk-nag renders it. */
+const ANY_REGION_MODEL_ARN = /^arn:(?:<AWS::Partition>|aws[a-z-]*):bedrock:\*::foundation-model\/[^*?]+$/;
+
+/**
+ * Acknowledges AwsSolutions-IAM5 for each foundation model ARN with a Region wildcard
+ * (`arn:<partition>:bedrock:*::foundation-model/<model id>`) that `grant` gave a function's
+ * execution role, on the policy that holds it: exactly those finding ids, never IAM5 as a whole,
+ * so any other wildcard still surfaces. A grant without such ARNs acknowledges nothing.
+ *
+ * @returns the finding ids acknowledged
+ */
+export function acknowledgeCrossRegionModelArns(grant: iam.Grant, grantee: iam.IGrantable): string[] {
+  const role = grantee.grantPrincipal;
+  if (!(role instanceof FunctionExecutionRole)) return [];
+  const stack = Stack.of(role);
+  const ids = new Set<string>();
+  for (const statement of grant.principalStatements) {
+    for (const resource of statement.resources) {
+      const flat = flattenValue(stack.resolve(resource));
+      if (ANY_REGION_MODEL_ARN.test(flat)) ids.add(`AwsSolutions-IAM5[Resource::${flat}]`);
+    }
+  }
+  for (const id of ids) {
+    GatewayCompliance.acknowledge(role.grantsPolicy, id,
+      'A cross-Region inference profile routes each request to this foundation model in any Region of its geography, and '
+      + 'Bedrock authorizes the call against the model ARN of the Region that serves it; AWS documents this ARN, with the '
+      + 'Region as the only wildcard and the model id named, for cross-Region inference. The grant names this one model, '
+      + 'and the same statement names the tenant application inference profiles the router invokes.');
+  }
+  return [...ids];
+}

@@ -1,0 +1,109 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { ModelSource } from '../../lib/bedrock/inference-profiles/model-source';
+import { GatewayCompliance } from '../../lib/compliance/gateway-compliance';
+import { AiGateway, AiGatewayProps } from '../../lib/gateway/ai-gateway';
+import { synthWithCompliance } from '../helpers/compliance';
+import { resourcesOf, statementsOfRole } from '../helpers/iam-statements';
+
+// One test synthesizes with every pack, Control Tower included.
+jest.setTimeout(120_000);
+
+const ENV = { account: '111122223333', region: 'us-east-1' };
+const HAIKU = 'anthropic.claude-haiku-4-5-20251001-v1:0';
+
+const BASE: AiGatewayProps = {
+  tiers: [{ name: 'standard', rateLimit: 5, burstLimit: 10 }],
+  tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'standard' }],
+  routes: [
+    { alias: 'summary', model: ModelSource.crossRegionProfile(`us.${HAIKU}`), fallbackAliases: ['classify'] },
+    { alias: 'classify', model: ModelSource.foundationModel('amazon.nova-micro-v1:0') },
+  ],
+};
+
+function build(props: Partial<AiGatewayProps> = {}, stack = new Stack(new App(), 'Stack', { env: ENV })) {
+  const gateway = new AiGateway(stack, 'Gateway', { ...BASE, ...props });
+  return { stack, gateway };
+}
+
+/** Finding ids acknowledged on the construct at `path` below the stack, sorted. */
+function acknowledgedOn(stack: Stack, path: string): string[] {
+  return GatewayCompliance.reviewAcknowledgments(stack)
+    .filter((a) => a.constructPath === `${stack.node.path}/${path}`).map((a) => a.findingId).sort();
+}
+
+describe('AiGateway: the Region wildcard of cross-Region inference', () => {
+  test('the router policy acknowledges exactly the foundation-model ARN with a Region wildcard, which it holds, and no other IAM5 finding', () => {
+    const { stack, gateway } = build();
+    const id = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${HAIKU}]`;
+    expect(acknowledgedOn(stack, 'Gateway/Router/Role/Policy')).toEqual([id]);
+    const template = Template.fromStack(stack);
+    const resources = statementsOfRole(template, stack.getLogicalId(gateway.router.role.node.defaultChild as never)).flatMap(resourcesOf);
+    expect(resources).toContainEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:bedrock:*::foundation-model/${HAIKU}`]] });
+    const reason = GatewayCompliance.reviewAcknowledgments(stack).find((a) => a.findingId === id)!;
+    expect(reason.problem).toBeUndefined();
+    expect(reason.reason).toMatch(/cross-Region inference profile/);
+  });
+
+  test('routes on in-Region foundation models only: nothing to acknowledge', () => {
+    const { stack } = build({ routes: [{ alias: 'classify', model: ModelSource.foundationModel('amazon.nova-micro-v1:0') }] });
+    expect(acknowledgedOn(stack, 'Gateway/Router/Role/Policy')).toEqual([]);
+  });
+
+  test('a global profile: only the ARN with the Region wildcard is acknowledged (the Region-less one has no wildcard)', () => {
+    const { stack } = build({ routes: [{ alias: 'summary', model: ModelSource.crossRegionProfile(`global.${HAIKU}`) }] });
+    expect(acknowledgedOn(stack, 'Gateway/Router/Role/Policy')).toEqual([
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${HAIKU}]`,
+    ]);
+  });
+});
+
+describe('AiGateway: tenant-key backups', () => {
+  test('tenantKeyBackupPlan selects the tenant-key table into the plan', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const plan = backup.BackupPlan.fromBackupPlanId(stack, 'OrgPlan', 'plan-0123456789');
+    const { gateway } = build({ tenantKeyBackupPlan: plan }, stack);
+    const tableId = stack.getLogicalId((gateway.tenantKeyTable as dynamodb.Table).node.defaultChild as dynamodb.CfnTable);
+    Template.fromStack(stack).hasResourceProperties('AWS::Backup::BackupSelection', {
+      BackupPlanId: 'plan-0123456789',
+      BackupSelection: Match.objectLike({ Resources: [{ 'Fn::GetAtt': [tableId, 'Arn'] }] }),
+    });
+    expect(acknowledgedOn(stack, 'Gateway/TenantKeys/Table/Resource')).toEqual([]);
+  });
+
+  test('tenantKeyBackupPlan with a table of your own is refused', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const plan = backup.BackupPlan.fromBackupPlanId(stack, 'OrgPlan', 'plan-0123456789');
+    const table = dynamodb.Table.fromTableName(stack, 'Mine', 'my-keys');
+    expect(() => build({ tenantKeyBackupPlan: plan, tenantKeyTable: table }, stack)).toThrow(/tenantKeyBackupPlan applies only to the tenant-key table this construct creates, and tenantKeyTable was given/);
+  });
+});
+
+describe('AiGateway: every pack', () => {
+  test('in a VPC with reserved concurrency nothing is open, and the VPC and concurrency findings are neither raised nor acknowledged', () => {
+    const report = synthWithCompliance((app) => {
+      const stack = new Stack(app, 'Stack', { env: ENV });
+      const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+        vpcId: 'vpc-0123456789abcdef0',
+        availabilityZones: ['us-east-1a', 'us-east-1b'],
+        privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
+        privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2'],
+      });
+      build({
+        vpc,
+        routerReservedConcurrency: 50,
+        tiers: [{ name: 'standard', rateLimit: 5, burstLimit: 10, quota: { limit: 1000, period: apigateway.Period.DAY } }],
+      }, stack);
+    });
+    expect(report.findings).toEqual([]);
+    expect(report.pluginFailures).toEqual([]);
+    expect(report.unusedAcknowledgments).toEqual([]);
+    const routerAcks = report.acknowledgedFindings.filter((f) => f.constructPath === 'Stack/Gateway/Router/Function/Resource').map((f) => f.findingId);
+    expect(routerAcks.sort()).toEqual(['HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'Serverless-LambdaDLQ']);
+    expect(report.acknowledgedFindings.filter((f) => /LambdaInsideVPC|CT\.LAMBDA\.PR\.3/.test(f.findingId))).toEqual([]);
+  });
+});
