@@ -36,7 +36,7 @@ export function buildExampleApp(app: App = new App()): App {
     ],
     tenants: [
       { id: 'acme', costCenter: 'cc-1001', tier: 'premium', sensitivityClearance: Sensitivity.RESTRICTED, tags: { team: 'payments' } },
-      { id: 'globex', costCenter: 'cc-2002', tier: 'standard', allowedAliases: ['support-summary'] },
+      { id: 'globex', costCenter: 'cc-2002', tier: 'standard', allowedAliases: ['support-summary'], budget: { monthlyUsd: 200, dailyUsd: 20, softThresholdPercent: 80 } },
     ],
     routes: [
       {

@@ -5,11 +5,12 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import {
   AutoRoutingRule, CircuitBreakerPolicy, GatewayConfig, GuardrailRef, ModelPrice, RequestLimits, RetryPolicy,
-  RouteConfig, Sensitivity, TargetConfig, TargetKind, TenantConfig, TimeoutPolicy,
+  RouteConfig, Sensitivity, TargetConfig, TargetKind, TenantBudget, TenantConfig, TimeoutPolicy,
 } from '../../lambda/shared/config';
 import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../bedrock/guardrails/gateway-guardrail';
 import { ModelSource } from '../bedrock/inference-profiles/model-source';
@@ -17,7 +18,9 @@ import { TenantInferenceProfiles } from '../bedrock/inference-profiles/tenant-in
 import { AiGatewayValidationError } from '../private/errors';
 import { acknowledgeCrossRegionModelArns } from '../private/function-compliance';
 import { newKey } from '../private/kms';
+import { GatewayObservability } from '../observability/gateway-observability';
 import { BedrockPrices } from '../usage/bedrock-prices';
+import { UsageTable } from '../usage/usage-table';
 import { GatewayApi } from './gateway-api';
 import { GatewayRouter } from './gateway-router';
 import { GatewayWebAcl, GatewayWebAclProps } from './gateway-web-acl';
@@ -51,6 +54,12 @@ export interface AiGatewayTenant {
    * @default - none
    */
   readonly tags?: { [key: string]: string };
+  /**
+   * The tenant's spending limits, enforced by the router with reservations in the usage table
+   * (needs `usageLedger`).
+   * @default - no budget
+   */
+  readonly budget?: TenantBudget;
 }
 
 /** A route of an {@link AiGateway}: an alias applications put in `model`. */
@@ -202,6 +211,30 @@ export interface AiGatewayProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Record every request in a DynamoDB usage table (raw records with a TTL, aggregates per
+   * tenant × month/day, workflow, route, model and prompt version), enforce tenant budgets, and
+   * serve `GET /v1/usage` and `POST /v1/feedback` from it.
+   * @default true
+   */
+  readonly usageLedger?: boolean;
+  /**
+   * Days raw usage records are kept (aggregates are kept).
+   * @default - see `UsageTable`
+   */
+  readonly usageRecordTtlDays?: number;
+
+  /**
+   * Create the dashboard, alarms and saved Logs Insights queries (`GatewayObservability`).
+   * @default true
+   */
+  readonly observability?: boolean;
+  /**
+   * The SNS topic alarms notify.
+   * @default - a new KMS-encrypted topic
+   */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /**
@@ -242,6 +275,10 @@ export class AiGateway extends Construct {
   public readonly config: GatewayConfig;
   /** The KMS key of the gateway's logs and tables. */
   public readonly encryptionKey: kms.IKey;
+  /** The usage table (absent with `usageLedger: false`). */
+  public readonly usageTable?: UsageTable;
+  /** The dashboard, alarms and queries (absent with `observability: false`). */
+  public readonly observability?: GatewayObservability;
 
   constructor(scope: Construct, id: string, props: AiGatewayProps) {
     super(scope, id);
@@ -281,8 +318,16 @@ export class AiGateway extends Construct {
       description: 'cdk-ai-gateway router: no ingress; egress to model endpoints and AWS APIs',
       allowAllOutbound: true,
     }) : undefined;
+    if (props.usageLedger ?? true) {
+      this.usageTable = new UsageTable(this, 'Usage', {
+        encryptionKey: this.encryptionKey,
+        recordTtlDays: props.usageRecordTtlDays,
+        removalPolicy,
+      });
+    }
     this.router = new GatewayRouter(this, 'Router', {
       config: this.config,
+      environment: this.usageTable?.routerEnvironment(),
       memorySize: props.routerMemorySize,
       reservedConcurrentExecutions: props.routerReservedConcurrency,
       vpc: props.vpc,
@@ -318,6 +363,11 @@ export class AiGateway extends Construct {
       removalPolicy,
     });
     this.baseUrl = this.api.baseUrl;
+    if (this.usageTable) {
+      this.usageTable.grantWriteUsage(this.router);
+      // A tenant reads its own usage; the router answers from the usage table.
+      this.api.addRoute('GET', '/v1/usage');
+    }
 
     this.usagePlans = new TenantUsagePlans(this, 'UsagePlans', {
       tenantKeyTable: table,
@@ -341,6 +391,19 @@ export class AiGateway extends Construct {
 
     if (props.vpc && (props.createVpcEndpoints ?? true)) {
       this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!);
+    }
+
+    if (props.observability ?? true) {
+      this.observability = new GatewayObservability(this, 'Observability', {
+        routerFunction: this.router.function,
+        routerLogGroup: this.router.logGroup,
+        routes: props.routes.map((r) => r.alias),
+        tenants: props.tenants.map((t) => t.id),
+        api: this.api.api,
+        bedrockModelIds: [...new Set(props.routes.filter((r) => r.model).map((r) => r.model!.modelId))],
+        alarmTopic: props.alarmTopic,
+        encryptionKey: props.alarmTopic ? undefined : this.encryptionKey,
+      });
     }
   }
 
@@ -395,6 +458,7 @@ export class AiGateway extends Construct {
       tier: t.tier,
       allowedAliases: aliasesOf(t),
       sensitivityClearance: t.sensitivityClearance,
+      ...(t.budget ? { budget: t.budget } : {}),
     }));
 
     return {
@@ -450,6 +514,11 @@ function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   const fail = (message: string) => { throw new AiGatewayValidationError(message, scope); };
   if (props.routes.length === 0) fail('routes must name at least one route.');
   if (props.tenants.length === 0) fail('tenants must name at least one tenant.');
+  if (props.usageLedger === false) {
+    const budgeted = props.tenants.filter((t) => t.budget).map((t) => t.id);
+    if (budgeted.length) fail(`tenants ${budgeted.join(', ')} have a budget, which needs usageLedger (it is false).`);
+  }
+  if (props.alarmTopic && props.observability === false) fail('alarmTopic is set, but observability is false.');
   const aliases = new Set<string>();
   for (const r of props.routes) {
     if (aliases.has(r.alias)) fail(`routes: alias '${r.alias}' appears twice; aliases must be unique.`);

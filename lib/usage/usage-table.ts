@@ -147,8 +147,8 @@ export class UsageTable extends Construct {
 
   /**
    * Grants what the router needs: `PutItem` (records), `UpdateItem` (aggregates, budgets,
-   * feedback), `GetItem` and `Query` (the usage endpoint) on the table, and encrypt/decrypt on
-   * its key. No Scan, no DeleteItem.
+   * feedback), `GetItem` and `Query` (the usage endpoint) on the table, and `kms:Decrypt`,
+   * `kms:Encrypt` and `kms:GenerateDataKey` on its key. No Scan, no DeleteItem.
    */
   public grantWriteUsage(grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipal({
@@ -156,7 +156,8 @@ export class UsageTable extends Construct {
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
       resourceArns: [this.table.tableArn],
     });
-    return grant.combine(this.encryptionKey.grantEncryptDecrypt(grantee));
+    // Exactly what DynamoDB needs of the caller for a customer-managed table key; no wildcards.
+    return grant.combine(this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'));
   }
 
   /** Grants read access for reports (the `usage` CLI): `GetItem` and `Query`, and `kms:Decrypt`. */

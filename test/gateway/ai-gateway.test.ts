@@ -124,7 +124,8 @@ describe('AiGateway', () => {
     expect(fn.Properties).toMatchObject({ Architectures: ['arm64'], Handler: 'index.handler', Timeout: 900, TracingConfig: { Mode: 'Active' } });
     expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9][0-9])\.x$/);
     expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual(
-      ['GATEWAY_APPCONFIG_APPLICATION', 'GATEWAY_APPCONFIG_ENVIRONMENT', 'GATEWAY_APPCONFIG_PROFILE', 'GATEWAY_CONFIG_VERSION']);
+      ['GATEWAY_APPCONFIG_APPLICATION', 'GATEWAY_APPCONFIG_ENVIRONMENT', 'GATEWAY_APPCONFIG_PROFILE', 'GATEWAY_CONFIG_VERSION',
+        'GATEWAY_USAGE_RECORD_TTL_DAYS', 'GATEWAY_USAGE_TABLE']);
     // Ref of a hosted configuration version is its version number.
     expect(fn.Properties.Environment.Variables.GATEWAY_CONFIG_VERSION).toEqual({ Ref: expect.stringMatching(/RouterConfig/) });
     expect(fn.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/Deployment/)]));
@@ -215,6 +216,41 @@ describe('AiGateway', () => {
       tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'standard' }],
     });
     expect(gateway.config.routes[0].targets).toEqual(['vllm-8b', 'bedrock-summary']);
+  });
+
+  test('usage ledger: a KMS table the router may write (no Scan, no DeleteItem), budgets in the configuration, GET /v1/usage', () => {
+    const { stack, gateway, template } = build({
+      tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'premium', budget: { monthlyUsd: 500, dailyUsd: 40 } }],
+    });
+    const usage = routerStatements(stack, gateway, template).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(usage.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(JSON.stringify(usage[0].Resource)).toMatch(/GatewayUsage/);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    expect(gateway.config.tenants[0].budget).toEqual({ monthlyUsd: 500, dailyUsd: 40 });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'usage' });
+  });
+
+  test('without the ledger: no usage table, no usage route, and budgets are refused', () => {
+    const { template } = build({ usageLedger: false });
+    template.resourceCountIs('AWS::ApiGateway::Resource', 5); // v1, chat, completions, models, feedback
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/GATEWAY_USAGE_TABLE/);
+    expect(() => build({ usageLedger: false, tenants: [{ id: 'acme', costCenter: 'c', tier: 'standard', budget: { monthlyUsd: 1 } }] }))
+      .toThrow(/tenants acme have a budget, which needs usageLedger/);
+  });
+
+  test('observability: a dashboard, alarms on a KMS topic, Bedrock throttles per route model', () => {
+    const { template } = build();
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Bedrock', MetricName: 'InvocationThrottles',
+      Dimensions: [{ Name: 'ModelId', Value: 'anthropic.claude-haiku-4-5-20251001-v1:0' }],
+    });
+    const none = build({ observability: false }).template;
+    none.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
   });
 
   test.each<[string, Partial<AiGatewayProps>, RegExp]>([

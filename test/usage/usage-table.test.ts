@@ -68,7 +68,7 @@ describe('UsageTable', () => {
           },
           {
             Effect: 'Allow',
-            Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+            Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
             Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^UsageKey'), 'Arn'] },
           },
         ],
