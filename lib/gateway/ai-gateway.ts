@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -19,6 +20,7 @@ import { AiGatewayValidationError } from '../private/errors';
 import { acknowledgeCrossRegionModelArns } from '../private/function-compliance';
 import { newKey } from '../private/kms';
 import { GatewayObservability } from '../observability/gateway-observability';
+import { BUDGET_METRIC, METRICS_NAMESPACE } from '../observability/private/telemetry-conventions';
 import { BedrockPrices } from '../usage/bedrock-prices';
 import { UsageTable } from '../usage/usage-table';
 import { GatewayApi } from './gateway-api';
@@ -403,6 +405,7 @@ export class AiGateway extends Construct {
         bedrockModelIds: [...new Set(props.routes.filter((r) => r.model).map((r) => r.model!.modelId))],
         alarmTopic: props.alarmTopic,
         encryptionKey: props.alarmTopic ? undefined : this.encryptionKey,
+        budgetUsedPercentMetric: this.usageTable ? budgetUseMetric(props.tenants) : undefined,
       });
     }
   }
@@ -508,6 +511,33 @@ export class AiGateway extends Construct {
       subnets: subnets ? [subnets] : undefined,
     });
   }
+}
+
+/**
+ * The largest budget use of any budgeted tenant: the router's `BudgetUsedPercent` metric
+ * (dimensions Tenant and BudgetPeriod), at most the 10 metrics a CloudWatch alarm expression may
+ * hold. With more budgeted tenants there is no single alarmable metric; build your own per tenant.
+ */
+function budgetUseMetric(tenants: AiGatewayTenant[]): cloudwatch.IMetric | undefined {
+  const series = tenants.flatMap((t) => [
+    ...(t.budget ? [[t.id, 'monthly']] : []),
+    ...(t.budget?.dailyUsd !== undefined ? [[t.id, 'daily']] : []),
+  ]);
+  if (series.length === 0 || series.length > 10) return undefined;
+  const usingMetrics: { [id: string]: cloudwatch.IMetric } = {};
+  series.forEach(([tenant, period], i) => {
+    usingMetrics[`budget${i}`] = new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: BUDGET_METRIC,
+      dimensionsMap: { Tenant: tenant, BudgetPeriod: period },
+      statistic: cloudwatch.Stats.MAXIMUM,
+    });
+  });
+  return new cloudwatch.MathExpression({
+    expression: `MAX([${Object.keys(usingMetrics).join(', ')}])`,
+    usingMetrics,
+    label: 'Largest budget use (%)',
+  });
 }
 
 function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {

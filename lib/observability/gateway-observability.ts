@@ -13,13 +13,12 @@ import { AiGatewayValidationError } from '../private/errors';
 import { newKey } from '../private/kms';
 import { GatewayQueries } from './gateway-queries';
 import { guardrailInterventionsQuery, tokensAndCostByTenantAndWorkflowQuery } from './private/queries';
-import { GATEWAY_METRIC, ROUTE_NONE, TENANT_UNAUTHENTICATED } from './private/telemetry-conventions';
+import { GATEWAY_METRIC, METRICS_NAMESPACE, ROUTE_NONE, TENANT_UNAUTHENTICATED } from './private/telemetry-conventions';
 
 /**
  * The router's metrics namespace when `GATEWAY_METRICS_NAMESPACE` is not set
  * (`DEFAULT_METRICS_NAMESPACE` of `lambda/router/telemetry/log-sink.ts`; a test keeps them equal).
  */
-const DEFAULT_NAMESPACE = 'CdkAiGateway';
 
 /** Options of the gateway's own metrics (`metric*` methods of {@link GatewayObservability}). */
 export interface GatewayMetricOptions extends cloudwatch.MetricOptions {
@@ -214,7 +213,7 @@ export class GatewayObservability extends Construct {
     this.routes = [...props.routes];
     this.tenants = [...props.tenants];
     this.period = props.period ?? Duration.minutes(5);
-    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_NAMESPACE;
+    this.metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
     this.routerFunction = props.routerFunction;
 
     if (props.alarmTopic) {

@@ -233,6 +233,25 @@ describe('AiGateway', () => {
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'usage' });
   });
 
+  test('budget use: the router\'s BudgetUsedPercent per budgeted tenant feeds one alarm', () => {
+    const { template } = build({
+      tenants: [
+        { id: 'acme', costCenter: 'cc-1', tier: 'premium', budget: { monthlyUsd: 500, dailyUsd: 40 } },
+        { id: 'globex', costCenter: 'cc-2', tier: 'standard', budget: { monthlyUsd: 100 } },
+      ],
+    });
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .filter((a) => JSON.stringify(a.Properties.Metrics ?? []).includes('BudgetUsedPercent'));
+    expect(alarms).toHaveLength(1);
+    const metrics = alarms[0].Properties.Metrics as Array<{ Expression?: string; MetricStat?: { Metric: { Dimensions: unknown } } }>;
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe('MAX([budget0, budget1, budget2])');
+    expect(metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric.Dimensions)).toEqual([
+      [{ Name: 'BudgetPeriod', Value: 'monthly' }, { Name: 'Tenant', Value: 'acme' }],
+      [{ Name: 'BudgetPeriod', Value: 'daily' }, { Name: 'Tenant', Value: 'acme' }],
+      [{ Name: 'BudgetPeriod', Value: 'monthly' }, { Name: 'Tenant', Value: 'globex' }],
+    ]);
+  });
+
   test('without the ledger: no usage table, no usage route, and budgets are refused', () => {
     const { template } = build({ usageLedger: false });
     template.resourceCountIs('AWS::ApiGateway::Resource', 5); // v1, chat, completions, models, feedback

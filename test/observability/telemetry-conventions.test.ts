@@ -1,7 +1,8 @@
 import {
-  GATEWAY_METRIC, GUARDRAIL_INTERVENED, LOG_FIELD, OUTCOME_REJECTED, ROUTE_NONE, TENANT_UNAUTHENTICATED,
+  BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS, GATEWAY_METRIC, GUARDRAIL_INTERVENED, LOG_FIELD, METRICS_NAMESPACE, OUTCOME_REJECTED, ROUTE_NONE, TENANT_UNAUTHENTICATED,
 } from '../../lib/observability/private/telemetry-conventions';
 import { DEFAULT_METRICS_NAMESPACE, METRIC_DIMENSIONS, toLogLine } from '../../lambda/router/telemetry/log-sink';
+import { BUDGET_METRIC as ROUTER_BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS as ROUTER_BUDGET_DIMENSIONS } from '../../lambda/router/usage/dynamo-budget';
 import { Outcome, UsageRecord } from '../../lambda/router/usage/types';
 import { observabilityStack } from './fixtures';
 
@@ -78,5 +79,11 @@ describe('telemetry conventions of the observability construct', () => {
     expect(line[LOG_FIELD.outcome]).toBe(OUTCOME_REJECTED);
     const { observability } = observabilityStack();
     expect(observability.metricRejections(ROUTE_NONE, { tenant: TENANT_UNAUTHENTICATED }).dimensions).toEqual({ Tenant: 'unauthenticated', Route: 'none' });
+  });
+
+  test('the budget metric and the namespace are the ones the router emits', () => {
+    expect(BUDGET_METRIC).toBe(ROUTER_BUDGET_METRIC);
+    expect([...BUDGET_METRIC_DIMENSIONS]).toEqual([...ROUTER_BUDGET_DIMENSIONS]);
+    expect(METRICS_NAMESPACE).toBe(DEFAULT_METRICS_NAMESPACE);
   });
 });

@@ -17,6 +17,7 @@ import {
   BUDGET_SORT_KEY, dayKey, monthKey, nextUtcDayStart, nextUtcMonthStart, USAGE_TABLE_KEYS as K, utcDay, utcMonth,
 } from '../../shared/usage-table-schema';
 import { RateLimitError } from '../errors';
+import { DEFAULT_METRICS_NAMESPACE } from '../telemetry/log-sink';
 import { BudgetGuard, BudgetRequest, BudgetReservation } from './budget';
 
 /** The soft threshold unless a tenant's budget names another. */
@@ -31,7 +32,13 @@ export interface DynamoBudgetGuardOptions {
   readonly log?: (line: Record<string, unknown>) => void;
   /** @default Date.now */
   readonly now?: () => number;
+  /** CloudWatch namespace of the `BudgetUsedPercent` metric. @default the router's metrics namespace */
+  readonly metricsNamespace?: string;
 }
+
+/** The metric of budget use: percent of a period's limit committed, per tenant and period kind. */
+export const BUDGET_METRIC = 'BudgetUsedPercent';
+export const BUDGET_METRIC_DIMENSIONS = ['Tenant', 'BudgetPeriod'] as const;
 
 interface Period {
   readonly kind: 'monthly' | 'daily';
@@ -61,6 +68,7 @@ export class DynamoBudgetGuard implements BudgetGuard {
   private readonly budgets: ReadonlyMap<string, TenantBudget>;
   private readonly log: (line: Record<string, unknown>) => void;
   private readonly now: () => number;
+  private readonly metricsNamespace: string;
 
   constructor(options: DynamoBudgetGuardOptions) {
     this.client = options.client;
@@ -68,6 +76,7 @@ export class DynamoBudgetGuard implements BudgetGuard {
     this.budgets = options.budgets;
     this.log = options.log ?? stdoutLine;
     this.now = options.now ?? Date.now;
+    this.metricsNamespace = options.metricsNamespace ?? process.env.GATEWAY_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE;
   }
 
   async reserve(request: BudgetRequest): Promise<BudgetReservation> {
@@ -105,6 +114,7 @@ export class DynamoBudgetGuard implements BudgetGuard {
         throw error;
       }
       reserved.push(period);
+      this.reportUse(request.tenantId, period, committed, at);
       this.checkThreshold(request, budget, period, committed, amount, at);
     }
     return { ...none, reservedUsd: amount, periods: reserved.map((p) => p.pk) };
@@ -152,6 +162,22 @@ export class DynamoBudgetGuard implements BudgetGuard {
       'budget_exceeded',
       Math.max(1, Math.ceil((period.resetsAt - at) / 1000)),
     );
+  }
+
+  /**
+   * One Embedded Metric Format line: the share of the period's limit committed after this
+   * reservation, so dashboards and alarms see budget use per tenant (a bounded dimension).
+   */
+  private reportUse(tenantId: string, period: Period, committed: number, at: number): void {
+    this.log({
+      _aws: {
+        Timestamp: at,
+        CloudWatchMetrics: [{ Namespace: this.metricsNamespace, Dimensions: [[...BUDGET_METRIC_DIMENSIONS]], Metrics: [{ Name: BUDGET_METRIC, Unit: 'Percent' }] }],
+      },
+      Tenant: tenantId,
+      BudgetPeriod: period.kind,
+      [BUDGET_METRIC]: Math.round((committed / period.limitUsd) * 10_000) / 100,
+    });
   }
 
   private checkThreshold(request: BudgetRequest, budget: TenantBudget, period: Period, committed: number, amount: number, at: number): void {

@@ -10,6 +10,13 @@ export const GATEWAY_METRIC = [
   'CacheWriteInputTokens', 'CostUsd', 'LatencyMs', 'Attempts', 'Fallbacks', 'TimeToFirstTokenMs',
 ] as const;
 
+/** The router's metrics namespace unless `GATEWAY_METRICS_NAMESPACE` names another. */
+export const METRICS_NAMESPACE = 'CdkAiGateway';
+
+/** The budget guard's metric: percent of a period's limit committed, by Tenant and BudgetPeriod. */
+export const BUDGET_METRIC = 'BudgetUsedPercent';
+export const BUDGET_METRIC_DIMENSIONS = ['Tenant', 'BudgetPeriod'] as const;
+
 /** The `Route` dimension value of requests rejected before a route was chosen. */
 export const ROUTE_NONE = 'none';
 

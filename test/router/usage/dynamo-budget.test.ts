@@ -124,16 +124,31 @@ describe('DynamoBudgetGuard', () => {
     const table = await createUsageTable(dynamo.client);
     const logged: Record<string, unknown>[] = [];
     const g = guard(table, { acme: { monthlyUsd: 1, softThresholdPercent: 50 } }, { t: NOV_15 }, logged);
+    const events = () => logged.filter((l) => l['gateway.budget.threshold']);
     await g.reserve(ask('a', 0.3));
-    expect(logged).toHaveLength(0);
+    expect(events()).toHaveLength(0);
     await g.reserve(ask('b', 0.3));
     await g.reserve(ask('c', 0.3));
-    expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({
+    expect(events()).toHaveLength(1);
+    expect(events()[0]).toMatchObject({
       level: 'WARN', 'gateway.budget.threshold': true, 'gateway.tenant.id': 'acme', 'gateway.request.id': 'b',
       'gateway.budget.kind': 'monthly', 'gateway.budget.period': '2026-11', 'gateway.budget.limit_usd': 1, 'gateway.budget.threshold_percent': 50,
     });
-    expect(logged[0]['gateway.budget.committed_usd']).toBeCloseTo(0.6, 9);
+    expect(events()[0]['gateway.budget.committed_usd']).toBeCloseTo(0.6, 9);
+  });
+
+  test('every reservation reports budget use as an EMF metric per tenant and period kind', async () => {
+    const table = await createUsageTable(dynamo.client);
+    const logged: Record<string, unknown>[] = [];
+    const g = guard(table, { acme: { monthlyUsd: 2, dailyUsd: 1 } }, { t: NOV_15 }, logged);
+    await g.reserve(ask('a', 0.5));
+    const metrics = logged.filter((l) => l._aws);
+    expect(metrics).toHaveLength(2);
+    expect(metrics.map((m) => [m.BudgetPeriod, m.BudgetUsedPercent]).sort()).toEqual([['daily', 50], ['monthly', 25]]);
+    expect(metrics[0]).toMatchObject({
+      Tenant: 'acme',
+      _aws: { CloudWatchMetrics: [{ Namespace: 'CdkAiGateway', Dimensions: [['Tenant', 'BudgetPeriod']], Metrics: [{ Name: 'BudgetUsedPercent', Unit: 'Percent' }] }] },
+    });
   });
 
   test('a tenant without a budget costs no DynamoDB call', async () => {
