@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { BUNDLED_HANDLER, bundledHandler } from '../../private/assets';
+import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../../private/assets';
 import { AiGatewayValidationError } from '../../private/errors';
 import { cloudWatchLogsKeyStatement, restrictGrantsToAwsServices } from '../../private/kms';
 
@@ -478,7 +478,7 @@ export class ModelInvocationLogging extends Construct {
 
     const fn = new lambda.Function(this, 'Handler', {
       description: 'Puts the account-wide Amazon Bedrock model invocation logging configuration (cdk-ai-gateway)',
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: BUNDLED_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       code: bundledHandler('invocation-logging'),
       handler: BUNDLED_HANDLER,
@@ -580,11 +580,6 @@ export class ModelInvocationLogging extends Construct {
 function acknowledgeHandlerFindings(fn: lambda.Function): void {
   const onlyCloudFormation = 'The function is invoked only by CloudFormation, once per create, update or delete of this custom resource.';
   const acknowledgments = [
-    {
-      ids: ['AwsSolutions-L1', 'Serverless-LambdaLatestVersion'],
-      reason:
-        'Pinned to nodejs22.x because the handler is pre-bundled by esbuild for the node22 target (scripts/bundle.mjs); moving to a newer runtime goes together with the bundle target.',
-    },
     {
       ids: ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
       reason: `${onlyCloudFormation} Reserving concurrency would gain nothing and fails deployments in accounts at the minimum unreserved concurrency.`,

@@ -109,8 +109,6 @@ describe('ModelInvocationLogging compliance', () => {
     expect(byConstruct('HandlerPolicy')).toEqual(['AwsSolutions::AwsSolutions-IAM5[Resource::*]']);
     expect(byConstruct('Handler').sort()).toEqual(
       [
-        'AwsSolutions::AwsSolutions-L1',
-        'Serverless::Serverless-LambdaLatestVersion',
         'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
         'HIPAA.Security::HIPAA.Security-LambdaConcurrency',
         'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ',

@@ -424,7 +424,7 @@ describe('ModelInvocationLogging: custom resource handler', () => {
     const keyId = logicalId(template, 'AWS::KMS::Key');
 
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       Timeout: 300,
