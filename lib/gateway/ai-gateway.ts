@@ -281,6 +281,11 @@ export class AiGateway extends Construct {
   public readonly usageTable?: UsageTable;
   /** The dashboard, alarms and queries (absent with `observability: false`). */
   public readonly observability?: GatewayObservability;
+  /**
+   * The router's security group (with `vpc`): admit it on your self-hosted targets, e.g.
+   * `target.connections.allowFrom(gateway.routerSecurityGroup, ec2.Port.tcp(8000))`.
+   */
+  public readonly routerSecurityGroup?: ec2.ISecurityGroup;
 
   constructor(scope: Construct, id: string, props: AiGatewayProps) {
     super(scope, id);
@@ -315,7 +320,7 @@ export class AiGateway extends Construct {
     }).table;
     this.tenantKeyTable = table;
 
-    const routerSecurityGroup = props.vpc ? new ec2.SecurityGroup(this, 'RouterSecurityGroup', {
+    const routerSecurityGroup = this.routerSecurityGroup = props.vpc ? new ec2.SecurityGroup(this, 'RouterSecurityGroup', {
       vpc: props.vpc,
       description: 'cdk-ai-gateway router: no ingress; egress to model endpoints and AWS APIs',
       allowAllOutbound: true,
@@ -402,7 +407,7 @@ export class AiGateway extends Construct {
         routes: props.routes.map((r) => r.alias),
         tenants: props.tenants.map((t) => t.id),
         api: this.api.api,
-        bedrockModelIds: [...new Set(props.routes.filter((r) => r.model).map((r) => r.model!.modelId))],
+        bedrockModelIds: bedrockModelIds(props.routes),
         alarmTopic: props.alarmTopic,
         encryptionKey: props.alarmTopic ? undefined : this.encryptionKey,
         budgetUsedPercentMetric: this.usageTable ? budgetUseMetric(props.tenants) : undefined,
@@ -432,7 +437,7 @@ export class AiGateway extends Construct {
     });
     targets.push(...(props.additionalTargets ?? []));
 
-    const modelIds = [...new Set(props.routes.filter((r) => r.model).map((r) => r.model!.modelId))];
+    const modelIds = bedrockModelIds(props.routes);
     const prices: { [modelId: string]: ModelPrice } = {};
     for (const modelId of modelIds) {
       const known = BedrockPrices.of(modelId);
@@ -511,6 +516,11 @@ export class AiGateway extends Construct {
       subnets: subnets ? [subnets] : undefined,
     });
   }
+}
+
+/** The distinct foundation model ids behind the routes' Bedrock models. */
+function bedrockModelIds(routes: AiGatewayRoute[]): string[] {
+  return [...new Set(routes.filter((r) => r.model).map((r) => r.model!.modelId))];
 }
 
 /**

@@ -189,7 +189,8 @@ describe('AiGateway', () => {
       IpProtocol: 'tcp', FromPort: 443, ToPort: 443,
       SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('RouterSecurityGroup'), 'GroupId'] },
     });
-    expect(gateway.router.securityGroup ?? gateway.router.connections.securityGroups[0]).toBeDefined();
+    expect(gateway.routerSecurityGroup).toBeDefined();
+    expect(gateway.router.connections.securityGroups).toEqual([gateway.routerSecurityGroup]);
   });
 
   test('bring your own web ACL: associated, none created', () => {
