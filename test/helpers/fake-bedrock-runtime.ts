@@ -31,8 +31,9 @@
  */
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
+import { scriptedServer } from './fake-server';
 
 // ---------------------------------------------------------------------------------------------
 // Behaviours
@@ -300,31 +301,15 @@ export function encodeEventFrame(messageType: 'event' | 'exception', type: strin
  */
 export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions = {}): Promise<FakeBedrockRuntime> {
   const protocol = options.protocol ?? 'http1';
-  const initialDefault: BedrockBehaviour = options.defaultBehaviour ?? BedrockBehaviours.success();
-  let defaultBehaviour = initialDefault;
-  const queue: BedrockBehaviour[] = [];
-  let requests: RecordedBedrockRequest[] = [];
-  let connectionCount = 0;
   let sessionCount = 0;
-  let nextConnectionId = 0;
-  const sockets = new Set<Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
-  const connectionIds = new WeakMap<Socket, number>();
-  const timers = new Set<NodeJS.Timeout>();
-
-  const sleep = (ms: number | undefined): Promise<void> =>
-    !ms ? Promise.resolve() : new Promise((resolve) => {
-      const t = setTimeout(() => { timers.delete(t); resolve(); }, ms);
-      timers.add(t);
-    });
-
-  const onConnection = (socket: Socket): void => {
-    connectionCount += 1;
-    nextConnectionId += 1;
-    connectionIds.set(socket, nextConnectionId);
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  };
+  const core = scriptedServer<BedrockBehaviour, RecordedBedrockRequest>({
+    name: 'fake-bedrock-runtime',
+    defaultBehaviour: options.defaultBehaviour ?? BedrockBehaviours.success(),
+    onReset: () => { sessionCount = 0; },
+    onDropConnections: () => { for (const session of sessions) session.destroy(); },
+  });
+  const sleep = core.sleep;
 
   const handle = async (ex: Exchange): Promise<void> => {
     const raw = (await ex.readBody()).toString('utf8');
@@ -333,7 +318,7 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
     const path = ex.url.split('?')[0];
     const route = parsePath(path);
     // Unknown paths answer 404 and do not consume a scripted behaviour.
-    const behaviour = route.operation === 'unknown' ? undefined : queue.shift() ?? defaultBehaviour;
+    const behaviour = route.operation === 'unknown' ? undefined : core.next();
     let settle: (o: ExchangeOutcome) => void = () => undefined;
     const outcome = new Promise<ExchangeOutcome>((resolve) => { settle = resolve; });
     let cutOnPurpose = false;
@@ -341,8 +326,8 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
     ex.onClose(() => settle(finished ? 'completed' : cutOnPurpose ? 'cut' : 'clientClosed'));
     const finish = (chunk?: Uint8Array | string): void => { finished = true; ex.end(chunk); };
     const cut = (): void => { cutOnPurpose = true; ex.cut(); };
-    requests.push({
-      index: requests.length,
+    core.record({
+      index: core.requests.length,
       method: ex.method,
       path,
       operation: route.operation,
@@ -357,7 +342,7 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
       outcome,
     });
 
-    const baseHeaders = { 'x-amzn-requestid': `fake-${requests.length}-${Date.now()}` };
+    const baseHeaders = { 'x-amzn-requestid': `fake-${core.requests.length}-${Date.now()}` };
     if (!behaviour) {
       ex.writeHead(404, { ...baseHeaders, 'content-type': 'application/json', 'x-amzn-errortype': `UnknownOperationException:${ERROR_NAMESPACE}` });
       finish(JSON.stringify({ message: `No operation at ${ex.method} ${path}` }));
@@ -516,56 +501,23 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
     });
     h2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
       const socket = req.stream.session?.socket as Socket | undefined;
-      run(h2Exchange(req, res, (socket && connectionIds.get(socket)) ?? 0));
+      run(h2Exchange(req, res, core.connectionIdOf(socket)));
     });
     server = h2;
   } else {
     const h1 = http.createServer();
     h1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      run(h1Exchange(req, res, connectionIds.get(req.socket) ?? 0));
+      run(h1Exchange(req, res, core.connectionIdOf(req.socket)));
     });
     server = h1;
   }
-  server.on('connection', onConnection);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await core.listen(server);
 
-  const dropConnections = (): void => {
-    for (const session of sessions) session.destroy();
-    for (const socket of sockets) socket.destroy();
-  };
-
-  return {
+  return core.controls({
     endpoint: `http://127.0.0.1:${port}`,
     protocol,
-    get requests() { return requests; },
-    get connectionCount() { return connectionCount; },
     get sessionCount() { return sessionCount; },
-    get openConnections() { return sockets.size; },
-    get pending() { return queue.length; },
-    enqueue: (...behaviours) => { queue.push(...behaviours); },
-    setDefaultBehaviour: (behaviour) => { defaultBehaviour = behaviour; },
-    lastRequest: () => {
-      const last = requests[requests.length - 1];
-      if (!last) throw new Error('fake-bedrock-runtime: no request received');
-      return last;
-    },
-    reset: () => {
-      queue.length = 0;
-      defaultBehaviour = initialDefault;
-      requests = [];
-      connectionCount = 0;
-      sessionCount = 0;
-    },
-    dropConnections,
-    close: async () => {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      dropConnections();
-      await closed;
-    },
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

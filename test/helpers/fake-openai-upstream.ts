@@ -21,7 +21,7 @@
  * await upstream.close();
  */
 import * as http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { scriptedServer } from './fake-server';
 
 // ---------------------------------------------------------------------------------------------
 // Behaviours
@@ -224,22 +224,12 @@ function splitDeltas(text: string): string[] {
  */
 export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions = {}): Promise<FakeOpenAiUpstream> {
   const models = options.models ?? ['fake-model'];
-  const initialDefault: OpenAiBehaviour = options.defaultBehaviour ?? OpenAiBehaviours.success();
-  let defaultBehaviour = initialDefault;
-  const queue: OpenAiBehaviour[] = [];
-  let requests: RecordedOpenAiRequest[] = [];
-  let connectionCount = 0;
-  let nextConnectionId = 0;
+  const core = scriptedServer<OpenAiBehaviour, RecordedOpenAiRequest>({
+    name: 'fake-openai-upstream',
+    defaultBehaviour: options.defaultBehaviour ?? OpenAiBehaviours.success(),
+  });
+  const sleep = core.sleep;
   let completionCounter = 0;
-  const sockets = new Set<Socket>();
-  const connectionIds = new WeakMap<Socket, number>();
-  const timers = new Set<NodeJS.Timeout>();
-
-  const sleep = (ms: number | undefined): Promise<void> =>
-    !ms ? Promise.resolve() : new Promise((resolve) => {
-      const t = setTimeout(() => { timers.delete(t); resolve(); }, ms);
-      timers.add(t);
-    });
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const rawBody = await readAll(req);
@@ -249,7 +239,7 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
     const method = req.method ?? 'GET';
     const isCompletion = method === 'POST' && path === '/v1/chat/completions';
     const stream = isRecord(body) && body.stream === true;
-    const behaviour = isCompletion ? queue.shift() ?? defaultBehaviour : undefined;
+    const behaviour = isCompletion ? core.next() : undefined;
 
     let settle: (o: UpstreamExchangeOutcome) => void = () => undefined;
     const outcome = new Promise<UpstreamExchangeOutcome>((resolve) => { settle = resolve; });
@@ -260,15 +250,15 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
     const finish = (chunk?: string): void => { finished = true; if (chunk === undefined) res.end(); else res.end(chunk); };
     const cut = (): void => { cutOnPurpose = true; req.socket.destroy(); };
 
-    requests.push({
-      index: requests.length,
+    core.record({
+      index: core.requests.length,
       method,
       path,
       headers: req.headers,
       body,
       rawBody,
       stream,
-      connectionId: connectionIds.get(req.socket) ?? 0,
+      connectionId: core.connectionIdOf(req.socket),
       behaviour: behaviour?.kind,
       outcome,
     });
@@ -411,48 +401,9 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
       req.socket.destroy();
     });
   });
-  server.on('connection', (socket: Socket) => {
-    connectionCount += 1;
-    nextConnectionId += 1;
-    connectionIds.set(socket, nextConnectionId);
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await core.listen(server);
 
-  const dropConnections = (): void => {
-    for (const socket of sockets) socket.destroy();
-  };
-
-  return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    get requests() { return requests; },
-    get connectionCount() { return connectionCount; },
-    get openConnections() { return sockets.size; },
-    get pending() { return queue.length; },
-    enqueue: (...behaviours) => { queue.push(...behaviours); },
-    setDefaultBehaviour: (behaviour) => { defaultBehaviour = behaviour; },
-    lastRequest: () => {
-      const last = requests[requests.length - 1];
-      if (!last) throw new Error('fake-openai-upstream: no request received');
-      return last;
-    },
-    reset: () => {
-      queue.length = 0;
-      defaultBehaviour = initialDefault;
-      requests = [];
-      connectionCount = 0;
-    },
-    dropConnections,
-    close: async () => {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      dropConnections();
-      await closed;
-    },
-  };
+  return core.controls({ baseUrl: `http://127.0.0.1:${port}/v1` });
 }
 
 function usageOf(usage: FakeOpenAiUsage | undefined, deltaCount: number): Record<string, unknown> {

@@ -44,3 +44,16 @@ export function actionsOf(statement: TemplateStatement): string[] {
 export function resourcesOf(statement: TemplateStatement): unknown[] {
   return Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
 }
+
+/**
+ * The key-policy statement every KMS key the library creates carries (Control Tower CT.KMS.PR.3):
+ * only AWS services may create grants on the key.
+ */
+export const DENY_GRANTS_EXCEPT_FOR_AWS_SERVICES = {
+  Sid: 'DenyGrantsExceptForAwsServices',
+  Effect: 'Deny',
+  Principal: { AWS: '*' },
+  Action: 'kms:CreateGrant',
+  Resource: '*',
+  Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+};

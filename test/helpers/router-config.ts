@@ -117,3 +117,20 @@ export function setEnv(values: Record<string, string | undefined>): () => void {
 export const FAKE_AWS_ENV = {
   AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret-example', AWS_REGION: 'us-east-1', AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined,
 };
+
+/**
+ * The error `fn` throws when it is a `type`; another error is rethrown and no error at all fails
+ * the test, so the caller can assert on the error's fields.
+ *
+ * @example
+ * const e = thrownBy(GatewayError, () => resolveTenant(source, {}, config));
+ */
+export function thrownBy<E extends Error>(type: abstract new (...args: never[]) => E, fn: () => unknown): E {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof type) return e;
+    throw e;
+  }
+  throw new Error(`expected a ${type.name} to be thrown`);
+}

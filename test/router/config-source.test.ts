@@ -12,7 +12,7 @@ import {
   loadConfig, type AppConfigSource, type LoadConfigOptions,
 } from '../../lambda/router/config-source';
 import { AppConfigFaults, startFakeAppConfigData, type FakeAppConfigData } from '../helpers/fake-appconfigdata';
-import { FAKE_AWS_ENV, setEnv, testConfig } from '../helpers/router-config';
+import { FAKE_AWS_ENV, setEnv, testConfig, thrownBy } from '../helpers/router-config';
 
 const IDS = { application: 'gwapp01', environment: 'gwenv01', profile: 'gwprof01' };
 const APPCONFIG_ENV = { GATEWAY_APPCONFIG_APPLICATION: IDS.application, GATEWAY_APPCONFIG_ENVIRONMENT: IDS.environment, GATEWAY_APPCONFIG_PROFILE: IDS.profile };
@@ -32,15 +32,7 @@ async function loadError(p: Promise<unknown>): Promise<ConfigLoadError> {
   throw new Error('expected a ConfigLoadError');
 }
 
-function loadError_(fn: () => unknown): ConfigLoadError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigLoadError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigLoadError');
-}
+const loadError_ = (fn: () => unknown): ConfigLoadError => thrownBy(ConfigLoadError, fn);
 
 describe('configSourceOf', () => {
   test('no AppConfig variables: the file beside the handler, or GATEWAY_CONFIG_PATH (relative to the code directory)', () => {

@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ModelInvocationLogging, type ModelInvocationLoggingProps } from '../../../lib/bedrock/invocation-logging';
 import { AiGatewayValidationError } from '../../../lib/private/errors';
 import { parseProperties } from '../../../lambda/invocation-logging/logic';
+import { DENY_GRANTS_EXCEPT_FOR_AWS_SERVICES } from '../../helpers/iam-statements';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
@@ -123,16 +124,7 @@ describe('ModelInvocationLogging: encryption key', () => {
 
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
-        Statement: Match.arrayWith([
-          {
-            Sid: 'DenyGrantsExceptForAwsServices',
-            Effect: 'Deny',
-            Principal: { AWS: '*' },
-            Action: 'kms:CreateGrant',
-            Resource: '*',
-            Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-          },
-        ]),
+        Statement: Match.arrayWith([DENY_GRANTS_EXCEPT_FOR_AWS_SERVICES]),
       },
     });
   });

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { GatewayCompliance, TenantAuthorizer, TenantAuthorizerProps, TenantKeyTable } from '../../../lib';
 import { AiGatewayValidationError } from '../../../lib/private/errors';
-import { actionsOf, statementsOfRole } from '../../helpers/iam-statements';
+import { actionsOf, DENY_GRANTS_EXCEPT_FOR_AWS_SERVICES, statementsOfRole } from '../../helpers/iam-statements';
 
 function stack(env: { account?: string; region: string } = { account: '111122223333', region: 'eu-west-1' }): Stack {
   return new Stack(new App(), 'Test', { env });
@@ -104,14 +104,7 @@ describe('TenantAuthorizer defaults', () => {
     const keys = Object.values(template.findResources('AWS::KMS::Key'));
     expect(keys).toHaveLength(2);
     for (const key of keys) {
-      expect(key.Properties.KeyPolicy.Statement).toContainEqual({
-        Sid: 'DenyGrantsExceptForAwsServices',
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
-        Action: 'kms:CreateGrant',
-        Resource: '*',
-        Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-      });
+      expect(key.Properties.KeyPolicy.Statement).toContainEqual(DENY_GRANTS_EXCEPT_FOR_AWS_SERVICES);
     }
   });
 

@@ -7,6 +7,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import { CompliancePack, GatewayCompliance, TenantKeyTable } from '../../../lib';
 import { AiGatewayValidationError } from '../../../lib/private/errors';
 import { synthWithCompliance } from '../../helpers/compliance';
+import { DENY_GRANTS_EXCEPT_FOR_AWS_SERVICES } from '../../helpers/iam-statements';
 
 function stack(): Stack {
   return new Stack(new App(), 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
@@ -32,14 +33,7 @@ describe('TenantKeyTable defaults', () => {
   test('only AWS services may create grants on the key it creates (CT.KMS.PR.3)', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
-        Statement: Match.arrayWith([{
-          Sid: 'DenyGrantsExceptForAwsServices',
-          Effect: 'Deny',
-          Principal: { AWS: '*' },
-          Action: 'kms:CreateGrant',
-          Resource: '*',
-          Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-        }]),
+        Statement: Match.arrayWith([DENY_GRANTS_EXCEPT_FOR_AWS_SERVICES]),
       },
     });
   });

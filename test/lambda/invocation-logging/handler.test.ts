@@ -130,6 +130,14 @@ describe('invocation logging handler, against a loopback Bedrock control plane',
   });
 
   describe('Delete', () => {
+    /** A Delete of the resource with `DisableLoggingOnDelete: 'true'` and the given other properties. */
+    const optedInDelete = (properties: Record<string, unknown> = {}) => customResourceEvent({
+      requestType: 'Delete',
+      responseUrl: receiver.url,
+      physicalResourceId: PHYSICAL_ID,
+      properties: loggingProperties({ ...properties, DisableLoggingOnDelete: 'true' }),
+    });
+
     it('leaves the account-wide configuration alone by default: nothing is sent to Bedrock', async () => {
       bedrock.configuration = EXPECTED_LOGGING_CONFIG;
       const event = customResourceEvent({ requestType: 'Delete', responseUrl: receiver.url, physicalResourceId: PHYSICAL_ID });
@@ -147,12 +155,7 @@ describe('invocation logging handler, against a loopback Bedrock control plane',
 
     it('deletes the configuration when opted in and the configuration is still its own', async () => {
       bedrock.configuration = EXPECTED_LOGGING_CONFIG;
-      const event = customResourceEvent({
-        requestType: 'Delete',
-        responseUrl: receiver.url,
-        physicalResourceId: PHYSICAL_ID,
-        properties: loggingProperties({ DisableLoggingOnDelete: 'true' }),
-      });
+      const event = optedInDelete();
 
       await handlerWith()(event, lambdaContext());
 
@@ -164,12 +167,7 @@ describe('invocation logging handler, against a loopback Bedrock control plane',
     it('does not switch off a configuration someone else has put since, even when opted in', async () => {
       const foreign = { ...EXPECTED_LOGGING_CONFIG, s3Config: { bucketName: 'another-stacks-bucket' } };
       bedrock.configuration = foreign;
-      const event = customResourceEvent({
-        requestType: 'Delete',
-        responseUrl: receiver.url,
-        physicalResourceId: PHYSICAL_ID,
-        properties: loggingProperties({ DisableLoggingOnDelete: 'true' }),
-      });
+      const event = optedInDelete();
 
       await handlerWith()(event, lambdaContext());
 
@@ -180,12 +178,7 @@ describe('invocation logging handler, against a loopback Bedrock control plane',
     });
 
     it('sends no Delete when opted in but nothing is configured (the rollback of a failed Create)', async () => {
-      const event = customResourceEvent({
-        requestType: 'Delete',
-        responseUrl: receiver.url,
-        physicalResourceId: PHYSICAL_ID,
-        properties: loggingProperties({ DisableLoggingOnDelete: 'true' }),
-      });
+      const event = optedInDelete();
 
       await handlerWith()(event, lambdaContext());
 
@@ -194,12 +187,7 @@ describe('invocation logging handler, against a loopback Bedrock control plane',
     });
 
     it('succeeds without calling Bedrock when the properties never parsed (nothing was applied with them)', async () => {
-      const event = customResourceEvent({
-        requestType: 'Delete',
-        responseUrl: receiver.url,
-        physicalResourceId: PHYSICAL_ID,
-        properties: loggingProperties({ S3BucketName: 'Not A Bucket', DisableLoggingOnDelete: 'true' }),
-      });
+      const event = optedInDelete({ S3BucketName: 'Not A Bucket' });
 
       await handlerWith()(event, lambdaContext());
 
@@ -210,12 +198,7 @@ describe('invocation logging handler, against a loopback Bedrock control plane',
     it('reports FAILED when the opted-in Delete is refused', async () => {
       bedrock.configuration = EXPECTED_LOGGING_CONFIG;
       bedrock.script('DELETE', bedrockError(403, 'AccessDeniedException', 'User is not authorized to perform: bedrock:DeleteModelInvocationLoggingConfiguration'));
-      const event = customResourceEvent({
-        requestType: 'Delete',
-        responseUrl: receiver.url,
-        physicalResourceId: PHYSICAL_ID,
-        properties: loggingProperties({ DisableLoggingOnDelete: 'true' }),
-      });
+      const event = optedInDelete();
 
       await handlerWith()(event, lambdaContext());
 

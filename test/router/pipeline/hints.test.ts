@@ -1,15 +1,8 @@
 import { InvalidRequestError } from '../../../lambda/router/errors';
 import { readRoutingHints } from '../../../lambda/router/pipeline/hints';
+import { thrownBy } from '../../helpers/router-config';
 
-function error(fn: () => unknown): InvalidRequestError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InvalidRequestError) return e;
-    throw e;
-  }
-  throw new Error('expected an InvalidRequestError');
-}
+const error = (fn: () => unknown): InvalidRequestError => thrownBy(InvalidRequestError, fn);
 
 describe('readRoutingHints', () => {
   test('reads every hint from headers', () => {

@@ -2,21 +2,14 @@ import fc from 'fast-check';
 import { GatewayError, InvalidRequestError, PayloadTooLargeError, RequestTimeoutError } from '../../../lambda/router/errors';
 import { BodyError } from '../../../lambda/router/http';
 import { parseChatRequest } from '../../../lambda/router/pipeline/parse';
+import { thrownBy } from '../../helpers/router-config';
 
 const limits = { maxBodyBytes: 4096, maxMessages: 4, maxMessageChars: 200, maxTokensCap: 1000 };
 const bytes = (v: unknown): Uint8Array => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 const parse = (v: unknown) => parseChatRequest(bytes(v), undefined, limits);
 const base = { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] };
 
-function errorOf(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GatewayError) return e;
-    throw e;
-  }
-  throw new Error('expected a GatewayError');
-}
+const errorOf = (fn: () => unknown): GatewayError => thrownBy(GatewayError, fn);
 
 describe('parseChatRequest', () => {
   test('parses a full request', () => {

@@ -2,20 +2,12 @@ import { GatewayError } from '../../../lambda/router/errors';
 import { applyTenantPolicy } from '../../../lambda/router/pipeline/policy';
 import { resolveTenant } from '../../../lambda/router/pipeline/tenant';
 import { Sensitivity } from '../../../lambda/shared/config';
-import { resolved, testConfig } from '../../helpers/router-config';
+import { resolved, testConfig, thrownBy } from '../../helpers/router-config';
 
 const config = resolved();
 const tenant = (id: string) => resolveTenant({ kind: 'authorizer', context: { tenantId: id } }, {}, config);
 
-function failure(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GatewayError) return e;
-    throw e;
-  }
-  throw new Error('expected a GatewayError');
-}
+const failure = (fn: () => unknown): GatewayError => thrownBy(GatewayError, fn);
 
 describe('applyTenantPolicy', () => {
   test('an allowed alias with default sensitivity and latency class', () => {

@@ -6,7 +6,7 @@ import { resolveTenant } from '../../../lambda/router/pipeline/tenant';
 import { RoutingHints } from '../../../lambda/router/pipeline/types';
 import { CircuitBreakers } from '../../../lambda/router/reliability/circuit-breaker';
 import { LatencyClass, Sensitivity } from '../../../lambda/shared/config';
-import { ACME_PROFILE, GLOBEX_PROFILE, resolved, testConfig } from '../../helpers/router-config';
+import { ACME_PROFILE, GLOBEX_PROFILE, resolved, testConfig, thrownBy } from '../../helpers/router-config';
 
 const config = resolved();
 
@@ -21,15 +21,7 @@ function plan(tenantId: string, model: string, hints: RoutingHints = {}, options
   });
 }
 
-function failure(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GatewayError) return e;
-    throw e;
-  }
-  throw new Error('expected a GatewayError');
-}
+const failure = (fn: () => unknown): GatewayError => thrownBy(GatewayError, fn);
 
 describe('selectRoute', () => {
   test('an alias: its chain in order, each target resolved for the adapter', () => {

@@ -1,18 +1,10 @@
 import { AuthenticationError, GatewayError, PermissionDeniedError } from '../../../lambda/router/errors';
 import { resolveTenant } from '../../../lambda/router/pipeline/tenant';
-import { ACME_KEY, GLOBEX_KEY, resolved, sha256 } from '../../helpers/router-config';
+import { ACME_KEY, GLOBEX_KEY, resolved, sha256, thrownBy } from '../../helpers/router-config';
 
 const config = resolved();
 
-function failure(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GatewayError) return e;
-    throw e;
-  }
-  throw new Error('expected a GatewayError');
-}
+const failure = (fn: () => unknown): GatewayError => thrownBy(GatewayError, fn);
 
 describe('resolveTenant', () => {
   describe('local mode (bearer key)', () => {
