@@ -159,6 +159,18 @@ export interface AiGatewayProps {
    */
   readonly tenantKeyTable?: dynamodb.ITable;
   /**
+   * Existing tenant inference profiles (for example shared by several gateways) instead of new
+   * ones. They must hold a profile for every tenant and every alias with a `model` the tenant can
+   * reach, fallbacks included, and the alias's `model` must be the profiles' model.
+   * @default - a new `TenantInferenceProfiles` for the tenants and routes
+   */
+  readonly inferenceProfiles?: TenantInferenceProfiles;
+  /**
+   * Log group for the API's JSON access logs.
+   * @default - a new log group encrypted with `encryptionKey`
+   */
+  readonly accessLogGroup?: logs.ILogGroup;
+  /**
    * An AWS Backup plan for the tenant-key table this construct creates (see `TenantKeyTable`'s
    * `backupPlan`). Not allowed with `tenantKeyTable`: back up your own table yourself.
    * @default - no AWS Backup plan; point-in-time recovery is on
@@ -299,7 +311,10 @@ export class AiGateway extends Construct {
     const reachable = (t: AiGatewayTenant) => [...new Set(aliasesOf(t).flatMap((a) => [a, ...(routeByAlias.get(a)?.fallbackAliases ?? [])]))]
       .filter((a) => routeByAlias.get(a)?.model);
     const modelRoutes = props.routes.filter((r) => r.model);
-    if (modelRoutes.length > 0) {
+    if (props.inferenceProfiles) {
+      this.profiles = props.inferenceProfiles;
+      checkProfiles(this, props.inferenceProfiles, props.tenants, reachable, routeByAlias);
+    } else if (modelRoutes.length > 0) {
       this.profiles = new TenantInferenceProfiles(this, 'Profiles', {
         tenants: props.tenants.filter((t) => reachable(t).length > 0)
           .map((t) => ({ id: t.id, costCenter: t.costCenter, tags: t.tags, aliases: reachable(t) })),
@@ -365,7 +380,8 @@ export class AiGateway extends Construct {
       throttlingRateLimit: props.throttlingRateLimit,
       throttlingBurstLimit: props.throttlingBurstLimit,
       cors: props.cors,
-      encryptionKey: this.encryptionKey,
+      accessLogGroup: props.accessLogGroup,
+      encryptionKey: props.accessLogGroup ? undefined : this.encryptionKey,
       logRetention: props.logRetention,
       removalPolicy,
     });
@@ -515,6 +531,30 @@ export class AiGateway extends Construct {
       service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
       subnets: subnets ? [subnets] : undefined,
     });
+  }
+}
+
+/** Existing profiles must serve every (tenant, reachable alias) with the route's model. */
+function checkProfiles(
+  scope: Construct,
+  profiles: TenantInferenceProfiles,
+  tenants: AiGatewayTenant[],
+  reachable: (t: AiGatewayTenant) => string[],
+  routeByAlias: Map<string, AiGatewayRoute>,
+): void {
+  for (const t of tenants) {
+    for (const alias of reachable(t)) {
+      let modelId: string;
+      try {
+        modelId = profiles.modelId(t.id, alias);
+      } catch (error) {
+        throw new AiGatewayValidationError(`inferenceProfiles has no profile for tenant '${t.id}' and alias '${alias}', which the tenant can reach: ${(error as Error).message}`, scope);
+      }
+      const expected = routeByAlias.get(alias)!.model!.modelId;
+      if (modelId !== expected) {
+        throw new AiGatewayValidationError(`inferenceProfiles: the profile of tenant '${t.id}' for alias '${alias}' routes to '${modelId}', but the route's model is '${expected}'.`, scope);
+      }
+    }
   }
 }
 

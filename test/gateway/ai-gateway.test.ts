@@ -3,8 +3,10 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { AiGateway, AiGatewayProps } from '../../lib/gateway/ai-gateway';
 import { ModelSource } from '../../lib/bedrock/inference-profiles/model-source';
+import { TenantInferenceProfiles } from '../../lib/bedrock/inference-profiles/tenant-inference-profiles';
 import { GatewayConfigValidator } from '../../lambda/shared/validator';
 import { Sensitivity, TargetKind } from '../../lambda/shared/config';
 import { actionsOf, resourcesOf, statementsOfRole, TemplateStatement } from '../helpers/iam-statements';
@@ -191,6 +193,36 @@ describe('AiGateway', () => {
     });
     expect(gateway.routerSecurityGroup).toBeDefined();
     expect(gateway.router.connections.securityGroups).toEqual([gateway.routerSecurityGroup]);
+  });
+
+  test('bring your own inference profiles and access log group', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const profiles = new TenantInferenceProfiles(stack, 'Shared', {
+      tenants: [{ id: 'acme', costCenter: 'cc-1' }, { id: 'globex', costCenter: 'cc-2' }],
+      models: [
+        { alias: 'summary', source: ModelSource.crossRegionProfile('us.anthropic.claude-haiku-4-5-20251001-v1:0') },
+        { alias: 'classify', source: ModelSource.foundationModel('amazon.nova-micro-v1:0') },
+      ],
+    });
+    const accessLogGroup = new logs.LogGroup(stack, 'TheirLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    const { gateway, template } = build({ inferenceProfiles: profiles, accessLogGroup }, stack);
+    expect(gateway.profiles).toBe(profiles);
+    template.resourceCountIs('AWS::Bedrock::ApplicationInferenceProfile', 4);
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    expect(stage.Properties.AccessLogSetting.DestinationArn).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(accessLogGroup.node.defaultChild as logs.CfnLogGroup), 'Arn'] });
+  });
+
+  test('existing profiles must cover every reachable alias with the route\'s model', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const profiles = new TenantInferenceProfiles(stack, 'Shared', {
+      tenants: [{ id: 'acme', costCenter: 'cc-1' }, { id: 'globex', costCenter: 'cc-2', aliases: ['summary'] }],
+      models: [
+        { alias: 'summary', source: ModelSource.crossRegionProfile('us.anthropic.claude-haiku-4-5-20251001-v1:0') },
+        { alias: 'classify', source: ModelSource.foundationModel('amazon.nova-lite-v1:0') },
+      ],
+    });
+    // globex reaches classify through summary's fallback, but has no profile for it.
+    expect(() => build({ inferenceProfiles: profiles }, stack)).toThrow(/no profile for tenant 'acme' and alias 'classify'|routes to 'amazon.nova-lite-v1:0', but the route's model is 'amazon.nova-micro-v1:0'/);
   });
 
   test('bring your own web ACL: associated, none created', () => {
