@@ -5,7 +5,8 @@
 // the time each took to answer.
 //
 // IPC: reports `{ listening: port, table }` once the table exists; answers `{ cmd: 'counts' }` with
-// `{ counts: { <operation>: { calls, totalMs } } }` and `{ cmd: 'reset' }` with `{ reset: true }`.
+// `{ counts: { <operation>: { calls, failed, totalMs } } }` (failed: a non-200 answer, e.g. a
+// failed condition) and `{ cmd: 'reset' }` with `{ reset: true }`.
 //
 //   node ledger-cost/dynamo.mjs   (started by ledger-cost/run.mjs)
 import { createRequire } from 'node:module';
@@ -24,8 +25,9 @@ server.prependListener('request', (req, res) => {
   const target = req.headers['x-amz-target'];
   const op = typeof target === 'string' ? target.split('.').pop() : '(none)';
   res.once('finish', () => {
-    const c = counts.get(op) ?? { calls: 0, totalMs: 0 };
+    const c = counts.get(op) ?? { calls: 0, failed: 0, totalMs: 0 };
     c.calls += 1;
+    if (res.statusCode !== 200) c.failed += 1;
     c.totalMs += performance.now() - started;
     counts.set(op, c);
   });

@@ -166,8 +166,10 @@ async function main() {
       await ipcRequest(systems[name].server.child, { cmd: 'times' }, 'times');
       const counts = await ipcRequest(dynamo.child, { cmd: 'counts' }, 'counts');
       calls[name] = Object.fromEntries(Object.entries(counts).sort().map(([op, c]) => [op, {
-        perRequest: round(c.calls / COUNT_REQUESTS), meanServerMs: round(c.totalMs / c.calls),
+        perRequest: round(c.calls / COUNT_REQUESTS), failedPerRequest: round(c.failed / COUNT_REQUESTS), meanServerMs: round(c.totalMs / c.calls),
       }]));
+      const failedCalls = Object.values(counts).reduce((a, c) => a + c.failed, 0);
+      if (failedCalls > 0) process.stderr.write(`warning: ${name}: ${failedCalls} DynamoDB calls failed (records may be missing from the ledger)\n`);
       calls[name].total = { perRequest: round(Object.values(counts).reduce((a, c) => a + c.calls, 0) / COUNT_REQUESTS) };
     }
 
