@@ -21,27 +21,10 @@ import {
   PutModelInvocationLoggingConfigurationCommand,
   type LoggingConfig,
 } from '@aws-sdk/client-bedrock';
+import { INVOCATION_LOGGING_PROPERTY } from '../shared/invocation-logging-properties';
 
-/**
- * The custom resource's property names. `lib/bedrock/invocation-logging` writes the same names
- * (it may not import this module); a contract test feeds the synthesized properties to
- * `parseProperties`, so the two cannot drift apart silently.
- */
-export const PROPERTY = {
-  textDataDeliveryEnabled: 'TextDataDeliveryEnabled',
-  imageDataDeliveryEnabled: 'ImageDataDeliveryEnabled',
-  embeddingDataDeliveryEnabled: 'EmbeddingDataDeliveryEnabled',
-  videoDataDeliveryEnabled: 'VideoDataDeliveryEnabled',
-  audioDataDeliveryEnabled: 'AudioDataDeliveryEnabled',
-  s3BucketName: 'S3BucketName',
-  s3KeyPrefix: 'S3KeyPrefix',
-  logGroupName: 'LogGroupName',
-  roleArn: 'RoleArn',
-  largeDataBucketName: 'LargeDataBucketName',
-  largeDataKeyPrefix: 'LargeDataKeyPrefix',
-  disableLoggingOnDelete: 'DisableLoggingOnDelete',
-  configHash: 'ConfigHash',
-} as const;
+/** The custom resource's property names, shared with the construct. */
+export const PROPERTY = INVOCATION_LOGGING_PROPERTY;
 
 /** The validated properties of one custom resource. */
 export interface LoggingSettings {

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../../private/assets';
+import { INVOCATION_LOGGING_PROPERTY } from '../../../lambda/shared/invocation-logging-properties';
 import { AiGatewayValidationError } from '../../private/errors';
 import { cloudWatchLogsKeyStatement, restrictGrantsToAwsServices } from '../../private/kms';
 
@@ -192,21 +193,7 @@ export interface ModelInvocationLoggingProps {
 }
 
 /** The custom resource's property names: the contract with `lambda/invocation-logging/logic.ts`. */
-const PROPERTY = {
-  textDataDeliveryEnabled: 'TextDataDeliveryEnabled',
-  imageDataDeliveryEnabled: 'ImageDataDeliveryEnabled',
-  embeddingDataDeliveryEnabled: 'EmbeddingDataDeliveryEnabled',
-  videoDataDeliveryEnabled: 'VideoDataDeliveryEnabled',
-  audioDataDeliveryEnabled: 'AudioDataDeliveryEnabled',
-  s3BucketName: 'S3BucketName',
-  s3KeyPrefix: 'S3KeyPrefix',
-  logGroupName: 'LogGroupName',
-  roleArn: 'RoleArn',
-  largeDataBucketName: 'LargeDataBucketName',
-  largeDataKeyPrefix: 'LargeDataKeyPrefix',
-  disableLoggingOnDelete: 'DisableLoggingOnDelete',
-  configHash: 'ConfigHash',
-} as const;
+const PROPERTY = INVOCATION_LOGGING_PROPERTY;
 
 // Defaults. Transition minimums follow the S3 lifecycle rules: 30 days in Standard before
 // Standard-IA, and 30 days in Standard-IA before Glacier.
