@@ -1,8 +1,9 @@
 /** The local server's transport duties: body limits and timeouts, answered in the OpenAI envelope. */
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { LocalServer, startLocalServer } from '../../lambda/router/local/server';
 import { ACME_KEY, resolved, testConfig } from '../helpers/router-config';
-import { testGateway } from '../helpers/router-fakes';
+import { Steps, testGateway } from '../helpers/router-fakes';
 
 interface RawResponse { status: number; headers: http.IncomingHttpHeaders; body: string }
 
@@ -60,5 +61,62 @@ describe('local server', () => {
     const res = await raw(server, { body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }) });
     expect(res.status).toBe(200);
     expect(res.headers['x-gateway-route']).toBe('chat');
+  });
+
+  describe('socket writes per answer', () => {
+    let writes = 0;
+    const counted = new WeakSet<net.Socket>();
+    const onRequest = (req: http.IncomingMessage): void => {
+      // Node's net.Socket sends every write and writev of the HTTP layer through _writeGeneric.
+      const socket = req.socket as net.Socket & { _writeGeneric: (...args: unknown[]) => unknown };
+      if (counted.has(socket)) return;
+      counted.add(socket);
+      const original = socket._writeGeneric.bind(socket);
+      socket._writeGeneric = (...args: unknown[]): unknown => {
+        writes++;
+        return original(...args);
+      };
+    };
+    beforeAll(() => { server.server.prependListener('request', onRequest); });
+    afterAll(() => { server.server.off('request', onRequest); });
+    beforeEach(() => { writes = 0; });
+
+    test('a JSON answer: status, headers and body in one write, with Content-Length', async () => {
+      t.openai.enqueue(Steps.ok({ text: 'Hi back' }));
+      const res = await raw(server, { body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(res.status).toBe(200);
+      expect(res.headers['transfer-encoding']).toBeUndefined();
+      expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.body)));
+      expect(JSON.parse(res.body)).toMatchObject({ object: 'chat.completion', choices: [{ message: { content: 'Hi back' } }] });
+      expect(writes).toBe(1);
+    });
+
+    test('an error answer: one write, with Content-Length', async () => {
+      const res = await raw(server, { body: '{not json' });
+      expect(res.status).toBe(400);
+      expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.body)));
+      expect(JSON.parse(res.body)).toMatchObject({ error: { type: 'invalid_request_error' } });
+      expect(writes).toBe(1);
+    });
+
+    test('a stream: headers go with the first event, one write per upstream piece, the end with the last', async () => {
+      t.openai.enqueue(Steps.ok({ chunks: ['one ', 'two ', 'three'], chunkDelayMs: 25, usage: { inputTokens: 3, outputTokens: 3 } }));
+      const res = await raw(server, {
+        body: JSON.stringify({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+      expect(res.headers['transfer-encoding']).toBe('chunked');
+      const events = res.body.split('\n\n').filter((e) => e.length > 0);
+      expect(events.at(-1)).toBe('data: [DONE]');
+      const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice('data: '.length)) as { choices: { delta: { content?: string }; finish_reason: string | null }[]; usage?: unknown });
+      expect(chunks.map((c) => c.choices[0]?.delta.content ?? null)).toEqual(['one ', 'two ', 'three', null, null]);
+      expect(chunks[3]?.choices[0]?.finish_reason).toBe('stop');
+      expect(chunks[4]?.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 3 });
+      // headers + 'one '; 'two '; 'three' with what follows it in the same tick (finish, usage,
+      // [DONE], the chunked terminator).
+      expect(writes).toBe(3);
+      expect(t.usage.only()).toMatchObject({ stream: true, outcome: 'success', status: 200 });
+    });
   });
 });

@@ -30,9 +30,21 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** A Node.js response as a `ResponseSink`. */
+/**
+ * A Node.js response as a `ResponseSink`, with as few socket writes as possible.
+ *
+ * The status and headers are held until the first flush, and body pieces written in one turn of
+ * the event loop are joined and flushed together (`setImmediate`, i.e. right after the I/O that
+ * produced them, so the first byte is not delayed). A response that ends before its first flush —
+ * every JSON answer — goes out as one write with `Content-Length`; a stream sends its headers with
+ * its first event(s), and all the events decoded from one upstream read in one write.
+ */
 class NodeResponseSink implements ResponseSink {
   private readonly listeners: (() => void)[] = [];
+  private head: { readonly status: number; readonly headers: Record<string, string> } | undefined;
+  private pending: string[] = [];
+  private flushScheduled = false;
+  private draining: Promise<void> | undefined;
 
   constructor(private readonly res: http.ServerResponse) {
     res.once('close', () => {
@@ -41,32 +53,35 @@ class NodeResponseSink implements ResponseSink {
   }
 
   start(status: number, headers: Record<string, string>): void {
-    if (this.res.headersSent) return;
-    this.res.writeHead(status, headers);
-    // Streams: send the headers now, not with the first body bytes.
-    this.res.flushHeaders();
+    if (this.res.headersSent || this.head) return;
+    this.head = { status, headers };
   }
 
   write(chunk: string): Promise<void> {
-    if (this.res.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      if (this.res.write(chunk)) resolve();
-      else {
-        const done = (): void => {
-          this.res.off('drain', done);
-          this.res.off('close', done);
-          resolve();
-        };
-        this.res.once('drain', done);
-        this.res.once('close', done);
-      }
-    });
+    if (this.res.destroyed || this.res.writableEnded) return Promise.resolve();
+    if (chunk.length > 0) this.pending.push(chunk);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return this.draining ?? Promise.resolve();
   }
 
   end(): Promise<void> {
     return new Promise((resolve) => {
-      if (this.res.writableEnded || this.res.destroyed) resolve();
-      else this.res.end(() => resolve());
+      if (this.res.writableEnded || this.res.destroyed) {
+        resolve();
+        return;
+      }
+      const body = this.takePending();
+      if (this.head && !this.res.headersSent) {
+        const { status, headers } = this.head;
+        this.head = undefined;
+        const lengthAllowed = status >= 200 && status !== 204 && status !== 304
+          && !hasHeader(headers, 'content-length') && !hasHeader(headers, 'transfer-encoding');
+        this.res.writeHead(status, lengthAllowed ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers);
+      }
+      this.res.end(body, () => resolve());
     });
   }
 
@@ -74,6 +89,40 @@ class NodeResponseSink implements ResponseSink {
     if (this.res.destroyed && !this.res.writableFinished) listener();
     else this.listeners.push(listener);
   }
+
+  private takePending(): string {
+    const body = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    this.pending = [];
+    return body;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.res.destroyed || this.res.writableEnded) {
+      this.pending = [];
+      return;
+    }
+    if (this.head && !this.res.headersSent) {
+      this.res.writeHead(this.head.status, this.head.headers);
+      this.head = undefined;
+    }
+    if (this.pending.length === 0) return;
+    if (this.res.write(this.takePending()) || this.draining) return;
+    this.draining = new Promise((resolve) => {
+      const done = (): void => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        this.draining = undefined;
+        resolve();
+      };
+      this.res.once('drain', done);
+      this.res.once('close', done);
+    });
+  }
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
 
 /** Reads a body up to `limit` bytes; beyond it stops reading and reports TOO_LARGE. */
