@@ -6,8 +6,15 @@ module.exports = {
   // jsii compiles lib/ in place: resolve .ts before any stale .js next to it.
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
+    '^.+\\.ts$': ['ts-jest', {
+      // The root tsconfig.json with CommonJS output: Jest runs CommonJS, so the lazy `import()` of
+      // the AWS SDK clients (lambda/router) becomes `require` here; esbuild keeps it for code splitting.
+      tsconfig: { module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' },
+      diagnostics: false,
+    }],
   },
+  // Relative ESM-style specifiers (`import('./x.js')`, as tsc requires for a dynamic import) name the .ts source.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],
   testTimeout: 60_000,
 };

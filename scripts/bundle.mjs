@@ -1,5 +1,6 @@
 // Bundles every Lambda handler (lambda/<name>/index.ts) into assets/<name>/index.mjs with esbuild:
-// minified ESM for Node.js 22, AWS SDK included, source maps beside it. Constructs load the result
+// minified ESM for Node.js 22, AWS SDK included, source maps beside it; modules the code loads with
+// `import()` become chunk-<hash>.mjs files in the same folder. Constructs load the result
 // with Code.fromAsset, so consumers need neither esbuild nor Docker, and asset hashes do not depend
 // on the machine. A handler whose inputs are unchanged since its last bundle is skipped.
 //
@@ -57,7 +58,14 @@ async function bundle(name, entry = entryOf(name), shebang = '') {
   mkdirSync(outdir, { recursive: true });
   const result = await build({
     entryPoints: [join(root, entry)],
-    outfile: join(outdir, 'index.mjs'),
+    // Code splitting: modules loaded with `import()` (the AWS SDK clients, see
+    // lambda/router/runtime.ts) go to chunk files beside index.mjs in the same asset folder, so a
+    // cold start compiles only what it runs. Names are content hashes, so builds are reproducible.
+    outdir,
+    entryNames: 'index',
+    chunkNames: 'chunk-[hash]',
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -68,7 +76,8 @@ async function bundle(name, entry = entryOf(name), shebang = '') {
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
-    // ESM output that contains CommonJS code (the AWS SDK's dependencies) needs these.
+    // ESM output that contains CommonJS code (the AWS SDK's dependencies) needs these; the banner
+    // goes on every chunk (each defines its own `require`); a hashbang is valid at the start of any module.
     mainFields: ['module', 'main'],
     banner: { js: `${shebang}import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);` },
     absWorkingDir: root,

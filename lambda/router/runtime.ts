@@ -1,15 +1,19 @@
 /**
  * Cold-start wiring shared by the Lambda entry and the local server: the configuration loaders
  * (see ./config-source) and the real provider adapters (one warm client pool per process).
+ *
+ * The Bedrock adapter and the ApplyGuardrail client (and with them the AWS SDK's Bedrock Runtime
+ * client, about a third of the bundle) are loaded with `import()` on the first Bedrock call or
+ * guardrail check: a gateway whose requests go to OpenAI-compatible targets never compiles them,
+ * which shortens every cold start. The module is loaded once per process and the one shared
+ * client pool is created once; later calls go straight to it.
  */
 import { ResolvedGatewayConfig } from '../shared/defaults';
 import { Gateway, GatewayOptions } from './gateway';
-import { GuardrailApplier } from './pipeline/guardrail-types';
+import { GuardrailApplier, GuardrailVerdict } from './pipeline/guardrail-types';
 import { ProviderRegistry } from './pipeline/invoke';
-import { BedrockAdapter } from './providers/bedrock/adapter';
-import { BedrockGuardrailClient } from './providers/bedrock/apply-guardrail';
-import { BedrockClientPool } from './providers/bedrock/client';
 import { OpenAiAdapter } from './providers/openai/adapter';
+import type { BedrockTarget, CallOptions, Completion, ProviderAdapter, ProviderRequest, StreamChunk } from './providers/types';
 
 // The configuration file (local mode and the CLI); the deployed router loads through
 // `loadConfig` in ./config-source, which reads AWS AppConfig when the environment names it.
@@ -17,12 +21,70 @@ import { OpenAiAdapter } from './providers/openai/adapter';
 export { loadGatewayConfig } from './config-source/file';
 export { CONFIG_FILE_NAME, CONFIG_PATH_ENV, configPath } from './config-source/source';
 
-/** The real adapters and the ApplyGuardrail client, sharing one Bedrock client pool. */
+/** The Bedrock adapter and guardrail client of one process, sharing one client pool. */
+interface BedrockRuntime {
+  readonly adapter: ProviderAdapter<BedrockTarget>;
+  readonly guardrails: GuardrailApplier;
+}
+
+/** Loads the Bedrock modules on first use; one pool for the adapter and the guardrail client. */
+class LazyBedrock {
+  private loading?: Promise<BedrockRuntime>;
+  private loaded?: BedrockRuntime;
+
+  /** The loaded runtime (synchronously once loaded, so warm calls pay no extra await). */
+  get(): BedrockRuntime | Promise<BedrockRuntime> {
+    if (this.loaded) return this.loaded;
+    this.loading ??= this.load().then(
+      (runtime) => (this.loaded = runtime),
+      (error: unknown) => {
+        this.loading = undefined; // a failed load (never expected: the chunk ships beside the entry) is retried
+        throw error;
+      },
+    );
+    return this.loading;
+  }
+
+  private async load(): Promise<BedrockRuntime> {
+    const [{ BedrockClientPool }, { BedrockAdapter }, { BedrockGuardrailClient }] = await Promise.all([
+      import('./providers/bedrock/client.js'),
+      import('./providers/bedrock/adapter.js'),
+      import('./providers/bedrock/apply-guardrail.js'),
+    ]);
+    const pool = new BedrockClientPool();
+    return { adapter: new BedrockAdapter({ pool }), guardrails: new BedrockGuardrailClient({ pool }) };
+  }
+}
+
+/** The Bedrock adapter, loaded on its first call. */
+class LazyBedrockAdapter implements ProviderAdapter<BedrockTarget> {
+  readonly kind = 'bedrock' as const;
+  constructor(private readonly bedrock: LazyBedrock) {}
+
+  async complete(target: BedrockTarget, request: ProviderRequest, options: CallOptions): Promise<Completion> {
+    return (await this.bedrock.get()).adapter.complete(target, request, options);
+  }
+
+  async *stream(target: BedrockTarget, request: ProviderRequest, options: CallOptions): AsyncGenerator<StreamChunk, void, undefined> {
+    yield* (await this.bedrock.get()).adapter.stream(target, request, options);
+  }
+}
+
+/** The ApplyGuardrail client, loaded on its first check. */
+class LazyBedrockGuardrails implements GuardrailApplier {
+  constructor(private readonly bedrock: LazyBedrock) {}
+
+  async apply(...args: Parameters<GuardrailApplier['apply']>): Promise<GuardrailVerdict> {
+    return (await this.bedrock.get()).guardrails.apply(...args);
+  }
+}
+
+/** The real adapters and the ApplyGuardrail client, sharing one Bedrock client pool (loaded on first use). */
 export function createProviders(): { providers: ProviderRegistry; guardrails: GuardrailApplier } {
-  const pool = new BedrockClientPool();
+  const bedrock = new LazyBedrock();
   return {
-    providers: { bedrock: new BedrockAdapter({ pool }), openai: new OpenAiAdapter() },
-    guardrails: new BedrockGuardrailClient({ pool }),
+    providers: { bedrock: new LazyBedrockAdapter(bedrock), openai: new OpenAiAdapter() },
+    guardrails: new LazyBedrockGuardrails(bedrock),
   };
 }
 

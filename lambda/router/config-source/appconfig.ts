@@ -22,13 +22,9 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import {
-  AppConfigDataClient,
-  GetLatestConfigurationCommand,
-  StartConfigurationSessionCommand,
-  type AppConfigDataClientConfig,
-} from '@aws-sdk/client-appconfigdata';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+// Types only: the client is loaded with `import()` when a configuration is fetched, so a router
+// that reads its configuration from a file never compiles it (see scripts/bundle.mjs).
+import type { AppConfigDataClient, AppConfigDataClientConfig } from '@aws-sdk/client-appconfigdata';
 import { ConfigLoadError, ConfigProblemKind } from './errors';
 import { AppConfigSource, describeConfigSource } from './source';
 
@@ -82,10 +78,14 @@ export interface FetchedAppConfig {
  * Destroy it when done (its sockets would otherwise stay open for the life of the environment).
  *
  * @example
- * const client = createAppConfigDataClient({ maxAttempts: 3 });
+ * const client = await createAppConfigDataClient({ maxAttempts: 3 });
  * try { ... } finally { client.destroy(); }
  */
-export function createAppConfigDataClient(options: AppConfigFetchOptions = {}): AppConfigDataClient {
+export async function createAppConfigDataClient(options: AppConfigFetchOptions = {}): Promise<AppConfigDataClient> {
+  const [{ AppConfigDataClient }, { NodeHttpHandler }] = await Promise.all([
+    import('@aws-sdk/client-appconfigdata'),
+    import('@smithy/node-http-handler'),
+  ]);
   const agentOptions: http.AgentOptions = { keepAlive: true, maxSockets: 1 };
   return new AppConfigDataClient({
     ...(options.region ? { region: options.region } : {}),
@@ -130,7 +130,8 @@ export async function fetchAppConfig(source: AppConfigSource, options: AppConfig
   let client: AppConfigDataClient | undefined;
   let step = 'StartConfigurationSession';
   try {
-    client = createAppConfigDataClient(options);
+    const { GetLatestConfigurationCommand, StartConfigurationSessionCommand } = await import('@aws-sdk/client-appconfigdata');
+    client = await createAppConfigDataClient(options);
     const session = await client.send(new StartConfigurationSessionCommand({
       ApplicationIdentifier: source.application,
       EnvironmentIdentifier: source.environment,
