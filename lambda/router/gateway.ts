@@ -37,7 +37,7 @@ import { BudgetGuard, BudgetReservation, NoBudgetGuard } from './usage/budget';
 import { ZERO_USAGE } from './usage/cost';
 import { Outcome, UsageSink } from './usage/types';
 import { parseFeedback, parseUsagePeriod, usageResponseBody } from './usage/endpoints';
-import { FeedbackRefusal, UsageStore } from './usage/ledger';
+import { FeedbackRefusal, UsageStore } from './usage/store';
 import { LogUsageSink } from './telemetry/log-sink';
 import { sanitiseMetadataValue } from './providers/request-metadata';
 

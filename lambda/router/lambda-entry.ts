@@ -25,8 +25,8 @@ import { BodyError, GatewayRequest, normaliseHeaders, ResponseSink } from './htt
 import { HEADERS, writeError } from './pipeline/respond';
 import { createGateway } from './runtime';
 import { LogUsageSink } from './telemetry/log-sink';
-import { usageFromEnv } from './usage/from-env';
 import { Outcome } from './usage/types';
+import { USAGE_TABLE_ENV } from '../shared/usage-table-schema';
 
 /** The REST API proxy event (payload format 1.0), as far as the router reads it. */
 export interface RestApiProxyEvent {
@@ -246,7 +246,10 @@ export class RouterEnvironment {
     }
     try {
       // The usage ledger and budgets when the environment names a usage table; tests override them.
-      const usage = usageFromEnv(this.env, loaded.config);
+      // Loaded only then, so a router without a usage table never compiles the DynamoDB client.
+      const usage = this.env[USAGE_TABLE_ENV]?.trim()
+        ? (await import('./usage/from-env.js')).usageFromEnv(this.env, loaded.config)
+        : {};
       this.current = createGateway(loaded.config, { ...usage, ...this.options.gateway, env: this.options.gateway?.env ?? this.env });
     } catch (error) {
       this.fail(new ConfigLoadError({

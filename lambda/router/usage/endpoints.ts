@@ -8,7 +8,7 @@ import { InvalidRequestError, PayloadTooLargeError } from '../errors';
 import { BodyError } from '../http';
 import { formatUsd } from '../pipeline/respond';
 import { utcMonth } from '../../shared/usage-table-schema';
-import { PeriodUsage, UsageAggregate, UsageCounters } from './ledger';
+import { PeriodUsage, UsageAggregate, UsageCounters } from './store';
 
 /** The largest feedback body accepted, in bytes. */
 export const MAX_FEEDBACK_BYTES = 8192;

@@ -23,60 +23,9 @@ import {
 } from '../../shared/usage-table-schema';
 import { Outcome, UsageRecord, UsageSink } from './types';
 
-/** The counters of one aggregate. */
-export type UsageCounters = Record<(typeof USAGE_COUNTERS)[number], number>;
+import { BudgetState, Feedback, FeedbackRefusal, PeriodUsage, UsageAggregate, UsageCounters, UsageStore } from './store';
 
-/** One aggregate of a period: a dimension (`TOTAL`, `WORKFLOW`, …), its value, its counters. */
-export interface UsageAggregate extends UsageCounters {
-  readonly dimension: string;
-  readonly value: string;
-}
-
-/** A period's budget state. */
-export interface BudgetState {
-  readonly limitUsd?: number;
-  readonly spentUsd: number;
-  readonly reservedUsd: number;
-}
-
-/** What `GET /v1/usage` and the `usage` CLI read: one period of one tenant. */
-export interface PeriodUsage {
-  readonly tenantId: string;
-  readonly granularity: 'month' | 'day';
-  /** `YYYY-MM` or `YYYY-MM-DD`. */
-  readonly period: string;
-  readonly totals: UsageCounters;
-  readonly aggregates: readonly UsageAggregate[];
-  readonly budget?: BudgetState;
-}
-
-/** A user's feedback on one request. */
-export interface Feedback {
-  readonly tenantId: string;
-  readonly requestId: string;
-  /** Between -10 and 10. */
-  readonly score: number;
-  readonly comment?: string;
-  readonly userId?: string;
-  /** Epoch ms. */
-  readonly at: number;
-}
-
-/** Why feedback was not recorded. */
-export enum FeedbackRefusal {
-  /** The tenant has no request with this id (or its record has expired). */
-  UNKNOWN_REQUEST = 'unknown_request',
-  /** The request already has feedback. */
-  ALREADY_GIVEN = 'already_given',
-}
-
-/** The ledger's reads and writes besides recording (the endpoints use these). */
-export interface UsageStore {
-  /** Attaches feedback; resolves to a refusal reason, or undefined when recorded. */
-  recordFeedback(feedback: Feedback): Promise<FeedbackRefusal | undefined>;
-  /** One tenant's usage of a month or a day. */
-  readUsage(tenantId: string, granularity: 'month' | 'day', period: string): Promise<PeriodUsage>;
-}
+export * from './store';
 
 export interface DynamoUsageLedgerOptions {
   readonly client: DynamoDBDocumentClient;
