@@ -9,9 +9,7 @@
  */
 import { runSchemaCommand, runValidateCommand } from './config-commands';
 import { CliIo, EXIT, PROCESS_IO } from './io';
-import { runKeysCommand } from './keys';
 import { runServeCommand, ServeHooks } from './serve';
-import { runUsageCommand } from './usage';
 
 export const USAGE = `Usage: cdk-ai-gateway <command> [options]
 
@@ -35,10 +33,11 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
   switch (command) {
     case 'serve':
       return runServeCommand(rest, io, hooks);
+    // keys and usage bring their own AWS SDK clients: loaded only for them, so `serve` starts fast.
     case 'keys':
-      return runKeysCommand(rest, { stdout: io.stdout, stderr: io.stderr });
+      return (await import('./keys.js')).runKeysCommand(rest, { stdout: io.stdout, stderr: io.stderr });
     case 'usage':
-      return runUsageCommand(rest, io);
+      return (await import('./usage.js')).runUsageCommand(rest, io);
     case 'schema':
       return runSchemaCommand(rest, io);
     case 'validate':
