@@ -9,6 +9,7 @@ import {
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../private/errors';
 import { newKey } from '../private/kms';
+import { secureTableProps } from '../private/tables';
 
 /**
  * Properties of a `UsageTable`.
@@ -103,16 +104,13 @@ export class UsageTable extends Construct {
       partitionKey: { name: USAGE_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: USAGE_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: USAGE_TABLE_KEYS.timeToLive,
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.encryptionKey,
-      pointInTimeRecoverySpecification: {
-        pointInTimeRecoveryEnabled: true,
-        recoveryPeriodInDays: props.pointInTimeRecoveryDays ?? 35,
-      },
-      deletionProtection: props.deletionProtection ?? true,
-      removalPolicy,
-      tableName: props.tableName,
+      ...secureTableProps({
+        encryptionKey: this.encryptionKey,
+        pointInTimeRecoveryDays: props.pointInTimeRecoveryDays,
+        deletionProtection: props.deletionProtection,
+        removalPolicy,
+        tableName: props.tableName,
+      }),
     });
 
     const protections = [

@@ -9,6 +9,7 @@ import { GatewayCompliance } from '../../compliance/gateway-compliance';
 import { grantManageKeys, grantReadKeys } from './private/grants';
 import { restrictGrantsToAwsServices } from '../../private/kms';
 import { checkInteger, checkPattern } from './private/validate';
+import { secureTableProps } from '../../private/tables';
 
 /**
  * Properties of a `TenantKeyTable`.
@@ -116,16 +117,13 @@ export class TenantKeyTable extends Construct {
 
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: TENANT_KEY_ATTRIBUTES.pk, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.encryptionKey,
-      pointInTimeRecoverySpecification: {
-        pointInTimeRecoveryEnabled: true,
-        recoveryPeriodInDays: props.pointInTimeRecoveryDays ?? 35,
-      },
-      deletionProtection: props.deletionProtection ?? true,
-      removalPolicy,
-      tableName: props.tableName,
+      ...secureTableProps({
+        encryptionKey: this.encryptionKey,
+        pointInTimeRecoveryDays: props.pointInTimeRecoveryDays,
+        deletionProtection: props.deletionProtection,
+        removalPolicy,
+        tableName: props.tableName,
+      }),
     });
     this.acknowledgeOrBackUp(props);
     this.table.addGlobalSecondaryIndex({
