@@ -3,42 +3,28 @@
  * concurrency, settlement, refusals with the reset time, period boundaries, the soft threshold,
  * and the gateway's 429 before any model call.
  */
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { RateLimitError } from '../../../lambda/router/errors';
 import { BudgetReservation } from '../../../lambda/router/usage/budget';
 import { DynamoBudgetGuard } from '../../../lambda/router/usage/dynamo-budget';
 import { Outcome } from '../../../lambda/router/usage/types';
 import { TenantBudget } from '../../../lambda/shared/config';
 import { BUDGET_SORT_KEY, dayKey, monthKey } from '../../../lambda/shared/usage-table-schema';
-import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
 import { rejection } from '../../helpers/router-harness';
 import { chatRequest, hello, send, Steps } from '../../helpers/router-fakes';
-import { configWithBudgets, createUsageTable, documentClient, ledgerGateway } from './usage-fixtures';
+import { configWithBudgets, createUsageTable, ledgerGateway, useUsageDynamo } from './usage-fixtures';
 
-let dynamo: LocalDynamo;
-let doc: DynamoDBDocumentClient;
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  restoreEnv = useTestAwsEnvironment();
-  dynamo = await startDynalite();
-  doc = documentClient(dynamo.client);
-});
-
-afterAll(async () => {
-  await dynamo.close();
-  restoreEnv();
-});
+const local = useUsageDynamo();
 
 const NOV_15 = Date.UTC(2026, 10, 15, 12, 0, 0);
 
 async function budgetItem(table: string, pk: string): Promise<Record<string, unknown> | undefined> {
-  return (await doc.send(new GetCommand({ TableName: table, Key: { pk, sk: BUDGET_SORT_KEY }, ConsistentRead: true }))).Item;
+  return (await local.doc.send(new GetCommand({ TableName: table, Key: { pk, sk: BUDGET_SORT_KEY }, ConsistentRead: true }))).Item;
 }
 
 function guard(table: string, budgets: Record<string, TenantBudget>, clock: { t: number }, logged: Record<string, unknown>[] = []): DynamoBudgetGuard {
   return new DynamoBudgetGuard({
-    client: doc, tableName: table, budgets: new Map(Object.entries(budgets)), now: () => clock.t, log: (l) => { logged.push(l); },
+    client: local.doc, tableName: table, budgets: new Map(Object.entries(budgets)), now: () => clock.t, log: (l) => { logged.push(l); },
   });
 }
 
@@ -47,7 +33,7 @@ const ask = (id: string, usd: number, tenantId = 'acme') => ({ requestId: id, te
 describe('DynamoBudgetGuard', () => {
   test('50 concurrent reservations never commit more than the limit; settlement releases the rest', async () => {
     // Prepare: room for exactly 33 reservations of 0.03 in 1.00
-    const table = await createUsageTable(dynamo.client);
+    const table = await createUsageTable(local.dynamo.client);
     const g = guard(table, { acme: { monthlyUsd: 1 } }, { t: NOV_15 });
     // Act
     const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => g.reserve(ask(`r${i}`, 0.03))));
@@ -73,7 +59,7 @@ describe('DynamoBudgetGuard', () => {
   });
 
   test('a refusal is a 429 budget_exceeded naming the tenant, limit and reset time, with Retry-After until then', async () => {
-    const table = await createUsageTable(dynamo.client);
+    const table = await createUsageTable(local.dynamo.client);
     const g = guard(table, { acme: { monthlyUsd: 0.05 } }, { t: NOV_15 });
     await g.reserve(ask('a', 0.04));
     const error = await rejection(g.reserve(ask('b', 0.02)));
@@ -86,15 +72,15 @@ describe('DynamoBudgetGuard', () => {
   });
 
   test('a request dearer than the whole limit is refused without a write', async () => {
-    const table = await createUsageTable(dynamo.client);
+    const table = await createUsageTable(local.dynamo.client);
     const g = guard(table, { acme: { monthlyUsd: 0.01 } }, { t: NOV_15 });
-    dynamo.resetCounts();
+    local.dynamo.resetCounts();
     await expect(g.reserve(ask('a', 0.02))).rejects.toThrow(/cannot cover this request \(up to USD 0\.02\)/);
-    expect(dynamo.count('UpdateItem')).toBe(0);
+    expect(local.dynamo.count('UpdateItem')).toBe(0);
   });
 
   test('the daily limit: refused on the day, the monthly reservation is given back', async () => {
-    const table = await createUsageTable(dynamo.client);
+    const table = await createUsageTable(local.dynamo.client);
     const g = guard(table, { acme: { monthlyUsd: 10, dailyUsd: 0.05 } }, { t: NOV_15 });
     const first = await g.reserve(ask('a', 0.04));
     expect(first.periods).toEqual([monthKey('acme', '2026-11'), dayKey('acme', '2026-11-15')]);
@@ -106,7 +92,7 @@ describe('DynamoBudgetGuard', () => {
   });
 
   test('budgets renew at the period boundary; a reservation settles on the period it was made in', async () => {
-    const table = await createUsageTable(dynamo.client);
+    const table = await createUsageTable(local.dynamo.client);
     const clock = { t: Date.UTC(2026, 10, 30, 23, 59, 59) };
     const g = guard(table, { acme: { monthlyUsd: 0.05, dailyUsd: 0.05 } }, clock);
     const lastOfNov = await g.reserve(ask('a', 0.05));
@@ -121,7 +107,7 @@ describe('DynamoBudgetGuard', () => {
   });
 
   test('the soft threshold logs one event, from the request that crosses it', async () => {
-    const table = await createUsageTable(dynamo.client);
+    const table = await createUsageTable(local.dynamo.client);
     const logged: Record<string, unknown>[] = [];
     const g = guard(table, { acme: { monthlyUsd: 1, softThresholdPercent: 50 } }, { t: NOV_15 }, logged);
     const events = () => logged.filter((l) => l['gateway.budget.threshold']);
@@ -138,7 +124,7 @@ describe('DynamoBudgetGuard', () => {
   });
 
   test('every reservation reports budget use as an EMF metric per tenant and period kind', async () => {
-    const table = await createUsageTable(dynamo.client);
+    const table = await createUsageTable(local.dynamo.client);
     const logged: Record<string, unknown>[] = [];
     const g = guard(table, { acme: { monthlyUsd: 2, dailyUsd: 1 } }, { t: NOV_15 }, logged);
     await g.reserve(ask('a', 0.5));
@@ -152,13 +138,13 @@ describe('DynamoBudgetGuard', () => {
   });
 
   test('a tenant without a budget costs no DynamoDB call', async () => {
-    const table = await createUsageTable(dynamo.client);
+    const table = await createUsageTable(local.dynamo.client);
     const g = guard(table, { acme: { monthlyUsd: 1 } }, { t: NOV_15 });
-    dynamo.resetCounts();
+    local.dynamo.resetCounts();
     const r = await g.reserve(ask('a', 5, 'globex'));
     await g.settle(r, 4);
     expect(r).toEqual({ requestId: 'a', tenantId: 'globex', reservedUsd: 0 });
-    expect(dynamo.count('UpdateItem')).toBe(0);
+    expect(local.dynamo.count('UpdateItem')).toBe(0);
   });
 
   test('a settlement that cannot be written is logged, never thrown', async () => {
@@ -171,8 +157,8 @@ describe('DynamoBudgetGuard', () => {
 
 describe('budgets in the gateway', () => {
   test('an exhausted budget: 429 with Retry-After before any model call, one rejected record', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table, { config: configWithBudgets({ acme: { monthlyUsd: 0.000001 } }) });
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table, { config: configWithBudgets({ acme: { monthlyUsd: 0.000001 } }) });
     const res = await send(g.gateway, chatRequest(hello('summary', { max_tokens: 100 })));
     expect(res.status).toBe(429);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
@@ -182,8 +168,8 @@ describe('budgets in the gateway', () => {
   });
 
   test('an answer settles its real cost: spent equals the recorded cost, nothing stays reserved', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table, { config: configWithBudgets({ acme: { monthlyUsd: 5, dailyUsd: 1 } }) });
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table, { config: configWithBudgets({ acme: { monthlyUsd: 5, dailyUsd: 1 } }) });
     g.bedrock.enqueue(Steps.ok({ usage: { inputTokens: 100, outputTokens: 50 } }));
     const res = await send(g.gateway, chatRequest(hello('summary', { max_tokens: 200 })));
     expect(res.status).toBe(200);

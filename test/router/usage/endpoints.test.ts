@@ -2,28 +2,14 @@
  * `POST /v1/feedback` and `GET /v1/usage` against dynalite: feedback only on the caller's own
  * requests, feedback counts per workflow and prompt version, usage of the caller only.
  */
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { MAX_FEEDBACK_COMMENT_CHARS, parseFeedback, parseUsagePeriod } from '../../../lambda/router/usage/endpoints';
 import { aggregateSortKey, monthKey, utcMonth } from '../../../lambda/shared/usage-table-schema';
-import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
 import { GLOBEX_KEY } from '../../helpers/router-config';
 import { chatRequest, hello, send, Steps, testGateway } from '../../helpers/router-fakes';
-import { createUsageTable, documentClient, LedgerGateway, ledgerGateway } from './usage-fixtures';
+import { createUsageTable, LedgerGateway, ledgerGateway, useUsageDynamo } from './usage-fixtures';
 
-let dynamo: LocalDynamo;
-let doc: DynamoDBDocumentClient;
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  restoreEnv = useTestAwsEnvironment();
-  dynamo = await startDynalite();
-  doc = documentClient(dynamo.client);
-});
-
-afterAll(async () => {
-  await dynamo.close();
-  restoreEnv();
-});
+const local = useUsageDynamo();
 
 const feedback = (body: unknown, key?: string) => chatRequest(body, { path: '/v1/feedback', ...(key ? { key } : {}) });
 const usage = (query: Record<string, string> = {}, key?: string) => ({
@@ -40,39 +26,39 @@ async function answered(g: LedgerGateway, body: Record<string, unknown>, key?: s
 describe('POST /v1/feedback', () => {
   test('attaches score and comment to the caller\'s own request and counts it per workflow and prompt version', async () => {
     // Prepare
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     const requestId = await answered(g, hello('chat', { metadata: { workflow: 'support', prompt: 'greet@3' } }));
     // Act
     const res = await send(g.gateway, feedback({ request_id: requestId, score: 1, comment: 'spot on', user: 'u-42' }));
     // Assess
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ object: 'feedback', request_id: requestId, score: 1, recorded: true });
-    const raw = (await doc.send(new GetCommand({ TableName: table, Key: { pk: 'TENANT#acme', sk: `REQ#${requestId}` } }))).Item;
+    const raw = (await local.doc.send(new GetCommand({ TableName: table, Key: { pk: 'TENANT#acme', sk: `REQ#${requestId}` } }))).Item;
     expect(raw).toMatchObject({ feedbackScore: 1, feedbackComment: 'spot on', feedbackUser: 'u-42', outcome: 'success' });
     const month = monthKey('acme', utcMonth(Date.now()));
     for (const sk of [aggregateSortKey('TOTAL'), aggregateSortKey('WORKFLOW', 'support'), aggregateSortKey('PROMPT', 'greet@3')]) {
-      const agg = (await doc.send(new GetCommand({ TableName: table, Key: { pk: month, sk } }))).Item;
+      const agg = (await local.doc.send(new GetCommand({ TableName: table, Key: { pk: month, sk } }))).Item;
       expect(agg).toMatchObject({ feedbackCount: 1, feedbackScoreSum: 1, requests: 1 });
     }
     expect(g.usage.records.at(-1)).toMatchObject({ operation: 'feedback', tenantId: 'acme', status: 200, outcome: 'success' });
   });
 
   test('a second feedback on the same request is refused and not counted', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     const requestId = await answered(g, hello());
     await send(g.gateway, feedback({ request_id: requestId, score: -1 }));
     const again = await send(g.gateway, feedback({ request_id: requestId, score: 5 }));
     expect(again.status).toBe(400);
     expect(again.json()).toMatchObject({ error: { code: 'feedback_exists', param: 'request_id' } });
-    const total = (await doc.send(new GetCommand({ TableName: table, Key: { pk: monthKey('acme', utcMonth(Date.now())), sk: 'AGG#TOTAL' } }))).Item;
+    const total = (await local.doc.send(new GetCommand({ TableName: table, Key: { pk: monthKey('acme', utcMonth(Date.now())), sk: 'AGG#TOTAL' } }))).Item;
     expect(total).toMatchObject({ feedbackCount: 1, feedbackScoreSum: -1 });
   });
 
   test('another tenant\'s request id is answered like an unknown one (404), and nothing is written', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     const acmeRequest = await answered(g, hello());
     const res = await send(g.gateway, feedback({ request_id: acmeRequest, score: -10 }, GLOBEX_KEY));
     const unknown = await send(g.gateway, feedback({ request_id: 'no-such-request', score: 1 }, GLOBEX_KEY));
@@ -82,7 +68,7 @@ describe('POST /v1/feedback', () => {
     expect(unknown.status).toBe(404);
     expect(shape).toEqual({ ...(unknown.json() as { error: Record<string, unknown> }).error, message: undefined });
     expect(res.json()).toMatchObject({ error: { code: 'request_not_found', param: 'request_id' } });
-    const raw = (await doc.send(new GetCommand({ TableName: table, Key: { pk: 'TENANT#acme', sk: `REQ#${acmeRequest}` } }))).Item;
+    const raw = (await local.doc.send(new GetCommand({ TableName: table, Key: { pk: 'TENANT#acme', sk: `REQ#${acmeRequest}` } }))).Item;
     expect(raw?.feedbackScore).toBeUndefined();
   });
 
@@ -101,8 +87,8 @@ describe('POST /v1/feedback', () => {
   });
 
   test('GET is not allowed; without a usage table both endpoints answer 404 usage_not_enabled', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     const wrong = await send(g.gateway, chatRequest(undefined, { method: 'GET', path: '/v1/feedback', rawBody: '' }));
     expect(wrong.status).toBe(405);
     const plain = testGateway();
@@ -114,8 +100,8 @@ describe('POST /v1/feedback', () => {
 describe('GET /v1/usage', () => {
   test('returns the caller\'s own month: totals and per workflow, route, model and prompt, never another tenant\'s', async () => {
     // Prepare: acme and globex both use the gateway
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     await answered(g, hello('chat', { metadata: { workflow: 'support' } }));
     await answered(g, hello('chat', { metadata: { workflow: 'billing' } }));
     await answered(g, hello('chat', { metadata: { workflow: 'secret-globex-flow' } }), GLOBEX_KEY);
@@ -137,8 +123,8 @@ describe('GET /v1/usage', () => {
   });
 
   test('a day, an empty period, and the budget state', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     await answered(g, hello());
     const today = new Date().toISOString().slice(0, 10);
     const day = (await send(g.gateway, usage({ day: today }))).json();
@@ -158,8 +144,8 @@ describe('GET /v1/usage', () => {
   });
 
   test('a bad period is a 400 naming the parameter', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     const res = await send(g.gateway, usage({ month: 'last' }));
     expect(res.status).toBe(400);
     expect(res.json()).toMatchObject({ error: { param: 'month', type: 'invalid_request_error' } });

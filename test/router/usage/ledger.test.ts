@@ -3,31 +3,17 @@
  * aggregate updates per chat request, for answers, failures after tokens, rejections and cut
  * streams; prices of per-tenant profiles and cache tokens; failures logged for replay.
  */
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoUsageLedger } from '../../../lambda/router/usage/ledger';
 import { Outcome, UsageRecord } from '../../../lambda/router/usage/types';
 import { aggregateSortKey, dayKey, monthKey, utcDay, utcMonth } from '../../../lambda/shared/usage-table-schema';
-import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
 import { chatRequest, hello, send, Steps, Upstream } from '../../helpers/router-fakes';
-import { createUsageTable, documentClient, ledgerGateway } from './usage-fixtures';
+import { createUsageTable, ledgerGateway, useUsageDynamo } from './usage-fixtures';
 
-let dynamo: LocalDynamo;
-let doc: DynamoDBDocumentClient;
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  restoreEnv = useTestAwsEnvironment();
-  dynamo = await startDynalite();
-  doc = documentClient(dynamo.client);
-});
-
-afterAll(async () => {
-  await dynamo.close();
-  restoreEnv();
-});
+const local = useUsageDynamo();
 
 async function item(tableName: string, pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
-  return (await doc.send(new GetCommand({ TableName: tableName, Key: { pk, sk }, ConsistentRead: true }))).Item;
+  return (await local.doc.send(new GetCommand({ TableName: tableName, Key: { pk, sk }, ConsistentRead: true }))).Item;
 }
 
 const now = Date.now();
@@ -37,18 +23,18 @@ const day = utcDay(now);
 describe('DynamoUsageLedger through the gateway', () => {
   test('an answer: the raw record with ttl, month aggregates per dimension and the day total, in 7 calls', async () => {
     // Prepare
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     g.openai.enqueue(Steps.ok({ text: 'Hi', usage: { inputTokens: 1000, outputTokens: 500 } }));
-    dynamo.resetCounts();
+    local.dynamo.resetCounts();
     // Act
     const res = await send(g.gateway, chatRequest(hello('chat', { metadata: { workflow: 'support', prompt: 'greet@3' } })));
     // Assess
     expect(res.status).toBe(200);
     const record = g.usage.only();
-    expect(dynamo.count('PutItem')).toBe(1);
-    expect(dynamo.count('UpdateItem')).toBe(6);
-    expect(dynamo.count('TransactWriteItems')).toBe(0);
+    expect(local.dynamo.count('PutItem')).toBe(1);
+    expect(local.dynamo.count('UpdateItem')).toBe(6);
+    expect(local.dynamo.count('TransactWriteItems')).toBe(0);
     const raw = await item(table, 'TENANT#acme', `REQ#${record.requestId}`);
     expect(raw).toMatchObject({
       requestId: record.requestId, tenantId: 'acme', route: 'chat', workflow: 'support', promptId: 'greet', promptVersion: '3',
@@ -66,8 +52,8 @@ describe('DynamoUsageLedger through the gateway', () => {
   });
 
   test('aggregates add up across requests; a request without workflow counts under "-"', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     g.openai.enqueue(Steps.ok({ usage: { inputTokens: 10, outputTokens: 5 } }), Steps.ok({ usage: { inputTokens: 20, outputTokens: 7 } }));
     await send(g.gateway, chatRequest(hello()));
     await send(g.gateway, chatRequest(hello()));
@@ -76,8 +62,8 @@ describe('DynamoUsageLedger through the gateway', () => {
   });
 
   test('a per-tenant profile is priced at its underlying model, cache tokens at their own prices', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     g.bedrock.enqueue(Steps.ok({ usage: { inputTokens: 1000, outputTokens: 1000, cacheReadInputTokens: 2000, cacheWriteInputTokens: 1000 } }));
     await send(g.gateway, chatRequest(hello('summary')));
     const record = g.usage.only();
@@ -90,8 +76,8 @@ describe('DynamoUsageLedger through the gateway', () => {
   });
 
   test('a stream cut after tokens: stream_error, estimated tokens and their cost, counted as an error', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     g.openai.enqueue(Steps.midStreamError(['Hello ', 'wor'], Upstream.serverError()));
     await send(g.gateway, chatRequest(hello('chat', { stream: true })));
     const record = g.usage.only();
@@ -107,8 +93,8 @@ describe('DynamoUsageLedger through the gateway', () => {
   });
 
   test('every target failing: upstream_error, no tokens, one error', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     g.openai.enqueue(Steps.error(Upstream.modelError()));
     g.bedrock.enqueue(Steps.error(Upstream.modelError()));
     const res = await send(g.gateway, chatRequest(hello()));
@@ -117,8 +103,8 @@ describe('DynamoUsageLedger through the gateway', () => {
   });
 
   test('a rejection: recorded with outcome rejected, counted as a rejection, no cost', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
     const res = await send(g.gateway, chatRequest(hello('no-such-alias')));
     expect(res.status).toBe(404);
     const record = g.usage.only();
@@ -127,13 +113,13 @@ describe('DynamoUsageLedger through the gateway', () => {
   });
 
   test('requests without a tenant and non-chat requests are left to the log sink', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const g = ledgerGateway(dynamo.client, table);
-    dynamo.resetCounts();
+    const table = await createUsageTable(local.dynamo.client);
+    const g = ledgerGateway(local.dynamo.client, table);
+    local.dynamo.resetCounts();
     await send(g.gateway, chatRequest(hello(), { key: null }));
     await send(g.gateway, chatRequest(undefined, { method: 'GET', path: '/v1/models' }));
     expect(g.usage.records).toHaveLength(2);
-    expect(dynamo.count('PutItem') + dynamo.count('UpdateItem')).toBe(0);
+    expect(local.dynamo.count('PutItem') + local.dynamo.count('UpdateItem')).toBe(0);
   });
 });
 
@@ -146,8 +132,8 @@ describe('DynamoUsageLedger on its own', () => {
   };
 
   test('a replayed record is not counted twice; operator detail stays out of the table', async () => {
-    const table = await createUsageTable(dynamo.client);
-    const ledger = new DynamoUsageLedger({ client: doc, tableName: table, recordTtlDays: 7 });
+    const table = await createUsageTable(local.dynamo.client);
+    const ledger = new DynamoUsageLedger({ client: local.doc, tableName: table, recordTtlDays: 7 });
     await ledger.record(record);
     await ledger.record(record);
     expect(await item(table, monthKey('globex', month), aggregateSortKey('TOTAL'))).toMatchObject({ requests: 1, inputTokens: 3, costUsd: 0.0000011 });
@@ -158,7 +144,7 @@ describe('DynamoUsageLedger on its own', () => {
 
   test('a DynamoDB failure logs the whole record as unrecorded, and does not throw', async () => {
     const logged: Record<string, unknown>[] = [];
-    const ledger = new DynamoUsageLedger({ client: doc, tableName: 'no-such-table', log: (l) => { logged.push(l); } });
+    const ledger = new DynamoUsageLedger({ client: local.doc, tableName: 'no-such-table', log: (l) => { logged.push(l); } });
     await expect(ledger.record(record)).resolves.toBeUndefined();
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({

@@ -3,6 +3,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBudgetGuard } from '../../../lambda/router/usage/dynamo-budget';
 import { DynamoUsageLedger } from '../../../lambda/router/usage/ledger';
+import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
 import { budgetsOf } from '../../../lambda/router/usage/from-env';
 import { FanOutUsageSink, InMemoryUsageSink } from '../../../lambda/router/usage/types';
 import { GatewayConfig, TenantBudget } from '../../../lambda/shared/config';
@@ -63,4 +64,41 @@ export function ledgerGateway(
     config, usageSink: new FanOutUsageSink([memory, ledger]), budget: guard, usageStore: ledger, ...(options.now ? { now: options.now } : {}),
   });
   return { ...t, usage: memory, ledger, guard, logged };
+}
+
+/** The local DynamoDB of a test file: dynalite and a document client on it. */
+export interface UsageDynamo {
+  readonly dynamo: LocalDynamo;
+  readonly doc: DynamoDBDocumentClient;
+}
+
+/**
+ * Starts dynalite (with fake AWS credentials in the environment) before the file's tests and
+ * stops it, restoring the environment, after them.
+ *
+ * @example
+ * const local = useUsageDynamo();
+ * test('…', async () => { const table = await createUsageTable(local.dynamo.client); });
+ */
+export function useUsageDynamo(): UsageDynamo {
+  let dynamo: LocalDynamo | undefined;
+  let doc: DynamoDBDocumentClient | undefined;
+  let restoreEnv: (() => void) | undefined;
+  beforeAll(async () => {
+    restoreEnv = useTestAwsEnvironment();
+    dynamo = await startDynalite();
+    doc = documentClient(dynamo.client);
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+    restoreEnv?.();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useUsageDynamo: dynalite is not started yet (use it inside a test)');
+    return value;
+  };
+  return {
+    get dynamo() { return started(dynamo); },
+    get doc() { return started(doc); },
+  };
 }
