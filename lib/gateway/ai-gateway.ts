@@ -21,6 +21,7 @@ import { acknowledgeCrossRegionModelArns } from '../private/function-compliance'
 import { newKey } from '../private/kms';
 import { GatewayObservability } from '../observability/gateway-observability';
 import { BUDGET_METRIC, METRICS_NAMESPACE } from '../observability/private/telemetry-conventions';
+import { ISelfHostedTarget } from '../selfhosted/self-hosted-target';
 import { BedrockPrices } from '../usage/bedrock-prices';
 import { UsageTable } from '../usage/usage-table';
 import { GatewayApi } from './gateway-api';
@@ -75,8 +76,8 @@ export interface AiGatewayRoute {
    */
   readonly model?: ModelSource;
   /**
-   * Ids of `additionalTargets` (for example a self-hosted vLLM model) tried before the Bedrock
-   * model, in order.
+   * Ids of `selfHostedTargets` or `additionalTargets` (for example a self-hosted vLLM model)
+   * tried before the Bedrock model, in order.
    * @default - none
    */
   readonly targets?: string[];
@@ -117,6 +118,13 @@ export interface AiGatewayProps {
    * @default - none
    */
   readonly additionalTargets?: TargetConfig[];
+  /**
+   * Self-hosted models (for example `SelfHostedModels.targets`): each becomes a route target with
+   * its price, and its private endpoint admits the router's security group on its port. Needs
+   * `vpc`, the VPC the models' endpoints are in.
+   * @default - none
+   */
+  readonly selfHostedTargets?: ISelfHostedTarget[];
   /**
    * Prices by model id; they override the library's Bedrock on-demand prices (`BedrockPrices`).
    * @default - `BedrockPrices.onDemand()` for the routes' models
@@ -412,6 +420,9 @@ export class AiGateway extends Construct {
       this.webAcl.associate('ApiAssociation', this.api.stage.stageArn);
     }
 
+    for (const t of props.selfHostedTargets ?? []) {
+      t.connections.allowFrom(routerSecurityGroup!, ec2.Port.tcp(t.port), `cdk-ai-gateway router to self-hosted target ${t.target.id}`);
+    }
     if (props.vpc && (props.createVpcEndpoints ?? true)) {
       this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!);
     }
@@ -451,7 +462,7 @@ export class AiGateway extends Construct {
         description: `Bedrock ${r.model!.sourceId} through each tenant's application inference profile`,
       };
     });
-    targets.push(...(props.additionalTargets ?? []));
+    targets.push(...extraTargets(props));
 
     const modelIds = bedrockModelIds(props.routes);
     const prices: { [modelId: string]: ModelPrice } = {};
@@ -459,6 +470,7 @@ export class AiGateway extends Construct {
       const known = BedrockPrices.of(modelId);
       if (known) prices[modelId] = known;
     }
+    for (const t of props.selfHostedTargets ?? []) prices[t.target.priceModelId ?? t.target.model!] = t.price;
     Object.assign(prices, props.prices);
 
     const guardrails: { [id: string]: GuardrailRef } | undefined = this.guardrail
@@ -590,6 +602,11 @@ function budgetUseMetric(tenants: AiGatewayTenant[]): cloudwatch.IMetric | undef
   });
 }
 
+/** The targets that are not a route's Bedrock model: self-hosted first, then the additional ones. */
+function extraTargets(props: AiGatewayProps): TargetConfig[] {
+  return [...(props.selfHostedTargets ?? []).map((t) => t.target), ...(props.additionalTargets ?? [])];
+}
+
 function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   const fail = (message: string) => { throw new AiGatewayValidationError(message, scope); };
   if (props.routes.length === 0) fail('routes must name at least one route.');
@@ -605,10 +622,17 @@ function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
     aliases.add(r.alias);
     if (!r.model && !(r.targets ?? []).length) fail(`routes['${r.alias}'] has neither model nor targets; give it a Bedrock model, targets, or both.`);
   }
-  const targetIds = new Set((props.additionalTargets ?? []).map((t) => t.id));
+  if (props.selfHostedTargets?.length && !props.vpc) {
+    fail('selfHostedTargets need vpc: the router reaches self-hosted models only inside the VPC of their private endpoints.');
+  }
+  const targetIds = new Set<string>();
+  for (const t of extraTargets(props)) {
+    if (targetIds.has(t.id)) fail(`target id '${t.id}' appears twice in selfHostedTargets and additionalTargets; target ids must be unique.`);
+    targetIds.add(t.id);
+  }
   for (const r of props.routes) {
     for (const t of r.targets ?? []) {
-      if (!targetIds.has(t)) fail(`routes['${r.alias}'].targets: unknown target '${t}'; additionalTargets are: ${[...targetIds].join(', ') || '(none)'}.`);
+      if (!targetIds.has(t)) fail(`routes['${r.alias}'].targets: unknown target '${t}'; selfHostedTargets and additionalTargets are: ${[...targetIds].join(', ') || '(none)'}.`);
     }
     for (const f of r.fallbackAliases ?? []) {
       const target = props.routes.find((x) => x.alias === f);

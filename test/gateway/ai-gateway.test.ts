@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AiGateway, AiGatewayProps } from '../../lib/gateway/ai-gateway';
 import { ModelSource } from '../../lib/bedrock/inference-profiles/model-source';
+import { ISelfHostedTarget } from '../../lib/selfhosted/self-hosted-target';
 import { TenantInferenceProfiles } from '../../lib/bedrock/inference-profiles/tenant-inference-profiles';
 import { GatewayConfigValidator } from '../../lambda/shared/validator';
 import { Sensitivity, TargetKind } from '../../lambda/shared/config';
@@ -249,6 +250,49 @@ describe('AiGateway', () => {
       tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'standard' }],
     });
     expect(gateway.config.routes[0].targets).toEqual(['vllm-8b', 'bedrock-summary']);
+  });
+
+  describe('selfHostedTargets', () => {
+    const selfHosted = (stack: Stack, vpc: ec2.IVpc): ISelfHostedTarget => {
+      const endpointSecurityGroup = new ec2.SecurityGroup(stack, 'ModelEndpointSg', { vpc, allowAllOutbound: false });
+      return {
+        target: { id: 'vllm-8b', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: 'http://internal-nlb.example:80/v1', model: 'llama-8b' },
+        price: { inputUsdPer1K: 0.00005, outputUsdPer1K: 0.0001 },
+        port: 80,
+        connections: new ec2.Connections({ securityGroups: [endpointSecurityGroup], defaultPort: ec2.Port.tcp(80) }),
+      };
+    };
+    const SELF_HOSTED_ROUTES = [{ alias: 'summary', targets: ['vllm-8b'], model: ModelSource.foundationModel('amazon.nova-micro-v1:0') }];
+
+    test('become route targets with their price, Bedrock as fallback, and admit only the router on their port', () => {
+      const stack = new Stack(new App(), 'Stack', { env: ENV });
+      const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      const target = selfHosted(stack, vpc);
+      const { gateway, template } = build({ vpc, selfHostedTargets: [target], routes: SELF_HOSTED_ROUTES }, stack);
+
+      expect(gateway.config.routes[0].targets).toEqual(['vllm-8b', 'bedrock-summary']);
+      expect(gateway.config.targets.find((t) => t.id === 'vllm-8b')).toEqual(target.target);
+      expect(gateway.config.prices['llama-8b']).toEqual(target.price);
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        IpProtocol: 'tcp', FromPort: 80, ToPort: 80,
+        GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('ModelEndpointSg'), 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('RouterSecurityGroup'), 'GroupId'] },
+      });
+      const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+        .filter((r) => JSON.stringify(r.Properties.GroupId).includes('ModelEndpointSg'));
+      expect(ingress).toHaveLength(1);
+    });
+
+    test('need the VPC, and a target id only once', () => {
+      const stack = new Stack(new App(), 'Stack', { env: ENV });
+      const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      const target = selfHosted(stack, vpc);
+      expect(() => build({ selfHostedTargets: [target], routes: SELF_HOSTED_ROUTES }, stack)).toThrow(/selfHostedTargets need vpc/);
+      expect(() => build({
+        vpc, selfHostedTargets: [target], routes: SELF_HOSTED_ROUTES,
+        additionalTargets: [{ id: 'vllm-8b', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: 'http://other:8000/v1', model: 'x' }],
+      }, new Stack(new App(), 'Other', { env: ENV }))).toThrow(/target id 'vllm-8b' appears twice/);
+    });
   });
 
   test('usage ledger: a KMS table the router may write (no Scan, no DeleteItem), budgets in the configuration, GET /v1/usage', () => {
