@@ -16,3 +16,6 @@ export * from './usage/bedrock-prices';
 export * from './usage/self-hosted-price';
 export * from './usage/usage-table';
 export * from './observability';
+export * from './selfhosted/endpoint';
+export * from './selfhosted/self-hosted-target';
+export * from './selfhosted/gpu-instances';

@@ -1,0 +1,2 @@
+export * from './load-balancer-controller';
+export * from './private-model-endpoint';
