@@ -1,0 +1,3 @@
+export * from './karpenter';
+export * from './gpu-node-pool';
+export * from './nvidia-device-plugin';
