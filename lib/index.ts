@@ -16,6 +16,7 @@ export * from './usage/bedrock-prices';
 export * from './usage/self-hosted-price';
 export * from './usage/usage-table';
 export * from './observability';
+export * from './selfhosted/eks/self-hosted-cluster';
 export * from './selfhosted/karpenter';
 export * from './selfhosted/endpoint';
 export * from './selfhosted/self-hosted-target';

@@ -15,7 +15,9 @@ import { GATEWAY_RULES } from './rules';
  * `Validations.of(app).addPlugins(new AiGatewayChecks(app))`.
  *
  * Rules: `AiGateway-BedrockModelAccessScoped` (identity policies grant Bedrock model invocation
- * with named actions on named models and inference profiles).
+ * with named actions on named models and inference profiles), `AiGateway-EksPrivateEndpoint` (the
+ * EKS API endpoint is private), `AiGateway-EksControlPlaneLogging` (all five control-plane log
+ * types), `AiGateway-EksSecretsEncryption` (Kubernetes secrets encrypted with a KMS key).
  */
 export class AiGatewayChecks extends NagPack {
   /** The plugin name, and the prefix of the pack's rule ids. */

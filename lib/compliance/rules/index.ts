@@ -1,4 +1,7 @@
 import { bedrockModelAccessScoped } from './bedrock-model-access-scoped';
+import { eksControlPlaneLogging } from './eks-control-plane-logging';
+import { eksPrivateEndpoint } from './eks-private-endpoint';
+import { eksSecretsEncryption } from './eks-secrets-encryption';
 import { GatewayRule } from './gateway-rule';
 
 /**
@@ -8,4 +11,7 @@ import { GatewayRule } from './gateway-rule';
  */
 export const GATEWAY_RULES: readonly GatewayRule[] = [
   bedrockModelAccessScoped,
+  eksPrivateEndpoint,
+  eksControlPlaneLogging,
+  eksSecretsEncryption,
 ];
