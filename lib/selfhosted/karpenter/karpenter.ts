@@ -302,6 +302,9 @@ export class Karpenter extends Construct {
       replicas: 2,
       nodeSelector: { 'kubernetes.io/os': 'linux', ...systemNodeSelector() },
       controller: {
+        // The system nodes keep pods away from the instance metadata service (IMDSv2 hop limit 1),
+        // and Karpenter otherwise reads its Region from there.
+        env: [{ name: 'AWS_REGION', value: Stack.of(this).region }],
         // The upstream getting-started guide's controller sizing (1 vCPU, 1 GiB), requests = limits.
         resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } },
       },

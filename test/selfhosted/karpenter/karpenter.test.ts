@@ -236,7 +236,7 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
   });
 
   describe('Helm release', () => {
-    test('installs the pinned OCI chart with cluster name, queue, service account and system-node placement', () => {
+    test('installs the pinned OCI chart with cluster name, queue, service account, Region (no IMDS on system nodes) and system-node placement', () => {
       const release = helmRelease(template, 'karpenter');
       expect(release).toMatchObject({ repository: 'oci://public.ecr.aws/karpenter/karpenter', version: '1.15.0', namespace: 'kube-system', release: 'karpenter' });
       expect(release.values).toEqual({
@@ -244,7 +244,7 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
         serviceAccount: { create: true, name: 'karpenter' },
         replicas: 2,
         nodeSelector: { 'kubernetes.io/os': 'linux', ...systemNodeSelector() },
-        controller: { resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } } },
+        controller: { env: [{ name: 'AWS_REGION', value: 'us-east-1' }], resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } } },
       });
     });
 
