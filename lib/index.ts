@@ -21,3 +21,4 @@ export * from './selfhosted/karpenter';
 export * from './selfhosted/endpoint';
 export * from './selfhosted/self-hosted-target';
 export * from './selfhosted/gpu-instances';
+export * from './selfhosted/vllm';

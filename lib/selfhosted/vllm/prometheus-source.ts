@@ -1,0 +1,227 @@
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as aps from 'aws-cdk-lib/aws-aps';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { Keda } from './keda';
+import { AiGatewayValidationError } from '../../private/errors';
+import { newKey } from '../../private/kms';
+
+/** The pod label every vLLM pod carries, and that the managed scraper keeps. */
+export const VLLM_POD_LABELS = {
+  'app.kubernetes.io/name': 'vllm',
+  'app.kubernetes.io/part-of': 'cdk-ai-gateway',
+};
+
+/**
+ * A Prometheus-compatible query endpoint that KEDA's Prometheus scaler reads the vLLM metrics
+ * from. The series must carry the labels `namespace` (the pod's namespace) and `model_name`
+ * (vLLM's own label: the served model name).
+ */
+export interface IPrometheusSource {
+  /** The base URL KEDA appends `/api/v1/query` to. */
+  readonly serverAddress: string;
+  /**
+   * When set, queries are signed with AWS SigV4 for this Region using the KEDA operator's
+   * identity (`TriggerAuthentication` with `podIdentity.provider: aws`).
+   *
+   * @default - no signing
+   */
+  readonly sigV4Region?: string;
+}
+
+/** Properties of `ManagedPrometheus`. */
+export interface ManagedPrometheusProps {
+  /** The cluster whose vLLM pods are scraped. */
+  readonly cluster: eks.ICluster;
+
+  /**
+   * KEDA, whose operator is granted the query actions on the workspace.
+   *
+   * @default - nobody: call `grantQuery` yourself
+   */
+  readonly keda?: Keda;
+
+  /**
+   * The KMS key that encrypts the workspace's data.
+   *
+   * @default - a new customer-managed key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * How often the scraper collects the vLLM metrics.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly scrapeInterval?: Duration;
+
+  /**
+   * The subnets the scraper's network interfaces live in: at least two, in two Availability Zones,
+   * able to reach the pods.
+   *
+   * @default - the cluster VPC's private subnets
+   */
+  readonly subnets?: ec2.SubnetSelection;
+
+  /**
+   * The security groups of the scraper's network interfaces; they must reach the pods on 8000.
+   *
+   * @default - the cluster security group, which EKS lets talk to the nodes
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+}
+
+/**
+ * Amazon Managed Service for Prometheus as the metrics source: a workspace (KMS-encrypted) and an
+ * AWS managed scraper with the EKS cluster as its source, which discovers the vLLM pods by label
+ * and scrapes `/metrics` on their `http` port. The scraper's Kubernetes identity
+ * (`aps-collector-user`) gets the read-only RBAC the AWS documentation lists.
+ *
+ * @example
+ * const keda = new Keda(this, 'Keda', { cluster });
+ * const metrics = PrometheusSource.managed(this, 'Metrics', { cluster, keda });
+ */
+export class ManagedPrometheus extends Construct implements IPrometheusSource {
+  /** The Kubernetes user the managed scraper authenticates as (AWS documentation). */
+  public static readonly SCRAPER_USER = 'aps-collector-user';
+
+  public readonly serverAddress: string;
+  public readonly sigV4Region?: string;
+  /** The workspace. */
+  public readonly workspace: aps.CfnWorkspace;
+  /** The scraper. */
+  public readonly scraper: aps.CfnScraper;
+  /** The workspace ARN. */
+  public readonly workspaceArn: string;
+  /** The key that encrypts the workspace. */
+  public readonly encryptionKey: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: ManagedPrometheusProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const interval = props.scrapeInterval ?? Duration.seconds(30);
+    if (!Token.isUnresolved(interval.toSeconds()) && (interval.toSeconds() < 10 || interval.toSeconds() > 300)) {
+      throw new AiGatewayValidationError(`scrapeInterval must be between 10 and 300 seconds; received ${interval.toSeconds()} seconds.`, this);
+    }
+
+    this.encryptionKey = props.encryptionKey ?? newKey(this, 'Key', 'Encrypts the Amazon Managed Service for Prometheus workspace of the vLLM metrics');
+    this.workspace = new aps.CfnWorkspace(this, 'Workspace', {
+      alias: `${stack.stackName}-vllm-metrics`.slice(0, 100),
+      kmsKeyArn: this.encryptionKey.keyArn,
+    });
+    this.workspaceArn = this.workspace.attrArn;
+    this.sigV4Region = stack.region;
+    this.serverAddress = `https://aps-workspaces.${stack.region}.${stack.urlSuffix}/workspaces/${this.workspace.attrWorkspaceId}`;
+
+    const subnets = props.cluster.vpc.selectSubnets(props.subnets);
+    const securityGroupIds = (props.securityGroups ?? [props.cluster.clusterSecurityGroup]).map((sg) => sg.securityGroupId);
+    this.scraper = new aps.CfnScraper(this, 'Scraper', {
+      alias: `${stack.stackName}-vllm`.slice(0, 100),
+      source: { eksConfiguration: { clusterArn: props.cluster.clusterArn, subnetIds: subnets.subnetIds, securityGroupIds } },
+      destination: { ampConfiguration: { workspaceArn: this.workspace.attrArn } },
+      scrapeConfiguration: { configurationBlob: Buffer.from(scrapeConfiguration(interval.toSeconds())).toString('base64') },
+    });
+
+    // The AWS documentation's RBAC for managed scrapers, limited to what pod discovery and the
+    // /metrics scrape need.
+    const rbac = new eks.KubernetesManifest(this, 'ScraperRbac', {
+      cluster: props.cluster,
+      manifest: [
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRole',
+          metadata: { name: 'aps-collector-role' },
+          rules: [
+            { apiGroups: [''], resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
+            { nonResourceURLs: ['/metrics'], verbs: ['get'] },
+          ],
+        },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name: 'aps-collector-user-role-binding' },
+          subjects: [{ kind: 'User', name: ManagedPrometheus.SCRAPER_USER, apiGroup: 'rbac.authorization.k8s.io' }],
+          roleRef: { kind: 'ClusterRole', name: 'aps-collector-role', apiGroup: 'rbac.authorization.k8s.io' },
+        },
+      ],
+    });
+    this.scraper.node.addDependency(rbac);
+
+    if (props.keda) this.grantQuery(props.keda.operatorRole);
+  }
+
+  /**
+   * Lets `grantee` query the workspace: `aps:QueryMetrics`, `aps:GetSeries`, `aps:GetLabels` and
+   * `aps:GetMetricMetadata` on this workspace only.
+   */
+  public grantQuery(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['aps:QueryMetrics', 'aps:GetSeries', 'aps:GetLabels', 'aps:GetMetricMetadata'],
+      resourceArns: [this.workspace.attrArn],
+    });
+  }
+}
+
+/** The scrape configuration: vLLM pods of this library, by label, on their `http` port. */
+function scrapeConfiguration(intervalSeconds: number): string {
+  const keep = Object.entries(VLLM_POD_LABELS).map(([label, value]) => [
+    `      - source_labels: [__meta_kubernetes_pod_label_${label.replace(/[./-]/g, '_')}]`,
+    '        action: keep',
+    `        regex: ${value}`,
+  ].join('\n'));
+  return [
+    'global:',
+    `  scrape_interval: ${intervalSeconds}s`,
+    'scrape_configs:',
+    '  - job_name: vllm',
+    '    metrics_path: /metrics',
+    '    kubernetes_sd_configs:',
+    '      - role: pod',
+    '    relabel_configs:',
+    ...keep,
+    '      - source_labels: [__meta_kubernetes_pod_container_port_name]',
+    '        action: keep',
+    '        regex: http',
+    '      - source_labels: [__meta_kubernetes_namespace]',
+    '        target_label: namespace',
+    '      - source_labels: [__meta_kubernetes_pod_name]',
+    '        target_label: pod',
+    '',
+  ].join('\n');
+}
+
+/** An existing Prometheus (no authentication). */
+class UrlPrometheusSource implements IPrometheusSource {
+  constructor(public readonly serverAddress: string) {}
+}
+
+/**
+ * Where KEDA reads the vLLM metrics from.
+ *
+ * @example
+ * PrometheusSource.managed(this, 'Metrics', { cluster, keda });
+ * PrometheusSource.fromUrl('http://prometheus-operated.monitoring.svc:9090');
+ */
+export class PrometheusSource {
+  /** Amazon Managed Service for Prometheus with an AWS managed scraper (see `ManagedPrometheus`). */
+  public static managed(scope: Construct, id: string, props: ManagedPrometheusProps): ManagedPrometheus {
+    return new ManagedPrometheus(scope, id, props);
+  }
+
+  /**
+   * An existing in-cluster or external Prometheus, queried without authentication. It must scrape
+   * the vLLM pods and label their series with `namespace`.
+   */
+  public static fromUrl(url: string): IPrometheusSource {
+    if (!Token.isUnresolved(url) && !/^https?:\/\/[^\s]+$/.test(url)) {
+      throw new AiGatewayValidationError(`PrometheusSource.fromUrl: url must be an http(s) URL; received '${url}'.`);
+    }
+    return new UrlPrometheusSource(url.replace(/\/+$/, ''));
+  }
+
+  private constructor() {}
+}
