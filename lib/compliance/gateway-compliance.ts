@@ -213,8 +213,21 @@ function acknowledgmentsOn(construct: IConstruct): RawAcknowledgment[] {
     }));
 }
 
+/**
+ * The one Stack-wide acknowledgment aws-cdk-lib records itself (`Stack` reading
+ * `availabilityZones`, as every `ec2.Vpc` does): cfn-lint's W3010 warns about literal AZ names,
+ * which a Stack with a known Region resolves on purpose.
+ */
+const CDK_LITERAL_AZ_ACKNOWLEDGMENT = {
+  findingId: 'CloudFormation-Validate::W3010',
+  reason: 'Literal AZs in template are the result of accessing stack.availabilityZones, this is expected and safe',
+};
+
 function acknowledgmentProblem(construct: IConstruct, ack: RawAcknowledgment): string | undefined {
   const [namespace, rule] = splitNamespace(ack.recordedId);
+  if (Stack.isStack(construct) && ack.findingId === CDK_LITERAL_AZ_ACKNOWLEDGMENT.findingId && ack.reason === CDK_LITERAL_AZ_ACKNOWLEDGMENT.reason) {
+    return undefined;
+  }
   if (Stage.isStage(construct) || Stack.isStack(construct)) {
     return `acknowledges '${ack.findingId}' for a whole ${Stack.isStack(construct) ? 'Stack' : 'App or Stage'}; `
       + 'acknowledge it on the construct that has the finding';

@@ -1,4 +1,5 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CompliancePack, GatewayCompliance } from '../../lib';
 import { expectAcknowledgmentsJustified } from '../helpers/compliance';
@@ -176,6 +177,17 @@ describe('GatewayCompliance.reviewAcknowledgments', () => {
     expect(() => expectAcknowledgmentsJustified(app)).toThrow(/^4 acknowledgment\(s\) a reviewer would reject:\n/);
     expect(() => expectAcknowledgmentsJustified(app)).toThrow(
       /\n {2}AwsSolutions-S10 at Fixture\/Bucket: reason is 14 characters long.*\(reason given: 'false positive'\)\n/);
+  });
+
+  test('accepts the literal-AZ acknowledgment aws-cdk-lib makes on a Stack with a VPC, and no other stack-wide W3010', () => {
+    const { app, stack } = bucketInStack();
+    new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+    const fromCdk = GatewayCompliance.reviewAcknowledgments(app).filter((a) => a.findingId === 'CloudFormation-Validate::W3010');
+    expect(fromCdk).toEqual([expect.objectContaining({ constructPath: 'Fixture', problem: undefined })]);
+
+    const other = bucketInStack();
+    Validations.of(other.stack).acknowledge({ id: 'CloudFormation-Validate::W3010', reason: REASON });
+    expect(GatewayCompliance.reviewAcknowledgments(other.app).map((a) => a.problem)).toEqual([expect.stringMatching(/for a whole Stack/)]);
   });
 
   test('judges only the reason of acknowledgments of CDK warnings', () => {
