@@ -21,6 +21,7 @@ import {
 } from './config-source';
 import { InternalError } from './errors';
 import { Gateway, GatewayOptions } from './gateway';
+import { BatchingResponseSink } from './batching-sink';
 import { BodyError, GatewayRequest, normaliseHeaders, ResponseSink } from './http';
 import { HEADERS, writeError } from './pipeline/respond';
 import { createGateway } from './runtime';
@@ -69,46 +70,69 @@ export function lambdaRuntime(): AwsLambdaGlobal {
   return runtime;
 }
 
-/** A Lambda response stream as a `ResponseSink`. */
-export class LambdaResponseSink implements ResponseSink {
+/**
+ * A Lambda response stream as a `ResponseSink`, with the shared write batching
+ * (./batching-sink.ts): `HttpResponseStream.from` (status and headers) runs at the first flush, so
+ * the runtime sends its metadata prelude with the first body bytes; a JSON answer is one write,
+ * and the events decoded from one upstream read are one write.
+ */
+export class LambdaResponseSink extends BatchingResponseSink {
   private stream?: Writable;
-  private ended = false;
-  private readonly closeListeners: (() => void)[] = [];
 
   constructor(private readonly raw: Writable, private readonly runtime: AwsLambdaGlobal) {
-    const closed = (): void => {
-      if (this.ended) return;
-      this.ended = true;
-      for (const listener of this.closeListeners.splice(0)) listener();
-    };
+    super();
     // Best effort: the runtime reports a broken response stream this way.
-    raw.once('close', closed);
-    raw.once('error', closed);
+    const gone = (): void => this.clientGone();
+    raw.once('close', gone);
+    raw.once('error', gone);
   }
 
-  start(status: number, headers: Record<string, string>): void {
+  protected closed(): boolean {
+    return (this.stream ?? this.raw).writableEnded;
+  }
+
+  protected sendHead(status: number, headers: Record<string, string>): void {
     this.stream = this.runtime.HttpResponseStream.from(this.raw, { statusCode: status, headers });
   }
 
-  async write(chunk: string): Promise<void> {
-    const stream = this.stream ?? this.raw;
-    if (!stream.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        stream.once('drain', resolve);
-        stream.once('close', resolve);
-      });
-    }
+  protected writeBody(chunk: string): boolean {
+    return (this.stream ?? this.raw).write(chunk);
   }
 
-  async end(): Promise<void> {
-    this.ended = true;
+  protected drained(): Promise<void> {
     const stream = this.stream ?? this.raw;
-    if (stream.writableEnded) return;
-    await new Promise<void>((resolve) => stream.end(resolve));
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        resolve();
+      };
+      stream.once('drain', done);
+      stream.once('close', done);
+    });
   }
 
-  onClose(listener: () => void): void {
-    this.closeListeners.push(listener);
+  protected endBody(body: string, headJustSent: boolean): Promise<void> {
+    const stream = this.stream ?? this.raw;
+    // The runtime writes its metadata prelude on the first write: a response whose head goes out
+    // now is written, even when empty, before it ends.
+    if (body.length > 0 || headJustSent) stream.write(body);
+    return this.endStream();
+  }
+
+  protected endClosed(): Promise<void> {
+    // The response stream must be ended even when the client left, or the invocation never ends.
+    return this.endStream();
+  }
+
+  private endStream(): Promise<void> {
+    const stream = this.stream ?? this.raw;
+    if (stream.writableEnded || stream.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      // A stream destroyed before it finished never calls end's callback; it does emit 'close'.
+      stream.once('close', resolve);
+      stream.end(() => resolve());
+    });
   }
 }
 

@@ -7,10 +7,10 @@ import { Steps, testGateway } from '../helpers/router-fakes';
 
 interface RawResponse { status: number; headers: http.IncomingHttpHeaders; body: string }
 
-function raw(server: LocalServer, options: { body?: string; headers?: Record<string, string | number>; endBody?: boolean }): Promise<RawResponse> {
+function raw(server: LocalServer, options: { body?: string; headers?: Record<string, string | number>; endBody?: boolean; path?: string; method?: string }): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request({
-      host: '127.0.0.1', port: server.port, method: 'POST', path: '/v1/chat/completions',
+      host: '127.0.0.1', port: server.port, method: options.method ?? 'POST', path: options.path ?? '/v1/chat/completions',
       headers: { authorization: `Bearer ${ACME_KEY}`, 'content-type': 'application/json', ...options.headers },
     }, (res) => {
       let body = '';
@@ -61,6 +61,18 @@ describe('local server', () => {
     const res = await raw(server, { body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }) });
     expect(res.status).toBe(200);
     expect(res.headers['x-gateway-route']).toBe('chat');
+  });
+
+  test('request targets: a plain path as it is, anything else as the URL parser reads it (dot segments, escapes, query)', async () => {
+    const chat = JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    expect((await raw(server, { body: chat, path: '/v1/chat/completions/' })).status).toBe(200);
+    expect((await raw(server, { body: chat, path: '/v1/./chat/%63ompletions?x=1' })).status).toBe(404);
+    expect((await raw(server, { body: chat, path: '/v1/extra/../chat/completions' })).status).toBe(200);
+    const usage = await raw(server, { method: 'GET', path: '/v1/usage?month=2026-11' });
+    expect(JSON.parse(usage.body)).toMatchObject({ error: { code: 'usage_not_enabled' } });
+    const unknown = await raw(server, { method: 'GET', path: '//v1/models' });
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body)).toMatchObject({ error: { code: 'unknown_url', message: 'Unknown request URL: GET /models.' } });
   });
 
   describe('socket writes per answer', () => {

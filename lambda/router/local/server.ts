@@ -9,7 +9,8 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Gateway } from '../gateway';
-import { BodyError, GatewayRequest, normaliseHeaders, ResponseSink } from '../http';
+import { BatchingResponseSink, hasHeader } from '../batching-sink';
+import { BodyError, GatewayRequest, normaliseHeaders } from '../http';
 
 export interface LocalServerOptions {
   readonly gateway: Gateway;
@@ -31,98 +32,69 @@ export interface LocalServer {
 }
 
 /**
- * A Node.js response as a `ResponseSink`, with as few socket writes as possible.
- *
- * The status and headers are held until the first flush, and body pieces written in one turn of
- * the event loop are joined and flushed together (`setImmediate`, i.e. right after the I/O that
- * produced them, so the first byte is not delayed). A response that ends before its first flush —
- * every JSON answer — goes out as one write with `Content-Length`; a stream sends its headers with
- * its first event(s), and all the events decoded from one upstream read in one write.
+ * A Node.js response as a `ResponseSink`, with the shared write batching (../batching-sink.ts): a
+ * JSON answer goes out as one write with `Content-Length`; a stream sends its headers with its
+ * first event(s), and all the events decoded from one upstream read in one write.
  */
-class NodeResponseSink implements ResponseSink {
-  private readonly listeners: (() => void)[] = [];
-  private head: { readonly status: number; readonly headers: Record<string, string> } | undefined;
-  private pending: string[] = [];
-  private flushScheduled = false;
-  private draining: Promise<void> | undefined;
-
+class NodeResponseSink extends BatchingResponseSink {
   constructor(private readonly res: http.ServerResponse) {
+    super();
     res.once('close', () => {
-      if (!res.writableFinished) for (const listener of this.listeners.splice(0)) listener();
+      if (!res.writableFinished) this.clientGone();
     });
   }
 
-  start(status: number, headers: Record<string, string>): void {
-    if (this.res.headersSent || this.head) return;
-    this.head = { status, headers };
+  protected closed(): boolean {
+    return this.res.destroyed || this.res.writableEnded;
   }
 
-  write(chunk: string): Promise<void> {
-    if (this.res.destroyed || this.res.writableEnded) return Promise.resolve();
-    if (chunk.length > 0) this.pending.push(chunk);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-    return this.draining ?? Promise.resolve();
+  protected sendHead(status: number, headers: Record<string, string>, wholeBody: string | undefined): void {
+    if (this.res.headersSent) return;
+    const lengthAllowed = wholeBody !== undefined && status >= 200 && status !== 204 && status !== 304
+      && !hasHeader(headers, 'content-length') && !hasHeader(headers, 'transfer-encoding');
+    this.res.writeHead(status, lengthAllowed ? { ...headers, 'content-length': String(Buffer.byteLength(wholeBody)) } : headers);
   }
 
-  end(): Promise<void> {
+  protected writeBody(chunk: string): boolean {
+    return this.res.write(chunk);
+  }
+
+  protected drained(): Promise<void> {
     return new Promise((resolve) => {
-      if (this.res.writableEnded || this.res.destroyed) {
-        resolve();
-        return;
-      }
-      const body = this.takePending();
-      if (this.head && !this.res.headersSent) {
-        const { status, headers } = this.head;
-        this.head = undefined;
-        const lengthAllowed = status >= 200 && status !== 204 && status !== 304
-          && !hasHeader(headers, 'content-length') && !hasHeader(headers, 'transfer-encoding');
-        this.res.writeHead(status, lengthAllowed ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers);
-      }
-      this.res.end(body, () => resolve());
-    });
-  }
-
-  onClose(listener: () => void): void {
-    if (this.res.destroyed && !this.res.writableFinished) listener();
-    else this.listeners.push(listener);
-  }
-
-  private takePending(): string {
-    const body = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
-    this.pending = [];
-    return body;
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.res.destroyed || this.res.writableEnded) {
-      this.pending = [];
-      return;
-    }
-    if (this.head && !this.res.headersSent) {
-      this.res.writeHead(this.head.status, this.head.headers);
-      this.head = undefined;
-    }
-    if (this.pending.length === 0) return;
-    if (this.res.write(this.takePending()) || this.draining) return;
-    this.draining = new Promise((resolve) => {
       const done = (): void => {
         this.res.off('drain', done);
         this.res.off('close', done);
-        this.draining = undefined;
         resolve();
       };
       this.res.once('drain', done);
       this.res.once('close', done);
     });
   }
+
+  protected endBody(body: string): Promise<void> {
+    return new Promise((resolve) => {
+      // 'finish' never comes when the connection breaks during the last write: 'close' does.
+      this.res.once('close', resolve);
+      this.res.end(body, resolve);
+    });
+  }
+
+  protected endClosed(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
-function hasHeader(headers: Record<string, string>, name: string): boolean {
-  return Object.keys(headers).some((key) => key.toLowerCase() === name);
+/** A plain absolute path: letters, digits, `-`, `_`, single slashes (no dots, escapes or query). */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9_-]+)+\/?$|^\/$/;
+
+/**
+ * The request target's path and query. A plain path (every API path) is taken as it is, which is
+ * what the WHATWG URL parser would return for it; anything else goes through the parser.
+ */
+function parseTarget(target: string): { path: string; query: Record<string, string> } {
+  if (PLAIN_PATH.test(target)) return { path: target, query: {} };
+  const url = new URL(target, 'http://localhost');
+  return { path: url.pathname, query: Object.fromEntries(url.searchParams.entries()) };
 }
 
 /** Reads a body up to `limit` bytes; beyond it stops reading and reports TOO_LARGE. */
@@ -177,12 +149,12 @@ export function startLocalServer(options: LocalServerOptions): Promise<LocalServ
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
   const server = http.createServer((req, res) => {
     const receivedAt = Date.now();
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const { path, query } = parseTarget(req.url ?? '/');
     void readBody(req, gateway.config.limits.maxBodyBytes, bodyTimeoutMs).then(async ({ body, error }) => {
       const request: GatewayRequest = {
         method: (req.method ?? 'GET').toUpperCase(),
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams.entries()),
+        path,
+        query,
         headers: normaliseHeaders(req.headers),
         body,
         ...(error ? { bodyError: error } : {}),

@@ -83,6 +83,19 @@ function asUpstreamError(error: unknown): UpstreamError {
 }
 
 /**
+ * An attempt's controller: aborted by the attempt itself (with its own reason), or by the client's
+ * `signal` (with the client's reason), whichever comes first. Cheaper than `AbortSignal.any`, which
+ * tracks its sources with weak references and was a visible share of the request path's CPU; the
+ * one listener lives as long as the request's signal, i.e. the request.
+ */
+function linkedController(signal: AbortSignal): AbortController {
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort(signal.reason);
+  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  return controller;
+}
+
+/**
  * Calls `attempt` on `candidate` until it succeeds or the retry policy gives up. Throws the last
  * `UpstreamError`, `CircuitOpen`, `DeadlineExceeded` or `ClientGone`.
  */
@@ -99,10 +112,10 @@ async function withRetries<T>(
     if (!ctx.breakers.tryAcquire(candidate.breakerKey)) throw new CircuitOpen(candidate.config.id);
     const started = ctx.now();
     // The attempt's own stop (first-token timeout, an abandoned stream), joined with the client's.
-    const controller = new AbortController();
+    const controller = linkedController(ctx.signal);
     try {
       const result = await attempt({
-        signal: AbortSignal.any([ctx.signal, controller.signal]),
+        signal: controller.signal,
         connectTimeoutMs: Math.max(1, Math.min(timeouts.connectMs, remaining)),
         timeoutMs: Math.max(1, Math.min(timeouts.totalMs, remaining)),
       }, controller);

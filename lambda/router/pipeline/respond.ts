@@ -99,10 +99,18 @@ export async function writeError(sink: ResponseSink, error: GatewayError, header
   await sink.end();
 }
 
-/** Writes a stream of `chat.completion.chunk` events. */
+/**
+ * Writes a stream of `chat.completion.chunk` events.
+ *
+ * A content delta is the same JSON every time but for its text, so the envelope around it is
+ * serialised once per stream and each delta costs one `JSON.stringify` of its text (a stream
+ * carries one event per token). The bytes are exactly those of `JSON.stringify` of the whole chunk.
+ */
 export class SseWriter {
   private started = false;
   private roleSent = false;
+  /** `data: {"id":…,"model":…,"choices":[{"index":0,"delta":{` — serialised on first use. */
+  private deltaPrefix?: string;
 
   constructor(private readonly sink: ResponseSink, private readonly meta: AnswerMeta) {}
 
@@ -131,9 +139,11 @@ export class SseWriter {
   /** A content delta (the first one also carries the assistant role). */
   async text(text: string): Promise<void> {
     this.start();
-    const delta = this.roleSent ? { content: text } : { role: 'assistant', content: text };
+    this.deltaPrefix ??= `data: {"id":${JSON.stringify(`chatcmpl-${this.meta.requestId}`)},"object":"chat.completion.chunk",`
+      + `"created":${JSON.stringify(this.meta.created)},"model":${JSON.stringify(this.meta.alias)},"choices":[{"index":0,"delta":{`;
+    const role = this.roleSent ? '' : '"role":"assistant",';
     this.roleSent = true;
-    await this.sink.write(this.chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]));
+    await this.sink.write(`${this.deltaPrefix}${role}"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]}\n\n`);
   }
 
   /**

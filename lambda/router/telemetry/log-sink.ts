@@ -20,22 +20,35 @@ export const METRIC_DIMENSIONS = [['Route'], ['Tenant', 'Route']] as const;
 
 type Unit = 'Count' | 'Milliseconds' | 'None';
 
-function metricsOf(r: UsageRecord): [string, Unit, number][] {
-  const metrics: [string, Unit, number][] = [
-    ['Requests', 'Count', 1],
-    ['Rejections', 'Count', r.outcome === Outcome.REJECTED ? 1 : 0],
-    ['Errors', 'Count', r.outcome === Outcome.SUCCESS || r.outcome === Outcome.REJECTED || r.outcome === Outcome.CLIENT_DISCONNECT ? 0 : 1],
-    ['InputTokens', 'Count', r.inputTokens],
-    ['OutputTokens', 'Count', r.outputTokens],
-    ['CacheReadInputTokens', 'Count', r.cacheReadInputTokens],
-    ['CacheWriteInputTokens', 'Count', r.cacheWriteInputTokens],
-    ['CostUsd', 'None', r.costUsd],
-    ['LatencyMs', 'Milliseconds', r.latencyMs],
-    ['Attempts', 'Count', r.attempts],
-    ['Fallbacks', 'Count', r.fallback ? 1 : 0],
+/** The metrics of every line, in order, then the one only streamed answers have. */
+const METRICS: readonly (readonly [string, Unit])[] = [
+  ['Requests', 'Count'], ['Rejections', 'Count'], ['Errors', 'Count'], ['InputTokens', 'Count'], ['OutputTokens', 'Count'],
+  ['CacheReadInputTokens', 'Count'], ['CacheWriteInputTokens', 'Count'], ['CostUsd', 'None'], ['LatencyMs', 'Milliseconds'],
+  ['Attempts', 'Count'], ['Fallbacks', 'Count'],
+];
+const TTFT_METRIC = ['TimeToFirstTokenMs', 'Milliseconds'] as const;
+
+/** The EMF metric definitions (the same for every line but for the TTFT metric), built once. */
+const definitions = (metrics: readonly (readonly [string, Unit])[]): readonly { Name: string; Unit: Unit }[] =>
+  Object.freeze(metrics.map(([Name, Unit]) => Object.freeze({ Name, Unit })));
+const METRIC_DEFINITIONS = definitions(METRICS);
+const METRIC_DEFINITIONS_WITH_TTFT = definitions([...METRICS, TTFT_METRIC]);
+const DIMENSIONS = Object.freeze(METRIC_DIMENSIONS.map((d) => Object.freeze([...d])));
+
+function metricValues(r: UsageRecord): number[] {
+  return [
+    1,
+    r.outcome === Outcome.REJECTED ? 1 : 0,
+    r.outcome === Outcome.SUCCESS || r.outcome === Outcome.REJECTED || r.outcome === Outcome.CLIENT_DISCONNECT ? 0 : 1,
+    r.inputTokens,
+    r.outputTokens,
+    r.cacheReadInputTokens,
+    r.cacheWriteInputTokens,
+    r.costUsd,
+    r.latencyMs,
+    r.attempts,
+    r.fallback ? 1 : 0,
   ];
-  if (r.ttftMs !== undefined) metrics.push(['TimeToFirstTokenMs', 'Milliseconds', r.ttftMs]);
-  return metrics;
 }
 
 function levelOf(r: UsageRecord): string {
@@ -45,65 +58,70 @@ function levelOf(r: UsageRecord): string {
 }
 
 /**
- * The log line of a usage record (an object; `JSON.stringify` it).
+ * The log line of a usage record (an object; `JSON.stringify` it). Fields without a value are
+ * left out. Built per request on the response path, so without intermediate objects: the metric
+ * definitions are shared, frozen constants.
  *
  * @example
  * process.stdout.write(`${JSON.stringify(toLogLine(record, 'CdkAiGateway'))}\n`);
  */
 export function toLogLine(r: UsageRecord, namespace: string): Record<string, unknown> {
-  const metrics = metricsOf(r);
   const line: Record<string, unknown> = {
     timestamp: r.timestamp,
     level: levelOf(r),
     message: `${r.operation} ${r.status} ${r.outcome}`,
     'gen_ai.operation.name': r.operation === 'chat.completions' ? 'chat' : r.operation,
-    'gen_ai.system': r.provider,
-    'gen_ai.request.model': r.requestedModel,
-    'gen_ai.response.model': r.servedModel,
-    'gen_ai.usage.input_tokens': r.inputTokens + r.cacheReadInputTokens + r.cacheWriteInputTokens,
-    'gen_ai.usage.output_tokens': r.outputTokens,
-    'gen_ai.usage.cache_read.input_tokens': r.cacheReadInputTokens,
-    'gen_ai.usage.cache_creation.input_tokens': r.cacheWriteInputTokens,
-    'http.response.status_code': r.status,
-    'error.type': r.errorCode,
-    'gateway.request.id': r.requestId,
-    'gateway.tenant.id': r.tenantId,
-    'gateway.tenant.tier': r.tier,
-    'gateway.key.id': r.keyId,
-    'gateway.workflow': r.workflow,
-    'gateway.prompt.id': r.promptId,
-    'gateway.prompt.version': r.promptVersion,
-    'gateway.sensitivity': r.sensitivity,
-    'gateway.latency_class': r.latencyClass,
-    'gateway.route': r.route,
-    'gateway.target.id': r.targetId,
-    'gateway.price_model_id': r.priceModelId,
-    'gateway.stream': r.stream,
-    'gateway.attempts': r.attempts,
-    'gateway.attempts.detail': r.attemptDetails.length > 0 ? r.attemptDetails : undefined,
-    'gateway.fallback': r.fallback,
-    'gateway.usage.uncached_input_tokens': r.inputTokens,
-    'gateway.usage.estimated': r.usageEstimated,
-    'gateway.ttft_ms': r.ttftMs,
-    'gateway.latency_ms': r.latencyMs,
-    'gateway.cost_usd': r.costUsd,
-    'gateway.guardrail.action': r.guardrailAction,
-    'gateway.outcome': r.outcome,
-    'gateway.error.detail': r.errorDetail,
-    // Embedded Metric Format
-    _aws: {
-      Timestamp: Date.parse(r.timestamp),
-      CloudWatchMetrics: [{
-        Namespace: namespace,
-        Dimensions: METRIC_DIMENSIONS.map((d) => [...d]),
-        Metrics: metrics.map(([Name, Unit]) => ({ Name, Unit })),
-      }],
-    },
-    Route: r.route ?? 'none',
-    Tenant: r.tenantId ?? 'unauthenticated',
   };
-  for (const [name, , value] of metrics) line[name] = value;
-  for (const key of Object.keys(line)) if (line[key] === undefined) delete line[key];
+  const put = (key: string, value: unknown): void => {
+    if (value !== undefined) line[key] = value;
+  };
+  put('gen_ai.system', r.provider);
+  put('gen_ai.request.model', r.requestedModel);
+  put('gen_ai.response.model', r.servedModel);
+  line['gen_ai.usage.input_tokens'] = r.inputTokens + r.cacheReadInputTokens + r.cacheWriteInputTokens;
+  line['gen_ai.usage.output_tokens'] = r.outputTokens;
+  line['gen_ai.usage.cache_read.input_tokens'] = r.cacheReadInputTokens;
+  line['gen_ai.usage.cache_creation.input_tokens'] = r.cacheWriteInputTokens;
+  line['http.response.status_code'] = r.status;
+  put('error.type', r.errorCode);
+  line['gateway.request.id'] = r.requestId;
+  put('gateway.tenant.id', r.tenantId);
+  put('gateway.tenant.tier', r.tier);
+  put('gateway.key.id', r.keyId);
+  put('gateway.workflow', r.workflow);
+  put('gateway.prompt.id', r.promptId);
+  put('gateway.prompt.version', r.promptVersion);
+  put('gateway.sensitivity', r.sensitivity);
+  put('gateway.latency_class', r.latencyClass);
+  put('gateway.route', r.route);
+  put('gateway.target.id', r.targetId);
+  put('gateway.price_model_id', r.priceModelId);
+  line['gateway.stream'] = r.stream;
+  line['gateway.attempts'] = r.attempts;
+  if (r.attemptDetails.length > 0) line['gateway.attempts.detail'] = r.attemptDetails;
+  line['gateway.fallback'] = r.fallback;
+  line['gateway.usage.uncached_input_tokens'] = r.inputTokens;
+  line['gateway.usage.estimated'] = r.usageEstimated;
+  put('gateway.ttft_ms', r.ttftMs);
+  line['gateway.latency_ms'] = r.latencyMs;
+  line['gateway.cost_usd'] = r.costUsd;
+  put('gateway.guardrail.action', r.guardrailAction);
+  line['gateway.outcome'] = r.outcome;
+  put('gateway.error.detail', r.errorDetail);
+  // Embedded Metric Format
+  line._aws = {
+    Timestamp: Date.parse(r.timestamp),
+    CloudWatchMetrics: [{
+      Namespace: namespace,
+      Dimensions: DIMENSIONS,
+      Metrics: r.ttftMs !== undefined ? METRIC_DEFINITIONS_WITH_TTFT : METRIC_DEFINITIONS,
+    }],
+  };
+  line.Route = r.route ?? 'none';
+  line.Tenant = r.tenantId ?? 'unauthenticated';
+  const values = metricValues(r);
+  for (let i = 0; i < METRICS.length; i++) line[METRICS[i][0]] = values[i];
+  if (r.ttftMs !== undefined) line[TTFT_METRIC[0]] = r.ttftMs;
   return line;
 }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { RateLimitError } from '../../../lambda/router/errors';
 import { formatUsd, SseWriter, writeCompletion, writeError } from '../../../lambda/router/pipeline/respond';
 import { MemorySink } from '../../helpers/router-fakes';
@@ -47,5 +48,24 @@ describe('respond', () => {
     expect(failed.events()).toEqual([expect.objectContaining({ object: 'chat.completion.chunk' }), { error: { message: 'later', type: 'rate_limit_error', code: 'upstream_throttled', param: null } }]);
     expect(failed.body.endsWith('\n\n')).toBe(true);
     expect(failed.ended).toBe(true);
+  });
+
+  test('SseWriter: each content delta is byte for byte the JSON.stringify of the whole chunk', async () => {
+    // The envelope is serialised once per stream; the bytes must not differ from serialising it each time.
+    const reference = (m: typeof meta, delta: Record<string, string>): string => `data: ${JSON.stringify({
+      id: `chatcmpl-${m.requestId}`, object: 'chat.completion.chunk', created: m.created, model: m.alias,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: null }],
+    })}\n\n`;
+    await fc.assert(fc.asyncProperty(
+      fc.record({ requestId: fc.string(), alias: fc.string(), created: fc.integer({ min: 0, max: 2 ** 40 }) }),
+      fc.array(fc.string({ unit: 'binary' }), { minLength: 1, maxLength: 4 }),
+      async (ids, texts) => {
+        const m = { ...meta, ...ids };
+        const sink = new MemorySink();
+        const sse = new SseWriter(sink, m);
+        for (const text of texts) await sse.text(text);
+        expect(sink.chunks).toEqual(texts.map((text, i) => reference(m, i === 0 ? { role: 'assistant', content: text } : { content: text })));
+      },
+    ), { numRuns: 200 });
   });
 });

@@ -49,6 +49,47 @@ describe('toLogLine', () => {
     expect(line).not.toHaveProperty('gateway.tenant.id');
   });
 
+  test('the serialised line, field by field and in order (a record with every field, one with none of the optional ones)', () => {
+    expect(JSON.stringify(toLogLine({ ...record, errorCode: 'upstream_error', errorDetail: 'Error: boom', outcome: Outcome.UPSTREAM_ERROR }, 'Ns'))).toBe(
+      '{"timestamp":"2026-01-01T00:00:00.000Z","level":"ERROR","message":"chat.completions 200 upstream_error","gen_ai.operation.name":"chat",'
+      + '"gen_ai.system":"openai","gen_ai.request.model":"auto","gen_ai.response.model":"qwen3-8b","gen_ai.usage.input_tokens":125,'
+      + '"gen_ai.usage.output_tokens":50,"gen_ai.usage.cache_read.input_tokens":20,"gen_ai.usage.cache_creation.input_tokens":5,'
+      + '"http.response.status_code":200,"error.type":"upstream_error","gateway.request.id":"r-1","gateway.tenant.id":"acme",'
+      + '"gateway.tenant.tier":"premium","gateway.key.id":"abc","gateway.workflow":"support","gateway.prompt.id":"greet",'
+      + '"gateway.prompt.version":"4","gateway.sensitivity":"internal","gateway.latency_class":"interactive","gateway.route":"chat",'
+      + '"gateway.target.id":"vllm","gateway.price_model_id":"qwen3-8b","gateway.stream":true,"gateway.attempts":2,'
+      + '"gateway.attempts.detail":[{"targetId":"vllm","result":"throttling","upstreamStatus":429,"durationMs":3},{"targetId":"vllm","result":"ok","durationMs":9}],'
+      + '"gateway.fallback":false,"gateway.usage.uncached_input_tokens":100,"gateway.usage.estimated":false,"gateway.ttft_ms":45,'
+      + '"gateway.latency_ms":120,"gateway.cost_usd":0.0123,"gateway.guardrail.action":"NONE","gateway.outcome":"upstream_error",'
+      + '"gateway.error.detail":"Error: boom","_aws":{"Timestamp":1767225600000,"CloudWatchMetrics":[{"Namespace":"Ns",'
+      + '"Dimensions":[["Route"],["Tenant","Route"]],"Metrics":[{"Name":"Requests","Unit":"Count"},{"Name":"Rejections","Unit":"Count"},'
+      + '{"Name":"Errors","Unit":"Count"},{"Name":"InputTokens","Unit":"Count"},{"Name":"OutputTokens","Unit":"Count"},'
+      + '{"Name":"CacheReadInputTokens","Unit":"Count"},{"Name":"CacheWriteInputTokens","Unit":"Count"},{"Name":"CostUsd","Unit":"None"},'
+      + '{"Name":"LatencyMs","Unit":"Milliseconds"},{"Name":"Attempts","Unit":"Count"},{"Name":"Fallbacks","Unit":"Count"},'
+      + '{"Name":"TimeToFirstTokenMs","Unit":"Milliseconds"}]}]},"Route":"chat","Tenant":"acme","Requests":1,"Rejections":0,"Errors":1,'
+      + '"InputTokens":100,"OutputTokens":50,"CacheReadInputTokens":20,"CacheWriteInputTokens":5,"CostUsd":0.0123,"LatencyMs":120,'
+      + '"Attempts":2,"Fallbacks":0,"TimeToFirstTokenMs":45}',
+    );
+    const minimal: UsageRecord = {
+      requestId: 'r-2', timestamp: '2026-01-01T00:00:00.000Z', operation: 'other', stream: false, status: 401, outcome: Outcome.REJECTED,
+      attempts: 0, attemptDetails: [], fallback: false, inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0,
+      usageEstimated: false, costUsd: 0, latencyMs: 1,
+    };
+    expect(JSON.stringify(toLogLine(minimal, 'Ns'))).toBe(
+      '{"timestamp":"2026-01-01T00:00:00.000Z","level":"WARN","message":"other 401 rejected","gen_ai.operation.name":"other",'
+      + '"gen_ai.usage.input_tokens":0,"gen_ai.usage.output_tokens":0,"gen_ai.usage.cache_read.input_tokens":0,'
+      + '"gen_ai.usage.cache_creation.input_tokens":0,"http.response.status_code":401,"gateway.request.id":"r-2","gateway.stream":false,'
+      + '"gateway.attempts":0,"gateway.fallback":false,"gateway.usage.uncached_input_tokens":0,"gateway.usage.estimated":false,'
+      + '"gateway.latency_ms":1,"gateway.cost_usd":0,"gateway.outcome":"rejected","_aws":{"Timestamp":1767225600000,"CloudWatchMetrics":'
+      + '[{"Namespace":"Ns","Dimensions":[["Route"],["Tenant","Route"]],"Metrics":[{"Name":"Requests","Unit":"Count"},'
+      + '{"Name":"Rejections","Unit":"Count"},{"Name":"Errors","Unit":"Count"},{"Name":"InputTokens","Unit":"Count"},'
+      + '{"Name":"OutputTokens","Unit":"Count"},{"Name":"CacheReadInputTokens","Unit":"Count"},{"Name":"CacheWriteInputTokens","Unit":"Count"},'
+      + '{"Name":"CostUsd","Unit":"None"},{"Name":"LatencyMs","Unit":"Milliseconds"},{"Name":"Attempts","Unit":"Count"},'
+      + '{"Name":"Fallbacks","Unit":"Count"}]}]},"Route":"none","Tenant":"unauthenticated","Requests":1,"Rejections":1,"Errors":0,'
+      + '"InputTokens":0,"OutputTokens":0,"CacheReadInputTokens":0,"CacheWriteInputTokens":0,"CostUsd":0,"LatencyMs":1,"Attempts":0,"Fallbacks":0}',
+    );
+  });
+
   test('LogUsageSink writes one JSON line per record, namespace from the environment', async () => {
     const saved = process.env.GATEWAY_METRICS_NAMESPACE;
     process.env.GATEWAY_METRICS_NAMESPACE = 'FromEnv';

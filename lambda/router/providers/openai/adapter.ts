@@ -39,6 +39,8 @@ export function chatCompletionsUrl(baseUrl: string): URL {
 export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
   readonly kind = 'openai' as const;
   readonly transport: HttpTransport;
+  /** `chatCompletionsUrl` per base URL: parsed once, not per call. */
+  private readonly urls = new Map<string, URL>();
 
   constructor(options: OpenAiAdapterOptions = {}) {
     this.transport = options.transport ?? new HttpTransport(options);
@@ -140,6 +142,15 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
     }
   }
 
+  private urlOf(baseUrl: string): URL {
+    let url = this.urls.get(baseUrl);
+    if (!url) {
+      url = chatCompletionsUrl(baseUrl);
+      this.urls.set(baseUrl, url);
+    }
+    return url;
+  }
+
   private send(target: OpenAiTarget, request: ProviderRequest, stream: boolean, guard: CallGuard, options: CallOptions): Promise<TransportResponse> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -148,7 +159,7 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
     };
     if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
     return this.transport.send(
-      { url: chatCompletionsUrl(target.baseUrl), method: 'POST', headers, body: JSON.stringify(toChatCompletionsBody(target, request, stream)) },
+      { url: this.urlOf(target.baseUrl), method: 'POST', headers, body: JSON.stringify(toChatCompletionsBody(target, request, stream)) },
       guard,
       options.connectTimeoutMs,
     );
