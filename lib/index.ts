@@ -22,3 +22,4 @@ export * from './selfhosted/endpoint';
 export * from './selfhosted/self-hosted-target';
 export * from './selfhosted/gpu-instances';
 export * from './selfhosted/vllm';
+export * from './selfhosted/self-hosted-models';

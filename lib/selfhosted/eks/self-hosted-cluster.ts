@@ -1,5 +1,5 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
-import { CfnResource, Token } from 'aws-cdk-lib';
+import { CfnResource, Names, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -146,6 +146,13 @@ export interface GpuNodeGroupOptions {
 
 /** Properties of {@link SelfHostedCluster}. */
 export interface SelfHostedClusterProps {
+  /**
+   * The cluster's name. Known at synth, it lets Karpenter's controller policy name the cluster in
+   * its tag conditions directly (no deploy-time JSON resolution).
+   * @default - a name unique to this construct's path in the app, such as `AiGatewaySelfHostedClusterA1B2C3D4`
+   */
+  readonly clusterName?: string;
+
   /**
    * The VPC. It needs private subnets with egress (nodes pull images) and DNS support and
    * hostnames enabled (private endpoint).
@@ -306,6 +313,7 @@ export class SelfHostedCluster extends Construct {
       description: 'kubectl handler of the self-hosted model cluster (cluster admin through an access entry)',
     });
     this.cluster = new eks.Cluster(this, 'Cluster', {
+      clusterName: props.clusterName ?? Names.uniqueResourceName(this, { maxLength: 100 }),
       version: props.version ?? SelfHostedCluster.DEFAULT_KUBERNETES_VERSION,
       vpc: this.vpc,
       vpcSubnets: props.vpcSubnets ?? [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
@@ -497,6 +505,9 @@ function checkDisk(scope: Construct, prop: string, size: number | undefined, min
 function validateProps(scope: Construct, props: SelfHostedClusterProps, autoMode: boolean): void {
   if (props.capacityMode !== undefined && !Object.values(CapacityMode).includes(props.capacityMode)) {
     throw new AiGatewayValidationError(`capacityMode must be one of ${Object.values(CapacityMode).join(', ')}, received '${props.capacityMode}'.`, scope);
+  }
+  if (props.clusterName !== undefined && !Token.isUnresolved(props.clusterName) && !/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(props.clusterName)) {
+    throw new AiGatewayValidationError(`clusterName must be 1 to 100 letters, digits, '-' or '_', starting with a letter or digit; received '${props.clusterName}'.`, scope);
   }
   if (props.clusterLogging) {
     const allowed: string[] = ALL_LOG_TYPES;

@@ -3,10 +3,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { CfnPodIdentityAssociation } from 'aws-cdk-lib/aws-eks';
 import { Construct } from 'constructs';
 import { GatewayCompliance } from '../../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../../private/errors';
+import { PodIdentityRole } from '../pod-identity-role';
 import { systemNodeSelector } from '../scheduling';
 
 /** Which IAM policy the AWS Load Balancer Controller gets. */
@@ -220,8 +220,10 @@ export class AwsLoadBalancerController extends Construct {
     const cluster = props.cluster;
     const vpc = props.vpc ?? cluster.vpc;
 
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.SessionTagsPrincipal(new iam.ServicePrincipal('pods.eks.amazonaws.com')),
+    const role = new PodIdentityRole(this, 'Role', {
+      cluster,
+      namespace: this.controllerNamespace,
+      serviceAccount: this.serviceAccountName,
       description: `AWS Load Balancer Controller ${AwsLoadBalancerController.APP_VERSION} (EKS Pod Identity, ${this.controllerNamespace}/${this.serviceAccountName})`,
     });
     this.role = role;
@@ -234,12 +236,7 @@ export class AwsLoadBalancerController extends Construct {
     });
     this.acknowledgeFindings();
 
-    const association = new CfnPodIdentityAssociation(this, 'PodIdentity', {
-      clusterName: cluster.clusterName,
-      namespace: this.controllerNamespace,
-      serviceAccount: this.serviceAccountName,
-      roleArn: role.roleArn,
-    });
+    const association = role.association;
 
     this.chart = new eks.HelmChart(this, 'Chart', {
       cluster,

@@ -2,6 +2,7 @@ import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { AiGatewayValidationError } from '../../private/errors';
+import { CapacityMode } from '../eks/self-hosted-cluster';
 import { GpuInstanceTypes } from '../gpu-instances';
 import { GPU_NODE_ROLE, GPU_RESOURCE, GPU_TAINT, NODE_ROLE_LABEL } from '../scheduling';
 import { karpenterDuration } from './durations';
@@ -47,14 +48,6 @@ export enum GpuCapacityType {
   SPOT = 'spot',
   /** On-demand capacity. */
   ON_DEMAND = 'on-demand',
-}
-
-/** Who provisions the nodes of a `GpuNodePool`. */
-export enum GpuCapacityMode {
-  /** Self-managed Karpenter (the `Karpenter` construct): a NodePool plus an EC2NodeClass. */
-  KARPENTER = 'KARPENTER',
-  /** EKS Auto Mode's managed Karpenter: a NodePool on an Auto Mode `NodeClass`. */
-  EKS_AUTO_MODE = 'EKS_AUTO_MODE',
 }
 
 /** One NodePool disruption budget: how many nodes Karpenter may disrupt at once, and when. */
@@ -169,15 +162,15 @@ export interface GpuNodePoolProps extends GpuNodePoolOptions {
 
   /**
    * Who provisions the nodes.
-   * @default GpuCapacityMode.KARPENTER
+   * @default CapacityMode.KARPENTER
    */
-  readonly capacityMode?: GpuCapacityMode;
+  readonly capacityMode?: CapacityMode;
 
   /**
-   * The self-managed Karpenter installation (required with `GpuCapacityMode.KARPENTER`): its
+   * The self-managed Karpenter installation (required with `CapacityMode.KARPENTER`): its
    * instance profile, subnets and security groups go into the EC2NodeClass, and the manifests
    * wait for its Helm chart (which installs the CRDs).
-   * @default - none; required for GpuCapacityMode.KARPENTER
+   * @default - none; required for CapacityMode.KARPENTER
    */
   readonly karpenter?: Karpenter;
 
@@ -238,7 +231,7 @@ export class GpuNodePool extends Construct {
    * `eks.amazonaws.com/*` instance labels. Auto Mode ships the NVIDIA driver and device plugin.
    */
   public static forAutoMode(scope: Construct, id: string, props: AutoModeGpuNodePoolProps): GpuNodePool {
-    return new GpuNodePool(scope, id, { ...props, capacityMode: GpuCapacityMode.EKS_AUTO_MODE, autoModeNodeClassName: props.nodeClassName });
+    return new GpuNodePool(scope, id, { ...props, capacityMode: CapacityMode.AUTO_MODE, autoModeNodeClassName: props.nodeClassName });
   }
 
   /**
@@ -253,7 +246,7 @@ export class GpuNodePool extends Construct {
   public readonly poolName: string;
 
   /** Who provisions the nodes. */
-  public readonly capacityMode: GpuCapacityMode;
+  public readonly capacityMode: CapacityMode;
 
   /** The AMI family (self-managed Karpenter); undefined in Auto Mode. */
   public readonly amiFamily?: GpuAmiFamily;
@@ -266,13 +259,13 @@ export class GpuNodePool extends Construct {
 
   constructor(scope: Construct, id: string, props: GpuNodePoolProps) {
     super(scope, id);
-    this.capacityMode = props.capacityMode ?? GpuCapacityMode.KARPENTER;
+    this.capacityMode = props.capacityMode ?? CapacityMode.KARPENTER;
     const options = this.resolveOptions(id, props);
     this.poolName = options.name;
 
     const objects: Record<string, unknown>[] = [];
     let nodeClassRef: Record<string, string>;
-    if (this.capacityMode === GpuCapacityMode.KARPENTER) {
+    if (this.capacityMode === CapacityMode.KARPENTER) {
       if (!props.karpenter) {
         throw new AiGatewayValidationError('GpuNodePool: karpenter is required with capacityMode KARPENTER (or use GpuNodePool.forAutoMode for EKS Auto Mode).', this);
       }
@@ -291,7 +284,7 @@ export class GpuNodePool extends Construct {
     objects.push(this.nodePool(options, nodeClassRef));
 
     this.manifest = props.cluster.addManifest(`${id}GpuNodePool`, ...objects);
-    if (props.karpenter && this.capacityMode === GpuCapacityMode.KARPENTER) {
+    if (props.karpenter && this.capacityMode === CapacityMode.KARPENTER) {
       // The chart installs the NodePool and EC2NodeClass CRDs.
       this.manifest.node.addDependency(props.karpenter.chart);
       if (GpuNodePool.needsDevicePlugin(this.amiFamily!)) props.karpenter.ensureDevicePlugin();
@@ -428,7 +421,7 @@ export class GpuNodePool extends Construct {
 
   private nodePool(options: ResolvedOptions, nodeClassRef: Record<string, string>): Record<string, unknown> {
     // Self-managed Karpenter labels instances with karpenter.k8s.aws/*, Auto Mode with eks.amazonaws.com/*.
-    const prefix = this.capacityMode === GpuCapacityMode.KARPENTER ? 'karpenter.k8s.aws' : 'eks.amazonaws.com';
+    const prefix = this.capacityMode === CapacityMode.KARPENTER ? 'karpenter.k8s.aws' : 'eks.amazonaws.com';
     const requirements = [
       { key: `${prefix}/instance-family`, operator: 'In', values: options.families },
       ...(options.sizes ? [{ key: `${prefix}/instance-size`, operator: 'In', values: options.sizes }] : []),

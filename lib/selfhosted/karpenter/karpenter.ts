@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { GatewayCompliance } from '../../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../../private/errors';
+import { PodIdentityRole } from '../pod-identity-role';
 import { systemNodeSelector } from '../scheduling';
 import { GpuNodePool, GpuNodePoolOptions } from './gpu-node-pool';
 import { NvidiaDevicePlugin } from './nvidia-device-plugin';
@@ -186,17 +187,14 @@ export class Karpenter extends Construct {
 
     this.interruptionQueue = this.newInterruptionQueue(retention);
 
-    this.controllerRole = new iam.Role(this, 'ControllerRole', {
-      assumedBy: new iam.SessionTagsPrincipal(new iam.ServicePrincipal('pods.eks.amazonaws.com')),
+    const controllerRole = this.controllerRole = new PodIdentityRole(this, 'ControllerRole', {
+      cluster: this.cluster,
+      namespace: this.controllerNamespace,
+      serviceAccount: SERVICE_ACCOUNT,
       description: `Karpenter ${this.version} controller of an EKS cluster (EKS Pod Identity, ${this.controllerNamespace}/${SERVICE_ACCOUNT})`,
     });
     this.addControllerPolicies();
-    const podIdentity = new eks.CfnPodIdentityAssociation(this, 'PodIdentityAssociation', {
-      clusterName: this.cluster.clusterName,
-      namespace: this.controllerNamespace,
-      serviceAccount: SERVICE_ACCOUNT,
-      roleArn: this.controllerRole.roleArn,
-    });
+    const podIdentity = controllerRole.association;
 
     this.chart = this.cluster.addHelmChart(`${id}Chart`, {
       chart: 'karpenter',

@@ -1,7 +1,7 @@
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { PodIdentityRole } from './pod-identity-role';
+import { PodIdentityRole } from '../pod-identity-role';
 import { systemNodeSelector } from '../scheduling';
 
 // KEDA 2.16.0: the newest keda/Chart.yaml in the stored kedacore/charts repository

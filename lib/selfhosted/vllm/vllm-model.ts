@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { Keda } from './keda';
 import { ModelWeights } from './model-weights';
-import { PodIdentityRole } from './pod-identity-role';
+import { PodIdentityRole } from '../pod-identity-role';
 import { IPrometheusSource, VLLM_POD_LABELS } from './prometheus-source';
 import { AiGatewayValidationError } from '../../private/errors';
 import { GpuInstanceSpec, GpuInstanceTypes } from '../gpu-instances';
@@ -71,11 +71,8 @@ export interface VllmAutoscaling {
   readonly pollingInterval?: Duration;
 }
 
-/** Properties of `VllmModel`. */
-export interface VllmModelProps {
-  /** The cluster (with GPU nodes labelled `NODE_ROLE_LABEL=GPU_NODE_ROLE` and tainted `GPU_TAINT`). */
-  readonly cluster: eks.ICluster;
-
+/** What a vLLM model serves and how (everything of `VllmModelProps` but the cluster and autoscaling). */
+export interface VllmModelOptions {
   /** The model's name: a DNS-1035 label (lower case, digits, '-'; ≤ 40 characters). Names the Deployment, Service, PDB, ScaledObject and service account. */
   readonly name: string;
 
@@ -233,6 +230,12 @@ export interface VllmModelProps {
    * @default false
    */
   readonly scaleToZero?: boolean;
+}
+
+/** Properties of `VllmModel`. */
+export interface VllmModelProps extends VllmModelOptions {
+  /** The cluster (with GPU nodes labelled `NODE_ROLE_LABEL=GPU_NODE_ROLE` and tainted `GPU_TAINT`). */
+  readonly cluster: eks.ICluster;
 
   /**
    * KEDA autoscaling. Without it the Deployment runs `minReplicas` replicas.

@@ -43,6 +43,8 @@ describe('SelfHostedCluster defaults (KARPENTER)', () => {
   test('private API endpoint only', () => {
     template.hasResourceProperties('AWS::EKS::Cluster', {
       ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false, PublicAccessCidrs: Match.absent() }),
+      // A name known at synth (Karpenter's policy conditions name the cluster), unique to the construct path.
+      Name: Match.stringLikeRegexp('^[A-Za-z0-9]+$'),
     });
   });
 
@@ -326,6 +328,7 @@ describe('SelfHostedCluster validation', () => {
   const make = (props: SelfHostedClusterProps) => () => new SelfHostedCluster(new Stack(new App(), 'S'), 'Models', props);
 
   test.each<[string, SelfHostedClusterProps, RegExp]>([
+    ['bad cluster name', { clusterName: '-models' }, /clusterName must be 1 to 100 letters.*received '-models'/],
     ['min > desired', { systemNodeGroup: { minSize: 3, desiredSize: 2 } }, /systemNodeGroup sizes .*minSize 3, desiredSize 2, maxSize 3/],
     ['desired > max', { systemNodeGroup: { desiredSize: 4, maxSize: 3 } }, /systemNodeGroup sizes .*desiredSize 4, maxSize 3/],
     ['negative size', { systemNodeGroup: { minSize: -1 } }, /systemNodeGroup\.minSize .*received -1/],

@@ -114,7 +114,7 @@ describe('AwsLoadBalancerController (TargetGroupBinding-only policy, the default
     const chart = Object.values(resources).find((r) => r.Type === 'Custom::AWSCDK-EKS-HelmChart')!;
     expect(chart.Properties.Wait).toBe(true);
     expect(chart.DependsOn).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^LbcPodIdentity/), expect.stringMatching(/^LbcPolicy/),
+      expect.stringMatching(/^LbcRoleAssociation/), expect.stringMatching(/^LbcPolicy/),
     ]));
   });
 });

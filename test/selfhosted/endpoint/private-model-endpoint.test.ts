@@ -2,66 +2,17 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import Ajv from 'ajv';
 import { GatewayConfigValidator, TargetKind } from '../../../lambda/shared';
 import { withTokenPlaceholders } from '../../../lib/private/token-placeholders';
 import { PrivateModelEndpoint } from '../../../lib/selfhosted/endpoint';
 import { GpuInstanceTypes } from '../../../lib/selfhosted/gpu-instances';
 import { SelfHostedPrice } from '../../../lib/usage/self-hosted-price';
 import { manifestsOfKind } from '../helpers/template-manifests';
-import { expectValidManifests, KubeObject, manifestErrors, registerValidator } from '../helpers/validate-manifests';
+import { registerTargetGroupBindingValidator } from '../helpers/target-group-binding';
+import { expectValidManifests, manifestErrors } from '../helpers/validate-manifests';
 import { endpointFixture, EndpointFixture } from './fixture';
 
-// The TargetGroupBinding schema, written from the CRD's documented fields (no npm package carries
-// the AWS Load Balancer Controller CRDs): kubernetes-sigs.github.io/aws-load-balancer-controller/
-// latest/guide/targetgroupbinding/spec and helm/aws-load-balancer-controller/crds/crds.yaml.
-const TARGET_GROUP_BINDING_SCHEMA = {
-  type: 'object',
-  required: ['apiVersion', 'kind', 'metadata', 'spec'],
-  properties: {
-    apiVersion: { const: 'elbv2.k8s.aws/v1beta1' },
-    kind: { const: 'TargetGroupBinding' },
-    metadata: {
-      type: 'object',
-      required: ['name', 'namespace'],
-      properties: {
-        name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$', maxLength: 253 },
-        namespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 },
-        labels: { type: 'object', additionalProperties: { type: 'string' } },
-      },
-    },
-    spec: {
-      type: 'object',
-      required: ['serviceRef', 'targetGroupARN'],
-      additionalProperties: false,
-      properties: {
-        targetGroupARN: { type: 'string', minLength: 1 },
-        targetGroupName: { type: 'string' },
-        targetType: { enum: ['instance', 'ip'] },
-        serviceRef: {
-          type: 'object',
-          required: ['name', 'port'],
-          additionalProperties: false,
-          properties: {
-            name: { type: 'string', minLength: 1 },
-            port: { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', minLength: 1 }] },
-          },
-        },
-        networking: { type: 'object' },
-        nodeSelector: { type: 'object' },
-        ipAddressType: { enum: ['ipv4', 'ipv6'] },
-        vpcID: { type: 'string' },
-        multiClusterTargetGroup: { type: 'boolean' },
-      },
-    },
-  },
-};
-
-const ajv = new Ajv({ allErrors: true });
-const validateTgb = ajv.compile(TARGET_GROUP_BINDING_SCHEMA);
-registerValidator('elbv2.k8s.aws/v1beta1', 'TargetGroupBinding', (m: KubeObject) => {
-  if (!validateTgb(m)) throw new Error(ajv.errorsText(validateTgb.errors));
-});
+registerTargetGroupBindingValidator();
 
 const CERT_ARN = 'arn:aws:acm:us-east-1:111122223333:certificate/0b1c2d3e-1111-2222-3333-444455556666';
 const SG_ID = (id: string): unknown => ({ 'Fn::GetAtt': [id, 'GroupId'] });
@@ -186,7 +137,7 @@ describe('PrivateModelEndpoint without a certificate (HTTP inside the VPC)', () 
     const binding = idOf('Custom::AWSCDK-EKS-KubernetesResource', 'LlamaTargetGroupBinding');
     expect(resources[binding].DependsOn).toEqual(expect.arrayContaining([
       idOf('Custom::AWSCDK-EKS-HelmChart', 'LbcChart'),
-      idOf('AWS::EKS::PodIdentityAssociation', 'LbcPodIdentity'),
+      idOf('AWS::EKS::PodIdentityAssociation', 'LbcRoleAssociation'),
       idOf('AWS::IAM::ManagedPolicy', 'LbcPolicy'),
     ]));
   });

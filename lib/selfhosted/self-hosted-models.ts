@@ -1,0 +1,251 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { Construct } from 'constructs';
+import { LatencyClass, TimeoutPolicy } from '../../lambda/shared/config';
+import { AiGatewayValidationError } from '../private/errors';
+import { CapacityMode, SelfHostedCluster, SelfHostedClusterProps } from './eks/self-hosted-cluster';
+import { AwsLoadBalancerController } from './endpoint/load-balancer-controller';
+import { PrivateModelEndpoint } from './endpoint/private-model-endpoint';
+import { GpuNodePool, GpuNodePoolOptions } from './karpenter/gpu-node-pool';
+import { Karpenter } from './karpenter/karpenter';
+import { ISelfHostedTarget } from './self-hosted-target';
+import { Keda } from './vllm/keda';
+import { IPrometheusSource, PrometheusSource } from './vllm/prometheus-source';
+import { VllmModel, VllmModelOptions } from './vllm/vllm-model';
+
+/** One self-hosted model: how vLLM serves it, and how the gateway routes to it and prices it. */
+export interface SelfHostedModelOptions extends VllmModelOptions {
+  /**
+   * The output tokens per second one replica generates across its concurrent requests — measured
+   * with your prompts, or an assumption. With the GPU instance's hourly price it sets the price
+   * per 1K tokens the gateway charges tenants (`SelfHostedPrice.fromGpuHour`).
+   */
+  readonly tokensPerSecond: number;
+
+  /**
+   * The hourly cost of one GPU instance in USD (reserved or savings-plan rates, other Regions).
+   * @default - the approximate us-east-1 on-demand price of `instanceType` (`GpuInstanceTypes`)
+   */
+  readonly hourlyUsd?: number;
+
+  /**
+   * The router target id routes name in `targets`.
+   * @default - `name`
+   */
+  readonly targetId?: string;
+
+  /**
+   * The model may serve restricted data (the gateway sends restricted requests only to targets
+   * cleared for them).
+   * @default false
+   */
+  readonly restrictedAllowed?: boolean;
+
+  /**
+   * The latency classes this model serves; requests of other classes skip it.
+   * @default - all
+   */
+  readonly latencyClasses?: LatencyClass[];
+
+  /**
+   * The router's time limits for this model; each field given replaces the endpoint's default.
+   * @default - `PrivateModelEndpoint`'s defaults (2 s to connect, 30 s to the first token, 120 s in all)
+   */
+  readonly timeouts?: TimeoutPolicy;
+}
+
+/** Properties of {@link SelfHostedModels}. */
+export interface SelfHostedModelsProps {
+  /** The models, each its own vLLM Deployment, private endpoint and route target. */
+  readonly models: SelfHostedModelOptions[];
+
+  /**
+   * The cluster this construct creates (VPC, capacity mode, node groups, kubectl layer).
+   * @default - `SelfHostedCluster` defaults: a new VPC, private endpoint, self-managed Karpenter
+   */
+  readonly clusterProps?: SelfHostedClusterProps;
+
+  /**
+   * An existing cluster to deploy into instead of creating one. It needs a kubectl provider, the
+   * `eks-pod-identity-agent` add-on, system nodes labelled `NODE_ROLE_LABEL=SYSTEM_NODE_ROLE`,
+   * and `vpc`. Exclusive with `clusterProps`.
+   * @default - a new `SelfHostedCluster`
+   */
+  readonly existingCluster?: eks.ICluster;
+
+  /**
+   * Who provides the capacity of `existingCluster` (a created cluster takes it from `clusterProps`).
+   * @default CapacityMode.KARPENTER
+   */
+  readonly existingClusterCapacityMode?: CapacityMode;
+
+  /**
+   * The VPC of `existingCluster`.
+   * @default - the VPC of the created cluster
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * The GPU NodePool Karpenter (or EKS Auto Mode) launches model nodes from.
+   * @default - `GpuNodePool` defaults: g6, g6e and g5, spot and on-demand, AL2023 NVIDIA
+   */
+  readonly gpuNodePool?: GpuNodePoolOptions;
+
+  /**
+   * Autoscale each model with KEDA on vLLM's queue and KV-cache metrics.
+   * @default true
+   */
+  readonly autoscaling?: boolean;
+
+  /**
+   * Where KEDA reads the vLLM metrics.
+   * @default - Amazon Managed Service for Prometheus with a managed scraper (`PrometheusSource.managed`)
+   */
+  readonly metrics?: IPrometheusSource;
+
+  /**
+   * Deletion protection on the models' internal load balancers.
+   * @default true
+   */
+  readonly loadBalancerDeletionProtection?: boolean;
+}
+
+/**
+ * The self-hosted route, composed: an EKS cluster (or yours), GPU capacity from Karpenter (or EKS
+ * Auto Mode), vLLM models autoscaled by KEDA, each behind an internal Network Load Balancer that
+ * admits only the gateway's router. `targets` goes to `AiGateway`'s `selfHostedTargets`.
+ *
+ * @example
+ * const selfHosted = new SelfHostedModels(this, 'SelfHosted', {
+ *   models: [{ name: 'llama-8b', modelId: 'meta-llama/Llama-3.1-8B-Instruct', instanceType: 'g6.xlarge',
+ *     weights: ModelWeights.fromHuggingFace({ tokenSecret }), tokensPerSecond: 400 }],
+ * });
+ * new AiGateway(this, 'Gateway', { ..., vpc: selfHosted.vpc, selfHostedTargets: selfHosted.targets,
+ *   routes: [{ alias: 'chat', targets: ['llama-8b'], model: ModelSource.foundationModel('amazon.nova-lite-v1:0') }] });
+ */
+export class SelfHostedModels extends Construct {
+  /** The cluster the models run on. */
+  public readonly cluster: eks.ICluster;
+  /** The cluster this construct created (none with `existingCluster`). */
+  public readonly selfHostedCluster?: SelfHostedCluster;
+  /** The VPC of the cluster and the endpoints. */
+  public readonly vpc: ec2.IVpc;
+  /** Who provides the capacity. */
+  public readonly capacityMode: CapacityMode;
+  /** Self-managed Karpenter (`CapacityMode.KARPENTER` only). */
+  public readonly karpenter?: Karpenter;
+  /** The GPU NodePool the models' nodes come from. */
+  public readonly gpuNodePool: GpuNodePool;
+  /** The load balancer controller that binds the endpoints' target groups to the models' pods. */
+  public readonly loadBalancerController: AwsLoadBalancerController;
+  /** KEDA (with `autoscaling`). */
+  public readonly keda?: Keda;
+  /** The metrics source of the autoscaling (with `autoscaling`). */
+  public readonly metrics?: IPrometheusSource;
+  /** The models, in the order of `models`. */
+  public readonly models: VllmModel[];
+  /** The models' private endpoints, in the order of `models`. */
+  public readonly endpoints: PrivateModelEndpoint[];
+  /** The route targets for `AiGateway`'s `selfHostedTargets`, in the order of `models`. */
+  public readonly targets: ISelfHostedTarget[];
+
+  constructor(scope: Construct, id: string, props: SelfHostedModelsProps) {
+    super(scope, id);
+    validateProps(this, props);
+
+    if (props.existingCluster) {
+      this.cluster = props.existingCluster;
+      this.vpc = props.vpc!;
+      this.capacityMode = props.existingClusterCapacityMode ?? CapacityMode.KARPENTER;
+    } else {
+      this.selfHostedCluster = new SelfHostedCluster(this, 'Cluster', props.clusterProps);
+      this.cluster = this.selfHostedCluster.cluster;
+      this.vpc = this.selfHostedCluster.vpc;
+      this.capacityMode = this.selfHostedCluster.capacityMode;
+    }
+
+    if (this.capacityMode === CapacityMode.KARPENTER) {
+      const karpenter = this.karpenter = new Karpenter(this, 'Karpenter', { cluster: this.cluster });
+      this.gpuNodePool = karpenter.addGpuNodePool('GpuNodePool', props.gpuNodePool);
+      // The managed GPU node group needs the device plugin too when it runs AL2023, whatever the pool's AMI.
+      const group = props.clusterProps?.gpuNodeGroup;
+      if (group && (group.amiType ?? eks.NodegroupAmiType.AL2023_X86_64_NVIDIA) === eks.NodegroupAmiType.AL2023_X86_64_NVIDIA) {
+        karpenter.ensureDevicePlugin();
+      }
+    } else {
+      this.gpuNodePool = GpuNodePool.forAutoMode(this, 'GpuNodePool', { ...props.gpuNodePool, cluster: this.cluster });
+    }
+
+    // EKS Auto Mode's own load balancing serves eks.amazonaws.com TargetGroupBindings; the AWS
+    // documentation supports running the controller beside it, which keeps one binding API for both modes.
+    this.loadBalancerController = new AwsLoadBalancerController(this, 'LoadBalancerController', { cluster: this.cluster, vpc: this.vpc });
+
+    if (props.autoscaling ?? true) {
+      this.keda = new Keda(this, 'Keda', { cluster: this.cluster });
+      this.metrics = props.metrics ?? PrometheusSource.managed(this, 'Metrics', { cluster: this.cluster, keda: this.keda });
+    }
+
+    this.models = [];
+    this.endpoints = [];
+    this.targets = [];
+    props.models.forEach((options, i) => {
+      const model = new VllmModel(this, `Model${i}`, {
+        ...options,
+        cluster: this.cluster,
+        autoscaling: this.metrics ? { prometheus: this.metrics, keda: this.keda } : undefined,
+      });
+      // Models are scheduled on the pool's nodes: apply them once the pool exists.
+      model.node.addDependency(this.gpuNodePool.manifest);
+      const endpoint = new PrivateModelEndpoint(this, `Endpoint${i}`, {
+        cluster: this.cluster,
+        vpc: this.vpc,
+        serviceName: model.serviceName,
+        serviceNamespace: model.modelNamespace,
+        servicePort: model.port,
+        targetPort: model.port,
+        deletionProtection: props.loadBalancerDeletionProtection,
+        loadBalancerController: this.loadBalancerController,
+      });
+      endpoint.targetGroupBinding.node.addDependency(model);
+      const price = PrivateModelEndpoint.gpuPrice({
+        instanceType: options.instanceType,
+        tokensPerSecond: options.tokensPerSecond,
+        hourlyUsd: options.hourlyUsd,
+        replicasPerInstance: Math.floor(model.instance.gpuCount / model.gpusPerReplica),
+      });
+      this.models.push(model);
+      this.endpoints.push(endpoint);
+      this.targets.push(endpoint.selfHostedTarget({
+        id: options.targetId ?? options.name,
+        servedModelName: model.servedModelName,
+        price,
+        restrictedAllowed: options.restrictedAllowed,
+        latencyClasses: options.latencyClasses,
+        timeouts: options.timeouts,
+        description: `vLLM ${options.modelId ?? options.name} on ${options.instanceType} (self-hosted, private endpoint)`,
+      }));
+    });
+  }
+}
+
+function validateProps(scope: Construct, props: SelfHostedModelsProps): void {
+  const fail = (message: string) => { throw new AiGatewayValidationError(message, scope); };
+  if (props.models.length === 0) fail('models must name at least one model.');
+  if (props.existingCluster) {
+    if (props.clusterProps) fail('existingCluster and clusterProps are exclusive: clusterProps configures the cluster this construct creates.');
+    if (!props.vpc) fail('existingCluster needs vpc, the VPC of the cluster, for the models\' load balancers.');
+  } else {
+    if (props.vpc) fail('vpc applies only with existingCluster; give a new cluster its VPC in clusterProps.vpc.');
+    if (props.existingClusterCapacityMode) fail('existingClusterCapacityMode applies only with existingCluster; give a new cluster its mode in clusterProps.capacityMode.');
+  }
+  if (props.metrics && props.autoscaling === false) fail('metrics is set, but autoscaling is false.');
+  const seen = new Set<string>();
+  for (const m of props.models) {
+    const id = m.targetId ?? m.name;
+    if (seen.has(id)) fail(`models: target id '${id}' appears twice; give each model its own name or targetId.`);
+    seen.add(id);
+  }
+  const names = props.models.map((m) => `${m.modelNamespace ?? 'models'}/${m.name}`);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) fail(`models: '${dup}' appears twice; each model needs its own name in its namespace.`);
+}

@@ -1,0 +1,145 @@
+import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { TargetKind } from '../../lambda/shared/config';
+import { CapacityMode, GpuAmiFamily, SelfHostedModelOptions, SelfHostedModels, SelfHostedModelsProps } from '../../lib';
+import { registerTargetGroupBindingValidator } from './helpers/target-group-binding';
+import { kubernetesManifests, manifestsOfKind } from './helpers/template-manifests';
+import { expectValidManifests } from './helpers/validate-manifests';
+
+registerTargetGroupBindingValidator();
+
+const ENV = { account: '111122223333', region: 'us-east-1' };
+const LLAMA: SelfHostedModelOptions = { name: 'llama-8b', modelId: 'meta-llama/Llama-3.1-8B-Instruct', instanceType: 'g6.xlarge', tokensPerSecond: 400 };
+const QWEN: SelfHostedModelOptions = { name: 'qwen-32b', modelId: 'Qwen/Qwen2.5-32B-Instruct', instanceType: 'g6e.12xlarge', gpusPerReplica: 2, tokensPerSecond: 600, targetId: 'qwen' };
+
+function build(props: SelfHostedModelsProps): { stack: Stack; models: SelfHostedModels; template: Template } {
+  const stack = new Stack(new App(), 'Models', { env: ENV });
+  const models = new SelfHostedModels(stack, 'SelfHosted', props);
+  return { stack, models, template: Template.fromStack(stack) };
+}
+
+/** The logical id of the `Custom::AWSCDK-EKS-KubernetesResource` that applies `kind`/`name`. */
+function manifestResourceId(template: Template, kind: string, name: string): string {
+  const [id] = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))
+    .filter(([, r]) => JSON.stringify(r.Properties.Manifest).includes(`\\"kind\\":\\"${kind}\\"`) && JSON.stringify(r.Properties.Manifest).includes(`\\"name\\":\\"${name}\\"`))
+    .map(([logicalId]) => logicalId);
+  if (!id) throw new Error(`no manifest resource for ${kind} ${name}`);
+  return id;
+}
+
+describe('SelfHostedModels with self-managed Karpenter (default)', () => {
+  let f: ReturnType<typeof build>;
+  beforeAll(() => {
+    f = build({ models: [LLAMA, QWEN] });
+  });
+
+  test('one cluster with a private endpoint, Karpenter with its interruption queue, a GPU pool, the LB controller, KEDA and AMP', () => {
+    const { template } = f;
+    template.resourceCountIs('AWS::EKS::Cluster', 1);
+    template.hasResourceProperties('AWS::EKS::Cluster', { ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false }) });
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+    expect(manifestsOfKind(template, 'NodePool')).toHaveLength(1);
+    expect(manifestsOfKind(template, 'EC2NodeClass')).toHaveLength(1);
+    expect(manifestsOfKind(template, 'DaemonSet').map((d) => d.metadata?.name)).toEqual([expect.stringMatching(/nvidia-device-plugin/)]);
+    const charts = Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart')).map((r) => r.Properties.Chart);
+    expect(charts.sort()).toEqual(['aws-load-balancer-controller', 'karpenter', 'keda']);
+    template.resourceCountIs('AWS::APS::Workspace', 1);
+    template.resourceCountIs('AWS::APS::Scraper', 1);
+  });
+
+  test('each model gets its own Deployment, ScaledObject and internal load balancer', () => {
+    const { template } = f;
+    expect(manifestsOfKind(template, 'Deployment').map((d) => d.metadata?.name).sort()).toEqual(['llama-8b', 'qwen-32b']);
+    expect(manifestsOfKind(template, 'ScaledObject')).toHaveLength(2);
+    expect(manifestsOfKind(template, 'TargetGroupBinding').map((t) => (t.spec as { serviceRef: { name: string } }).serviceRef.name).sort())
+      .toEqual(['llama-8b', 'qwen-32b']);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 2);
+    template.allResourcesProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal', Type: 'network' });
+  });
+
+  test('every Kubernetes object in the template is valid against its upstream schema', () => {
+    expectValidManifests(kubernetesManifests(f.template).map((m) => JSON.parse(JSON.stringify(m)
+      .replace(/"\{\{Ref:[A-Za-z0-9]*Subnet[A-Za-z0-9]*\}\}"/g, '"subnet-0123456789abcdef0"')
+      .replace(/"\{\{GetAtt:[A-Za-z0-9]+\.ClusterSecurityGroupId\}\}"/g, '"sg-0123456789abcdef0"'))));
+  });
+
+  test('targets: OpenAI-compatible, the load balancer\'s URL, the served model, and a price from the GPU hour', () => {
+    const [llama, qwen] = f.models.targets;
+    expect(llama.target).toMatchObject({ id: 'llama-8b', kind: TargetKind.OPENAI_COMPATIBLE, model: 'llama-8b' });
+    const [, parts] = f.stack.resolve(llama.target.baseUrl)['Fn::Join'];
+    expect(parts).toEqual(['http://', { 'Fn::GetAtt': [expect.stringMatching(/^SelfHostedEndpoint0/), 'DNSName'] }, '/v1']);
+    // g6.xlarge ≈ $0.8048/h at 400 output tokens/s: 0.8048 / (400 × 3600) × 1000 per 1K tokens.
+    expect(llama.price.outputUsdPer1K).toBeCloseTo((0.8048 / (400 * 3600)) * 1000, 8);
+    // g6e.12xlarge has 4 GPUs; 2 per replica makes 2 replicas per instance sharing its hourly price.
+    expect(qwen.target.id).toBe('qwen');
+    expect(qwen.price.outputUsdPer1K).toBeCloseTo((10.493 / (600 * 2 * 3600)) * 1000, 8);
+    expect(llama.port).toBe(80);
+  });
+
+  test('the GPU pool exists before the models, and each model before its TargetGroupBinding', () => {
+    const { template } = f;
+    const deployment = manifestResourceId(template, 'Deployment', 'llama-8b');
+    const nodePool = manifestResourceId(template, 'NodePool', f.models.gpuNodePool.poolName);
+    const binding = manifestResourceId(template, 'TargetGroupBinding', 'llama-8b');
+    const resources = template.toJSON().Resources as Record<string, { DependsOn?: string[] }>;
+    expect(resources[deployment].DependsOn).toEqual(expect.arrayContaining([nodePool]));
+    expect(resources[binding].DependsOn).toEqual(expect.arrayContaining([deployment]));
+  });
+});
+
+describe('SelfHostedModels variants', () => {
+  test('EKS Auto Mode: no Karpenter, no device plugin, a NodePool on the Auto Mode NodeClass', () => {
+    const { template } = build({ models: [LLAMA], clusterProps: { capacityMode: CapacityMode.AUTO_MODE } });
+    template.resourceCountIs('AWS::SQS::Queue', 0);
+    expect(manifestsOfKind(template, 'EC2NodeClass')).toEqual([]);
+    expect(manifestsOfKind(template, 'DaemonSet')).toEqual([]);
+    const [pool] = manifestsOfKind(template, 'NodePool');
+    expect((pool.spec as { template: { spec: { nodeClassRef: unknown } } }).template.spec.nodeClassRef).toMatchObject({ group: 'eks.amazonaws.com', kind: 'NodeClass' });
+  });
+
+  test('an AL2023 GPU node group gets the device plugin even when the Karpenter pool runs Bottlerocket', () => {
+    const { template } = build({
+      models: [LLAMA],
+      clusterProps: { gpuNodeGroup: { instanceTypes: ['g6.xlarge'] } },
+      gpuNodePool: { amiFamily: GpuAmiFamily.BOTTLEROCKET },
+      autoscaling: false,
+    });
+    expect(manifestsOfKind(template, 'DaemonSet')).toHaveLength(1);
+    expect(manifestsOfKind(template, 'ScaledObject')).toEqual([]);
+    template.resourceCountIs('AWS::APS::Workspace', 0);
+  });
+
+  test('an existing cluster and VPC: nothing of the cluster is created', () => {
+    const stack = new Stack(new App(), 'Models', { env: ENV });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'],
+      privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
+    });
+    const cluster = new eks.Cluster(stack, 'Theirs', {
+      version: eks.KubernetesVersion.V1_35, vpc, vpcSubnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }], clusterName: 'theirs', endpointAccess: eks.EndpointAccess.PRIVATE,
+      kubectlProviderOptions: { kubectlLayer: new KubectlV36Layer(stack, 'Kubectl') },
+    });
+    const models = new SelfHostedModels(stack, 'SelfHosted', { models: [LLAMA], existingCluster: cluster, vpc, metrics: { serverAddress: 'http://prometheus.monitoring:9090' } });
+    const template = Template.fromStack(stack);
+    expect(models.selfHostedCluster).toBeUndefined();
+    expect(models.cluster).toBe(cluster);
+    template.resourceCountIs('AWS::EKS::Cluster', 1);
+    template.resourceCountIs('AWS::APS::Workspace', 0);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Subnets: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'] });
+  });
+
+  const make = (props: SelfHostedModelsProps) => () => build(props);
+  test.each<[string, SelfHostedModelsProps, RegExp]>([
+    ['no models', { models: [] }, /models must name at least one model/],
+    ['duplicate target id', { models: [LLAMA, { ...QWEN, targetId: 'llama-8b' }] }, /target id 'llama-8b' appears twice/],
+    ['vpc without existingCluster', { models: [LLAMA], vpc: ec2.Vpc.fromVpcAttributes(new Stack(), 'V', { vpcId: 'vpc-1', availabilityZones: ['a'] }) }, /vpc applies only with existingCluster/],
+    ['metrics without autoscaling', { models: [LLAMA], autoscaling: false, metrics: { serverAddress: 'http://p:9090' } }, /metrics is set, but autoscaling is false/],
+    ['tensor parallelism beyond the GPUs', { models: [{ ...LLAMA, tensorParallelSize: 2 }] }, /tensorParallelSize must be an integer from 1 to 1.*received 2/],
+    ['unknown instance family', { models: [LLAMA], gpuNodePool: { instanceFamilies: ['m7i'] } }, /unknown GPU instance family 'm7i'/],
+  ])('%s fails at synth', (_name, props, message) => {
+    expect(make(props)).toThrow(message);
+  });
+});
