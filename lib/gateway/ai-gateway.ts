@@ -420,9 +420,18 @@ export class AiGateway extends Construct {
       this.webAcl.associate('ApiAssociation', this.api.stage.stageArn);
     }
 
-    for (const t of props.selfHostedTargets ?? []) {
-      t.connections.allowFrom(routerSecurityGroup!, ec2.Port.tcp(t.port), `cdk-ai-gateway router to self-hosted target ${t.target.id}`);
-    }
+    // The ingress rules live in the gateway's scope, so a model stack need not know the gateway's
+    // (the gateway already depends on the models for their endpoints' URLs).
+    (props.selfHostedTargets ?? []).forEach((t, i) => t.connections.securityGroups.forEach((sg, j) => {
+      new ec2.CfnSecurityGroupIngress(this, `SelfHostedIngress${i}x${j}`, {
+        groupId: sg.securityGroupId,
+        sourceSecurityGroupId: routerSecurityGroup!.securityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: t.port,
+        toPort: t.port,
+        description: `cdk-ai-gateway router to self-hosted target ${t.target.id}`,
+      });
+    }));
     if (props.vpc && (props.createVpcEndpoints ?? true)) {
       this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!);
     }

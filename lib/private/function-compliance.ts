@@ -1,4 +1,5 @@
 import { Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
@@ -20,6 +21,10 @@ export interface SynchronousFunctionContext {
   readonly acknowledgeOutsideVpc: boolean;
   /** The prop that places it in a VPC. */
   readonly vpcProp: string;
+  /** The VPC it runs in, if any, and the subnets chosen there. */
+  readonly vpc?: ec2.IVpc;
+  /** The subnets of `vpc` it runs in. */
+  readonly vpcSubnets?: ec2.SubnetSelection;
   /** Reserved concurrency is set (then the concurrency findings do not arise). */
   readonly reservedConcurrency: boolean;
   /** The prop that sets reserved concurrency. */
@@ -64,6 +69,21 @@ export function acknowledgeSynchronousFunctionFindings(fn: lambda.Function, cont
       GatewayCompliance.acknowledge(resource, id, vpc);
     }
   }
+  acknowledgeImportedSubnets(fn, context.vpc, context.vpcSubnets);
+}
+
+/**
+ * Control Tower CT.LAMBDA.PR.3 accepts only literal subnet ids or references to subnets of the
+ * same template; a function in a VPC that another stack owns names its subnets with
+ * `Fn::ImportValue`, which the rule cannot resolve. Acknowledged only in that case.
+ */
+function acknowledgeImportedSubnets(fn: lambda.Function, vpc?: ec2.IVpc, vpcSubnets?: ec2.SubnetSelection): void {
+  if (!vpc || Stack.of(vpc) === Stack.of(fn)) return;
+  if (!vpc.selectSubnets(vpcSubnets).subnetIds.some((id) => Token.isUnresolved(id))) return;
+  GatewayCompliance.acknowledge(fn.node.defaultChild as lambda.CfnFunction, 'CT.LAMBDA.PR.3',
+    `The function runs in the VPC of stack ${Stack.of(vpc).stackName}: its VpcConfig names that VPC's private subnets, imported `
+    + 'with Fn::ImportValue, and its own security group. The Control Tower rule accepts only literal subnet ids or references '
+    + 'to subnets in the same template, so it cannot see imported ones; NIST, HIPAA and PCI DSS LambdaInsideVPC pass on the same function.');
 }
 
 /** Permissions already handled, so that calling {@link restrictApiGatewayInvokePermissions} again is harmless. */

@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildExampleApp } from '../../bin/example';
 import { QUIET_VALIDATION } from '../helpers/compliance';
 
@@ -12,11 +12,30 @@ describe('the example app (bin/example.ts)', () => {
   const app = buildExampleApp(new App({ context: QUIET_VALIDATION }));
   const stacks = app.node.children.filter((c): c is Stack => Stack.isStack(c));
 
-  test('has the invocation logging stack and the gateway stack', () => {
-    expect(stacks.map((s) => s.stackName).sort()).toEqual(['AiGatewayExample', 'AiGatewayInvocationLogging']);
+  test('has the invocation logging, self-hosted and gateway stacks; the gateway depends on the models, not the reverse', () => {
+    expect(stacks.map((s) => s.stackName).sort()).toEqual(['AiGatewayExample', 'AiGatewayInvocationLogging', 'AiGatewaySelfHosted']);
+    app.synth(); // stack dependencies are recorded while references are resolved
+    const byName = (name: string) => stacks.find((s) => s.stackName === name)!;
+    expect(byName('AiGatewayExample').dependencies.map((d) => d.stackName)).toEqual(['AiGatewaySelfHosted']);
+    expect(byName('AiGatewaySelfHosted').dependencies).toEqual([]);
   });
 
-  test.each(['AiGatewayInvocationLogging', 'AiGatewayExample'])('%s matches its snapshot', (name) => {
+  test('the self-hosted model is the chat-8b route\'s first target, and only the router may reach its load balancer', () => {
+    const gateway = Template.fromStack(stacks.find((s) => s.stackName === 'AiGatewayExample')!);
+    gateway.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp', FromPort: 80, ToPort: 80,
+      GroupId: { 'Fn::ImportValue': Match.stringLikeRegexp('^AiGatewaySelfHosted:.*Endpoint0SecurityGroup') },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GatewayRouterSecurityGroup'), 'GroupId'] },
+    });
+    const selfHosted = Template.fromStack(stacks.find((s) => s.stackName === 'AiGatewaySelfHosted')!);
+    const ingress = Object.values(selfHosted.findResources('AWS::EC2::SecurityGroupIngress'))
+      .filter((r) => JSON.stringify(r.Properties.GroupId).includes('Endpoint0SecurityGroup'));
+    expect(ingress).toEqual([]);
+    const [endpointSg] = Object.entries(selfHosted.findResources('AWS::EC2::SecurityGroup')).filter(([id]) => /Endpoint0SecurityGroup/.test(id));
+    expect(endpointSg[1].Properties.SecurityGroupIngress).toBeUndefined();
+  });
+
+  test.each(['AiGatewayInvocationLogging', 'AiGatewaySelfHosted', 'AiGatewayExample'])('%s matches its snapshot', (name) => {
     const stack = stacks.find((s) => s.stackName === name)!;
     expect(Template.fromStack(stack).toJSON()).toMatchSnapshot();
   });
