@@ -16,5 +16,6 @@ module.exports = {
   // Relative ESM-style specifiers (`import('./x.js')`, as tsc requires for a dynamic import) name the .ts source.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/skip-cloudformation-validation.ts'],
   testTimeout: 60_000,
 };
