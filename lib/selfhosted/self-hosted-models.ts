@@ -6,6 +6,7 @@ import { AiGatewayValidationError } from '../private/errors';
 import { CapacityMode, SelfHostedCluster, SelfHostedClusterProps } from './eks/self-hosted-cluster';
 import { AwsLoadBalancerController } from './endpoint/load-balancer-controller';
 import { PrivateModelEndpoint } from './endpoint/private-model-endpoint';
+import { GpuInstanceTypes } from './gpu-instances';
 import { GpuNodePool, GpuNodePoolOptions } from './karpenter/gpu-node-pool';
 import { Karpenter } from './karpenter/karpenter';
 import { ISelfHostedTarget } from './self-hosted-target';
@@ -244,6 +245,16 @@ function validateProps(scope: Construct, props: SelfHostedModelsProps): void {
     const id = m.targetId ?? m.name;
     if (seen.has(id)) fail(`models: target id '${id}' appears twice; give each model its own name or targetId.`);
     seen.add(id);
+  }
+  // A model's pods select its instance type: the GPU pool must be able to launch it.
+  const families = props.gpuNodePool?.instanceFamilies ?? GpuInstanceTypes.DEFAULT_FAMILIES;
+  const sizes = props.gpuNodePool?.instanceSizes;
+  for (const m of props.models) {
+    const spec = GpuInstanceTypes.of(m.instanceType, scope);
+    if (!families.includes(spec.family) || (sizes && !sizes.includes(spec.size))) {
+      fail(`models['${m.name}'].instanceType '${m.instanceType}' is not one the GPU pool launches (gpuNodePool.instanceFamilies `
+        + `${families.join(', ')}${sizes ? `; instanceSizes ${sizes.join(', ')}` : ''}): add it to gpuNodePool, or pick one of those.`);
+    }
   }
   const names = props.models.map((m) => `${m.modelNamespace ?? 'models'}/${m.name}`);
   const dup = names.find((n, i) => names.indexOf(n) !== i);

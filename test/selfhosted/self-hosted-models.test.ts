@@ -138,7 +138,9 @@ describe('SelfHostedModels variants', () => {
     ['vpc without existingCluster', { models: [LLAMA], vpc: ec2.Vpc.fromVpcAttributes(new Stack(), 'V', { vpcId: 'vpc-1', availabilityZones: ['a'] }) }, /vpc applies only with existingCluster/],
     ['metrics without autoscaling', { models: [LLAMA], autoscaling: false, metrics: { serverAddress: 'http://p:9090' } }, /metrics is set, but autoscaling is false/],
     ['tensor parallelism beyond the GPUs', { models: [{ ...LLAMA, tensorParallelSize: 2 }] }, /tensorParallelSize must be an integer from 1 to 1.*received 2/],
-    ['unknown instance family', { models: [LLAMA], gpuNodePool: { instanceFamilies: ['m7i'] } }, /unknown GPU instance family 'm7i'/],
+    ['unknown instance family', { models: [LLAMA], gpuNodePool: { instanceFamilies: ['g6', 'm7i'] } }, /unknown GPU instance family 'm7i'/],
+    ['a model the pool cannot launch', { models: [LLAMA], gpuNodePool: { instanceFamilies: ['g6e'] } }, /models\['llama-8b'\]\.instanceType 'g6\.xlarge' is not one the GPU pool launches \(gpuNodePool\.instanceFamilies g6e\)/],
+    ['a size outside the pool', { models: [LLAMA], gpuNodePool: { instanceSizes: ['2xlarge'] } }, /instanceSizes 2xlarge/],
   ])('%s fails at synth', (_name, props, message) => {
     expect(make(props)).toThrow(message);
   });
