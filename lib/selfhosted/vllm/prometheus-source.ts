@@ -3,11 +3,9 @@ import * as aps from 'aws-cdk-lib/aws-aps';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { Keda } from './keda';
 import { AiGatewayValidationError } from '../../private/errors';
-import { newKey } from '../../private/kms';
 
 /** The pod label every vLLM pod carries, and that the managed scraper keeps. */
 export const VLLM_POD_LABELS = {
@@ -45,14 +43,8 @@ export interface ManagedPrometheusProps {
   readonly keda?: Keda;
 
   /**
-   * The KMS key that encrypts the workspace's data.
-   *
-   * @default - a new customer-managed key with rotation
-   */
-  readonly encryptionKey?: kms.IKey;
-
-  /**
-   * How often the scraper collects the vLLM metrics.
+   * How often the scraper collects the vLLM metrics: 30 to 300 seconds (AWS managed scrapers
+   * refuse intervals under 30 seconds).
    *
    * @default Duration.seconds(30)
    */
@@ -75,19 +67,30 @@ export interface ManagedPrometheusProps {
 }
 
 /**
- * Amazon Managed Service for Prometheus as the metrics source: a workspace (KMS-encrypted) and an
- * AWS managed scraper with the EKS cluster as its source, which discovers the vLLM pods by label
- * and scrapes `/metrics` on their `http` port. The scraper's Kubernetes identity
- * (`aps-collector-user`) gets the read-only RBAC the AWS documentation lists.
+ * Amazon Managed Service for Prometheus as the metrics source: a workspace and an AWS managed
+ * scraper with the EKS cluster as its source, which discovers the vLLM pods by label and scrapes
+ * `/metrics` on their `http` port.
+ *
+ * **Cluster access.** The cluster's authentication mode must be `API` or `API_AND_CONFIG_MAP`
+ * (clusters of `aws-eks-v2` always use `API`). On such a cluster, creating the scraper creates the
+ * EKS access entry, with its read-only access policy, for the scraper's service-linked role
+ * `AWSServiceRoleForAmazonPrometheusScraper_*`: this construct adds no access entry and no
+ * Kubernetes RBAC (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-collector-how-to.html#AMP-collector-eks-setup).
+ * The cluster endpoint must include private access and the VPC must have DNS enabled.
+ *
+ * **Encryption.** The workspace is encrypted at rest with an AWS owned key, not a customer-managed
+ * key: a workspace with a customer-managed key cannot be written by an AWS managed scraper through
+ * its service-linked role (https://docs.aws.amazon.com/prometheus/latest/userguide/encryption-at-rest-Amazon-Service-Prometheus.html).
+ * The metrics are vLLM's operational series (queue lengths, KV-cache usage, token counters), no
+ * prompts or completions. (The collector guide's alternative for customer-managed keys, a scraper
+ * `roleConfiguration` with your own source and target roles, is not implemented here.) Where policy demands a customer-managed key for every data store, use
+ * your own Prometheus with `PrometheusSource.fromUrl`.
  *
  * @example
  * const keda = new Keda(this, 'Keda', { cluster });
  * const metrics = PrometheusSource.managed(this, 'Metrics', { cluster, keda });
  */
 export class ManagedPrometheus extends Construct implements IPrometheusSource {
-  /** The Kubernetes user the managed scraper authenticates as (AWS documentation). */
-  public static readonly SCRAPER_USER = 'aps-collector-user';
-
   public readonly serverAddress: string;
   public readonly sigV4Region?: string;
   /** The workspace. */
@@ -96,21 +99,19 @@ export class ManagedPrometheus extends Construct implements IPrometheusSource {
   public readonly scraper: aps.CfnScraper;
   /** The workspace ARN. */
   public readonly workspaceArn: string;
-  /** The key that encrypts the workspace. */
-  public readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ManagedPrometheusProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const interval = props.scrapeInterval ?? Duration.seconds(30);
-    if (!Token.isUnresolved(interval.toSeconds()) && (interval.toSeconds() < 10 || interval.toSeconds() > 300)) {
-      throw new AiGatewayValidationError(`scrapeInterval must be between 10 and 300 seconds; received ${interval.toSeconds()} seconds.`, this);
+    if (!Token.isUnresolved(interval.toSeconds()) && (interval.toSeconds() < 30 || interval.toSeconds() > 300)) {
+      throw new AiGatewayValidationError(`scrapeInterval must be between 30 and 300 seconds (the AWS managed scraper minimum is 30); received ${interval.toSeconds()} seconds.`, this);
     }
 
-    this.encryptionKey = props.encryptionKey ?? newKey(this, 'Key', 'Encrypts the Amazon Managed Service for Prometheus workspace of the vLLM metrics');
+    // No kmsKeyArn: AWS owned key, the only encryption an AWS managed scraper can write to through
+    // its service-linked role (see the class documentation).
     this.workspace = new aps.CfnWorkspace(this, 'Workspace', {
       alias: `${stack.stackName}-vllm-metrics`.slice(0, 100),
-      kmsKeyArn: this.encryptionKey.keyArn,
     });
     this.workspaceArn = this.workspace.attrArn;
     this.sigV4Region = stack.region;
@@ -125,30 +126,9 @@ export class ManagedPrometheus extends Construct implements IPrometheusSource {
       scrapeConfiguration: { configurationBlob: Buffer.from(scrapeConfiguration(interval.toSeconds())).toString('base64') },
     });
 
-    // The AWS documentation's RBAC for managed scrapers, limited to what pod discovery and the
-    // /metrics scrape need.
-    const rbac = new eks.KubernetesManifest(this, 'ScraperRbac', {
-      cluster: props.cluster,
-      manifest: [
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRole',
-          metadata: { name: 'aps-collector-role' },
-          rules: [
-            { apiGroups: [''], resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
-            { nonResourceURLs: ['/metrics'], verbs: ['get'] },
-          ],
-        },
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRoleBinding',
-          metadata: { name: 'aps-collector-user-role-binding' },
-          subjects: [{ kind: 'User', name: ManagedPrometheus.SCRAPER_USER, apiGroup: 'rbac.authorization.k8s.io' }],
-          roleRef: { kind: 'ClusterRole', name: 'aps-collector-role', apiGroup: 'rbac.authorization.k8s.io' },
-        },
-      ],
-    });
-    this.scraper.node.addDependency(rbac);
+    // No access entry and no RBAC here: on an API / API_AND_CONFIG_MAP cluster, CreateScraper creates
+    // the access entry (and its access policy) for the scraper's service-linked role itself.
+    // https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-collector-how-to.html#AMP-collector-eks-setup
 
     if (props.keda) this.grantQuery(props.keda.operatorRole);
   }
