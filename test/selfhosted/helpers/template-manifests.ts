@@ -27,6 +27,16 @@ export function kubernetesManifests(template: Template): KubeObject[] {
   return Object.values(resources).flatMap((r) => JSON.parse(renderCfnString((r.Properties as Record<string, unknown>).Manifest)) as KubeObject[]);
 }
 
+/**
+ * The subnet and security group ids are CloudFormation references in the template; CRDs check
+ * their format (subnet-..., sg-...), so validate with ids of the form they have at deployment.
+ */
+export function withDeployTimeIds(objects: KubeObject[]): KubeObject[] {
+  return JSON.parse(JSON.stringify(objects)
+    .replace(/"\{\{Ref:[A-Za-z0-9]*Subnet[A-Za-z0-9]*\}\}"/g, '"subnet-0123456789abcdef0"')
+    .replace(/"\{\{GetAtt:[A-Za-z0-9]+\.ClusterSecurityGroupId\}\}"/g, '"sg-0123456789abcdef0"')) as KubeObject[];
+}
+
 /** Kubernetes objects of one kind, optionally with one name. */
 export function manifestsOfKind(template: Template, kind: string, name?: string): KubeObject[] {
   return kubernetesManifests(template).filter((m) => m.kind === kind && (name === undefined || m.metadata?.name === name));

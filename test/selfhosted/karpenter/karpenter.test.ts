@@ -7,7 +7,7 @@ import { Karpenter } from '../../../lib/selfhosted/karpenter/karpenter';
 import { NvidiaDevicePlugin } from '../../../lib/selfhosted/karpenter/nvidia-device-plugin';
 import { GPU_NODE_ROLE, GPU_TAINT, NODE_ROLE_LABEL, gpuToleration, systemNodeSelector } from '../../../lib/selfhosted/scheduling';
 import { actionsOf, resourcesOf, statementsOfRole, TemplateStatement } from '../../helpers/iam-statements';
-import { helmRelease, manifestsOfKind, kubernetesManifests } from '../helpers/template-manifests';
+import { helmRelease, kubernetesManifests, manifestsOfKind, withDeployTimeIds } from '../helpers/template-manifests';
 import { expectValidManifests, KubeObject } from '../helpers/validate-manifests';
 import { CLUSTER_NAME, clusterStack } from './fixtures';
 
@@ -55,16 +55,6 @@ function logicalId(template: Template, type: string, pathFragment: RegExp): stri
   const ids = Object.keys(template.findResources(type)).filter((id) => pathFragment.test(id));
   if (ids.length !== 1) throw new Error(`expected one ${type} matching ${pathFragment}, found ${ids.length}`);
   return ids[0];
-}
-
-/**
- * The subnet and security group ids are CloudFormation references in the template; the CRD checks
- * their format (subnet-..., sg-...), so validate with ids of the form they have at deployment.
- */
-function withDeployTimeIds(objects: KubeObject[]): KubeObject[] {
-  return JSON.parse(JSON.stringify(objects)
-    .replace(/"\{\{Ref:[A-Za-z0-9]*Subnet[A-Za-z0-9]*\}\}"/g, '"subnet-0123456789abcdef0"')
-    .replace(/"\{\{GetAtt:[A-Za-z0-9]+\.ClusterSecurityGroupId\}\}"/g, '"sg-0123456789abcdef0"')) as KubeObject[];
 }
 
 describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
