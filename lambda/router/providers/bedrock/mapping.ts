@@ -6,7 +6,8 @@
  *   format that the service does not enforce, one more block with the JSON instruction.
  * - `messages`: turns normalised for Converse (blank turns dropped, consecutive same-role turns
  *   merged, a user turn first — see ../conversation.ts), one text block each.
- * - `inferenceConfig`: `maxTokens`, `temperature`, `topP`, `stopSequences`, only those set.
+ * - `inferenceConfig`: `maxTokens` always (the router's effective limit), `temperature`, `topP`,
+ *   `stopSequences` when set.
  * - `guardrailConfig`: the target's guardrail with `trace: enabled` (streams also
  *   `streamProcessingMode: sync`, so no unassessed text reaches the client).
  * - `requestMetadata`: the request's attribution, sanitised to Bedrock's rules (see
@@ -65,12 +66,12 @@ function common(target: BedrockTarget, request: ProviderRequest): ConverseCommon
   const input: ConverseCommon = { modelId: target.modelId, messages };
   if (system.length > 0) input.system = system;
 
-  const inference: NonNullable<ConverseCommandInput['inferenceConfig']> = {};
-  if (request.maxTokens !== undefined) inference.maxTokens = request.maxTokens;
+  // Always set: without it the model's own default applies, which no budget reservation bounds.
+  const inference: NonNullable<ConverseCommandInput['inferenceConfig']> = { maxTokens: request.maxTokens };
   if (request.temperature !== undefined) inference.temperature = request.temperature;
   if (request.topP !== undefined) inference.topP = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) inference.stopSequences = [...request.stop];
-  if (Object.keys(inference).length > 0) input.inferenceConfig = inference;
+  input.inferenceConfig = inference;
 
   const metadata = sanitiseRequestMetadata(request.metadata);
   if (Object.keys(metadata).length > 0) input.requestMetadata = metadata;
@@ -84,6 +85,25 @@ function common(target: BedrockTarget, request: ProviderRequest): ConverseCommon
     };
   }
   return input;
+}
+
+/**
+ * The texts a Converse call built from `request` sends to the model: system blocks (the JSON
+ * instruction included), the normalised turns, and the `outputConfig` schema with its name. The
+ * input-token bound (../token-bound.ts) is computed from them.
+ *
+ * @example promptTextsOf(target, request) // ['You are terse.', 'Summarise the ticket.']
+ */
+export function promptTextsOf(target: BedrockTarget, request: ProviderRequest): string[] {
+  const input = common(target, request);
+  const texts: string[] = [];
+  for (const block of input.system ?? []) if (block.text !== undefined) texts.push(block.text);
+  for (const message of input.messages ?? []) for (const block of message.content ?? []) if (block.text !== undefined) texts.push(block.text);
+  const structure = input.outputConfig?.textFormat?.structure;
+  if (structure && 'jsonSchema' in structure && structure.jsonSchema) {
+    texts.push(`${structure.jsonSchema.name ?? ''}${structure.jsonSchema.schema ?? ''}`);
+  }
+  return texts;
 }
 
 /**

@@ -6,8 +6,8 @@
  * - `messages`: one `system` message first (the system prompts joined by a blank line: many chat
  *   templates served by vLLM accept only one, and only first), then the turns with consecutive
  *   same-role turns merged (see ../conversation.ts);
- * - `max_tokens`, `temperature`, `top_p`, `stop`: only those set (`max_tokens`, not
- *   `max_completion_tokens`, because every OpenAI-compatible server knows it);
+ * - `max_tokens` always (the router's effective limit; `max_tokens`, not `max_completion_tokens`,
+ *   because every OpenAI-compatible server knows it), `temperature`, `top_p`, `stop` when set;
  * - `response_format`: passed through (`json_object`, or `json_schema` with name, schema, strict) —
  *   vLLM enforces it with guided decoding;
  * - streams: `stream: true` and `stream_options: {include_usage: true}`, so usage is known for every
@@ -36,7 +36,8 @@ export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderReq
     messages.push({ role: turn.role, content: turn.content });
   }
   const body: ChatCompletionsBody = { model: target.model, messages };
-  if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
+  // Always set: without it vLLM generates up to the context window minus the prompt.
+  body.max_tokens = request.maxTokens;
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) body.stop = [...request.stop];
@@ -54,6 +55,20 @@ export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderReq
     body.stream_options = { include_usage: true };
   }
   return body;
+}
+
+/**
+ * The texts a chat completions call built from `request` sends: the messages' contents and the
+ * `response_format` as JSON (vLLM enforces a schema by guided decoding, other servers put it in the
+ * prompt: counted either way). The input-token bound (../token-bound.ts) is computed from them.
+ *
+ * @example promptTextsOf(target, request) // ['You are terse.', 'Summarise the ticket.']
+ */
+export function promptTextsOf(target: OpenAiTarget, request: ProviderRequest): string[] {
+  const body = toChatCompletionsBody(target, request, false);
+  const texts = (body.messages as { content: string }[]).map((m) => m.content);
+  if (body.response_format !== undefined) texts.push(JSON.stringify(body.response_format));
+  return texts;
 }
 
 /**
