@@ -3,8 +3,13 @@
  *
  * - Retries only `retryable` upstream errors, up to `retry.maxAttempts` attempts per target, with
  *   full-jitter exponential backoff; an upstream's `Retry-After` is honoured when it is at most
- *   `retry.maxDelayMs` (a longer one fails over instead of waiting). `modelTimeout` is retried at
- *   most once (a model that timed out twice will not answer the third time).
+ *   `retry.maxDelayMs` (a longer one fails over instead of waiting). A model timeout — of any target
+ *   kind: Bedrock's `modelTimeout`, the call's own deadline (`timeout`), no first token in time
+ *   (`firstTokenTimeout`) — is retried at most once (a model that timed out twice will not answer
+ *   the third time); a connect timeout is a connection failure and retried like one.
+ * - A retry that finds the target's circuit open (other requests' failures opened it meanwhile)
+ *   ends with the error this request actually had, not with `CircuitOpen`: the client learns that
+ *   its call timed out (504) rather than that the target was unavailable before it was tried (503).
  * - Never sleeps past the request's deadline; each attempt's timeout is the target's `totalMs`
  *   capped by what is left of the deadline.
  * - The target's circuit breaker is consulted before every attempt and told every result.
@@ -76,6 +81,8 @@ export interface OpenedStream {
 }
 
 const FIRST_TOKEN = 'first_token_timeout';
+/** The codes of a model that did not answer in time, whatever the target kind. */
+export const MODEL_TIMEOUT_CODES: ReadonlySet<string> = new Set(['modelTimeout', 'timeout', 'firstTokenTimeout']);
 
 function asUpstreamError(error: unknown): UpstreamError {
   if (error instanceof UpstreamError) return error;
@@ -105,11 +112,13 @@ async function withRetries<T>(
   const { retry } = ctx;
   const timeouts = candidate.config.timeouts;
   let modelTimeouts = 0;
+  let lastError: UpstreamError | undefined;
   for (let n = 1; ; n++) {
     if (ctx.signal.aborted) throw new ClientGone();
     const remaining = ctx.deadline - ctx.now();
     if (remaining <= 0) throw new DeadlineExceeded();
-    if (!ctx.breakers.tryAcquire(candidate.breakerKey)) throw new CircuitOpen(candidate.config.id);
+    // On a retry, an open circuit ends the attempts with this request's own last error.
+    if (!ctx.breakers.tryAcquire(candidate.breakerKey)) throw lastError ?? new CircuitOpen(candidate.config.id);
     const started = ctx.now();
     // The attempt's own stop (first-token timeout, an abandoned stream), joined with the client's.
     const controller = linkedController(ctx.signal);
@@ -142,8 +151,9 @@ async function withRetries<T>(
         throw error;
       }
       ctx.breakers.recordFailure(candidate.breakerKey);
+      lastError = error;
       if (error.disposition !== 'retryable' || n >= retry.maxAttempts) throw error;
-      if (error.code === 'modelTimeout' && ++modelTimeouts > 1) throw error;
+      if (MODEL_TIMEOUT_CODES.has(error.code) && ++modelTimeouts > 1) throw error;
       if (error.retryAfterMs !== undefined && error.retryAfterMs > retry.maxDelayMs) throw error;
       const wait = error.retryAfterMs ?? backoffDelayMs(n, retry, ctx.random);
       if (ctx.now() + wait >= ctx.deadline) throw error;
