@@ -12,6 +12,8 @@
  *   its call timed out (504) rather than that the target was unavailable before it was tried (503).
  * - Never sleeps past the request's deadline; each attempt's timeout is the target's `totalMs`
  *   capped by what is left of the deadline.
+ * - Every call carries the candidate's output limit (the request's, lowered to the target's
+ *   `maxOutputTokens`), the one its reservation counted.
  * - The target's circuit breaker is consulted before every attempt and told every result.
  * - Streams: an attempt succeeds once its first chunk arrives (within `firstTokenMs` when set);
  *   failures before that are retried like any other, failures after it belong to the answer stage.
@@ -23,6 +25,7 @@ import {
 import { backoffDelayMs } from '../reliability/backoff';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
 import { AttemptRecord } from '../usage/types';
+import { withOutputLimit } from './route';
 import { Candidate } from './types';
 
 /** The adapters, one per target kind. */
@@ -187,7 +190,8 @@ function adapterFor(ctx: InvokeContext, candidate: Candidate): {
  */
 export function completeOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<Completion> {
   const adapter = adapterFor(ctx, candidate);
-  return withRetries(candidate, ctx, (options) => adapter.complete(request, options));
+  const call = withOutputLimit(candidate, request);
+  return withRetries(candidate, ctx, (options) => adapter.complete(call, options));
 }
 
 /**
@@ -200,8 +204,9 @@ export function completeOnTarget(candidate: Candidate, request: ProviderRequest,
 export function openStreamOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<OpenedStream> {
   const adapter = adapterFor(ctx, candidate);
   const firstTokenMs = candidate.config.timeouts.firstTokenMs;
+  const call = withOutputLimit(candidate, request);
   return withRetries(candidate, ctx, async (options, controller) => {
-    const iterator = adapter.stream(request, options)[Symbol.asyncIterator]();
+    const iterator = adapter.stream(call, options)[Symbol.asyncIterator]();
     const timer = firstTokenMs !== undefined ? setTimeout(() => controller.abort(FIRST_TOKEN), firstTokenMs) : undefined;
     const stop = (): void => {
       void iterator.return?.().catch(() => undefined);

@@ -4,6 +4,11 @@
  * target without a profile for this tenant, a target that does not serve the request's latency
  * class, a target whose worst-case cost exceeds the request's maximum cost, a target whose circuit
  * is open. The guardrail is the tenant's, else the route's.
+ *
+ * Each candidate carries the request's cost bound on it (`estimatedCostUsd`): its input-token
+ * bound (../providers/token-bound.ts, from the texts its adapter sends) at the highest input price,
+ * plus its output limit — the client's `max_tokens`, or `limits.maxTokensCap`, lowered to the
+ * target's `maxOutputTokens` — at the output price. Every call to the target carries that limit.
  */
 import { RouteConfig, Sensitivity, TargetKind } from '../../shared/config';
 import { ResolvedGatewayConfig, ResolvedTarget } from '../../shared/defaults';
@@ -78,7 +83,8 @@ export function inputTokensBoundOn(target: Target, request: ProviderRequest): nu
  *
  * @example callRequest = fitToReservation(candidate, maskedRequest);
  */
-export function fitToReservation(candidate: Candidate, request: ProviderRequest): ProviderRequest {
+export function fitToReservation(candidate: Candidate, raw: ProviderRequest): ProviderRequest {
+  const request = withOutputLimit(candidate, raw);
   const input = inputTokensBoundOn(candidate.target, request);
   if (input <= candidate.estimatedInputTokens) return request;
   const fits = (maxTokens: number): boolean => worstCaseCostUsd(input, maxTokens, candidate.price) <= candidate.estimatedCostUsd;
@@ -93,6 +99,16 @@ export function fitToReservation(candidate: Candidate, request: ProviderRequest)
     });
   }
   return { ...request, maxTokens };
+}
+
+/**
+ * `request` with the output limit of `candidate` (its target's `maxOutputTokens`, when lower than
+ * the request's): what the target is called with.
+ *
+ * @example adapter.complete(target, withOutputLimit(candidate, request), options)
+ */
+export function withOutputLimit(candidate: Candidate, request: ProviderRequest): ProviderRequest {
+  return request.maxTokens > candidate.maxOutputTokens ? { ...request, maxTokens: candidate.maxOutputTokens } : request;
 }
 
 /** What the adapters receive of `request`, for the bound (attribution metadata carries no tokens). */
@@ -131,9 +147,10 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
     const t = config.targets.get(id)!;
     const target = providerTarget(t, tenant.tenantId, guardrail, input.env);
     const price = config.prices.get(t.priceModelId)!;
-    const inputTokens = target ? inputTokensBoundOn(target, forBound) : 0;
+    const maxOutputTokens = Math.min(outputTokens, t.maxOutputTokens ?? outputTokens);
+    const inputTokens = target ? inputTokensBoundOn(target, { ...forBound, maxTokens: maxOutputTokens }) : 0;
     maxInputTokens = Math.max(maxInputTokens, inputTokens);
-    const estimatedCostUsd = worstCaseCostUsd(inputTokens, outputTokens, price);
+    const estimatedCostUsd = worstCaseCostUsd(inputTokens, maxOutputTokens, price);
     let reason: SkipReason | undefined;
     if (!target) reason = 'no_profile_for_tenant';
     else if (policy.sensitivity === Sensitivity.RESTRICTED && !t.restrictedAllowed) reason = 'not_restricted';
@@ -145,7 +162,7 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
       continue;
     }
     candidates.push({
-      config: t, target, price, breakerKey: `${t.id}|${modelOf(target)}`, estimatedCostUsd, estimatedInputTokens: inputTokens,
+      config: t, target, price, breakerKey: `${t.id}|${modelOf(target)}`, estimatedCostUsd, estimatedInputTokens: inputTokens, maxOutputTokens,
     });
   }
   return {

@@ -73,11 +73,13 @@ export interface Candidate {
   readonly breakerKey: string;
   /**
    * The most this request can cost on this target, in USD: `estimatedInputTokens` at the highest
-   * input price (uncached, cache write, cache read) plus the plan's output limit at the output price.
+   * input price (uncached, cache write, cache read) plus `maxOutputTokens` at the output price.
    */
   readonly estimatedCostUsd: number;
   /** The input-token bound of the request as this target's adapter sends it (providers/token-bound.ts). */
   readonly estimatedInputTokens: number;
+  /** The output limit calls to this target carry: the plan's, lowered to the target's `maxOutputTokens`. */
+  readonly maxOutputTokens: number;
 }
 
 /** Why a target of the route was not tried. */

@@ -29,7 +29,9 @@ export function costUsd(usage: TokenUsage, price: ResolvedPrice): number {
 export function worstCaseCostUsd(inputTokens: number, outputTokens: number, price: ResolvedPrice): number {
   const inputPrice = Math.max(price.inputUsdPer1K, price.cacheWriteUsdPer1K, price.cacheReadUsdPer1K);
   const cost = (inputTokens * inputPrice + outputTokens * price.outputUsdPer1K) / 1000;
-  return Math.ceil(cost * 1e9) / 1e9;
+  // Up to the next billionth of a dollar; the 1e-6 absorbs floating-point noise (0.09816 / 1000 is
+  // 0.00009816000000000001), which would otherwise add a billionth to exact amounts.
+  return Math.ceil(cost * 1e9 - 1e-6) / 1e9;
 }
 
 export const ZERO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0 };

@@ -116,6 +116,19 @@ describe('selectRoute', () => {
     expect(plan('globex', 'chat', {}, { maxTokens: 7 }).estimatedOutputTokens).toBe(7);
   });
 
+  test("a target's maxOutputTokens lowers its output limit and its cost bound; other targets keep the request's", () => {
+    const base = testConfig();
+    const capped = resolved({ ...base, targets: base.targets.map((t) => (t.id === 'bedrock-nova' ? { ...t, maxOutputTokens: 300 } : t)) });
+    const tenant = resolveTenant({ kind: 'authorizer', context: { tenantId: 'globex' } }, {}, capped);
+    const request = parseChatRequest(Buffer.from(JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x'.repeat(300) }] })), undefined, capped.limits);
+    const p = selectRoute({
+      tenant, request, hints: {}, policy: applyTenantPolicy(tenant, 'chat', {}, capped), config: capped, breakers: new CircuitBreakers(capped.circuitBreaker), env: {},
+    });
+    expect(p.candidates.map((c) => [c.config.id, c.maxOutputTokens])).toEqual([['vllm', capped.limits.maxTokensCap], ['bedrock-nova', 300]]);
+    // 436 input tokens × $0.00006/1K + 300 × $0.00024/1K
+    expect(p.candidates[1].estimatedCostUsd).toBe(0.00009816);
+  });
+
   test('open circuits are skipped; all open → 503 with the time until a probe', () => {
     let now = 1_000_000;
     const breakers = new CircuitBreakers({ failureThreshold: 1, cooldownMs: 30_000, now: () => now });
