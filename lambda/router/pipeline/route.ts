@@ -14,9 +14,9 @@ import { RouteConfig, Sensitivity, TargetKind } from '../../shared/config';
 import { ResolvedGatewayConfig, ResolvedTarget } from '../../shared/defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, PermissionDeniedError, ServiceUnavailableError, UpstreamError } from '../errors';
-import { promptTextsOf as bedrockPromptTexts } from '../providers/bedrock/mapping';
-import { promptTextsOf as openAiPromptTexts } from '../providers/openai/mapping';
-import { inputTokenBound } from '../providers/token-bound';
+import { addedPromptTexts as bedrockAddedTexts } from '../providers/bedrock/mapping';
+import { addedPromptTexts as openAiAddedTexts } from '../providers/openai/mapping';
+import { inputTokenBound, requestTokenBound } from '../providers/token-bound';
 import { ProviderRequest, Target } from '../providers/types';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
 import { worstCaseCostUsd } from '../usage/cost';
@@ -65,13 +65,13 @@ export function providerTarget(
 }
 
 /**
- * The input-token bound of `request` on `target`, from the texts its adapter sends
+ * The input-token bound of `request` on `target`: its texts and the texts the target's adapter adds
  * (../providers/token-bound.ts).
  *
  * @example inputTokensBoundOn(candidate.target, providerRequest) // 163
  */
-export function inputTokensBoundOn(target: Target, request: ProviderRequest): number {
-  return inputTokenBound(target.kind === 'bedrock' ? bedrockPromptTexts(target, request) : openAiPromptTexts(target, request));
+export function inputTokensBoundOn(target: Target, request: ProviderRequest, base?: number): number {
+  return inputTokenBound(request, target.kind === 'bedrock' ? bedrockAddedTexts(target, request) : openAiAddedTexts(request), base);
 }
 
 /**
@@ -140,6 +140,7 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
   // The effective output limit: sent to every target, and reserved in full.
   const outputTokens = request.maxTokens ?? config.limits.maxTokensCap;
   const forBound = boundRequest(request, outputTokens);
+  const base = requestTokenBound(forBound);
   const candidates: Candidate[] = [];
   const skipped: Skipped[] = [];
   let maxInputTokens = 0;
@@ -148,7 +149,7 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
     const target = providerTarget(t, tenant.tenantId, guardrail, input.env);
     const price = config.prices.get(t.priceModelId)!;
     const maxOutputTokens = Math.min(outputTokens, t.maxOutputTokens ?? outputTokens);
-    const inputTokens = target ? inputTokensBoundOn(target, { ...forBound, maxTokens: maxOutputTokens }) : 0;
+    const inputTokens = target ? inputTokensBoundOn(target, forBound, base) : 0;
     maxInputTokens = Math.max(maxInputTokens, inputTokens);
     const estimatedCostUsd = worstCaseCostUsd(inputTokens, maxOutputTokens, price);
     let reason: SkipReason | undefined;

@@ -2,12 +2,16 @@
  * An upper bound of the input tokens a model call can be billed for, used for budget reservations
  * and the maximum-cost hint (not for usage records: those use what the provider reports).
  *
- * The bound is computed from the text the adapter actually sends (each mapping lists it with
- * `promptTextsOf`): system prompts, the JSON instruction and schema text the Bedrock adapter adds for
- * `response_format`, the schema sent as Bedrock `outputConfig` or OpenAI `response_format`, and the
- * turns after normalisation (merged turns, the continuation prompt). It is
+ * The bound counts every text the provider receives: the request's system prompts and turns as
+ * they are, and the texts the adapter adds (each mapping lists them with `addedPromptTexts`): the
+ * JSON instruction and schema text the Bedrock adapter adds for `response_format`, the schema sent
+ * as Bedrock `outputConfig` or OpenAI `response_format`, the continuation prompt. It is
  *
- *     UTF-8 bytes of those texts + TOKENS_PER_TEXT × number of texts + TOKENS_PER_REQUEST
+ *     Σ over those texts (UTF-8 bytes + SEPARATOR_BYTES + TOKENS_PER_TEXT) + TOKENS_PER_REQUEST
+ *
+ * Adapters only merge texts (consecutive turns, several system prompts joined by a blank line:
+ * `SEPARATOR_BYTES` each) and drop blank ones, so the texts on the wire never hold more bytes, nor
+ * more framing, than this counts; it needs no copy of the call, only the byte lengths.
  *
  * Why bytes: every tokenizer the gateway's targets use emits at least one byte of the input per
  * token — byte-level BPE (GPT-4o's o200k, Llama 3, Qwen, Mistral's Tekken) by construction, and
@@ -24,46 +28,53 @@
  * bytes) are covered by `TOKENS_PER_REQUEST`. A model whose template adds more than that is outside
  * the bound; say so in its target's description.
  */
+import type { ProviderRequest } from './types';
 
+/** Bytes allowed per text for the separator an adapter puts between merged texts (`\n\n`). */
+export const SEPARATOR_BYTES = 2;
 /** Template tokens allowed per text (a system block or a turn): role markers and end-of-turn. */
 export const TOKENS_PER_TEXT = 8;
 /** Template tokens allowed per request: BOS, the assistant header, a template's default system prompt. */
 export const TOKENS_PER_REQUEST = 128;
 
 /**
- * The UTF-8 length of `text` in bytes, without encoding it. A lone surrogate counts 3 bytes (it is
- * sent as U+FFFD), a surrogate pair 4.
+ * The UTF-8 length of `text` in bytes (native, without encoding it). A lone surrogate counts 3
+ * bytes (it is sent as U+FFFD), a surrogate pair 4.
  *
  * @example utf8Bytes('héllo 世界 👋') // 18
  */
 export function utf8Bytes(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else {
-        bytes += 3;
-      }
-    } else {
-      bytes += 3;
-    }
-  }
-  return bytes;
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** The tokens one text can add: its bytes, a separator and its framing. */
+function textTokens(text: string): number {
+  return utf8Bytes(text) + SEPARATOR_BYTES + TOKENS_PER_TEXT;
 }
 
 /**
- * The input-token bound of a call that sends `texts` (see the module comment).
+ * The part of the bound that is the same on every target: the request's own system prompts and
+ * turns, and the per-request framing. Computed once per request (one pass over its bytes).
  *
- * @example inputTokenBound(['You are terse.', 'Hello']) // 19 + 2 × 8 + 128 = 163
+ * @example requestTokenBound({ system: ['You are terse.'], messages: [{ role: 'user', content: 'Hello' }] }) // 19 + 2 × (2 + 8) + 128 = 167
  */
-export function inputTokenBound(texts: readonly string[]): number {
+export function requestTokenBound(request: Pick<ProviderRequest, 'system' | 'messages'>): number {
   let tokens = TOKENS_PER_REQUEST;
-  for (const text of texts) tokens += utf8Bytes(text) + TOKENS_PER_TEXT;
+  for (const text of request.system) tokens += textTokens(text);
+  for (const turn of request.messages) tokens += textTokens(turn.content);
+  return tokens;
+}
+
+/**
+ * The input-token bound of a call of `request` to which the adapter adds `added` (see the module
+ * comment); `base` is `requestTokenBound(request)` when already known.
+ *
+ * @example inputTokenBound(request, [JSON_OBJECT_INSTRUCTION])
+ */
+export function inputTokenBound(
+  request: Pick<ProviderRequest, 'system' | 'messages'>, added: readonly string[], base = requestTokenBound(request),
+): number {
+  let tokens = base;
+  for (const text of added) tokens += textTokens(text);
   return tokens;
 }

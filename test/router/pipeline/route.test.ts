@@ -96,18 +96,18 @@ describe('selectRoute', () => {
   });
 
   test('max cost: targets whose worst case exceeds it are skipped; none left → 400 with the estimate', () => {
-    // 300 ASCII bytes + 8 per turn + 128 per request = at most 436 input tokens on either target.
-    // Worst cases with max_tokens 100: vllm 436 × $0.0001/1K + 100 × $0.0002/1K = $0.0000636,
-    // bedrock-nova 436 × $0.00006/1K + 100 × $0.00024/1K = $0.00005016.
+    // 300 ASCII bytes + (2 + 8) per turn + 128 per request = at most 438 input tokens on either target.
+    // Worst cases with max_tokens 100: vllm 438 × $0.0001/1K + 100 × $0.0002/1K = $0.0000638,
+    // bedrock-nova 438 × $0.00006/1K + 100 × $0.00024/1K = $0.00005028.
     expect(plan('globex', 'chat', { maxCostUsd: 0.0001 }, { maxTokens: 100 }).candidates.map((c) => c.config.id)).toEqual(['vllm', 'bedrock-nova']);
     const cheap = plan('globex', 'chat', { maxCostUsd: 0.00006 }, { maxTokens: 100 });
     expect(cheap.candidates.map((c) => c.config.id)).toEqual(['bedrock-nova']);
-    expect(cheap.candidates.map((c) => [c.estimatedInputTokens, c.estimatedCostUsd])).toEqual([[436, 0.00005016]]);
-    expect(cheap.skipped).toEqual([{ targetId: 'vllm', reason: 'max_cost', estimatedCostUsd: 0.0000636 }]);
+    expect(cheap.candidates.map((c) => [c.estimatedInputTokens, c.estimatedCostUsd])).toEqual([[438, 0.00005028]]);
+    expect(cheap.skipped).toEqual([{ targetId: 'vllm', reason: 'max_cost', estimatedCostUsd: 0.0000638 }]);
     // Sonnet: input at the cache-write price ($0.00375/1K > $0.003/1K), the highest input price.
     const e = failure(() => plan('globex', 'summary', { maxCostUsd: 0.001 }, { maxTokens: 1000 }));
     expect({ status: e.status, code: e.code }).toEqual({ status: 400, code: 'max_cost_exceeded' });
-    expect(e.message).toMatch(/may cost up to \$0\.016635 for this request \(at most 436 input tokens, 1000 output tokens allowed\), above the maximum cost of \$0\.001/);
+    expect(e.message).toMatch(/may cost up to \$0\.01664\d for this request \(at most 438 input tokens, 1000 output tokens allowed\), above the maximum cost of \$0\.001/);
   });
 
   test('without max_tokens the cap is the output limit the plan reserves and sends', () => {
@@ -125,8 +125,8 @@ describe('selectRoute', () => {
       tenant, request, hints: {}, policy: applyTenantPolicy(tenant, 'chat', {}, capped), config: capped, breakers: new CircuitBreakers(capped.circuitBreaker), env: {},
     });
     expect(p.candidates.map((c) => [c.config.id, c.maxOutputTokens])).toEqual([['vllm', capped.limits.maxTokensCap], ['bedrock-nova', 300]]);
-    // 436 input tokens × $0.00006/1K + 300 × $0.00024/1K
-    expect(p.candidates[1].estimatedCostUsd).toBe(0.00009816);
+    // 438 input tokens × $0.00006/1K + 300 × $0.00024/1K
+    expect(p.candidates[1].estimatedCostUsd).toBe(0.00009828);
   });
 
   test('open circuits are skipped; all open → 503 with the time until a probe', () => {

@@ -27,7 +27,7 @@ import type {
   TokenUsage as BedrockTokenUsage,
 } from '@aws-sdk/client-bedrock-runtime';
 import { UpstreamError } from '../../errors';
-import { normaliseTurns } from '../conversation';
+import { CONTINUATION_PROMPT, normaliseTurns } from '../conversation';
 import { sanitiseRequestMetadata } from '../request-metadata';
 import type { BedrockTarget, Completion, FinishReason, GuardrailAction, ProviderRequest, ResponseFormat } from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
@@ -88,21 +88,22 @@ function common(target: BedrockTarget, request: ProviderRequest): ConverseCommon
 }
 
 /**
- * The texts a Converse call built from `request` sends to the model: system blocks (the JSON
- * instruction included), the normalised turns, and the `outputConfig` schema with its name. The
- * input-token bound (../token-bound.ts) is computed from them.
+ * The texts a Converse call adds to the request's own system prompts and turns: the JSON
+ * instruction (with the schema, unless the service enforces it), the `outputConfig` schema with its
+ * name, and the continuation prompt. The input-token bound (../token-bound.ts) counts them with the
+ * request's texts, without building the call.
  *
- * @example promptTextsOf(target, request) // ['You are terse.', 'Summarise the ticket.']
+ * @example addedPromptTexts(target, { ...request, responseFormat: { type: 'json_object' } }) // [JSON_OBJECT_INSTRUCTION]
  */
-export function promptTextsOf(target: BedrockTarget, request: ProviderRequest): string[] {
-  const input = common(target, request);
-  const texts: string[] = [];
-  for (const block of input.system ?? []) if (block.text !== undefined) texts.push(block.text);
-  for (const message of input.messages ?? []) for (const block of message.content ?? []) if (block.text !== undefined) texts.push(block.text);
-  const structure = input.outputConfig?.textFormat?.structure;
-  if (structure && 'jsonSchema' in structure && structure.jsonSchema) {
-    texts.push(`${structure.jsonSchema.name ?? ''}${structure.jsonSchema.schema ?? ''}`);
-  }
+export function addedPromptTexts(target: BedrockTarget, request: Pick<ProviderRequest, 'responseFormat' | 'messages'>): string[] {
+  const format = request.responseFormat;
+  const enforce = format?.type === 'json_schema' && target.structuredOutputs === true;
+  // The continuation prompt goes before a conversation whose first non-blank turn is the assistant's.
+  const first = request.messages.find((m) => /\S/.test(m.content));
+  const texts: string[] = first?.role === 'assistant' ? [CONTINUATION_PROMPT] : [];
+  const instruction = jsonInstruction(format, enforce);
+  if (instruction) texts.push(instruction);
+  if (enforce && format?.type === 'json_schema') texts.push(`${format.name}${JSON.stringify(format.schema)}`);
   return texts;
 }
 

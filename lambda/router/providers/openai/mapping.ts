@@ -41,15 +41,8 @@ export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderReq
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) body.stop = [...request.stop];
-  const format = request.responseFormat;
-  if (format && format.type !== 'text') {
-    body.response_format = format.type === 'json_object'
-      ? { type: 'json_object' }
-      : {
-        type: 'json_schema',
-        json_schema: { name: format.name, schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) },
-      };
-  }
+  const format = responseFormatOf(request);
+  if (format) body.response_format = format;
   if (stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };
@@ -58,17 +51,27 @@ export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderReq
 }
 
 /**
- * The texts a chat completions call built from `request` sends: the messages' contents and the
+ * The texts a chat completions call adds to the request's own system prompts and turns: the
  * `response_format` as JSON (vLLM enforces a schema by guided decoding, other servers put it in the
- * prompt: counted either way). The input-token bound (../token-bound.ts) is computed from them.
+ * prompt: counted either way). The input-token bound (../token-bound.ts) counts them with the
+ * request's texts, without building the call.
  *
- * @example promptTextsOf(target, request) // ['You are terse.', 'Summarise the ticket.']
+ * @example addedPromptTexts({ responseFormat: { type: 'json_object' } }) // ['{"type":"json_object"}']
  */
-export function promptTextsOf(target: OpenAiTarget, request: ProviderRequest): string[] {
-  const body = toChatCompletionsBody(target, request, false);
-  const texts = (body.messages as { content: string }[]).map((m) => m.content);
-  if (body.response_format !== undefined) texts.push(JSON.stringify(body.response_format));
-  return texts;
+export function addedPromptTexts(request: Pick<ProviderRequest, 'responseFormat'>): string[] {
+  const format = responseFormatOf(request);
+  return format ? [JSON.stringify(format)] : [];
+}
+
+/** The `response_format` field of the body, or undefined for plain text. */
+function responseFormatOf(request: Pick<ProviderRequest, 'responseFormat'>): Record<string, unknown> | undefined {
+  const format = request.responseFormat;
+  if (!format || format.type === 'text') return undefined;
+  if (format.type === 'json_object') return { type: 'json_object' };
+  return {
+    type: 'json_schema',
+    json_schema: { name: format.name, schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) },
+  };
 }
 
 /**
