@@ -68,7 +68,7 @@ export function providerTarget(
  * The input-token bound of `request` on `target`: its texts and the texts the target's adapter adds
  * (../providers/token-bound.ts).
  *
- * @example inputTokensBoundOn(candidate.target, providerRequest) // 163
+ * @example const tokens = inputTokensBoundOn(candidate.target, providerRequest);
  */
 export function inputTokensBoundOn(target: Target, request: ProviderRequest, base?: number): number {
   return inputTokenBound(request, target.kind === 'bedrock' ? bedrockAddedTexts(target, request) : openAiAddedTexts(request), base);
@@ -151,7 +151,7 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
     const maxOutputTokens = Math.min(outputTokens, t.maxOutputTokens ?? outputTokens);
     const inputTokens = target ? inputTokensBoundOn(target, forBound, base) : 0;
     maxInputTokens = Math.max(maxInputTokens, inputTokens);
-    const estimatedCostUsd = worstCaseCostUsd(inputTokens, maxOutputTokens, price);
+    const estimatedCostUsd = target ? worstCaseCostUsd(inputTokens, maxOutputTokens, price) : 0;
     let reason: SkipReason | undefined;
     if (!target) reason = 'no_profile_for_tenant';
     else if (policy.sensitivity === Sensitivity.RESTRICTED && !t.restrictedAllowed) reason = 'not_restricted';
