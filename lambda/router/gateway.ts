@@ -27,9 +27,9 @@ import { parseChatRequest } from './pipeline/parse';
 import { readRoutingHints } from './pipeline/hints';
 import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
-import { selectRoute } from './pipeline/route';
+import { fitToReservation, selectRoute } from './pipeline/route';
 import { resolveTenant } from './pipeline/tenant';
-import { Candidate, ChatRequest, RoutingHints, TenantContext } from './pipeline/types';
+import { Candidate, ChatRequest, RoutePlan, RoutingHints, TenantContext } from './pipeline/types';
 import { RequestTrace } from './pipeline/usage';
 import { sleep as defaultSleep } from './reliability/backoff';
 import { CircuitBreakers } from './reliability/circuit-breaker';
@@ -317,7 +317,7 @@ export class Gateway {
       estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)),
     });
 
-    const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan.alias);
+    const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan);
     const deadline = request.receivedAt + config.timeouts.totalMs;
     const ctx: InvokeContext = {
       providers: this.providers,
@@ -352,7 +352,8 @@ export class Gateway {
       if (gatewaySideGuardrail(candidate)) {
         const checked = await checkInput();
         if (checked.kind === 'blocked') return { kind: 'blocked', text: checked.text };
-        callRequest = checked.request;
+        // Masked text may be longer than the original: keep the call within its reservation.
+        callRequest = checked.intervened ? fitToReservation(candidate, checked.request) : checked.request;
         inputIntervened = checked.intervened;
       }
       if (chat.stream && !gatewaySideGuardrail(candidate)) {
@@ -532,8 +533,12 @@ function modelLabel(candidate: Candidate): string {
   return candidate.target.kind === 'bedrock' ? candidate.target.modelId : candidate.target.model;
 }
 
-/** The provider-neutral request, with attribution metadata sanitised for Bedrock `requestMetadata`. */
-function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantContext, hints: RoutingHints, alias: string): ProviderRequest {
+/**
+ * The provider-neutral request, with attribution metadata sanitised for Bedrock `requestMetadata`
+ * and the plan's output limit (the one its reservation counts) as `maxTokens`.
+ */
+function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantContext, hints: RoutingHints, plan: RoutePlan): ProviderRequest {
+  const alias = plan.alias;
   const metadata: Record<string, string> = {
     requestId: sanitiseMetadataValue(requestId),
     tenantId: sanitiseMetadataValue(tenant.tenantId),
@@ -547,7 +552,7 @@ function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantC
     system: chat.system,
     messages: chat.messages,
     metadata,
-    ...(chat.maxTokens !== undefined ? { maxTokens: chat.maxTokens } : {}),
+    maxTokens: plan.estimatedOutputTokens,
     ...(chat.temperature !== undefined ? { temperature: chat.temperature } : {}),
     ...(chat.topP !== undefined ? { topP: chat.topP } : {}),
     ...(chat.stop !== undefined ? { stop: chat.stop } : {}),

@@ -211,6 +211,15 @@ export interface TargetConfig {
   readonly latencyClasses?: LatencyClass[];
 
   /**
+   * The most output tokens this target's model may be asked for. Every call carries an output limit
+   * (the request's `max_tokens`, or `limits.maxTokensCap` when it sent none); on this target it is
+   * lowered to this value, and the budget reservation counts the lower one. Set it to the model's
+   * own maximum when that is below the cap: a Bedrock model refuses a larger `maxTokens`.
+   * @default - the request's limit
+   */
+  readonly maxOutputTokens?: number;
+
+  /**
    * Time limits for calls to this target, each overriding the gateway-wide `timeouts` value.
    * @default - the gateway-wide `timeouts`
    */

@@ -106,6 +106,7 @@ const target: ObjectNode = {
     apiKeyEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]{0,127}$', patternHint: 'an environment variable name such as VLLM_API_KEY', description: 'OpenAI-compatible: the environment variable holding the upstream bearer token.' },
     restrictedAllowed: { type: 'boolean', default: false, description: 'Whether this target is cleared for restricted data.' },
     latencyClasses: listOf(enumOf(LATENCY_CLASSES, 'A latency class.'), 'The latency classes this target serves. Default: all.', { minItems: 1, uniqueItems: true }),
+    maxOutputTokens: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'The most output tokens this target\'s model may be asked for; a request\'s limit (max_tokens, or limits.maxTokensCap) is lowered to it. Default: the request\'s limit.' },
     timeouts,
     description,
   },

@@ -10,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ALIAS_PATTERN, ID_PATTERN } from '../../lambda/shared/schema';
 import { AiGatewayValidationError } from '../private/errors';
-import { newKey } from '../private/kms';
+import { cloudWatchAlarmsKeyStatement, newKey } from '../private/kms';
 import { GatewayQueries } from './gateway-queries';
 import { guardrailInterventionsQuery, tokensAndCostByTenantAndWorkflowQuery } from './private/queries';
 import { GATEWAY_METRIC, METRICS_NAMESPACE, ROUTE_NONE, TENANT_UNAUTHENTICATED } from './private/telemetry-conventions';
@@ -84,7 +84,8 @@ export interface GatewayObservabilityProps {
    * The topic every alarm notifies (on ALARM and on OK). A statement that lets CloudWatch alarms
    * of this account publish is added to its policy when the topic belongs to this app; give an
    * imported topic that permission yourself (and its KMS key `kms:Decrypt` and
-   * `kms:GenerateDataKey*` for `cloudwatch.amazonaws.com`).
+   * `kms:GenerateDataKey*` for `cloudwatch.amazonaws.com`, conditioned on `aws:SourceAccount` and
+   * `aws:SourceArn` of the account's alarms).
    * @default - a new topic encrypted with a KMS key, whose policy denies publishing without TLS
    */
   readonly alarmTopic?: sns.ITopic;
@@ -220,14 +221,9 @@ export class GatewayObservability extends Construct {
       this.alarmTopic = props.alarmTopic;
     } else {
       const key = props.encryptionKey ?? newKey(this, 'AlarmTopicKey', 'Encrypts the cdk-ai-gateway alarm topic', props.removalPolicy ?? RemovalPolicy.RETAIN);
-      // CloudWatch encrypts the alarm notifications it publishes to a topic with this key
-      // (the statement the Amazon SNS guide gives for CloudWatch alarms and encrypted topics).
-      key.addToResourcePolicy(new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToUseTheKey',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }));
+      // CloudWatch encrypts the alarm notifications it publishes to a topic with this key: only for
+      // alarms of this account and Region (aws:SourceAccount, aws:SourceArn).
+      key.addToResourcePolicy(cloudWatchAlarmsKeyStatement(this));
       this.alarmTopicKey = key;
       this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
         displayName: 'cdk-ai-gateway alarms',

@@ -60,6 +60,13 @@ export interface BedrockSuccessBehaviour {
   readonly usage?: FakeBedrockUsage;
   /** Leave `usage` out of the JSON answer, and the `metadata` event out of the stream. */
   readonly omitUsage?: boolean;
+  /**
+   * Report the most the call could be billed, instead of `usage`: output tokens = the call's
+   * `inferenceConfig.maxTokens` (a model that writes until its limit; 32768 without one), input
+   * tokens = one per UTF-8 byte of every system and message text plus 5 per block and 3 per call
+   * (a tokenizer at its worst).
+   */
+  readonly spendOutputLimit?: boolean;
   /** `trace` of the answer / of the stream's `metadata` event (e.g. `{ guardrail: {...} }`). */
   readonly trace?: Readonly<Record<string, unknown>>;
   /** @default 7 */
@@ -221,6 +228,13 @@ export interface FakeBedrockRuntimeOptions {
   readonly protocol?: 'http1' | 'h2c';
   /** What answers when the queue is empty. @default BedrockBehaviours.success() */
   readonly defaultBehaviour?: BedrockBehaviour;
+  /**
+   * Refuse a Converse(Stream) call without a positive integer `inferenceConfig.maxTokens` with a 400
+   * `ValidationException` (no behaviour is consumed), and count it in `missingOutputLimit`: the
+   * gateway must never let a model run on its own default output length.
+   * @default true
+   */
+  readonly requireOutputLimit?: boolean;
 }
 
 export interface FakeBedrockRuntime {
@@ -237,6 +251,8 @@ export interface FakeBedrockRuntime {
   readonly openConnections: number;
   /** Behaviours for the next calls, in order; each is used once. */
   enqueue(...behaviours: BedrockBehaviour[]): void;
+  /** Converse(Stream) calls that arrived without an output limit, since start (never reset). */
+  readonly missingOutputLimit: number;
   /** Behaviours still queued. */
   readonly pending: number;
   /** What answers when the queue is empty. */
@@ -310,6 +326,7 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
     onDropConnections: () => { for (const session of sessions) session.destroy(); },
   });
   const sleep = core.sleep;
+  let missingOutputLimit = 0;
 
   const handle = async (ex: Exchange): Promise<void> => {
     const raw = (await ex.readBody()).toString('utf8');
@@ -317,8 +334,11 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
     try { body = raw ? JSON.parse(raw) : undefined; } catch { body = undefined; }
     const path = ex.url.split('?')[0];
     const route = parsePath(path);
-    // Unknown paths answer 404 and do not consume a scripted behaviour.
-    const behaviour = route.operation === 'unknown' ? undefined : core.next();
+    const isModelCall = route.operation === 'converse' || route.operation === 'converseStream';
+    const limitMissing = isModelCall && (options.requireOutputLimit ?? true) && !hasOutputLimit(body);
+    if (limitMissing) missingOutputLimit += 1;
+    // Unknown paths (and refused calls) answer without consuming a scripted behaviour.
+    const behaviour = route.operation === 'unknown' || limitMissing ? undefined : core.next();
     let settle: (o: ExchangeOutcome) => void = () => undefined;
     const outcome = new Promise<ExchangeOutcome>((resolve) => { settle = resolve; });
     let cutOnPurpose = false;
@@ -343,6 +363,11 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
     });
 
     const baseHeaders = { 'x-amzn-requestid': `fake-${core.requests.length}-${Date.now()}` };
+    if (limitMissing) {
+      ex.writeHead(400, { ...baseHeaders, 'content-type': 'application/json', 'x-amzn-errortype': `ValidationException:${ERROR_NAMESPACE}` });
+      finish(JSON.stringify({ message: 'fake-bedrock-runtime: the call carries no inferenceConfig.maxTokens' }));
+      return;
+    }
     if (!behaviour) {
       ex.writeHead(404, { ...baseHeaders, 'content-type': 'application/json', 'x-amzn-errortype': `UnknownOperationException:${ERROR_NAMESPACE}` });
       finish(JSON.stringify({ message: `No operation at ${ex.method} ${path}` }));
@@ -393,9 +418,11 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
         return;
       }
       case 'success':
-      case 'streamException':
-        await answer(ex, route.operation, behaviour, baseHeaders, { sleep, finish, cut });
+      case 'streamException': {
+        const spent = behaviour.kind === 'success' && behaviour.spendOutputLimit ? { ...behaviour, usage: worstUsageOf(body) } : behaviour;
+        await answer(ex, route.operation, spent, baseHeaders, { sleep, finish, cut });
         return;
+      }
     }
   };
 
@@ -517,7 +544,25 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
     endpoint: `http://127.0.0.1:${port}`,
     protocol,
     get sessionCount() { return sessionCount; },
+    get missingOutputLimit() { return missingOutputLimit; },
   });
+}
+
+/** The worst-case usage of a Converse call (see `spendOutputLimit`). */
+function worstUsageOf(body: unknown): FakeBedrockUsage {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as {
+    system?: { text?: string }[]; messages?: { content?: { text?: string }[] }[]; inferenceConfig?: { maxTokens?: number };
+  };
+  const blocks = [...(b.system ?? []), ...(b.messages ?? []).flatMap((m) => m.content ?? [])];
+  const inputTokens = blocks.reduce((sum, block) => sum + Buffer.byteLength(block.text ?? '', 'utf8') + 5, 3);
+  return { inputTokens, outputTokens: b.inferenceConfig?.maxTokens ?? 32_768 };
+}
+
+/** Whether a Converse body sets `inferenceConfig.maxTokens` to a positive integer. */
+function hasOutputLimit(body: unknown): boolean {
+  const inference = typeof body === 'object' && body !== null ? (body as { inferenceConfig?: unknown }).inferenceConfig : undefined;
+  const maxTokens = typeof inference === 'object' && inference !== null ? (inference as { maxTokens?: unknown }).maxTokens : undefined;
+  return typeof maxTokens === 'number' && Number.isInteger(maxTokens) && maxTokens > 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -48,6 +48,13 @@ export interface OpenAiSuccessBehaviour {
   readonly usage?: FakeOpenAiUsage;
   /** Leave usage out (JSON: no `usage`; stream: no usage chunk even when asked for). */
   readonly omitUsage?: boolean;
+  /**
+   * Report the most the call could be billed, instead of `usage`: completion tokens = the request's
+   * `max_tokens` / `max_completion_tokens` (a model that writes until its limit; without one, vLLM's
+   * default of the context window, 32768, minus the prompt), prompt tokens = one per UTF-8 byte of
+   * every message plus 5 per message and 3 per request (a tokenizer at its worst).
+   */
+  readonly spendOutputLimit?: boolean;
   /** Leave the final `data: [DONE]` out of the stream. */
   readonly omitDone?: boolean;
   /** The `model` the answer names. @default the request's `model` */
@@ -181,6 +188,13 @@ export interface FakeOpenAiUpstreamOptions {
   readonly defaultBehaviour?: OpenAiBehaviour;
   /** Require `Authorization: Bearer <apiKey>`; others get a 401. @default no authentication */
   readonly apiKey?: string;
+  /**
+   * Refuse a chat completion without a positive integer `max_tokens` or `max_completion_tokens`
+   * with a 400 (no behaviour is consumed), and count it in `missingOutputLimit`: without one vLLM
+   * generates up to the context window, which no budget reservation bounds.
+   * @default true
+   */
+  readonly requireOutputLimit?: boolean;
 }
 
 export interface FakeOpenAiUpstream {
@@ -194,6 +208,8 @@ export interface FakeOpenAiUpstream {
   readonly openConnections: number;
   /** Behaviours for the next chat completions, in order; each is used once. */
   enqueue(...behaviours: OpenAiBehaviour[]): void;
+  /** Chat completions that arrived without an output limit, since start (never reset). */
+  readonly missingOutputLimit: number;
   /** Behaviours still queued. */
   readonly pending: number;
   /** What answers when the queue is empty. */
@@ -230,6 +246,7 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
   });
   const sleep = core.sleep;
   let completionCounter = 0;
+  let missingOutputLimit = 0;
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const rawBody = await readAll(req);
@@ -239,7 +256,9 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
     const method = req.method ?? 'GET';
     const isCompletion = method === 'POST' && path === '/v1/chat/completions';
     const stream = isRecord(body) && body.stream === true;
-    const behaviour = isCompletion ? core.next() : undefined;
+    const limitMissing = isCompletion && (options.requireOutputLimit ?? true) && !hasOutputLimit(body);
+    if (limitMissing) missingOutputLimit += 1;
+    let behaviour = isCompletion && !limitMissing ? core.next() : undefined;
 
     let settle: (o: UpstreamExchangeOutcome) => void = () => undefined;
     const outcome = new Promise<UpstreamExchangeOutcome>((resolve) => { settle = resolve; });
@@ -272,6 +291,10 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
       json(401, { error: { message: 'Invalid API key', type: 'authentication_error', param: null, code: 'invalid_api_key' } });
       return;
     }
+    if (limitMissing) {
+      json(400, { error: { message: 'fake-openai-upstream: the request carries no max_tokens', type: 'invalid_request_error', param: 'max_tokens', code: null } });
+      return;
+    }
     if (method === 'GET' && path === '/v1/models') {
       json(200, {
         object: 'list',
@@ -285,6 +308,7 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
     }
 
     const requestModel = isRecord(body) && typeof body.model === 'string' ? body.model : models[0];
+    if (behaviour.kind === 'success' && behaviour.spendOutputLimit) behaviour = { ...behaviour, usage: worstUsageOf(body) };
     const streamOptions = isRecord(body) && isRecord(body.stream_options) ? body.stream_options : undefined;
     const includeUsage = streamOptions?.include_usage === true;
     completionCounter += 1;
@@ -403,7 +427,7 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
   });
   const port = await core.listen(server);
 
-  return core.controls({ baseUrl: `http://127.0.0.1:${port}/v1` });
+  return core.controls({ baseUrl: `http://127.0.0.1:${port}/v1`, get missingOutputLimit() { return missingOutputLimit; } });
 }
 
 function usageOf(usage: FakeOpenAiUsage | undefined, deltaCount: number): Record<string, unknown> {
@@ -432,6 +456,23 @@ async function writeFragmented(res: http.ServerResponse, bytes: Buffer, fragment
     // Each piece is flushed before the next is written, so they tend to arrive in separate reads.
     await writeAndFlush(res, bytes.subarray(offset, offset + fragmentBytes));
   }
+}
+
+/** The worst-case usage of a chat completion (see `spendOutputLimit`). */
+function worstUsageOf(body: unknown): FakeOpenAiUsage {
+  const messages = isRecord(body) && Array.isArray(body.messages) ? body.messages : [];
+  const promptTokens = messages.reduce<number>((sum, m) => {
+    const content = isRecord(m) && typeof m.content === 'string' ? m.content : '';
+    return sum + Buffer.byteLength(content, 'utf8') + 5;
+  }, 3);
+  const limit = isRecord(body) ? body.max_completion_tokens ?? body.max_tokens : undefined;
+  return { promptTokens, completionTokens: typeof limit === 'number' ? limit : 32_768 - promptTokens };
+}
+
+/** Whether a chat completions body sets `max_tokens` or `max_completion_tokens` to a positive integer. */
+function hasOutputLimit(body: unknown): boolean {
+  const positive = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
+  return isRecord(body) && (positive(body.max_tokens) || positive(body.max_completion_tokens));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

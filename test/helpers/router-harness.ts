@@ -12,7 +12,7 @@ import { ResolvedGatewayConfig } from '../../lambda/shared/defaults';
 import { resolved } from './router-config';
 import { FakeAdapter } from './router-fakes';
 
-export const request: ProviderRequest = { requestId: 'r1', system: [], messages: [{ role: 'user', content: 'hi' }], metadata: {} };
+export const request: ProviderRequest = { requestId: 'r1', system: [], messages: [{ role: 'user', content: 'hi' }], metadata: {}, maxTokens: 256 };
 
 export interface Harness {
   readonly ctx: InvokeContext;

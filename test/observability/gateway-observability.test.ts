@@ -94,6 +94,11 @@ describe('alarm topic', () => {
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
             Resource: '*',
+            // Only alarms of this account and Region (the confused deputy).
+            Condition: {
+              ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:111111111111:alarm:*']] } },
+              StringEquals: { 'aws:SourceAccount': '111111111111' },
+            },
           },
         ]),
       },

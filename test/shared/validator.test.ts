@@ -68,6 +68,7 @@ describe('GatewayConfigValidator.check', () => {
     ['a local key hash', (d) => { d.localKeys = { 'not-a-hash': 'acme' }; }, /^localKeys\["not-a-hash"\]: the key 'not-a-hash' is not allowed; expected the hex SHA-256/],
     ['a guardrail version', (d) => { (d.guardrails as Draft).pii = { identifier: 'gr1abc', version: 'latest' }; }, /^guardrails\.pii\.version: 'latest' is not allowed; expected a version number/],
     ['a base URL', (d) => { at(d, 'targets', 0).baseUrl = 'ftp://x'; }, /^targets\[0\]\.baseUrl: 'ftp:\/\/x' is not allowed; expected an http\(s\) URL/],
+    ['a target output limit', (d) => { at(d, 'targets', 2).maxOutputTokens = 0; }, /^targets\[2\]\.maxOutputTokens: 0 is out of range; allowed: 1 to 1000000$/],
   ])('shape: %s', (_name, patch, expected) => {
     expect(problems(patch)).toEqual([expect.stringMatching(expected)]);
   });

@@ -3,10 +3,17 @@
  *
  * - Retries only `retryable` upstream errors, up to `retry.maxAttempts` attempts per target, with
  *   full-jitter exponential backoff; an upstream's `Retry-After` is honoured when it is at most
- *   `retry.maxDelayMs` (a longer one fails over instead of waiting). `modelTimeout` is retried at
- *   most once (a model that timed out twice will not answer the third time).
+ *   `retry.maxDelayMs` (a longer one fails over instead of waiting). A model timeout — of any target
+ *   kind: Bedrock's `modelTimeout`, the call's own deadline (`timeout`), no first token in time
+ *   (`firstTokenTimeout`) — is retried at most once (a model that timed out twice will not answer
+ *   the third time); a connect timeout is a connection failure and retried like one.
+ * - A retry that finds the target's circuit open (other requests' failures opened it meanwhile)
+ *   ends with the error this request actually had, not with `CircuitOpen`: the client learns that
+ *   its call timed out (504) rather than that the target was unavailable before it was tried (503).
  * - Never sleeps past the request's deadline; each attempt's timeout is the target's `totalMs`
  *   capped by what is left of the deadline.
+ * - Every call carries the candidate's output limit (the request's, lowered to the target's
+ *   `maxOutputTokens`), the one its reservation counted.
  * - The target's circuit breaker is consulted before every attempt and told every result.
  * - Streams: an attempt succeeds once its first chunk arrives (within `firstTokenMs` when set);
  *   failures before that are retried like any other, failures after it belong to the answer stage.
@@ -18,6 +25,7 @@ import {
 import { backoffDelayMs } from '../reliability/backoff';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
 import { AttemptRecord } from '../usage/types';
+import { withOutputLimit } from './route';
 import { Candidate } from './types';
 
 /** The adapters, one per target kind. */
@@ -76,6 +84,8 @@ export interface OpenedStream {
 }
 
 const FIRST_TOKEN = 'first_token_timeout';
+/** The codes of a model that did not answer in time, whatever the target kind. */
+export const MODEL_TIMEOUT_CODES: ReadonlySet<string> = new Set(['modelTimeout', 'timeout', 'firstTokenTimeout']);
 
 function asUpstreamError(error: unknown): UpstreamError {
   if (error instanceof UpstreamError) return error;
@@ -105,11 +115,13 @@ async function withRetries<T>(
   const { retry } = ctx;
   const timeouts = candidate.config.timeouts;
   let modelTimeouts = 0;
+  let lastError: UpstreamError | undefined;
   for (let n = 1; ; n++) {
     if (ctx.signal.aborted) throw new ClientGone();
     const remaining = ctx.deadline - ctx.now();
     if (remaining <= 0) throw new DeadlineExceeded();
-    if (!ctx.breakers.tryAcquire(candidate.breakerKey)) throw new CircuitOpen(candidate.config.id);
+    // On a retry, an open circuit ends the attempts with this request's own last error.
+    if (!ctx.breakers.tryAcquire(candidate.breakerKey)) throw lastError ?? new CircuitOpen(candidate.config.id);
     const started = ctx.now();
     // The attempt's own stop (first-token timeout, an abandoned stream), joined with the client's.
     const controller = linkedController(ctx.signal);
@@ -142,8 +154,9 @@ async function withRetries<T>(
         throw error;
       }
       ctx.breakers.recordFailure(candidate.breakerKey);
+      lastError = error;
       if (error.disposition !== 'retryable' || n >= retry.maxAttempts) throw error;
-      if (error.code === 'modelTimeout' && ++modelTimeouts > 1) throw error;
+      if (MODEL_TIMEOUT_CODES.has(error.code) && ++modelTimeouts > 1) throw error;
       if (error.retryAfterMs !== undefined && error.retryAfterMs > retry.maxDelayMs) throw error;
       const wait = error.retryAfterMs ?? backoffDelayMs(n, retry, ctx.random);
       if (ctx.now() + wait >= ctx.deadline) throw error;
@@ -177,7 +190,8 @@ function adapterFor(ctx: InvokeContext, candidate: Candidate): {
  */
 export function completeOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<Completion> {
   const adapter = adapterFor(ctx, candidate);
-  return withRetries(candidate, ctx, (options) => adapter.complete(request, options));
+  const call = withOutputLimit(candidate, request);
+  return withRetries(candidate, ctx, (options) => adapter.complete(call, options));
 }
 
 /**
@@ -190,8 +204,9 @@ export function completeOnTarget(candidate: Candidate, request: ProviderRequest,
 export function openStreamOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<OpenedStream> {
   const adapter = adapterFor(ctx, candidate);
   const firstTokenMs = candidate.config.timeouts.firstTokenMs;
+  const call = withOutputLimit(candidate, request);
   return withRetries(candidate, ctx, async (options, controller) => {
-    const iterator = adapter.stream(request, options)[Symbol.asyncIterator]();
+    const iterator = adapter.stream(call, options)[Symbol.asyncIterator]();
     const timer = firstTokenMs !== undefined ? setTimeout(() => controller.abort(FIRST_TOKEN), firstTokenMs) : undefined;
     const stop = (): void => {
       void iterator.return?.().catch(() => undefined);

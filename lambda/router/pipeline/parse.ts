@@ -151,7 +151,6 @@ function contentText(content: unknown, param: string, limits: Limits): string {
 interface ParsedMessages {
   readonly system: string[];
   readonly turns: ChatTurn[];
-  readonly chars: number;
 }
 
 function parseMessages(value: unknown, limits: Limits): ParsedMessages {
@@ -162,7 +161,6 @@ function parseMessages(value: unknown, limits: Limits): ParsedMessages {
   }
   const system: string[] = [];
   const turns: { role: 'user' | 'assistant'; content: string }[] = [];
-  let chars = 0;
   value.forEach((m, i) => {
     const at = `messages[${i}]`;
     if (!isObject(m)) throw bad(`'${at}' must be an object, not ${kind(m)}.`, at, 'invalid_type');
@@ -182,7 +180,6 @@ function parseMessages(value: unknown, limits: Limits): ParsedMessages {
     }
     if (!present(m, 'content')) throw bad(`'${at}.content' is required.`, `${at}.content`, 'missing_required_parameter');
     const text = contentText(m.content, `${at}.content`, limits);
-    chars += text.length;
     if (role === 'system' || role === 'developer') {
       if (text.length > 0) system.push(text);
       return;
@@ -198,7 +195,7 @@ function parseMessages(value: unknown, limits: Limits): ParsedMessages {
   if (turns[turns.length - 1].role !== 'user') {
     throw bad("'messages': the last message must be from the user.", 'messages', 'invalid_conversation');
   }
-  return { system, turns, chars };
+  return { system, turns };
 }
 
 function schemaDepth(value: unknown): number {
@@ -309,7 +306,7 @@ export function parseChatRequest(body: Uint8Array, bodyError: BodyError | undefi
   const model = optionalString(json, 'model', MAX_MODEL_CHARS)!;
   if (model.length === 0) throw bad("'model' must not be empty.", 'model');
   if (!present(json, 'messages')) throw bad("'messages' is required.", 'messages', 'missing_required_parameter');
-  const { system, turns, chars } = parseMessages(json.messages, limits);
+  const { system, turns } = parseMessages(json.messages, limits);
 
   checkUnsupportedAndIgnored(json);
 
@@ -349,7 +346,6 @@ export function parseChatRequest(body: Uint8Array, bodyError: BodyError | undefi
     stream,
     includeUsage: stream && includeUsage,
     metadata,
-    inputChars: chars,
     ...(limit !== undefined ? { maxTokens: limit } : {}),
     ...(temperature !== undefined ? { temperature } : {}),
     ...(topP !== undefined ? { topP } : {}),

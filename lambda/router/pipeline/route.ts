@@ -4,14 +4,22 @@
  * target without a profile for this tenant, a target that does not serve the request's latency
  * class, a target whose worst-case cost exceeds the request's maximum cost, a target whose circuit
  * is open. The guardrail is the tenant's, else the route's.
+ *
+ * Each candidate carries the request's cost bound on it (`estimatedCostUsd`): its input-token
+ * bound (../providers/token-bound.ts, from the texts its adapter sends) at the highest input price,
+ * plus its output limit — the client's `max_tokens`, or `limits.maxTokensCap`, lowered to the
+ * target's `maxOutputTokens` — at the output price. Every call to the target carries that limit.
  */
 import { RouteConfig, Sensitivity, TargetKind } from '../../shared/config';
 import { ResolvedGatewayConfig, ResolvedTarget } from '../../shared/defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
-import { InvalidRequestError, PermissionDeniedError, ServiceUnavailableError } from '../errors';
-import { Target } from '../providers/types';
+import { InvalidRequestError, PermissionDeniedError, ServiceUnavailableError, UpstreamError } from '../errors';
+import { addedPromptTexts as bedrockAddedTexts } from '../providers/bedrock/mapping';
+import { addedPromptTexts as openAiAddedTexts } from '../providers/openai/mapping';
+import { inputTokenBound, requestTokenBound } from '../providers/token-bound';
+import { ProviderRequest, Target } from '../providers/types';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
-import { estimateInputTokens, worstCaseCostUsd } from '../usage/cost';
+import { worstCaseCostUsd } from '../usage/cost';
 import {
   Candidate, ChatRequest, ChosenGuardrail, PolicyDecision, RoutePlan, RoutingHints, SkipReason, TenantContext,
 } from './types';
@@ -56,9 +64,70 @@ export function providerTarget(
   return { kind: 'openai', id: t.id, baseUrl: t.baseUrl!, model: t.model!, ...(apiKey ? { apiKey } : {}) };
 }
 
+/**
+ * The input-token bound of `request` on `target`: its texts and the texts the target's adapter adds
+ * (../providers/token-bound.ts).
+ *
+ * @example const tokens = inputTokensBoundOn(candidate.target, providerRequest);
+ */
+export function inputTokensBoundOn(target: Target, request: ProviderRequest, base?: number): number {
+  return inputTokenBound(request, target.kind === 'bedrock' ? bedrockAddedTexts(target, request) : openAiAddedTexts(request), base);
+}
+
+/**
+ * `request` as `candidate` may receive it within its reservation. A gateway-side input guardrail
+ * can replace the latest turn with masked text longer than the original (`{EMAIL}` for `a@b.c`), so
+ * the input can outgrow the bound the reservation was made with; the output limit is then lowered
+ * until the call's worst case is back within `candidate.estimatedCostUsd`. When not even one output
+ * token fits, the call is refused (a client error: the request is too large for its reservation).
+ *
+ * @example callRequest = fitToReservation(candidate, maskedRequest);
+ */
+export function fitToReservation(candidate: Candidate, raw: ProviderRequest): ProviderRequest {
+  const request = withOutputLimit(candidate, raw);
+  const input = inputTokensBoundOn(candidate.target, request);
+  if (input <= candidate.estimatedInputTokens) return request;
+  const fits = (maxTokens: number): boolean => worstCaseCostUsd(input, maxTokens, candidate.price) <= candidate.estimatedCostUsd;
+  if (fits(request.maxTokens)) return request;
+  const perToken = candidate.price.outputUsdPer1K / 1000;
+  const excess = worstCaseCostUsd(input, request.maxTokens, candidate.price) - candidate.estimatedCostUsd;
+  let maxTokens = perToken > 0 ? request.maxTokens - Math.ceil(excess / perToken) : 0;
+  while (maxTokens >= 1 && !fits(maxTokens)) maxTokens--;
+  if (maxTokens < 1) {
+    throw new UpstreamError(`the guardrail's masked input (${input} tokens at most) leaves no output within the request's reservation`, {
+      disposition: 'client', code: 'inputExceedsReservation',
+    });
+  }
+  return { ...request, maxTokens };
+}
+
+/**
+ * `request` with the output limit of `candidate` (its target's `maxOutputTokens`, when lower than
+ * the request's): what the target is called with.
+ *
+ * @example adapter.complete(target, withOutputLimit(candidate, request), options)
+ */
+export function withOutputLimit(candidate: Candidate, request: ProviderRequest): ProviderRequest {
+  return request.maxTokens > candidate.maxOutputTokens ? { ...request, maxTokens: candidate.maxOutputTokens } : request;
+}
+
+/** What the adapters receive of `request`, for the bound (attribution metadata carries no tokens). */
+function boundRequest(request: ChatRequest, maxTokens: number): ProviderRequest {
+  return {
+    requestId: '',
+    system: request.system,
+    messages: request.messages,
+    metadata: {},
+    maxTokens,
+    ...(request.responseFormat !== undefined ? { responseFormat: request.responseFormat } : {}),
+  };
+}
+
 function modelOf(target: Target): string {
   return target.kind === 'bedrock' ? target.modelId : target.model;
 }
+
+type Skipped = RoutePlan['skipped'][number];
 
 interface Attempted {
   readonly plan: RoutePlan;
@@ -68,15 +137,21 @@ interface Attempted {
 function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllowed: boolean }): Attempted {
   const { tenant, request, policy, config, breakers, hints } = input;
   const guardrail = chooseGuardrail(tenant, route, config);
-  const inputTokens = estimateInputTokens(request.inputChars, request.messages.length + request.system.length);
+  // The effective output limit: sent to every target, and reserved in full.
   const outputTokens = request.maxTokens ?? config.limits.maxTokensCap;
+  const forBound = boundRequest(request, outputTokens);
+  const base = requestTokenBound(forBound);
   const candidates: Candidate[] = [];
-  const skipped: { targetId: string; reason: SkipReason }[] = [];
+  const skipped: Skipped[] = [];
+  let maxInputTokens = 0;
   for (const id of route.targets) {
     const t = config.targets.get(id)!;
     const target = providerTarget(t, tenant.tenantId, guardrail, input.env);
     const price = config.prices.get(t.priceModelId)!;
-    const estimatedCostUsd = worstCaseCostUsd(inputTokens, outputTokens, price);
+    const maxOutputTokens = Math.min(outputTokens, t.maxOutputTokens ?? outputTokens);
+    const inputTokens = target ? inputTokensBoundOn(target, forBound, base) : 0;
+    maxInputTokens = Math.max(maxInputTokens, inputTokens);
+    const estimatedCostUsd = target ? worstCaseCostUsd(inputTokens, maxOutputTokens, price) : 0;
     let reason: SkipReason | undefined;
     if (!target) reason = 'no_profile_for_tenant';
     else if (policy.sensitivity === Sensitivity.RESTRICTED && !t.restrictedAllowed) reason = 'not_restricted';
@@ -84,10 +159,12 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
     else if (hints.maxCostUsd !== undefined && estimatedCostUsd > hints.maxCostUsd) reason = 'max_cost';
     else if (!breakers.isAvailable(`${t.id}|${modelOf(target)}`)) reason = 'circuit_open';
     if (reason || !target) {
-      skipped.push({ targetId: id, reason: reason ?? 'no_profile_for_tenant' });
+      skipped.push({ targetId: id, reason: reason ?? 'no_profile_for_tenant', estimatedCostUsd });
       continue;
     }
-    candidates.push({ config: t, target, price, breakerKey: `${t.id}|${modelOf(target)}`, estimatedCostUsd });
+    candidates.push({
+      config: t, target, price, breakerKey: `${t.id}|${modelOf(target)}`, estimatedCostUsd, estimatedInputTokens: inputTokens, maxOutputTokens,
+    });
   }
   return {
     route,
@@ -96,7 +173,7 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
       candidates,
       skipped,
       ...(guardrail ? { guardrail } : {}),
-      estimatedInputTokens: inputTokens,
+      estimatedInputTokens: maxInputTokens,
       estimatedOutputTokens: outputTokens,
     },
   };
@@ -120,12 +197,9 @@ function noCandidates(attempt: Attempted, input: RouteSelectionInput): Error {
       `The model '${p.alias}' is temporarily unavailable; retry later.`, 'targets_unavailable', Math.max(1, Math.min(...waits) / 1000));
   }
   if (reasons.has('max_cost')) {
-    const cheapest = Math.min(...p.skipped.filter((s) => s.reason === 'max_cost').map((s) => {
-      const t = input.config.targets.get(s.targetId)!;
-      return worstCaseCostUsd(p.estimatedInputTokens, p.estimatedOutputTokens, input.config.prices.get(t.priceModelId)!);
-    }));
+    const cheapest = Math.min(...p.skipped.filter((s) => s.reason === 'max_cost').map((s) => s.estimatedCostUsd));
     return new InvalidRequestError(
-      `The model '${p.alias}' may cost up to ${fmtUsd(cheapest)} for this request (about ${p.estimatedInputTokens} input tokens, `
+      `The model '${p.alias}' may cost up to ${fmtUsd(cheapest)} for this request (at most ${p.estimatedInputTokens} input tokens, `
       + `${p.estimatedOutputTokens} output tokens allowed), above the maximum cost of ${fmtUsd(input.hints.maxCostUsd!)}. `
       + 'Lower max_tokens or raise the maximum cost.', 'max_cost_exceeded', 'max_cost_usd');
   }

@@ -10,6 +10,7 @@ export interface ChatRequest {
   readonly system: readonly string[];
   /** At least one turn; starts and ends with a user turn; roles alternate. */
   readonly messages: readonly ChatTurn[];
+  /** The client's `max_tokens` / `max_completion_tokens` (route.ts applies the cap when absent). */
   readonly maxTokens?: number;
   readonly temperature?: number;
   readonly topP?: number;
@@ -21,8 +22,6 @@ export interface ChatRequest {
   /** The request's `metadata` (validated string map). */
   readonly metadata: Readonly<Record<string, string>>;
   readonly user?: string;
-  /** Characters of all system and message text, for estimates. */
-  readonly inputChars: number;
 }
 
 /** Routing hints from headers or `metadata` (the output of hints.ts). */
@@ -72,8 +71,15 @@ export interface Candidate {
   readonly price: ResolvedPrice;
   /** The circuit breaker key: target id and the model it calls (per-tenant profiles break apart). */
   readonly breakerKey: string;
-  /** Worst-case cost estimate of this request on this target, in USD. */
+  /**
+   * The most this request can cost on this target, in USD: `estimatedInputTokens` at the highest
+   * input price (uncached, cache write, cache read) plus `maxOutputTokens` at the output price.
+   */
   readonly estimatedCostUsd: number;
+  /** The input-token bound of the request as this target's adapter sends it (providers/token-bound.ts). */
+  readonly estimatedInputTokens: number;
+  /** The output limit calls to this target carry: the plan's, lowered to the target's `maxOutputTokens`. */
+  readonly maxOutputTokens: number;
 }
 
 /** Why a target of the route was not tried. */
@@ -83,10 +89,19 @@ export type SkipReason = 'no_profile_for_tenant' | 'latency_class' | 'max_cost' 
 export interface RoutePlan {
   readonly alias: string;
   readonly candidates: readonly Candidate[];
-  readonly skipped: readonly { readonly targetId: string; readonly reason: SkipReason }[];
+  readonly skipped: readonly {
+    readonly targetId: string;
+    readonly reason: SkipReason;
+    /** The request's cost bound on that target (0 when the target cannot serve the tenant). */
+    readonly estimatedCostUsd: number;
+  }[];
   /** The guardrail of this request: the tenant's, else the route's. */
   readonly guardrail?: ChosenGuardrail;
-  /** Output tokens assumed by estimates: `max_tokens`, or the configured cap. */
+  /**
+   * The output limit every target call carries and the reservation counts in full: the client's
+   * `max_tokens` / `max_completion_tokens`, or `limits.maxTokensCap` when it sent none.
+   */
   readonly estimatedOutputTokens: number;
+  /** The largest input-token bound among the route's targets. */
   readonly estimatedInputTokens: number;
 }

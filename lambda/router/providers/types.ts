@@ -25,7 +25,12 @@ export interface ProviderRequest {
   readonly system: readonly string[];
   /** The conversation, oldest first; at least one turn, the last one from the user. */
   readonly messages: readonly ChatTurn[];
-  readonly maxTokens?: number;
+  /**
+   * The most output tokens the call may produce, sent to every target (Bedrock
+   * `inferenceConfig.maxTokens`, OpenAI `max_tokens`): the client's value, or the gateway's cap when
+   * the client sent none. Required, so no call runs on a model's own default.
+   */
+  readonly maxTokens: number;
   readonly temperature?: number;
   readonly topP?: number;
   readonly stop?: readonly string[];

@@ -3,20 +3,6 @@ import { ResolvedPrice } from '../../shared/defaults';
 import { TokenUsage } from '../providers/types';
 
 /**
- * Characters per token assumed by worst-case estimates (max cost, budget reservations). Tokenizers
- * average about 4 characters per token for English text (the adapters' usage estimate,
- * providers/usage.ts, uses 4); 3 keeps an upper bound on the safe side for other text.
- */
-export const CHARS_PER_TOKEN_ESTIMATE = 3;
-/** Tokens of per-message framing added by chat templates, estimated. */
-const TOKENS_PER_MESSAGE = 4;
-
-/** An upper estimate of a request's input tokens. */
-export function estimateInputTokens(chars: number, messages: number): number {
-  return Math.ceil(chars / CHARS_PER_TOKEN_ESTIMATE) + TOKENS_PER_MESSAGE * messages;
-}
-
-/**
  * The cost of `usage` at `price`, in USD: input, output, cache-read and cache-write tokens each at
  * their own price per 1,000 tokens.
  *
@@ -32,9 +18,20 @@ export function costUsd(usage: TokenUsage, price: ResolvedPrice): number {
   return Math.round(cost * 1e9) / 1e9;
 }
 
-/** The worst-case cost of a call: all input uncached, and the full output allowance used. */
+/**
+ * The most a call of `inputTokens` (an upper bound, providers/token-bound.ts) and an output limit
+ * of `outputTokens` can cost: every input token at the highest input price (uncached, cache write
+ * or cache read: a provider may cache a prefix on its own), and the whole output limit used.
+ * Rounded up, so a reservation is never a fraction below the bound.
+ *
+ * @example worstCaseCostUsd(1000, 500, price)
+ */
 export function worstCaseCostUsd(inputTokens: number, outputTokens: number, price: ResolvedPrice): number {
-  return costUsd({ inputTokens, outputTokens, cacheReadInputTokens: 0, cacheWriteInputTokens: 0 }, price);
+  const inputPrice = Math.max(price.inputUsdPer1K, price.cacheWriteUsdPer1K, price.cacheReadUsdPer1K);
+  const cost = (inputTokens * inputPrice + outputTokens * price.outputUsdPer1K) / 1000;
+  // Up to the next billionth of a dollar; the 1e-6 absorbs floating-point noise (0.09816 / 1000 is
+  // 0.00009816000000000001), which would otherwise add a billionth to exact amounts.
+  return Math.ceil(cost * 1e9 - 1e-6) / 1e9;
 }
 
 export const ZERO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0 };

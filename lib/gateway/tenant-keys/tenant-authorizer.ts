@@ -30,8 +30,10 @@ export interface TenantAuthorizerProps {
 
   /**
    * How long API Gateway caches the authorizer's answer for an `Authorization` header (0 to 1
-   * hour; 0 disables the cache). A revoked key keeps working for at most this long plus
-   * `keyCacheTtl`.
+   * hour; 0 disables the cache). While an answer is cached API Gateway does not invoke the
+   * authorizer, so a key keeps working for at most this long past its `expiresAt`, and a revoked key
+   * for at most this long plus `keyCacheTtl`. 0 makes expiry exact, at the cost of one authorizer
+   * invocation per request.
    * @default Duration.seconds(60)
    */
   readonly resultsCacheTtl?: Duration;

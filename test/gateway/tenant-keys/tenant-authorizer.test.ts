@@ -70,7 +70,7 @@ describe('TenantAuthorizer defaults', () => {
     });
   });
 
-  test('a log group kept one year, encrypted with its own rotating key usable by CloudWatch Logs of this account only', () => {
+  test('a log group kept one year, encrypted with its own rotating key usable by CloudWatch Logs for that log group only', () => {
     const fnId = only(template, 'AWS::Lambda::Function');
     const logGroupId = only(template, 'AWS::Logs::LogGroup');
     const fn = template.findResources('AWS::Lambda::Function')[fnId];
@@ -90,7 +90,10 @@ describe('TenantAuthorizer defaults', () => {
             Resource: '*',
             Condition: {
               ArnLike: {
-                'kms:EncryptionContext:aws:logs:arn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:111122223333:log-group:*']] }],
+                // CloudFormation names it <stack name>-<logical id>-<random suffix>.
+                'kms:EncryptionContext:aws:logs:arn': [{
+                  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:logs:eu-west-1:111122223333:log-group:Test-${logGroupId}-*`]],
+                }],
               },
             },
           }]),

@@ -1,6 +1,8 @@
 import { UpstreamError } from '../../../lambda/router/errors';
 import { ChainFailed, runWithFallback } from '../../../lambda/router/pipeline/fallback';
-import { completeOnTarget } from '../../../lambda/router/pipeline/invoke';
+import { completeOnTarget, InvokeContext } from '../../../lambda/router/pipeline/invoke';
+import { OpenAiTarget, ProviderAdapter } from '../../../lambda/router/providers/types';
+import { CircuitBreakers } from '../../../lambda/router/reliability/circuit-breaker';
 import { Candidate } from '../../../lambda/router/pipeline/types';
 import { Steps, Upstream } from '../../helpers/router-fakes';
 import { Harness, harness, rejection, request } from '../../helpers/router-harness';
@@ -55,6 +57,43 @@ describe('runWithFallback', () => {
     expect({ status: e.error.status, code: e.error.code }).toEqual({ status: 400, code: 'upstream_rejected_request' });
     expect(e.error.message).not.toContain('secret upstream detail');
     expect(h.bedrock.calls).toHaveLength(0);
+  });
+
+  test('a hung target whose circuit, and the next target\'s, open mid-request → 504 upstream_timeout, not 503', async () => {
+    // Prepare: an injected clock; every failure opens a circuit (as concurrent requests' failures would).
+    const clock = { t: 1_000_000 };
+    const breakers = new CircuitBreakers({ failureThreshold: 1, cooldownMs: 30_000, now: () => clock.t });
+    const h = harness({ breakers });
+    const nova = h.plan.candidates[1];
+    let hungCalls = 0;
+    // The vllm target hangs until the call's own deadline (the clock moves by it); meanwhile other
+    // requests open bedrock-nova's circuit.
+    const hung: ProviderAdapter<OpenAiTarget> = {
+      kind: 'openai',
+      complete: async (_target, _request, options) => {
+        hungCalls += 1;
+        clock.t += options.timeoutMs;
+        breakers.recordFailure(nova.breakerKey);
+        throw new UpstreamError(`no answer within ${options.timeoutMs} ms`, { disposition: 'retryable', code: 'timeout' });
+      },
+      stream: () => { throw new Error('not used'); },
+    };
+    const ctx: InvokeContext = { ...h.ctx, providers: { bedrock: h.bedrock, openai: hung }, now: () => clock.t, deadline: clock.t + 60_000 };
+    // Act
+    const e = await rejection(runWithFallback(h.plan, ctx, (c) => completeOnTarget(c, request, ctx)));
+    // Assess: the client learns what happened to its call
+    expect(e).toBeInstanceOf(ChainFailed);
+    expect({ status: (e as ChainFailed).error.status, code: (e as ChainFailed).error.code }).toEqual({ status: 504, code: 'upstream_timeout' });
+    expect(hungCalls).toBe(1);
+    expect(h.bedrock.calls).toHaveLength(0);
+  });
+
+  test('targets whose circuits were open before the request → 503 targets_unavailable', async () => {
+    const breakers = new CircuitBreakers({ failureThreshold: 1, cooldownMs: 30_000, now: () => 1_000 });
+    const h = harness({ breakers });
+    for (const c of h.plan.candidates) breakers.recordFailure(c.breakerKey);
+    const e = (await rejection(runWithFallback(h.plan, h.ctx, call(h)))) as ChainFailed;
+    expect({ status: e.error.status, code: e.error.code }).toEqual({ status: 503, code: 'targets_unavailable' });
   });
 
   test('the deadline passing during the chain is a 504', async () => {

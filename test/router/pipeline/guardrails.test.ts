@@ -8,7 +8,7 @@ import { FakeGuardrails, Upstream } from '../../helpers/router-fakes';
 const guardrail: ChosenGuardrail = { id: 'pii', identifier: 'gr1abc', version: '2' };
 const options: CallOptions = { signal: new AbortController().signal, connectTimeoutMs: 100, timeoutMs: 1000 };
 const request: ProviderRequest = {
-  requestId: 'r', system: ['sys'], metadata: {},
+  requestId: 'r', system: ['sys'], metadata: {}, maxTokens: 100,
   messages: [{ role: 'user', content: 'first' }, { role: 'assistant', content: 'reply' }, { role: 'user', content: 'card 4111 1111 1111 1111' }],
 };
 const completion: Completion = { text: 'answer', finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1, cacheReadInputTokens: 0, cacheWriteInputTokens: 0 }, servedModel: 'm' };

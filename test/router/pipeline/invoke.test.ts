@@ -47,6 +47,35 @@ describe('completeOnTarget (retries on one target)', () => {
     expect(h.openai.calls).toHaveLength(2);
   });
 
+  test.each(['timeout', 'firstTokenTimeout', 'modelTimeout'])('a model timeout (%s) is retried at most once, on either target kind', async (code) => {
+    const h = harness();
+    const timedOut = new UpstreamError('timed out', { disposition: 'retryable', code });
+    h.openai.defaultStep = Steps.error(timedOut);
+    h.bedrock.defaultStep = Steps.error(timedOut);
+    expect(await rejection(completeOnTarget(vllm(h), request, h.ctx))).toMatchObject({ code });
+    expect(await rejection(completeOnTarget(h.plan.candidates[1], request, h.ctx))).toMatchObject({ code });
+    expect([h.openai.calls.length, h.bedrock.calls.length]).toEqual([2, 2]);
+  });
+
+  test('a connect timeout is a connection failure: retried up to maxAttempts', async () => {
+    const h = harness();
+    h.openai.defaultStep = Steps.error(new UpstreamError('no connection', { disposition: 'retryable', code: 'connectTimeout' }));
+    await rejection(completeOnTarget(vllm(h), request, h.ctx));
+    expect(h.openai.calls).toHaveLength(3);
+  });
+
+  test('a retry that finds the circuit open ends with the error that happened, not CircuitOpen', async () => {
+    const breakers = new CircuitBreakers({ failureThreshold: 1, cooldownMs: 30_000, now: () => 1_000 });
+    const h = harness({ breakers });
+    h.openai.defaultStep = Steps.error(new UpstreamError('deadline', { disposition: 'retryable', code: 'timeout' }));
+    const e = await rejection(completeOnTarget(vllm(h), request, h.ctx));
+    expect(e).toBeInstanceOf(UpstreamError);
+    expect(e).toMatchObject({ code: 'timeout' });
+    expect(h.openai.calls).toHaveLength(1);
+    // A first attempt on an open circuit is still CircuitOpen (nothing happened to this request).
+    expect(await rejection(completeOnTarget(vllm(h), request, h.ctx))).toBeInstanceOf(CircuitOpen);
+  });
+
   test('fallback-worthy and client errors are not retried', async () => {
     const h = harness();
     h.openai.enqueue(Steps.error(Upstream.modelError()));

@@ -51,7 +51,6 @@ describe('parseChatRequest', () => {
       responseFormat: { type: 'json_schema', name: 'answer', schema: { type: 'object' }, strict: true },
       metadata: { workflow: 'support' },
       user: 'u-1',
-      inputChars: 'Be brief.'.length + 'Use English.'.length + 2 + 6 + 'Summarise\nthis'.length,
     });
   });
 
@@ -62,7 +61,7 @@ describe('parseChatRequest', () => {
 
   test('include_usage only applies to streams; null optional fields count as absent', () => {
     const request = parse({ ...base, stream: false, stream_options: { include_usage: true }, temperature: null, stop: null, max_tokens: null });
-    expect(request).toEqual({ model: 'chat', system: [], messages: [{ role: 'user', content: 'Hi' }], stream: false, includeUsage: false, metadata: {}, inputChars: 2 });
+    expect(request).toEqual({ model: 'chat', system: [], messages: [{ role: 'user', content: 'Hi' }], stream: false, includeUsage: false, metadata: {} });
   });
 
   test.each<[string, unknown, string, string]>([

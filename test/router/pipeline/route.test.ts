@@ -96,15 +96,37 @@ describe('selectRoute', () => {
   });
 
   test('max cost: targets whose worst case exceeds it are skipped; none left → 400 with the estimate', () => {
-    // 300 chars ≈ 104 input tokens; nova-lite output $0.00024/1K; vllm output $0.0002/1K.
-    // Worst cases with max_tokens 100: vllm $0.0000304, bedrock-nova $0.00003024.
+    // 300 ASCII bytes + (2 + 8) per turn + 128 per request = at most 438 input tokens on either target.
+    // Worst cases with max_tokens 100: vllm 438 × $0.0001/1K + 100 × $0.0002/1K = $0.0000638,
+    // bedrock-nova 438 × $0.00006/1K + 100 × $0.00024/1K = $0.00005028.
     expect(plan('globex', 'chat', { maxCostUsd: 0.0001 }, { maxTokens: 100 }).candidates.map((c) => c.config.id)).toEqual(['vllm', 'bedrock-nova']);
-    const cheap = plan('globex', 'chat', { maxCostUsd: 0.0000303 }, { maxTokens: 100 });
+    const cheap = plan('globex', 'chat', { maxCostUsd: 0.00006 }, { maxTokens: 100 });
     expect(cheap.candidates.map((c) => c.config.id)).toEqual(['bedrock-nova']);
-    expect(cheap.skipped).toEqual([{ targetId: 'vllm', reason: 'max_cost' }]);
+    expect(cheap.candidates.map((c) => [c.estimatedInputTokens, c.estimatedCostUsd])).toEqual([[438, 0.00005028]]);
+    expect(cheap.skipped).toEqual([{ targetId: 'vllm', reason: 'max_cost', estimatedCostUsd: 0.0000638 }]);
+    // Sonnet: input at the cache-write price ($0.00375/1K > $0.003/1K), the highest input price.
     const e = failure(() => plan('globex', 'summary', { maxCostUsd: 0.001 }, { maxTokens: 1000 }));
     expect({ status: e.status, code: e.code }).toEqual({ status: 400, code: 'max_cost_exceeded' });
-    expect(e.message).toMatch(/may cost up to \$0\.015312 for this request \(about 104 input tokens, 1000 output tokens allowed\), above the maximum cost of \$0\.001/);
+    expect(e.message).toMatch(/may cost up to \$0\.01664\d for this request \(at most 438 input tokens, 1000 output tokens allowed\), above the maximum cost of \$0\.001/);
+  });
+
+  test('without max_tokens the cap is the output limit the plan reserves and sends', () => {
+    const p = plan('globex', 'chat');
+    expect(p.estimatedOutputTokens).toBe(config.limits.maxTokensCap);
+    expect(plan('globex', 'chat', {}, { maxTokens: 7 }).estimatedOutputTokens).toBe(7);
+  });
+
+  test("a target's maxOutputTokens lowers its output limit and its cost bound; other targets keep the request's", () => {
+    const base = testConfig();
+    const capped = resolved({ ...base, targets: base.targets.map((t) => (t.id === 'bedrock-nova' ? { ...t, maxOutputTokens: 300 } : t)) });
+    const tenant = resolveTenant({ kind: 'authorizer', context: { tenantId: 'globex' } }, {}, capped);
+    const request = parseChatRequest(Buffer.from(JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x'.repeat(300) }] })), undefined, capped.limits);
+    const p = selectRoute({
+      tenant, request, hints: {}, policy: applyTenantPolicy(tenant, 'chat', {}, capped), config: capped, breakers: new CircuitBreakers(capped.circuitBreaker), env: {},
+    });
+    expect(p.candidates.map((c) => [c.config.id, c.maxOutputTokens])).toEqual([['vllm', capped.limits.maxTokensCap], ['bedrock-nova', 300]]);
+    // 438 input tokens × $0.00006/1K + 300 × $0.00024/1K
+    expect(p.candidates[1].estimatedCostUsd).toBe(0.00009828);
   });
 
   test('open circuits are skipped; all open → 503 with the time until a probe', () => {
@@ -112,7 +134,7 @@ describe('selectRoute', () => {
     const breakers = new CircuitBreakers({ failureThreshold: 1, cooldownMs: 30_000, now: () => now });
     breakers.recordFailure('vllm|qwen3-8b');
     expect(plan('globex', 'chat', {}, { breakers }).candidates.map((c) => c.config.id)).toEqual(['bedrock-nova']);
-    expect(plan('globex', 'chat', {}, { breakers }).skipped).toEqual([{ targetId: 'vllm', reason: 'circuit_open' }]);
+    expect(plan('globex', 'chat', {}, { breakers }).skipped).toEqual([{ targetId: 'vllm', reason: 'circuit_open', estimatedCostUsd: expect.any(Number) }]);
     breakers.recordFailure('bedrock-nova|amazon.nova-lite-v1:0');
     now += 10_000;
     const e = failure(() => plan('globex', 'chat', {}, { breakers }));

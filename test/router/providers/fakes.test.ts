@@ -27,7 +27,7 @@ describe('fake-openai-upstream with the openai SDK', () => {
 
   test('JSON completion', async () => {
     upstream.enqueue(O.success({ text: 'Hi there', usage: { promptTokens: 5, completionTokens: 2 } }));
-    const out = await client.chat.completions.create({ model: 'qwen3-8b', messages: [{ role: 'user', content: 'Hi' }] });
+    const out = await client.chat.completions.create({ model: 'qwen3-8b', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 16 });
     expect(out.choices[0].message.content).toBe('Hi there');
     expect(out.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 });
     expect(out.model).toBe('qwen3-8b');
@@ -38,6 +38,7 @@ describe('fake-openai-upstream with the openai SDK', () => {
     const stream = await client.chat.completions.create({
       model: 'qwen3-8b',
       messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 16,
       stream: true,
       stream_options: { include_usage: true },
     });
@@ -53,16 +54,27 @@ describe('fake-openai-upstream with the openai SDK', () => {
 
   test('errors carry the OpenAI envelope and status', async () => {
     upstream.enqueue(O.error(429, { message: 'slow down', type: 'rate_limit_error', code: 'rate_limited', retryAfter: '1' }));
-    const error = await client.chat.completions.create({ model: 'qwen3-8b', messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e);
+    const error = await client.chat.completions.create({ model: 'qwen3-8b', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 16 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error).toMatchObject({ status: 429, code: 'rate_limited', type: 'rate_limit_error' });
   });
 
   test('an error inside the stream reaches the SDK as an APIError', async () => {
     upstream.enqueue(O.streamError({ deltas: ['x'], message: 'engine died', type: 'server_error' }));
-    const stream = await client.chat.completions.create({ model: 'qwen3-8b', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+    const stream = await client.chat.completions.create({ model: 'qwen3-8b', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 16, stream: true });
     const error = await (async () => { for await (const chunk of stream) void chunk; })().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIError);
+  });
+
+  test('a completion without max_tokens is refused with a 400 and counted, without consuming a behaviour', async () => {
+    upstream.enqueue(O.success({ text: 'kept' }));
+    const before = upstream.missingOutputLimit;
+    const error = await client.chat.completions.create({ model: 'qwen3-8b', messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 400, param: 'max_tokens' });
+    expect(upstream.missingOutputLimit).toBe(before + 1);
+    expect(upstream.pending).toBe(1);
+    const out = await client.chat.completions.create({ model: 'qwen3-8b', messages: [{ role: 'user', content: 'Hi' }], max_completion_tokens: 8 });
+    expect(out.choices[0].message.content).toBe('kept');
   });
 });
 
@@ -78,7 +90,7 @@ describe('fake-bedrock-runtime', () => {
     });
     try {
       fake.enqueue(B.success({ deltas: ['a', 'b'], usage: { inputTokens: 3, outputTokens: 2, cacheReadInputTokens: 1 }, trace: { guardrail: { actionReason: 'none' } } }));
-      const out = await client.send(new ConverseStreamCommand({ modelId: PROFILE_ARN, messages: [{ role: 'user', content: [{ text: 'hi' }] }] }));
+      const out = await client.send(new ConverseStreamCommand({ modelId: PROFILE_ARN, messages: [{ role: 'user', content: [{ text: 'hi' }] }], inferenceConfig: { maxTokens: 16 } }));
       const kinds: string[] = [];
       const events: unknown[] = [];
       for await (const event of out.stream ?? []) {
@@ -86,6 +98,11 @@ describe('fake-bedrock-runtime', () => {
         events.push(event);
       }
       expect(kinds).toEqual(['messageStart', 'contentBlockDelta', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata']);
+      const before = fake.missingOutputLimit;
+      const refused = await client.send(new ConverseStreamCommand({ modelId: PROFILE_ARN, messages: [{ role: 'user', content: [{ text: 'hi' }] }] }))
+        .catch((e: unknown) => e);
+      expect(refused).toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/no inferenceConfig\.maxTokens/) });
+      expect(fake.missingOutputLimit).toBe(before + 1);
       expect(events[5]).toEqual({
         metadata: {
           usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5, cacheReadInputTokens: 1 },

@@ -14,6 +14,7 @@ export function providerRequest(overrides: Partial<ProviderRequest> = {}): Provi
     messages: [{ role: 'user', content: 'Summarise the ticket.' }],
     metadata: { tenant: 'acme', workflow: 'support-summary', promptVersion: 'summary@3', requestId: 'req-0001' },
     ...overrides,
+    maxTokens: overrides.maxTokens ?? 512,
   };
 }
 

@@ -6,7 +6,8 @@
  *   format that the service does not enforce, one more block with the JSON instruction.
  * - `messages`: turns normalised for Converse (blank turns dropped, consecutive same-role turns
  *   merged, a user turn first — see ../conversation.ts), one text block each.
- * - `inferenceConfig`: `maxTokens`, `temperature`, `topP`, `stopSequences`, only those set.
+ * - `inferenceConfig`: `maxTokens` always (the router's effective limit), `temperature`, `topP`,
+ *   `stopSequences` when set.
  * - `guardrailConfig`: the target's guardrail with `trace: enabled` (streams also
  *   `streamProcessingMode: sync`, so no unassessed text reaches the client).
  * - `requestMetadata`: the request's attribution, sanitised to Bedrock's rules (see
@@ -26,7 +27,7 @@ import type {
   TokenUsage as BedrockTokenUsage,
 } from '@aws-sdk/client-bedrock-runtime';
 import { UpstreamError } from '../../errors';
-import { normaliseTurns } from '../conversation';
+import { CONTINUATION_PROMPT, normaliseTurns } from '../conversation';
 import { sanitiseRequestMetadata } from '../request-metadata';
 import type { BedrockTarget, Completion, FinishReason, GuardrailAction, ProviderRequest, ResponseFormat } from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
@@ -65,12 +66,12 @@ function common(target: BedrockTarget, request: ProviderRequest): ConverseCommon
   const input: ConverseCommon = { modelId: target.modelId, messages };
   if (system.length > 0) input.system = system;
 
-  const inference: NonNullable<ConverseCommandInput['inferenceConfig']> = {};
-  if (request.maxTokens !== undefined) inference.maxTokens = request.maxTokens;
+  // Always set: without it the model's own default applies, which no budget reservation bounds.
+  const inference: NonNullable<ConverseCommandInput['inferenceConfig']> = { maxTokens: request.maxTokens };
   if (request.temperature !== undefined) inference.temperature = request.temperature;
   if (request.topP !== undefined) inference.topP = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) inference.stopSequences = [...request.stop];
-  if (Object.keys(inference).length > 0) input.inferenceConfig = inference;
+  input.inferenceConfig = inference;
 
   const metadata = sanitiseRequestMetadata(request.metadata);
   if (Object.keys(metadata).length > 0) input.requestMetadata = metadata;
@@ -84,6 +85,26 @@ function common(target: BedrockTarget, request: ProviderRequest): ConverseCommon
     };
   }
   return input;
+}
+
+/**
+ * The texts a Converse call adds to the request's own system prompts and turns: the JSON
+ * instruction (with the schema, unless the service enforces it), the `outputConfig` schema with its
+ * name, and the continuation prompt. The input-token bound (../token-bound.ts) counts them with the
+ * request's texts, without building the call.
+ *
+ * @example addedPromptTexts(target, { ...request, responseFormat: { type: 'json_object' } }) // [JSON_OBJECT_INSTRUCTION]
+ */
+export function addedPromptTexts(target: BedrockTarget, request: Pick<ProviderRequest, 'responseFormat' | 'messages'>): string[] {
+  const format = request.responseFormat;
+  const enforce = format?.type === 'json_schema' && target.structuredOutputs === true;
+  // The continuation prompt goes before a conversation whose first non-blank turn is the assistant's.
+  const first = request.messages.find((m) => /\S/.test(m.content));
+  const texts: string[] = first?.role === 'assistant' ? [CONTINUATION_PROMPT] : [];
+  const instruction = jsonInstruction(format, enforce);
+  if (instruction) texts.push(instruction);
+  if (enforce && format?.type === 'json_schema') texts.push(`${format.name}${JSON.stringify(format.schema)}`);
+  return texts;
 }
 
 /**

@@ -9,6 +9,9 @@
  *   back in the pool). A stream without usage gets estimated, marked usage. A stream that ends
  *   with neither `finish_reason` nor `[DONE]` was cut: retryable `streamTruncated`.
  * - An `error` object inside the stream rejects the iteration (see ./errors.ts).
+ * - Bodies are bounded: more than `maxBodyBytes` (transport), or a stream line or event longer than
+ *   `maxEventChars`, fails the call with a fallback `responseTooLarge` (502 `upstream_error` when no
+ *   other target answers).
  * - Connect timeout, overall deadline (until the last byte) and the router's abort are enforced
  *   per call; a consumer that stops iterating early closes the upstream connection.
  */
@@ -18,10 +21,10 @@ import type { CallOptions, Completion, FinishReason, OpenAiTarget, ProviderAdapt
 import { resolveUsage, type ReportedUsage } from '../usage';
 import { classifyHttpStatus, classifyOpenAiError, classifyStreamError } from './errors';
 import { fromChatCompletion, parseStreamEvent, toChatCompletionsBody } from './mapping';
-import { SseDecoder } from './sse';
+import { SseDecoder, type SseLimits } from './sse';
 import { HttpTransport, type HttpTransportOptions, type TransportResponse } from './transport';
 
-export interface OpenAiAdapterOptions extends HttpTransportOptions {
+export interface OpenAiAdapterOptions extends HttpTransportOptions, SseLimits {
   /** Share a transport. @default a transport of its own */
   readonly transport?: HttpTransport;
 }
@@ -41,9 +44,11 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
   readonly transport: HttpTransport;
   /** `chatCompletionsUrl` per base URL: parsed once, not per call. */
   private readonly urls = new Map<string, URL>();
+  private readonly sseLimits: SseLimits;
 
   constructor(options: OpenAiAdapterOptions = {}) {
     this.transport = options.transport ?? new HttpTransport(options);
+    this.sseLimits = options.maxEventChars !== undefined ? { maxEventChars: options.maxEventChars } : {};
   }
 
   async complete(target: OpenAiTarget, request: ProviderRequest, options: CallOptions): Promise<Completion> {
@@ -87,7 +92,7 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
         throw new UpstreamError(`upstream streamed with content-type ${contentType || '(none)'}`, { disposition: 'fallback', code: 'malformedResponse' });
       }
 
-      const decoder = new SseDecoder();
+      const decoder = new SseDecoder(this.sseLimits);
       let output = '';
       let finishReason: FinishReason | undefined;
       let usage: ReportedUsage | undefined;

@@ -6,8 +6,8 @@
  * - `messages`: one `system` message first (the system prompts joined by a blank line: many chat
  *   templates served by vLLM accept only one, and only first), then the turns with consecutive
  *   same-role turns merged (see ../conversation.ts);
- * - `max_tokens`, `temperature`, `top_p`, `stop`: only those set (`max_tokens`, not
- *   `max_completion_tokens`, because every OpenAI-compatible server knows it);
+ * - `max_tokens` always (the router's effective limit; `max_tokens`, not `max_completion_tokens`,
+ *   because every OpenAI-compatible server knows it), `temperature`, `top_p`, `stop` when set;
  * - `response_format`: passed through (`json_object`, or `json_schema` with name, schema, strict) —
  *   vLLM enforces it with guided decoding;
  * - streams: `stream: true` and `stream_options: {include_usage: true}`, so usage is known for every
@@ -36,24 +36,42 @@ export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderReq
     messages.push({ role: turn.role, content: turn.content });
   }
   const body: ChatCompletionsBody = { model: target.model, messages };
-  if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
+  // Always set: without it vLLM generates up to the context window minus the prompt.
+  body.max_tokens = request.maxTokens;
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) body.stop = [...request.stop];
-  const format = request.responseFormat;
-  if (format && format.type !== 'text') {
-    body.response_format = format.type === 'json_object'
-      ? { type: 'json_object' }
-      : {
-        type: 'json_schema',
-        json_schema: { name: format.name, schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) },
-      };
-  }
+  const format = responseFormatOf(request);
+  if (format) body.response_format = format;
   if (stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };
   }
   return body;
+}
+
+/**
+ * The texts a chat completions call adds to the request's own system prompts and turns: the
+ * `response_format` as JSON (vLLM enforces a schema by guided decoding, other servers put it in the
+ * prompt: counted either way). The input-token bound (../token-bound.ts) counts them with the
+ * request's texts, without building the call.
+ *
+ * @example addedPromptTexts({ responseFormat: { type: 'json_object' } }) // ['{"type":"json_object"}']
+ */
+export function addedPromptTexts(request: Pick<ProviderRequest, 'responseFormat'>): string[] {
+  const format = responseFormatOf(request);
+  return format ? [JSON.stringify(format)] : [];
+}
+
+/** The `response_format` field of the body, or undefined for plain text. */
+function responseFormatOf(request: Pick<ProviderRequest, 'responseFormat'>): Record<string, unknown> | undefined {
+  const format = request.responseFormat;
+  if (!format || format.type === 'text') return undefined;
+  if (format.type === 'json_object') return { type: 'json_object' };
+  return {
+    type: 'json_schema',
+    json_schema: { name: format.name, schema: format.schema, ...(format.strict !== undefined ? { strict: format.strict } : {}) },
+  };
 }
 
 /**

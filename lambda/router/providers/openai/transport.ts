@@ -9,6 +9,8 @@
  * - overall deadline and the router's abort: the guard's signal destroys the request — whether
  *   the headers never came or the body stalled mid-stream — and the call fails with `timeout` or
  *   `aborted`;
+ * - body size: an answer longer than `maxBodyBytes` (declared or received) is cut and fails with a
+ *   fallback `responseTooLarge`;
  * - a pooled socket the server closed while it sat idle (reset before any answer, on a reused
  *   socket) is retried once on a fresh connection: the request never reached the upstream's
  *   application, so this is a reconnect, not a model-call retry (Node.js documents the pattern
@@ -24,7 +26,17 @@ export interface HttpTransportOptions {
   readonly maxSockets?: number;
   /** Initial delay of TCP keep-alive probes on idle sockets, in ms. @default 1000 */
   readonly keepAliveMsecs?: number;
+  /**
+   * The largest upstream body, JSON or event stream, in bytes. A longer one is cut and the call
+   * fails with a fallback `responseTooLarge`: an upstream that never stops cannot make the router
+   * buffer without bound. A streamed answer of 8,192 tokens is about 2 MiB of server-sent events.
+   * @default 33554432 (32 MiB)
+   */
+  readonly maxBodyBytes?: number;
 }
+
+/** Default of `HttpTransportOptions.maxBodyBytes`. */
+export const DEFAULT_MAX_UPSTREAM_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface TransportRequest {
   readonly url: URL;
@@ -132,7 +144,7 @@ export class HttpTransport {
         answered = true;
         // An error on the response (connection cut, guard abort) surfaces through its iterator.
         res.on('error', () => undefined);
-        resolve(wrapResponse(req, res));
+        resolve(wrapResponse(req, res, this.options.maxBodyBytes ?? DEFAULT_MAX_UPSTREAM_BODY_BYTES));
       });
 
       if (request.body !== undefined) req.end(request.body);
@@ -141,9 +153,26 @@ export class HttpTransport {
   }
 }
 
-function wrapResponse(req: http.ClientRequest, res: http.IncomingMessage): TransportResponse {
+function tooLarge(maxBodyBytes: number): UpstreamError {
+  return new UpstreamError(`the upstream answer is larger than ${maxBodyBytes} bytes`, { disposition: 'fallback', code: 'responseTooLarge' });
+}
+
+function wrapResponse(req: http.ClientRequest, res: http.IncomingMessage, maxBodyBytes: number): TransportResponse {
   async function* chunks(): AsyncGenerator<Buffer, void, undefined> {
-    for await (const chunk of res as AsyncIterable<Buffer>) yield chunk;
+    const declared = Number(res.headers['content-length']);
+    let received = 0;
+    try {
+      if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        received += chunk.byteLength;
+        if (received > maxBodyBytes) throw tooLarge(maxBodyBytes);
+        yield chunk;
+      }
+    } catch (error) {
+      // The rest of an oversized body is not read: the connection is closed, not returned to the pool.
+      if (error instanceof UpstreamError) req.destroy();
+      throw error;
+    }
     // A body that ends without its last chunk (or Content-Length) was cut.
     if (!res.complete) throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
   }

@@ -112,11 +112,11 @@ describe("the SDK's default request handler (why the adapter replaces it)", () =
     const calls = 5;
     const messages = [{ role: 'user' as const, content: [{ text: 'hi' }] }];
     for (let i = 0; i < calls; i++) {
-      const out = await client.send(new ConverseCommand({ modelId: PROFILE_ARN, messages }));
+      const out = await client.send(new ConverseCommand({ modelId: PROFILE_ARN, messages, inferenceConfig: { maxTokens: 16 } }));
       expect(out.output?.message?.content?.[0]?.text).toBe('Hello from the fake Bedrock model.');
     }
     for (let i = 0; i < calls; i++) {
-      const out = await client.send(new ConverseStreamCommand({ modelId: PROFILE_ARN, messages }));
+      const out = await client.send(new ConverseStreamCommand({ modelId: PROFILE_ARN, messages, inferenceConfig: { maxTokens: 16 } }));
       for await (const event of out.stream ?? []) void event;
     }
     expect(h2.requests).toHaveLength(2 * calls);

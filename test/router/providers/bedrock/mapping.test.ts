@@ -16,12 +16,13 @@ const target: BedrockTarget = { kind: 'bedrock', id: 'acme', modelId: PROFILE_AR
 const schema = { type: 'object', properties: { sentiment: { enum: ['positive', 'negative'] } }, required: ['sentiment'] };
 
 describe('toConverseInput', () => {
-  test('a minimal request: modelId, one user turn, the system prompt, the metadata; nothing else', () => {
+  test('a minimal request: modelId, one user turn, the system prompt, the output limit, the metadata; nothing else', () => {
     const input = toConverseInput(target, providerRequest());
     expect(input).toEqual({
       modelId: PROFILE_ARN,
       system: [{ text: 'You are terse.' }],
       messages: [{ role: 'user', content: [{ text: 'Summarise the ticket.' }] }],
+      inferenceConfig: { maxTokens: 512 },
       requestMetadata: { tenant: 'acme', workflow: 'support-summary', promptVersion: 'summary@3', requestId: 'req-0001' },
     });
   });
@@ -70,11 +71,11 @@ describe('toConverseInput', () => {
       .toThrow(expect.objectContaining({ disposition: 'client', code: 'validation' }));
   });
 
-  test('inferenceConfig carries only what is set', () => {
+  test('inferenceConfig always carries maxTokens, and the rest only when set', () => {
     expect(toConverseInput(target, providerRequest({ maxTokens: 100 })).inferenceConfig).toEqual({ maxTokens: 100 });
-    expect(toConverseInput(target, providerRequest({ temperature: 0, topP: 1, stop: ['\n\n', 'END'] })).inferenceConfig)
-      .toEqual({ temperature: 0, topP: 1, stopSequences: ['\n\n', 'END'] });
-    expect(toConverseInput(target, providerRequest({ stop: [] })).inferenceConfig).toBeUndefined();
+    expect(toConverseInput(target, providerRequest({ maxTokens: 9, temperature: 0, topP: 1, stop: ['\n\n', 'END'] })).inferenceConfig)
+      .toEqual({ maxTokens: 9, temperature: 0, topP: 1, stopSequences: ['\n\n', 'END'] });
+    expect(toConverseStreamInput(target, providerRequest({ maxTokens: 3, stop: [] })).inferenceConfig).toEqual({ maxTokens: 3 });
   });
 
   test('guardrailConfig with trace for Converse; synchronous stream processing for ConverseStream', () => {

@@ -320,3 +320,30 @@ describe('connecting', () => {
     expect(error).toMatchObject({ disposition: 'retryable', code: 'connectionRefused' });
   });
 });
+
+describe('bounded bodies', () => {
+  let small: OpenAiAdapter;
+  beforeAll(() => { small = new OpenAiAdapter({ maxBodyBytes: 4096, maxEventChars: 1024 }); });
+  afterAll(() => small.transport.destroy());
+
+  test('a JSON answer larger than maxBodyBytes → fallback responseTooLarge, and its connection is not reused', async () => {
+    upstream.enqueue(O.success({ text: 'z'.repeat(5000) }), O.success({ text: 'fine' }));
+    const error = await upstreamErrorOf(small.complete(target, request, callOptions()));
+    expect(error).toMatchObject({ disposition: 'fallback', code: 'responseTooLarge', message: expect.stringMatching(/larger than 4096 bytes/) });
+    expect((await small.complete(target, request, callOptions())).text).toBe('fine');
+    expect(upstream.requests[1].connectionId).not.toBe(upstream.requests[0].connectionId);
+  });
+
+  test('an event stream longer than maxBodyBytes is cut → fallback responseTooLarge, no end chunk', async () => {
+    upstream.enqueue(O.success({ deltas: Array.from({ length: 100 }, (_, i) => `word${i} `) }));
+    const { chunks, error } = await collect(small.stream(target, request, callOptions()));
+    expect(error).toMatchObject({ disposition: 'fallback', code: 'responseTooLarge' });
+    expect(chunks.some((c) => c.type === 'end')).toBe(false);
+  });
+
+  test('a stream event longer than maxEventChars → fallback responseTooLarge', async () => {
+    upstream.enqueue(O.success({ deltas: ['a'.repeat(2000)] }));
+    const { error } = await collect(small.stream(target, request, callOptions()));
+    expect(error).toMatchObject({ disposition: 'fallback', code: 'responseTooLarge', message: expect.stringMatching(/longer than 1024 characters/) });
+  });
+});

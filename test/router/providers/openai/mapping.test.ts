@@ -6,13 +6,14 @@ const target: OpenAiTarget = { kind: 'openai', id: 'vllm', baseUrl: 'http://vllm
 const schema = { type: 'object', properties: { label: { type: 'string' } } };
 
 describe('toChatCompletionsBody', () => {
-  test('minimal: model and messages with the system message first; nothing unset', () => {
+  test('minimal: model, messages with the system message first, and the output limit; nothing unset', () => {
     expect(toChatCompletionsBody(target, providerRequest(), false)).toEqual({
       model: 'qwen3-8b',
       messages: [
         { role: 'system', content: 'You are terse.' },
         { role: 'user', content: 'Summarise the ticket.' },
       ],
+      max_tokens: 512,
     });
   });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { SseDecoder, SseParser, type SseEvent } from '../../../../lambda/router/providers/openai/sse';
+import { UpstreamError } from '../../../../lambda/router/errors';
+import { DEFAULT_MAX_SSE_EVENT_CHARS, SseDecoder, SseParser, type SseEvent } from '../../../../lambda/router/providers/openai/sse';
 
 function parseAll(pieces: readonly string[]): SseEvent[] {
   const parser = new SseParser();
@@ -78,5 +79,56 @@ describe('SseDecoder', () => {
     for (let i = 0; i < bytes.length; i++) events.push(...decoder.push(bytes.subarray(i, i + 1)));
     events.push(...decoder.end());
     expect(events).toEqual([{ event: 'message', data: '{"t":"héllo 🙂"}' }]);
+  });
+});
+
+describe('bounded work and size', () => {
+  test('a 4 MiB line in 16 KiB pieces is scanned once: work grows with the input, not with its square', () => {
+    // Prepare: one event whose data line is 4 MiB, as a hostile or broken upstream could send it.
+    const payload = 'x'.repeat(4 * 1024 * 1024);
+    const wire = `data: ${payload}\n\n`;
+    const piece = 16 * 1024;
+    const decoder = new SseDecoder({ maxEventChars: 8 * 1024 * 1024 });
+    const bytes = Buffer.from(wire, 'utf8');
+    // Act
+    const events: SseEvent[] = [];
+    for (let i = 0; i < bytes.length; i += piece) events.push(...decoder.push(bytes.subarray(i, i + piece)));
+    events.push(...decoder.end());
+    // Assess: every character examined exactly once (a rescan per piece would examine ~2^31 of them).
+    expect(decoder.scannedChars).toBe(wire.length);
+    expect(events).toHaveLength(1);
+    expect(events[0].data.length).toBe(payload.length);
+  });
+
+  test('the work is the input length whatever the split', () => {
+    fc.assert(fc.property(fc.array(fc.nat({ max: 2000 }), { maxLength: 30 }), (cuts) => {
+      const wire = `data: ${'y'.repeat(1500)}\r\n\r\ndata: z\n\n`;
+      const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+      const parser = new SseParser();
+      let last = 0;
+      for (const p of [...points, wire.length]) { parser.push(wire.slice(last, p)); last = p; }
+      expect(parser.scannedChars).toBeLessThanOrEqual(wire.length);
+      expect(parser.scannedChars).toBeGreaterThanOrEqual(wire.length - 1); // the LF of a split CRLF is skipped
+    }));
+  });
+
+  test('a line longer than maxEventChars fails the stream with a fallback responseTooLarge, even before it ends', () => {
+    const parser = new SseParser({ maxEventChars: 100 });
+    expect(parser.push(`data: ${'a'.repeat(90)}\n\n`)).toHaveLength(1);
+    parser.push(`data: ${'b'.repeat(60)}`);
+    let error: unknown;
+    try { parser.push('b'.repeat(60)); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ disposition: 'fallback', code: 'responseTooLarge', message: expect.stringMatching(/a line longer than 100 characters/) });
+  });
+
+  test("an event's data made of many short lines is capped too", () => {
+    const parser = new SseParser({ maxEventChars: 100 });
+    expect(() => parser.push('data: 0123456789\n'.repeat(11))).toThrow(/an event's data longer than 100 characters/);
+  });
+
+  test('the default cap is 1 MiB', () => {
+    const parser = new SseParser();
+    expect(() => parser.push(`data: ${'c'.repeat(DEFAULT_MAX_SSE_EVENT_CHARS)}`)).toThrow(UpstreamError);
   });
 });
