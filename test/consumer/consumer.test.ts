@@ -15,17 +15,18 @@
  *
  * It needs the built package (`npm run build`: the bundles in assets/ and the jsii output in lib/),
  * as CI builds before `npm test`; it fails with that instruction when the build is missing or older
- * than the sources.
+ * than the sources (test/helpers/built-package.ts).
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { expectBuiltPackage, REPO_ROOT } from '../helpers/built-package';
 
 // Two synthesis runs of four stacks with every pack, in parallel, on a shared 2-core machine.
 jest.setTimeout(600_000);
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = REPO_ROOT;
 const APP_DIR = join(__dirname, 'app');
 const REPO_MODULES = join(ROOT, 'node_modules');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -60,31 +61,6 @@ function run(command: string, args: readonly string[], options: { cwd: string; e
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-/** Fails with the build command when the jsii output or the bundles are missing or older than their sources. */
-function checkBuilt(): void {
-  const stale: string[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
-        const js = path.replace(/\.ts$/, '.js');
-        if (!existsSync(js) || statSync(js).mtimeMs < statSync(path).mtimeMs) stale.push(path.slice(ROOT.length + 1));
-      }
-    }
-  };
-  walk(join(ROOT, 'lib'));
-  walk(join(ROOT, 'lambda', 'shared'));
-  if (!existsSync(join(ROOT, '.jsii'))) stale.push('.jsii');
-  for (const handler of ['router', 'authorizer', 'invocation-logging']) {
-    if (!existsSync(join(ROOT, 'assets', handler, 'index.mjs'))) stale.push(`assets/${handler}/index.mjs`);
-  }
-  if (stale.length > 0) {
-    throw new Error(`The consumer test installs the built package, but the build is missing or older than its sources `
-      + `(${stale.slice(0, 5).join(', ')}${stale.length > 5 ? `, and ${stale.length - 5} more` : ''}). Run 'npm run build' first.`);
-  }
 }
 
 /** `npm pack` of the repository into `dir`; returns the tarball's path and the packed file list. */
@@ -178,7 +154,7 @@ let lowest: Promise<Synthesis>;
 let newest: Promise<Synthesis>;
 
 beforeAll(async () => {
-  checkBuilt();
+  expectBuiltPackage('The consumer test (it installs the npm pack tarball)');
   // Under the system temp folder, not the repository: Node.js must not find the repository's node_modules above the app.
   work = mkdtempSync(join(tmpdir(), 'cdk-ai-gateway-consumer-'));
   [packed, newestVersion] = await Promise.all([pack(work), newestCdkLib(work)]);
