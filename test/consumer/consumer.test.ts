@@ -73,7 +73,7 @@ async function pack(dir: string): Promise<{ tarball: string; files: string[] }> 
 
 /** The newest aws-cdk-lib in the peer range, from the registry now; a clear error when it cannot be reached. */
 async function newestCdkLib(cwd: string): Promise<string> {
-  const view = await run('npm', ['view', `aws-cdk-lib@${CDK_RANGE}`, 'version', '--json', '--prefer-online'], { cwd });
+  const view = await run('npm', ['view', `aws-cdk-lib@${CDK_RANGE}`, 'version', '--json', '--prefer-online', '--fetch-retries=1'], { cwd });
   let versions: unknown;
   try {
     versions = JSON.parse(view.stdout);
