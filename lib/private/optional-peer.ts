@@ -32,14 +32,22 @@ export function optionalPeerRange(peer: OptionalPeer): string {
   return peerRanges[peer] ?? '*';
 }
 
+/** Resolution results, per process: Node.js caches successful resolutions only, and constructs ask often. */
+const installed = new Map<OptionalPeer, boolean>();
+
 /** Whether `peer` can be resolved from this package (installed in the app or above it). */
 export function isOptionalPeerInstalled(peer: OptionalPeer): boolean {
-  try {
-    load.resolve(`${peer}/package.json`);
-    return true;
-  } catch {
-    return false;
+  let found = installed.get(peer);
+  if (found === undefined) {
+    try {
+      load.resolve(`${peer}/package.json`);
+      found = true;
+    } catch {
+      found = false;
+    }
+    installed.set(peer, found);
   }
+  return found;
 }
 
 /**
