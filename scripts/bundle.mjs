@@ -1,21 +1,27 @@
 // Bundles every Lambda handler (lambda/<name>/index.ts) into assets/<name>/index.mjs with esbuild:
-// minified ESM for Node.js 22, AWS SDK included, source maps beside it; modules the code loads with
-// `import()` become chunk-<hash>.mjs files in the same folder. Constructs load the result
+// minified ESM for Node.js 22, AWS SDK included; modules the code loads with `import()` become
+// chunk-<hash>.mjs files in the same folder. Each asset folder becomes a Lambda zip as it is, so it
+// holds only the code: source maps go to sourcemaps/<name>/ (same depth, so their relative source
+// paths resolve; not in the package), and the staleness stamps to .bundle-stamps/ (not in the
+// package either: they list local paths). Constructs load the result
 // with Code.fromAsset, so consumers need neither esbuild nor Docker, and asset hashes do not depend
 // on the machine. A handler whose inputs are unchanged since its last bundle is skipped.
 //
 //   node scripts/bundle.mjs            bundle what is stale
 //   node scripts/bundle.mjs --force    bundle everything
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const force = process.argv.includes('--force');
-// Staleness stamps live beside the bundles, not in them, so they never enter an asset hash.
-const STAMPS = join(root, 'assets', '.stamps');
+// Staleness stamps live outside assets/, so they never enter an asset hash or the npm package.
+const STAMPS = join(root, '.bundle-stamps');
+const SOURCEMAPS = join(root, 'sourcemaps');
+// Where earlier versions of this script wrote its stamps; removed so they cannot ship.
+rmSync(join(root, 'assets', '.stamps'), { recursive: true, force: true });
 
 /** A handler's entry: index.mts (an ES module, for top-level await) when it has one, else index.ts. */
 function entryOf(name) {
@@ -53,9 +59,12 @@ function stale(name) {
 
 async function bundle(name, entry = entryOf(name), shebang = '') {
   const outdir = join(root, 'assets', name);
-  if (!stale(name) && existsSync(join(outdir, 'index.mjs'))) return false;
+  const mapdir = join(SOURCEMAPS, name);
+  if (!stale(name) && existsSync(join(outdir, 'index.mjs')) && !readdirSync(outdir).some((f) => f.endsWith('.map'))) return false;
   rmSync(outdir, { recursive: true, force: true });
+  rmSync(mapdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
+  mkdirSync(mapdir, { recursive: true });
   const result = await build({
     entryPoints: [join(root, entry)],
     // Code splitting: modules loaded with `import()` (the AWS SDK clients, see
@@ -71,7 +80,8 @@ async function bundle(name, entry = entryOf(name), shebang = '') {
     target: 'node22',
     format: 'esm',
     minify: true,
-    sourcemap: true,
+    // 'external': the .map files without a sourceMappingURL comment in the code; moved out below.
+    sourcemap: 'external',
     sourcesContent: false,
     legalComments: 'none',
     metafile: true,
@@ -82,6 +92,7 @@ async function bundle(name, entry = entryOf(name), shebang = '') {
     banner: { js: `${shebang}import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);` },
     absWorkingDir: root,
   });
+  for (const file of readdirSync(outdir).filter((f) => f.endsWith('.map'))) renameSync(join(outdir, file), join(mapdir, file));
   const inputs = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('<'));
   mkdirSync(STAMPS, { recursive: true });
   writeFileSync(join(STAMPS, `${name}.json`), JSON.stringify({ hash: inputsHash(inputs), inputs }));

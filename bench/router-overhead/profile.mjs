@@ -41,8 +41,10 @@ const log = (line) => process.stderr.write(`${line}\n`);
 
 /** Maps a position of the bundle to its original source, function name and line. */
 function mapper(bundlePath) {
-  const map = new SourceMap(JSON.parse(readFileSync(`${bundlePath}.map`, 'utf8')));
-  const mapDir = join(bundlePath, '..');
+  // scripts/bundle.mjs writes assets/<name>/<file>.map to sourcemaps/<name>/ (same depth).
+  const mapPath = `${join(REPO_DIR, 'sourcemaps', relative(join(REPO_DIR, 'assets'), bundlePath))}.map`;
+  const map = new SourceMap(JSON.parse(readFileSync(mapPath, 'utf8')));
+  const mapDir = join(mapPath, '..');
   return (line, column) => {
     const entry = map.findEntry(line, column);
     if (!entry || !entry.originalSource) return undefined;

@@ -25,10 +25,35 @@ export function bundledHandler(name: string): lambda.Code {
 export const BUNDLED_HANDLER = 'index.handler';
 
 /**
- * The Lambda runtime of the bundled handlers: the newest Node.js runtime the pinned aws-cdk-lib
- * knows, which is what the AwsSolutions-L1 and Serverless-LambdaLatestVersion rules require. The
- * bundles target Node.js 22 (scripts/bundle.mjs) and run unchanged on newer runtimes; every handler
- * is an async function or a response-streaming handler, as Node.js 24 requires (it dropped
- * callback-style handlers).
+ * The newest Node.js runtime among `runtimes` (by default every runtime the installed aws-cdk-lib
+ * knows): the one cdk-nag's AwsSolutions-L1 and Serverless-LambdaLatestVersion rules demand, since
+ * they compare a function's runtime with the newest of its family in `lambda.Runtime.ALL`.
+ * Variable runtimes (`NODEJS_LATEST`) are skipped: their name is not their version.
+ *
+ * @example
+ * newestNodeRuntime([lambda.Runtime.NODEJS_22_X, lambda.Runtime.NODEJS_24_X]); // NODEJS_24_X
  */
-export const BUNDLED_RUNTIME = lambda.Runtime.NODEJS_24_X;
+export function newestNodeRuntime(runtimes: readonly lambda.Runtime[] = lambda.Runtime.ALL): lambda.Runtime {
+  let newest: { readonly runtime: lambda.Runtime; readonly major: number } | undefined;
+  for (const runtime of runtimes) {
+    const match = /^nodejs(\d+)\.x$/.exec(runtime.name);
+    if (!match || runtime.isVariable || runtime.family !== lambda.RuntimeFamily.NODEJS) continue;
+    const major = Number(match[1]);
+    if (!newest || major > newest.major) newest = { runtime, major };
+  }
+  if (!newest) {
+    throw new AiGatewayValidationError('The installed aws-cdk-lib lists no Node.js Lambda runtime (nodejs<major>.x) in lambda.Runtime.ALL; '
+      + 'install an aws-cdk-lib within the peer dependency range of cdk-ai-gateway.');
+  }
+  return newest.runtime;
+}
+
+/**
+ * The Lambda runtime of the bundled handlers: the newest Node.js runtime of the aws-cdk-lib the
+ * consumer installed, chosen when this module loads, so that every aws-cdk-lib in the peer range
+ * (including releases that add a runtime after this package was published) passes the
+ * latest-runtime rules without an acknowledgment. The bundles are plain ES modules targeting
+ * Node.js 22 (scripts/bundle.mjs) with async or response-streaming handlers only (Node.js 24
+ * dropped callback-style handlers), and use no API that a newer Node.js removed.
+ */
+export const BUNDLED_RUNTIME = newestNodeRuntime();

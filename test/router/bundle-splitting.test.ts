@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ASSET = join(__dirname, '..', '..', 'assets', 'router');
+const SOURCEMAPS = join(__dirname, '..', '..', 'sourcemaps', 'router');
 const STATIC_IMPORT = /(?:^|[;\s}])(?:import\s*(?:[^"'()]*?\s*from\s*)?|export\s*\*\s*from\s*)["']\.\/(chunk-[A-Z0-9]+\.mjs)["']/g;
 const DYNAMIC_IMPORT = /import\(\s*["']\.\/(chunk-[A-Z0-9]+\.mjs)["']\s*\)/g;
 
@@ -33,7 +34,15 @@ describe('assets/router code splitting', () => {
     expect(existsSync(join(ASSET, 'index.mjs'))).toBe(true);
     const chunks = readdirSync(ASSET).filter((f) => /^chunk-[A-Z0-9]+\.mjs$/.test(f));
     expect(chunks.length).toBeGreaterThan(0);
-    for (const chunk of chunks) expect(existsSync(join(ASSET, `${chunk}.map`))).toBe(true);
+  });
+
+  test('the asset folder (the Lambda zip) holds no source maps; they are in sourcemaps/router, one per file', () => {
+    const files = readdirSync(ASSET);
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    for (const file of files) {
+      expect(readFileSync(join(ASSET, file), 'utf8')).not.toContain('sourceMappingURL');
+      expect(existsSync(join(SOURCEMAPS, `${file}.map`))).toBe(true);
+    }
   });
 
   test.each([

@@ -1,5 +1,6 @@
 import { IPolicyValidationContext, IPolicyValidationPlugin, PolicyValidationPluginReport } from 'aws-cdk-lib';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import type { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { OptionalPeer, requireOptionalPeer } from '../../private/optional-peer';
 import { GUARD_PLUGIN_NAME } from './guard-catalog';
 
 /**
@@ -19,7 +20,11 @@ export class ControlTowerPlugin implements IPolicyValidationPlugin {
   private readonly validator: CfnGuardValidator;
 
   constructor(disabledRules: readonly string[]) {
-    this.validator = new CfnGuardValidator({ controlTowerRulesEnabled: true, disabledRules: [...disabledRules] });
+    // An optional peer (36 MB with its cfn-guard binaries), loaded only when the pack is added.
+    const validator = requireOptionalPeer<typeof import('@cdklabs/cdk-validator-cfnguard')>(
+      OptionalPeer.CFN_GUARD_VALIDATOR, 'GatewayCompliance.addPacks with the Control Tower pack',
+      'or pass packs without CompliancePack.CONTROL_TOWER');
+    this.validator = new validator.CfnGuardValidator({ controlTowerRulesEnabled: true, disabledRules: [...disabledRules] });
     this.version = this.validator.version;
     this.ruleIds = this.validator.ruleIds;
   }

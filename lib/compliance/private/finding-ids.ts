@@ -44,6 +44,9 @@ const EXPLICIT_NAMESPACES: readonly string[] = [
 export function qualifyFindingId(findingId: string): string {
   const id = typeof findingId === 'string' ? findingId.trim() : '';
   if (CONTROL_ID.test(id)) {
+    // Without the validator (an optional peer) the Control Tower pack cannot run, so there is no
+    // finding to match: the acknowledgment is recorded under the control id, which nothing reports.
+    if (!GuardCatalog.available()) return `${GUARD_PLUGIN_NAME}::${id.toUpperCase()}`;
     const control = GuardCatalog.load().byControlId(id);
     if (!control) {
       throw new Error(`'${findingId}' is not a Control Tower control shipped with @cdklabs/cdk-validator-cfnguard.`);
@@ -56,7 +59,7 @@ export function qualifyFindingId(findingId: string): string {
     if (!EXPLICIT_NAMESPACES.includes(namespace)) {
       throw new Error(`'${findingId}': '${namespace}' is not a plugin the harness runs; allowed: ${EXPLICIT_NAMESPACES.join(', ')}.`);
     }
-    if (namespace === GUARD_PLUGIN_NAME && !GuardCatalog.load().byRuleName(rule)) {
+    if (namespace === GUARD_PLUGIN_NAME && GuardCatalog.available() && !GuardCatalog.load().byRuleName(rule)) {
       throw new Error(`'${findingId}': '${rule}' is not a guard rule shipped with @cdklabs/cdk-validator-cfnguard.`);
     }
     if ((NAG_PACKS as readonly string[]).includes(namespace)) {
@@ -110,6 +113,9 @@ function isBalanced(text: string): boolean {
 /** The id a reader should use to acknowledge a finding that `pluginName` reported as `ruleName`. */
 export function displayIdOfFinding(pluginName: string, ruleName: string): string {
   if (pluginName === GUARD_PLUGIN_NAME) {
+    // Recorded under the control id itself when the validator is not installed (see qualifyFindingId).
+    if (CONTROL_ID.test(ruleName)) return ruleName.toUpperCase();
+    if (!GuardCatalog.available()) return `${GUARD_PLUGIN_NAME}::${ruleName}`;
     return GuardCatalog.load().byRuleName(ruleName)?.controlId ?? `${GUARD_PLUGIN_NAME}::${ruleName}`;
   }
   if ((NAG_PACKS as readonly string[]).includes(pluginName) && packOfNagRuleId(ruleName) === pluginName) {

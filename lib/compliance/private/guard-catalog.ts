@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
-import { dirname, join, parse } from 'node:path';
+import { join, parse } from 'node:path';
+import { isOptionalPeerInstalled, OptionalPeer, optionalPeerDirectory } from '../../private/optional-peer';
 
 /**
  * The Control Tower guard rules that `@cdklabs/cdk-validator-cfnguard` ships, read from its
@@ -23,17 +24,29 @@ export interface GuardControl {
 /** The plugin name (and acknowledgment namespace) of `CfnGuardValidator`. */
 export const GUARD_PLUGIN_NAME = 'cdk-validator-cfnguard';
 
-const PACKAGE_DIR = dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
-const RULES_DIR = join(PACKAGE_DIR, 'rules', 'control-tower', 'cfn-guard');
+/** Where `@cdklabs/cdk-validator-cfnguard` is installed; it is an optional peer, resolved on first use. */
+function packageDir(): string {
+  return optionalPeerDirectory(OptionalPeer.CFN_GUARD_VALIDATOR, 'The Control Tower compliance pack',
+    'or pass packs without CompliancePack.CONTROL_TOWER to GatewayCompliance.addPacks');
+}
+
+function rulesDir(): string {
+  return join(packageDir(), 'rules', 'control-tower', 'cfn-guard');
+}
 
 let catalog: GuardCatalog | undefined;
 
 /** The bundled Control Tower rules, indexed by control id and by guard rule name. */
 export class GuardCatalog {
-  /** The catalog of the installed `@cdklabs/cdk-validator-cfnguard`, read once. */
+  /** The catalog of the installed `@cdklabs/cdk-validator-cfnguard`, read once; throws when it is not installed. */
   public static load(): GuardCatalog {
-    catalog ??= new GuardCatalog(readControls(RULES_DIR));
+    catalog ??= new GuardCatalog(readControls(rulesDir()));
     return catalog;
+  }
+
+  /** Whether `@cdklabs/cdk-validator-cfnguard` (an optional peer) is installed, so that `load` succeeds. */
+  public static available(): boolean {
+    return isOptionalPeerInstalled(OptionalPeer.CFN_GUARD_VALIDATOR);
   }
 
   private readonly byControl = new Map<string, GuardControl>();
@@ -75,8 +88,8 @@ function readControls(dir: string): GuardControl[] {
 
 /** Versions of the plugin package and of the cfn-guard binary it bundles. */
 export function guardVersions(): { readonly plugin: string; readonly guard: string } {
-  const pkg: unknown = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8'));
-  const guard: unknown = JSON.parse(readFileSync(join(PACKAGE_DIR, 'guard-version.json'), 'utf8'));
+  const pkg: unknown = JSON.parse(readFileSync(join(packageDir(), 'package.json'), 'utf8'));
+  const guard: unknown = JSON.parse(readFileSync(join(packageDir(), 'guard-version.json'), 'utf8'));
   return { plugin: stringField(pkg, 'version'), guard: stringField(guard, 'version') };
 }
 
@@ -101,7 +114,7 @@ export interface GuardRuleOutcome {
 export function guardRuleOutcomes(templatePaths: readonly string[], excludedFiles: readonly string[]): GuardRuleOutcome[] {
   if (templatePaths.length === 0) return [];
   const controls = GuardCatalog.load().controls.filter((c) => !excludedFiles.includes(c.fileName));
-  const ruleArgs = excludedFiles.length === 0 ? ['--rules', RULES_DIR] : controls.flatMap((c) => ['--rules', c.path]);
+  const ruleArgs = excludedFiles.length === 0 ? ['--rules', rulesDir()] : controls.flatMap((c) => ['--rules', c.path]);
   const proc = spawnSync(guardBinary(), [
     'validate', ...ruleArgs,
     ...templatePaths.flatMap((t) => ['--data', t]),
@@ -142,7 +155,7 @@ function stringList(value: unknown): string[] {
 function guardBinary(): string {
   const os = platform() === 'linux' ? 'ubuntu' : platform() === 'darwin' ? 'macos' : undefined;
   const cpu = arch() === 'x64' ? 'x86_64' : arch() === 'arm64' ? 'aarch64' : undefined;
-  const path = os && cpu ? join(PACKAGE_DIR, 'bin', os, cpu, 'cfn-guard') : undefined;
+  const path = os && cpu ? join(packageDir(), 'bin', os, cpu, 'cfn-guard') : undefined;
   if (!path || !existsSync(path)) {
     throw new Error(`@cdklabs/cdk-validator-cfnguard ships no cfn-guard binary for ${platform()}/${arch()}.`);
   }

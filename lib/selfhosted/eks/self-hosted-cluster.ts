@@ -1,4 +1,3 @@
-import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { CfnResource, Names, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -10,6 +9,7 @@ import { Construct } from 'constructs';
 import { GatewayCompliance } from '../../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../../private/errors';
 import { encryptedLogGroup, newKey } from '../../private/kms';
+import { OptionalPeer, requireOptionalPeer } from '../../private/optional-peer';
 import { GpuInstanceTypes } from '../gpu-instances';
 import { GPU_NODE_ROLE, GPU_TAINT, NODE_ROLE_LABEL, SYSTEM_NODE_ROLE } from '../scheduling';
 import { acknowledgeClusterFindings } from './cluster-compliance';
@@ -196,7 +196,8 @@ export interface SelfHostedClusterProps {
   /**
    * The Lambda layer with `kubectl` and `helm` for the kubectl handler, which applies manifests
    * and Helm charts from the private subnets.
-   * @default - `KubectlV36Layer` from `@aws-cdk/lambda-layer-kubectl-v36`
+   * @default - `KubectlV36Layer` from `@aws-cdk/lambda-layer-kubectl-v36`, an optional peer
+   * dependency that must then be installed
    */
   readonly kubectlLayer?: lambda.ILayerVersion;
   /**
@@ -297,7 +298,7 @@ export class SelfHostedCluster extends Construct {
     }
     this.secretsEncryptionKey = props.secretsEncryptionKey ?? newKey(this, 'SecretsKey', 'Encrypts the Kubernetes secrets of the self-hosted model cluster');
 
-    const kubectlLayer = props.kubectlLayer ?? new KubectlV36Layer(this, 'KubectlLayer');
+    const kubectlLayer = props.kubectlLayer ?? defaultKubectlLayer(this);
     // The control plane's own security group and one for the kubectl handler, which may reach the
     // API endpoint on 443 and, for Helm charts and AWS APIs, HTTPS anywhere through the NAT gateways.
     this.controlPlaneSecurityGroup = new ec2.SecurityGroup(this, 'ControlPlaneSecurityGroup', {
@@ -558,4 +559,11 @@ function validateProps(scope: Construct, props: SelfHostedClusterProps, autoMode
       throw new AiGatewayValidationError(`gpuNodeGroup.amiType must be one of ${GPU_AMI_TYPES.join(', ')}, received '${gpu.amiType}'.`, scope);
     }
   }
+}
+
+/** `KubectlV36Layer`, loaded only when no `kubectlLayer` is given (it is a 37 MB optional peer). */
+function defaultKubectlLayer(scope: Construct): lambda.ILayerVersion {
+  const { KubectlV36Layer } = requireOptionalPeer<typeof import('@aws-cdk/lambda-layer-kubectl-v36')>(
+    OptionalPeer.KUBECTL_LAYER, `SelfHostedCluster '${scope.node.path}' without kubectlLayer`, 'or pass your own layer as kubectlLayer');
+  return new KubectlV36Layer(scope, 'KubectlLayer');
 }
