@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -19,6 +19,7 @@ import { TenantInferenceProfiles } from '../bedrock/inference-profiles/tenant-in
 import { AiGatewayValidationError } from '../private/errors';
 import { acknowledgeCrossRegionModelArns } from '../private/function-compliance';
 import { newKey } from '../private/kms';
+import { sameVpc, vpcResourceOf } from '../private/same-vpc';
 import { GatewayObservability } from '../observability/gateway-observability';
 import { BUDGET_METRIC, METRICS_NAMESPACE } from '../observability/private/telemetry-conventions';
 import { ISelfHostedTarget } from '../selfhosted/self-hosted-target';
@@ -616,6 +617,44 @@ function extraTargets(props: AiGatewayProps): TargetConfig[] {
   return [...(props.selfHostedTargets ?? []).map((t) => t.target), ...(props.additionalTargets ?? [])];
 }
 
+/**
+ * The router reaches a self-hosted target only inside the target's own VPC. Refused at synth:
+ *
+ * - a target in another VPC: the ingress rule from the router's security group to the target's
+ *   could never match (security groups are referenced only within a VPC or across a peering);
+ * - `vpc` owned by the gateway's stack while the targets come from another stack: that stack
+ *   would depend on the gateway's (for the VPC) and the gateway's on it (for the targets' URLs and
+ *   security groups), a dependency cycle.
+ *
+ * When synth cannot tell whether two VPCs are the same (a looked-up id against a VPC the app
+ * creates), a warning says what must hold.
+ */
+function checkSelfHostedVpcs(scope: Construct, vpc: ec2.IVpc, targets: ISelfHostedTarget[]): void {
+  const gatewayStack = Stack.of(scope);
+  for (const t of targets) {
+    if (!t.vpc) continue;
+    const same = sameVpc(vpc, t.vpc);
+    if (same === false) {
+      throw new AiGatewayValidationError(`selfHostedTargets: target '${t.target.id}' is in VPC ${t.vpc.node.path}, but vpc (the router's) `
+        + `is ${vpc.node.path}; the router reaches a self-hosted model only inside the model's own VPC. Give the gateway the models' VPC `
+        + '(vpc: selfHosted.vpc), or build both in one VPC: create it in a network stack (GatewayVpc) and pass it to SelfHostedModels '
+        + '(clusterProps.vpc) and to AiGateway (vpc).', scope);
+    }
+    if (same === undefined) {
+      Annotations.of(scope).addWarningV2('cdk-ai-gateway:selfHostedTargetVpcUnknown', `selfHostedTargets: synth cannot tell whether `
+        + `target '${t.target.id}' (VPC ${t.vpc.node.path}) is in vpc (${vpc.node.path}); the router reaches it only if both are the same VPC.`);
+    }
+    const targetStack = t.connections.securityGroups.map((sg) => Stack.of(sg)).find((s) => s !== gatewayStack);
+    const vpcResource = vpcResourceOf(vpc);
+    if (targetStack && vpcResource && Stack.of(vpcResource) === gatewayStack) {
+      throw new AiGatewayValidationError(`vpc is created in the gateway's stack ${gatewayStack.stackName}, and selfHostedTargets come from `
+        + `stack ${targetStack.stackName}: that stack would depend on this one for the VPC, and this one on it for the targets, a `
+        + 'dependency cycle. Create the VPC in a network stack of its own (new GatewayVpc(networkStack, ...)) and pass it to both '
+        + 'stacks, or create it in the models\' stack (SelfHostedModels builds one by default) and pass selfHosted.vpc to the gateway.', scope);
+    }
+  }
+}
+
 function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   const fail = (message: string) => { throw new AiGatewayValidationError(message, scope); };
   if (props.routes.length === 0) fail('routes must name at least one route.');
@@ -633,6 +672,14 @@ function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   }
   if (props.selfHostedTargets?.length && !props.vpc) {
     fail('selfHostedTargets need vpc: the router reaches self-hosted models only inside the VPC of their private endpoints.');
+  }
+  if (props.vpc) checkSelfHostedVpcs(scope, props.vpc, props.selfHostedTargets ?? []);
+  const unpriced = props.routes.filter((r) => r.model && !BedrockPrices.of(r.model.modelId) && !props.prices?.[r.model.modelId]);
+  if (unpriced.length) {
+    const models = [...new Set(unpriced.map((r) => r.model!.modelId))];
+    fail(`prices: no price for the Bedrock model${models.length > 1 ? 's' : ''} ${models.map((m) => `'${m}'`).join(', ')} of `
+      + `${unpriced.map((r) => `routes['${r.alias}']`).join(', ')}; the library knows on-demand prices only for the models of BedrockPrices.onDemand(). `
+      + `Give each its price in USD per 1,000 tokens: prices: { '${models[0]}': { inputUsdPer1K: 0.001, outputUsdPer1K: 0.005 } }.`);
   }
   const targetIds = new Set<string>();
   for (const t of extraTargets(props)) {
