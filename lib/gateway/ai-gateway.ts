@@ -18,6 +18,7 @@ import { ModelSource } from '../bedrock/inference-profiles/model-source';
 import { TenantInferenceProfiles } from '../bedrock/inference-profiles/tenant-inference-profiles';
 import { AiGatewayValidationError } from '../private/errors';
 import { acknowledgeCrossRegionModelArns } from '../private/function-compliance';
+import { GatewayVpc } from '../network/gateway-vpc';
 import { newKey } from '../private/kms';
 import { sameVpc, vpcResourceOf } from '../private/same-vpc';
 import { GatewayObservability } from '../observability/gateway-observability';
@@ -201,9 +202,9 @@ export interface AiGatewayProps {
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
-   * Create VPC endpoints for Bedrock Runtime, AppConfig, CloudWatch Logs (interface) and DynamoDB
-   * (gateway) in `vpc`, so the functions need no NAT. Turn off when the VPC has them already.
-   * @default true when `vpc` is given
+   * Create VPC endpoints for Bedrock Runtime, AppConfig, CloudWatch Logs, X-Ray (interface) and
+   * DynamoDB (gateway) in `vpc`, so the functions need no NAT. Turn off when the VPC has them already.
+   * @default true when `vpc` is given, unless it is a `GatewayVpc` with its own endpoints
    */
   readonly createVpcEndpoints?: boolean;
 
@@ -433,7 +434,7 @@ export class AiGateway extends Construct {
         description: `cdk-ai-gateway router to self-hosted target ${t.target.id}`,
       });
     }));
-    if (props.vpc && (props.createVpcEndpoints ?? true)) {
+    if (props.vpc && (props.createVpcEndpoints ?? !hasGatewayEndpoints(props.vpc))) {
       this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!);
     }
 
@@ -655,6 +656,11 @@ function checkSelfHostedVpcs(scope: Construct, vpc: ec2.IVpc, targets: ISelfHost
   }
 }
 
+/** The VPC is a `GatewayVpc` that has the endpoints the gateway's functions call. */
+function hasGatewayEndpoints(vpc: ec2.IVpc): boolean {
+  return vpc instanceof GatewayVpc && vpc.hasGatewayEndpoints;
+}
+
 function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   const fail = (message: string) => { throw new AiGatewayValidationError(message, scope); };
   if (props.routes.length === 0) fail('routes must name at least one route.');
@@ -708,6 +714,10 @@ function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   if (props.guardrailEnabled === false && (props.guardrail || props.guardrailProps)) fail('guardrailEnabled is false, but guardrail or guardrailProps is set.');
   if (props.webAclArn && props.webAclProps) fail('webAclArn and webAclProps are exclusive: webAclProps configures the web ACL this construct creates.');
   if ((props.vpcSubnets || props.createVpcEndpoints !== undefined) && !props.vpc) fail('vpcSubnets and createVpcEndpoints need vpc.');
+  if (props.createVpcEndpoints && props.vpc && hasGatewayEndpoints(props.vpc)) {
+    fail(`createVpcEndpoints is true, but vpc (${props.vpc.node.path}) is a GatewayVpc that has the endpoints already: two interface `
+      + 'endpoints of one service with private DNS cannot share a VPC. Remove createVpcEndpoints, or create the GatewayVpc with gatewayEndpoints: false.');
+  }
   if (props.tenantKeyBackupPlan && props.tenantKeyTable) {
     fail('tenantKeyBackupPlan applies only to the tenant-key table this construct creates, and tenantKeyTable was given: add your table to a backup plan yourself, or remove tenantKeyTable.');
   }

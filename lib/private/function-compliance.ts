@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Reference, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -69,21 +69,44 @@ export function acknowledgeSynchronousFunctionFindings(fn: lambda.Function, cont
       GatewayCompliance.acknowledge(resource, id, vpc);
     }
   }
-  acknowledgeImportedSubnets(fn, context.vpc, context.vpcSubnets);
+  acknowledgeImportedSubnets(fn);
 }
 
 /**
  * Control Tower CT.LAMBDA.PR.3 accepts only literal subnet ids or references to subnets of the
- * same template; a function in a VPC that another stack owns names its subnets with
- * `Fn::ImportValue`, which the rule cannot resolve. Acknowledged only in that case.
+ * same template. A function in a VPC that another stack owns names its subnets with
+ * `Fn::ImportValue` (or a parameter), which the rule cannot resolve: acknowledged on `fn` only in
+ * that case, naming the stack that owns the subnets when it is in the app. Call it once the
+ * function's `VpcConfig` is set; a function outside a VPC, or in subnets of its own stack, keeps
+ * the rule.
+ *
+ * @param fn the function, or its `AWS::Lambda::Function` resource (for functions aws-cdk-lib builds)
+ * @returns whether the finding was acknowledged
  */
-function acknowledgeImportedSubnets(fn: lambda.Function, vpc?: ec2.IVpc, vpcSubnets?: ec2.SubnetSelection): void {
-  if (!vpc || Stack.of(vpc) === Stack.of(fn)) return;
-  if (!vpc.selectSubnets(vpcSubnets).subnetIds.some((id) => Token.isUnresolved(id))) return;
-  GatewayCompliance.acknowledge(fn.node.defaultChild as lambda.CfnFunction, 'CT.LAMBDA.PR.3',
-    `The function runs in the VPC of stack ${Stack.of(vpc).stackName}: its VpcConfig names that VPC's private subnets, imported `
-    + 'with Fn::ImportValue, and its own security group. The Control Tower rule accepts only literal subnet ids or references '
-    + 'to subnets in the same template, so it cannot see imported ones; NIST, HIPAA and PCI DSS LambdaInsideVPC pass on the same function.');
+export function acknowledgeImportedSubnets(fn: lambda.IFunction | lambda.CfnFunction): boolean {
+  const resource = fn instanceof lambda.CfnFunction ? fn : fn.node.defaultChild;
+  if (!(resource instanceof lambda.CfnFunction)) return false;
+  const stack = Stack.of(resource);
+  const config = stack.resolve(resource.vpcConfig) as { SubnetIds?: unknown } | undefined;
+  if (!config || !Array.isArray(config.SubnetIds)) return false;
+  const subnetIds = (resource.vpcConfig as lambda.CfnFunction.VpcConfigProperty).subnetIds ?? [];
+  const owners = new Set<string>();
+  let foreign = false;
+  for (const id of subnetIds) {
+    if (!Token.isUnresolved(id)) continue;
+    const token = Tokenization.reverseString(id).firstToken;
+    const owner = token instanceof Reference ? Stack.of(token.target) : undefined;
+    if (owner === stack) continue;
+    foreign = true;
+    if (owner) owners.add(owner.stackName);
+  }
+  if (!foreign) return false;
+  const where = owners.size ? `of stack ${[...owners].join(', ')}` : 'that this template imports';
+  GatewayCompliance.acknowledge(resource, 'CT.LAMBDA.PR.3',
+    `The function runs in the VPC ${where}: its VpcConfig names that VPC's private subnets, imported with Fn::ImportValue `
+    + '(or a parameter), and its own security group. The Control Tower rule accepts only literal subnet ids or references to '
+    + 'subnets in the same template, so it cannot see imported ones; NIST, HIPAA and PCI DSS LambdaInsideVPC pass on the same function.');
+  return true;
 }
 
 /** Permissions already handled, so that calling {@link restrictApiGatewayInvokePermissions} again is harmless. */

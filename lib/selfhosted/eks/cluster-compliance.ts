@@ -1,8 +1,10 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { GatewayCompliance } from '../../compliance/gateway-compliance';
 import { flattenValue } from '../../compliance/rules/iam-statements';
+import { acknowledgeImportedSubnets } from '../../private/function-compliance';
 
 /** Why each AWS managed policy that aws-eks-v2 or this construct attaches is acceptable. */
 const MANAGED_POLICY_REASONS: { readonly [name: string]: string } = {
@@ -70,6 +72,8 @@ export function acknowledgeClusterFindings(scope: IConstruct): void {
     }
     GatewayCompliance.acknowledge(fn, 'Serverless-LambdaTracing', `The function is ${deploymentOnly}; it serves no request path `
       + 'to trace, and each invocation is recorded in its CloudWatch log group and in the CloudFormation stack events.');
+    // Both run in the cluster's private subnets: in a VPC of another stack, CT.LAMBDA.PR.3 cannot see them.
+    if (fn instanceof lambda.CfnFunction) acknowledgeImportedSubnets(fn);
   }
   if (handler instanceof CfnResource) {
     const runtime = 'aws-cdk-lib builds the kubectl handler from its bundled Python code with '
