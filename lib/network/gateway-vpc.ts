@@ -105,10 +105,11 @@ export class GatewayVpc extends ec2.Vpc {
     const natGateways = props.natGateways ?? maxAzs;
     const cidrMask = props.privateSubnetCidrMask ?? 19;
     validateProps(scope, id, maxAzs, natGateways, cidrMask);
+    const ipAddresses = props.ipAddresses ?? ec2.IpAddresses.cidr('10.0.0.0/16');
     super(scope, id, {
       maxAzs,
       natGateways,
-      ipAddresses: props.ipAddresses ?? ec2.IpAddresses.cidr('10.0.0.0/16'),
+      ipAddresses,
       subnetConfiguration: natGateways === 0
         ? [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask }]
         : [
@@ -122,7 +123,9 @@ export class GatewayVpc extends ec2.Vpc {
     this.flowLogGroup = logGroup;
     this.flowLogEncryptionKey = key;
     this.hasGatewayEndpoints = props.gatewayEndpoints ?? true;
-    if (this.hasGatewayEndpoints) this.endpointSecurityGroup = this.addGatewayEndpoints();
+    // The literal range when it is known at synth: the ingress rule's CIDR is then checkable by the packs.
+    const cidr = ipAddresses.allocateVpcCidr().cidrBlock ?? this.vpcCidrBlock;
+    if (this.hasGatewayEndpoints) this.endpointSecurityGroup = this.addGatewayEndpoints(Token.isUnresolved(cidr) ? this.vpcCidrBlock : cidr);
     this.acknowledgeFindings();
   }
 
@@ -146,13 +149,13 @@ export class GatewayVpc extends ec2.Vpc {
   }
 
   /** The interface and gateway endpoints of the services the gateway's functions call. */
-  private addGatewayEndpoints(): ec2.ISecurityGroup {
+  private addGatewayEndpoints(cidr: string): ec2.ISecurityGroup {
     const securityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc: this,
       description: 'cdk-ai-gateway VPC endpoints: HTTPS from the VPC only',
       allowAllOutbound: false,
     });
-    securityGroup.addIngressRule(ec2.Peer.ipv4(this.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS from the VPC');
+    securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
     for (const [name, service] of INTERFACE_ENDPOINTS) {
       this.addInterfaceEndpoint(`${name}Endpoint`, { service, privateDnsEnabled: true, securityGroups: [securityGroup], open: false });
     }

@@ -87,9 +87,9 @@ export function acknowledgeImportedSubnets(fn: lambda.IFunction | lambda.CfnFunc
   const resource = fn instanceof lambda.CfnFunction ? fn : fn.node.defaultChild;
   if (!(resource instanceof lambda.CfnFunction)) return false;
   const stack = Stack.of(resource);
-  const config = stack.resolve(resource.vpcConfig) as { SubnetIds?: unknown } | undefined;
-  if (!config || !Array.isArray(config.SubnetIds)) return false;
-  const subnetIds = (resource.vpcConfig as lambda.CfnFunction.VpcConfigProperty).subnetIds ?? [];
+  const config = resource.vpcConfig;
+  if (!config || Token.isUnresolved(config)) return false;
+  const subnetIds = (config as lambda.CfnFunction.VpcConfigProperty).subnetIds ?? [];
   const owners = new Set<string>();
   let foreign = false;
   for (const id of subnetIds) {
