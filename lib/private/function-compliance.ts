@@ -72,6 +72,42 @@ export function acknowledgeSynchronousFunctionFindings(fn: lambda.Function, cont
   acknowledgeImportedSubnets(fn);
 }
 
+/** What a custom resource function does, for the reasons of its acknowledgments. */
+export interface CustomResourceFunctionContext {
+  /** When and how CloudFormation invokes it: 'once per create, update or delete of the … custom resource'. */
+  readonly invocation: string;
+  /**
+   * Why it needs no VPC, when it runs outside one: what it calls and what it handles. The findings
+   * that ask for a VPC are acknowledged only when this is given.
+   */
+  readonly outsideVpc?: string;
+}
+
+/**
+ * Acknowledges, on a function that only CloudFormation invokes (a custom resource handler or
+ * provider framework function), the findings that do not fit a deployment-time function: the
+ * dead-letter queue (NIST 800-53 R5, HIPAA, Serverless), reserved concurrency (NIST, HIPAA), X-Ray
+ * tracing (Serverless), and, with `outsideVpc`, the VPC findings (NIST, HIPAA, PCI DSS, Control
+ * Tower CT.LAMBDA.PR.3).
+ */
+export function acknowledgeCustomResourceFunctionFindings(fn: lambda.CfnFunction, context: CustomResourceFunctionContext): void {
+  const invoked = `The function is invoked only by CloudFormation, ${context.invocation}`;
+  const dlq = `${invoked}. Every outcome, failures included, reaches CloudFormation, which fails the stack operation and records `
+    + 'the error in the stack events, and the function log group; a dead-letter queue would hold only events CloudFormation has '
+    + 'already given up on, with nothing to replay them into.';
+  for (const id of ['NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaDLQ']) GatewayCompliance.acknowledge(fn, id, dlq);
+  const concurrency = `${invoked}, so its concurrency is bounded by the resources one deployment changes; a reservation would take `
+    + 'executions from the account unreserved pool and fails deployments in accounts at the minimum unreserved concurrency.';
+  for (const id of ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency']) GatewayCompliance.acknowledge(fn, id, concurrency);
+  GatewayCompliance.acknowledge(fn, 'Serverless-LambdaTracing', `${invoked}; it serves no request path to trace, and each invocation `
+    + 'is recorded in its CloudWatch log group and in the CloudFormation stack events (its AWS API calls in CloudTrail).');
+  if (context.outsideVpc) {
+    for (const id of ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC', 'CT.LAMBDA.PR.3']) {
+      GatewayCompliance.acknowledge(fn, id, `${invoked}. ${context.outsideVpc}`);
+    }
+  }
+}
+
 /**
  * Control Tower CT.LAMBDA.PR.3 accepts only literal subnet ids or references to subnets of the
  * same template. A function in a VPC that another stack owns names its subnets with
