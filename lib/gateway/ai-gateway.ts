@@ -22,7 +22,7 @@ import { GatewayVpc } from '../network/gateway-vpc';
 import { newKey } from '../private/kms';
 import { sameVpc, vpcResourceOf } from '../private/same-vpc';
 import { GatewayObservability } from '../observability/gateway-observability';
-import { BUDGET_METRIC, METRICS_NAMESPACE } from '../observability/private/telemetry-conventions';
+import { BUDGET_METRIC, METRICS_NAMESPACE } from '../private/telemetry-conventions';
 import { ISelfHostedTarget } from '../selfhosted/self-hosted-target';
 import { BedrockPrices } from '../usage/bedrock-prices';
 import { UsageTable } from '../usage/usage-table';
