@@ -1,5 +1,4 @@
 import { Reference, Stack, Token, Tokenization } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
@@ -21,10 +20,6 @@ export interface SynchronousFunctionContext {
   readonly acknowledgeOutsideVpc: boolean;
   /** The prop that places it in a VPC. */
   readonly vpcProp: string;
-  /** The VPC it runs in, if any, and the subnets chosen there. */
-  readonly vpc?: ec2.IVpc;
-  /** The subnets of `vpc` it runs in. */
-  readonly vpcSubnets?: ec2.SubnetSelection;
   /** Reserved concurrency is set (then the concurrency findings do not arise). */
   readonly reservedConcurrency: boolean;
   /** The prop that sets reserved concurrency. */

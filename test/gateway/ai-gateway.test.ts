@@ -49,6 +49,18 @@ function hostedConfig(stack: Stack, template: Template): Record<string, unknown>
   return JSON.parse(text);
 }
 
+/** A self-hosted target in `vpc`, as `PrivateModelEndpoint.selfHostedTarget` returns one. */
+function selfHosted(stack: Stack, vpc: ec2.IVpc): ISelfHostedTarget {
+  const endpointSecurityGroup = new ec2.SecurityGroup(stack, 'ModelEndpointSg', { vpc, allowAllOutbound: false });
+  return {
+    target: { id: 'vllm-8b', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: 'http://internal-nlb.example:80/v1', model: 'llama-8b' },
+    price: { inputUsdPer1K: 0.00005, outputUsdPer1K: 0.0001 },
+    port: 80,
+    connections: new ec2.Connections({ securityGroups: [endpointSecurityGroup], defaultPort: ec2.Port.tcp(80) }),
+    vpc,
+  };
+}
+
 describe('AiGateway', () => {
   test('one application inference profile per tenant and reachable alias, fallbacks included', () => {
     const { template } = build();
@@ -253,17 +265,6 @@ describe('AiGateway', () => {
   });
 
   describe('selfHostedTargets', () => {
-    const selfHosted = (stack: Stack, vpc: ec2.IVpc): ISelfHostedTarget => {
-      const endpointSecurityGroup = new ec2.SecurityGroup(stack, 'ModelEndpointSg', { vpc, allowAllOutbound: false });
-      return {
-        target: { id: 'vllm-8b', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: 'http://internal-nlb.example:80/v1', model: 'llama-8b' },
-        price: { inputUsdPer1K: 0.00005, outputUsdPer1K: 0.0001 },
-        port: 80,
-        connections: new ec2.Connections({ securityGroups: [endpointSecurityGroup], defaultPort: ec2.Port.tcp(80) }),
-        vpc,
-      };
-    };
-
     const SELF_HOSTED_ROUTES = [{ alias: 'summary', targets: ['vllm-8b'], model: ModelSource.foundationModel('amazon.nova-micro-v1:0') }];
 
     test('become route targets with their price, Bedrock as fallback, and admit only the router on their port', () => {
@@ -298,16 +299,6 @@ describe('AiGateway', () => {
   });
 
   describe('the router and its self-hosted targets share one VPC', () => {
-    const selfHostedIn = (stack: Stack, vpc: ec2.IVpc): ISelfHostedTarget => {
-      const sg = new ec2.SecurityGroup(stack, 'ModelEndpointSg', { vpc, allowAllOutbound: false });
-      return {
-        target: { id: 'vllm-8b', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: 'http://internal-nlb.example:80/v1', model: 'llama-8b' },
-        price: { inputUsdPer1K: 0.00005, outputUsdPer1K: 0.0001 },
-        port: 80,
-        connections: new ec2.Connections({ securityGroups: [sg], defaultPort: ec2.Port.tcp(80) }),
-        vpc,
-      };
-    };
     const routes = [{ alias: 'summary', targets: ['vllm-8b'], model: ModelSource.foundationModel('amazon.nova-micro-v1:0') }];
     const tenants = [{ id: 'acme', costCenter: 'cc-1', tier: 'standard' }];
     const isolated = (stack: Stack, id: string) => new ec2.Vpc(stack, id, { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
@@ -318,7 +309,7 @@ describe('AiGateway', () => {
 
     test('two VPCs of the app: refused with what to do', () => {
       const stack = new Stack(new App(), 'Stack', { env: ENV });
-      const target = selfHostedIn(stack, isolated(stack, 'ModelsVpc'));
+      const target = selfHosted(stack, isolated(stack, 'ModelsVpc'));
       expect(() => build({ vpc: isolated(stack, 'GatewayVpc'), selfHostedTargets: [target], routes, tenants }, stack))
         .toThrow(/selfHostedTargets: target 'vllm-8b' is in VPC Stack\/ModelsVpc, but vpc \(the router's\) is Stack\/GatewayVpc.*GatewayVpc/);
     });
@@ -327,7 +318,7 @@ describe('AiGateway', () => {
       const app = new App();
       const models = new Stack(app, 'Models', { env: ENV });
       const gatewayStack = new Stack(app, 'Gateway', { env: ENV });
-      const target = selfHostedIn(models, imported(models, 'Vpc', 'vpc-0aaaaaaaaaaaaaaaa'));
+      const target = selfHosted(models, imported(models, 'Vpc', 'vpc-0aaaaaaaaaaaaaaaa'));
       expect(() => build({ vpc: imported(gatewayStack, 'Vpc', 'vpc-0bbbbbbbbbbbbbbbb'), selfHostedTargets: [target], routes, tenants }, gatewayStack))
         .toThrow(/selfHostedTargets: target 'vllm-8b' is in VPC/);
       const again = new Stack(app, 'Gateway2', { env: ENV });
@@ -338,7 +329,7 @@ describe('AiGateway', () => {
       const gatewayWith = (exportName: string) => {
         const app = new App();
         const models = new Stack(app, 'Models', { env: ENV });
-        const target = selfHostedIn(models, imported(models, 'Vpc', Fn.importValue('Network-VpcId')));
+        const target = selfHosted(models, imported(models, 'Vpc', Fn.importValue('Network-VpcId')));
         const stack = new Stack(app, 'Gateway', { env: ENV });
         build({ vpc: imported(stack, 'Vpc', Fn.importValue(exportName)), selfHostedTargets: [target], routes, tenants }, stack);
         return Annotations.fromStack(stack);
@@ -352,7 +343,7 @@ describe('AiGateway', () => {
       const gatewayStack = new Stack(app, 'Gateway', { env: ENV });
       const models = new Stack(app, 'Models', { env: ENV });
       const vpc = isolated(gatewayStack, 'Vpc');
-      const target = selfHostedIn(models, vpc);
+      const target = selfHosted(models, vpc);
       expect(() => build({ vpc, selfHostedTargets: [target], routes, tenants }, gatewayStack))
         .toThrow(/vpc is created in the gateway's stack Gateway, and selfHostedTargets come from stack Models.*dependency cycle.*network stack/);
     });
