@@ -332,7 +332,7 @@ export class ModelInvocationLogging extends Construct {
     let key = props.encryptionKey;
     if (!key) {
       const created = newKey(this, 'Key', `Encrypts Amazon Bedrock model invocation logs (${this.node.path})`, removalPolicy);
-      created.addAlias(`alias/bedrock-invocation-logging/${names.unique}`).applyRemovalPolicy(removalPolicy);
+      created.addAlias(`alias/bedrock-invocation-logging/${names.unique}`);
       key = created;
     }
     const logsKeyStatement = cloudWatchLogsKeyStatement(this, [names.handlerLogGroupName, ...(names.ownLogGroupName ? [names.ownLogGroupName] : [])]);
