@@ -1,4 +1,4 @@
-import { Annotations, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -680,7 +680,8 @@ function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
     fail('selfHostedTargets need vpc: the router reaches self-hosted models only inside the VPC of their private endpoints.');
   }
   if (props.vpc) checkSelfHostedVpcs(scope, props.vpc, props.selfHostedTargets ?? []);
-  const unpriced = props.routes.filter((r) => r.model && !BedrockPrices.of(r.model.modelId) && !props.prices?.[r.model.modelId]);
+  const unpriced = props.routes.filter((r) => r.model && !Token.isUnresolved(r.model.modelId)
+    && !BedrockPrices.of(r.model.modelId) && !props.prices?.[r.model.modelId]);
   if (unpriced.length) {
     const models = [...new Set(unpriced.map((r) => r.model!.modelId))];
     fail(`prices: no price for the Bedrock model${models.length > 1 ? 's' : ''} ${models.map((m) => `'${m}'`).join(', ')} of `
