@@ -1,7 +1,10 @@
 /**
- * The example platform: what `npx cdk synth` builds. Two stacks:
+ * The example platform: what `npx cdk synth` builds. Four stacks:
  * - `AiGatewayInvocationLogging`: Bedrock model invocation logging for the account and Region
  *   (an account-wide setting, so it lives in its own stack);
+ * - `AiGatewayNetwork`: the VPC the models and the gateway share (`GatewayVpc`: flow logs with
+ *   KMS, private subnets, the endpoints the router calls). It has a stack of its own so that the
+ *   other two can depend on it and the gateway on the models, without a cycle;
  * - `AiGatewaySelfHosted`: the self-hosted route — an EKS cluster with private endpoint, Karpenter
  *   GPU capacity, Llama 3.1 8B Instruct on vLLM autoscaled by KEDA, behind an internal load
  *   balancer that admits only the router;
@@ -17,7 +20,7 @@ import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AiGateway, GatewayCompliance, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, SelfHostedModels, Sensitivity,
+  AiGateway, GatewayCompliance, GatewayVpc, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, SelfHostedModels, Sensitivity,
 } from '../lib';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
@@ -27,7 +30,7 @@ export function buildExampleApp(app: App = new App()): App {
   // Offline synthesis has no account; the Region is fixed so that the template is the same on
   // every machine (override with `-c region=eu-west-1`).
   const env = { region: String(app.node.tryGetContext('region') ?? 'us-east-1') };
-  // The gateway stack imports the self-hosted stack's VPC and endpoints: keep CloudFormation's
+  // The models and gateway stacks import the network stack's VPC, and the gateway stack the models' endpoints: keep CloudFormation's
   // strong references (an export cannot be removed while imported) unless the user chose otherwise.
   if (app.node.tryGetContext(CROSS_STACK_REFERENCES) === undefined) app.node.setContext(CROSS_STACK_REFERENCES, 'strong');
 
@@ -37,11 +40,18 @@ export function buildExampleApp(app: App = new App()): App {
   });
   new ModelInvocationLogging(logging, 'InvocationLogging', { keyPrefix: 'bedrock-invocations' });
 
+  const network = new Stack(app, 'AiGatewayNetwork', {
+    env,
+    description: 'cdk-ai-gateway example: the VPC of the gateway and the self-hosted models',
+  });
+  const vpc = new GatewayVpc(network, 'Vpc');
+
   const selfHostedStack = new Stack(app, 'AiGatewaySelfHosted', {
     env,
     description: 'cdk-ai-gateway example: Llama 3.1 8B Instruct on vLLM, EKS GPU nodes from Karpenter, private to the gateway',
   });
   const selfHosted = new SelfHostedModels(selfHostedStack, 'SelfHosted', {
+    clusterProps: { vpc },
     models: [{
       name: 'llama-8b',
       modelId: 'meta-llama/Llama-3.1-8B-Instruct',
@@ -92,7 +102,7 @@ export function buildExampleApp(app: App = new App()): App {
         description: 'High-volume chat on the self-hosted Llama 3.1 8B; Bedrock when it is unavailable',
       },
     ],
-    vpc: selfHosted.vpc,
+    vpc,
     selfHostedTargets: selfHosted.targets,
     autoRouting: [
       { alias: 'classify', latencyClasses: [LatencyClass.BATCH], description: 'Batch work goes to the cheapest model' },

@@ -97,6 +97,10 @@ export function crossCheck(config: GatewayConfig, issues: string[]): void {
       }
     });
     checkGuardrail(t.guardrail, `tenants[${i}].guardrail`);
+    if (t.budget?.dailyUsd !== undefined && t.budget.dailyUsd > t.budget.monthlyUsd) {
+      issues.push(`tenants[${i}].budget.dailyUsd: ${t.budget.dailyUsd} exceeds monthlyUsd ${t.budget.monthlyUsd} of tenant '${t.id}', `
+        + 'so the daily limit could never be reached; lower dailyUsd or raise monthlyUsd');
+    }
     const clearance = t.sensitivityClearance ?? Sensitivity.INTERNAL;
     if (t.defaultSensitivity !== undefined && sensitivityAbove(t.defaultSensitivity, clearance)) {
       issues.push(`tenants[${i}].defaultSensitivity: '${t.defaultSensitivity}' is above the tenant's sensitivityClearance '${clearance}'`);

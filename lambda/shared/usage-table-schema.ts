@@ -39,9 +39,6 @@ export const USAGE_COUNTERS = [
   'costUsd', 'feedbackCount', 'feedbackScoreSum',
 ] as const;
 
-/** The aggregate dimensions of a month. */
-export const USAGE_DIMENSIONS = ['TOTAL', 'WORKFLOW', 'ROUTE', 'MODEL', 'PROMPT'] as const;
-
 /** The value recorded for a dimension the request did not have (no workflow, no prompt). */
 export const NO_DIMENSION_VALUE = '-';
 

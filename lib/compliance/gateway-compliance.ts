@@ -9,6 +9,7 @@ import { ALL_PACKS } from './private/packs';
 import { reasonProblem } from './private/reason';
 import { ExclusionRegistration, PackRegistration, register, registrationOf } from './private/registry';
 import { talliedNagPack } from './private/tallied-packs';
+import { flattenValue } from './rules/iam-statements';
 
 /** A Control Tower control left out of the whole app, with the reason a reviewer will read. */
 export interface ControlTowerExclusion {
@@ -166,6 +167,25 @@ export class GatewayCompliance {
         `GatewayCompliance.acknowledge: findingId '${findingId}' is already acknowledged on this construct; acknowledge each finding once.`, scope);
     }
     Validations.of(scope).acknowledge({ id: recordedId, reason: reason.trim() });
+  }
+
+  /**
+   * The id of the `AwsSolutions-IAM5` finding that a wildcard resource raises, as cdk-nag writes it
+   * in the template of `scope`'s stack: `AwsSolutions-IAM5[Resource::<LogsBucket1A2B3C4D.Arn>/prefix/*]`.
+   * Build acknowledgments with it instead of copying the logical id (and its hash) from a report, so
+   * the id stays right when the construct moves.
+   *
+   * @example
+   * logging.grantRead(auditRole);
+   * GatewayCompliance.acknowledge(auditRole,
+   *   GatewayCompliance.wildcardResourceFindingId(auditRole, logging.bucket.arnForObjects(`${logging.keyPrefix}/*`)),
+   *   'The audit role reads every invocation log object under the prefix; object keys are not known in advance.');
+   *
+   * @param scope a construct in the stack whose template holds the policy (the grantee role)
+   * @param resource the resource ARN with its wildcard, as given to the grant (tokens allowed)
+   */
+  public static wildcardResourceFindingId(scope: IConstruct, resource: string): string {
+    return `AwsSolutions-IAM5[Resource::${flattenValue(Stack.of(scope).resolve(resource))}]`;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,9 +18,11 @@ import { ModelSource } from '../bedrock/inference-profiles/model-source';
 import { TenantInferenceProfiles } from '../bedrock/inference-profiles/tenant-inference-profiles';
 import { AiGatewayValidationError } from '../private/errors';
 import { acknowledgeCrossRegionModelArns } from '../private/function-compliance';
+import { GatewayVpc } from '../network/gateway-vpc';
 import { newKey } from '../private/kms';
+import { sameVpc, vpcResourceOf } from '../private/same-vpc';
 import { GatewayObservability } from '../observability/gateway-observability';
-import { BUDGET_METRIC, METRICS_NAMESPACE } from '../observability/private/telemetry-conventions';
+import { BUDGET_METRIC, METRICS_NAMESPACE } from '../private/telemetry-conventions';
 import { ISelfHostedTarget } from '../selfhosted/self-hosted-target';
 import { BedrockPrices } from '../usage/bedrock-prices';
 import { UsageTable } from '../usage/usage-table';
@@ -200,9 +202,9 @@ export interface AiGatewayProps {
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
-   * Create VPC endpoints for Bedrock Runtime, AppConfig, CloudWatch Logs (interface) and DynamoDB
-   * (gateway) in `vpc`, so the functions need no NAT. Turn off when the VPC has them already.
-   * @default true when `vpc` is given
+   * Create VPC endpoints for Bedrock Runtime, AppConfig, CloudWatch Logs, X-Ray (interface) and
+   * DynamoDB (gateway) in `vpc`, so the functions need no NAT. Turn off when the VPC has them already.
+   * @default true when `vpc` is given, unless it is a `GatewayVpc` with its own endpoints
    */
   readonly createVpcEndpoints?: boolean;
 
@@ -432,7 +434,7 @@ export class AiGateway extends Construct {
         description: `cdk-ai-gateway router to self-hosted target ${t.target.id}`,
       });
     }));
-    if (props.vpc && (props.createVpcEndpoints ?? true)) {
+    if (props.vpc && (props.createVpcEndpoints ?? !hasGatewayEndpoints(props.vpc))) {
       this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!);
     }
 
@@ -616,6 +618,49 @@ function extraTargets(props: AiGatewayProps): TargetConfig[] {
   return [...(props.selfHostedTargets ?? []).map((t) => t.target), ...(props.additionalTargets ?? [])];
 }
 
+/**
+ * The router reaches a self-hosted target only inside the target's own VPC. Refused at synth:
+ *
+ * - a target in another VPC: the ingress rule from the router's security group to the target's
+ *   could never match (security groups are referenced only within a VPC or across a peering);
+ * - `vpc` owned by the gateway's stack while the targets come from another stack: that stack
+ *   would depend on the gateway's (for the VPC) and the gateway's on it (for the targets' URLs and
+ *   security groups), a dependency cycle.
+ *
+ * When synth cannot tell whether two VPCs are the same (a looked-up id against a VPC the app
+ * creates), a warning says what must hold.
+ */
+function checkSelfHostedVpcs(scope: Construct, vpc: ec2.IVpc, targets: ISelfHostedTarget[]): void {
+  const gatewayStack = Stack.of(scope);
+  for (const t of targets) {
+    if (!t.vpc) continue;
+    const same = sameVpc(vpc, t.vpc);
+    if (same === false) {
+      throw new AiGatewayValidationError(`selfHostedTargets: target '${t.target.id}' is in VPC ${t.vpc.node.path}, but vpc (the router's) `
+        + `is ${vpc.node.path}; the router reaches a self-hosted model only inside the model's own VPC. Give the gateway the models' VPC `
+        + '(vpc: selfHosted.vpc), or build both in one VPC: create it in a network stack (GatewayVpc) and pass it to SelfHostedModels '
+        + '(clusterProps.vpc) and to AiGateway (vpc).', scope);
+    }
+    if (same === undefined) {
+      Annotations.of(scope).addWarningV2('cdk-ai-gateway:selfHostedTargetVpcUnknown', `selfHostedTargets: synth cannot tell whether `
+        + `target '${t.target.id}' (VPC ${t.vpc.node.path}) is in vpc (${vpc.node.path}); the router reaches it only if both are the same VPC.`);
+    }
+    const targetStack = t.connections.securityGroups.map((sg) => Stack.of(sg)).find((s) => s !== gatewayStack);
+    const vpcResource = vpcResourceOf(vpc);
+    if (targetStack && vpcResource && Stack.of(vpcResource) === gatewayStack) {
+      throw new AiGatewayValidationError(`vpc is created in the gateway's stack ${gatewayStack.stackName}, and selfHostedTargets come from `
+        + `stack ${targetStack.stackName}: that stack would depend on this one for the VPC, and this one on it for the targets, a `
+        + 'dependency cycle. Create the VPC in a network stack of its own (new GatewayVpc(networkStack, ...)) and pass it to both '
+        + 'stacks, or create it in the models\' stack (SelfHostedModels builds one by default) and pass selfHosted.vpc to the gateway.', scope);
+    }
+  }
+}
+
+/** The VPC is a `GatewayVpc` that has the endpoints the gateway's functions call. */
+function hasGatewayEndpoints(vpc: ec2.IVpc): boolean {
+  return vpc instanceof GatewayVpc && vpc.hasGatewayEndpoints;
+}
+
 function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   const fail = (message: string) => { throw new AiGatewayValidationError(message, scope); };
   if (props.routes.length === 0) fail('routes must name at least one route.');
@@ -633,6 +678,15 @@ function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   }
   if (props.selfHostedTargets?.length && !props.vpc) {
     fail('selfHostedTargets need vpc: the router reaches self-hosted models only inside the VPC of their private endpoints.');
+  }
+  if (props.vpc) checkSelfHostedVpcs(scope, props.vpc, props.selfHostedTargets ?? []);
+  const unpriced = props.routes.filter((r) => r.model && !Token.isUnresolved(r.model.modelId)
+    && !BedrockPrices.of(r.model.modelId) && !props.prices?.[r.model.modelId]);
+  if (unpriced.length) {
+    const models = [...new Set(unpriced.map((r) => r.model!.modelId))];
+    fail(`prices: no price for the Bedrock model${models.length > 1 ? 's' : ''} ${models.map((m) => `'${m}'`).join(', ')} of `
+      + `${unpriced.map((r) => `routes['${r.alias}']`).join(', ')}; the library knows on-demand prices only for the models of BedrockPrices.onDemand(). `
+      + `Give each its price in USD per 1,000 tokens: prices: { '${models[0]}': { inputUsdPer1K: 0.001, outputUsdPer1K: 0.005 } }.`);
   }
   const targetIds = new Set<string>();
   for (const t of extraTargets(props)) {
@@ -661,6 +715,10 @@ function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   if (props.guardrailEnabled === false && (props.guardrail || props.guardrailProps)) fail('guardrailEnabled is false, but guardrail or guardrailProps is set.');
   if (props.webAclArn && props.webAclProps) fail('webAclArn and webAclProps are exclusive: webAclProps configures the web ACL this construct creates.');
   if ((props.vpcSubnets || props.createVpcEndpoints !== undefined) && !props.vpc) fail('vpcSubnets and createVpcEndpoints need vpc.');
+  if (props.createVpcEndpoints && props.vpc && hasGatewayEndpoints(props.vpc)) {
+    fail(`createVpcEndpoints is true, but vpc (${props.vpc.node.path}) is a GatewayVpc that has the endpoints already: two interface `
+      + 'endpoints of one service with private DNS cannot share a VPC. Remove createVpcEndpoints, or create the GatewayVpc with gatewayEndpoints: false.');
+  }
   if (props.tenantKeyBackupPlan && props.tenantKeyTable) {
     fail('tenantKeyBackupPlan applies only to the tenant-key table this construct creates, and tenantKeyTable was given: add your table to a backup plan yourself, or remove tenantKeyTable.');
   }

@@ -227,8 +227,6 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
       // A target that is not Bedrock is an HTTP endpoint outside AWS's APIs: then the finding stays open.
       acknowledgeOutsideVpc: props.vpc === undefined && props.config.targets.every((t) => t.kind === TargetKind.BEDROCK),
       vpcProp: 'vpc',
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
       reservedConcurrency: props.reservedConcurrentExecutions !== undefined,
       concurrencyProp: 'reservedConcurrentExecutions',
       loadLimits: 'API Gateway limits the request rate in front of the router with the stage throttling and the usage plan of each tenant tier.',

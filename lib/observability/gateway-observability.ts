@@ -13,7 +13,7 @@ import { AiGatewayValidationError } from '../private/errors';
 import { cloudWatchAlarmsKeyStatement, newKey } from '../private/kms';
 import { GatewayQueries } from './gateway-queries';
 import { guardrailInterventionsQuery, tokensAndCostByTenantAndWorkflowQuery } from './private/queries';
-import { GATEWAY_METRIC, METRICS_NAMESPACE, ROUTE_NONE, TENANT_UNAUTHENTICATED } from './private/telemetry-conventions';
+import { GATEWAY_METRIC, METRICS_NAMESPACE, ROUTE_NONE, TENANT_UNAUTHENTICATED } from '../private/telemetry-conventions';
 
 /**
  * The router's metrics namespace when `GATEWAY_METRICS_NAMESPACE` is not set

@@ -1,5 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Reference, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
@@ -21,10 +20,6 @@ export interface SynchronousFunctionContext {
   readonly acknowledgeOutsideVpc: boolean;
   /** The prop that places it in a VPC. */
   readonly vpcProp: string;
-  /** The VPC it runs in, if any, and the subnets chosen there. */
-  readonly vpc?: ec2.IVpc;
-  /** The subnets of `vpc` it runs in. */
-  readonly vpcSubnets?: ec2.SubnetSelection;
   /** Reserved concurrency is set (then the concurrency findings do not arise). */
   readonly reservedConcurrency: boolean;
   /** The prop that sets reserved concurrency. */
@@ -69,21 +64,80 @@ export function acknowledgeSynchronousFunctionFindings(fn: lambda.Function, cont
       GatewayCompliance.acknowledge(resource, id, vpc);
     }
   }
-  acknowledgeImportedSubnets(fn, context.vpc, context.vpcSubnets);
+  acknowledgeImportedSubnets(fn);
+}
+
+/** What a custom resource function does, for the reasons of its acknowledgments. */
+export interface CustomResourceFunctionContext {
+  /** When and how CloudFormation invokes it: 'once per create, update or delete of the … custom resource'. */
+  readonly invocation: string;
+  /**
+   * Why it needs no VPC, when it runs outside one: what it calls and what it handles. The findings
+   * that ask for a VPC are acknowledged only when this is given.
+   */
+  readonly outsideVpc?: string;
+}
+
+/**
+ * Acknowledges, on a function that only CloudFormation invokes (a custom resource handler or
+ * provider framework function), the findings that do not fit a deployment-time function: the
+ * dead-letter queue (NIST 800-53 R5, HIPAA, Serverless), reserved concurrency (NIST, HIPAA), X-Ray
+ * tracing (Serverless), and, with `outsideVpc`, the VPC findings (NIST, HIPAA, PCI DSS, Control
+ * Tower CT.LAMBDA.PR.3).
+ */
+export function acknowledgeCustomResourceFunctionFindings(fn: lambda.CfnFunction, context: CustomResourceFunctionContext): void {
+  const invoked = `The function is invoked only by CloudFormation, ${context.invocation}`;
+  const dlq = `${invoked}. Every outcome, failures included, reaches CloudFormation, which fails the stack operation and records `
+    + 'the error in the stack events, and the function log group; a dead-letter queue would hold only events CloudFormation has '
+    + 'already given up on, with nothing to replay them into.';
+  for (const id of ['NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaDLQ']) GatewayCompliance.acknowledge(fn, id, dlq);
+  const concurrency = `${invoked}, so its concurrency is bounded by the resources one deployment changes; a reservation would take `
+    + 'executions from the account unreserved pool and fails deployments in accounts at the minimum unreserved concurrency.';
+  for (const id of ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency']) GatewayCompliance.acknowledge(fn, id, concurrency);
+  GatewayCompliance.acknowledge(fn, 'Serverless-LambdaTracing', `${invoked}; it serves no request path to trace, and each invocation `
+    + 'is recorded in its CloudWatch log group and in the CloudFormation stack events (its AWS API calls in CloudTrail).');
+  if (context.outsideVpc) {
+    for (const id of ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC', 'CT.LAMBDA.PR.3']) {
+      GatewayCompliance.acknowledge(fn, id, `${invoked}. ${context.outsideVpc}`);
+    }
+  }
 }
 
 /**
  * Control Tower CT.LAMBDA.PR.3 accepts only literal subnet ids or references to subnets of the
- * same template; a function in a VPC that another stack owns names its subnets with
- * `Fn::ImportValue`, which the rule cannot resolve. Acknowledged only in that case.
+ * same template. A function in a VPC that another stack owns names its subnets with
+ * `Fn::ImportValue` (or a parameter), which the rule cannot resolve: acknowledged on `fn` only in
+ * that case, naming the stack that owns the subnets when it is in the app. Call it once the
+ * function's `VpcConfig` is set; a function outside a VPC, or in subnets of its own stack, keeps
+ * the rule.
+ *
+ * @param fn the function, or its `AWS::Lambda::Function` resource (for functions aws-cdk-lib builds)
+ * @returns whether the finding was acknowledged
  */
-function acknowledgeImportedSubnets(fn: lambda.Function, vpc?: ec2.IVpc, vpcSubnets?: ec2.SubnetSelection): void {
-  if (!vpc || Stack.of(vpc) === Stack.of(fn)) return;
-  if (!vpc.selectSubnets(vpcSubnets).subnetIds.some((id) => Token.isUnresolved(id))) return;
-  GatewayCompliance.acknowledge(fn.node.defaultChild as lambda.CfnFunction, 'CT.LAMBDA.PR.3',
-    `The function runs in the VPC of stack ${Stack.of(vpc).stackName}: its VpcConfig names that VPC's private subnets, imported `
-    + 'with Fn::ImportValue, and its own security group. The Control Tower rule accepts only literal subnet ids or references '
-    + 'to subnets in the same template, so it cannot see imported ones; NIST, HIPAA and PCI DSS LambdaInsideVPC pass on the same function.');
+export function acknowledgeImportedSubnets(fn: lambda.IFunction | lambda.CfnFunction): boolean {
+  const resource = fn instanceof lambda.CfnFunction ? fn : fn.node.defaultChild;
+  if (!(resource instanceof lambda.CfnFunction)) return false;
+  const stack = Stack.of(resource);
+  const config = resource.vpcConfig;
+  if (!config || Token.isUnresolved(config)) return false;
+  const subnetIds = (config as lambda.CfnFunction.VpcConfigProperty).subnetIds ?? [];
+  const owners = new Set<string>();
+  let foreign = false;
+  for (const id of subnetIds) {
+    if (!Token.isUnresolved(id)) continue;
+    const token = Tokenization.reverseString(id).firstToken;
+    const owner = token instanceof Reference ? Stack.of(token.target) : undefined;
+    if (owner === stack) continue;
+    foreign = true;
+    if (owner) owners.add(owner.stackName);
+  }
+  if (!foreign) return false;
+  const where = owners.size ? `of stack ${[...owners].join(', ')}` : 'that this template imports';
+  GatewayCompliance.acknowledge(resource, 'CT.LAMBDA.PR.3',
+    `The function runs in the VPC ${where}: its VpcConfig names that VPC's private subnets, imported with Fn::ImportValue `
+    + '(or a parameter), and its own security group. The Control Tower rule accepts only literal subnet ids or references to '
+    + 'subnets in the same template, so it cannot see imported ones; NIST, HIPAA and PCI DSS LambdaInsideVPC pass on the same function.');
+  return true;
 }
 
 /** Permissions already handled, so that calling {@link restrictApiGatewayInvokePermissions} again is harmless. */

@@ -13,4 +13,9 @@ export interface ISelfHostedTarget extends ec2.IConnectable {
   readonly price: ModelPrice;
   /** The port the router connects to; `connections` admits peers on it. */
   readonly port: number;
+  /**
+   * The VPC the target's endpoint is in. `AiGateway` refuses a router in another VPC.
+   * @default - unknown: the gateway cannot check that the router shares the target's VPC
+   */
+  readonly vpc?: ec2.IVpc;
 }

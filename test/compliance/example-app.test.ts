@@ -10,7 +10,7 @@ import { expectAcknowledgmentsJustified, expectNoUnacknowledgedFindings, QUIET_V
 jest.setTimeout(300_000);
 
 /**
- * The compliance gate of the example app (DESIGN.md, testing layer 4): every pack, zero
+ * The compliance gate of the example app (testing layer 4 in ARCHITECTURE.md): every pack, zero
  * unacknowledged findings, every acknowledgment justified. It runs as soon as `bin/example.ts`
  * exists and exports `buildExampleApp(app?: App): App`; until then jest lists it as skipped.
  */

@@ -65,6 +65,13 @@ describe('GatewayCompliance.acknowledge', () => {
     expect(recorded(bucket)).toEqual([]);
   });
 
+  test.each([['AwsSolutions-IAM5'], ['AwsSolutions-IAM4'], ['AwsSolutions::AwsSolutions-IAM5']])(
+    'rejects the bare %s, which would hide every finding of the rule, and shows the bracketed form', (findingId) => {
+      const { bucket } = bucketInStack();
+      expect(() => GatewayCompliance.acknowledge(bucket, findingId, REASON)).toThrow(/findingId .*every finding of the rule.*\[/);
+      expect(recorded(bucket)).toEqual([]);
+    });
+
   test('an unknown Control Tower control id says so', () => {
     const { bucket } = bucketInStack();
     expect(() => GatewayCompliance.acknowledge(bucket, 'CT.S3.PR.99', REASON))

@@ -1,6 +1,6 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Fn, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -47,6 +47,18 @@ function hostedConfig(stack: Stack, template: Template): Record<string, unknown>
     : (content['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : `"TOKEN"`.slice(1, -1))).join('');
   void stack;
   return JSON.parse(text);
+}
+
+/** A self-hosted target in `vpc`, as `PrivateModelEndpoint.selfHostedTarget` returns one. */
+function selfHosted(stack: Stack, vpc: ec2.IVpc): ISelfHostedTarget {
+  const endpointSecurityGroup = new ec2.SecurityGroup(stack, 'ModelEndpointSg', { vpc, allowAllOutbound: false });
+  return {
+    target: { id: 'vllm-8b', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: 'http://internal-nlb.example:80/v1', model: 'llama-8b' },
+    price: { inputUsdPer1K: 0.00005, outputUsdPer1K: 0.0001 },
+    port: 80,
+    connections: new ec2.Connections({ securityGroups: [endpointSecurityGroup], defaultPort: ec2.Port.tcp(80) }),
+    vpc,
+  };
 }
 
 describe('AiGateway', () => {
@@ -253,15 +265,6 @@ describe('AiGateway', () => {
   });
 
   describe('selfHostedTargets', () => {
-    const selfHosted = (stack: Stack, vpc: ec2.IVpc): ISelfHostedTarget => {
-      const endpointSecurityGroup = new ec2.SecurityGroup(stack, 'ModelEndpointSg', { vpc, allowAllOutbound: false });
-      return {
-        target: { id: 'vllm-8b', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: 'http://internal-nlb.example:80/v1', model: 'llama-8b' },
-        price: { inputUsdPer1K: 0.00005, outputUsdPer1K: 0.0001 },
-        port: 80,
-        connections: new ec2.Connections({ securityGroups: [endpointSecurityGroup], defaultPort: ec2.Port.tcp(80) }),
-      };
-    };
     const SELF_HOSTED_ROUTES = [{ alias: 'summary', targets: ['vllm-8b'], model: ModelSource.foundationModel('amazon.nova-micro-v1:0') }];
 
     test('become route targets with their price, Bedrock as fallback, and admit only the router on their port', () => {
@@ -292,6 +295,57 @@ describe('AiGateway', () => {
         vpc, selfHostedTargets: [target], routes: SELF_HOSTED_ROUTES,
         additionalTargets: [{ id: 'vllm-8b', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: 'http://other:8000/v1', model: 'x' }],
       }, new Stack(new App(), 'Other', { env: ENV }))).toThrow(/target id 'vllm-8b' appears twice/);
+    });
+  });
+
+  describe('the router and its self-hosted targets share one VPC', () => {
+    const routes = [{ alias: 'summary', targets: ['vllm-8b'], model: ModelSource.foundationModel('amazon.nova-micro-v1:0') }];
+    const tenants = [{ id: 'acme', costCenter: 'cc-1', tier: 'standard' }];
+    const isolated = (stack: Stack, id: string) => new ec2.Vpc(stack, id, { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const imported = (stack: Stack, id: string, vpcId: string) => ec2.Vpc.fromVpcAttributes(stack, id, {
+      vpcId, availabilityZones: ['us-east-1a', 'us-east-1b'], privateSubnetIds: ['subnet-0a', 'subnet-0b'],
+      privateSubnetRouteTableIds: ['rtb-0a', 'rtb-0b'],
+    });
+
+    test('two VPCs of the app: refused with what to do', () => {
+      const stack = new Stack(new App(), 'Stack', { env: ENV });
+      const target = selfHosted(stack, isolated(stack, 'ModelsVpc'));
+      expect(() => build({ vpc: isolated(stack, 'GatewayVpc'), selfHostedTargets: [target], routes, tenants }, stack))
+        .toThrow(/selfHostedTargets: target 'vllm-8b' is in VPC Stack\/ModelsVpc, but vpc \(the router's\) is Stack\/GatewayVpc.*GatewayVpc/);
+    });
+
+    test('two looked-up VPC ids that differ: refused; the same id from two stacks: accepted', () => {
+      const app = new App();
+      const models = new Stack(app, 'Models', { env: ENV });
+      const gatewayStack = new Stack(app, 'Gateway', { env: ENV });
+      const target = selfHosted(models, imported(models, 'Vpc', 'vpc-0aaaaaaaaaaaaaaaa'));
+      expect(() => build({ vpc: imported(gatewayStack, 'Vpc', 'vpc-0bbbbbbbbbbbbbbbb'), selfHostedTargets: [target], routes, tenants }, gatewayStack))
+        .toThrow(/selfHostedTargets: target 'vllm-8b' is in VPC/);
+      const again = new Stack(app, 'Gateway2', { env: ENV });
+      expect(() => build({ vpc: imported(again, 'Vpc', 'vpc-0aaaaaaaaaaaaaaaa'), selfHostedTargets: [target], routes, tenants }, again)).not.toThrow();
+    });
+
+    test('VPC ids imported from the same export in two stacks: accepted; from different exports: a warning', () => {
+      const gatewayWith = (exportName: string) => {
+        const app = new App();
+        const models = new Stack(app, 'Models', { env: ENV });
+        const target = selfHosted(models, imported(models, 'Vpc', Fn.importValue('Network-VpcId')));
+        const stack = new Stack(app, 'Gateway', { env: ENV });
+        build({ vpc: imported(stack, 'Vpc', Fn.importValue(exportName)), selfHostedTargets: [target], routes, tenants }, stack);
+        return Annotations.fromStack(stack);
+      };
+      gatewayWith('Network-VpcId').hasNoWarning('*', Match.stringLikeRegexp('selfHostedTargets'));
+      gatewayWith('Other-VpcId').hasWarning('*', Match.stringLikeRegexp('synth cannot tell whether target .vllm-8b.'));
+    });
+
+    test('the VPC in the gateway stack and the models in another: refused as the dependency cycle it is', () => {
+      const app = new App();
+      const gatewayStack = new Stack(app, 'Gateway', { env: ENV });
+      const models = new Stack(app, 'Models', { env: ENV });
+      const vpc = isolated(gatewayStack, 'Vpc');
+      const target = selfHosted(models, vpc);
+      expect(() => build({ vpc, selfHostedTargets: [target], routes, tenants }, gatewayStack))
+        .toThrow(/vpc is created in the gateway's stack Gateway, and selfHostedTargets come from stack Models.*dependency cycle.*network stack/);
     });
   });
 
@@ -327,6 +381,19 @@ describe('AiGateway', () => {
       [{ Name: 'BudgetPeriod', Value: 'daily' }, { Name: 'Tenant', Value: 'acme' }],
       [{ Name: 'BudgetPeriod', Value: 'monthly' }, { Name: 'Tenant', Value: 'globex' }],
     ]);
+  });
+
+  test('a daily budget above the monthly one is refused, naming dailyUsd and the tenant', () => {
+    expect(() => build({ tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'premium', budget: { monthlyUsd: 100, dailyUsd: 150 } }] }))
+      .toThrow(/tenants\[0\]\.budget\.dailyUsd: 150 exceeds monthlyUsd 100 of tenant 'acme'/);
+  });
+
+  test('a route model without a known or given price is refused, naming the model, the route and prices', () => {
+    const routes = [{ alias: 'chat', model: ModelSource.foundationModel('cohere.command-r-v1:0') }];
+    expect(() => build({ routes, tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'premium' }] }))
+      .toThrow(/prices: no price for the Bedrock model 'cohere\.command-r-v1:0' of routes\['chat'\].*prices: \{ 'cohere\.command-r-v1:0': \{ inputUsdPer1K/);
+    expect(() => build({ routes, tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'premium' }],
+      prices: { 'cohere.command-r-v1:0': { inputUsdPer1K: 0.0005, outputUsdPer1K: 0.0015 } } })).not.toThrow();
   });
 
   test('without the ledger: no usage table, no usage route, and budgets are refused', () => {

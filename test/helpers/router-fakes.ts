@@ -12,7 +12,7 @@ import { CallGuard } from '../../lambda/router/providers/call-guard';
 import {
   BedrockTarget, CallOptions, Completion, FinishReason, GuardrailAction, OpenAiTarget, ProviderAdapter, ProviderRequest, StreamChunk, Target, TokenUsage,
 } from '../../lambda/router/providers/types';
-import { InMemoryUsageSink } from '../../lambda/router/usage/types';
+import { InMemoryUsageSink } from './in-memory-usage-sink';
 import { ACME_KEY, resolved } from './router-config';
 
 export type FakeStep =

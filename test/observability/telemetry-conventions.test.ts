@@ -1,6 +1,6 @@
 import {
   BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS, GATEWAY_METRIC, GUARDRAIL_INTERVENED, LOG_FIELD, METRICS_NAMESPACE, OUTCOME_REJECTED, ROUTE_NONE, TENANT_UNAUTHENTICATED,
-} from '../../lib/observability/private/telemetry-conventions';
+} from '../../lib/private/telemetry-conventions';
 import { DEFAULT_METRICS_NAMESPACE, METRIC_DIMENSIONS, toLogLine } from '../../lambda/router/telemetry/log-sink';
 import { BUDGET_METRIC as ROUTER_BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS as ROUTER_BUDGET_DIMENSIONS } from '../../lambda/router/usage/dynamo-budget';
 import { Outcome, UsageRecord } from '../../lambda/router/usage/types';

@@ -62,8 +62,3 @@ export function resolveTenant(credentials: Credentials, headers: Readonly<Record
     ...(tenant.guardrail !== undefined ? { guardrail: tenant.guardrail } : {}),
   };
 }
-
-/** The hex SHA-256 of an API key, as `localKeys` stores it. */
-export function localKeyHash(key: string): string {
-  return sha256Hex(key);
-}

@@ -91,25 +91,6 @@ export interface UsageSink {
   record(record: UsageRecord): Promise<void>;
 }
 
-/** Keeps records in memory, for tests and for local mode inspection. */
-export class InMemoryUsageSink implements UsageSink {
-  readonly records: UsageRecord[] = [];
-
-  async record(record: UsageRecord): Promise<void> {
-    this.records.push(record);
-  }
-
-  /** The only record; throws unless exactly one was written. */
-  only(): UsageRecord {
-    if (this.records.length !== 1) throw new Error(`expected exactly one usage record, found ${this.records.length}`);
-    return this.records[0];
-  }
-
-  clear(): void {
-    this.records.length = 0;
-  }
-}
-
 /** Writes each record to every sink, in parallel. */
 export class FanOutUsageSink implements UsageSink {
   constructor(private readonly sinks: readonly UsageSink[]) {}

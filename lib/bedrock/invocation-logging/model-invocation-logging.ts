@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Annotations, ArnFormat, CustomResource, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CustomResource, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,7 +9,9 @@ import { Construct } from 'constructs';
 import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../../private/assets';
 import { INVOCATION_LOGGING_PROPERTY } from '../../../lambda/shared/invocation-logging-properties';
 import { AiGatewayValidationError } from '../../private/errors';
-import { cloudWatchLogsKeyStatement, restrictGrantsToAwsServices } from '../../private/kms';
+import { GatewayCompliance } from '../../compliance/gateway-compliance';
+import { acknowledgeCustomResourceFunctionFindings } from '../../private/function-compliance';
+import { cloudWatchLogsKeyStatement, newKey } from '../../private/kms';
 
 /**
  * Properties of `ModelInvocationLogging`.
@@ -249,238 +251,31 @@ export class ModelInvocationLogging extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelInvocationLoggingProps = {}) {
     super(scope, id);
-    const stack = Stack.of(this);
     const settings = validateProps(this, props);
     this.keyPrefix = settings.keyPrefix;
     this.largeDataDeliveryKeyPrefix = settings.largeDataDeliveryKeyPrefix;
-    const removalPolicy = settings.removalPolicy;
     const disableLoggingOnDelete = props.disableLoggingOnDelete ?? false;
+    const names = this.resourceNames(props);
 
-    // Generated, stable names: the key policy must name the log groups it lets CloudWatch Logs use,
-    // and a generated (Ref) name would make key -> log group -> key a cycle.
-    const unique = Names.uniqueResourceName(this, { maxLength: 180, separator: '-' });
-    const ownLogGroupName = `/aws/bedrock/model-invocations/${unique}`;
-    const handlerLogGroupName = `/aws/lambda/${unique}-handler`;
-    const sourceConditions = {
-      StringEquals: { 'aws:SourceAccount': stack.account },
-      ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:*` },
-    };
-
-    // --- Encryption key ---
-    this.encryptionKey =
-      props.encryptionKey ??
-      new kms.Key(this, 'Key', {
-        description: `Encrypts Amazon Bedrock model invocation logs (${this.node.path})`,
-        enableKeyRotation: true,
-        alias: `alias/bedrock-invocation-logging/${unique}`,
-        removalPolicy,
-      });
-    if (!props.encryptionKey) {
-      // Grants on this key only for AWS services acting for you (Control Tower CT.KMS.PR.3).
-      restrictGrantsToAwsServices(this.encryptionKey);
-    }
-    const encryptedLogGroups = [handlerLogGroupName, ...(props.logGroup ? [] : [ownLogGroupName])];
-    const logsKeyStatement = cloudWatchLogsKeyStatement(this, encryptedLogGroups);
-    if (!this.encryptionKey.addToResourcePolicy(logsKeyStatement, true).statementAdded) {
-      this.warnImported('KeyPolicyNotManaged', 'encryptionKey', this.encryptionKey.keyArn, logsKeyStatement);
-    }
-
-    // --- Buckets ---
-    if (props.bucket) {
-      this.bucket = props.bucket;
-    } else {
-      this.accessLogsBucket =
-        props.accessLogsBucket ??
-        new s3.Bucket(this, 'AccessLogsBucket', {
-          encryption: s3.BucketEncryption.S3_MANAGED,
-          enforceSSL: true,
-          minimumTLSVersion: 1.2,
-          blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-          objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-          versioned: true,
-          removalPolicy,
-          lifecycleRules: [
-            {
-              id: 'ExpireAccessLogs',
-              expiration: settings.expiration,
-              noncurrentVersionExpiration: settings.noncurrentVersionExpiration,
-              abortIncompleteMultipartUploadAfter: Duration.days(7),
-            },
-          ],
-        });
-      const versioned = props.versioned ?? true;
-      this.bucket = new s3.Bucket(this, 'Bucket', {
-        encryption: s3.BucketEncryption.KMS,
-        encryptionKey: this.encryptionKey,
-        bucketKeyEnabled: true,
-        enforceSSL: true,
-        minimumTLSVersion: 1.2,
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-        // Bedrock's bucket policy only takes effect with ACLs disabled (Bedrock user guide).
-        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        versioned,
-        objectLockEnabled: props.objectLock ? true : undefined,
-        objectLockDefaultRetention: props.objectLock,
-        removalPolicy,
-        lifecycleRules: [
-          {
-            id: 'TierAndExpireInvocationLogs',
-            transitions: [
-              { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: settings.transitionToInfrequentAccessAfter },
-              { storageClass: s3.StorageClass.GLACIER, transitionAfter: settings.transitionToGlacierAfter },
-            ],
-            expiration: settings.expiration,
-            ...(versioned ? { noncurrentVersionExpiration: settings.noncurrentVersionExpiration } : {}),
-            abortIncompleteMultipartUploadAfter: Duration.days(7),
-          },
-        ],
-      });
-      this.enableServerAccessLogs(this.bucket as s3.Bucket, this.accessLogsBucket, `${unique}/`);
-      // New log objects are published to EventBridge, so pipelines can react to them. Set on the L1:
-      // the L2's eventBridgeEnabled would add a notifications custom resource and its Lambda.
-      (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
-      acknowledgeBucketFindings(this.bucket, props.accessLogsBucket ? undefined : this.accessLogsBucket, props.objectLock !== undefined);
-    }
-    // Bedrock writes as its service principal, under each prefix's AWSLogs/<account>/ path
-    // (Bedrock user guide, "Set up an Amazon S3 destination"); the large payload prefix too.
-    const writePaths = [...new Set([settings.keyPrefix, settings.largeDataDeliveryKeyPrefix])].map((prefix) =>
-      this.bucket.arnForObjects(`${prefix ? `${prefix}/` : ''}AWSLogs/${stack.account}/BedrockModelInvocationLogs/*`),
-    );
-    const bucketStatement = new iam.PolicyStatement({
-      sid: 'AmazonBedrockLogsWrite',
-      principals: [new iam.ServicePrincipal(BEDROCK_SERVICE)],
-      actions: ['s3:PutObject'],
-      resources: writePaths,
-      conditions: sourceConditions,
-    });
-    if (!this.bucket.addToResourcePolicy(bucketStatement).statementAdded) {
-      this.warnImported('BucketPolicyNotManaged', 'bucket', this.bucket.bucketName, bucketStatement);
-    }
-    if (!props.bucket) {
+    this.encryptionKey = this.createKey(props, names, settings.removalPolicy);
+    const created = props.bucket ? undefined : this.createBuckets(props, settings, names.unique);
+    this.bucket = props.bucket ?? created!.bucket;
+    this.accessLogsBucket = created?.accessLogsBucket;
+    this.allowBedrockToWriteBucket(settings);
+    if (created) {
       // Only the policies of buckets the construct created: a provided bucket keeps its own lifecycle.
-      this.bucket.policy?.applyRemovalPolicy(removalPolicy);
-      if (!props.accessLogsBucket) this.accessLogsBucket?.policy?.applyRemovalPolicy(removalPolicy);
+      this.bucket.policy?.applyRemovalPolicy(settings.removalPolicy);
+      if (!props.accessLogsBucket) this.accessLogsBucket?.policy?.applyRemovalPolicy(settings.removalPolicy);
     }
 
-    // Bedrock encrypts what it writes with the bucket's key: the statement the Bedrock user guide
-    // gives for SSE-KMS (kms:GenerateDataKey), plus kms:Decrypt, which S3 needs for multipart uploads.
-    const bucketKey = this.bucket.encryptionKey;
-    if (bucketKey) {
-      const bedrockKeyStatement = new iam.PolicyStatement({
-        sid: 'AllowBedrockToEncryptInvocationLogs',
-        principals: [new iam.ServicePrincipal(BEDROCK_SERVICE)],
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions: sourceConditions,
-      });
-      if (!bucketKey.addToResourcePolicy(bedrockKeyStatement, true).statementAdded) {
-        this.warnImported('BucketKeyPolicyNotManaged', "bucket's encryption key", bucketKey.keyArn, bedrockKeyStatement);
-      }
-    }
-
-    // --- CloudWatch Logs destination ---
-    this.logGroup =
-      props.logGroup ??
-      new logs.LogGroup(this, 'LogGroup', {
-        logGroupName: ownLogGroupName,
-        encryptionKey: this.encryptionKey,
-        retention: settings.logRetention,
-        removalPolicy,
-      });
-    // Customer managed policies rather than inline ones (NIST 800-53 / HIPAA / PCI IAMNoInlinePolicy);
-    // attached through the role's ManagedPolicyArns, so the role exists only with its permissions.
-    const loggingPolicy = new iam.ManagedPolicy(this, 'LoggingRolePolicy', {
-      description: 'Lets Amazon Bedrock write model invocation logs to its log stream',
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'DeliverInvocationLogs',
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          // The one stream Bedrock writes, as the Bedrock user guide scopes it.
-          resources: [
-            stack.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: `${this.logGroup.logGroupName}:log-stream:${BEDROCK_LOG_STREAM}`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      ],
-    });
-    const loggingRole = new iam.Role(this, 'LoggingRole', {
-      description: 'Lets Amazon Bedrock deliver model invocation logs to CloudWatch Logs',
-      assumedBy: new iam.ServicePrincipal(BEDROCK_SERVICE, { conditions: sourceConditions }),
-      managedPolicies: [loggingPolicy],
-    });
-    loggingPolicy.applyRemovalPolicy(removalPolicy);
-    loggingRole.applyRemovalPolicy(removalPolicy);
-    this.loggingRole = loggingRole;
-
-    // --- The custom resource and its handler ---
-    const handlerLogGroup = new logs.LogGroup(this, 'HandlerLogGroup', {
-      logGroupName: handlerLogGroupName,
+    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: names.ownLogGroupName,
       encryptionKey: this.encryptionKey,
       retention: settings.logRetention,
-      removalPolicy,
+      removalPolicy: settings.removalPolicy,
     });
-    const configurationActions = [
-      'bedrock:PutModelInvocationLoggingConfiguration',
-      'bedrock:GetModelInvocationLoggingConfiguration',
-      ...(disableLoggingOnDelete ? ['bedrock:DeleteModelInvocationLoggingConfiguration'] : []),
-    ];
-    const handlerPolicy = new iam.ManagedPolicy(this, 'HandlerPolicy', {
-      description: 'Lets the custom resource handler put the Amazon Bedrock model invocation logging configuration',
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'WriteOwnLogs',
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [handlerLogGroup.logGroupArn],
-        }),
-        new iam.PolicyStatement({
-          sid: 'ConfigureInvocationLogging',
-          actions: configurationActions,
-          // These actions have no resource type (Service Authorization Reference): '*' is the only
-          // resource; the Region condition keeps the grant to this stack's Region.
-          resources: ['*'],
-          conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
-        }),
-        new iam.PolicyStatement({
-          sid: 'PassLoggingRoleToBedrock',
-          actions: ['iam:PassRole'],
-          resources: [loggingRole.roleArn],
-          conditions: { StringEquals: { 'iam:PassedToService': BEDROCK_SERVICE } },
-        }),
-      ],
-    });
-    acknowledge(
-      handlerPolicy,
-      'AwsSolutions-IAM5[Resource::*]',
-      'bedrock:Put/Get/DeleteModelInvocationLoggingConfiguration support no resource-level permissions (no resource type in the Service Authorization Reference): the configuration is a per-account-and-Region setting without an ARN. The statement is limited to these actions and to this Region with aws:RequestedRegion.',
-    );
-    const handlerRole = new iam.Role(this, 'HandlerRole', {
-      description: 'Puts the Amazon Bedrock model invocation logging configuration',
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      managedPolicies: [handlerPolicy],
-    });
-
-    const fn = new lambda.Function(this, 'Handler', {
-      description: 'Puts the account-wide Amazon Bedrock model invocation logging configuration (cdk-ai-gateway)',
-      runtime: BUNDLED_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      code: bundledHandler('invocation-logging'),
-      handler: BUNDLED_HANDLER,
-      role: handlerRole,
-      memorySize: 256,
-      // Covers the SDK's retries, the IAM propagation retries and the response; the handler answers
-      // CloudFormation before this deadline in every case.
-      timeout: Duration.minutes(5),
-      logGroup: handlerLogGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      environment: { NODE_OPTIONS: '--enable-source-maps' },
-    });
-    acknowledgeHandlerFindings(fn);
+    const loggingRole = this.loggingRole = this.createLoggingRole(settings.removalPolicy);
+    const fn = this.createHandler(names.handlerLogGroupName, settings, disableLoggingOnDelete, loggingRole);
     this.handler = fn;
 
     const properties: Record<string, string | boolean> = {
@@ -499,7 +294,242 @@ export class ModelInvocationLogging extends Construct {
     };
     // Every setting is a property, so any change is an Update; the hash makes the change visible
     // in the template diff and is echoed back as the resource's ConfigHash attribute.
-    this.configHash = createHash('sha256').update(JSON.stringify(stack.resolve(properties))).digest('hex').slice(0, 32);
+    this.configHash = createHash('sha256').update(JSON.stringify(Stack.of(this).resolve(properties))).digest('hex').slice(0, 32);
+    this.createSetting(fn, properties, loggingRole);
+
+    if (settings.removalPolicy === RemovalPolicy.DESTROY && !disableLoggingOnDelete) {
+      Annotations.of(this).addWarningV2(
+        'cdk-ai-gateway:invocationLogging:destroyKeepsLoggingOn',
+        'removalPolicy is DESTROY but disableLoggingOnDelete is false: deleting the stack leaves the account-wide Bedrock logging configuration pointing at deleted destinations. Set disableLoggingOnDelete to true, or keep the default RETAIN.',
+      );
+    }
+  }
+
+  /**
+   * Generated, stable names: the key policy must name the log groups it lets CloudWatch Logs use,
+   * and a generated (Ref) name would make key -> log group -> key a cycle.
+   */
+  private resourceNames(props: ModelInvocationLoggingProps): ResourceNames {
+    const unique = Names.uniqueResourceName(this, { maxLength: 180, separator: '-' });
+    return {
+      unique,
+      ownLogGroupName: props.logGroup ? undefined : `/aws/bedrock/model-invocations/${unique}`,
+      handlerLogGroupName: `/aws/lambda/${unique}-handler`,
+    };
+  }
+
+  /** Conditions that scope what Bedrock does for this account to this account and Region. */
+  private sourceConditions(): { [operator: string]: unknown } {
+    const stack = Stack.of(this);
+    return {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:*` },
+    };
+  }
+
+  /** The given key or a new one (rotation, grants for AWS services only), and CloudWatch Logs' use of it for these log groups. */
+  private createKey(props: ModelInvocationLoggingProps, names: ResourceNames, removalPolicy: RemovalPolicy): kms.IKey {
+    let key = props.encryptionKey;
+    if (!key) {
+      const created = newKey(this, 'Key', `Encrypts Amazon Bedrock model invocation logs (${this.node.path})`, removalPolicy);
+      created.addAlias(`alias/bedrock-invocation-logging/${names.unique}`);
+      key = created;
+    }
+    const logsKeyStatement = cloudWatchLogsKeyStatement(this, [names.handlerLogGroupName, ...(names.ownLogGroupName ? [names.ownLogGroupName] : [])]);
+    if (!key.addToResourcePolicy(logsKeyStatement, true).statementAdded) {
+      this.warnImported('KeyPolicyNotManaged', 'encryptionKey', key.keyArn, logsKeyStatement);
+    }
+    return key;
+  }
+
+  /** The log bucket (SSE-KMS, TLS only, private, versioned, lifecycle) and its server access log bucket. */
+  private createBuckets(props: ModelInvocationLoggingProps, settings: ValidatedSettings, unique: string): { bucket: s3.Bucket; accessLogsBucket: s3.IBucket } {
+    const removalPolicy = settings.removalPolicy;
+    const accessLogsBucket = props.accessLogsBucket ?? new s3.Bucket(this, 'AccessLogsBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      removalPolicy,
+      lifecycleRules: [{
+        id: 'ExpireAccessLogs',
+        expiration: settings.expiration,
+        noncurrentVersionExpiration: settings.noncurrentVersionExpiration,
+        abortIncompleteMultipartUploadAfter: Duration.days(7),
+      }],
+    });
+    const versioned = props.versioned ?? true;
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      // Bedrock's bucket policy only takes effect with ACLs disabled (Bedrock user guide).
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned,
+      objectLockEnabled: props.objectLock ? true : undefined,
+      objectLockDefaultRetention: props.objectLock,
+      removalPolicy,
+      lifecycleRules: [{
+        id: 'TierAndExpireInvocationLogs',
+        transitions: [
+          { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: settings.transitionToInfrequentAccessAfter },
+          { storageClass: s3.StorageClass.GLACIER, transitionAfter: settings.transitionToGlacierAfter },
+        ],
+        expiration: settings.expiration,
+        ...(versioned ? { noncurrentVersionExpiration: settings.noncurrentVersionExpiration } : {}),
+        abortIncompleteMultipartUploadAfter: Duration.days(7),
+      }],
+    });
+    this.enableServerAccessLogs(bucket, accessLogsBucket, `${unique}/`);
+    // New log objects are published to EventBridge, so pipelines can react to them. Set on the L1:
+    // the L2's eventBridgeEnabled would add a notifications custom resource and its Lambda.
+    (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+    acknowledgeBucketFindings(bucket, props.accessLogsBucket ? undefined : accessLogsBucket, props.objectLock !== undefined);
+    return { bucket, accessLogsBucket };
+  }
+
+  /**
+   * Bedrock writes as its service principal under each prefix's `AWSLogs/<account>/` path (Bedrock
+   * user guide, "Set up an Amazon S3 destination"), and encrypts with the bucket's key: the
+   * statement the guide gives for SSE-KMS (kms:GenerateDataKey), plus kms:Decrypt, which S3 needs
+   * for multipart uploads.
+   */
+  private allowBedrockToWriteBucket(settings: ValidatedSettings): void {
+    const stack = Stack.of(this);
+    const conditions = this.sourceConditions();
+    const writePaths = [...new Set([settings.keyPrefix, settings.largeDataDeliveryKeyPrefix])].map((prefix) =>
+      this.bucket.arnForObjects(`${prefix ? `${prefix}/` : ''}AWSLogs/${stack.account}/BedrockModelInvocationLogs/*`),
+    );
+    const bucketStatement = new iam.PolicyStatement({
+      sid: 'AmazonBedrockLogsWrite',
+      principals: [new iam.ServicePrincipal(BEDROCK_SERVICE)],
+      actions: ['s3:PutObject'],
+      resources: writePaths,
+      conditions,
+    });
+    if (!this.bucket.addToResourcePolicy(bucketStatement).statementAdded) {
+      this.warnImported('BucketPolicyNotManaged', 'bucket', this.bucket.bucketName, bucketStatement);
+    }
+    const bucketKey = this.bucket.encryptionKey;
+    if (!bucketKey) return;
+    const bedrockKeyStatement = new iam.PolicyStatement({
+      sid: 'AllowBedrockToEncryptInvocationLogs',
+      principals: [new iam.ServicePrincipal(BEDROCK_SERVICE)],
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: ['*'],
+      conditions,
+    });
+    if (!bucketKey.addToResourcePolicy(bedrockKeyStatement, true).statementAdded) {
+      this.warnImported('BucketKeyPolicyNotManaged', "bucket's encryption key", bucketKey.keyArn, bedrockKeyStatement);
+    }
+  }
+
+  /**
+   * The role Bedrock assumes to write to the log group: one customer-managed policy (not inline:
+   * NIST 800-53 / HIPAA / PCI IAMNoInlinePolicy) on the one stream Bedrock writes, attached through
+   * the role's ManagedPolicyArns so the role exists only with its permissions.
+   */
+  private createLoggingRole(removalPolicy: RemovalPolicy): iam.Role {
+    const loggingPolicy = new iam.ManagedPolicy(this, 'LoggingRolePolicy', {
+      description: 'Lets Amazon Bedrock write model invocation logs to its log stream',
+      statements: [new iam.PolicyStatement({
+        sid: 'DeliverInvocationLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        // The one stream Bedrock writes, as the Bedrock user guide scopes it.
+        resources: [Stack.of(this).formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: `${this.logGroup.logGroupName}:log-stream:${BEDROCK_LOG_STREAM}`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        })],
+      })],
+    });
+    const loggingRole = new iam.Role(this, 'LoggingRole', {
+      description: 'Lets Amazon Bedrock deliver model invocation logs to CloudWatch Logs',
+      assumedBy: new iam.ServicePrincipal(BEDROCK_SERVICE, { conditions: this.sourceConditions() }),
+      managedPolicies: [loggingPolicy],
+    });
+    loggingPolicy.applyRemovalPolicy(removalPolicy);
+    loggingRole.applyRemovalPolicy(removalPolicy);
+    return loggingRole;
+  }
+
+  /** The custom resource handler, its log group, and a role that may only put this setting and pass the logging role. */
+  private createHandler(logGroupName: string, settings: ValidatedSettings, disableLoggingOnDelete: boolean, loggingRole: iam.IRole): lambda.Function {
+    const handlerLogGroup = new logs.LogGroup(this, 'HandlerLogGroup', {
+      logGroupName,
+      encryptionKey: this.encryptionKey,
+      retention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+    });
+    const handlerPolicy = new iam.ManagedPolicy(this, 'HandlerPolicy', {
+      description: 'Lets the custom resource handler put the Amazon Bedrock model invocation logging configuration',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'WriteOwnLogs',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [handlerLogGroup.logGroupArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ConfigureInvocationLogging',
+          actions: [
+            'bedrock:PutModelInvocationLoggingConfiguration',
+            'bedrock:GetModelInvocationLoggingConfiguration',
+            ...(disableLoggingOnDelete ? ['bedrock:DeleteModelInvocationLoggingConfiguration'] : []),
+          ],
+          // These actions have no resource type (Service Authorization Reference): '*' is the only
+          // resource; the Region condition keeps the grant to this stack's Region.
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:RequestedRegion': Stack.of(this).region } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'PassLoggingRoleToBedrock',
+          actions: ['iam:PassRole'],
+          resources: [loggingRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': BEDROCK_SERVICE } },
+        }),
+      ],
+    });
+    GatewayCompliance.acknowledge(handlerPolicy, 'AwsSolutions-IAM5[Resource::*]',
+      'bedrock:Put/Get/DeleteModelInvocationLoggingConfiguration support no resource-level permissions (no resource type in the '
+      + 'Service Authorization Reference): the configuration is a per-account-and-Region setting without an ARN. The statement is '
+      + 'limited to these actions and to this Region with aws:RequestedRegion.');
+    const fn = new lambda.Function(this, 'Handler', {
+      description: 'Puts the account-wide Amazon Bedrock model invocation logging configuration (cdk-ai-gateway)',
+      runtime: BUNDLED_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      code: bundledHandler('invocation-logging'),
+      handler: BUNDLED_HANDLER,
+      role: new iam.Role(this, 'HandlerRole', {
+        description: 'Puts the Amazon Bedrock model invocation logging configuration',
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        managedPolicies: [handlerPolicy],
+      }),
+      memorySize: 256,
+      // Covers the SDK's retries, the IAM propagation retries and the response; the handler answers
+      // CloudFormation before this deadline in every case.
+      timeout: Duration.minutes(5),
+      logGroup: handlerLogGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      environment: { NODE_OPTIONS: '--enable-source-maps' },
+    });
+    acknowledgeCustomResourceFunctionFindings(fn.node.defaultChild as lambda.CfnFunction, {
+      invocation: 'once per create, update or delete of the model invocation logging custom resource',
+      outsideVpc: 'It only calls the Amazon Bedrock control plane and the CloudFormation pre-signed response URL, handles no '
+        + 'application data, and needs no VPC resource.',
+    });
+    return fn;
+  }
+
+  /** The custom resource that puts the setting, once every policy that lets Bedrock test-write exists. */
+  private createSetting(fn: lambda.IFunction, properties: Record<string, string | boolean>, loggingRole: iam.IRole): void {
     const resource = new CustomResource(this, 'Resource', {
       resourceType: ModelInvocationLogging.RESOURCE_TYPE,
       serviceToken: fn.functionArn,
@@ -510,13 +540,6 @@ export class ModelInvocationLogging extends Construct {
     // lets it must exist first.
     resource.node.addDependency(loggingRole, this.encryptionKey, this.logGroup, this.bucket);
     if (this.bucket.policy) resource.node.addDependency(this.bucket.policy);
-
-    if (removalPolicy === RemovalPolicy.DESTROY && !disableLoggingOnDelete) {
-      Annotations.of(this).addWarningV2(
-        'cdk-ai-gateway:invocationLogging:destroyKeepsLoggingOn',
-        'removalPolicy is DESTROY but disableLoggingOnDelete is false: deleting the stack leaves the account-wide Bedrock logging configuration pointing at deleted destinations. Set disableLoggingOnDelete to true, or keep the default RETAIN.',
-      );
-    }
   }
 
   /**
@@ -563,47 +586,6 @@ export class ModelInvocationLogging extends Construct {
   }
 }
 
-/** The cdk-nag findings of the custom resource handler that cannot be fixed, each with its reason. */
-function acknowledgeHandlerFindings(fn: lambda.Function): void {
-  const onlyCloudFormation = 'The function is invoked only by CloudFormation, once per create, update or delete of this custom resource.';
-  const acknowledgments = [
-    {
-      ids: ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency'],
-      reason: `${onlyCloudFormation} Reserving concurrency would gain nothing and fails deployments in accounts at the minimum unreserved concurrency.`,
-    },
-    {
-      ids: ['NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaDLQ'],
-      reason: `${onlyCloudFormation} It reports every outcome, failures included, to CloudFormation itself (stack events) and to its log group; a dead-letter queue would hold nothing actionable.`,
-    },
-    {
-      ids: ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC', 'cdk-validator-cfnguard::lambda_inside_vpc_check'],
-      reason: `${onlyCloudFormation} It only calls the Amazon Bedrock control plane and the CloudFormation pre-signed response URL, handles no application data, and needs no VPC resource.`,
-    },
-    {
-      ids: ['Serverless-LambdaTracing'],
-      reason: `${onlyCloudFormation} Its single control-plane call is recorded in CloudTrail and its outcome in stack events and JSON logs; X-Ray would need xray:Put* on "*" for no extra insight.`,
-    },
-  ];
-  for (const { ids, reason } of acknowledgments) {
-    for (const id of ids) acknowledge(fn, id, reason);
-  }
-}
-
-/**
- * Acknowledges one finding on one construct, recorded as `<plugin>::<rule>` (a cdk-nag id gets its
- * pack as the namespace). aws-cdk-lib then suppresses the finding itself and lists it, with the
- * reason and the construct, under the validation report's suppressed violations: the audit trail a
- * reviewer reads. (cdk-nag would also honour the bare id, but drop the finding from the report.)
- */
-function acknowledge(scope: Construct, findingId: string, reason: string): void {
-  const namespaced = /^[^[]*::/.test(findingId);
-  const pack = NAG_PACK_PREFIX.exec(findingId)?.[1];
-  if (!namespaced && !pack) throw new Error(`'${findingId}' is neither '<plugin>::<rule>' nor a cdk-nag rule id.`);
-  Validations.of(scope).acknowledge({ id: namespaced ? findingId : `${pack}::${findingId}`, reason });
-}
-
-const NAG_PACK_PREFIX = /^(AwsSolutions|NIST\.800\.53\.R5|HIPAA\.Security|PCI\.DSS\.321|Serverless)-/;
-
 const SSE_S3_ACCESS_LOGS_REASON =
   'This bucket is the target of S3 server access logs, whose delivery is documented for SSE-S3 (AES256) default encryption only; it is encrypted with SSE-S3, TLS-only, private and versioned, and holds request metadata about the log bucket, never prompts or completions (those are in the SSE-KMS log bucket).';
 
@@ -613,11 +595,11 @@ function acknowledgeBucketFindings(bucket: s3.IBucket, accessLogsBucket: s3.IBuc
     'Amazon Bedrock delivers invocation logs only to a bucket in its own account and Region. Copying them to another Region is an organisation-level disaster-recovery decision (a destination bucket, key and replication role there) that this construct cannot make; versioning, and optionally Object Lock, protect the objects in place.';
   for (const target of [bucket, ...(accessLogsBucket ? [accessLogsBucket] : [])]) {
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
-      acknowledge(target, `${pack}-S3BucketReplicationEnabled`, replication);
+      GatewayCompliance.acknowledge(target, `${pack}-S3BucketReplicationEnabled`, replication);
     }
   }
   if (!objectLockEnabled) {
-    acknowledge(
+    GatewayCompliance.acknowledge(
       bucket,
       'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check',
       'Object Lock is opt-in (the objectLock prop): it cannot be switched off once enabled, and it prevents erasing logged prompts before the retention ends, which data-protection obligations may require. Versioning and the TLS-only, private, SSE-KMS bucket protect the logs meanwhile.',
@@ -625,26 +607,34 @@ function acknowledgeBucketFindings(bucket: s3.IBucket, accessLogsBucket: s3.IBuc
   }
   if (accessLogsBucket) {
     const accessLogs = 'This bucket only receives the S3 server access logs of the invocation log bucket.';
-    acknowledge(
+    GatewayCompliance.acknowledge(
       accessLogsBucket,
       'cdk-validator-cfnguard::s3_bucket_logging_enabled_check',
       `${accessLogs} Logging its own access would need yet another bucket (or a delivery loop); access to it is recorded by CloudTrail.`,
     );
-    acknowledge(
+    GatewayCompliance.acknowledge(
       accessLogsBucket,
       'cdk-validator-cfnguard::s3_event_notifications_enabled_check',
       `${accessLogs} Nothing reacts to new access log objects, so no event destination is configured.`,
     );
-    acknowledge(
+    GatewayCompliance.acknowledge(
       accessLogsBucket,
       'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check',
       `${accessLogs} They are diagnostic request metadata, versioned and expired by lifecycle; Object Lock is offered for the invocation log bucket (objectLock).`,
     );
-    acknowledge(accessLogsBucket, 'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check', SSE_S3_ACCESS_LOGS_REASON);
+    GatewayCompliance.acknowledge(accessLogsBucket, 'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check', SSE_S3_ACCESS_LOGS_REASON);
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
-      acknowledge(accessLogsBucket, `${pack}-S3DefaultEncryptionKMS`, SSE_S3_ACCESS_LOGS_REASON);
+      GatewayCompliance.acknowledge(accessLogsBucket, `${pack}-S3DefaultEncryptionKMS`, SSE_S3_ACCESS_LOGS_REASON);
     }
   }
+}
+
+/** The generated names of the log groups the construct creates, and the unique name they derive from. */
+interface ResourceNames {
+  readonly unique: string;
+  /** The invocation log group's name (none with the `logGroup` prop). */
+  readonly ownLogGroupName?: string;
+  readonly handlerLogGroupName: string;
 }
 
 interface ValidatedSettings {

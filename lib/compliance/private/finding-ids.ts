@@ -85,6 +85,15 @@ export function packOfNagRuleId(id: string): CompliancePack | undefined {
   return NAG_PACKS.find((p) => id.startsWith(`${p}-`));
 }
 
+/**
+ * cdk-nag rules that report one finding per policy or resource pattern, with an example of each:
+ * a bare id would hide every finding of the rule on the construct and below it.
+ */
+const GRANULAR_RULES: { readonly [ruleId: string]: string } = {
+  'AwsSolutions-IAM4': "'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]'",
+  'AwsSolutions-IAM5': "'AwsSolutions-IAM5[Resource::*]' or 'AwsSolutions-IAM5[Action::s3:GetObject*]'",
+};
+
 /** Checks `<pack>-<Rule>` with an optional balanced `[finding]` suffix and returns it. */
 function nagRuleId(id: string, original: string): string {
   const pack = packOfNagRuleId(id);
@@ -96,6 +105,13 @@ function nagRuleId(id: string, original: string): string {
     throw new Error(
       `'${original}' is not a cdk-nag rule id: expected <pack>-<Rule> or <pack>-<Rule>[<finding>], `
       + `with <pack> one of ${NAG_PACKS.join(', ')}.`,
+    );
+  }
+  const granular = GRANULAR_RULES[`${pack}-${rule}`];
+  if (granular && finding === '') {
+    throw new Error(
+      `'${original}' acknowledges every finding of the rule at once, including wildcards or policies added later; name the one `
+      + `finding in brackets, as the validation report shows it: ${granular}.`,
     );
   }
   return id;

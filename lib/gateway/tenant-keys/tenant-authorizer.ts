@@ -216,8 +216,6 @@ export class TenantAuthorizer extends Construct {
       awsApis: 'Amazon DynamoDB (GetItem on the tenant-key table) and AWS X-Ray',
       acknowledgeOutsideVpc: props.vpc === undefined,
       vpcProp: 'vpc',
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
       reservedConcurrency: props.reservedConcurrentExecutions !== undefined,
       concurrencyProp: 'reservedConcurrentExecutions',
       loadLimits: cached

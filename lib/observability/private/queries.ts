@@ -1,5 +1,5 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { GUARDRAIL_INTERVENED, LOG_FIELD, OUTCOME_REJECTED } from './telemetry-conventions';
+import { GUARDRAIL_INTERVENED, LOG_FIELD, OUTCOME_REJECTED } from '../../private/telemetry-conventions';
 
 /**
  * A log field as Logs Insights wants it: in backticks when its name holds a character other than

@@ -5,6 +5,7 @@ import { IConstruct } from 'constructs';
 import { GatewayCompliance } from '../../compliance/gateway-compliance';
 import { flattenValue } from '../../compliance/rules/iam-statements';
 import { newestNodeRuntime } from '../../private/assets';
+import { acknowledgeCustomResourceFunctionFindings, acknowledgeImportedSubnets } from '../../private/function-compliance';
 
 /** Why each AWS managed policy that aws-eks-v2 or this construct attaches is acceptable. */
 const MANAGED_POLICY_REASONS: { readonly [name: string]: string } = {
@@ -57,21 +58,13 @@ export function acknowledgeClusterFindings(scope: IConstruct): void {
   const framework = provider.node.tryFindChild('Provider')?.node.tryFindChild('framework-onEvent');
   const frameworkFn = framework?.node.defaultChild;
 
-  const deploymentOnly = 'invoked only by CloudFormation during deployment, through the aws-eks-v2 custom resource '
-    + 'provider, to apply Kubernetes manifests and Helm charts';
   for (const fn of [handler, frameworkFn]) {
-    if (!(fn instanceof CfnResource)) continue;
-    for (const id of ['NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ', 'Serverless-LambdaDLQ']) {
-      GatewayCompliance.acknowledge(fn, id, `The function is ${deploymentOnly}. CloudFormation invokes it synchronously and `
-        + 'fails the stack operation on an error, which it records in the stack events; Lambda sends only failed asynchronous '
-        + 'invocations to a dead-letter queue, so a queue would never receive a message.');
-    }
-    for (const id of ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency']) {
-      GatewayCompliance.acknowledge(fn, id, `The function is ${deploymentOnly}; its concurrency is bounded by the number of `
-        + 'Kubernetes resources CloudFormation deploys in parallel, and a reservation would take executions from the account pool.');
-    }
-    GatewayCompliance.acknowledge(fn, 'Serverless-LambdaTracing', `The function is ${deploymentOnly}; it serves no request path `
-      + 'to trace, and each invocation is recorded in its CloudWatch log group and in the CloudFormation stack events.');
+    if (!(fn instanceof lambda.CfnFunction)) continue;
+    acknowledgeCustomResourceFunctionFindings(fn, {
+      invocation: 'during deployment, through the aws-eks-v2 custom resource provider, to apply Kubernetes manifests and Helm charts',
+    });
+    // Both run in the cluster's private subnets: in a VPC of another stack, CT.LAMBDA.PR.3 cannot see them.
+    acknowledgeImportedSubnets(fn);
   }
   if (handler instanceof CfnResource) {
     const runtime = 'aws-cdk-lib builds the kubectl handler from its bundled Python code with '

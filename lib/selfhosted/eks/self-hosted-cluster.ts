@@ -1,4 +1,4 @@
-import { CfnResource, Names, Token } from 'aws-cdk-lib';
+import { Names, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,9 +6,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { GatewayCompliance } from '../../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../../private/errors';
-import { encryptedLogGroup, newKey } from '../../private/kms';
+import { GatewayVpc } from '../../network/gateway-vpc';
+import { newKey } from '../../private/kms';
+import { ManagedPolicyRole } from '../../private/managed-policy-role';
 import { OptionalPeer, requireOptionalPeer } from '../../private/optional-peer';
 import { GpuInstanceTypes } from '../gpu-instances';
 import { GPU_NODE_ROLE, GPU_TAINT, NODE_ROLE_LABEL, SYSTEM_NODE_ROLE } from '../scheduling';
@@ -292,9 +293,10 @@ export class SelfHostedCluster extends Construct {
     if (props.vpc) {
       this.vpc = props.vpc;
     } else {
-      const created = defaultVpc(this);
-      this.vpc = created.vpc;
-      this.flowLogGroup = created.flowLogGroup;
+      // The library's compliant VPC; the gateway adds the endpoints its functions need.
+      const vpc = new GatewayVpc(this, 'Vpc', { gatewayEndpoints: false });
+      this.vpc = vpc;
+      this.flowLogGroup = vpc.flowLogGroup;
     }
     this.secretsEncryptionKey = props.secretsEncryptionKey ?? newKey(this, 'SecretsKey', 'Encrypts the Kubernetes secrets of the self-hosted model cluster');
 
@@ -410,26 +412,6 @@ export class SelfHostedCluster extends Construct {
   }
 }
 
-/**
- * A role whose statements (`grant*`, `addToPrincipalPolicy`) go into a customer-managed policy
- * attached to it instead of an inline default policy (NIST 800-53 / HIPAA / PCI DSS
- * `IAMNoInlinePolicy`).
- */
-class ManagedPolicyRole extends iam.Role {
-  private readonly grantsPolicy: iam.ManagedPolicy;
-
-  constructor(scope: Construct, id: string, props: iam.RoleProps) {
-    super(scope, id, props);
-    this.grantsPolicy = new iam.ManagedPolicy(this, 'Policy', { description: props.description });
-    this.addManagedPolicy(this.grantsPolicy);
-  }
-
-  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
-    this.grantsPolicy.addStatements(statement);
-    return { statementAdded: true, policyDependable: this.grantsPolicy };
-  }
-}
-
 function encryptedVolume(deviceName: string, sizeGiB: number): ec2.BlockDevice {
   return { deviceName, volume: ec2.BlockDeviceVolume.ebs(sizeGiB, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true }) };
 }
@@ -443,42 +425,6 @@ function taintEffect(effect: string): eks.TaintEffect {
   };
   return map[effect];
 }
-
-function defaultVpc(scope: Construct): { vpc: ec2.Vpc; flowLogGroup: logs.ILogGroup } {
-  const vpc = new ec2.Vpc(scope, 'Vpc', {
-    maxAzs: 2,
-    natGateways: 2,
-    subnetConfiguration: [
-      // NAT gateways only: they use Elastic IPs, so nothing needs a public IP on launch.
-      { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
-      // /19 per zone: the VPC CNI gives every pod an address from the node's subnet.
-      { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
-    ],
-  });
-  const { logGroup } = encryptedLogGroup(scope, 'FlowLogs', { purpose: 'the VPC flow logs of the self-hosted model cluster' });
-  const role = new ManagedPolicyRole(scope, 'FlowLogRole', {
-    assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com'),
-    description: 'Delivers the VPC flow logs of the self-hosted model cluster',
-  });
-  GatewayCompliance.acknowledge(vpc.node.defaultChild as CfnResource, 'NIST.800.53.R5-VPCDefaultSecurityGroupClosed', DEFAULT_SG_REASON);
-  GatewayCompliance.acknowledge(vpc.node.defaultChild as CfnResource, 'HIPAA.Security-VPCDefaultSecurityGroupClosed', DEFAULT_SG_REASON);
-  GatewayCompliance.acknowledge(vpc.node.defaultChild as CfnResource, 'PCI.DSS.321-VPCDefaultSecurityGroupClosed', DEFAULT_SG_REASON);
-  for (const subnet of vpc.publicSubnets) {
-    const route = subnet.node.tryFindChild('DefaultRoute');
-    if (!route) continue;
-    for (const id of ['NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW', 'HIPAA.Security-VPCNoUnrestrictedRouteToIGW', 'PCI.DSS.321-VPCNoUnrestrictedRouteToIGW']) {
-      GatewayCompliance.acknowledge(route, id, 'This public subnet holds only the NAT gateway of its Availability Zone, which '
-        + 'needs a default route to the internet gateway so that nodes in the private subnets can pull images and reach AWS APIs; '
-        + 'public IPs are not assigned on launch, and no node, pod or endpoint of the cluster is placed in it.');
-    }
-  }
-  vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(logGroup, role), trafficType: ec2.FlowLogTrafficType.ALL });
-  return { vpc, flowLogGroup: logGroup };
-}
-
-const DEFAULT_SG_REASON = 'No resource of the self-hosted model cluster uses the default security group: the control plane, the '
-  + 'nodes and the kubectl handler each have their own groups. Closing it needs restrictDefaultSecurityGroup, which adds a '
-  + 'Lambda-backed custom resource; pass your own VPC whose default group you closed (for example with AWS Config EC2.2 remediation).';
 
 function checkSizes(scope: Construct, prop: string, min: number, desired: number, max: number): void {
   for (const [name, value] of [['minSize', min], ['desiredSize', desired], ['maxSize', max]] as const) {

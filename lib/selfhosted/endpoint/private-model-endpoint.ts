@@ -436,7 +436,7 @@ export class PrivateModelEndpoint extends Construct implements ec2.IConnectable 
       ...(options.restrictedAllowed !== undefined ? { restrictedAllowed: options.restrictedAllowed } : {}),
       ...(options.latencyClasses !== undefined ? { latencyClasses: options.latencyClasses } : {}),
     };
-    return { target, price: options.price, port: this.port, connections: this.connections };
+    return { target, price: options.price, port: this.port, connections: this.connections, vpc: this.loadBalancer.vpc };
   }
 
   private acknowledgeFindings(tls: boolean, props: PrivateModelEndpointProps): void {

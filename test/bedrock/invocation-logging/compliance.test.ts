@@ -107,7 +107,7 @@ describe('ModelInvocationLogging compliance', () => {
 
     const byConstruct = (suffix: string) => acknowledged.filter((a) => a.path === `Compliance/DefaultLogging/${suffix}`).map((a) => a.id);
     expect(byConstruct('HandlerPolicy')).toEqual(['AwsSolutions::AwsSolutions-IAM5[Resource::*]']);
-    expect(byConstruct('Handler').sort()).toEqual(
+    expect(byConstruct('Handler/Resource').sort()).toEqual(
       [
         'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
         'HIPAA.Security::HIPAA.Security-LambdaConcurrency',

@@ -12,7 +12,8 @@ import { BedrockAdapter } from '../../../lambda/router/providers/bedrock/adapter
 import { OpenAiAdapter } from '../../../lambda/router/providers/openai/adapter';
 import { DynamoBudgetGuard } from '../../../lambda/router/usage/dynamo-budget';
 import { budgetsOf } from '../../../lambda/router/usage/from-env';
-import { InMemoryUsageSink, Outcome } from '../../../lambda/router/usage/types';
+import { Outcome } from '../../../lambda/router/usage/types';
+import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
 import { resolveGatewayConfig } from '../../../lambda/shared/defaults';
 import { BUDGET_SORT_KEY, monthKey } from '../../../lambda/shared/usage-table-schema';
 import { BedrockBehaviours, startFakeBedrockRuntime, type FakeBedrockRuntime } from '../../helpers/fake-bedrock-runtime';

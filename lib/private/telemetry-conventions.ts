@@ -1,7 +1,7 @@
 /**
  * What the router writes, as `lambda/router/telemetry/log-sink.ts` defines it (lib/ may not import
  * router code; `test/observability/telemetry-conventions.test.ts` checks these against the sink's
- * real output).
+ * real output). Shared by the observability construct and the gateway's budget alarm.
  */
 
 /** The metrics of the router's Embedded Metric Format block. */

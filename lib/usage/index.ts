@@ -1,3 +1,0 @@
-export * from './bedrock-prices';
-export * from './self-hosted-price';
-export * from './usage-table';
