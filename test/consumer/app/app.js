@@ -7,13 +7,9 @@
 'use strict';
 const { App, Stack } = require('aws-cdk-lib');
 const apigateway = require('aws-cdk-lib/aws-apigateway');
-const ec2 = require('aws-cdk-lib/aws-ec2');
-const iam = require('aws-cdk-lib/aws-iam');
-const kms = require('aws-cdk-lib/aws-kms');
-const logs = require('aws-cdk-lib/aws-logs');
 const secretsmanager = require('aws-cdk-lib/aws-secretsmanager');
 const {
-  AiGateway, ComplianceReport, GatewayCompliance, ModelInvocationLogging, ModelSource, ModelWeights, SelfHostedModels,
+  AiGateway, ComplianceReport, GatewayCompliance, GatewayVpc, ModelInvocationLogging, ModelSource, ModelWeights, SelfHostedModels,
 } = require('cdk-ai-gateway');
 
 const outdir = process.argv[2];
@@ -21,50 +17,10 @@ const app = new App({ outdir, context: { '@aws-cdk/core:failSynthOnValidationErr
 GatewayCompliance.addPacks(app);
 const env = { region: 'us-east-1' };
 
-// The network stack: a VPC with flow logs, NAT gateways in public subnets that assign no public IPs.
+// The network stack: the library's compliant VPC (flow logs with KMS, private subnets, the endpoints
+// the router calls), in a stack of its own so that the models and the gateway stacks depend on it.
 const network = new Stack(app, 'Network', { env });
-const vpc = new ec2.Vpc(network, 'Vpc', {
-  maxAzs: 2,
-  natGateways: 2,
-  subnetConfiguration: [
-    { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
-    { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
-  ],
-});
-// Flow logs in a log group encrypted with a key whose grants only AWS services may create
-// (Control Tower CT.KMS.PR.3), delivered by a role whose permissions are a managed policy (no inline policy).
-const flowLogKey = new kms.Key(network, 'FlowLogKey', { enableKeyRotation: true, description: 'Encrypts the VPC flow logs' });
-flowLogKey.addToResourcePolicy(new iam.PolicyStatement({
-  effect: iam.Effect.DENY,
-  principals: [new iam.AnyPrincipal()],
-  actions: ['kms:CreateGrant'],
-  resources: ['*'],
-  conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-}));
-flowLogKey.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${env.region}.amazonaws.com`));
-const flowLogs = new logs.LogGroup(network, 'FlowLogs', { encryptionKey: flowLogKey, retention: logs.RetentionDays.ONE_YEAR });
-const flowLogRole = new iam.Role(network, 'FlowLogRole', { assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com') });
-new iam.ManagedPolicy(network, 'FlowLogPolicy', {
-  roles: [flowLogRole],
-  statements: [
-    new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], resources: [flowLogs.logGroupArn] }),
-    new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [flowLogRole.roleArn] }),
-  ],
-});
-vpc.addFlowLog('FlowLog', {
-  destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs, flowLogRole.withoutPolicyUpdates()),
-  trafficType: ec2.FlowLogTrafficType.ALL,
-});
-for (const id of ['NIST.800.53.R5-VPCDefaultSecurityGroupClosed', 'HIPAA.Security-VPCDefaultSecurityGroupClosed', 'PCI.DSS.321-VPCDefaultSecurityGroupClosed']) {
-  GatewayCompliance.acknowledge(vpc.node.defaultChild, id, 'No resource of this platform uses the default security group: the '
-    + 'gateway, the cluster and the load balancers each have their own groups, and AWS Config remediation closes the default group.');
-}
-for (const subnet of vpc.publicSubnets) {
-  for (const id of ['NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW', 'HIPAA.Security-VPCNoUnrestrictedRouteToIGW', 'PCI.DSS.321-VPCNoUnrestrictedRouteToIGW']) {
-    GatewayCompliance.acknowledge(subnet.node.findChild('DefaultRoute'), id, 'This public subnet holds only the NAT gateway of its '
-      + 'Availability Zone, which needs a default route to the internet gateway; public IPs are not assigned on launch.');
-  }
-}
+const vpc = new GatewayVpc(network, 'Vpc');
 
 // Bedrock model invocation logging: an account-and-Region-wide setting, in its own stack.
 const logging = new Stack(app, 'InvocationLogging', { env });
@@ -84,13 +40,6 @@ const selfHosted = new SelfHostedModels(models, 'SelfHosted', {
     tokensPerSecond: 400,
   }],
 });
-
-// Until the library acknowledges it for the cluster's own functions: Control Tower CT.LAMBDA.PR.3
-// cannot resolve the Fn::ImportValue subnet ids of a VPC from the network stack.
-const kubectlProvider = selfHosted.node.findAll().find((c) => c.node.id === 'KubectlProvider');
-GatewayCompliance.acknowledge(kubectlProvider, 'CT.LAMBDA.PR.3', 'The kubectl functions of aws-eks-v2 run in the private subnets '
-  + 'of the network stack VPC, imported with Fn::ImportValue, which the Control Tower rule cannot resolve; NIST, HIPAA and PCI DSS '
-  + 'LambdaInsideVPC pass on the same functions.');
 
 // The gateway in the same VPC, with the self-hosted model as a route target.
 const gatewayStack = new Stack(app, 'Gateway', { env });
