@@ -3,7 +3,9 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBudgetGuard } from '../../../lambda/router/usage/dynamo-budget';
 import { DynamoUsageLedger } from '../../../lambda/router/usage/ledger';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
+import { DynamoFaultProxy, DynamoFaultProxyOptions, startDynamoFaultProxy } from '../../helpers/dynamo-fault-proxy';
 import { budgetsOf } from '../../../lambda/router/usage/from-env';
 import { FanOutUsageSink, InMemoryUsageSink } from '../../../lambda/router/usage/types';
 import { GatewayConfig, TenantBudget } from '../../../lambda/shared/config';
@@ -51,14 +53,22 @@ export interface LedgerGateway extends TestGateway {
 
 /** A gateway over fake adapters whose usage goes to memory and to the ledger in `tableName`. */
 export function ledgerGateway(
-  client: DynamoDBClient, tableName: string, options: { config?: ResolvedGatewayConfig; now?: () => number } = {},
+  client: DynamoDBClient, tableName: string,
+  options: { config?: ResolvedGatewayConfig; now?: () => number; dimensionValueCap?: number; inflightLeaseMs?: number } = {},
 ): LedgerGateway {
   const doc = documentClient(client);
   const logged: Record<string, unknown>[] = [];
   const log = (line: Record<string, unknown>): void => { logged.push(line); };
   const config = options.config ?? resolved();
-  const ledger = new DynamoUsageLedger({ client: doc, tableName, log, ...(options.now ? { now: options.now } : {}) });
-  const guard = new DynamoBudgetGuard({ client: doc, tableName, budgets: budgetsOf(config), log, ...(options.now ? { now: options.now } : {}) });
+  const noWait = { sleep: async () => undefined };
+  const ledger = new DynamoUsageLedger({
+    client: doc, tableName, log, transact: noWait, ...(options.now ? { now: options.now } : {}),
+    ...(options.dimensionValueCap !== undefined ? { dimensionValueCap: options.dimensionValueCap } : {}),
+  });
+  const guard = new DynamoBudgetGuard({
+    client: doc, tableName, budgets: budgetsOf(config), log, settleWithLedger: true, transact: noWait,
+    ...(options.now ? { now: options.now } : {}), ...(options.inflightLeaseMs !== undefined ? { inflightLeaseMs: options.inflightLeaseMs } : {}),
+  });
   const memory = new InMemoryUsageSink();
   const t = testGateway({
     config, usageSink: new FanOutUsageSink([memory, ledger]), budget: guard, usageStore: ledger, ...(options.now ? { now: options.now } : {}),
@@ -66,10 +76,32 @@ export function ledgerGateway(
   return { ...t, usage: memory, ledger, guard, logged };
 }
 
-/** The local DynamoDB of a test file: dynalite and a document client on it. */
+/**
+ * The local DynamoDB of a test file: dynalite behind the fault-injection proxy (which adds
+ * `TransactWriteItems`), a client and a document client through the proxy.
+ */
 export interface UsageDynamo {
+  /** The proxy's endpoint, a client on it, and the proxy's request counts. */
   readonly dynamo: LocalDynamo;
   readonly doc: DynamoDBDocumentClient;
+  readonly proxy: DynamoFaultProxy;
+}
+
+/** SDK timeouts of clients under fault injection: a late answer (3 s) always outlasts the request timeout. */
+export const FAULT_CLIENT_TIMEOUTS = { requestTimeoutMs: 1000, maxAttempts: 4 } as const;
+
+/**
+ * A DynamoDB client like the router's (explicit timeouts, SDK retries) on `endpoint`, so a late or
+ * dropped answer makes the real SDK send the request again.
+ */
+export function faultClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDTESTTESTTEST', secretAccessKey: 'test-secret' },
+    maxAttempts: FAULT_CLIENT_TIMEOUTS.maxAttempts,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: FAULT_CLIENT_TIMEOUTS.requestTimeoutMs, throwOnRequestTimeout: true }),
+  });
 }
 
 /**
@@ -80,14 +112,31 @@ export interface UsageDynamo {
  * const local = useUsageDynamo();
  * test('…', async () => { const table = await createUsageTable(local.dynamo.client); });
  */
-export function useUsageDynamo(): UsageDynamo {
+export function useUsageDynamo(proxyOptions: DynamoFaultProxyOptions = {}): UsageDynamo {
+  let dynalite: LocalDynamo | undefined;
   let dynamo: LocalDynamo | undefined;
+  let proxy: DynamoFaultProxy | undefined;
   let doc: DynamoDBDocumentClient | undefined;
   let restoreEnv: (() => void) | undefined;
   beforeAll(async () => {
     restoreEnv = useTestAwsEnvironment();
-    dynamo = await startDynalite();
-    doc = documentClient(dynamo.client);
+    dynalite = await startDynalite();
+    const p = proxy = await startDynamoFaultProxy(dynalite.endpoint, proxyOptions);
+    const client = new DynamoDBClient({
+      endpoint: p.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'AKIDTESTTESTTEST', secretAccessKey: 'test-secret' },
+    });
+    dynamo = {
+      endpoint: p.endpoint,
+      client,
+      count: (operation) => p.count(operation),
+      resetCounts: () => p.resetCounts(),
+      close: async () => {
+        client.destroy();
+        await p.close();
+        await dynalite?.close();
+      },
+    };
+    doc = documentClient(client);
   });
   afterAll(async () => {
     await dynamo?.close();
@@ -100,5 +149,6 @@ export function useUsageDynamo(): UsageDynamo {
   return {
     get dynamo() { return started(dynamo); },
     get doc() { return started(doc); },
+    get proxy() { return started(proxy); },
   };
 }
