@@ -292,8 +292,8 @@ export class Gateway {
     const tenant = resolveTenant(request.credentials, request.headers, this.config);
     trace.tenant = tenant;
     const store = this.store();
-    const { granularity, period } = parseUsagePeriod(request.query, this.now());
-    const usage = await store.readUsage(tenant.tenantId, granularity, period);
+    const { granularity, period, page } = parseUsagePeriod(request.query, this.now());
+    const usage = await store.readUsage(tenant.tenantId, granularity, period, page);
     await this.writeJson(out, trace, usageResponseBody(usage));
   }
 

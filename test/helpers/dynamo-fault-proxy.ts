@@ -31,8 +31,11 @@ export interface DynamoFaultProxyOptions {
 
 export interface DynamoFaultProxy {
   readonly endpoint: string;
-  /** The next `times` requests of `operation` (e.g. `TransactWriteItems`, `UpdateItem`) get `fault`. */
-  inject(operation: string, fault: Fault, times?: number): void;
+  /**
+   * The next `times` requests of `operation` (e.g. `TransactWriteItems`, `UpdateItem`) get `fault`,
+   * after `skip` requests of it went through untouched.
+   */
+  inject(operation: string, fault: Fault, times?: number, skip?: number): void;
   /** Faults still scheduled. */
   pending(): number;
   /** Requests of an operation the proxy received (repeats included). */
@@ -103,7 +106,7 @@ export async function startDynamoFaultProxy(dynaliteEndpoint: string, options: D
   const target = new URL(dynaliteEndpoint);
   const honourTokens = options.honourTokens ?? true;
   const lateMs = options.lateMs ?? 3000;
-  const faults: { operation: string; fault: Fault }[] = [];
+  const faults: { operation: string; fault: Fault; skip: number }[] = [];
   const counts = new Map<string, number>();
   const tokens = new Map<string, string>();
   const keySchemas = new Map<string, string[]>();
@@ -188,7 +191,9 @@ export async function startDynamoFaultProxy(dynaliteEndpoint: string, options: D
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
     const answer = await serialised(() => (operation === 'TransactWriteItems' ? transactWrite(body) : call(target, operation, body, req.headers)));
     const at = faults.findIndex((f) => f.operation === operation);
-    if (at >= 0) {
+    if (at >= 0 && faults[at].skip > 0) {
+      faults[at].skip--;
+    } else if (at >= 0) {
       const { fault } = faults.splice(at, 1)[0];
       injectedCount++;
       if (fault === 'drop') {
@@ -213,8 +218,8 @@ export async function startDynamoFaultProxy(dynaliteEndpoint: string, options: D
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    inject: (operation, fault, times = 1) => {
-      for (let i = 0; i < times; i++) faults.push({ operation, fault });
+    inject: (operation, fault, times = 1, skip = 0) => {
+      for (let i = 0; i < times; i++) faults.push({ operation, fault, skip: i === 0 ? skip : 0 });
     },
     pending: () => faults.length,
     count: (operation) => counts.get(operation) ?? 0,

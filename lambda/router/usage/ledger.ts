@@ -284,7 +284,8 @@ export class DynamoUsageLedger implements UsageSink, UsageStore {
     const outcome = await transact(this.client, items, transactionToken(this.tableName, record.requestId, WritePhase.CORRECT), this.transactOptions);
     if (outcome.applied) return LedgerWrite.CORRECTED;
     const now = await this.getRecord(tenantId, record.requestId);
-    if (now !== undefined && now.outcome !== Outcome.ABANDONED) return LedgerWrite.ALREADY_RECORDED;
+    // Corrected by this very transaction, whose answer was lost and which the SDK sent again.
+    if (now !== undefined && now.outcome !== Outcome.ABANDONED) return now.correctedFrom === Outcome.ABANDONED ? LedgerWrite.CORRECTED : LedgerWrite.ALREADY_RECORDED;
     throw new Error(`the correction of ${record.requestId} was cancelled (${outcome.reasons.join(', ')})`);
   }
 

@@ -172,7 +172,10 @@ export class UsageSweeper {
     };
     const record = abandonedRecord(item, this.now());
     const written = await this.ledger.write(record, reservation, { budgetPeriods: periods, reservedUsd: reservation.reservedUsd });
-    if (written === LedgerWrite.RECORDED) {
+    // Our own abandoned record, written by a transaction whose answer was lost and then sent again.
+    const ours = written === LedgerWrite.ALREADY_RECORDED
+      && (await this.ledger.getRecord(reservation.tenantId, reservation.requestId))?.outcome === Outcome.ABANDONED;
+    if (written === LedgerWrite.RECORDED || ours) {
       this.log({
         timestamp: new Date(this.now()).toISOString(),
         level: 'WARN',

@@ -1,8 +1,8 @@
 /** Fixtures of the usage ledger tests: a usage table in dynalite, a gateway wired to it. */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoBudgetGuard } from '../../../lambda/router/usage/dynamo-budget';
-import { DynamoUsageLedger } from '../../../lambda/router/usage/ledger';
+import { BudgetState, DynamoUsageLedger, readPeriodUsage, UsageCounters } from '../../../lambda/router/usage/ledger';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
 import { DynamoFaultProxy, DynamoFaultProxyOptions, startDynamoFaultProxy } from '../../helpers/dynamo-fault-proxy';
@@ -151,4 +151,36 @@ export function useUsageDynamo(proxyOptions: DynamoFaultProxyOptions = {}): Usag
     get doc() { return started(doc); },
     get proxy() { return started(proxy); },
   };
+}
+
+/** What the table says about one tenant's month: raw records, totals, budget, open in-flight items. */
+export interface LedgerState {
+  readonly raw: Record<string, unknown>[];
+  readonly totals: UsageCounters;
+  readonly budget?: BudgetState;
+  readonly inflight: Record<string, unknown>[];
+}
+
+/** Reads a tenant's raw records, month totals and budget, and every in-flight item (scan: tests only). */
+export async function ledgerState(client: DynamoDBClient, tableName: string, tenantId: string, month: string): Promise<LedgerState> {
+  const doc = documentClient(client);
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  const usage = await readPeriodUsage(doc, tableName, tenantId, 'month', month);
+  return {
+    raw: items.filter((i) => i.pk === `TENANT#${tenantId}` && String(i.sk).startsWith('REQ#')),
+    totals: usage.totals,
+    ...(usage.budget ? { budget: usage.budget } : {}),
+    inflight: items.filter((i) => String(i.pk).startsWith('INFLIGHT#')),
+  };
+}
+
+/** The sum of a numeric field over records, rounded to a billionth (costs). */
+export function sum(records: readonly Record<string, unknown>[], field: string): number {
+  return Math.round(records.reduce((t, r) => t + (typeof r[field] === 'number' ? r[field] : 0), 0) * 1e9) / 1e9;
 }
