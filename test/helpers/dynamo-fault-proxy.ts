@@ -38,6 +38,8 @@ export interface DynamoFaultProxy {
   inject(operation: string, fault: Fault, times?: number, skip?: number): void;
   /** Faults still scheduled. */
   pending(): number;
+  /** Drops the faults still scheduled. */
+  clearFaults(): void;
   /** Requests of an operation the proxy received (repeats included). */
   count(operation: string): number;
   /** Faults injected so far. */
@@ -222,6 +224,7 @@ export async function startDynamoFaultProxy(dynaliteEndpoint: string, options: D
       for (let i = 0; i < times; i++) faults.push({ operation, fault, skip: i === 0 ? skip : 0 });
     },
     pending: () => faults.length,
+    clearFaults: () => { faults.length = 0; },
     count: (operation) => counts.get(operation) ?? 0,
     injected: () => injectedCount,
     resetCounts: () => counts.clear(),
