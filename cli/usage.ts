@@ -14,8 +14,10 @@ import { CliIo, EXIT } from './io';
 import { formatUsageReport } from './usage/report';
 
 export const USAGE_USAGE = `Usage: cdk-ai-gateway usage --table NAME --tenant ID [--month YYYY-MM | --day YYYY-MM-DD] [options]
+       cdk-ai-gateway usage replay --table NAME --file LOG   (see usage replay --help)
 
-Prints one tenant's usage of a month (default: the current UTC month) or a day.
+Prints one tenant's usage of a month (default: the current UTC month) or a day, with the cost
+of failed attempts (retries, fallbacks, cut streams, abandoned invocations) as WASTE USD.
 
 Options:
   --table NAME       the usage table (UsageTable.tableName)
@@ -88,6 +90,7 @@ function parse(argv: readonly string[], now: Date): UsageOptions | 'help' {
  * process.exitCode = await runUsageCommand(['--table', 'gw-usage', '--tenant', 'acme', '--month', '2026-11'], PROCESS_IO);
  */
 export async function runUsageCommand(argv: readonly string[], io: CliIo, now: () => Date = () => new Date()): Promise<number> {
+  if (argv[0] === 'replay') return (await import('./usage/replay.js')).runUsageReplay(argv.slice(1), io);
   let options: UsageOptions | 'help';
   try {
     options = parse(argv, now());

@@ -203,7 +203,10 @@ export class DynamoBudgetGuard implements BudgetGuard {
     }
     try {
       // Without an in-flight item (a reservation made elsewhere) the token alone prevents a repeat.
-      await transact(this.client, items, transactionToken(this.tableName, reservation.requestId, WritePhase.SETTLE), this.transactOptions);
+      const outcome = await transact(this.client, items, transactionToken(this.tableName, reservation.requestId, WritePhase.BUDGET_SETTLE), this.transactOptions);
+      // Cancelled on the in-flight item's condition: settled before (this settlement sent again).
+      const settledBefore = !outcome.applied && reservation.inflight !== undefined && outcome.reasons[items.length - 1] === 'ConditionalCheckFailed';
+      if (!outcome.applied && !settledBefore) throw new Error(`the settlement was cancelled (${outcome.reasons.join(', ')})`);
     } catch (error) {
       // Never thrown to the request: its in-flight item stays, and the sweeper releases it.
       this.log({

@@ -15,6 +15,8 @@ import { DynamoDBDocumentClient, TransactWriteCommand, TransactWriteCommandInput
 export enum WritePhase {
   RESERVE = 'reserve',
   SETTLE = 'settle',
+  /** A budget settled by the guard alone, without the ledger. */
+  BUDGET_SETTLE = 'budget-settle',
   CORRECT = 'correct',
   RELEASE = 'release',
   FEEDBACK = 'feedback',
