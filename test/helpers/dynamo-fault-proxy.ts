@@ -27,6 +27,25 @@ export interface DynamoFaultProxyOptions {
   readonly honourTokens?: boolean;
   /** How long a late answer waits: more than the client's request timeout. @default 3000 */
   readonly lateMs?: number;
+  /**
+   * Called for every answer (benchmarks): the operation, the HTTP status, the time to answer, and
+   * the write request units DynamoDB would bill for it (1 per KB of each item written, 2 per KB
+   * in a transaction; items' sizes estimated from their JSON).
+   */
+  readonly onAnswer?: (operation: string, status: number, ms: number, writeUnits: number) => void;
+}
+
+/** The write request units of a write request, estimated from the JSON size of what it writes. */
+export function estimatedWriteUnits(operation: string, body: string): number {
+  const kb = (value: unknown): number => Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(value ?? {})) / 1024));
+  const input = JSON.parse(body) as Record<string, unknown>;
+  if (operation === 'PutItem') return kb(input.Item);
+  if (operation === 'UpdateItem' || operation === 'DeleteItem') return 1;
+  if (operation !== 'TransactWriteItems') return 0;
+  return (input.TransactItems as Record<string, Record<string, unknown>>[]).reduce((units, entry) => {
+    const [kind, request] = Object.entries(entry)[0];
+    return units + 2 * (kind === 'Put' ? kb(request.Item) : 1);
+  }, 0);
 }
 
 export interface DynamoFaultProxy {
@@ -191,7 +210,9 @@ export async function startDynamoFaultProxy(dynaliteEndpoint: string, options: D
     const header = req.headers['x-amz-target'];
     const operation = typeof header === 'string' ? header.split('.').pop() ?? '' : '';
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
+    const started = performance.now();
     const answer = await serialised(() => (operation === 'TransactWriteItems' ? transactWrite(body) : call(target, operation, body, req.headers)));
+    options.onAnswer?.(operation, answer.status, performance.now() - started, answer.status === 200 ? estimatedWriteUnits(operation, body) : 0);
     const at = faults.findIndex((f) => f.operation === operation);
     if (at >= 0 && faults[at].skip > 0) {
       faults[at].skip--;
