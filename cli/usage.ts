@@ -5,12 +5,11 @@
  * raw aggregates instead. Reads only (`GetItem`/`Query`): grant it with `UsageTable.grantReadUsage`.
  */
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { readPeriodUsage } from '../lambda/router/usage/ledger';
 import { ID_PATTERN } from '../lambda/shared/schema';
 import { CliIo, EXIT } from './io';
+import { usageCliClient } from './usage/client';
 import { formatUsageReport } from './usage/report';
 
 export const USAGE_USAGE = `Usage: cdk-ai-gateway usage --table NAME --tenant ID [--month YYYY-MM | --day YYYY-MM-DD] [options]
@@ -103,12 +102,7 @@ export async function runUsageCommand(argv: readonly string[], io: CliIo, now: (
     io.stdout(USAGE_USAGE);
     return EXIT.OK;
   }
-  const client = new DynamoDBClient({
-    maxAttempts: 3,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 3000, requestTimeout: 10_000, throwOnRequestTimeout: true }),
-    ...(options.region !== undefined ? { region: options.region } : {}),
-    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-  });
+  const client = usageCliClient(options);
   try {
     const usage = await readPeriodUsage(DynamoDBDocumentClient.from(client), options.table, options.tenant, options.granularity, options.period);
     io.stdout(options.json ? JSON.stringify(usage, null, 2) : formatUsageReport(usage));

@@ -8,13 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { BudgetReservation } from '../../lambda/router/usage/budget';
 import { DynamoUsageLedger, LedgerWrite } from '../../lambda/router/usage/ledger';
 import { Outcome, UsageRecord } from '../../lambda/router/usage/types';
 import { CliIo, EXIT } from '../io';
+import { usageCliClient } from './client';
 
 export const REPLAY_USAGE = `Usage: cdk-ai-gateway usage replay --table NAME --file LOG [options]
 
@@ -101,12 +100,7 @@ export async function runUsageReplay(argv: readonly string[], io: CliIo, readInp
     io.stderr(`error: could not read ${values.file}: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT.FAILED;
   }
-  const client = new DynamoDBClient({
-    maxAttempts: 3,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 3000, requestTimeout: 10_000, throwOnRequestTimeout: true }),
-    ...(values.region !== undefined ? { region: values.region } : {}),
-    ...(values.endpoint !== undefined ? { endpoint: values.endpoint } : {}),
-  });
+  const client = usageCliClient(values);
   const ledger = new DynamoUsageLedger({
     client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName: values.table,
     log: (line) => { io.stderr(JSON.stringify(line)); },

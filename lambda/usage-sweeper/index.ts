@@ -4,10 +4,7 @@
  * A run that fails throws, so Lambda retries it and then sends the event to the dead-letter queue;
  * the next scheduled run sweeps again whatever is still expired.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { USAGE_DYNAMODB_DEFAULTS } from '../router/usage/from-env';
+import { usageDocumentClient } from '../router/usage/from-env';
 import { DynamoUsageLedger } from '../router/usage/ledger';
 import { SweepResult, UsageSweeper } from '../router/usage/sweeper';
 import { DEFAULT_USAGE_RECORD_TTL_DAYS, USAGE_RECORD_TTL_DAYS_ENV, USAGE_TABLE_ENV } from '../shared/usage-table-schema';
@@ -21,14 +18,7 @@ function sweeperFromEnv(env: Readonly<Record<string, string | undefined>>): Usag
   const tableName = env[USAGE_TABLE_ENV]?.trim();
   if (!tableName) throw new Error(`${USAGE_TABLE_ENV} is not set: the sweeper needs the usage table's name.`);
   const ttlDays = Number(env[USAGE_RECORD_TTL_DAYS_ENV] ?? DEFAULT_USAGE_RECORD_TTL_DAYS);
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({
-    maxAttempts: USAGE_DYNAMODB_DEFAULTS.maxAttempts,
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: USAGE_DYNAMODB_DEFAULTS.connectTimeoutMs,
-      requestTimeout: USAGE_DYNAMODB_DEFAULTS.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    }),
-  }), { marshallOptions: { removeUndefinedValues: true } });
+  const client = usageDocumentClient();
   const ledger = new DynamoUsageLedger({
     client, tableName, recordTtlDays: Number.isInteger(ttlDays) && ttlDays > 0 ? ttlDays : DEFAULT_USAGE_RECORD_TTL_DAYS,
   });

@@ -77,7 +77,7 @@ export function acknowledgeSynchronousFunctionFindings(fn: lambda.Function, cont
  * same template; a function in a VPC that another stack owns names its subnets with
  * `Fn::ImportValue`, which the rule cannot resolve. Acknowledged only in that case.
  */
-function acknowledgeImportedSubnets(fn: lambda.Function, vpc?: ec2.IVpc, vpcSubnets?: ec2.SubnetSelection): void {
+export function acknowledgeImportedSubnets(fn: lambda.Function, vpc?: ec2.IVpc, vpcSubnets?: ec2.SubnetSelection): void {
   if (!vpc || Stack.of(vpc) === Stack.of(fn)) return;
   if (!vpc.selectSubnets(vpcSubnets).subnetIds.some((id) => Token.isUnresolved(id))) return;
   GatewayCompliance.acknowledge(fn.node.defaultChild as lambda.CfnFunction, 'CT.LAMBDA.PR.3',

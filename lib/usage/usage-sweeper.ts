@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../private/assets';
 import { AiGatewayValidationError } from '../private/errors';
+import { acknowledgeImportedSubnets } from '../private/function-compliance';
 import { FunctionExecutionRole } from '../private/function-role';
 import { encryptedLogGroup } from '../private/kms';
 import { UsageTable } from './usage-table';
@@ -149,6 +150,7 @@ export class UsageSweeper extends Construct {
       environment: props.usageTable.routerEnvironment(),
     });
     props.usageTable.grantSweep(this.function);
+    acknowledgeImportedSubnets(this.function, props.vpc, props.vpcSubnets);
     if (!props.vpc) {
       const reason = 'The usage sweeper runs outside a VPC because the vpc prop is unset: it calls only Amazon DynamoDB (the usage '
         + 'table) over its TLS endpoint, every request signed with SigV4 and authorized by its execution role, and reaches no private '

@@ -37,6 +37,22 @@ export interface UsageFromEnvOptions {
   readonly log?: (line: Record<string, unknown>) => void;
 }
 
+/**
+ * The document client of the usage table, with the router's timeouts (shared by the router and
+ * the usage sweeper).
+ */
+export function usageDocumentClient(endpoint?: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({
+    maxAttempts: USAGE_DYNAMODB_DEFAULTS.maxAttempts,
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: USAGE_DYNAMODB_DEFAULTS.connectTimeoutMs,
+      requestTimeout: USAGE_DYNAMODB_DEFAULTS.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    }),
+    ...(endpoint !== undefined ? { endpoint } : {}),
+  }), { marshallOptions: { removeUndefinedValues: true } });
+}
+
 /** The tenants' budgets of a configuration. */
 export function budgetsOf(config: ResolvedGatewayConfig): Map<string, TenantBudget> {
   const budgets = new Map<string, TenantBudget>();
@@ -59,15 +75,7 @@ export function usageFromEnv(
   const ttlDays = Number(env[USAGE_RECORD_TTL_DAYS_ENV] ?? DEFAULT_USAGE_RECORD_TTL_DAYS);
   const cap = Number(env[USAGE_DIMENSION_CAP_ENV] ?? DEFAULT_DIMENSION_VALUE_CAP);
   const functionTimeoutMs = Number(env[ROUTER_FUNCTION_TIMEOUT_ENV]);
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({
-    maxAttempts: USAGE_DYNAMODB_DEFAULTS.maxAttempts,
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: USAGE_DYNAMODB_DEFAULTS.connectTimeoutMs,
-      requestTimeout: USAGE_DYNAMODB_DEFAULTS.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    }),
-    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-  }), { marshallOptions: { removeUndefinedValues: true } });
+  const client = usageDocumentClient(options.endpoint);
   const ledger = new DynamoUsageLedger({
     client,
     tableName,
