@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -337,6 +337,24 @@ describe('AiGateway', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/GATEWAY_USAGE_TABLE/);
     expect(() => build({ usageLedger: false, tenants: [{ id: 'acme', costCenter: 'c', tier: 'standard', budget: { monthlyUsd: 1 } }] }))
       .toThrow(/tenants acme have a budget, which needs usageLedger/);
+  });
+
+  test('the usage sweeper comes with the ledger, every minute, and not without it', () => {
+    const { gateway, template } = build();
+    expect(gateway.usageSweeper).toBeDefined();
+    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)' });
+    expect(build({ usageSweeper: false }).gateway.usageSweeper).toBeUndefined();
+    build({ usageLedger: false }).template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    expect(() => build({ usageLedger: false, usageSweeper: true })).toThrow(/usageSweeper is true, but usageLedger is false/);
+  });
+
+  test('routerTimeout must exceed the total deadline plus the settle margin', () => {
+    expect(() => build({ routerTimeout: Duration.seconds(70) }))
+      .toThrow(/timeout \(70 s\) must exceed the configuration's total deadline timeouts.totalMs \(60000 ms\) plus the settle margin \(15000 ms\)/);
+    build({ routerTimeout: Duration.minutes(2) }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 120, Environment: { Variables: Match.objectLike({ GATEWAY_FUNCTION_TIMEOUT_MS: '120000' }) },
+    });
   });
 
   test('observability: a dashboard, alarms on a KMS topic, Bedrock throttles per route model', () => {
