@@ -108,6 +108,10 @@ export function buildExampleApp(app: App = new App()): App {
       { alias: 'classify', latencyClasses: [LatencyClass.BATCH], description: 'Batch work goes to the cheapest model' },
       { alias: 'support-summary', description: 'Everything else' },
     ],
+    // The usage ledger (on by default) with its sweeper: a router invocation that dies between the
+    // budget reservation and the usage record is settled as `abandoned` within twice its timeout.
+    usageSweeper: true,
+    usageDimensionValueCap: 100,
   });
   new CfnOutput(stack, 'BaseUrl', {
     value: gateway.baseUrl,

@@ -5,17 +5,18 @@
  * raw aggregates instead. Reads only (`GetItem`/`Query`): grant it with `UsageTable.grantReadUsage`.
  */
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { readPeriodUsage } from '../lambda/router/usage/ledger';
 import { ID_PATTERN } from '../lambda/shared/schema';
 import { CliIo, EXIT } from './io';
+import { usageCliClient } from './usage/client';
 import { formatUsageReport } from './usage/report';
 
 export const USAGE_USAGE = `Usage: cdk-ai-gateway usage --table NAME --tenant ID [--month YYYY-MM | --day YYYY-MM-DD] [options]
+       cdk-ai-gateway usage replay --table NAME --file LOG   (see usage replay --help)
 
-Prints one tenant's usage of a month (default: the current UTC month) or a day.
+Prints one tenant's usage of a month (default: the current UTC month) or a day, with the cost
+of failed attempts (retries, fallbacks, cut streams, abandoned invocations) as WASTE USD.
 
 Options:
   --table NAME       the usage table (UsageTable.tableName)
@@ -88,6 +89,7 @@ function parse(argv: readonly string[], now: Date): UsageOptions | 'help' {
  * process.exitCode = await runUsageCommand(['--table', 'gw-usage', '--tenant', 'acme', '--month', '2026-11'], PROCESS_IO);
  */
 export async function runUsageCommand(argv: readonly string[], io: CliIo, now: () => Date = () => new Date()): Promise<number> {
+  if (argv[0] === 'replay') return (await import('./usage/replay.js')).runUsageReplay(argv.slice(1), io);
   let options: UsageOptions | 'help';
   try {
     options = parse(argv, now());
@@ -100,12 +102,7 @@ export async function runUsageCommand(argv: readonly string[], io: CliIo, now: (
     io.stdout(USAGE_USAGE);
     return EXIT.OK;
   }
-  const client = new DynamoDBClient({
-    maxAttempts: 3,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 3000, requestTimeout: 10_000, throwOnRequestTimeout: true }),
-    ...(options.region !== undefined ? { region: options.region } : {}),
-    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-  });
+  const client = usageCliClient(options);
   try {
     const usage = await readPeriodUsage(DynamoDBDocumentClient.from(client), options.table, options.tenant, options.granularity, options.period);
     io.stdout(options.json ? JSON.stringify(usage, null, 2) : formatUsageReport(usage));

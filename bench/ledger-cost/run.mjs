@@ -56,6 +56,13 @@ const FAKE_AWS = {
   AWS_EC2_METADATA_DISABLED: 'true',
 };
 
+/**
+ * DynamoDB on-demand prices (us-east-1, standard table class, since November 2024): USD per million
+ * write request units and per million read request units. A transactional write costs 2 WRU per KB
+ * of each item; an eventually consistent read 0.5 RRU per 4 KB.
+ */
+const ON_DEMAND_USD_PER_MILLION = { write: 0.625, read: 0.125 };
+
 /** One request at a time over one keep-alive connection, for `durationMs` or `count` requests. */
 async function closedLoop({ port, path, headers, body, durationMs, count }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -170,7 +177,15 @@ async function main() {
       }]));
       const failedCalls = Object.values(counts).reduce((a, c) => a + c.failed, 0);
       if (failedCalls > 0) process.stderr.write(`warning: ${name}: ${failedCalls} DynamoDB calls failed (records may be missing from the ledger)\n`);
-      calls[name].total = { perRequest: round(Object.values(counts).reduce((a, c) => a + c.calls, 0) / COUNT_REQUESTS) };
+      const writeUnits = Object.values(counts).reduce((a, c) => a + (c.writeUnits ?? 0), 0) / COUNT_REQUESTS;
+      // The only reads on the chat path are the budget's eventually consistent GetItems (0.5 RRU each).
+      const readUnits = (counts.GetItem?.calls ?? 0) * 0.5 / COUNT_REQUESTS;
+      calls[name].total = {
+        perRequest: round(Object.values(counts).reduce((a, c) => a + c.calls, 0) / COUNT_REQUESTS),
+        writeUnits: round(writeUnits),
+        readUnits: round(readUnits),
+        usdPerMillionRequests: round(writeUnits * ON_DEMAND_USD_PER_MILLION.write + readUnits * ON_DEMAND_USD_PER_MILLION.read),
+      };
     }
 
     // (2) Latency: rounds of short runs, systems in a rotated order.
@@ -227,6 +242,11 @@ async function main() {
     const ops = [...new Set(Object.values(calls).flatMap((c) => Object.keys(c)))].filter((o) => o !== 'total');
     process.stdout.write(`${table(['system', ...ops, 'total'], Object.entries(calls).map(([n, c]) => [
       n, ...ops.map((o) => (c[o] ? `${c[o].perRequest} (${c[o].meanServerMs} ms)` : 0)), c.total.perRequest,
+    ]))}\n`);
+    process.stdout.write(`\nWrite and read request units per chat request, and the ledger's DynamoDB bill per million requests (on-demand, `
+      + `USD ${ON_DEMAND_USD_PER_MILLION.write}/M WRU, ${ON_DEMAND_USD_PER_MILLION.read}/M RRU)\n`);
+    process.stdout.write(`${table(['system', 'WRU', 'RRU', 'USD per million requests'], Object.entries(calls).map(([n, c]) => [
+      n, c.total.writeUnits, c.total.readUnits, c.total.usdPerMillionRequests,
     ]))}\n`);
     process.stdout.write(`\nLatency, JSON, 1 connection, ${ROUNDS}×${DURATION_MS / 1000} s per system (ms)\n`);
     process.stdout.write(`${table(

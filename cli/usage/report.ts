@@ -1,7 +1,10 @@
 /** The text report of `cdk-ai-gateway usage`: totals, budget, then one table per dimension. */
 import { PeriodUsage, UsageAggregate, UsageCounters } from '../../lambda/router/usage/ledger';
 
-const COLUMNS = ['REQUESTS', 'ERRORS', 'REJECTED', 'IN TOKENS', 'OUT TOKENS', 'CACHE READ', 'CACHE WRITE', 'COST USD', 'FEEDBACK', 'MEAN SCORE'] as const;
+/** WASTE USD: the part of COST USD that bought no answer; ABANDONED: requests whose invocation died (settled by the sweeper). */
+const COLUMNS = [
+  'REQUESTS', 'ERRORS', 'REJECTED', 'IN TOKENS', 'OUT TOKENS', 'CACHE READ', 'CACHE WRITE', 'COST USD', 'WASTE USD', 'ABANDONED', 'FEEDBACK', 'MEAN SCORE',
+] as const;
 
 function usd(value: number): string {
   return value.toFixed(6);
@@ -10,7 +13,7 @@ function usd(value: number): string {
 function cells(c: UsageCounters): string[] {
   return [
     String(c.requests), String(c.errors), String(c.rejections), String(c.inputTokens), String(c.outputTokens),
-    String(c.cacheReadInputTokens), String(c.cacheWriteInputTokens), usd(c.costUsd), String(c.feedbackCount),
+    String(c.cacheReadInputTokens), String(c.cacheWriteInputTokens), usd(c.costUsd), usd(c.wasteUsd), String(c.abandoned), String(c.feedbackCount),
     c.feedbackCount > 0 ? (c.feedbackScoreSum / c.feedbackCount).toFixed(2) : '-',
   ];
 }

@@ -185,15 +185,20 @@ export class Gateway {
         trace.outcome = Outcome.CLIENT_DISCONNECT;
         if (!out.started) trace.status = 499;
       }
-      if (budget.reservation) {
+      const record = trace.toUsageRecord(this.now());
+      const reservation = budget.reservation;
+      // The DynamoDB ledger settles the reservation in the record's own transaction; otherwise the
+      // guard settles it here. Neither fails the request: a reservation left open keeps its
+      // in-flight item, which the usage sweeper settles as abandoned once it expires.
+      if (reservation && !reservation.settlesWithRecord) {
         try {
-          await this.budget.settle(budget.reservation, trace.cost());
+          await this.budget.settle(reservation, record.costUsd);
         } catch {
-          // A settlement failure must not fail the request; the ledger reconciles.
+          // The guard logged it; the sweeper releases the reservation.
         }
       }
       try {
-        await this.usageSink.record(trace.toUsageRecord(this.now()));
+        await this.usageSink.record(record, reservation);
       } catch (error) {
         process.stderr.write(`usage sink failed for request ${requestId}: ${error instanceof Error ? error.name : 'error'}\n`);
       }
@@ -287,8 +292,8 @@ export class Gateway {
     const tenant = resolveTenant(request.credentials, request.headers, this.config);
     trace.tenant = tenant;
     const store = this.store();
-    const { granularity, period } = parseUsagePeriod(request.query, this.now());
-    const usage = await store.readUsage(tenant.tenantId, granularity, period);
+    const { granularity, period, page } = parseUsagePeriod(request.query, this.now());
+    const usage = await store.readUsage(tenant.tenantId, granularity, period, page);
     await this.writeJson(out, trace, usageResponseBody(usage));
   }
 
@@ -310,14 +315,18 @@ export class Gateway {
     trace.latencyClass = policy.latencyClass;
     const plan = selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env });
     trace.route = plan.alias;
+    trace.plan = plan;
     budget.reservation = await this.budget.reserve({
       requestId: trace.requestId,
       tenantId: tenant.tenantId,
       route: plan.alias,
       estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)),
+      receivedAt: request.receivedAt,
+      recordFields: trace.abandonedRecordFields(),
     });
 
     const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan);
+    trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
     const deadline = request.receivedAt + config.timeouts.totalMs;
     const ctx: InvokeContext = {
       providers: this.providers,

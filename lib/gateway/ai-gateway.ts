@@ -1,4 +1,4 @@
-import { Annotations, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -25,6 +25,7 @@ import { GatewayObservability } from '../observability/gateway-observability';
 import { BUDGET_METRIC, METRICS_NAMESPACE } from '../private/telemetry-conventions';
 import { ISelfHostedTarget } from '../selfhosted/self-hosted-target';
 import { BedrockPrices } from '../usage/bedrock-prices';
+import { UsageSweeper } from '../usage/usage-sweeper';
 import { UsageTable } from '../usage/usage-table';
 import { GatewayApi } from './gateway-api';
 import { GatewayRouter } from './gateway-router';
@@ -248,6 +249,24 @@ export interface AiGatewayProps {
    * @default - see `UsageTable`
    */
   readonly usageRecordTtlDays?: number;
+  /**
+   * Distinct workflow and prompt values per tenant and month in the usage aggregates (client
+   * chosen; beyond the cap they count as `other`).
+   * @default - see `UsageTable.dimensionValueCap` (100)
+   */
+  readonly usageDimensionValueCap?: number;
+  /**
+   * Run the usage sweeper (`UsageSweeper`), which settles the reservations of router invocations
+   * that died (timeout, out of memory) and writes their `abandoned` usage records. Turning it off
+   * leaves such reservations held until their budget period ends, and such requests unrecorded.
+   * @default true when `usageLedger` is on
+   */
+  readonly usageSweeper?: boolean;
+  /**
+   * The router function's timeout (see `GatewayRouterProps.timeout`).
+   * @default Duration.minutes(15)
+   */
+  readonly routerTimeout?: Duration;
 
   /**
    * Create the dashboard, alarms and saved Logs Insights queries (`GatewayObservability`).
@@ -301,6 +320,8 @@ export class AiGateway extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** The usage table (absent with `usageLedger: false`). */
   public readonly usageTable?: UsageTable;
+  /** The usage sweeper (absent without the usage table, or with `usageSweeper: false`). */
+  public readonly usageSweeper?: UsageSweeper;
   /** The dashboard, alarms and queries (absent with `observability: false`). */
   public readonly observability?: GatewayObservability;
   /**
@@ -354,6 +375,7 @@ export class AiGateway extends Construct {
       this.usageTable = new UsageTable(this, 'Usage', {
         encryptionKey: this.encryptionKey,
         recordTtlDays: props.usageRecordTtlDays,
+        dimensionValueCap: props.usageDimensionValueCap,
         removalPolicy,
       });
     }
@@ -361,6 +383,7 @@ export class AiGateway extends Construct {
       config: this.config,
       environment: this.usageTable?.routerEnvironment(),
       memorySize: props.routerMemorySize,
+      timeout: props.routerTimeout,
       reservedConcurrentExecutions: props.routerReservedConcurrency,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
@@ -400,6 +423,17 @@ export class AiGateway extends Construct {
       this.usageTable.grantWriteUsage(this.router);
       // A tenant reads its own usage; the router answers from the usage table.
       this.api.addRoute('GET', '/v1/usage');
+      if (props.usageSweeper ?? true) {
+        this.usageSweeper = new UsageSweeper(this, 'UsageSweeper', {
+          usageTable: this.usageTable,
+          routerTimeout: this.router.timeout,
+          encryptionKey: this.encryptionKey,
+          logRetention: props.logRetention,
+          removalPolicy,
+          vpc: props.vpc,
+          vpcSubnets: props.vpcSubnets,
+        });
+      }
     }
 
     this.usagePlans = new TenantUsagePlans(this, 'UsagePlans', {
@@ -668,6 +702,7 @@ function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   if (props.usageLedger === false) {
     const budgeted = props.tenants.filter((t) => t.budget).map((t) => t.id);
     if (budgeted.length) fail(`tenants ${budgeted.join(', ')} have a budget, which needs usageLedger (it is false).`);
+    if (props.usageSweeper === true) fail('usageSweeper is true, but usageLedger is false: the sweeper settles requests in the usage table.');
   }
   if (props.alarmTopic && props.observability === false) fail('alarmTopic is set, but observability is false.');
   const aliases = new Set<string>();

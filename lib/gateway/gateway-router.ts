@@ -9,6 +9,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GatewayConfig, TargetKind } from '../../lambda/shared/config';
+import { CONFIG_DEFAULTS } from '../../lambda/shared/defaults';
+import { ROUTER_FUNCTION_TIMEOUT_ENV, SETTLE_MARGIN_MS } from '../../lambda/shared/usage-table-schema';
 import { GatewayConfigValidator } from '../../lambda/shared/validator';
 import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../private/assets';
 import { AiGatewayValidationError } from '../private/errors';
@@ -38,7 +40,11 @@ export interface GatewayRouterProps {
 
   /**
    * The function timeout: the longest generation a client can stream. Match it to the API
-   * Gateway integration timeout.
+   * Gateway integration timeout. It must exceed the configuration's total deadline
+   * (`timeouts.totalMs`) plus the time the router needs to settle a request afterwards
+   * (`GatewayRouter.SETTLE_MARGIN`), or an invocation could be killed before its usage record and
+   * budget settlement are written. A request's in-flight item in the usage table expires at this
+   * timeout (the usage sweeper settles it after that).
    * @default Duration.minutes(15)
    */
   readonly timeout?: Duration;
@@ -128,6 +134,11 @@ export interface GatewayRouterProps {
  * profiles.grantInvoke(router);
  */
 export class GatewayRouter extends Construct implements iam.IGrantable, ec2.IConnectable {
+  /** Time the router needs after its total deadline to write a request's usage record and settle its budget. */
+  public static readonly SETTLE_MARGIN = Duration.millis(SETTLE_MARGIN_MS);
+
+  /** The function timeout. */
+  public readonly timeout: Duration;
   /** The router function. */
   public readonly function: lambda.Function;
   /** The function's execution role. */
@@ -146,6 +157,7 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
     super(scope, id);
     validateRouterProps(this, props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.timeout = props.timeout ?? Duration.minutes(15);
 
     const { logGroup, key } = encryptedLogGroup(this, 'Logs', {
       key: props.encryptionKey,
@@ -203,7 +215,7 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
       code: bundledHandler('router'),
       handler: BUNDLED_HANDLER,
       memorySize: props.memorySize ?? 1024,
-      timeout: props.timeout ?? Duration.minutes(15),
+      timeout: this.timeout,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing,
       logGroup: this.logGroup,
@@ -216,6 +228,8 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
         GATEWAY_APPCONFIG_ENVIRONMENT: environment.environmentId,
         GATEWAY_APPCONFIG_PROFILE: this.configuration.configurationProfileId,
         GATEWAY_CONFIG_VERSION: this.configuration.versionNumber ?? '',
+        // In-flight items of the usage ledger expire when the invocation cannot be alive any more.
+        [ROUTER_FUNCTION_TIMEOUT_ENV]: this.timeout.toMilliseconds().toString(),
       },
     });
     this.role = role;
@@ -270,10 +284,19 @@ function validateRouterProps(scope: Construct, props: GatewayRouterProps): void 
   if (timeout && !timeout.isUnresolved() && (timeout.toSeconds() < 30 || timeout.toSeconds() > 900)) {
     throw new AiGatewayValidationError(`timeout must be between 30 seconds and 15 minutes, received ${timeout.toHumanString()}.`, scope);
   }
+  const totalMs = props.config.timeouts?.totalMs ?? CONFIG_DEFAULTS.timeouts.totalMs;
+  const timeoutMs = timeout && !timeout.isUnresolved() ? timeout.toMilliseconds() : (timeout ? undefined : 15 * 60_000);
+  if (timeoutMs !== undefined && !Token.isUnresolved(totalMs) && timeoutMs <= totalMs + SETTLE_MARGIN_MS) {
+    throw new AiGatewayValidationError(
+      `timeout (${timeoutMs / 1000} s) must exceed the configuration's total deadline timeouts.totalMs (${totalMs} ms) plus the `
+      + `settle margin (${SETTLE_MARGIN_MS} ms), i.e. be more than ${(totalMs + SETTLE_MARGIN_MS) / 1000} s: otherwise Lambda can kill `
+      + 'an invocation before it has written its usage record and settled its budget. Raise timeout or lower timeouts.totalMs.', scope);
+  }
   if ((props.vpcSubnets || props.securityGroups) && !props.vpc) {
     throw new AiGatewayValidationError('vpcSubnets and securityGroups need vpc.', scope);
   }
-  const reserved = new Set(['GATEWAY_APPCONFIG_APPLICATION', 'GATEWAY_APPCONFIG_ENVIRONMENT', 'GATEWAY_APPCONFIG_PROFILE', 'GATEWAY_CONFIG_VERSION', 'GATEWAY_CONFIG_PATH']);
+  const reserved = new Set(['GATEWAY_APPCONFIG_APPLICATION', 'GATEWAY_APPCONFIG_ENVIRONMENT', 'GATEWAY_APPCONFIG_PROFILE', 'GATEWAY_CONFIG_VERSION',
+    'GATEWAY_CONFIG_PATH', ROUTER_FUNCTION_TIMEOUT_ENV]);
   for (const name of Object.keys(props.environment ?? {})) {
     if (reserved.has(name)) {
       throw new AiGatewayValidationError(`environment may not set ${name}: the router construct owns it.`, scope);

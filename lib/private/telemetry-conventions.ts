@@ -32,6 +32,8 @@ export const LOG_FIELD = {
   route: 'gateway.route',
   target: 'gateway.target.id',
   costUsd: 'gateway.cost_usd',
+  /** The part of the cost that bought no answer (failed attempts, cut streams, clients gone). */
+  wasteUsd: 'gateway.waste_usd',
   ttftMs: 'gateway.ttft_ms',
   latencyMs: 'gateway.latency_ms',
   outcome: 'gateway.outcome',

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import {
-  DEFAULT_USAGE_RECORD_TTL_DAYS, USAGE_RECORD_TTL_DAYS_ENV, USAGE_TABLE_ENV, USAGE_TABLE_KEYS,
+  DEFAULT_DIMENSION_VALUE_CAP, DEFAULT_USAGE_RECORD_TTL_DAYS, USAGE_DIMENSION_CAP_ENV, USAGE_RECORD_TTL_DAYS_ENV, USAGE_TABLE_ENV, USAGE_TABLE_KEYS,
 } from '../../lambda/shared/usage-table-schema';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../private/errors';
@@ -28,6 +28,15 @@ export interface UsageTableProps {
    * @default 90
    */
   readonly recordTtlDays?: number;
+
+  /**
+   * Distinct workflow values, and distinct prompt versions, each tenant may create per month in the
+   * aggregates (1 to 10000). Both are chosen by the client (headers or `metadata`); beyond the cap
+   * a request counts under `other` in the aggregates (its raw record keeps the value), and the
+   * router logs a `gateway.usage.dimension_capped` event.
+   * @default 100
+   */
+  readonly dimensionValueCap?: number;
 
   /**
    * Days of continuous backups kept by point-in-time recovery (1 to 35). Point-in-time recovery
@@ -86,11 +95,15 @@ export class UsageTable extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** Days raw usage records are kept. */
   public readonly recordTtlDays: number;
+  /** Distinct workflow and prompt values per tenant and month in the aggregates. */
+  public readonly dimensionValueCap: number;
 
   constructor(scope: Construct, id: string, props: UsageTableProps = {}) {
     super(scope, id);
     checkInteger(this, 'recordTtlDays', props.recordTtlDays, 1, 3650);
     checkInteger(this, 'pointInTimeRecoveryDays', props.pointInTimeRecoveryDays, 1, 35);
+    checkInteger(this, 'dimensionValueCap', props.dimensionValueCap, 1, 10_000);
+    this.dimensionValueCap = props.dimensionValueCap ?? DEFAULT_DIMENSION_VALUE_CAP;
     if (props.tableName !== undefined && !Token.isUnresolved(props.tableName) && !/^[A-Za-z0-9_.-]{3,255}$/.test(props.tableName)) {
       throw new AiGatewayValidationError(
         `tableName must be 3 to 255 characters of A-Z a-z 0-9 _ . -, received ${JSON.stringify(props.tableName)}.`, this);
@@ -137,21 +150,40 @@ export class UsageTable extends Construct {
 
   /**
    * The router function's environment variables that turn the ledger, budgets and the usage
-   * endpoints on: the table name and the records' time to live.
+   * endpoints on: the table name, the records' time to live and the cap of distinct values.
    */
   public routerEnvironment(): { [name: string]: string } {
-    return { [USAGE_TABLE_ENV]: this.table.tableName, [USAGE_RECORD_TTL_DAYS_ENV]: String(this.recordTtlDays) };
+    return {
+      [USAGE_TABLE_ENV]: this.table.tableName,
+      [USAGE_RECORD_TTL_DAYS_ENV]: String(this.recordTtlDays),
+      [USAGE_DIMENSION_CAP_ENV]: String(this.dimensionValueCap),
+    };
   }
 
   /**
-   * Grants what the router needs: `PutItem` (records), `UpdateItem` (aggregates, budgets,
-   * feedback), `GetItem` and `Query` (the usage endpoint) on the table, and `kms:Decrypt`,
-   * `kms:Encrypt` and `kms:GenerateDataKey` on its key. No Scan, no DeleteItem.
+   * Grants what the router needs: `PutItem`, `UpdateItem` and `DeleteItem` (the items of its
+   * reservation and settlement transactions: raw records, aggregates, budgets, in-flight items;
+   * feedback), `GetItem` and `Query` (the usage endpoint, idempotency checks) on the table, and
+   * `kms:Decrypt`, `kms:Encrypt` and `kms:GenerateDataKey` on its key. No Scan.
    */
   public grantWriteUsage(grantee: iam.IGrantable): iam.Grant {
+    return this.grantLedgerWrites(grantee);
+  }
+
+  /**
+   * Grants what the usage sweeper needs: the same actions as the router (it queries the expired
+   * in-flight items and settles each in one transaction of `PutItem`, `UpdateItem` and
+   * `DeleteItem`), and the key's use.
+   */
+  public grantSweep(grantee: iam.IGrantable): iam.Grant {
+    return this.grantLedgerWrites(grantee);
+  }
+
+  private grantLedgerWrites(grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      // TransactWriteItems is authorized per item, by the action of each (there is no action of its own).
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
       resourceArns: [this.table.tableArn],
     });
     // Exactly what DynamoDB needs of the caller for a customer-managed table key; no wildcards.

@@ -1,4 +1,4 @@
-import { App, Fn, Stack } from 'aws-cdk-lib';
+import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -140,7 +140,8 @@ describe('AiGateway', () => {
     expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9][0-9])\.x$/);
     expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual(
       ['GATEWAY_APPCONFIG_APPLICATION', 'GATEWAY_APPCONFIG_ENVIRONMENT', 'GATEWAY_APPCONFIG_PROFILE', 'GATEWAY_CONFIG_VERSION',
-        'GATEWAY_USAGE_RECORD_TTL_DAYS', 'GATEWAY_USAGE_TABLE']);
+        'GATEWAY_FUNCTION_TIMEOUT_MS', 'GATEWAY_USAGE_DIMENSION_CAP', 'GATEWAY_USAGE_RECORD_TTL_DAYS', 'GATEWAY_USAGE_TABLE']);
+    expect(fn.Properties.Environment.Variables.GATEWAY_FUNCTION_TIMEOUT_MS).toBe('900000');
     // Ref of a hosted configuration version is its version number.
     expect(fn.Properties.Environment.Variables.GATEWAY_CONFIG_VERSION).toEqual({ Ref: expect.stringMatching(/RouterConfig/) });
     expect(fn.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/Deployment/)]));
@@ -354,7 +355,8 @@ describe('AiGateway', () => {
       tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'premium', budget: { monthlyUsd: 500, dailyUsd: 40 } }],
     });
     const usage = routerStatements(stack, gateway, template).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-    expect(usage.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    // DeleteItem: a settlement deletes the request's in-flight item
+    expect(usage.flatMap(actionsOf).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(JSON.stringify(usage[0].Resource)).toMatch(/GatewayUsage/);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       TimeToLiveSpecification: { Enabled: true },
@@ -402,6 +404,24 @@ describe('AiGateway', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/GATEWAY_USAGE_TABLE/);
     expect(() => build({ usageLedger: false, tenants: [{ id: 'acme', costCenter: 'c', tier: 'standard', budget: { monthlyUsd: 1 } }] }))
       .toThrow(/tenants acme have a budget, which needs usageLedger/);
+  });
+
+  test('the usage sweeper comes with the ledger, every minute, and not without it', () => {
+    const { gateway, template } = build();
+    expect(gateway.usageSweeper).toBeDefined();
+    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)' });
+    expect(build({ usageSweeper: false }).gateway.usageSweeper).toBeUndefined();
+    build({ usageLedger: false }).template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    expect(() => build({ usageLedger: false, usageSweeper: true })).toThrow(/usageSweeper is true, but usageLedger is false/);
+  });
+
+  test('routerTimeout must exceed the total deadline plus the settle margin', () => {
+    expect(() => build({ routerTimeout: Duration.seconds(70) }))
+      .toThrow(/timeout \(70 s\) must exceed the configuration's total deadline timeouts.totalMs \(60000 ms\) plus the settle margin \(15000 ms\)/);
+    build({ routerTimeout: Duration.minutes(2) }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 120, Environment: { Variables: Match.objectLike({ GATEWAY_FUNCTION_TIMEOUT_MS: '120000' }) },
+    });
   });
 
   test('observability: a dashboard, alarms on a KMS topic, Bedrock throttles per route model', () => {

@@ -69,8 +69,19 @@ describe('GatewayRouter', () => {
     ['memory', { memorySize: 100 }, /memorySize must be an integer between 256 and 10240 MiB, received 100/],
     ['timeout', { timeout: Duration.minutes(20) }, /timeout must be between 30 seconds and 15 minutes, received 20 minutes/],
     ['reserved env', { environment: { GATEWAY_CONFIG_VERSION: 'x' } }, /environment may not set GATEWAY_CONFIG_VERSION/],
+    ['timeout env', { environment: { GATEWAY_FUNCTION_TIMEOUT_MS: '1' } }, /environment may not set GATEWAY_FUNCTION_TIMEOUT_MS/],
+    // the default total deadline is 60 000 ms; the settle margin 15 000 ms
+    ['timeout within the deadline plus settle margin', { timeout: Duration.seconds(75) },
+      /timeout \(75 s\) must exceed the configuration's total deadline timeouts.totalMs \(60000 ms\) plus the settle margin \(15000 ms\)/],
     ['subnets without vpc', { vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }, /vpcSubnets and securityGroups need vpc/],
   ])('rejects a bad %s', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
+  });
+
+  test('a timeout beyond the deadline plus the settle margin is accepted and given to the runtime', () => {
+    const { stack } = build({ timeout: Duration.seconds(76) });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 76, Environment: { Variables: Match.objectLike({ GATEWAY_FUNCTION_TIMEOUT_MS: '76000' }) },
+    });
   });
 });

@@ -391,6 +391,14 @@ describe('dashboard', () => {
       .toBe(`SOURCE '${LOG_GROUP_NAME}' | filter gateway.guardrail.action = "INTERVENED"\n| stats count(*) as interventions by gateway.tenant.id, gateway.route\n| sort interventions desc`);
   });
 
+  test('waste: the cost that bought no answer, by tenant, route and outcome', () => {
+    const body = dashboardBody(synth().template);
+    const waste = widget(body, 'Waste: cost of failed attempts, cut streams and abandoned answers (USD)');
+    expect(waste.query).toBe(`SOURCE '${LOG_GROUP_NAME}' | filter \`gateway.waste_usd\` > 0\n| stats sum(\`gateway.waste_usd\`) as waste_usd, `
+      + 'sum(`gateway.cost_usd`) as cost_usd, count(*) as requests by gateway.tenant.id, gateway.route, gateway.outcome\n| sort waste_usd desc\n| limit 100');
+    expect(waste.view).toBe('table');
+  });
+
   test('router function invocations, errors, throttles, duration and concurrency', () => {
     const body = dashboardBody(synth().template);
     expect(widget(body, 'Router invocations, errors, throttles').metrics).toEqual([

@@ -66,6 +66,9 @@ describe('Gateway.handle: JSON answers', () => {
       cacheReadInputTokens: 0,
       cacheWriteInputTokens: 0,
       usageEstimated: false,
+      wasteUsd: 0,
+      wasteInputTokens: 0,
+      wasteOutputTokens: 0,
       costUsd: 0.0002,
       latencyMs: expect.any(Number),
     });

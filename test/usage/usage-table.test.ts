@@ -50,7 +50,9 @@ describe('UsageTable', () => {
     const s = stack();
     const usage = new UsageTable(s, 'Usage', { recordTtlDays: 30 });
     const env = s.resolve(usage.routerEnvironment()) as Record<string, unknown>;
-    expect(env).toEqual({ GATEWAY_USAGE_TABLE: { Ref: expect.stringMatching(/^UsageTable/) }, GATEWAY_USAGE_RECORD_TTL_DAYS: '30' });
+    expect(env).toEqual({
+      GATEWAY_USAGE_TABLE: { Ref: expect.stringMatching(/^UsageTable/) }, GATEWAY_USAGE_RECORD_TTL_DAYS: '30', GATEWAY_USAGE_DIMENSION_CAP: '100',
+    });
   });
 
   test('grantWriteUsage: item writes, reads and Query on the table only, encrypt/decrypt on its key', () => {
@@ -63,7 +65,7 @@ describe('UsageTable', () => {
         Statement: [
           {
             Effect: 'Allow',
-            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
             Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^UsageTable'), 'Arn'] },
           },
           {

@@ -8,7 +8,23 @@ import { ResolvedGatewayConfig } from '../../shared/defaults';
 import { TokenUsage } from '../providers/types';
 import { costUsd, ZERO_USAGE } from '../usage/cost';
 import { AttemptRecord, Outcome, UsageRecord } from '../usage/types';
-import { Candidate, RoutingHints, TenantContext } from './types';
+import { Candidate, RoutePlan, RoutingHints, TenantContext } from './types';
+
+/**
+ * Attempt results after which the model had the request and may have spent tokens on it: timeouts,
+ * streams cut before their end, calls abandoned by the client. Throttling, refused connections and
+ * client errors spend nothing.
+ */
+export const TOKEN_SPENDING_FAILURES: ReadonlySet<string> = new Set([
+  'timeout', 'modelTimeout', 'firstTokenTimeout', 'streamTruncated', 'aborted',
+]);
+
+/** Outcomes whose own tokens bought no complete answer for the client. */
+const WASTED_OUTCOMES: ReadonlySet<Outcome> = new Set([
+  Outcome.STREAM_ERROR, Outcome.CLIENT_DISCONNECT, Outcome.UPSTREAM_ERROR, Outcome.INTERNAL_ERROR, Outcome.ABANDONED,
+]);
+
+const round9 = (usd: number): number => Math.round(usd * 1e9) / 1e9;
 
 export class RequestTrace {
   operation = 'other';
@@ -32,6 +48,14 @@ export class RequestTrace {
   ttftMs?: number;
   endedAt?: number;
   guardrailAction?: string;
+  /** The route plan, once chosen: the prices and the input estimate of failed attempts. */
+  plan?: RoutePlan;
+  /**
+   * The typical input-token count of the request as sent (about 4 characters per token), for the
+   * waste of failed attempts: the plan's `estimatedInputTokens` is a bound for reservations, several
+   * times the real count for English text. Computed only when an attempt failed after reaching a model.
+   */
+  inputTokensEstimate?: () => number;
 
   constructor(readonly requestId: string, readonly receivedAt: number) {}
 
@@ -40,13 +64,66 @@ export class RequestTrace {
     if (model === AUTO_ALIAS || config.routes.has(model)) this.requestedModel = model;
   }
 
+  /**
+   * What the usage sweeper needs to write this request's `abandoned` record if its invocation
+   * dies: the attribution fields known once the route is chosen (kept on the in-flight item).
+   */
+  abandonedRecordFields(): Record<string, string | boolean> {
+    const fields: Record<string, string | boolean> = { operation: this.operation, stream: this.stream };
+    const t = this.tenant;
+    if (t) {
+      fields.tier = t.tier;
+      if (t.keyId !== undefined) fields.keyId = t.keyId;
+    }
+    if (this.hints.workflow !== undefined) fields.workflow = this.hints.workflow;
+    if (this.hints.promptId !== undefined) {
+      fields.promptId = this.hints.promptId;
+      if (this.hints.promptVersion !== undefined) fields.promptVersion = this.hints.promptVersion;
+    }
+    if (this.sensitivity !== undefined) fields.sensitivity = this.sensitivity;
+    if (this.latencyClass !== undefined) fields.latencyClass = this.latencyClass;
+    if (this.requestedModel !== undefined) fields.requestedModel = this.requestedModel;
+    return fields;
+  }
+
   /** The cost of the tokens recorded, at the serving (or last tried) target's price. */
   cost(): number {
     return this.candidate ? costUsd(this.usage, this.candidate.price) : 0;
   }
 
+  /**
+   * Every attempt with the tokens it wasted: a failed attempt that reached the model is charged
+   * the request's estimated input tokens (`inputTokensEstimate`, else the plan's bound) at its target's price (the provider reports no usage for
+   * it). The last attempt is not, when the request's own usage already estimates it (a call the
+   * client abandoned).
+   */
+  private attemptsWithWaste(): AttemptRecord[] {
+    const plan = this.plan;
+    return this.attempts.map((a, i) => {
+      if (!plan || a.result === 'ok' || !TOKEN_SPENDING_FAILURES.has(a.result)) return a;
+      if (i === this.attempts.length - 1 && this.usageEstimated && this.usage.inputTokens > 0) return a;
+      const price = plan.candidates.find((c) => c.config.id === a.targetId)?.price;
+      if (!price) return a;
+      const usage = { ...ZERO_USAGE, inputTokens: this.inputTokensEstimate?.() ?? plan.estimatedInputTokens };
+      return { ...a, wasteInputTokens: usage.inputTokens, wasteOutputTokens: 0, wasteUsd: costUsd(usage, price) };
+    });
+  }
+
   toUsageRecord(now: number): UsageRecord {
     const c = this.candidate;
+    const attempts = this.attemptsWithWaste();
+    const own = this.cost();
+    const ownWasted = WASTED_OUTCOMES.has(this.outcome);
+    let wasteUsd = ownWasted ? own : 0;
+    let wasteInputTokens = ownWasted ? this.usage.inputTokens + this.usage.cacheReadInputTokens + this.usage.cacheWriteInputTokens : 0;
+    let wasteOutputTokens = ownWasted ? this.usage.outputTokens : 0;
+    let attemptsUsd = 0;
+    for (const a of attempts) {
+      attemptsUsd += a.wasteUsd ?? 0;
+      wasteInputTokens += a.wasteInputTokens ?? 0;
+      wasteOutputTokens += a.wasteOutputTokens ?? 0;
+    }
+    wasteUsd += attemptsUsd;
     const restricted = this.sensitivity === Sensitivity.RESTRICTED;
     const t = this.tenant;
     const h = this.hints;
@@ -72,14 +149,17 @@ export class RequestTrace {
       outcome: this.outcome,
       ...(this.errorCode !== undefined ? { errorCode: this.errorCode } : {}),
       attempts: this.attempts.length,
-      attemptDetails: [...this.attempts],
+      attemptDetails: attempts,
       fallback: this.fallback,
       inputTokens: this.usage.inputTokens,
       outputTokens: this.usage.outputTokens,
       cacheReadInputTokens: this.usage.cacheReadInputTokens,
       cacheWriteInputTokens: this.usage.cacheWriteInputTokens,
       usageEstimated: this.usageEstimated,
-      costUsd: this.cost(),
+      costUsd: round9(own + attemptsUsd),
+      wasteUsd: round9(wasteUsd),
+      wasteInputTokens,
+      wasteOutputTokens,
       ...(this.ttftMs !== undefined ? { ttftMs: this.ttftMs } : {}),
       latencyMs: Math.max(0, (this.endedAt ?? now) - this.receivedAt),
       ...(this.guardrailAction !== undefined ? { guardrailAction: this.guardrailAction } : {}),

@@ -105,6 +105,7 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
   put('gateway.ttft_ms', r.ttftMs);
   line['gateway.latency_ms'] = r.latencyMs;
   line['gateway.cost_usd'] = r.costUsd;
+  line['gateway.waste_usd'] = r.wasteUsd ?? 0;
   put('gateway.guardrail.action', r.guardrailAction);
   line['gateway.outcome'] = r.outcome;
   put('gateway.error.detail', r.errorDetail);

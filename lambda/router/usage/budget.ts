@@ -10,6 +10,19 @@ export interface BudgetRequest {
   readonly route: string;
   /** Worst-case cost of the request on the most expensive candidate target, in USD. */
   readonly estimatedCostUsd: number;
+  /** Epoch ms the request arrived. @default now */
+  readonly receivedAt?: number;
+  /**
+   * Fields of the usage record the sweeper writes if the invocation dies before settling
+   * (workflow, prompt, key, tier, stream, …), kept on the request's in-flight item.
+   */
+  readonly recordFields?: Readonly<Record<string, string | boolean>>;
+}
+
+/** The key of a request's in-flight item. */
+export interface InflightKey {
+  readonly pk: string;
+  readonly sk: string;
 }
 
 export interface BudgetReservation {
@@ -18,6 +31,13 @@ export interface BudgetReservation {
   readonly reservedUsd: number;
   /** The budget items the amount is reserved on (the guard's own keys), to settle on the same ones. */
   readonly periods?: readonly string[];
+  /** The request's in-flight item, deleted by its settlement (or settled by the sweeper). */
+  readonly inflight?: InflightKey;
+  /**
+   * True when the usage ledger settles this reservation in the same transaction as the usage
+   * record (then the gateway does not call `settle`).
+   */
+  readonly settlesWithRecord?: boolean;
 }
 
 export interface BudgetGuard {

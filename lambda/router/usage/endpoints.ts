@@ -2,13 +2,19 @@
  * Stage: the usage endpoints' requests and answers. `POST /v1/feedback` attaches a score and an
  * optional comment to one of the caller's own requests; `GET /v1/usage` reads the caller's own
  * usage of a month (`?month=YYYY-MM`, the default being the current month) or a day
- * (`?day=YYYY-MM-DD`). The tenant always comes from the credentials, never from the request.
+ * (`?day=YYYY-MM-DD`), a page of aggregates at a time (`?limit=N`, default 100, at most 1000;
+ * `?cursor=` the `next_cursor` of the previous page, an opaque string). The tenant always comes
+ * from the credentials, never from the request.
  */
 import { InvalidRequestError, PayloadTooLargeError } from '../errors';
 import { BodyError } from '../http';
 import { formatUsd } from '../pipeline/respond';
 import { utcMonth } from '../../shared/usage-table-schema';
-import { PeriodUsage, UsageAggregate, UsageCounters } from './store';
+import { PeriodUsage, UsageAggregate, UsageCounters, UsagePage, UsagePageRequest } from './store';
+
+/** Aggregates per `GET /v1/usage` page unless `limit` says otherwise, and the most a page may hold. */
+export const USAGE_PAGE_LIMIT = { default: 100, max: 1000 } as const;
+const CURSOR = /^[A-Za-z0-9_-]{1,2048}$/;
 
 /** The largest feedback body accepted, in bytes. */
 export const MAX_FEEDBACK_BYTES = 8192;
@@ -75,34 +81,62 @@ export function parseFeedback(body: Uint8Array, bodyError: BodyError | undefined
   };
 }
 
-/** The period of a `GET /v1/usage` request. */
+/** The period and page of a `GET /v1/usage` request. */
 export interface UsagePeriod {
   readonly granularity: 'month' | 'day';
   readonly period: string;
+  readonly page: UsagePageRequest;
+}
+
+/** The opaque cursor of a page that ends at aggregate sort key `sk`. */
+export function encodeUsageCursor(sk: string): string {
+  return Buffer.from(sk, 'utf8').toString('base64url');
+}
+
+function decodeUsageCursor(cursor: string): string {
+  const sk = CURSOR.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  if (!sk.startsWith('AGG#') || encodeUsageCursor(sk) !== cursor) {
+    throw bad("'cursor' must be the next_cursor of a previous page of this endpoint, unchanged.", 'cursor');
+  }
+  return sk;
+}
+
+function parsePage(q: Readonly<Record<string, string>>): UsagePageRequest {
+  let limit: number = USAGE_PAGE_LIMIT.default;
+  if (q.limit !== undefined) {
+    limit = /^\d{1,4}$/.test(q.limit) ? Number(q.limit) : NaN;
+    if (!(limit >= 1 && limit <= USAGE_PAGE_LIMIT.max)) {
+      throw bad(`'limit' must be an integer from 1 to ${USAGE_PAGE_LIMIT.max}, received '${q.limit.slice(0, 20)}'.`, 'limit');
+    }
+  }
+  return { limit, ...(q.cursor !== undefined ? { cursor: decodeUsageCursor(q.cursor) } : {}) };
 }
 
 /**
- * Reads `?month=YYYY-MM` or `?day=YYYY-MM-DD` (not both); the current UTC month by default.
+ * Reads `?month=YYYY-MM` or `?day=YYYY-MM-DD` (not both; the current UTC month by default), and
+ * the page: `limit` and `cursor`.
  *
  * @example
- * parseUsagePeriod({ month: '2026-11' }, Date.now()) // { granularity: 'month', period: '2026-11' }
+ * parseUsagePeriod({ month: '2026-11' }, Date.now()) // { granularity: 'month', period: '2026-11', page: { limit: 100 } }
  */
 export function parseUsagePeriod(query: Readonly<Record<string, string>> | undefined, now: number): UsagePeriod {
   const q = query ?? {};
-  const unknown = Object.keys(q).find((k) => k !== 'month' && k !== 'day');
-  if (unknown !== undefined) throw bad(`Unknown query parameter '${unknown.slice(0, 40)}'; allowed: month, day.`, unknown.slice(0, 40), 'unknown_parameter');
+  const allowed = ['month', 'day', 'limit', 'cursor'];
+  const unknown = Object.keys(q).find((k) => !allowed.includes(k));
+  if (unknown !== undefined) throw bad(`Unknown query parameter '${unknown.slice(0, 40)}'; allowed: ${allowed.join(', ')}.`, unknown.slice(0, 40), 'unknown_parameter');
+  const page = parsePage(q);
   if (q.month !== undefined && q.day !== undefined) throw bad("Give either 'month' or 'day', not both.", 'month');
   if (q.day !== undefined) {
     const m = DAY.exec(q.day);
     const valid = m !== null && new Date(`${q.day}T00:00:00Z`).toISOString().slice(0, 10) === q.day;
     if (!valid) throw bad(`'day' must be a date as YYYY-MM-DD, received '${q.day.slice(0, 20)}'.`, 'day');
-    return { granularity: 'day', period: q.day };
+    return { granularity: 'day', period: q.day, page };
   }
   if (q.month !== undefined) {
     if (!MONTH.test(q.month)) throw bad(`'month' must be a month as YYYY-MM, received '${q.month.slice(0, 20)}'.`, 'month');
-    return { granularity: 'month', period: q.month };
+    return { granularity: 'month', period: q.month, page };
   }
-  return { granularity: 'month', period: utcMonth(now) };
+  return { granularity: 'month', period: utcMonth(now), page };
 }
 
 function counters(c: UsageCounters): Record<string, number | string> {
@@ -115,6 +149,10 @@ function counters(c: UsageCounters): Record<string, number | string> {
     cache_read_input_tokens: c.cacheReadInputTokens,
     cache_write_input_tokens: c.cacheWriteInputTokens,
     cost_usd: formatUsd(c.costUsd),
+    waste_usd: formatUsd(c.wasteUsd),
+    waste_input_tokens: c.wasteInputTokens,
+    waste_output_tokens: c.wasteOutputTokens,
+    abandoned: c.abandoned,
     feedback_count: c.feedbackCount,
     ...(c.feedbackCount > 0 ? { feedback_score_mean: Math.round((c.feedbackScoreSum / c.feedbackCount) * 1000) / 1000 } : {}),
   };
@@ -126,8 +164,12 @@ function group(aggregates: readonly UsageAggregate[], dimension: string, key: st
     .map((a) => ({ [key]: a.value, ...counters(a) }));
 }
 
-/** The JSON answer of `GET /v1/usage` (snake case, like the OpenAI shapes; costs as decimal strings). */
-export function usageResponseBody(usage: PeriodUsage): Record<string, unknown> {
+/**
+ * The JSON answer of `GET /v1/usage` (snake case, like the OpenAI shapes; costs as decimal
+ * strings): the period's totals and budget on every page, this page's aggregates by dimension,
+ * `has_more`, and `next_cursor` when there is a next page.
+ */
+export function usageResponseBody(usage: PeriodUsage & UsagePage): Record<string, unknown> {
   return {
     object: 'usage',
     tenant: usage.tenantId,
@@ -144,5 +186,7 @@ export function usageResponseBody(usage: PeriodUsage): Record<string, unknown> {
         reserved_usd: formatUsd(usage.budget.reservedUsd),
       },
     } : {}),
+    has_more: usage.nextCursor !== undefined,
+    ...(usage.nextCursor !== undefined ? { next_cursor: encodeUsageCursor(usage.nextCursor) } : {}),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Cold-start wiring of the usage ledger and budgets: when the function's environment names a usage
  * table (`GATEWAY_USAGE_TABLE`), usage records also go to the ledger, tenant budgets are enforced
- * with reservations, and `POST /v1/feedback` / `GET /v1/usage` are served. One DynamoDB client per
+ * with reservations (each with an in-flight item that expires at the function timeout,
+ * `GATEWAY_FUNCTION_TIMEOUT_MS`), and `POST /v1/feedback` / `GET /v1/usage` are served. One DynamoDB client per
  * execution environment, with explicit timeouts (the SDK's defaults are "none").
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -9,7 +10,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { TenantBudget } from '../../shared/config';
 import { ResolvedGatewayConfig } from '../../shared/defaults';
-import { DEFAULT_USAGE_RECORD_TTL_DAYS, USAGE_RECORD_TTL_DAYS_ENV, USAGE_TABLE_ENV } from '../../shared/usage-table-schema';
+import {
+  DEFAULT_DIMENSION_VALUE_CAP, DEFAULT_USAGE_RECORD_TTL_DAYS, ROUTER_FUNCTION_TIMEOUT_ENV, USAGE_DIMENSION_CAP_ENV, USAGE_RECORD_TTL_DAYS_ENV,
+  USAGE_TABLE_ENV,
+} from '../../shared/usage-table-schema';
 import { LogUsageSink } from '../telemetry/log-sink';
 import { BudgetGuard } from './budget';
 import { DynamoBudgetGuard } from './dynamo-budget';
@@ -33,6 +37,22 @@ export interface UsageFromEnvOptions {
   readonly log?: (line: Record<string, unknown>) => void;
 }
 
+/**
+ * The document client of the usage table, with the router's timeouts (shared by the router and
+ * the usage sweeper).
+ */
+export function usageDocumentClient(endpoint?: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({
+    maxAttempts: USAGE_DYNAMODB_DEFAULTS.maxAttempts,
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: USAGE_DYNAMODB_DEFAULTS.connectTimeoutMs,
+      requestTimeout: USAGE_DYNAMODB_DEFAULTS.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    }),
+    ...(endpoint !== undefined ? { endpoint } : {}),
+  }), { marshallOptions: { removeUndefinedValues: true } });
+}
+
 /** The tenants' budgets of a configuration. */
 export function budgetsOf(config: ResolvedGatewayConfig): Map<string, TenantBudget> {
   const budgets = new Map<string, TenantBudget>();
@@ -53,24 +73,27 @@ export function usageFromEnv(
   const tableName = env[USAGE_TABLE_ENV]?.trim();
   if (!tableName) return {};
   const ttlDays = Number(env[USAGE_RECORD_TTL_DAYS_ENV] ?? DEFAULT_USAGE_RECORD_TTL_DAYS);
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({
-    maxAttempts: USAGE_DYNAMODB_DEFAULTS.maxAttempts,
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: USAGE_DYNAMODB_DEFAULTS.connectTimeoutMs,
-      requestTimeout: USAGE_DYNAMODB_DEFAULTS.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    }),
-    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-  }), { marshallOptions: { removeUndefinedValues: true } });
+  const cap = Number(env[USAGE_DIMENSION_CAP_ENV] ?? DEFAULT_DIMENSION_VALUE_CAP);
+  const functionTimeoutMs = Number(env[ROUTER_FUNCTION_TIMEOUT_ENV]);
+  const client = usageDocumentClient(options.endpoint);
   const ledger = new DynamoUsageLedger({
     client,
     tableName,
     recordTtlDays: Number.isInteger(ttlDays) && ttlDays > 0 ? ttlDays : DEFAULT_USAGE_RECORD_TTL_DAYS,
+    dimensionValueCap: Number.isInteger(cap) && cap > 0 ? cap : DEFAULT_DIMENSION_VALUE_CAP,
     ...(options.log ? { log: options.log } : {}),
   });
   return {
     usageSink: new FanOutUsageSink([new LogUsageSink(), ledger]),
-    budget: new DynamoBudgetGuard({ client, tableName, budgets: budgetsOf(config), ...(options.log ? { log: options.log } : {}) }),
+    budget: new DynamoBudgetGuard({
+      client,
+      tableName,
+      budgets: budgetsOf(config),
+      settleWithLedger: true,
+      // An in-flight item expires when its invocation cannot be alive any more: at the function timeout.
+      ...(Number.isInteger(functionTimeoutMs) && functionTimeoutMs > 0 ? { inflightLeaseMs: functionTimeoutMs } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    }),
     usageStore: ledger,
   };
 }

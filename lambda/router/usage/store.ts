@@ -51,10 +51,23 @@ export enum FeedbackRefusal {
   ALREADY_GIVEN = 'already_given',
 }
 
+/** A page of a period's aggregates to read. */
+export interface UsagePageRequest {
+  /** Aggregate items to read at most (the totals item among them is not listed). */
+  readonly limit: number;
+  /** Where the previous page ended (its `nextCursor`). @default the first page */
+  readonly cursor?: string;
+}
+
+/** Where the next page starts, when there is one. */
+export interface UsagePage {
+  readonly nextCursor?: string;
+}
+
 /** The ledger's reads and writes besides recording (the endpoints use these). */
 export interface UsageStore {
   /** Attaches feedback; resolves to a refusal reason, or undefined when recorded. */
   recordFeedback(feedback: Feedback): Promise<FeedbackRefusal | undefined>;
-  /** One tenant's usage of a month or a day. */
-  readUsage(tenantId: string, granularity: 'month' | 'day', period: string): Promise<PeriodUsage>;
+  /** One tenant's usage of a month or a day: every aggregate, or one page of them. */
+  readUsage(tenantId: string, granularity: 'month' | 'day', period: string, page?: UsagePageRequest): Promise<PeriodUsage & UsagePage>;
 }

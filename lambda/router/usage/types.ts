@@ -4,6 +4,7 @@
  * The default sink (telemetry/log-sink.ts) writes it as the request's structured log line with
  * Embedded Metric Format metrics; a ledger sink (DynamoDB) can be added beside it.
  */
+import type { BudgetReservation } from './budget';
 
 /** How a request ended. */
 export enum Outcome {
@@ -19,6 +20,11 @@ export enum Outcome {
   CLIENT_DISCONNECT = 'client_disconnect',
   /** A fault of the gateway itself (500). */
   INTERNAL_ERROR = 'internal_error',
+  /**
+   * The invocation died between reservation and settlement (timeout, out of memory, killed): the
+   * usage sweeper wrote this record from the request's in-flight item, at its estimated cost.
+   */
+  ABANDONED = 'abandoned',
 }
 
 /** One model call attempt, for the trace. */
@@ -28,6 +34,14 @@ export interface AttemptRecord {
   readonly result: string;
   readonly upstreamStatus?: number;
   readonly durationMs: number;
+  /**
+   * Tokens this attempt spent without producing the answer (a failed attempt that reached the
+   * model: timeouts, streams cut after tokens, calls abandoned by a client), estimated.
+   */
+  readonly wasteInputTokens?: number;
+  readonly wasteOutputTokens?: number;
+  /** Their cost at the attempt's target's price, in USD. */
+  readonly wasteUsd?: number;
 }
 
 export interface UsageRecord {
@@ -73,7 +87,18 @@ export interface UsageRecord {
   readonly cacheWriteInputTokens: number;
   /** True when token counts are estimates (the provider reported none, or the stream was cut). */
   readonly usageEstimated: boolean;
+  /** Everything the request cost, failed attempts included; what its budget is charged. */
   readonly costUsd: number;
+  /**
+   * The part of `costUsd` that bought no complete answer: failed attempts (retries, fallbacks),
+   * streams cut after tokens, answers the client left before, abandoned invocations.
+   * @default 0
+   */
+  readonly wasteUsd?: number;
+  /** @default 0 */
+  readonly wasteInputTokens?: number;
+  /** @default 0 */
+  readonly wasteOutputTokens?: number;
   /** Streams: arrival to the first content byte sent, in ms. */
   readonly ttftMs?: number;
   /** Arrival to the end of the answer, in ms. */
@@ -88,14 +113,18 @@ export interface UsageRecord {
 
 /** Where usage records go. `record` must not throw; a failing sink logs its own failure. */
 export interface UsageSink {
-  record(record: UsageRecord): Promise<void>;
+  /**
+   * Records one request. `reservation` is the request's budget reservation, for a sink that
+   * settles it in the same write as the record (the DynamoDB ledger); other sinks ignore it.
+   */
+  record(record: UsageRecord, reservation?: BudgetReservation): Promise<void>;
 }
 
 /** Writes each record to every sink, in parallel. */
 export class FanOutUsageSink implements UsageSink {
   constructor(private readonly sinks: readonly UsageSink[]) {}
 
-  async record(record: UsageRecord): Promise<void> {
-    await Promise.all(this.sinks.map((s) => s.record(record)));
+  async record(record: UsageRecord, reservation?: BudgetReservation): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.record(record, reservation)));
   }
 }

@@ -25,6 +25,17 @@ export function costByTenantQuery(): logs.QueryString {
   });
 }
 
+/** Waste (cost that bought no answer) per tenant, route and outcome, largest first. */
+export function wasteByTenantAndRouteQuery(): logs.QueryString {
+  return new logs.QueryString({
+    filterStatements: [`${f(LOG_FIELD.wasteUsd)} > 0`],
+    statsStatements: [`sum(${f(LOG_FIELD.wasteUsd)}) as waste_usd, sum(${f(LOG_FIELD.costUsd)}) as cost_usd, count(*) as requests `
+      + `by ${f(LOG_FIELD.tenant)}, ${f(LOG_FIELD.route)}, ${f(LOG_FIELD.outcome)}`],
+    sort: 'waste_usd desc',
+    limit: 100,
+  });
+}
+
 /** Cost, tokens and requests per tenant and workflow. */
 export function tokensAndCostByTenantAndWorkflowQuery(): logs.QueryString {
   return new logs.QueryString({

@@ -15,6 +15,7 @@ describe('RequestTrace.toUsageRecord', () => {
       requestId: 'r-1', timestamp: '2026-01-01T00:00:00.000Z', operation: 'other', stream: false, status: 401,
       outcome: 'rejected', errorCode: 'missing_api_key', attempts: 0, attemptDetails: [], fallback: false,
       inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0, usageEstimated: false, costUsd: 0, latencyMs: 250,
+      wasteUsd: 0, wasteInputTokens: 0, wasteOutputTokens: 0,
     });
   });
 

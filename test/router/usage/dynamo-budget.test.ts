@@ -137,13 +137,18 @@ describe('DynamoBudgetGuard', () => {
     });
   });
 
-  test('a tenant without a budget costs no DynamoDB call', async () => {
+  test('a tenant without a budget reserves nothing: only its in-flight item is written, and deleted by the settlement', async () => {
     const table = await createUsageTable(local.dynamo.client);
     const g = guard(table, { acme: { monthlyUsd: 1 } }, { t: NOV_15 });
     local.dynamo.resetCounts();
     const r = await g.reserve(ask('a', 5, 'globex'));
+    expect(r).toMatchObject({ requestId: 'a', tenantId: 'globex', reservedUsd: 0, periods: [] });
+    expect(r.inflight).toBeDefined();
+    const inflight = () => local.doc.send(new GetCommand({ TableName: table, Key: { pk: r.inflight!.pk, sk: r.inflight!.sk }, ConsistentRead: true }));
+    expect((await inflight()).Item).toMatchObject({ requestId: 'a', tenantId: 'globex', reservedUsd: 0, estimatedCostUsd: 5 });
     await g.settle(r, 4);
-    expect(r).toEqual({ requestId: 'a', tenantId: 'globex', reservedUsd: 0 });
+    expect((await inflight()).Item).toBeUndefined();
+    expect(local.dynamo.count('TransactWriteItems')).toBe(2);
     expect(local.dynamo.count('UpdateItem')).toBe(0);
   });
 

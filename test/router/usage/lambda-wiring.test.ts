@@ -10,6 +10,7 @@ import { createLambdaHandler, LambdaHandler, RouterEnvironment } from '../../../
 import { usageFromEnv } from '../../../lambda/router/usage/from-env';
 import { CapturedStream, chatEvent, fakeLambdaRuntime } from '../../helpers/fake-lambda-runtime';
 import { LocalDynamo, startDynalite } from '../../helpers/dynalite';
+import { DynamoFaultProxy, startDynamoFaultProxy } from '../../helpers/dynamo-fault-proxy';
 import { FAKE_AWS_ENV, resolved, setEnv, testConfig } from '../../helpers/router-config';
 import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
 import { createUsageTable } from './usage-fixtures';
@@ -17,6 +18,7 @@ import { createUsageTable } from './usage-fixtures';
 describe('router Lambda entry with a usage table', () => {
   let upstream: FakeOpenAiUpstream;
   let dynamo: LocalDynamo;
+  let proxy: DynamoFaultProxy;
   let dir: string;
   let table: string;
   let handler: LambdaHandler;
@@ -27,6 +29,8 @@ describe('router Lambda entry with a usage table', () => {
   beforeAll(async () => {
     upstream = await startFakeOpenAiUpstream({ models: ['qwen3-8b'] });
     dynamo = await startDynalite();
+    // dynalite has no TransactWriteItems: the proxy adds it.
+    proxy = await startDynamoFaultProxy(dynamo.endpoint);
     table = await createUsageTable(dynamo.client);
     dir = mkdtempSync(join(tmpdir(), 'router-usage-'));
     const config = testConfig({ openai: upstream.baseUrl });
@@ -34,7 +38,7 @@ describe('router Lambda entry with a usage table', () => {
       ...config, tenants: config.tenants.map((t) => (t.id === 'globex' ? { ...t, budget: { monthlyUsd: 50, dailyUsd: 5 } } : t)),
     }));
     restoreEnv = setEnv({
-      ...FAKE_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, LAMBDA_TASK_ROOT: dir, GATEWAY_CONFIG_PATH: undefined,
+      ...FAKE_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint, LAMBDA_TASK_ROOT: dir, GATEWAY_CONFIG_PATH: undefined,
       GATEWAY_APPCONFIG_APPLICATION: undefined, GATEWAY_APPCONFIG_ENVIRONMENT: undefined, GATEWAY_APPCONFIG_PROFILE: undefined,
       GATEWAY_USAGE_TABLE: table, GATEWAY_USAGE_RECORD_TTL_DAYS: '30',
     });
@@ -50,13 +54,14 @@ describe('router Lambda entry with a usage table', () => {
     restoreEnv();
     rmSync(dir, { recursive: true, force: true });
     await upstream.close();
+    await proxy.close();
     await dynamo.close();
   });
 
   test('a chat request reserves, is recorded in the ledger and the log, and GET /v1/usage reads it back', async () => {
     // Prepare
     upstream.enqueue(OpenAiBehaviours.success({ text: 'Hi', usage: { promptTokens: 12, completionTokens: 4 } }));
-    dynamo.resetCounts();
+    proxy.resetCounts();
     // Act
     const chat = new CapturedStream();
     await handler(chatEvent({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }), chat, {});
@@ -67,9 +72,11 @@ describe('router Lambda entry with a usage table', () => {
     }), usage, {});
     // Assess
     expect(chat.response().metadata.statusCode).toBe(200);
-    // month + day reservation, month + day settlement, six aggregates; one raw record
-    expect(dynamo.count('UpdateItem')).toBe(10);
-    expect(dynamo.count('PutItem')).toBe(1);
+    // the reservation (month, day, in-flight item) and the settlement (raw record, six aggregates,
+    // month and day budgets, in-flight item) are one transaction each; the workflow is admitted under the cap
+    expect(proxy.count('TransactWriteItems')).toBe(2);
+    expect(proxy.count('UpdateItem')).toBe(1);
+    expect(proxy.count('PutItem')).toBe(0);
     expect(usage.response().metadata.statusCode).toBe(200);
     const body = JSON.parse(usage.response().body) as Record<string, unknown>;
     expect(body).toMatchObject({

@@ -21,7 +21,7 @@ const month = utcMonth(now);
 const day = utcDay(now);
 
 describe('DynamoUsageLedger through the gateway', () => {
-  test('an answer: the raw record with ttl, month aggregates per dimension and the day total, in 7 calls', async () => {
+  test('an answer: the raw record with ttl, month aggregates per dimension and the day total, in one transaction', async () => {
     // Prepare
     const table = await createUsageTable(local.dynamo.client);
     const g = ledgerGateway(local.dynamo.client, table);
@@ -32,9 +32,10 @@ describe('DynamoUsageLedger through the gateway', () => {
     // Assess
     expect(res.status).toBe(200);
     const record = g.usage.only();
-    expect(local.dynamo.count('PutItem')).toBe(1);
-    expect(local.dynamo.count('UpdateItem')).toBe(6);
-    expect(local.dynamo.count('TransactWriteItems')).toBe(0);
+    // the reservation with the in-flight item, and the settlement; the workflow and prompt admitted under the cap
+    expect(local.dynamo.count('TransactWriteItems')).toBe(2);
+    expect(local.dynamo.count('UpdateItem')).toBe(2);
+    expect(local.dynamo.count('PutItem')).toBe(0);
     const raw = await item(table, 'TENANT#acme', `REQ#${record.requestId}`);
     expect(raw).toMatchObject({
       requestId: record.requestId, tenantId: 'acme', route: 'chat', workflow: 'support', promptId: 'greet', promptVersion: '3',
@@ -119,7 +120,7 @@ describe('DynamoUsageLedger through the gateway', () => {
     await send(g.gateway, chatRequest(hello(), { key: null }));
     await send(g.gateway, chatRequest(undefined, { method: 'GET', path: '/v1/models' }));
     expect(g.usage.records).toHaveLength(2);
-    expect(local.dynamo.count('PutItem') + local.dynamo.count('UpdateItem')).toBe(0);
+    expect(local.dynamo.count('PutItem') + local.dynamo.count('UpdateItem') + local.dynamo.count('TransactWriteItems')).toBe(0);
   });
 });
 

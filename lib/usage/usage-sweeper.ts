@@ -1,0 +1,193 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { GatewayCompliance } from '../compliance/gateway-compliance';
+import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../private/assets';
+import { AiGatewayValidationError } from '../private/errors';
+import { acknowledgeImportedSubnets } from '../private/function-compliance';
+import { FunctionExecutionRole } from '../private/function-role';
+import { encryptedLogGroup } from '../private/kms';
+import { UsageTable } from './usage-table';
+
+/** Properties of a {@link UsageSweeper}. */
+export interface UsageSweeperProps {
+  /** The usage table whose expired in-flight requests the sweeper settles. */
+  readonly usageTable: UsageTable;
+
+  /**
+   * The router function's timeout. In-flight items expire at it; the sweeper runs every
+   * `UsageSweeper.SCHEDULE_INTERVAL` and finishes within `UsageSweeper.SWEEP_TIMEOUT`, so a dead
+   * invocation's reservation is settled within the timeout plus about 90 seconds, which is at most
+   * twice the timeout for the timeouts allowed here (at least `UsageSweeper.MIN_ROUTER_TIMEOUT`).
+   */
+  readonly routerTimeout: Duration;
+
+  /**
+   * The KMS key of the sweeper's log group.
+   * @default - a new key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /** @default RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Run the sweeper in this VPC (it calls only DynamoDB; give the VPC a DynamoDB endpoint or a NAT).
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Subnets of `vpc`.
+   * @default - the VPC's private subnets with egress, else its isolated subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+}
+
+/**
+ * Settles what a dead router invocation left open (a Lambda timeout, an out-of-memory kill, a
+ * crash between the budget reservation and the usage record): EventBridge Scheduler invokes a
+ * small function every minute, which reads the usage table's expired in-flight items, releases
+ * each reservation and writes one `abandoned` usage record at the reservation's estimated cost, in
+ * one idempotent transaction per request.
+ *
+ * Failed runs are retried by Lambda and then kept in an encrypted dead-letter queue (as are events
+ * the scheduler could not deliver); the next run sweeps again whatever is still expired. The
+ * function has a reserved concurrency of 1 and may only query, read and write the usage table.
+ *
+ * @example
+ * const usage = new UsageTable(this, 'Usage');
+ * new UsageSweeper(this, 'Sweeper', { usageTable: usage, routerTimeout: Duration.minutes(15) });
+ */
+export class UsageSweeper extends Construct {
+  /** How often the sweeper runs. */
+  public static readonly SCHEDULE_INTERVAL = Duration.minutes(1);
+  /** The sweeper function's timeout (it stops starting new items after 20 seconds). */
+  public static readonly SWEEP_TIMEOUT = Duration.seconds(30);
+  /**
+   * The shortest router timeout the sweeper settles within twice that timeout: the schedule
+   * interval plus the sweep timeout.
+   */
+  public static readonly MIN_ROUTER_TIMEOUT = Duration.seconds(90);
+
+  /** The sweeper function. */
+  public readonly function: lambda.Function;
+  /** The schedule that invokes it. */
+  public readonly schedule: scheduler.Schedule;
+  /** Failed sweeps and undeliverable schedule events. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** The function's log group: one summary line per run, one line per settled request. */
+  public readonly logGroup: logs.ILogGroup;
+
+  constructor(scope: Construct, id: string, props: UsageSweeperProps) {
+    super(scope, id);
+    const timeout = props.routerTimeout;
+    if (!timeout.isUnresolved() && timeout.toSeconds() < UsageSweeper.MIN_ROUTER_TIMEOUT.toSeconds()) {
+      throw new AiGatewayValidationError(
+        `routerTimeout must be at least ${UsageSweeper.MIN_ROUTER_TIMEOUT.toHumanString()} for the usage sweeper (every `
+        + `${UsageSweeper.SCHEDULE_INTERVAL.toHumanString()}, up to ${UsageSweeper.SWEEP_TIMEOUT.toHumanString()} a run) to settle a dead `
+        + `invocation within twice the router timeout, received ${timeout.toHumanString()}.`, this);
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const { logGroup } = encryptedLogGroup(this, 'Logs', {
+      key: props.encryptionKey,
+      keyId: 'Key',
+      purpose: 'the cdk-ai-gateway usage sweeper logs',
+      retention: props.logRetention,
+      removalPolicy,
+    });
+    this.logGroup = logGroup;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const dlqReason = 'This queue is itself the dead-letter queue of the usage sweeper: Lambda sends it the sweeps that failed '
+      + 'after their retries, and EventBridge Scheduler the invocations it could not deliver. A message here is for an operator to '
+      + 'read (the next scheduled sweep settles the same requests again), so it gets no further dead-letter queue.';
+    for (const findingId of ['Serverless-SQSRedrivePolicy', 'CT.SQS.PR.1']) {
+      GatewayCompliance.acknowledge(this.deadLetterQueue, findingId, dlqReason);
+    }
+
+    const role = new FunctionExecutionRole(this, 'Role', {
+      purpose: `the cdk-ai-gateway usage sweeper ${this.node.path}`,
+      logGroup: this.logGroup,
+      tracing: true,
+      vpc: props.vpc !== undefined,
+    });
+    this.function = new lambda.Function(this, 'Function', {
+      description: 'cdk-ai-gateway usage sweeper: settles the reservations of router invocations that died',
+      runtime: BUNDLED_RUNTIME,
+      role,
+      architecture: lambda.Architecture.ARM_64,
+      code: bundledHandler('usage-sweeper'),
+      handler: BUNDLED_HANDLER,
+      memorySize: 256,
+      timeout: UsageSweeper.SWEEP_TIMEOUT,
+      // One sweep at a time: two would race on the same items (harmlessly, but for nothing).
+      reservedConcurrentExecutions: 1,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      deadLetterQueue: this.deadLetterQueue,
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      retryAttempts: 2,
+      // A sweep older than the next one is pointless.
+      maxEventAge: Duration.minutes(2),
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+      environment: props.usageTable.routerEnvironment(),
+    });
+    props.usageTable.grantSweep(this.function);
+    acknowledgeImportedSubnets(this.function);
+    if (!props.vpc) {
+      const reason = 'The usage sweeper runs outside a VPC because the vpc prop is unset: it calls only Amazon DynamoDB (the usage '
+        + 'table) over its TLS endpoint, every request signed with SigV4 and authorized by its execution role, and reaches no private '
+        + 'network resource. Setting vpc places it in private subnets of your VPC.';
+      for (const findingId of ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC', 'CT.LAMBDA.PR.3']) {
+        GatewayCompliance.acknowledge(this.function.node.defaultChild!, findingId, reason);
+      }
+    }
+
+    // The scheduler's role: a customer-managed policy with exactly this function and this queue
+    // (the target's own grants would write an inline policy with the function's versions too).
+    const account = Stack.of(this).account;
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: `Lets EventBridge Scheduler invoke the cdk-ai-gateway usage sweeper ${this.node.path}`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': account } } }),
+    });
+    schedulerRole.addManagedPolicy(new iam.ManagedPolicy(this, 'SchedulerPolicy', {
+      description: 'Invoke the usage sweeper; send undeliverable invocations to its dead-letter queue',
+      statements: [
+        new iam.PolicyStatement({ sid: 'InvokeSweeper', actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
+        new iam.PolicyStatement({ sid: 'DeadLetters', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+      ],
+    }));
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: 'Runs the cdk-ai-gateway usage sweeper',
+      schedule: scheduler.ScheduleExpression.rate(UsageSweeper.SCHEDULE_INTERVAL),
+      target: new schedulerTargets.LambdaInvoke(this.function, {
+        role: iam.Role.fromRoleArn(this, 'SchedulerRoleRef', schedulerRole.roleArn, { mutable: false }),
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(1),
+      }),
+    });
+  }
+
+  /** Grants `grantee` reading the dead-letter queue (for an operator's tooling). */
+  public grantReadDeadLetters(grantee: iam.IGrantable): iam.Grant {
+    return this.deadLetterQueue.grantConsumeMessages(grantee);
+  }
+}

@@ -1,0 +1,66 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { UsageSweeper } from '../../lib/usage/usage-sweeper';
+import { UsageTable } from '../../lib/usage/usage-table';
+import { expectAcknowledgmentsJustified, expectNoUnacknowledgedFindings } from '../helpers/compliance';
+
+function build(routerTimeout = Duration.minutes(15)): { stack: Stack; sweeper: UsageSweeper } {
+  const stack = new Stack(new App(), 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
+  const usageTable = new UsageTable(stack, 'Usage');
+  return { stack, sweeper: new UsageSweeper(stack, 'Sweeper', { usageTable, routerTimeout }) };
+}
+
+describe('UsageSweeper', () => {
+  test('a schedule every minute invokes the bundled sweeper, with retries and a dead-letter queue', () => {
+    const template = Template.fromStack(build().stack);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SweeperFunction'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SweeperDeadLetterQueue'), 'Arn'] } },
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Timeout: 30,
+      ReservedConcurrentExecutions: 1,
+      Architectures: ['arm64'],
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SweeperDeadLetterQueue'), 'Arn'] } },
+      Environment: { Variables: Match.objectLike({ GATEWAY_USAGE_TABLE: { Ref: Match.stringLikeRegexp('^UsageTable') } }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120 });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+  });
+
+  test('the function may only read and write items of the usage table (no Scan) and use its key', () => {
+    const template = Template.fromStack(build().stack);
+    const policies = template.findResources('AWS::IAM::ManagedPolicy', { Properties: { Description: Match.stringLikeRegexp('^Permissions of the cdk-ai-gateway usage sweeper') } });
+    const statements = Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } })
+      .Properties.PolicyDocument.Statement);
+    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).filter((a) => a.startsWith('dynamodb:')).sort();
+    expect(actions).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(JSON.stringify(statements)).not.toMatch(/dynamodb:Scan|dynamodb:\*|"Resource":"\*"/);
+  });
+
+  test('refuses a router timeout the sweeper cannot settle within twice over', () => {
+    expect(() => build(Duration.seconds(60))).toThrow(
+      /routerTimeout must be at least 1 minute 30 seconds for the usage sweeper \(every 1 minute, up to 30 seconds a run\) .*received 1 minute/);
+    expect(() => build(Duration.seconds(90))).not.toThrow();
+  });
+
+  test('passes every compliance pack; acknowledgments name their finding and reason', () => {
+    const report = expectNoUnacknowledgedFindings((app) => {
+      const stack = new Stack(app, 'Sweeper', { env: { account: '111122223333', region: 'eu-west-1' } });
+      new UsageSweeper(stack, 'Sweeper', { usageTable: new UsageTable(stack, 'Usage'), routerTimeout: Duration.minutes(15) });
+      expectAcknowledgmentsJustified(stack);
+    });
+    const ids = new Set(report.acknowledgedFindings.map((f) => f.findingId));
+    // the dead-letter queue has none of its own; outside a VPC (it calls only DynamoDB); X-Ray's Resource "*"; the table's backup plan
+    expect([...ids].sort()).toEqual([
+      'AwsSolutions-IAM5[Resource::*]', 'CT.LAMBDA.PR.3', 'CT.SQS.PR.1', 'HIPAA.Security-DynamoDBInBackupPlan', 'HIPAA.Security-LambdaInsideVPC',
+      'NIST.800.53.R5-DynamoDBInBackupPlan', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC', 'Serverless-SQSRedrivePolicy',
+    ]);
+  });
+});
