@@ -1,6 +1,7 @@
+import { Annotations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { LatencyClass, TimeoutPolicy } from '../../lambda/shared/config';
 import { AiGatewayValidationError } from '../private/errors';
 import { CapacityMode, SelfHostedCluster, SelfHostedClusterProps } from './eks/self-hosted-cluster';
@@ -10,6 +11,7 @@ import { GpuInstanceTypes } from './gpu-instances';
 import { GpuNodePool, GpuNodePoolOptions } from './karpenter/gpu-node-pool';
 import { Karpenter } from './karpenter/karpenter';
 import { ISelfHostedTarget } from './self-hosted-target';
+import { SelfHostedSupportMatrix } from './support-matrix';
 import { Keda } from './vllm/keda';
 import { IPrometheusSource, PrometheusSource } from './vllm/prometheus-source';
 import { VllmModel, VllmModelOptions } from './vllm/vllm-model';
@@ -165,8 +167,13 @@ export class SelfHostedModels extends Construct {
       this.capacityMode = this.selfHostedCluster.capacityMode;
     }
 
+    // Cluster services are installed by Helm with wait: on a new cluster their pods need the system
+    // nodes and CoreDNS first, or the first deployment times out.
+    const systemReady = systemReadinessOf(this.selfHostedCluster);
+
     if (this.capacityMode === CapacityMode.KARPENTER) {
       const karpenter = this.karpenter = new Karpenter(this, 'Karpenter', { cluster: this.cluster });
+      karpenter.chart.node.addDependency(...systemReady);
       this.gpuNodePool = karpenter.addGpuNodePool('GpuNodePool', props.gpuNodePool);
       // The managed GPU node group needs the device plugin too when it runs AL2023, whatever the pool's AMI.
       const group = props.clusterProps?.gpuNodeGroup;
@@ -179,12 +186,18 @@ export class SelfHostedModels extends Construct {
 
     // EKS Auto Mode's own load balancing serves eks.amazonaws.com TargetGroupBindings; the AWS
     // documentation supports running the controller beside it, which keeps one binding API for both modes.
-    this.loadBalancerController = new AwsLoadBalancerController(this, 'LoadBalancerController', { cluster: this.cluster, vpc: this.vpc });
+    this.loadBalancerController = new AwsLoadBalancerController(this, 'LoadBalancerController', {
+      cluster: this.cluster, vpc: this.vpc, capacityMode: this.capacityMode,
+    });
+    this.loadBalancerController.chart.node.addDependency(...systemReady);
 
     if (props.autoscaling ?? true) {
-      this.keda = new Keda(this, 'Keda', { cluster: this.cluster });
+      this.keda = new Keda(this, 'Keda', { cluster: this.cluster, capacityMode: this.capacityMode });
+      this.keda.chart.node.addDependency(...systemReady);
       this.metrics = props.metrics ?? PrometheusSource.managed(this, 'Metrics', { cluster: this.cluster, keda: this.keda });
     }
+
+    this.warnUnsupportedKubernetes();
 
     this.models = [];
     this.endpoints = [];
@@ -227,6 +240,35 @@ export class SelfHostedModels extends Construct {
       }));
     });
   }
+
+  /** A synth warning when the created cluster's Kubernetes version is outside the support matrix of what is installed on it. */
+  private warnUnsupportedKubernetes(): void {
+    const version = this.selfHostedCluster?.kubernetesVersion.version;
+    if (version === undefined) return;
+    const installed = installedComponents(this);
+    const unsupported = SelfHostedSupportMatrix.unsupportedOn(version).filter((c) => installed.includes(c.component));
+    if (unsupported.length === 0) return;
+    Annotations.of(this).addWarningV2('cdk-ai-gateway:selfhosted-unsupported-kubernetes',
+      `Kubernetes ${version} is outside the documented range of ${unsupported.map((c) => `${c.component} ${c.version} (${c.kubernetesMin}–${c.kubernetesMax ?? 'any'})`).join(', ')}: `
+      + 'pin versions that support it (the props of Karpenter, Keda, AwsLoadBalancerController) or choose another clusterProps.version. See the support matrix in lib/selfhosted/README.md.');
+  }
+}
+
+/** The components of the support matrix a `SelfHostedModels` installs. */
+function installedComponents(models: SelfHostedModels): string[] {
+  return [
+    ...(models.karpenter ? ['Karpenter'] : []),
+    ...(models.karpenter?.devicePlugin ? ['NVIDIA device plugin'] : []),
+    ...(models.keda ? ['KEDA'] : []),
+    'AWS Load Balancer Controller',
+  ];
+}
+
+/** What a chart's pods need before Helm can see them ready (nothing known of an existing cluster or in Auto Mode). */
+function systemReadinessOf(cluster: SelfHostedCluster | undefined): IDependable[] {
+  if (!cluster?.systemNodeGroup) return [];
+  const coreDns = cluster.addons.coredns;
+  return coreDns ? [cluster.systemNodeGroup, coreDns] : [cluster.systemNodeGroup];
 }
 
 function validateProps(scope: Construct, props: SelfHostedModelsProps): void {

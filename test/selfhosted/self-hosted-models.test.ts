@@ -1,12 +1,14 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { TargetKind } from '../../lambda/shared/config';
 import { CapacityMode, GpuAmiFamily, SelfHostedModelOptions, SelfHostedModels, SelfHostedModelsProps } from '../../lib';
+import { NODE_ROLE_LABEL, SYSTEM_NODE_ROLE, systemNodeSelector } from '../../lib/selfhosted/scheduling';
+import { NodePoolShape, PodShape, schedulableOn } from './helpers/scheduling';
 import { registerTargetGroupBindingValidator } from './helpers/target-group-binding';
-import { kubernetesManifests, manifestsOfKind, withDeployTimeIds } from './helpers/template-manifests';
+import { helmReleases, kubernetesManifests, manifestsOfKind, withDeployTimeIds } from './helpers/template-manifests';
 import { expectValidManifests } from './helpers/validate-manifests';
 
 registerTargetGroupBindingValidator();
@@ -85,6 +87,107 @@ describe('SelfHostedModels with self-managed Karpenter (default)', () => {
     const resources = template.toJSON().Resources as Record<string, { DependsOn?: string[] }>;
     expect(resources[deployment].DependsOn).toEqual(expect.arrayContaining([nodePool]));
     expect(resources[binding].DependsOn).toEqual(expect.arrayContaining([deployment]));
+  });
+});
+
+type CfnResources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
+
+/** The logical ids of the Helm charts, by chart name. */
+function helmChartIds(template: Template): Record<string, string> {
+  return Object.fromEntries(Object.entries(template.findResources('Custom::AWSCDK-EKS-HelmChart'))
+    .map(([id, r]) => [r.Properties.Chart as string, id]));
+}
+
+/** The pods of every chart of the template, as their values place them. */
+function chartPods(template: Template): PodShape[] {
+  return helmReleases(template).map((h) => ({
+    name: h.chart ?? '?',
+    nodeSelector: (h.values.nodeSelector ?? {}) as Record<string, string>,
+    tolerations: (h.values.tolerations ?? []) as PodShape['tolerations'],
+  }));
+}
+
+/** The node pools of the system managed node groups in the template, as their nodes are labelled and tainted. */
+function managedNodeGroupPools(template: Template): NodePoolShape[] {
+  return Object.entries(template.findResources('AWS::EKS::Nodegroup')).map(([id, r]) => ({
+    name: id,
+    labels: { 'kubernetes.io/os': 'linux', ...(r.Properties.Labels ?? {}) as Record<string, string> },
+    taints: ((r.Properties.Taints ?? []) as Array<{ Key: string; Value?: string; Effect: string }>)
+      .map((t) => ({ key: t.Key, value: t.Value, effect: ({ NO_SCHEDULE: 'NoSchedule', NO_EXECUTE: 'NoExecute', PREFER_NO_SCHEDULE: 'PreferNoSchedule' } as Record<string, string>)[t.Effect] })),
+  }));
+}
+
+// EKS Auto Mode's built-in node pools (EKS user guide, "Enable or disable built-in NodePools"):
+// `system` is tainted CriticalAddonsOnly:NoSchedule for critical add-ons, `general-purpose` is not
+// tainted. Karpenter labels each node with its pool; neither carries the library's node-role label.
+const AUTO_MODE_POOLS: NodePoolShape[] = [
+  { name: 'system', labels: { 'kubernetes.io/os': 'linux', 'karpenter.sh/nodepool': 'system' }, taints: [{ key: 'CriticalAddonsOnly', effect: 'NoSchedule' }] },
+  { name: 'general-purpose', labels: { 'kubernetes.io/os': 'linux', 'karpenter.sh/nodepool': 'general-purpose' }, taints: [] },
+];
+
+describe('first deployment: cluster services wait for their nodes and DNS', () => {
+  let template: Template;
+  let resources: CfnResources;
+  beforeAll(() => {
+    template = build({ models: [LLAMA] }).template;
+    resources = template.toJSON().Resources as CfnResources;
+  });
+
+  test('every chart (Karpenter, KEDA, load balancer controller) depends on the system node group and the CoreDNS add-on', () => {
+    const [systemNodes] = Object.entries(template.findResources('AWS::EKS::Nodegroup')).filter(([, r]) => r.Properties.Labels?.[NODE_ROLE_LABEL] === SYSTEM_NODE_ROLE).map(([id]) => id);
+    const [coreDns] = Object.entries(template.findResources('AWS::EKS::Addon')).filter(([, r]) => r.Properties.AddonName === 'coredns').map(([id]) => id);
+    expect(systemNodes).toBeDefined();
+    expect(coreDns).toBeDefined();
+    const charts = helmChartIds(template);
+    expect(Object.keys(charts).sort()).toEqual(['aws-load-balancer-controller', 'karpenter', 'keda']);
+    for (const [chart, id] of Object.entries(charts)) {
+      expect({ chart, dependsOn: resources[id].DependsOn }).toEqual({ chart, dependsOn: expect.arrayContaining([systemNodes, coreDns]) });
+    }
+    // CoreDNS itself runs on the system nodes.
+    expect(resources[coreDns].DependsOn).toEqual(expect.arrayContaining([systemNodes]));
+  });
+
+  test('every chart waits for its pods, with a timeout longer than Helm\'s 5-minute default (15 minutes, the custom resource\'s limit)', () => {
+    for (const id of Object.values(helmChartIds(template))) {
+      expect(resources[id].Properties).toMatchObject({ Wait: true, Timeout: '900s' });
+    }
+  });
+});
+
+describe('scheduling: every chart\'s pods have a node in each capacity mode', () => {
+  test('self-managed Karpenter: the charts select the system node group', () => {
+    const { template } = build({ models: [LLAMA] });
+    const pools = managedNodeGroupPools(template);
+    expect(pools.length).toBeGreaterThan(0);
+    const pods = chartPods(template);
+    expect(pods.map((p) => p.name).sort()).toEqual(['aws-load-balancer-controller', 'karpenter', 'keda']);
+    for (const pod of pods) {
+      expect({ pod: pod.name, pools: schedulableOn(pod, pools) }).toEqual({ pod: pod.name, pools: [expect.any(String)] });
+    }
+  });
+
+  test('EKS Auto Mode: the charts run on the built-in pools, which carry no node-role label', () => {
+    const { template } = build({ models: [LLAMA], clusterProps: { capacityMode: CapacityMode.AUTO_MODE } });
+    template.resourceCountIs('AWS::EKS::Nodegroup', 0);
+    const pods = chartPods(template);
+    expect(pods.map((p) => p.name).sort()).toEqual(['aws-load-balancer-controller', 'keda']);
+    for (const pod of pods) {
+      expect({ pod: pod.name, pools: schedulableOn(pod, AUTO_MODE_POOLS) }).toEqual({ pod: pod.name, pools: ['system', 'general-purpose'] });
+    }
+    // The check can fail: the self-managed selector finds no Auto Mode node.
+    expect(schedulableOn({ name: 'old', nodeSelector: systemNodeSelector(), tolerations: [] }, AUTO_MODE_POOLS)).toEqual([]);
+  });
+});
+
+describe('support matrix at synth', () => {
+  test('a Kubernetes version outside a pinned component\'s range is a synth warning naming the component', () => {
+    const { stack } = build({ models: [LLAMA], clusterProps: { version: eks.KubernetesVersion.of('1.33') } });
+    Annotations.fromStack(stack).hasWarning('/Models/SelfHosted', Match.stringLikeRegexp('Kubernetes 1.33 is outside the documented range of KEDA 2\\.21\\.1 \\(1\\.34–1\\.36\\)'));
+  });
+
+  test('the default version raises none', () => {
+    const { stack } = build({ models: [LLAMA] });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('outside the documented range'))).toEqual([]);
   });
 });
 

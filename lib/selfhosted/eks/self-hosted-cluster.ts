@@ -255,6 +255,8 @@ export class SelfHostedCluster extends Construct {
   public readonly vpc: ec2.IVpc;
   /** The capacity mode. */
   public readonly capacityMode: CapacityMode;
+  /** The cluster's Kubernetes version. */
+  public readonly kubernetesVersion: eks.KubernetesVersion;
   /** The KMS key that encrypts Kubernetes secrets. */
   public readonly secretsEncryptionKey: kms.IKey;
   /**
@@ -312,9 +314,10 @@ export class SelfHostedCluster extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'kubectl handler of the self-hosted model cluster (cluster admin through an access entry)',
     });
+    this.kubernetesVersion = props.version ?? SelfHostedCluster.DEFAULT_KUBERNETES_VERSION;
     this.cluster = new eks.Cluster(this, 'Cluster', {
       clusterName: props.clusterName ?? Names.uniqueResourceName(this, { maxLength: 100 }),
-      version: props.version ?? SelfHostedCluster.DEFAULT_KUBERNETES_VERSION,
+      version: this.kubernetesVersion,
       vpc: this.vpc,
       vpcSubnets: props.vpcSubnets ?? [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
       endpointAccess: props.endpointAccess ?? eks.EndpointAccess.PRIVATE,

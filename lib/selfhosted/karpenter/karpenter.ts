@@ -13,12 +13,15 @@ import { systemNodeSelector } from '../scheduling';
 import { GpuNodePool, GpuNodePoolOptions } from './gpu-node-pool';
 import { NvidiaDevicePlugin } from './nvidia-device-plugin';
 
-// Karpenter 1.15.0, chart oci://public.ecr.aws/karpenter/karpenter (aws/karpenter-provider-aws
-// charts/karpenter/Chart.yaml at d77d1a3a, the v1.15 docs' KARPENTER_VERSION). The controller
+// Karpenter 1.15.1 (aws/karpenter-provider-aws release v1.15.1, 23 Oct 2026: a patch release of
+// 1.15 — Go 1.26.10, sigs.k8s.io/karpenter v1.15.1 with node-repair and reservation fixes, no IAM
+// or chart value change), chart oci://public.ecr.aws/karpenter/karpenter; the v1.15
+// compatibility matrix lists Kubernetes 1.31 to 1.37 (website/content/en/v1.15/upgrading/
+// compatibility.md). The controller
 // policy, node role, interruption queue and rules follow that release's getting-started
 // cloudformation.yaml (website/content/en/v1.15/reference/cloudformation.md documents it
 // statement by statement; v1.14's cloudformation.yaml is identical but for RebootInstances).
-const DEFAULT_VERSION = '1.15.0';
+const DEFAULT_VERSION = '1.15.1';
 const CHART_REPOSITORY = 'oci://public.ecr.aws/karpenter/karpenter';
 const SERVICE_ACCOUNT = 'karpenter';
 
@@ -45,7 +48,7 @@ export interface KarpenterProps {
   /**
    * The Karpenter release (chart and controller), `X.Y.Z`. The IAM policy of this construct
    * matches `Karpenter.DEFAULT_VERSION`; check the upstream cloudformation.yaml before changing it.
-   * @default - `Karpenter.DEFAULT_VERSION` (1.15.0)
+   * @default - `Karpenter.DEFAULT_VERSION` (1.15.1)
    */
   readonly version?: string;
 
@@ -204,6 +207,8 @@ export class Karpenter extends Construct {
       namespace: this.controllerNamespace,
       createNamespace: this.controllerNamespace !== 'kube-system',
       wait: true,
+      // Helm's default of 5 minutes is too short when the system nodes are still joining.
+      timeout: Duration.minutes(15),
       values: this.helmValues(),
     });
     // Credentials and the node access entry must exist before the controller starts launching nodes.

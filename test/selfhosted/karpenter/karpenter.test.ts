@@ -12,7 +12,8 @@ import { expectValidManifests, KubeObject } from '../helpers/validate-manifests'
 import { CLUSTER_NAME, clusterStack } from './fixtures';
 
 // The value keys of charts/karpenter/values.yaml at Karpenter 1.15.0 (aws/karpenter-provider-aws
-// commit d77d1a3a, where Chart.yaml has version 1.15.0), written down by hand from that file.
+// commit d77d1a3a, where Chart.yaml has version 1.15.0), written down by hand from that file; the
+// pinned 1.15.1 is a patch release whose notes list no chart value change.
 // Keys whose value is a free-form map are listed in CHART_MAP_KEYS: below them anything goes.
 const CHART_VALUE_KEYS = new Set([
   'nameOverride', 'fullnameOverride', 'additionalLabels', 'additionalAnnotations', 'imagePullPolicy', 'imagePullSecrets',
@@ -154,7 +155,7 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
     test('the controller role trusts pods.eks.amazonaws.com with sts:AssumeRole and sts:TagSession', () => {
       template.hasResourceProperties('AWS::IAM::Role', {
         AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Principal: { Service: 'pods.eks.amazonaws.com' } }] },
-        Description: Match.stringLikeRegexp('Karpenter 1.15.0 controller'),
+        Description: Match.stringLikeRegexp('Karpenter 1.15.1 controller'),
       });
     });
 
@@ -228,7 +229,7 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
   describe('Helm release', () => {
     test('installs the pinned OCI chart with cluster name, queue, service account, Region (no IMDS on system nodes) and system-node placement', () => {
       const release = helmRelease(template, 'karpenter');
-      expect(release).toMatchObject({ repository: 'oci://public.ecr.aws/karpenter/karpenter', version: '1.15.0', namespace: 'kube-system', release: 'karpenter' });
+      expect(release).toMatchObject({ repository: 'oci://public.ecr.aws/karpenter/karpenter', version: '1.15.1', namespace: 'kube-system', release: 'karpenter' });
       expect(release.values).toEqual({
         settings: { clusterName: `{{Ref:${logicalId(template, 'AWS::EKS::Cluster', /^Cluster[0-9A-F]{8}$/)}}}`, interruptionQueue: `{{GetAtt:${queueId}.QueueName}}` },
         serviceAccount: { create: true, name: 'karpenter' },
@@ -238,7 +239,7 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
       });
     });
 
-    test('every value key exists in the chart\'s values.yaml of 1.15.0', () => {
+    test('every value key exists in the chart\'s values.yaml of 1.15', () => {
       const paths = valuePaths(helmRelease(template, 'karpenter').values);
       expect(paths.filter((p) => !CHART_VALUE_KEYS.has(p))).toEqual([]);
       expect(valuePaths({ settings: { clusterNmae: 'x' } }).filter((p) => !CHART_VALUE_KEYS.has(p))).toEqual(['settings.clusterNmae']);
@@ -270,7 +271,10 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
       }
       expect(plugin.spec.template.spec.affinity).toEqual({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: NODE_ROLE_LABEL, operator: 'In', values: [GPU_NODE_ROLE] }] }] } } });
       expect(plugin.spec.template.spec.priorityClassName).toBe('system-node-critical');
-      expect(JSON.stringify(plugin)).toContain('nvcr.io/nvidia/k8s-device-plugin:v0.18.2');
+      expect(JSON.stringify(plugin)).toContain('nvcr.io/nvidia/k8s-device-plugin:v0.20.1');
+      // A driver that fails to initialise must crash the plugin, not advertise zero GPUs.
+      const env = (plugin.spec.template.spec.containers as Array<{ env: Array<{ name: string; value: string }> }>)[0].env;
+      expect(env).toContainEqual({ name: 'FAIL_ON_INIT_ERROR', value: 'true' });
     });
 
     test('the AL2023 pool: requirements, limits, disruption, expiry, weight', () => {
@@ -409,7 +413,7 @@ describe('validation', () => {
   });
 
   test.each([
-    ['version', { version: 'v1.15.0' }, /Karpenter version must be a release such as '1.15.0'.*received 'v1.15.0'/],
+    ['version', { version: 'v1.15.0' }, /Karpenter version must be a release such as '1.15.1'.*received 'v1.15.0'/],
     ['version 0.x', { version: '0.37.0' }, /Karpenter version must be a 1.x release.*'0.37.0'/],
     ['controllerNamespace', { controllerNamespace: 'Kube_System' }, /controllerNamespace must be a DNS label.*'Kube_System'/],
     ['interruptionQueueRetention', { interruptionQueueRetention: Duration.seconds(30) }, /interruptionQueueRetention must be from 60 seconds to 14 days.*30 seconds/],

@@ -7,7 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { GPU_NODE_ROLE, GPU_RESOURCE, GPU_TAINT, NODE_ROLE_LABEL, systemNodeSelector } from '../../../lib/selfhosted/scheduling';
 import {
-  AWS_TRIGGER_AUTH_NAME, Keda, KEDA_CHART_VERSION, ManagedPrometheus, ModelWeights, PrometheusSource, VLLM_IMAGE, VllmModel, VllmModelProps,
+  AWS_TRIGGER_AUTH_NAME, Keda, ManagedPrometheus, ModelWeights, PrometheusSource, VLLM_IMAGE, VllmModel, VllmModelProps,
 } from '../../../lib/selfhosted/vllm';
 import { statementsOfRole } from '../../helpers/iam-statements';
 import { helmRelease, helmReleases, kubernetesManifests, manifestsOfKind } from '../helpers/template-manifests';
@@ -15,11 +15,11 @@ import { expectValidManifests, KubeObject } from '../helpers/validate-manifests'
 import { clusterStack } from './fixtures';
 
 // Value keys of kedacore/charts keda/values.yaml that the Keda construct may set. Provenance: the
-// stored index holds keda/Chart.yaml at version 2.16.0 (commit 3ad28305) but keda/values.yaml only
-// at an older commit (023f21c2), where `nodeSelector` is a top-level map applied to the operator
-// and metrics server; the templates of every stored version read `.Values.nodeSelector`. Not
-// verified against the 2.16.0 values.yaml itself. Keys below a map key are free-form.
-const KEDA_CHART_VALUE_KEYS = new Set(['nodeSelector']);
+// stored index holds keda/values.yaml only at an older commit (023f21c2), where `nodeSelector` and
+// `tolerations` are top-level values applied to the operator and metrics server; the templates of
+// every stored version read `.Values.nodeSelector` and `.Values.tolerations`. Not verified against
+// the 2.21.1 values.yaml itself. Keys below a map key are free-form.
+const KEDA_CHART_VALUE_KEYS = new Set(['nodeSelector', 'tolerations']);
 const KEDA_CHART_MAP_KEYS = new Set(['nodeSelector']);
 
 /** The dotted paths of a values object, stopping at free-form map keys. */
@@ -103,7 +103,7 @@ describe('two models side by side with managed Prometheus and KEDA', () => {
 
   test('KEDA: pinned chart on the system nodes, operator identity through Pod Identity', () => {
     const release = helmRelease(template, 'keda');
-    expect(release).toMatchObject({ repository: 'https://kedacore.github.io/charts', version: KEDA_CHART_VERSION, namespace: 'keda', release: 'keda' });
+    expect(release).toMatchObject({ repository: 'https://kedacore.github.io/charts', version: Keda.DEFAULT_CHART_VERSION, namespace: 'keda', release: 'keda' });
     expect(release.values).toEqual({ nodeSelector: systemNodeSelector() });
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
       Namespace: 'keda', ServiceAccount: 'keda-operator', RoleArn: { 'Fn::GetAtt': [logicalIdOf(stack, keda.operatorRole as unknown as Construct), 'Arn'] },
