@@ -1,4 +1,4 @@
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct, IDependable } from 'constructs';
@@ -203,13 +203,18 @@ export class SelfHostedModels extends Construct {
     this.endpoints = [];
     this.targets = [];
     props.models.forEach((options, i) => {
+      // vLLM drains for as long as the router may still wait for an answer (the target's total deadline).
+      const totalMs = options.timeouts?.totalMs ?? PrivateModelEndpoint.DEFAULT_TIMEOUTS.totalMs ?? 120_000;
+      const shutdownTimeout = options.shutdownTimeout ?? Duration.seconds(Math.ceil(totalMs / 1000));
       const model = new VllmModel(this, `Model${i}`, {
         ...options,
+        shutdownTimeout,
         cluster: this.cluster,
         autoscaling: this.metrics ? { prometheus: this.metrics, keda: this.keda } : undefined,
       });
       // Models are scheduled on the pool's nodes: apply them once the pool exists.
       model.node.addDependency(this.gpuNodePool.manifest);
+      const drainSeconds = (options.preStopDelay ?? Duration.seconds(15)).toSeconds() + shutdownTimeout.toSeconds();
       const endpoint = new PrivateModelEndpoint(this, `Endpoint${i}`, {
         cluster: this.cluster,
         vpc: this.vpc,
@@ -219,8 +224,14 @@ export class SelfHostedModels extends Construct {
         targetPort: model.port,
         deletionProtection: props.loadBalancerDeletionProtection,
         loadBalancerController: this.loadBalancerController,
+        // A draining pod keeps its connections until its streams end.
+        deregistrationDelay: Duration.seconds(Math.min(3600, Math.max(120, drainSeconds))),
       });
-      endpoint.targetGroupBinding.node.addDependency(model);
+      // Service → TargetGroupBinding → Deployment: the controller injects its pod readiness gate
+      // only into pods created once a binding for their Service exists, so a rollout never
+      // leaves the target group with only initial or draining targets.
+      endpoint.targetGroupBinding.node.addDependency(model.serviceManifest);
+      model.workloadManifest.node.addDependency(endpoint.targetGroupBinding);
       const price = PrivateModelEndpoint.gpuPrice({
         instanceType: options.instanceType,
         tokensPerSecond: options.tokensPerSecond,

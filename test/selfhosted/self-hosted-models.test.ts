@@ -43,7 +43,8 @@ describe('SelfHostedModels with self-managed Karpenter (default)', () => {
     template.resourceCountIs('AWS::EKS::Cluster', 1);
     template.hasResourceProperties('AWS::EKS::Cluster', { ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false }) });
     template.resourceCountIs('AWS::SQS::Queue', 1);
-    expect(manifestsOfKind(template, 'NodePool')).toHaveLength(1);
+    // On-demand, with spot as overflow.
+    expect(manifestsOfKind(template, 'NodePool').map((p) => p.metadata?.name)).toEqual([f.models.gpuNodePool.poolName, f.models.gpuNodePool.overflowPoolName]);
     expect(manifestsOfKind(template, 'EC2NodeClass')).toHaveLength(1);
     expect(manifestsOfKind(template, 'DaemonSet').map((d) => d.metadata?.name)).toEqual([expect.stringMatching(/nvidia-device-plugin/)]);
     const charts = Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart')).map((r) => r.Properties.Chart);
@@ -79,14 +80,36 @@ describe('SelfHostedModels with self-managed Karpenter (default)', () => {
     expect(llama.port).toBe(80);
   });
 
-  test('the GPU pool exists before the models, and each model before its TargetGroupBinding', () => {
+  test('the GPU pool exists before the models; Service, then TargetGroupBinding, then Deployment (readiness gates are injected at pod creation)', () => {
     const { template } = f;
     const deployment = manifestResourceId(template, 'Deployment', 'llama-8b');
+    const service = manifestResourceId(template, 'Service', 'llama-8b');
     const nodePool = manifestResourceId(template, 'NodePool', f.models.gpuNodePool.poolName);
     const binding = manifestResourceId(template, 'TargetGroupBinding', 'llama-8b');
     const resources = template.toJSON().Resources as Record<string, { DependsOn?: string[] }>;
-    expect(resources[deployment].DependsOn).toEqual(expect.arrayContaining([nodePool]));
-    expect(resources[binding].DependsOn).toEqual(expect.arrayContaining([deployment]));
+    expect(service).not.toBe(deployment);
+    expect(resources[deployment].DependsOn).toEqual(expect.arrayContaining([nodePool, binding, service]));
+    expect(resources[binding].DependsOn).toEqual(expect.arrayContaining([service]));
+    expect(resources[binding].DependsOn).not.toContain(deployment);
+  });
+
+  test('the models namespace carries the readiness-gate label; no Deployment sets replicas while KEDA scales it', () => {
+    const [namespace] = manifestsOfKind(f.template, 'Namespace', 'models');
+    expect(namespace.metadata?.labels).toMatchObject({ 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' });
+    for (const deployment of manifestsOfKind(f.template, 'Deployment')) {
+      expect(deployment.spec).not.toHaveProperty('replicas');
+    }
+    for (const so of manifestsOfKind(f.template, 'ScaledObject')) {
+      expect((so.spec as { minReplicaCount: number }).minReplicaCount).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  test('vLLM drains for the router\'s total deadline, and the target group keeps a draining pod that long', () => {
+    const args = (manifestsOfKind(f.template, 'Deployment', 'llama-8b')[0].spec as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0].args;
+    expect(args[args.indexOf('--shutdown-timeout') + 1]).toBe(String(f.models.targets[0].target.timeouts!.totalMs! / 1000));
+    f.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '135' }]),
+    });
   });
 });
 
@@ -198,6 +221,7 @@ describe('SelfHostedModels variants', () => {
     expect(manifestsOfKind(template, 'EC2NodeClass')).toEqual([]);
     expect(manifestsOfKind(template, 'DaemonSet')).toEqual([]);
     const [pool] = manifestsOfKind(template, 'NodePool');
+    expect(manifestsOfKind(template, 'NodePool')).toHaveLength(2);
     expect((pool.spec as { template: { spec: { nodeClassRef: unknown } } }).template.spec.nodeClassRef).toMatchObject({ group: 'eks.amazonaws.com', kind: 'NodeClass' });
   });
 

@@ -243,6 +243,9 @@ function checkLabel(prop: string, value: string, pattern: RegExp, kind: string, 
  * });
  */
 export class PrivateModelEndpoint extends Construct implements ec2.IConnectable {
+  /** The router's time limits of a self-hosted target when none are given: 2 s to connect, 30 s to the first token, 120 s in all. */
+  public static readonly DEFAULT_TIMEOUTS: TimeoutPolicy = DEFAULT_TIMEOUTS;
+
   /**
    * The price per 1,000 tokens of a model served from GPU instances: the instance's hourly cost
    * divided by what its replicas generate, `SelfHostedPrice.fromGpuHour(hourlyUsd,

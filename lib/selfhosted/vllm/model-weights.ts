@@ -9,8 +9,7 @@ import { AiGatewayValidationError } from '../../private/errors';
 
 // AWS CLI v2 reads EKS Pod Identity credentials from 2.15.0 on (EKS user guide, "Use pod identity
 // with the AWS SDK"); this is the image the token fetcher init container runs.
-/** The AWS CLI image that fetches the Hugging Face token at pod start. */
-export const AWS_CLI_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.22.0';
+const AWS_CLI_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.22.0';
 
 /** Where the Hugging Face token file lives inside the pod (a memory-backed emptyDir). */
 const HF_TOKEN_DIR = '/var/run/secrets/huggingface';
@@ -30,7 +29,7 @@ export interface HuggingFaceWeightsOptions {
   /**
    * The image of the init container that fetches the token (needs the AWS CLI ≥ 2.15.0 and `sh`).
    *
-   * @default AWS_CLI_IMAGE
+   * @default ModelWeights.AWS_CLI_IMAGE
    */
   readonly tokenFetcherImage?: string;
 }
@@ -60,6 +59,9 @@ export interface WeightsBinding {
  * ModelWeights.fromS3(bucket, 'models/llama-3.1-8b-instruct/');
  */
 export abstract class ModelWeights {
+  /** The AWS CLI image that fetches the Hugging Face token at pod start. */
+  public static readonly AWS_CLI_IMAGE: string = AWS_CLI_IMAGE;
+
   /** Weights downloaded from the Hugging Face Hub by `modelId`. */
   public static fromHuggingFace(options: HuggingFaceWeightsOptions = {}): ModelWeights {
     return new HuggingFaceWeights(options);

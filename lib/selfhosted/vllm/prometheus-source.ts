@@ -7,8 +7,8 @@ import { Construct } from 'constructs';
 import { Keda } from './keda';
 import { AiGatewayValidationError } from '../../private/errors';
 
-/** The pod label every vLLM pod carries, and that the managed scraper keeps. */
-export const VLLM_POD_LABELS = {
+/** The pod labels every vLLM pod carries, and that the managed scraper keeps. */
+const VLLM_POD_LABELS: { readonly [key: string]: string } = {
   'app.kubernetes.io/name': 'vllm',
   'app.kubernetes.io/part-of': 'cdk-ai-gateway',
 };
@@ -187,6 +187,9 @@ class UrlPrometheusSource implements IPrometheusSource {
  * PrometheusSource.fromUrl('http://prometheus-operated.monitoring.svc:9090');
  */
 export class PrometheusSource {
+  /** The pod labels every vLLM pod carries, and that the managed scraper keeps. */
+  public static readonly VLLM_POD_LABELS: { [key: string]: string } = { ...VLLM_POD_LABELS };
+
   /** Amazon Managed Service for Prometheus with an AWS managed scraper (see `ManagedPrometheus`). */
   public static managed(scope: Construct, id: string, props: ManagedPrometheusProps): ManagedPrometheus {
     return new ManagedPrometheus(scope, id, props);

@@ -256,7 +256,7 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
   describe('NodePool, EC2NodeClass and device plugin manifests', () => {
     test('every manifest is valid against the upstream schemas (Karpenter v1, core Kubernetes)', () => {
       expectValidManifests(withDeployTimeIds(manifests));
-      expect(manifests.map((m) => m.kind).sort()).toEqual(['DaemonSet', 'EC2NodeClass', 'EC2NodeClass', 'NodePool', 'NodePool']);
+      expect(manifests.map((m) => m.kind).sort()).toEqual(['DaemonSet', 'EC2NodeClass', 'EC2NodeClass', 'NodePool', 'NodePool', 'NodePool', 'NodePool']);
     });
 
     test('the GPU pools carry the GPU taint, which is exactly what the device plugin tolerates', () => {
@@ -283,18 +283,34 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
         { key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: ['g6', 'g6e'] },
         { key: 'karpenter.k8s.aws/instance-size', operator: 'In', values: ['xlarge', '2xlarge'] },
         { key: 'karpenter.k8s.aws/instance-gpu-manufacturer', operator: 'In', values: ['nvidia'] },
-        { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['spot', 'on-demand'] },
+        { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
         { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
         { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
       ]);
       expect(pool.spec.template.spec.nodeClassRef).toEqual({ group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'gpu-inference' });
       expect(pool.spec.template.spec.expireAfter).toBe('720h');
+      // Bounds how long do-not-disrupt model pods and their PDBs can hold an expired or drifted node.
+      expect(pool.spec.template.spec.terminationGracePeriod).toBe('1h');
       expect(pool.spec.limits).toEqual({ 'nvidia.com/gpu': '16' });
       expect(pool.spec.weight).toBe(10);
       expect(pool.spec.disruption).toEqual({
         consolidationPolicy: 'WhenEmpty', consolidateAfter: '10m',
         budgets: [{ nodes: '10%' }, { nodes: '0', schedule: '0 8 * * mon-fri', duration: '10h' }],
       });
+    });
+
+    test('spot is overflow only: a second pool of weight 1, same node class, requirements and limit, below the on-demand pool', () => {
+      const primary = manifestsOfKind(template, 'NodePool', 'gpu-inference')[0] as unknown as { spec: { weight: number; limits: unknown; template: { spec: { requirements: Array<{ key: string; values: string[] }>; nodeClassRef: unknown } } } };
+      const spot = manifestsOfKind(template, 'NodePool', 'gpu-inference-spot')[0] as unknown as typeof primary;
+      expect(spot.spec.weight).toBe(1);
+      expect(primary.spec.weight).toBeGreaterThan(spot.spec.weight);
+      expect(spot.spec.template.spec.nodeClassRef).toEqual(primary.spec.template.spec.nodeClassRef);
+      expect(spot.spec.limits).toEqual(primary.spec.limits);
+      const capacity = (p: typeof primary) => p.spec.template.spec.requirements.find((r) => r.key === 'karpenter.sh/capacity-type')?.values;
+      expect(capacity(primary)).toEqual(['on-demand']);
+      expect(capacity(spot)).toEqual(['spot']);
+      expect(spot.spec.template.spec.requirements.filter((r) => r.key !== 'karpenter.sh/capacity-type'))
+        .toEqual(primary.spec.template.spec.requirements.filter((r) => r.key !== 'karpenter.sh/capacity-type'));
     });
 
     test('the AL2023 EC2NodeClass: pinned alias, IMDSv2 with hop limit 1, encrypted gp3 root volume, RAID0, subnets and security group by id', () => {
@@ -372,7 +388,7 @@ describe('Karpenter variants', () => {
     const template = Template.fromStack(stack);
     const objects = kubernetesManifests(template);
     expectValidManifests(objects);
-    expect(objects.map((o) => o.kind)).toEqual(['NodePool']);
+    expect(objects.map((o) => o.metadata?.name)).toEqual(['gpu-autogpu', 'gpu-autogpu-spot']);
     const spec = (objects[0].spec as { template: { spec: { nodeClassRef: unknown; requirements: { key: string }[] } } }).template.spec;
     expect(spec.nodeClassRef).toEqual({ group: 'eks.amazonaws.com', kind: 'NodeClass', name: 'default' });
     expect(spec.requirements.map((r) => r.key)).toEqual([
@@ -402,7 +418,11 @@ describe('validation', () => {
     ['amiAlias @latest', { amiAlias: 'al2023@latest' }, /amiAlias must pin .*'al2023@vYYYYMMDD'.*received 'al2023@latest'/],
     ['amiAlias of another family', { amiFamily: GpuAmiFamily.BOTTLEROCKET, amiAlias: 'al2023@v20260818' }, /amiAlias must pin an AMI release of amiFamily BOTTLEROCKET/],
     ['volumeSize', { volumeSize: Size.gibibytes(20) }, /volumeSize must be from 50 GiB .* received 20 GiB/],
-    ['weight', { weight: 101 }, /weight must be a whole number from 1 to 100; received 101/],
+    ['weight', { weight: 101 }, /weight must be a whole number from 2 \(above the spot overflow pool's 1\) to 100; received 101/],
+    ['weight 1 with a spot overflow pool', { weight: 1 }, /weight must be a whole number from 2/],
+    ['weight without overflow', { weight: 0, capacityTypes: [GpuCapacityType.SPOT] }, /weight must be a whole number from 1 to 100; received 0/],
+    ['spotOverflow with spot capacity', { spotOverflow: true, capacityTypes: [GpuCapacityType.SPOT, GpuCapacityType.ON_DEMAND] }, /spotOverflow needs capacityTypes \[on-demand\]/],
+    ['short terminationGracePeriod', { terminationGracePeriod: Duration.minutes(5) }, /terminationGracePeriod must be at least 10 minutes.*received 5 minutes/],
     ['disruptionBudgets nodes', { disruptionBudgets: [{ nodes: 'half' }] }, /disruptionBudgets\[0\]\.nodes .* received 'half'/],
     ['disruptionBudgets schedule', { disruptionBudgets: [{ nodes: '0', schedule: '0 8 * * *' }] }, /disruptionBudgets\[0\]: schedule and duration must be given together/],
     ['tags', { tags: { 'karpenter.sh/nodepool': 'x' } }, /tags: 'karpenter.sh\/nodepool' is a tag Karpenter sets itself/],
