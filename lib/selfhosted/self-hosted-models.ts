@@ -1,6 +1,9 @@
-import { Annotations, Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as acmpca from 'aws-cdk-lib/aws-acmpca';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct, IDependable } from 'constructs';
 import { LatencyClass, TimeoutPolicy } from '../../lambda/shared/config';
 import { AiGatewayValidationError } from '../private/errors';
@@ -39,7 +42,7 @@ export interface SelfHostedModelOptions extends VllmModelOptions {
 
   /**
    * The model may serve restricted data (the gateway sends restricted requests only to targets
-   * cleared for them).
+   * cleared for them). Needs `tls`: a target cleared for restricted data is reached only over TLS.
    * @default false
    */
   readonly restrictedAllowed?: boolean;
@@ -55,6 +58,39 @@ export interface SelfHostedModelOptions extends VllmModelOptions {
    * @default - `PrivateModelEndpoint`'s defaults (2 s to connect, 30 s to the first token, 120 s in all)
    */
   readonly timeouts?: TimeoutPolicy;
+}
+
+/**
+ * TLS from the router to the models: each model's internal load balancer gets a TLS listener on
+ * 443 with a certificate for `<target id>.<domainName>`, and its target's base URL is
+ * `https://<target id>.<domainName>/v1`.
+ */
+export interface SelfHostedTlsOptions {
+  /**
+   * The parent domain of the models' names (lower case, e.g. `models.internal.example.com`); the
+   * certificate must cover `*.<domainName>`.
+   */
+  readonly domainName: string;
+
+  /**
+   * A certificate you bring (ACM, public or private) that covers `*.<domainName>`. Exclusive with
+   * `certificateAuthority`.
+   * @default - one issued by `certificateAuthority`
+   */
+  readonly certificate?: acm.ICertificate;
+
+  /**
+   * An AWS Private CA to issue a private certificate for `*.<domainName>` (ACM `PrivateCertificate`).
+   * The router must trust the CA: give its Lambda the CA bundle in `NODE_EXTRA_CA_CERTS`.
+   * @default - `certificate` is required
+   */
+  readonly certificateAuthority?: acmpca.ICertificateAuthority;
+
+  /**
+   * A private hosted zone of the VPC in which each model's name gets an alias record to its load balancer.
+   * @default - no records: point the names at the load balancers yourself
+   */
+  readonly privateHostedZone?: route53.IPrivateHostedZone;
 }
 
 /** Properties of {@link SelfHostedModels}. */
@@ -111,6 +147,12 @@ export interface SelfHostedModelsProps {
    * @default true
    */
   readonly loadBalancerDeletionProtection?: boolean;
+
+  /**
+   * TLS between the router and the models (required by models with `restrictedAllowed`).
+   * @default - plain HTTP inside the VPC on port 80
+   */
+  readonly tls?: SelfHostedTlsOptions;
 }
 
 /**
@@ -151,6 +193,8 @@ export class SelfHostedModels extends Construct {
   public readonly endpoints: PrivateModelEndpoint[];
   /** The route targets for `AiGateway`'s `selfHostedTargets`, in the order of `models`. */
   public readonly targets: ISelfHostedTarget[];
+  /** The certificate of the models' TLS listeners (with `tls`). */
+  public readonly certificate?: acm.ICertificate;
 
   constructor(scope: Construct, id: string, props: SelfHostedModelsProps) {
     super(scope, id);
@@ -198,6 +242,12 @@ export class SelfHostedModels extends Construct {
     }
 
     this.warnUnsupportedKubernetes();
+    if (props.tls) {
+      this.certificate = props.tls.certificate ?? new acm.PrivateCertificate(this, 'Certificate', {
+        domainName: `*.${props.tls.domainName}`,
+        certificateAuthority: props.tls.certificateAuthority!,
+      });
+    }
 
     this.models = [];
     this.endpoints = [];
@@ -226,6 +276,11 @@ export class SelfHostedModels extends Construct {
         loadBalancerController: this.loadBalancerController,
         // A draining pod keeps its connections until its streams end.
         deregistrationDelay: Duration.seconds(Math.min(3600, Math.max(120, drainSeconds))),
+        ...(props.tls ? {
+          certificate: this.certificate,
+          domainName: `${options.targetId ?? options.name}.${props.tls.domainName}`,
+          privateHostedZone: props.tls.privateHostedZone,
+        } : {}),
       });
       // Service → TargetGroupBinding → Deployment: the controller injects its pod readiness gate
       // only into pods created once a binding for their Service exists, so a rollout never
@@ -293,6 +348,20 @@ function validateProps(scope: Construct, props: SelfHostedModelsProps): void {
     if (props.existingClusterCapacityMode) fail('existingClusterCapacityMode applies only with existingCluster; give a new cluster its mode in clusterProps.capacityMode.');
   }
   if (props.metrics && props.autoscaling === false) fail('metrics is set, but autoscaling is false.');
+  if (props.tls) {
+    const { certificate, certificateAuthority, domainName } = props.tls;
+    if ((certificate === undefined) === (certificateAuthority === undefined)) {
+      fail('tls needs exactly one of certificate (yours, covering *.<domainName>) and certificateAuthority (an AWS Private CA to issue one).');
+    }
+    if (!Token.isUnresolved(domainName) && !/^(?=.{1,240}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domainName)) {
+      fail(`tls.domainName must be a lower-case DNS name such as models.internal.example.com (each model is <target id>.<domainName>); received '${domainName}'.`);
+    }
+  }
+  for (const m of props.models) {
+    if (m.restrictedAllowed && !props.tls) {
+      fail(`models['${m.name}'].restrictedAllowed needs tls: a target cleared for restricted data is reached only over TLS. Set tls (a certificate or a private CA for a domain of the VPC), or leave restrictedAllowed unset.`);
+    }
+  }
   const seen = new Set<string>();
   for (const m of props.models) {
     const id = m.targetId ?? m.name;

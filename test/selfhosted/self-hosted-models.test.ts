@@ -1,7 +1,10 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as acmpca from 'aws-cdk-lib/aws-acmpca';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { TargetKind } from '../../lambda/shared/config';
 import { CapacityMode, GpuAmiFamily, SelfHostedModelOptions, SelfHostedModels, SelfHostedModelsProps } from '../../lib';
@@ -95,7 +98,7 @@ describe('SelfHostedModels with self-managed Karpenter (default)', () => {
 
   test('the models namespace carries the readiness-gate label; no Deployment sets replicas while KEDA scales it', () => {
     const [namespace] = manifestsOfKind(f.template, 'Namespace', 'models');
-    expect(namespace.metadata?.labels).toMatchObject({ 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' });
+    expect((namespace.metadata as { labels?: Record<string, string> }).labels).toMatchObject({ 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' });
     for (const deployment of manifestsOfKind(f.template, 'Deployment')) {
       expect(deployment.spec).not.toHaveProperty('replicas');
     }
@@ -211,6 +214,45 @@ describe('support matrix at synth', () => {
   test('the default version raises none', () => {
     const { stack } = build({ models: [LLAMA] });
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('outside the documented range'))).toEqual([]);
+  });
+});
+
+describe('TLS from the router to the models', () => {
+  const DOMAIN = 'models.internal.example.com';
+
+  test('a certificate you bring: a TLS listener on 443 per model, https base URLs on <target>.<domain>, alias records', () => {
+    const stack = new Stack(new App(), 'Models', { env: ENV });
+    const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:111122223333:certificate/0f0e0d0c-0b0a-0908-0706-050403020100');
+    const zone = new route53.PrivateHostedZone(stack, 'Zone', { zoneName: DOMAIN, vpc: ec2.Vpc.fromVpcAttributes(stack, 'ZoneVpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a'] }) });
+    const models = new SelfHostedModels(stack, 'SelfHosted', { models: [{ ...LLAMA, restrictedAllowed: true }, QWEN], tls: { domainName: DOMAIN, certificate, privateHostedZone: zone } });
+    const template = Template.fromStack(stack);
+    template.resourcePropertiesCountIs('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443, Protocol: 'TLS', Certificates: [{ CertificateArn: certificate.certificateArn }], SslPolicy: Match.stringLikeRegexp('TLS'),
+    }, 2);
+    template.resourcePropertiesCountIs('AWS::ElasticLoadBalancingV2::Listener', { Protocol: 'TCP' }, 0);
+    expect(models.targets.map((t) => t.target.baseUrl)).toEqual([`https://llama-8b.${DOMAIN}/v1`, `https://qwen.${DOMAIN}/v1`]);
+    expect(models.targets.map((t) => t.port)).toEqual([443, 443]);
+    expect(models.targets[0].target.restrictedAllowed).toBe(true);
+    template.resourceCountIs('AWS::Route53::RecordSet', 2);
+    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: `llama-8b.${DOMAIN}.`, Type: 'A' });
+  });
+
+  test('a private CA: one ACM private certificate for *.<domain> issued by it', () => {
+    const stack = new Stack(new App(), 'Models', { env: ENV });
+    const ca = acmpca.CertificateAuthority.fromCertificateAuthorityArn(stack, 'Ca', 'arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/11111111-2222-3333-4444-555555555555');
+    const models = new SelfHostedModels(stack, 'SelfHosted', { models: [LLAMA], tls: { domainName: DOMAIN, certificateAuthority: ca } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CertificateManager::Certificate', { DomainName: `*.${DOMAIN}`, CertificateAuthorityArn: ca.certificateAuthorityArn });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'TLS' });
+    expect(models.certificate).toBeDefined();
+  });
+
+  test.each<[string, Partial<SelfHostedModelsProps>, RegExp]>([
+    ['restricted without TLS', { models: [{ ...LLAMA, restrictedAllowed: true }] }, /models\['llama-8b'\]\.restrictedAllowed needs tls: a target cleared for restricted data is reached only over TLS/],
+    ['TLS without certificate or CA', { tls: { domainName: DOMAIN } }, /tls needs exactly one of certificate .* and certificateAuthority/],
+    ['TLS with a bad domain', { tls: { domainName: 'Models_Internal', certificate: acm.Certificate.fromCertificateArn(new Stack(), 'C', 'arn:aws:acm:us-east-1:1:certificate/x') } }, /tls\.domainName must be a lower-case DNS name.*'Models_Internal'/],
+  ])('%s fails at synth', (_name, props, message) => {
+    expect(() => build({ models: [LLAMA], ...props })).toThrow(message);
   });
 });
 
