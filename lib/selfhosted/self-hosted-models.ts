@@ -4,6 +4,7 @@ import * as acmpca from 'aws-cdk-lib/aws-acmpca';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IDependable } from 'constructs';
 import { LatencyClass, TimeoutPolicy } from '../../lambda/shared/config';
 import { AiGatewayValidationError } from '../private/errors';
@@ -16,7 +17,8 @@ import { Karpenter } from './karpenter/karpenter';
 import { ISelfHostedTarget } from './self-hosted-target';
 import { SelfHostedSupportMatrix } from './support-matrix';
 import { Keda } from './vllm/keda';
-import { IPrometheusSource, PrometheusSource } from './vllm/prometheus-source';
+import { GpuObservability } from './vllm/gpu-observability';
+import { IPrometheusSource, ManagedPrometheus, PrometheusSource } from './vllm/prometheus-source';
 import { VllmModel, VllmModelOptions } from './vllm/vllm-model';
 
 /** One self-hosted model: how vLLM serves it, and how the gateway routes to it and prices it. */
@@ -52,6 +54,14 @@ export interface SelfHostedModelOptions extends VllmModelOptions {
    * @default - all
    */
   readonly latencyClasses?: LatencyClass[];
+
+  /**
+   * The measured share of paid GPU time that serves tokens, in percent (1 to 100): a week of
+   * `avg_over_time(cdk_ai_gateway:model_utilization_ratio[7d]) × 100` from `GpuObservability`.
+   * The price per token divides by it, so idle GPU hours are charged to the tokens served.
+   * @default 100 (every paid GPU second is assumed to serve)
+   */
+  readonly utilizationPercent?: number;
 
   /**
    * The router's time limits for this model; each field given replaces the endpoint's default.
@@ -149,6 +159,20 @@ export interface SelfHostedModelsProps {
   readonly loadBalancerDeletionProtection?: boolean;
 
   /**
+   * GPU observability (`GpuObservability`): the DCGM exporter, capacity-waste recording rules,
+   * alerting rules on saturation, restarts and GPU faults, and a Grafana dashboard. Needs the
+   * managed Prometheus workspace (the default `metrics`).
+   * @default true with the default `metrics`
+   */
+  readonly observability?: boolean;
+
+  /**
+   * Where the workspace's alert manager sends firing alerts (see `GpuObservability.alarmTopic`).
+   * @default - alerts stay in the workspace
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
    * TLS between the router and the models (required by models with `restrictedAllowed`).
    * @default - plain HTTP inside the VPC on port 80
    */
@@ -193,6 +217,8 @@ export class SelfHostedModels extends Construct {
   public readonly endpoints: PrivateModelEndpoint[];
   /** The route targets for `AiGateway`'s `selfHostedTargets`, in the order of `models`. */
   public readonly targets: ISelfHostedTarget[];
+  /** GPU observability (with `observability`). */
+  public readonly observability?: GpuObservability;
   /** The certificate of the models' TLS listeners (with `tls`). */
   public readonly certificate?: acm.ICertificate;
 
@@ -292,6 +318,7 @@ export class SelfHostedModels extends Construct {
         tokensPerSecond: options.tokensPerSecond,
         hourlyUsd: options.hourlyUsd,
         replicasPerInstance: Math.floor(model.instance.gpuCount / model.gpusPerReplica),
+        utilizationPercent: options.utilizationPercent,
       });
       this.models.push(model);
       this.endpoints.push(endpoint);
@@ -305,6 +332,30 @@ export class SelfHostedModels extends Construct {
         description: `vLLM ${options.modelId ?? options.name} on ${options.instanceType} (self-hosted, private endpoint)`,
       }));
     });
+
+    if (props.observability ?? true) {
+      if (!(this.metrics instanceof ManagedPrometheus)) {
+        if (props.observability === true) {
+          throw new AiGatewayValidationError('observability needs the managed Prometheus workspace: leave metrics unset (and autoscaling on), or set observability: false.', this);
+        }
+      } else {
+        this.observability = new GpuObservability(this, 'Observability', {
+          cluster: this.cluster,
+          metrics: this.metrics,
+          alarmTopic: props.alarmTopic,
+          models: props.models.map((options, i) => {
+            const model = this.models[i];
+            const instance = GpuInstanceTypes.of(options.instanceType);
+            return {
+              servedModelName: model.servedModelName,
+              gpusPerReplica: model.gpusPerReplica,
+              replicaHourlyUsd: (options.hourlyUsd ?? instance.onDemandUsdPerHour) * model.gpusPerReplica / instance.gpuCount,
+              pricedTokensPerSecond: options.tokensPerSecond,
+            };
+          }),
+        });
+      }
+    }
   }
 
   /** A synth warning when the created cluster's Kubernetes version is outside the support matrix of what is installed on it. */
@@ -348,6 +399,12 @@ function validateProps(scope: Construct, props: SelfHostedModelsProps): void {
     if (props.existingClusterCapacityMode) fail('existingClusterCapacityMode applies only with existingCluster; give a new cluster its mode in clusterProps.capacityMode.');
   }
   if (props.metrics && props.autoscaling === false) fail('metrics is set, but autoscaling is false.');
+  if (props.alarmTopic && props.observability === false) fail('alarmTopic is set, but observability is false: alerts come from the observability rules.');
+  for (const m of props.models) {
+    if (m.utilizationPercent !== undefined && !(m.utilizationPercent >= 1 && m.utilizationPercent <= 100)) {
+      fail(`models['${m.name}'].utilizationPercent must be from 1 to 100 (the measured share of paid GPU time that serves tokens); received ${m.utilizationPercent}.`);
+    }
+  }
   if (props.tls) {
     const { certificate, certificateAuthority, domainName } = props.tls;
     if ((certificate === undefined) === (certificateAuthority === undefined)) {

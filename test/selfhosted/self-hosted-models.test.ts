@@ -51,7 +51,7 @@ describe('SelfHostedModels with self-managed Karpenter (default)', () => {
     expect(manifestsOfKind(template, 'EC2NodeClass')).toHaveLength(1);
     expect(manifestsOfKind(template, 'DaemonSet').map((d) => d.metadata?.name)).toEqual([expect.stringMatching(/nvidia-device-plugin/)]);
     const charts = Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart')).map((r) => r.Properties.Chart);
-    expect(charts.sort()).toEqual(['aws-load-balancer-controller', 'karpenter', 'keda']);
+    expect(charts.sort()).toEqual(['aws-load-balancer-controller', 'dcgm-exporter', 'karpenter', 'keda']);
     template.resourceCountIs('AWS::APS::Workspace', 1);
     template.resourceCountIs('AWS::APS::Scraper', 1);
   });
@@ -133,6 +133,14 @@ function chartPods(template: Template): PodShape[] {
   }));
 }
 
+/** The GPU NodePools of the template, as their nodes are labelled and tainted. */
+function gpuNodePools(template: Template): NodePoolShape[] {
+  return manifestsOfKind(template, 'NodePool').map((p) => {
+    const t = (p.spec as { template: { metadata: { labels: Record<string, string> }; spec: { taints: NodePoolShape['taints'] } } }).template;
+    return { name: p.metadata?.name ?? '', labels: { 'kubernetes.io/os': 'linux', ...t.metadata.labels }, taints: t.spec.taints };
+  });
+}
+
 /** The node pools of the system managed node groups in the template, as their nodes are labelled and tainted. */
 function managedNodeGroupPools(template: Template): NodePoolShape[] {
   return Object.entries(template.findResources('AWS::EKS::Nodegroup')).map(([id, r]) => ({
@@ -165,8 +173,9 @@ describe('first deployment: cluster services wait for their nodes and DNS', () =
     expect(systemNodes).toBeDefined();
     expect(coreDns).toBeDefined();
     const charts = helmChartIds(template);
-    expect(Object.keys(charts).sort()).toEqual(['aws-load-balancer-controller', 'karpenter', 'keda']);
-    for (const [chart, id] of Object.entries(charts)) {
+    expect(Object.keys(charts).sort()).toEqual(['aws-load-balancer-controller', 'dcgm-exporter', 'karpenter', 'keda']);
+    // The cluster services; the DCGM exporter is a DaemonSet of the GPU nodes, which come later.
+    for (const [chart, id] of Object.entries(charts).filter(([c]) => c !== 'dcgm-exporter')) {
       expect({ chart, dependsOn: resources[id].DependsOn }).toEqual({ chart, dependsOn: expect.arrayContaining([systemNodes, coreDns]) });
     }
     // CoreDNS itself runs on the system nodes.
@@ -174,8 +183,8 @@ describe('first deployment: cluster services wait for their nodes and DNS', () =
   });
 
   test('every chart waits for its pods, with a timeout longer than Helm\'s 5-minute default (15 minutes, the custom resource\'s limit)', () => {
-    for (const id of Object.values(helmChartIds(template))) {
-      expect(resources[id].Properties).toMatchObject({ Wait: true, Timeout: '900s' });
+    for (const [chart, id] of Object.entries(helmChartIds(template)).filter(([c]) => c !== 'dcgm-exporter')) {
+      expect({ chart, ...resources[id].Properties }).toMatchObject({ chart, Wait: true, Timeout: '900s' });
     }
   });
 });
@@ -183,12 +192,14 @@ describe('first deployment: cluster services wait for their nodes and DNS', () =
 describe('scheduling: every chart\'s pods have a node in each capacity mode', () => {
   test('self-managed Karpenter: the charts select the system node group', () => {
     const { template } = build({ models: [LLAMA] });
-    const pools = managedNodeGroupPools(template);
-    expect(pools.length).toBeGreaterThan(0);
+    const system = managedNodeGroupPools(template);
+    const gpu = gpuNodePools(template);
+    expect(system.length).toBeGreaterThan(0);
     const pods = chartPods(template);
-    expect(pods.map((p) => p.name).sort()).toEqual(['aws-load-balancer-controller', 'karpenter', 'keda']);
+    expect(pods.map((p) => p.name).sort()).toEqual(['aws-load-balancer-controller', 'dcgm-exporter', 'karpenter', 'keda']);
     for (const pod of pods) {
-      expect({ pod: pod.name, pools: schedulableOn(pod, pools) }).toEqual({ pod: pod.name, pools: [expect.any(String)] });
+      const expected = pod.name === 'dcgm-exporter' ? gpu.map((p) => p.name) : system.map((p) => p.name);
+      expect({ pod: pod.name, pools: schedulableOn(pod, [...system, ...gpu]) }).toEqual({ pod: pod.name, pools: expected });
     }
   });
 
@@ -196,9 +207,11 @@ describe('scheduling: every chart\'s pods have a node in each capacity mode', ()
     const { template } = build({ models: [LLAMA], clusterProps: { capacityMode: CapacityMode.AUTO_MODE } });
     template.resourceCountIs('AWS::EKS::Nodegroup', 0);
     const pods = chartPods(template);
-    expect(pods.map((p) => p.name).sort()).toEqual(['aws-load-balancer-controller', 'keda']);
+    const gpu = gpuNodePools(template);
+    expect(pods.map((p) => p.name).sort()).toEqual(['aws-load-balancer-controller', 'dcgm-exporter', 'keda']);
     for (const pod of pods) {
-      expect({ pod: pod.name, pools: schedulableOn(pod, AUTO_MODE_POOLS) }).toEqual({ pod: pod.name, pools: ['system', 'general-purpose'] });
+      const expected = pod.name === 'dcgm-exporter' ? gpu.map((p) => p.name) : ['system', 'general-purpose'];
+      expect({ pod: pod.name, pools: schedulableOn(pod, [...AUTO_MODE_POOLS, ...gpu]) }).toEqual({ pod: pod.name, pools: expected });
     }
     // The check can fail: the self-managed selector finds no Auto Mode node.
     expect(schedulableOn({ name: 'old', nodeSelector: systemNodeSelector(), tolerations: [] }, AUTO_MODE_POOLS)).toEqual([]);

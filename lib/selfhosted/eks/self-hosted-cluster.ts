@@ -358,7 +358,11 @@ export class SelfHostedCluster extends Construct {
         this.gpuNodeGroup = this.addGpuNodeGroup(props.gpuNodeGroup, nodeRole);
         this.gpuNodeGroup.node.addDependency(vpcCni, kubeProxy);
       }
-      this.addons = { 'vpc-cni': vpcCni, 'kube-proxy': kubeProxy, 'coredns': coreDns, 'eks-pod-identity-agent': podIdentity };
+      // Reports GPU (NVIDIA XID), kubelet, storage and network faults as node conditions, which
+      // Karpenter's node repair acts on. (Auto Mode monitors and repairs its nodes itself.)
+      const nodeMonitoring = new eks.Addon(this, 'NodeMonitoringAgent', { cluster: this.cluster, addonName: 'eks-node-monitoring-agent' });
+      nodeMonitoring.node.addDependency(this.systemNodeGroup);
+      this.addons = { 'vpc-cni': vpcCni, 'kube-proxy': kubeProxy, 'coredns': coreDns, 'eks-pod-identity-agent': podIdentity, 'eks-node-monitoring-agent': nodeMonitoring };
     }
 
     acknowledgeClusterFindings(this);

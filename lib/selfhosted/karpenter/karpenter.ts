@@ -87,6 +87,15 @@ export interface KarpenterProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
 
   /**
+   * Karpenter's node repair (feature gate `nodeRepair`): nodes whose conditions report an
+   * unhealthy GPU, kubelet or network for too long — as the EKS node monitoring agent add-on
+   * reports them — are drained and replaced. Needs the `eks-node-monitoring-agent` add-on
+   * (`SelfHostedModels` installs it).
+   * @default true
+   */
+  readonly nodeRepair?: boolean;
+
+  /**
    * Install the NVIDIA device plugin the first time a GPU pool on AL2023 is added. Turn it off
    * when something else in the cluster already runs it (for example the NVIDIA GPU Operator).
    * @default true
@@ -145,6 +154,7 @@ export class Karpenter extends Construct {
   public readonly nodeSecurityGroupIds: string[];
 
   private readonly installDevicePlugin: boolean;
+  private readonly nodeRepair: boolean;
   private _devicePlugin?: NvidiaDevicePlugin;
 
   constructor(scope: Construct, id: string, props: KarpenterProps) {
@@ -162,6 +172,7 @@ export class Karpenter extends Construct {
       throw new AiGatewayValidationError(`controllerNamespace must be a DNS label (lower-case letters, digits and '-', at most 63 characters); received '${this.controllerNamespace}'.`, this);
     }
     this.installDevicePlugin = props.installDevicePlugin ?? true;
+    this.nodeRepair = props.nodeRepair ?? true;
 
     const retention = props.interruptionQueueRetention ?? Duration.seconds(300);
     const retentionSeconds = retention.toSeconds();
@@ -300,7 +311,11 @@ export class Karpenter extends Construct {
     // test/selfhosted/karpenter/karpenter.test.ts). The chart's default topology spread over zones
     // and its pod anti-affinity are kept.
     return {
-      settings: { clusterName: this.cluster.clusterName, interruptionQueue: this.interruptionQueue.queueName },
+      settings: {
+        clusterName: this.cluster.clusterName,
+        interruptionQueue: this.interruptionQueue.queueName,
+        ...(this.nodeRepair ? { featureGates: { nodeRepair: true } } : {}),
+      },
       serviceAccount: { create: true, name: SERVICE_ACCOUNT },
       replicas: 2,
       nodeSelector: { 'kubernetes.io/os': 'linux', ...systemNodeSelector() },

@@ -4,3 +4,5 @@ export * from './vllm-model';
 export { ModelWeights } from './model-weights';
 export type { ModelArchitecture } from './model-memory';
 export type { HuggingFaceWeightsOptions } from './model-weights';
+export { GpuObservability } from './gpu-observability';
+export type { GpuObservabilityProps, ObservedModel } from './gpu-observability';

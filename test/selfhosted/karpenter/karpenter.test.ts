@@ -231,7 +231,11 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
       const release = helmRelease(template, 'karpenter');
       expect(release).toMatchObject({ repository: 'oci://public.ecr.aws/karpenter/karpenter', version: '1.15.1', namespace: 'kube-system', release: 'karpenter' });
       expect(release.values).toEqual({
-        settings: { clusterName: `{{Ref:${logicalId(template, 'AWS::EKS::Cluster', /^Cluster[0-9A-F]{8}$/)}}}`, interruptionQueue: `{{GetAtt:${queueId}.QueueName}}` },
+        settings: {
+          clusterName: `{{Ref:${logicalId(template, 'AWS::EKS::Cluster', /^Cluster[0-9A-F]{8}$/)}}}`, interruptionQueue: `{{GetAtt:${queueId}.QueueName}}`,
+          // Replaces nodes the node monitoring agent reports unhealthy (GPU XID errors, kubelet, network).
+          featureGates: { nodeRepair: true },
+        },
         serviceAccount: { create: true, name: 'karpenter' },
         replicas: 2,
         nodeSelector: { 'kubernetes.io/os': 'linux', ...systemNodeSelector() },
