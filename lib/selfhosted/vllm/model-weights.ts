@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
@@ -25,6 +26,16 @@ export interface HuggingFaceWeightsOptions {
    * @default - no token: only public models can be downloaded
    */
   readonly tokenSecret?: secretsmanager.ISecret;
+
+  /**
+   * The customer-managed KMS key that encrypts `tokenSecret`, when the secret is imported (an
+   * imported secret does not know its key). The model's role gets `kms:Decrypt` on it, only through
+   * Secrets Manager in this Region (`kms:ViaService`). A secret created in the same app with
+   * `encryptionKey` is granted through that key already.
+   *
+   * @default - the secret's own `encryptionKey`, or the AWS managed key `aws/secretsmanager` (no grant needed)
+   */
+  readonly tokenSecretKey?: kms.IKey;
 
   /**
    * The image of the init container that fetches the token (needs the AWS CLI ≥ 2.15.0 and `sh`).
@@ -105,6 +116,15 @@ class HuggingFaceWeights extends ModelWeights {
       return { modelPath: modelId, args: [], env: [], initContainers: [], volumes: [], volumeMounts: [] };
     }
     secret.grantRead(role);
+    const key = this.options.tokenSecretKey;
+    if (key && key !== secret.encryptionKey) {
+      iam.Grant.addToPrincipal({
+        grantee: role,
+        actions: ['kms:Decrypt'],
+        resourceArns: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(scope).region}.${Stack.of(scope).urlSuffix}` } },
+      });
+    }
     const tokenFile = `${HF_TOKEN_DIR}/token`;
     const region = Stack.of(scope).region;
     return {

@@ -396,6 +396,32 @@ describe('without autoscaling, with an existing Prometheus', () => {
   });
 });
 
+describe('a Hugging Face token secret under a customer-managed key', () => {
+  test('an imported secret with its key: kms:Decrypt on that key, only through Secrets Manager in the Region', () => {
+    const { stack, cluster } = clusterStack();
+    const key = kms.Key.fromKeyArn(stack, 'HfKey', 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555');
+    const model = new VllmModel(stack, 'M', {
+      cluster, name: 'gated', modelId: 'meta-llama/Llama-3.1-8B-Instruct', instanceType: 'g6e.xlarge',
+      weights: ModelWeights.fromHuggingFace({ tokenSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Hf', 'hf-token'), tokenSecretKey: key }),
+    });
+    const statements = statementsOfRole(Template.fromStack(stack), logicalIdOf(stack, model.role as unknown as Construct));
+    expect(statements).toContainEqual({
+      Effect: 'Allow', Action: 'kms:Decrypt', Resource: key.keyArn,
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.us-east-1.', { Ref: 'AWS::URLSuffix' }]] } } },
+    });
+  });
+
+  test('without a key, no KMS permission is added', () => {
+    const { stack, cluster } = clusterStack();
+    const model = new VllmModel(stack, 'M', {
+      cluster, name: 'gated', modelId: 'meta-llama/Llama-3.1-8B-Instruct', instanceType: 'g6e.xlarge',
+      weights: ModelWeights.fromHuggingFace({ tokenSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Hf', 'hf-token') }),
+    });
+    const statements = statementsOfRole(Template.fromStack(stack), logicalIdOf(stack, model.role as unknown as Construct));
+    expect(JSON.stringify(statements)).not.toContain('kms:');
+  });
+});
+
 describe('maxModelLen against the GPU memory', () => {
   const llama8b = { name: 'llama', modelId: 'meta-llama/Llama-3.1-8B-Instruct', instanceType: 'g6.xlarge' };
   const argsOf = (props: Omit<VllmModelProps, 'cluster'>) => {
