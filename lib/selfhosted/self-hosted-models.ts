@@ -116,7 +116,7 @@ export interface SelfHostedModelsProps {
 
   /**
    * An existing cluster to deploy into instead of creating one. It needs a kubectl provider, the
-   * `eks-pod-identity-agent` add-on, system nodes labelled `NODE_ROLE_LABEL=SYSTEM_NODE_ROLE`,
+   * `eks-pod-identity-agent` add-on, system nodes labelled `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.SYSTEM_NODE_ROLE` (`cdk-ai-gateway.io/node-role=system`),
    * and `vpc`. Exclusive with `clusterProps`.
    * @default - a new `SelfHostedCluster`
    */

@@ -104,7 +104,7 @@ export interface SystemNodeGroupOptions {
 
 /**
  * An always-on managed node group of GPU nodes, the baseline capacity for vLLM that Karpenter
- * adds to. Its nodes carry `GPU_TAINT` and the label `NODE_ROLE_LABEL=GPU_NODE_ROLE`, like the
+ * adds to. Its nodes carry `NodeScheduling.GPU_TAINT` and the label `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.GPU_NODE_ROLE` (`cdk-ai-gateway.io/node-role=gpu`), like the
  * Karpenter GPU pool, and require IMDSv2 with a hop limit of 1.
  */
 export interface GpuNodeGroupOptions {
@@ -229,8 +229,8 @@ export interface SelfHostedClusterProps {
  * add-ons vpc-cni, kube-proxy, coredns and eks-pod-identity-agent managed by EKS.
  *
  * In `CapacityMode.KARPENTER` (default) it adds a system managed node group labelled
- * `NODE_ROLE_LABEL=SYSTEM_NODE_ROLE` for Karpenter and cluster services and, optionally, an
- * always-on GPU node group tainted with `GPU_TAINT`. In `CapacityMode.AUTO_MODE` EKS Auto Mode
+ * `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.SYSTEM_NODE_ROLE` (`cdk-ai-gateway.io/node-role=system`) for Karpenter and cluster services and, optionally, an
+ * always-on GPU node group tainted with `NodeScheduling.GPU_TAINT`. In `CapacityMode.AUTO_MODE` EKS Auto Mode
  * provides capacity and the add-ons.
  *
  * @example

@@ -229,7 +229,7 @@ interface ResolvedOptions {
 
 /**
  * A Karpenter v1 GPU NodePool: NVIDIA instances of the chosen families and sizes, spot and/or
- * on-demand, labelled `NODE_ROLE_LABEL=GPU_NODE_ROLE` and tainted with `GPU_TAINT` so only GPU
+ * on-demand, labelled `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.GPU_NODE_ROLE` (`cdk-ai-gateway.io/node-role=gpu`) and tainted with `NodeScheduling.GPU_TAINT` so only GPU
  * workloads land on them, capped by a `nvidia.com/gpu` limit, emptied nodes removed after a delay,
  * nodes expired for patching, with disruption budgets.
  *

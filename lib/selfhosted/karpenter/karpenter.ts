@@ -41,7 +41,7 @@ export interface KarpenterProps {
   /**
    * The cluster to install Karpenter into. It needs the EKS Pod Identity Agent add-on (the
    * controller's AWS credentials come through Pod Identity), nodes labelled
-   * `NODE_ROLE_LABEL=SYSTEM_NODE_ROLE` for the controller, and a kubectl provider.
+   * `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.SYSTEM_NODE_ROLE` (`cdk-ai-gateway.io/node-role=system`) for the controller, and a kubectl provider.
    */
   readonly cluster: eks.ICluster;
 

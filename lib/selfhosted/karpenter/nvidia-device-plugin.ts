@@ -43,7 +43,7 @@ export interface NvidiaDevicePluginProps {
  * Bottlerocket NVIDIA variants and EKS Auto Mode run their own, so install this only for AL2023
  * GPU capacity (see `GpuNodePool.needsDevicePlugin`).
  *
- * The pods run only on GPU nodes (node affinity on `NODE_ROLE_LABEL=GPU_NODE_ROLE`), tolerate the
+ * The pods run only on GPU nodes (node affinity on `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.GPU_NODE_ROLE` (`cdk-ai-gateway.io/node-role=gpu`)), tolerate the
  * GPU taint, and use the `system-node-critical` priority class so they are never evicted before
  * the model servers that depend on them.
  *

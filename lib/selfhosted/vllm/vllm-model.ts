@@ -247,7 +247,7 @@ export interface VllmModelOptions {
 
 /** Properties of `VllmModel`. */
 export interface VllmModelProps extends VllmModelOptions {
-  /** The cluster (with GPU nodes labelled `NODE_ROLE_LABEL=GPU_NODE_ROLE` and tainted `GPU_TAINT`). */
+  /** The cluster (with GPU nodes labelled `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.GPU_NODE_ROLE` (`cdk-ai-gateway.io/node-role=gpu`) and tainted `NodeScheduling.GPU_TAINT`). */
   readonly cluster: eks.ICluster;
 
   /**
