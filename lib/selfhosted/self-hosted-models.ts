@@ -1,12 +1,16 @@
-import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as acmpca from 'aws-cdk-lib/aws-acmpca';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IDependable } from 'constructs';
 import { LatencyClass, TimeoutPolicy } from '../../lambda/shared/config';
+import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../private/errors';
 import { CapacityMode, SelfHostedCluster, SelfHostedClusterProps } from './eks/self-hosted-cluster';
 import { AwsLoadBalancerController } from './endpoint/load-balancer-controller';
@@ -103,6 +107,25 @@ export interface SelfHostedTlsOptions {
   readonly privateHostedZone?: route53.IPrivateHostedZone;
 }
 
+/**
+ * An Amazon ECR pull-through cache for the vLLM image (Docker Hub): nodes pull
+ * `<account>.dkr.ecr.<region>.amazonaws.com/<repositoryPrefix>/vllm/vllm-openai:<tag>` from ECR in
+ * the Region instead of Docker Hub (anonymous pulls are limited per IP; a vLLM image is ~10 GB).
+ */
+export interface ImageCacheOptions {
+  /**
+   * The Docker Hub credentials ECR pulls with: a Secrets Manager secret in this account and Region
+   * whose name begins with `ecr-pullthroughcache/`, holding `{"username": …, "accessToken": …}`.
+   */
+  readonly dockerHubCredentials: secretsmanager.ISecret;
+
+  /**
+   * The ECR repository prefix of the cached images.
+   * @default 'docker-hub'
+   */
+  readonly repositoryPrefix?: string;
+}
+
 /** Properties of {@link SelfHostedModels}. */
 export interface SelfHostedModelsProps {
   /** The models, each its own vLLM Deployment, private endpoint and route target. */
@@ -173,6 +196,13 @@ export interface SelfHostedModelsProps {
   readonly alarmTopic?: sns.ITopic;
 
   /**
+   * Pull the vLLM image through an ECR pull-through cache of Docker Hub (self-managed Karpenter
+   * mode). Models with their own `image` keep it.
+   * @default - the image comes from Docker Hub directly
+   */
+  readonly imageCache?: ImageCacheOptions;
+
+  /**
    * TLS between the router and the models (required by models with `restrictedAllowed`).
    * @default - plain HTTP inside the VPC on port 80
    */
@@ -217,6 +247,8 @@ export class SelfHostedModels extends Construct {
   public readonly endpoints: PrivateModelEndpoint[];
   /** The route targets for `AiGateway`'s `selfHostedTargets`, in the order of `models`. */
   public readonly targets: ISelfHostedTarget[];
+  /** The ECR pull-through cache rule (with `imageCache`). */
+  public readonly pullThroughCacheRule?: ecr.CfnPullThroughCacheRule;
   /** GPU observability (with `observability`). */
   public readonly observability?: GpuObservability;
   /** The certificate of the models' TLS listeners (with `tls`). */
@@ -278,12 +310,20 @@ export class SelfHostedModels extends Construct {
     this.models = [];
     this.endpoints = [];
     this.targets = [];
+    let cachedImage: string | undefined;
+    if (props.imageCache) {
+      const cache = this.addImageCache(props.imageCache);
+      this.pullThroughCacheRule = cache.rule;
+      cachedImage = cache.image;
+    }
+
     props.models.forEach((options, i) => {
       // vLLM drains for as long as the router may still wait for an answer (the target's total deadline).
       const totalMs = options.timeouts?.totalMs ?? PrivateModelEndpoint.DEFAULT_TIMEOUTS.totalMs ?? 120_000;
       const shutdownTimeout = options.shutdownTimeout ?? Duration.seconds(Math.ceil(totalMs / 1000));
       const model = new VllmModel(this, `Model${i}`, {
         ...options,
+        image: options.image ?? cachedImage,
         shutdownTimeout,
         cluster: this.cluster,
         autoscaling: this.metrics ? { prometheus: this.metrics, keda: this.keda } : undefined,
@@ -358,6 +398,34 @@ export class SelfHostedModels extends Construct {
     }
   }
 
+  /**
+   * The pull-through cache rule, and the node roles' right to import upstream images into
+   * repositories under its prefix. Returns the cached vLLM image.
+   */
+  private addImageCache(options: ImageCacheOptions): { rule: ecr.CfnPullThroughCacheRule; image: string } {
+    const prefix = options.repositoryPrefix ?? 'docker-hub';
+    const stack = Stack.of(this);
+    const rule = new ecr.CfnPullThroughCacheRule(this, 'ImageCache', {
+      ecrRepositoryPrefix: prefix,
+      upstreamRegistry: 'docker-hub',
+      upstreamRegistryUrl: 'registry-1.docker.io',
+      credentialArn: options.dockerHubCredentials.secretArn,
+    });
+    const repositories = `arn:${stack.partition}:ecr:${stack.region}:${stack.account}:repository/${prefix}/*`;
+    const policy = new iam.ManagedPolicy(this, 'ImageCachePolicy', {
+      description: `GPU and system nodes: pull images through the ECR pull-through cache ${prefix}/ (import on first pull)`,
+      statements: [new iam.PolicyStatement({ actions: ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'], resources: [repositories] })],
+      roles: [this.karpenter!.nodeRole, ...(this.selfHostedCluster?.nodeRole ? [this.selfHostedCluster.nodeRole] : [])],
+    });
+    // cdk-nag names a finding by the flattened ARN: intrinsics become <AWS::Region>, literals stay.
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    GatewayCompliance.acknowledge(policy, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:${region}:${account}:repository/${prefix}/*]`,
+      `The pull-through cache creates one repository per upstream image under ${prefix}/ on its first pull, so their names are not known `
+      + 'in advance; the nodes may only import upstream images into, and create, repositories under that prefix in this account and Region.');
+    return { rule, image: `${stack.account}.dkr.ecr.${stack.region}.${stack.urlSuffix}/${prefix}/${VllmModel.DEFAULT_IMAGE}` };
+  }
+
   /** A synth warning when the created cluster's Kubernetes version is outside the support matrix of what is installed on it. */
   private warnUnsupportedKubernetes(): void {
     const version = this.selfHostedCluster?.kubernetesVersion.version;
@@ -403,6 +471,16 @@ function validateProps(scope: Construct, props: SelfHostedModelsProps): void {
   for (const m of props.models) {
     if (m.utilizationPercent !== undefined && !(m.utilizationPercent >= 1 && m.utilizationPercent <= 100)) {
       fail(`models['${m.name}'].utilizationPercent must be from 1 to 100 (the measured share of paid GPU time that serves tokens); received ${m.utilizationPercent}.`);
+    }
+  }
+  if (props.imageCache) {
+    const capacityMode = props.existingCluster ? props.existingClusterCapacityMode : props.clusterProps?.capacityMode;
+    if (capacityMode === CapacityMode.AUTO_MODE) {
+      fail('imageCache applies to self-managed Karpenter: EKS Auto Mode nodes use a node role this construct does not manage; create the pull-through cache yourself and give each model its image.');
+    }
+    const prefix = props.imageCache.repositoryPrefix ?? 'docker-hub';
+    if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(prefix) || prefix.length < 2 || prefix.length > 30) {
+      fail(`imageCache.repositoryPrefix must be 2 to 30 lower-case letters, digits, '.', '_' or '-' (an ECR repository prefix); received '${prefix}'.`);
     }
   }
   if (props.tls) {

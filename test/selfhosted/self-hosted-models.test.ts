@@ -5,6 +5,7 @@ import * as acmpca from 'aws-cdk-lib/aws-acmpca';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { TargetKind } from '../../lambda/shared/config';
 import { CapacityMode, GpuAmiFamily, SelfHostedModelOptions, SelfHostedModels, SelfHostedModelsProps } from '../../lib';
@@ -266,6 +267,34 @@ describe('TLS from the router to the models', () => {
     ['TLS with a bad domain', { tls: { domainName: 'Models_Internal', certificate: acm.Certificate.fromCertificateArn(new Stack(), 'C', 'arn:aws:acm:us-east-1:1:certificate/x') } }, /tls\.domainName must be a lower-case DNS name.*'Models_Internal'/],
   ])('%s fails at synth', (_name, props, message) => {
     expect(() => build({ models: [LLAMA], ...props })).toThrow(message);
+  });
+});
+
+describe('the vLLM image through an ECR pull-through cache', () => {
+  test('a Docker Hub cache rule, the models\' image from ECR, and import rights for both node roles on the prefix only', () => {
+    const stack = new Stack(new App(), 'Models', { env: ENV });
+    const credentials = secretsmanager.Secret.fromSecretNameV2(stack, 'DockerHub', 'ecr-pullthroughcache/docker-hub');
+    const models = new SelfHostedModels(stack, 'SelfHosted', { models: [LLAMA, { ...QWEN, image: 'example.com/own/vllm:1' }], imageCache: { dockerHubCredentials: credentials } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      EcrRepositoryPrefix: 'docker-hub', UpstreamRegistry: 'docker-hub', UpstreamRegistryUrl: 'registry-1.docker.io', CredentialArn: Match.anyValue(),
+    });
+    const image = (name: string) => (manifestsOfKind(template, 'Deployment', name)[0].spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0].image;
+    expect(image('llama-8b')).toBe('111122223333.dkr.ecr.us-east-1.{{Ref:AWS::URLSuffix}}/docker-hub/vllm/vllm-openai:v0.29.0');
+    expect(image('qwen-32b')).toBe('example.com/own/vllm:1');
+    const roleIds = [models.karpenter!.nodeRole, models.selfHostedCluster!.nodeRole!].map((r) => stack.getLogicalId(r.node.defaultChild as never));
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:us-east-1:111122223333:repository/docker-hub/*']] } }] },
+      Roles: roleIds.map((id) => ({ Ref: id })),
+    });
+  });
+
+  test.each<[string, Partial<SelfHostedModelsProps>, RegExp]>([
+    ['in Auto Mode', { clusterProps: { capacityMode: CapacityMode.AUTO_MODE } }, /imageCache applies to self-managed Karpenter/],
+    ['with a bad prefix', { imageCache: { dockerHubCredentials: secretsmanager.Secret.fromSecretNameV2(new Stack(), 'S', 'ecr-pullthroughcache/x'), repositoryPrefix: 'Docker Hub' } }, /imageCache\.repositoryPrefix must be .*'Docker Hub'/],
+  ])('%s fails at synth', (_name, props, message) => {
+    expect(() => build({ models: [LLAMA], imageCache: { dockerHubCredentials: secretsmanager.Secret.fromSecretNameV2(new Stack(), 'S', 'ecr-pullthroughcache/x') }, ...props })).toThrow(message);
   });
 });
 
