@@ -326,6 +326,7 @@ export class SelfHostedModels extends Construct {
         image: options.image ?? cachedImage,
         shutdownTimeout,
         cluster: this.cluster,
+        capacityMode: this.capacityMode,
         autoscaling: this.metrics ? { prometheus: this.metrics, keda: this.keda } : undefined,
       });
       // Models are scheduled on the pool's nodes: apply them once the pool exists.

@@ -3,6 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { Keda } from './keda';
+import { CapacityMode } from '../eks/self-hosted-cluster';
 import { ModelArchitecture, knownArchitecture, memoryFit } from './model-memory';
 import { ModelWeights, WeightsBinding } from './model-weights';
 import { IPrometheusSource, PrometheusSource } from './prometheus-source';
@@ -100,7 +101,7 @@ export interface VllmModelOptions {
   /**
    * Where the weights come from.
    *
-   * @default ModelWeights.fromHuggingFace()
+   * @default ModelWeights.fromHuggingFaceViaS3() (copied once to S3 by a Job, loaded from S3 by every replica)
    */
   readonly weights?: ModelWeights;
 
@@ -206,7 +207,7 @@ export interface VllmModelOptions {
   readonly sharedMemorySize?: Size;
 
   /**
-   * The size limit of the Hugging Face cache (`HF_HOME`, an emptyDir on the node's disk — the
+   * The size limit of the model cache (`HF_HOME`, and the weights synced from S3: an emptyDir on the node's disk — the
    * NVMe RAID0 where Karpenter sets it up).
    *
    * @default Size.gibibytes(200)
@@ -257,6 +258,15 @@ export interface VllmModelProps extends VllmModelOptions {
    * @default - no autoscaling
    */
   readonly autoscaling?: VllmAutoscaling;
+
+  /**
+   * Who provisions the cluster's nodes: where cluster jobs (the weights copy Job) run — the
+   * system node group with self-managed Karpenter, Auto Mode's `system` or `general-purpose`
+   * pool with EKS Auto Mode.
+   *
+   * @default CapacityMode.KARPENTER
+   */
+  readonly capacityMode?: CapacityMode;
 }
 
 /**
@@ -342,12 +352,21 @@ export class VllmModel extends Construct implements iam.IGrantable {
     const { role, serviceAccount } = this.newIdentity();
     this.role = role;
     this.grantPrincipal = role;
-    const weights = (props.weights ?? ModelWeights.fromHuggingFace())._bind(this, role, props.modelId);
+    const image = props.image ?? VllmModel.DEFAULT_IMAGE;
+    const weights = (props.weights ?? ModelWeights.fromHuggingFaceViaS3())._bind(this, role, props.modelId, {
+      cluster: props.cluster,
+      namespace: this.modelNamespace,
+      name,
+      image,
+      autoMode: props.capacityMode === CapacityMode.AUTO_MODE,
+      namespaceResource: this.namespaceResource,
+      labels: this.labels(),
+    });
 
     const deployment = this.deploymentObject(props, settings, weights);
     const service = this.serviceObject();
     const pdb = this.disruptionBudgetObject();
-    this.objects = [deployment, service, pdb].map(clone);
+    this.objects = [deployment, service, pdb, ...(weights.objects ?? [])].map(clone);
 
     // The Service first: the load balancer controller injects its readiness gate only into pods
     // created after a TargetGroupBinding for their Service exists, so a composer applies the
@@ -356,6 +375,9 @@ export class VllmModel extends Construct implements iam.IGrantable {
     this.workloadManifest = new eks.KubernetesManifest(this, 'Workload', { cluster: props.cluster, manifest: [deployment, pdb] });
     // Pod Identity credentials are injected at pod creation: the association must exist first.
     this.workloadManifest.node.addDependency(serviceAccount, role.association, this.serviceManifest);
+    // The replicas load the weights the copy Job puts in S3: the Job is applied first (and the
+    // pods' init container waits for its completion marker).
+    for (const dependency of weights.dependencies ?? []) this.workloadManifest.node.addDependency(dependency);
     if (this.namespaceResource) {
       this.serviceManifest.node.addDependency(this.namespaceResource);
       this.workloadManifest.node.addDependency(this.namespaceResource);
@@ -598,7 +620,7 @@ export class VllmModel extends Construct implements iam.IGrantable {
     if (autoscaling.keda) scaler.node.addDependency(autoscaling.keda.chart);
   }
 
-  /** The Kubernetes objects this model applies (Deployment, Service, PodDisruptionBudget, ScaledObject), as rendered before CloudFormation resolves tokens. */
+  /** The Kubernetes objects this model applies (Deployment, Service, PodDisruptionBudget, the weights copy Job and its service account, ScaledObject), as rendered before CloudFormation resolves tokens. */
   public get kubernetesObjects(): { [key: string]: unknown }[] {
     return this.objects.map(clone);
   }

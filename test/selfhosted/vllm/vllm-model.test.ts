@@ -374,9 +374,9 @@ describe('two models side by side with managed Prometheus and KEDA', () => {
 describe('without autoscaling, with an existing Prometheus', () => {
   test('no ScaledObject; an unsigned Prometheus URL adds no TriggerAuthentication', () => {
     const { stack, cluster } = clusterStack();
-    new VllmModel(stack, 'Fixed', { cluster, name: 'fixed', modelId: 'Qwen/Qwen2.5-7B-Instruct', instanceType: 'g6.xlarge', minReplicas: 2, createNamespace: false });
+    new VllmModel(stack, 'Fixed', { cluster, name: 'fixed', modelId: 'Qwen/Qwen2.5-7B-Instruct', instanceType: 'g6.xlarge', minReplicas: 2, createNamespace: false, weights: ModelWeights.fromHuggingFace() });
     new VllmModel(stack, 'Scaled', {
-      cluster, name: 'scaled', modelNamespace: 'other', modelId: 'Qwen/Qwen2.5-7B-Instruct', instanceType: 'g5.xlarge', minReplicas: 0, scaleToZero: true,
+      cluster, name: 'scaled', modelNamespace: 'other', modelId: 'Qwen/Qwen2.5-7B-Instruct', instanceType: 'g5.xlarge', minReplicas: 0, scaleToZero: true, weights: ModelWeights.fromHuggingFace(),
       autoscaling: { prometheus: PrometheusSource.fromUrl('http://prometheus.monitoring.svc:9090/') },
     });
     const template = Template.fromStack(stack);
