@@ -6,8 +6,10 @@
  *   KMS, private subnets, the endpoints the router calls). It has a stack of its own so that the
  *   other two can depend on it and the gateway on the models, without a cycle;
  * - `AiGatewaySelfHosted`: the self-hosted route — an EKS cluster with private endpoint, Karpenter
- *   GPU capacity, Llama 3.1 8B Instruct on vLLM autoscaled by KEDA, behind an internal load
- *   balancer that admits only the router;
+ *   GPU capacity (on-demand, spot as overflow), Llama 3.1 8B Instruct on vLLM autoscaled by KEDA
+ *   (two replicas at least), behind an internal load balancer that admits only the router (TLS on
+ *   443 with `-c selfHostedCertificateArn=... -c selfHostedDomain=...`), with GPU metrics, capacity
+ *   waste rules, alerts and a Grafana dashboard in Amazon Managed Service for Prometheus;
  * - `AiGatewayExample`: the gateway — two tenants on different tiers, a route on a cross-region
  *   inference profile with the guardrail, a route on a foundation model, each tenant with its own
  *   application inference profiles, and a route served by the self-hosted model with Bedrock as
@@ -18,6 +20,7 @@
  */
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   AiGateway, GatewayCompliance, GatewayVpc, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, SelfHostedModels, Sensitivity,
@@ -50,8 +53,15 @@ export function buildExampleApp(app: App = new App()): App {
     env,
     description: 'cdk-ai-gateway example: Llama 3.1 8B Instruct on vLLM, EKS GPU nodes from Karpenter, private to the gateway',
   });
+  // TLS to the model when a certificate for *.<domain> is given (required for restricted data).
+  const certificateArn = app.node.tryGetContext('selfHostedCertificateArn') as string | undefined;
+  const domainName = app.node.tryGetContext('selfHostedDomain') as string | undefined;
+  const tls = certificateArn && domainName
+    ? { domainName, certificate: acm.Certificate.fromCertificateArn(selfHostedStack, 'ModelCertificate', certificateArn) }
+    : undefined;
   const selfHosted = new SelfHostedModels(selfHostedStack, 'SelfHosted', {
     clusterProps: { vpc },
+    tls,
     models: [{
       name: 'llama-8b',
       modelId: 'meta-llama/Llama-3.1-8B-Instruct',
@@ -60,6 +70,7 @@ export function buildExampleApp(app: App = new App()): App {
       weights: ModelWeights.fromHuggingFace({
         tokenSecret: secretsmanager.Secret.fromSecretNameV2(selfHostedStack, 'HuggingFaceToken', 'cdk-ai-gateway/hugging-face-token'),
       }),
+      // Checked at synth against the L4's 24 GiB: the model's own 128K context would not fit.
       maxModelLen: 16_384,
       maxReplicas: 4,
       // Assumed: an L4 serving an 8B model in bf16 at moderate concurrency. Measure yours.

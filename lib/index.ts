@@ -22,6 +22,8 @@ export * from './selfhosted/eks/self-hosted-cluster';
 export * from './selfhosted/karpenter';
 export * from './selfhosted/endpoint';
 export * from './selfhosted/self-hosted-target';
+export { NodeScheduling } from './selfhosted/scheduling';
+export type { NodeTaint } from './selfhosted/scheduling';
 export * from './selfhosted/gpu-instances';
 export * from './selfhosted/vllm';
 export * from './selfhosted/self-hosted-models';

@@ -1,7 +1,16 @@
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as acmpca from 'aws-cdk-lib/aws-acmpca';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { Construct } from 'constructs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct, IDependable } from 'constructs';
 import { LatencyClass, TimeoutPolicy } from '../../lambda/shared/config';
+import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../private/errors';
 import { CapacityMode, SelfHostedCluster, SelfHostedClusterProps } from './eks/self-hosted-cluster';
 import { AwsLoadBalancerController } from './endpoint/load-balancer-controller';
@@ -10,8 +19,10 @@ import { GpuInstanceTypes } from './gpu-instances';
 import { GpuNodePool, GpuNodePoolOptions } from './karpenter/gpu-node-pool';
 import { Karpenter } from './karpenter/karpenter';
 import { ISelfHostedTarget } from './self-hosted-target';
+import { SelfHostedSupportMatrix } from './support-matrix';
 import { Keda } from './vllm/keda';
-import { IPrometheusSource, PrometheusSource } from './vllm/prometheus-source';
+import { GpuObservability } from './vllm/gpu-observability';
+import { IPrometheusSource, ManagedPrometheus, PrometheusSource } from './vllm/prometheus-source';
 import { VllmModel, VllmModelOptions } from './vllm/vllm-model';
 
 /** One self-hosted model: how vLLM serves it, and how the gateway routes to it and prices it. */
@@ -37,7 +48,7 @@ export interface SelfHostedModelOptions extends VllmModelOptions {
 
   /**
    * The model may serve restricted data (the gateway sends restricted requests only to targets
-   * cleared for them).
+   * cleared for them). Needs `tls`: a target cleared for restricted data is reached only over TLS.
    * @default false
    */
   readonly restrictedAllowed?: boolean;
@@ -49,10 +60,70 @@ export interface SelfHostedModelOptions extends VllmModelOptions {
   readonly latencyClasses?: LatencyClass[];
 
   /**
+   * The measured share of paid GPU time that serves tokens, in percent (1 to 100): a week of
+   * `avg_over_time(cdk_ai_gateway:model_utilization_ratio[7d]) × 100` from `GpuObservability`.
+   * The price per token divides by it, so idle GPU hours are charged to the tokens served.
+   * @default 100 (every paid GPU second is assumed to serve)
+   */
+  readonly utilizationPercent?: number;
+
+  /**
    * The router's time limits for this model; each field given replaces the endpoint's default.
    * @default - `PrivateModelEndpoint`'s defaults (2 s to connect, 30 s to the first token, 120 s in all)
    */
   readonly timeouts?: TimeoutPolicy;
+}
+
+/**
+ * TLS from the router to the models: each model's internal load balancer gets a TLS listener on
+ * 443 with a certificate for `<target id>.<domainName>`, and its target's base URL is
+ * `https://<target id>.<domainName>/v1`.
+ */
+export interface SelfHostedTlsOptions {
+  /**
+   * The parent domain of the models' names (lower case, e.g. `models.internal.example.com`); the
+   * certificate must cover `*.<domainName>`.
+   */
+  readonly domainName: string;
+
+  /**
+   * A certificate you bring (ACM, public or private) that covers `*.<domainName>`. Exclusive with
+   * `certificateAuthority`.
+   * @default - one issued by `certificateAuthority`
+   */
+  readonly certificate?: acm.ICertificate;
+
+  /**
+   * An AWS Private CA to issue a private certificate for `*.<domainName>` (ACM `PrivateCertificate`).
+   * The router must trust the CA: give its Lambda the CA bundle in `NODE_EXTRA_CA_CERTS`.
+   * @default - `certificate` is required
+   */
+  readonly certificateAuthority?: acmpca.ICertificateAuthority;
+
+  /**
+   * A private hosted zone of the VPC in which each model's name gets an alias record to its load balancer.
+   * @default - no records: point the names at the load balancers yourself
+   */
+  readonly privateHostedZone?: route53.IPrivateHostedZone;
+}
+
+/**
+ * An Amazon ECR pull-through cache for the vLLM image (Docker Hub): nodes pull
+ * `<account>.dkr.ecr.<region>.amazonaws.com/<repositoryPrefix>/vllm/vllm-openai:<tag>` from ECR in
+ * the Region instead of Docker Hub (anonymous pulls are limited per IP; a vLLM image is ~10 GB).
+ */
+export interface ImageCacheOptions {
+  /**
+   * The Docker Hub credentials ECR pulls with: a Secrets Manager secret in this account and Region
+   * whose name begins with `ecr-pullthroughcache/`, holding `{"username": …, "accessToken": …}`.
+   */
+  readonly dockerHubCredentials: secretsmanager.ISecret;
+
+  /**
+   * The ECR repository prefix of the cached images.
+   * @default 'docker-hub'
+   */
+  readonly repositoryPrefix?: string;
 }
 
 /** Properties of {@link SelfHostedModels}. */
@@ -68,7 +139,7 @@ export interface SelfHostedModelsProps {
 
   /**
    * An existing cluster to deploy into instead of creating one. It needs a kubectl provider, the
-   * `eks-pod-identity-agent` add-on, system nodes labelled `NODE_ROLE_LABEL=SYSTEM_NODE_ROLE`,
+   * `eks-pod-identity-agent` add-on, system nodes labelled `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.SYSTEM_NODE_ROLE` (`cdk-ai-gateway.io/node-role=system`),
    * and `vpc`. Exclusive with `clusterProps`.
    * @default - a new `SelfHostedCluster`
    */
@@ -109,6 +180,33 @@ export interface SelfHostedModelsProps {
    * @default true
    */
   readonly loadBalancerDeletionProtection?: boolean;
+
+  /**
+   * GPU observability (`GpuObservability`): the DCGM exporter, capacity-waste recording rules,
+   * alerting rules on saturation, restarts and GPU faults, and a Grafana dashboard. Needs the
+   * managed Prometheus workspace (the default `metrics`).
+   * @default true with the default `metrics`
+   */
+  readonly observability?: boolean;
+
+  /**
+   * Where the workspace's alert manager sends firing alerts (see `GpuObservability.alarmTopic`).
+   * @default - alerts stay in the workspace
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Pull the vLLM image through an ECR pull-through cache of Docker Hub (self-managed Karpenter
+   * mode). Models with their own `image` keep it.
+   * @default - the image comes from Docker Hub directly
+   */
+  readonly imageCache?: ImageCacheOptions;
+
+  /**
+   * TLS between the router and the models (required by models with `restrictedAllowed`).
+   * @default - plain HTTP inside the VPC on port 80
+   */
+  readonly tls?: SelfHostedTlsOptions;
 }
 
 /**
@@ -149,6 +247,12 @@ export class SelfHostedModels extends Construct {
   public readonly endpoints: PrivateModelEndpoint[];
   /** The route targets for `AiGateway`'s `selfHostedTargets`, in the order of `models`. */
   public readonly targets: ISelfHostedTarget[];
+  /** The ECR pull-through cache rule (with `imageCache`). */
+  public readonly pullThroughCacheRule?: ecr.CfnPullThroughCacheRule;
+  /** GPU observability (with `observability`). */
+  public readonly observability?: GpuObservability;
+  /** The certificate of the models' TLS listeners (with `tls`). */
+  public readonly certificate?: acm.ICertificate;
 
   constructor(scope: Construct, id: string, props: SelfHostedModelsProps) {
     super(scope, id);
@@ -165,8 +269,13 @@ export class SelfHostedModels extends Construct {
       this.capacityMode = this.selfHostedCluster.capacityMode;
     }
 
+    // Cluster services are installed by Helm with wait: on a new cluster their pods need the system
+    // nodes and CoreDNS first, or the first deployment times out.
+    const systemReady = systemReadinessOf(this.selfHostedCluster);
+
     if (this.capacityMode === CapacityMode.KARPENTER) {
       const karpenter = this.karpenter = new Karpenter(this, 'Karpenter', { cluster: this.cluster });
+      karpenter.chart.node.addDependency(...systemReady);
       this.gpuNodePool = karpenter.addGpuNodePool('GpuNodePool', props.gpuNodePool);
       // The managed GPU node group needs the device plugin too when it runs AL2023, whatever the pool's AMI.
       const group = props.clusterProps?.gpuNodeGroup;
@@ -179,24 +288,50 @@ export class SelfHostedModels extends Construct {
 
     // EKS Auto Mode's own load balancing serves eks.amazonaws.com TargetGroupBindings; the AWS
     // documentation supports running the controller beside it, which keeps one binding API for both modes.
-    this.loadBalancerController = new AwsLoadBalancerController(this, 'LoadBalancerController', { cluster: this.cluster, vpc: this.vpc });
+    this.loadBalancerController = new AwsLoadBalancerController(this, 'LoadBalancerController', {
+      cluster: this.cluster, vpc: this.vpc, capacityMode: this.capacityMode,
+    });
+    this.loadBalancerController.chart.node.addDependency(...systemReady);
 
     if (props.autoscaling ?? true) {
-      this.keda = new Keda(this, 'Keda', { cluster: this.cluster });
+      this.keda = new Keda(this, 'Keda', { cluster: this.cluster, capacityMode: this.capacityMode });
+      this.keda.chart.node.addDependency(...systemReady);
       this.metrics = props.metrics ?? PrometheusSource.managed(this, 'Metrics', { cluster: this.cluster, keda: this.keda });
+    }
+
+    this.warnUnsupportedKubernetes();
+    if (props.tls) {
+      this.certificate = props.tls.certificate ?? new acm.PrivateCertificate(this, 'Certificate', {
+        domainName: `*.${props.tls.domainName}`,
+        certificateAuthority: props.tls.certificateAuthority!,
+      });
     }
 
     this.models = [];
     this.endpoints = [];
     this.targets = [];
+    let cachedImage: string | undefined;
+    if (props.imageCache) {
+      const cache = this.addImageCache(props.imageCache);
+      this.pullThroughCacheRule = cache.rule;
+      cachedImage = cache.image;
+    }
+
     props.models.forEach((options, i) => {
+      // vLLM drains for as long as the router may still wait for an answer (the target's total deadline).
+      const totalMs = options.timeouts?.totalMs ?? PrivateModelEndpoint.DEFAULT_TIMEOUTS.totalMs ?? 120_000;
+      const shutdownTimeout = options.shutdownTimeout ?? Duration.seconds(Math.ceil(totalMs / 1000));
       const model = new VllmModel(this, `Model${i}`, {
         ...options,
+        image: options.image ?? cachedImage,
+        shutdownTimeout,
         cluster: this.cluster,
+        capacityMode: this.capacityMode,
         autoscaling: this.metrics ? { prometheus: this.metrics, keda: this.keda } : undefined,
       });
       // Models are scheduled on the pool's nodes: apply them once the pool exists.
       model.node.addDependency(this.gpuNodePool.manifest);
+      const drainSeconds = (options.preStopDelay ?? Duration.seconds(15)).toSeconds() + shutdownTimeout.toSeconds();
       const endpoint = new PrivateModelEndpoint(this, `Endpoint${i}`, {
         cluster: this.cluster,
         vpc: this.vpc,
@@ -206,13 +341,25 @@ export class SelfHostedModels extends Construct {
         targetPort: model.port,
         deletionProtection: props.loadBalancerDeletionProtection,
         loadBalancerController: this.loadBalancerController,
+        // A draining pod keeps its connections until its streams end.
+        deregistrationDelay: Duration.seconds(Math.min(3600, Math.max(120, drainSeconds))),
+        ...(props.tls ? {
+          certificate: this.certificate,
+          domainName: `${options.targetId ?? options.name}.${props.tls.domainName}`,
+          privateHostedZone: props.tls.privateHostedZone,
+        } : {}),
       });
-      endpoint.targetGroupBinding.node.addDependency(model);
+      // Service → TargetGroupBinding → Deployment: the controller injects its pod readiness gate
+      // only into pods created once a binding for their Service exists, so a rollout never
+      // leaves the target group with only initial or draining targets.
+      endpoint.targetGroupBinding.node.addDependency(model.serviceManifest);
+      model.workloadManifest.node.addDependency(endpoint.targetGroupBinding);
       const price = PrivateModelEndpoint.gpuPrice({
         instanceType: options.instanceType,
         tokensPerSecond: options.tokensPerSecond,
         hourlyUsd: options.hourlyUsd,
         replicasPerInstance: Math.floor(model.instance.gpuCount / model.gpusPerReplica),
+        utilizationPercent: options.utilizationPercent,
       });
       this.models.push(model);
       this.endpoints.push(endpoint);
@@ -226,7 +373,88 @@ export class SelfHostedModels extends Construct {
         description: `vLLM ${options.modelId ?? options.name} on ${options.instanceType} (self-hosted, private endpoint)`,
       }));
     });
+
+    if (props.observability ?? true) {
+      if (!(this.metrics instanceof ManagedPrometheus)) {
+        if (props.observability === true) {
+          throw new AiGatewayValidationError('observability needs the managed Prometheus workspace: leave metrics unset (and autoscaling on), or set observability: false.', this);
+        }
+      } else {
+        this.observability = new GpuObservability(this, 'Observability', {
+          cluster: this.cluster,
+          metrics: this.metrics,
+          alarmTopic: props.alarmTopic,
+          models: props.models.map((options, i) => {
+            const model = this.models[i];
+            const instance = GpuInstanceTypes.of(options.instanceType);
+            return {
+              servedModelName: model.servedModelName,
+              gpusPerReplica: model.gpusPerReplica,
+              replicaHourlyUsd: (options.hourlyUsd ?? instance.onDemandUsdPerHour) * model.gpusPerReplica / instance.gpuCount,
+              pricedTokensPerSecond: options.tokensPerSecond,
+            };
+          }),
+        });
+      }
+    }
   }
+
+  /**
+   * The pull-through cache rule, and the node roles' right to import upstream images into
+   * repositories under its prefix. Returns the cached vLLM image.
+   */
+  private addImageCache(options: ImageCacheOptions): { rule: ecr.CfnPullThroughCacheRule; image: string } {
+    const prefix = options.repositoryPrefix ?? 'docker-hub';
+    const stack = Stack.of(this);
+    const rule = new ecr.CfnPullThroughCacheRule(this, 'ImageCache', {
+      ecrRepositoryPrefix: prefix,
+      upstreamRegistry: 'docker-hub',
+      upstreamRegistryUrl: 'registry-1.docker.io',
+      credentialArn: options.dockerHubCredentials.secretArn,
+    });
+    const repositories = `arn:${stack.partition}:ecr:${stack.region}:${stack.account}:repository/${prefix}/*`;
+    const policy = new iam.ManagedPolicy(this, 'ImageCachePolicy', {
+      description: `GPU and system nodes: pull images through the ECR pull-through cache ${prefix}/ (import on first pull)`,
+      statements: [new iam.PolicyStatement({ actions: ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'], resources: [repositories] })],
+      roles: [this.karpenter!.nodeRole, ...(this.selfHostedCluster?.nodeRole ? [this.selfHostedCluster.nodeRole] : [])],
+    });
+    // cdk-nag names a finding by the flattened ARN: intrinsics become <AWS::Region>, literals stay.
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    GatewayCompliance.acknowledge(policy, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:${region}:${account}:repository/${prefix}/*]`,
+      `The pull-through cache creates one repository per upstream image under ${prefix}/ on its first pull, so their names are not known `
+      + 'in advance; the nodes may only import upstream images into, and create, repositories under that prefix in this account and Region.');
+    return { rule, image: `${stack.account}.dkr.ecr.${stack.region}.${stack.urlSuffix}/${prefix}/${VllmModel.DEFAULT_IMAGE}` };
+  }
+
+  /** A synth warning when the created cluster's Kubernetes version is outside the support matrix of what is installed on it. */
+  private warnUnsupportedKubernetes(): void {
+    const version = this.selfHostedCluster?.kubernetesVersion.version;
+    if (version === undefined) return;
+    const installed = installedComponents(this);
+    const unsupported = SelfHostedSupportMatrix.unsupportedOn(version).filter((c) => installed.includes(c.component));
+    if (unsupported.length === 0) return;
+    Annotations.of(this).addWarningV2('cdk-ai-gateway:selfhosted-unsupported-kubernetes',
+      `Kubernetes ${version} is outside the documented range of ${unsupported.map((c) => `${c.component} ${c.version} (${c.kubernetesMin}–${c.kubernetesMax ?? 'any'})`).join(', ')}: `
+      + 'pin versions that support it (the props of Karpenter, Keda, AwsLoadBalancerController) or choose another clusterProps.version. See the support matrix in lib/selfhosted/README.md.');
+  }
+}
+
+/** The components of the support matrix a `SelfHostedModels` installs. */
+function installedComponents(models: SelfHostedModels): string[] {
+  return [
+    ...(models.karpenter ? ['Karpenter'] : []),
+    ...(models.karpenter?.devicePlugin ? ['NVIDIA device plugin'] : []),
+    ...(models.keda ? ['KEDA'] : []),
+    'AWS Load Balancer Controller',
+  ];
+}
+
+/** What a chart's pods need before Helm can see them ready (nothing known of an existing cluster or in Auto Mode). */
+function systemReadinessOf(cluster: SelfHostedCluster | undefined): IDependable[] {
+  if (!cluster?.systemNodeGroup) return [];
+  const coreDns = cluster.addons.coredns;
+  return coreDns ? [cluster.systemNodeGroup, coreDns] : [cluster.systemNodeGroup];
 }
 
 function validateProps(scope: Construct, props: SelfHostedModelsProps): void {
@@ -240,6 +468,36 @@ function validateProps(scope: Construct, props: SelfHostedModelsProps): void {
     if (props.existingClusterCapacityMode) fail('existingClusterCapacityMode applies only with existingCluster; give a new cluster its mode in clusterProps.capacityMode.');
   }
   if (props.metrics && props.autoscaling === false) fail('metrics is set, but autoscaling is false.');
+  if (props.alarmTopic && props.observability === false) fail('alarmTopic is set, but observability is false: alerts come from the observability rules.');
+  for (const m of props.models) {
+    if (m.utilizationPercent !== undefined && !(m.utilizationPercent >= 1 && m.utilizationPercent <= 100)) {
+      fail(`models['${m.name}'].utilizationPercent must be from 1 to 100 (the measured share of paid GPU time that serves tokens); received ${m.utilizationPercent}.`);
+    }
+  }
+  if (props.imageCache) {
+    const capacityMode = props.existingCluster ? props.existingClusterCapacityMode : props.clusterProps?.capacityMode;
+    if (capacityMode === CapacityMode.AUTO_MODE) {
+      fail('imageCache applies to self-managed Karpenter: EKS Auto Mode nodes use a node role this construct does not manage; create the pull-through cache yourself and give each model its image.');
+    }
+    const prefix = props.imageCache.repositoryPrefix ?? 'docker-hub';
+    if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(prefix) || prefix.length < 2 || prefix.length > 30) {
+      fail(`imageCache.repositoryPrefix must be 2 to 30 lower-case letters, digits, '.', '_' or '-' (an ECR repository prefix); received '${prefix}'.`);
+    }
+  }
+  if (props.tls) {
+    const { certificate, certificateAuthority, domainName } = props.tls;
+    if ((certificate === undefined) === (certificateAuthority === undefined)) {
+      fail('tls needs exactly one of certificate (yours, covering *.<domainName>) and certificateAuthority (an AWS Private CA to issue one).');
+    }
+    if (!Token.isUnresolved(domainName) && !/^(?=.{1,240}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domainName)) {
+      fail(`tls.domainName must be a lower-case DNS name such as models.internal.example.com (each model is <target id>.<domainName>); received '${domainName}'.`);
+    }
+  }
+  for (const m of props.models) {
+    if (m.restrictedAllowed && !props.tls) {
+      fail(`models['${m.name}'].restrictedAllowed needs tls: a target cleared for restricted data is reached only over TLS. Set tls (a certificate or a private CA for a domain of the VPC), or leave restrictedAllowed unset.`);
+    }
+  }
   const seen = new Set<string>();
   for (const m of props.models) {
     const id = m.targetId ?? m.name;

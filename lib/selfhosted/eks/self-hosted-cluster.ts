@@ -105,7 +105,7 @@ export interface SystemNodeGroupOptions {
 
 /**
  * An always-on managed node group of GPU nodes, the baseline capacity for vLLM that Karpenter
- * adds to. Its nodes carry `GPU_TAINT` and the label `NODE_ROLE_LABEL=GPU_NODE_ROLE`, like the
+ * adds to. Its nodes carry `NodeScheduling.GPU_TAINT` and the label `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.GPU_NODE_ROLE` (`cdk-ai-gateway.io/node-role=gpu`), like the
  * Karpenter GPU pool, and require IMDSv2 with a hop limit of 1.
  */
 export interface GpuNodeGroupOptions {
@@ -231,8 +231,8 @@ export interface SelfHostedClusterProps {
  * add-ons vpc-cni, kube-proxy, coredns and eks-pod-identity-agent managed by EKS.
  *
  * In `CapacityMode.KARPENTER` (default) it adds a system managed node group labelled
- * `NODE_ROLE_LABEL=SYSTEM_NODE_ROLE` for Karpenter and cluster services and, optionally, an
- * always-on GPU node group tainted with `GPU_TAINT`. In `CapacityMode.AUTO_MODE` EKS Auto Mode
+ * `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.SYSTEM_NODE_ROLE` (`cdk-ai-gateway.io/node-role=system`) for Karpenter and cluster services and, optionally, an
+ * always-on GPU node group tainted with `NodeScheduling.GPU_TAINT`. In `CapacityMode.AUTO_MODE` EKS Auto Mode
  * provides capacity and the add-ons.
  *
  * @example
@@ -257,6 +257,8 @@ export class SelfHostedCluster extends Construct {
   public readonly vpc: ec2.IVpc;
   /** The capacity mode. */
   public readonly capacityMode: CapacityMode;
+  /** The cluster's Kubernetes version. */
+  public readonly kubernetesVersion: eks.KubernetesVersion;
   /** The KMS key that encrypts Kubernetes secrets. */
   public readonly secretsEncryptionKey: kms.IKey;
   /**
@@ -315,9 +317,10 @@ export class SelfHostedCluster extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'kubectl handler of the self-hosted model cluster (cluster admin through an access entry)',
     });
+    this.kubernetesVersion = props.version ?? SelfHostedCluster.DEFAULT_KUBERNETES_VERSION;
     this.cluster = new eks.Cluster(this, 'Cluster', {
       clusterName: props.clusterName ?? Names.uniqueResourceName(this, { maxLength: 100 }),
-      version: props.version ?? SelfHostedCluster.DEFAULT_KUBERNETES_VERSION,
+      version: this.kubernetesVersion,
       vpc: this.vpc,
       vpcSubnets: props.vpcSubnets ?? [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
       endpointAccess: props.endpointAccess ?? eks.EndpointAccess.PRIVATE,
@@ -358,7 +361,11 @@ export class SelfHostedCluster extends Construct {
         this.gpuNodeGroup = this.addGpuNodeGroup(props.gpuNodeGroup, nodeRole);
         this.gpuNodeGroup.node.addDependency(vpcCni, kubeProxy);
       }
-      this.addons = { 'vpc-cni': vpcCni, 'kube-proxy': kubeProxy, 'coredns': coreDns, 'eks-pod-identity-agent': podIdentity };
+      // Reports GPU (NVIDIA XID), kubelet, storage and network faults as node conditions, which
+      // Karpenter's node repair acts on. (Auto Mode monitors and repairs its nodes itself.)
+      const nodeMonitoring = new eks.Addon(this, 'NodeMonitoringAgent', { cluster: this.cluster, addonName: 'eks-node-monitoring-agent' });
+      nodeMonitoring.node.addDependency(this.systemNodeGroup);
+      this.addons = { 'vpc-cni': vpcCni, 'kube-proxy': kubeProxy, 'coredns': coreDns, 'eks-pod-identity-agent': podIdentity, 'eks-node-monitoring-agent': nodeMonitoring };
     }
 
     acknowledgeClusterFindings(this);

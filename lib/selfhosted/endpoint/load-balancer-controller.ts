@@ -7,7 +7,8 @@ import { Construct } from 'constructs';
 import { GatewayCompliance } from '../../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../../private/errors';
 import { PodIdentityRole } from '../pod-identity-role';
-import { systemNodeSelector } from '../scheduling';
+import { CapacityMode } from '../eks/self-hosted-cluster';
+import { systemPlacement } from '../scheduling';
 
 /** Which IAM policy the AWS Load Balancer Controller gets. */
 export enum LoadBalancerControllerPolicy {
@@ -61,6 +62,13 @@ export interface AwsLoadBalancerControllerProps {
    * @default AwsLoadBalancerController.CHART_VERSION
    */
   readonly chartVersion?: string;
+
+  /**
+   * Who provides the cluster's nodes; it decides where the controller's pods run (the system node
+   * group, or EKS Auto Mode's built-in pools).
+   * @default CapacityMode.KARPENTER
+   */
+  readonly capacityMode?: CapacityMode;
 }
 
 // Upstream's TargetGroupBinding-only subset (kubernetes-sigs/aws-load-balancer-controller
@@ -83,7 +91,8 @@ const TGB_TARGET_GROUP_ACTIONS = [
 const CLUSTER_TAG = 'elbv2.k8s.aws/cluster';
 
 /**
- * The statements of the controller's published policy for v3.2.2
+ * The statements of the controller's published policy for v3.2.2 (not re-checked against v3.5.0's:
+ * compare before relying on `LoadBalancerControllerPolicy.FULL` for Ingresses or Services)
  * (kubernetes-sigs/aws-load-balancer-controller `docs/install/iam_policy.json`; the same document
  * aws-cdk-lib 2.276.0 ships as `aws-eks-v2/lib/addons/alb-iam_policy-v3.2.2.json`), with
  * upstream's conditions and the partition taken from the stack.
@@ -176,14 +185,24 @@ function fullPolicyStatements(): iam.PolicyStatement[] {
  * const controller = new AwsLoadBalancerController(this, 'Lbc', { cluster });
  */
 export class AwsLoadBalancerController extends Construct {
-  /** The pinned controller version (aws/eks-charts chart `aws-load-balancer-controller` appVersion). */
-  public static readonly APP_VERSION = 'v3.2.2';
+  /**
+   * The pinned controller version (aws/eks-charts chart `aws-load-balancer-controller` appVersion).
+   * v3.5.0 (aws/eks-charts automated release of the v3 line, which third-party distributions
+   * ship for Kubernetes 1.35 and 1.36). The TargetGroupBinding-only permissions are upstream's
+   * documented subset; `LoadBalancerControllerPolicy.FULL` keeps the published policy of v3.2.2.
+   */
+  public static readonly APP_VERSION = 'v3.5.0';
   /**
    * The pinned chart version of `aws-load-balancer-controller` in https://aws.github.io/eks-charts
-   * (since controller v3 the chart version equals the controller version; aws-cdk-lib 2.276.0's
-   * `AlbControllerVersion.V3_2_2` pairs the same two).
+   * (since controller v3 the chart version equals the controller version, as aws-cdk-lib's
+   * `AlbControllerVersion.V3_2_2` pairs chart 3.2.2 with v3.2.2).
    */
-  public static readonly CHART_VERSION = '3.2.2';
+  public static readonly CHART_VERSION = '3.5.0';
+  /**
+   * The controller release whose published `docs/install/iam_policy.json` `LoadBalancerControllerPolicy.FULL`
+   * grants (the newest aws-cdk-lib 2.276.0 ships, `aws-eks-v2/lib/addons/alb-iam_policy-v3.2.2.json`).
+   */
+  public static readonly FULL_POLICY_VERSION = 'v3.2.2';
   /** The Helm repository of the chart. */
   public static readonly CHART_REPOSITORY = 'https://aws.github.io/eks-charts';
   /** The chart name. */
@@ -228,7 +247,8 @@ export class AwsLoadBalancerController extends Construct {
     });
     this.role = role;
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      description: `AWS Load Balancer Controller ${AwsLoadBalancerController.APP_VERSION}: ${this.policyMode === LoadBalancerControllerPolicy.FULL ? 'the published policy' : 'TargetGroupBinding only'}`,
+      description: `AWS Load Balancer Controller ${AwsLoadBalancerController.APP_VERSION}: ${this.policyMode === LoadBalancerControllerPolicy.FULL
+        ? `the published policy of ${AwsLoadBalancerController.FULL_POLICY_VERSION}` : 'TargetGroupBinding only'}`,
       roles: [role],
       statements: this.policyMode === LoadBalancerControllerPolicy.FULL
         ? fullPolicyStatements()
@@ -237,6 +257,7 @@ export class AwsLoadBalancerController extends Construct {
     this.acknowledgeFindings();
 
     const association = role.association;
+    const placement = systemPlacement(props.capacityMode === CapacityMode.AUTO_MODE);
 
     this.chart = new eks.HelmChart(this, 'Chart', {
       cluster,
@@ -253,7 +274,8 @@ export class AwsLoadBalancerController extends Construct {
         vpcId: vpc.vpcId,
         replicaCount: replicas,
         serviceAccount: { create: true, name: this.serviceAccountName },
-        nodeSelector: systemNodeSelector(),
+        nodeSelector: placement.nodeSelector,
+        ...(placement.tolerations.length > 0 ? { tolerations: placement.tolerations } : {}),
         // Without this the controller's webhook claims every new Service of type LoadBalancer,
         // which the TargetGroupBinding-only policy cannot serve.
         enableServiceMutatorWebhook: this.policyMode === LoadBalancerControllerPolicy.FULL,
@@ -282,7 +304,7 @@ export class AwsLoadBalancerController extends Construct {
     const policy = this.policy;
     if (this.policyMode === LoadBalancerControllerPolicy.FULL) {
       GatewayCompliance.acknowledge(policy, 'AwsSolutions-IAM5[Resource::*]',
-        `The full policy is upstream's published iam_policy.json of AWS Load Balancer Controller ${AwsLoadBalancerController.APP_VERSION}, `
+        `The full policy is upstream's published iam_policy.json of AWS Load Balancer Controller ${AwsLoadBalancerController.FULL_POLICY_VERSION}, `
         + 'chosen with policy: LoadBalancerControllerPolicy.FULL: its Describe/Get actions support no resource-level permissions, '
         + 'and its create and delete actions on load balancers, target groups and security groups are conditioned by upstream on the '
         + `${CLUSTER_TAG} request or resource tag. The default TARGET_GROUP_BINDING_ONLY mode avoids these statements.`);

@@ -137,7 +137,8 @@ export interface SelfHostedTargetOptions {
   readonly timeouts?: TimeoutPolicy;
 
   /**
-   * Whether the target is cleared for restricted data.
+   * Whether the target is cleared for restricted data. Only a TLS endpoint (`certificate`) may be:
+   * restricted requests never travel in clear text.
    * @default false
    */
   readonly restrictedAllowed?: boolean;
@@ -243,6 +244,9 @@ function checkLabel(prop: string, value: string, pattern: RegExp, kind: string, 
  * });
  */
 export class PrivateModelEndpoint extends Construct implements ec2.IConnectable {
+  /** The router's time limits of a self-hosted target when none are given: 2 s to connect, 30 s to the first token, 120 s in all. */
+  public static readonly DEFAULT_TIMEOUTS: TimeoutPolicy = DEFAULT_TIMEOUTS;
+
   /**
    * The price per 1,000 tokens of a model served from GPU instances: the instance's hourly cost
    * divided by what its replicas generate, `SelfHostedPrice.fromGpuHour(hourlyUsd,
@@ -282,12 +286,15 @@ export class PrivateModelEndpoint extends Construct implements ec2.IConnectable 
   /** The container port of the pods. */
   public readonly targetPort: number;
 
+  /** Whether the listener terminates TLS. */
+  public readonly tls: boolean;
+
   private readonly serviceName: string;
   private readonly serviceNamespace: string;
 
   constructor(scope: Construct, id: string, props: PrivateModelEndpointProps) {
     super(scope, id);
-    const tls = props.certificate !== undefined;
+    const tls = this.tls = props.certificate !== undefined;
     this.targetPort = props.targetPort ?? 8000;
     this.port = props.listenerPort ?? (tls ? 443 : 80);
     const servicePort = props.servicePort ?? this.targetPort;
@@ -423,6 +430,9 @@ export class PrivateModelEndpoint extends Construct implements ec2.IConnectable 
     }
     if (!Token.isUnresolved(options.servedModelName) && (options.servedModelName.length < 1 || options.servedModelName.length > 256)) {
       throw new AiGatewayValidationError(`servedModelName must be 1 to 256 characters, received '${options.servedModelName}'.`, this);
+    }
+    if (options.restrictedAllowed && !this.tls) {
+      throw new AiGatewayValidationError(`restrictedAllowed needs a TLS endpoint: target '${options.id}' is reached over plain HTTP; give the endpoint certificate and domainName, or leave restrictedAllowed unset.`, this);
     }
     const timeouts: TimeoutPolicy = { ...DEFAULT_TIMEOUTS, ...stripUndefined(options.timeouts ?? {}) };
     const target: TargetConfig = {

@@ -90,10 +90,29 @@ export interface GpuNodePoolOptions {
   readonly instanceSizes?: string[];
 
   /**
-   * Capacity types. With both, Karpenter prefers spot and falls back to on-demand.
-   * @default [GpuCapacityType.SPOT, GpuCapacityType.ON_DEMAND]
+   * Capacity types. With both in one pool Karpenter prefers spot, so model servers would run on
+   * interruptible capacity first; the default keeps them on on-demand and adds spot only as
+   * overflow (`spotOverflow`).
+   * @default [GpuCapacityType.ON_DEMAND]
    */
   readonly capacityTypes?: GpuCapacityType[];
+
+  /**
+   * With on-demand `capacityTypes` only, a second NodePool `<name>-spot` of weight 1 (same
+   * requirements, its own `gpuLimit`) that Karpenter uses when the on-demand pool is at its limit
+   * or has no capacity: spot is overflow, never the baseline.
+   * @default true
+   */
+  readonly spotOverflow?: boolean;
+
+  /**
+   * How long Karpenter waits for a node's pods to leave before it terminates the node anyway
+   * (NodePool `terminationGracePeriod`). It bounds how long the model servers'
+   * `karpenter.sh/do-not-disrupt` annotation and PodDisruptionBudgets can hold an expired or
+   * drifted node.
+   * @default Duration.hours(1)
+   */
+  readonly terminationGracePeriod?: Duration;
 
   /**
    * The most GPUs (`nvidia.com/gpu`) the pool may run at once: the pool's cost ceiling.
@@ -142,8 +161,9 @@ export interface GpuNodePoolOptions {
   readonly volumeSize?: Size;
 
   /**
-   * The pool's priority among NodePools (1-100, higher first).
-   * @default - no weight
+   * The pool's priority among NodePools (1-100, higher first); with a spot overflow pool (weight 1)
+   * at least 2.
+   * @default - 10 with a spot overflow pool, otherwise no weight
    */
   readonly weight?: number;
 
@@ -203,11 +223,13 @@ interface ResolvedOptions {
   readonly expireAfter: string;
   readonly budgets: Record<string, string>[];
   readonly weight?: number;
+  readonly spotOverflow: boolean;
+  readonly terminationGracePeriod: string;
 }
 
 /**
  * A Karpenter v1 GPU NodePool: NVIDIA instances of the chosen families and sizes, spot and/or
- * on-demand, labelled `NODE_ROLE_LABEL=GPU_NODE_ROLE` and tainted with `GPU_TAINT` so only GPU
+ * on-demand, labelled `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.GPU_NODE_ROLE` (`cdk-ai-gateway.io/node-role=gpu`) and tainted with `NodeScheduling.GPU_TAINT` so only GPU
  * workloads land on them, capped by a `nvidia.com/gpu` limit, emptied nodes removed after a delay,
  * nodes expired for patching, with disruption budgets.
  *
@@ -254,6 +276,9 @@ export class GpuNodePool extends Construct {
   /** The pinned AMI alias (self-managed Karpenter); undefined in Auto Mode. */
   public readonly amiAlias?: string;
 
+  /** The spot overflow NodePool's name (with `spotOverflow`). */
+  public readonly overflowPoolName?: string;
+
   /** The manifest that applies the NodePool (and the EC2NodeClass). */
   public readonly manifest: eks.KubernetesManifest;
 
@@ -282,6 +307,10 @@ export class GpuNodePool extends Construct {
       nodeClassRef = { group: 'eks.amazonaws.com', kind: 'NodeClass', name: props.autoModeNodeClassName ?? 'default' };
     }
     objects.push(this.nodePool(options, nodeClassRef));
+    if (options.spotOverflow) {
+      this.overflowPoolName = `${options.name.slice(0, 58)}-spot`;
+      objects.push(this.nodePool({ ...options, name: this.overflowPoolName, capacityTypes: [GpuCapacityType.SPOT], weight: 1 }, nodeClassRef));
+    }
 
     this.manifest = props.cluster.addManifest(`${id}GpuNodePool`, ...objects);
     if (props.karpenter && this.capacityMode === CapacityMode.KARPENTER) {
@@ -314,7 +343,7 @@ export class GpuNodePool extends Construct {
       sizes = [...props.instanceSizes];
     }
 
-    const capacityTypes = props.capacityTypes ?? [GpuCapacityType.SPOT, GpuCapacityType.ON_DEMAND];
+    const capacityTypes = props.capacityTypes ?? [GpuCapacityType.ON_DEMAND];
     const allowedCapacity = Object.values(GpuCapacityType) as string[];
     if (capacityTypes.length === 0 || new Set(capacityTypes).size !== capacityTypes.length || capacityTypes.some((c) => !allowedCapacity.includes(c))) {
       throw new AiGatewayValidationError(`capacityTypes must list one or both of ${allowedCapacity.join(', ')} without repeats; received [${capacityTypes.join(', ')}].`, this);
@@ -324,10 +353,20 @@ export class GpuNodePool extends Construct {
     if (!Token.isUnresolved(gpuLimit) && (!Number.isInteger(gpuLimit) || gpuLimit < 1)) {
       throw new AiGatewayValidationError(`gpuLimit must be a whole number of GPUs, at least 1; received ${gpuLimit}.`, this);
     }
-    const weight = props.weight;
-    if (weight !== undefined && (!Number.isInteger(weight) || weight < 1 || weight > 100)) {
-      throw new AiGatewayValidationError(`weight must be a whole number from 1 to 100; received ${weight}.`, this);
+    const onDemandOnly = capacityTypes.length === 1 && capacityTypes[0] === GpuCapacityType.ON_DEMAND;
+    if (props.spotOverflow === true && !onDemandOnly) {
+      throw new AiGatewayValidationError(`spotOverflow needs capacityTypes [${GpuCapacityType.ON_DEMAND}] (spot is then the overflow pool); received [${capacityTypes.join(', ')}].`, this);
     }
+    const spotOverflow = onDemandOnly && props.spotOverflow !== false;
+    const weight = props.weight ?? (spotOverflow ? 10 : undefined);
+    if (weight !== undefined && (!Number.isInteger(weight) || weight < (spotOverflow ? 2 : 1) || weight > 100)) {
+      throw new AiGatewayValidationError(`weight must be a whole number from ${spotOverflow ? '2 (above the spot overflow pool\'s 1)' : '1'} to 100; received ${weight}.`, this);
+    }
+    const grace = props.terminationGracePeriod ?? Duration.hours(1);
+    if (grace.toSeconds() < 600) {
+      throw new AiGatewayValidationError(`terminationGracePeriod must be at least 10 minutes (model servers drain their requests and a replacement must load its model); received ${grace.toHumanString()}.`, this);
+    }
+    const terminationGracePeriod = karpenterDuration('terminationGracePeriod', grace, this);
 
     const consolidateAfter = karpenterDuration('consolidateAfter', props.consolidateAfter ?? Duration.minutes(10), this);
     const expireAfterDuration = props.expireAfter ?? Duration.hours(720);
@@ -340,7 +379,7 @@ export class GpuNodePool extends Construct {
     if (budgets.length === 0 || budgets.length > 50) {
       throw new AiGatewayValidationError(`disruptionBudgets must hold 1 to 50 budgets (Karpenter v1 limit); received ${budgets.length}.`, this);
     }
-    return { name, families, sizes, capacityTypes, gpuLimit, consolidateAfter, expireAfter, budgets, weight };
+    return { name, families, sizes, capacityTypes, gpuLimit, consolidateAfter, expireAfter, budgets, weight, spotOverflow, terminationGracePeriod };
   }
 
   private budget(budget: GpuDisruptionBudget, index: number): Record<string, string> {
@@ -442,6 +481,7 @@ export class GpuNodePool extends Construct {
             requirements,
             taints: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: GPU_TAINT.effect }],
             expireAfter: options.expireAfter,
+            terminationGracePeriod: options.terminationGracePeriod,
           },
         },
         disruption: { consolidationPolicy: 'WhenEmpty', consolidateAfter: options.consolidateAfter, budgets: options.budgets },

@@ -13,12 +13,15 @@ import { systemNodeSelector } from '../scheduling';
 import { GpuNodePool, GpuNodePoolOptions } from './gpu-node-pool';
 import { NvidiaDevicePlugin } from './nvidia-device-plugin';
 
-// Karpenter 1.15.0, chart oci://public.ecr.aws/karpenter/karpenter (aws/karpenter-provider-aws
-// charts/karpenter/Chart.yaml at d77d1a3a, the v1.15 docs' KARPENTER_VERSION). The controller
+// Karpenter 1.15.1 (aws/karpenter-provider-aws release v1.15.1, 23 Oct 2026: a patch release of
+// 1.15 — Go 1.26.10, sigs.k8s.io/karpenter v1.15.1 with node-repair and reservation fixes, no IAM
+// or chart value change), chart oci://public.ecr.aws/karpenter/karpenter; the v1.15
+// compatibility matrix lists Kubernetes 1.31 to 1.37 (website/content/en/v1.15/upgrading/
+// compatibility.md). The controller
 // policy, node role, interruption queue and rules follow that release's getting-started
 // cloudformation.yaml (website/content/en/v1.15/reference/cloudformation.md documents it
 // statement by statement; v1.14's cloudformation.yaml is identical but for RebootInstances).
-const DEFAULT_VERSION = '1.15.0';
+const DEFAULT_VERSION = '1.15.1';
 const CHART_REPOSITORY = 'oci://public.ecr.aws/karpenter/karpenter';
 const SERVICE_ACCOUNT = 'karpenter';
 
@@ -38,14 +41,14 @@ export interface KarpenterProps {
   /**
    * The cluster to install Karpenter into. It needs the EKS Pod Identity Agent add-on (the
    * controller's AWS credentials come through Pod Identity), nodes labelled
-   * `NODE_ROLE_LABEL=SYSTEM_NODE_ROLE` for the controller, and a kubectl provider.
+   * `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.SYSTEM_NODE_ROLE` (`cdk-ai-gateway.io/node-role=system`) for the controller, and a kubectl provider.
    */
   readonly cluster: eks.ICluster;
 
   /**
    * The Karpenter release (chart and controller), `X.Y.Z`. The IAM policy of this construct
    * matches `Karpenter.DEFAULT_VERSION`; check the upstream cloudformation.yaml before changing it.
-   * @default - `Karpenter.DEFAULT_VERSION` (1.15.0)
+   * @default - `Karpenter.DEFAULT_VERSION` (1.15.1)
    */
   readonly version?: string;
 
@@ -82,6 +85,15 @@ export interface KarpenterProps {
    * @default - the cluster security group
    */
   readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * Karpenter's node repair (feature gate `nodeRepair`): nodes whose conditions report an
+   * unhealthy GPU, kubelet or network for too long — as the EKS node monitoring agent add-on
+   * reports them — are drained and replaced. Needs the `eks-node-monitoring-agent` add-on
+   * (`SelfHostedModels` installs it).
+   * @default true
+   */
+  readonly nodeRepair?: boolean;
 
   /**
    * Install the NVIDIA device plugin the first time a GPU pool on AL2023 is added. Turn it off
@@ -142,6 +154,7 @@ export class Karpenter extends Construct {
   public readonly nodeSecurityGroupIds: string[];
 
   private readonly installDevicePlugin: boolean;
+  private readonly nodeRepair: boolean;
   private _devicePlugin?: NvidiaDevicePlugin;
 
   constructor(scope: Construct, id: string, props: KarpenterProps) {
@@ -159,6 +172,7 @@ export class Karpenter extends Construct {
       throw new AiGatewayValidationError(`controllerNamespace must be a DNS label (lower-case letters, digits and '-', at most 63 characters); received '${this.controllerNamespace}'.`, this);
     }
     this.installDevicePlugin = props.installDevicePlugin ?? true;
+    this.nodeRepair = props.nodeRepair ?? true;
 
     const retention = props.interruptionQueueRetention ?? Duration.seconds(300);
     const retentionSeconds = retention.toSeconds();
@@ -204,6 +218,8 @@ export class Karpenter extends Construct {
       namespace: this.controllerNamespace,
       createNamespace: this.controllerNamespace !== 'kube-system',
       wait: true,
+      // Helm's default of 5 minutes is too short when the system nodes are still joining.
+      timeout: Duration.minutes(15),
       values: this.helmValues(),
     });
     // Credentials and the node access entry must exist before the controller starts launching nodes.
@@ -295,7 +311,11 @@ export class Karpenter extends Construct {
     // test/selfhosted/karpenter/karpenter.test.ts). The chart's default topology spread over zones
     // and its pod anti-affinity are kept.
     return {
-      settings: { clusterName: this.cluster.clusterName, interruptionQueue: this.interruptionQueue.queueName },
+      settings: {
+        clusterName: this.cluster.clusterName,
+        interruptionQueue: this.interruptionQueue.queueName,
+        ...(this.nodeRepair ? { featureGates: { nodeRepair: true } } : {}),
+      },
       serviceAccount: { create: true, name: SERVICE_ACCOUNT },
       replicas: 2,
       nodeSelector: { 'kubernetes.io/os': 'linux', ...systemNodeSelector() },

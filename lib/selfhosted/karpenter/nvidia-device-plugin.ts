@@ -3,14 +3,17 @@ import { Construct } from 'constructs';
 import { AiGatewayValidationError } from '../../private/errors';
 import { GPU_NODE_ROLE, NODE_ROLE_LABEL, gpuToleration } from '../scheduling';
 
-// NVIDIA k8s-device-plugin v0.18.2 (NVIDIA/k8s-device-plugin PR #1600 "Bump release v0.18.2").
-// The DaemonSet follows the project's own deployments/static/nvidia-device-plugin.yml: the same
-// container name, FAIL_ON_INIT_ERROR=false, dropped capabilities, the kubelet device-plugins
-// hostPath and the system-node-critical priority class. We render the static manifest rather
+// NVIDIA k8s-device-plugin v0.20.1 (release of 22 Sep 2026: NodeFeature delete privileges,
+// container toolkit v1.20.1, allocation fixes). The DaemonSet follows the project's own
+// deployments/static/nvidia-device-plugin.yml — the same container name, dropped capabilities, the
+// kubelet device-plugins hostPath and the system-node-critical priority class — except
+// FAIL_ON_INIT_ERROR, which is true here: with false, a node whose driver failed to load
+// advertises zero GPUs and model pods stay pending with no error anywhere; with true the plugin
+// crash-loops, which a restart alarm and node repair can see. We render the static manifest rather
 // than install the nvdp Helm chart: it is one small object, its toleration and node affinity come
 // from the shared scheduling constants, the test suite validates it against the Kubernetes schema,
 // and the kubectl Lambda does not have to reach a second Helm repository at deploy time.
-const DEFAULT_VERSION = 'v0.18.2';
+const DEFAULT_VERSION = 'v0.20.1';
 const IMAGE_REPOSITORY = 'nvcr.io/nvidia/k8s-device-plugin';
 const APP_LABEL = 'nvidia-device-plugin-ds';
 
@@ -23,7 +26,7 @@ export interface NvidiaDevicePluginProps {
 
   /**
    * The `nvcr.io/nvidia/k8s-device-plugin` image tag (`vX.Y.Z`).
-   * @default - `NvidiaDevicePlugin.DEFAULT_VERSION` (v0.18.2)
+   * @default - `NvidiaDevicePlugin.DEFAULT_VERSION` (v0.20.1)
    */
   readonly version?: string;
 
@@ -40,7 +43,7 @@ export interface NvidiaDevicePluginProps {
  * Bottlerocket NVIDIA variants and EKS Auto Mode run their own, so install this only for AL2023
  * GPU capacity (see `GpuNodePool.needsDevicePlugin`).
  *
- * The pods run only on GPU nodes (node affinity on `NODE_ROLE_LABEL=GPU_NODE_ROLE`), tolerate the
+ * The pods run only on GPU nodes (node affinity on `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.GPU_NODE_ROLE` (`cdk-ai-gateway.io/node-role=gpu`)), tolerate the
  * GPU taint, and use the `system-node-critical` priority class so they are never evicted before
  * the model servers that depend on them.
  *
@@ -65,7 +68,7 @@ export class NvidiaDevicePlugin extends Construct {
     super(scope, id);
     const version = props.version ?? DEFAULT_VERSION;
     if (!/^v\d+\.\d+\.\d+$/.test(version)) {
-      throw new AiGatewayValidationError(`NvidiaDevicePlugin version must be a release tag such as 'v0.18.2'; received '${version}'.`, this);
+      throw new AiGatewayValidationError(`NvidiaDevicePlugin version must be a release tag such as '${DEFAULT_VERSION}'; received '${version}'.`, this);
     }
     this.pluginNamespace = props.pluginNamespace ?? 'kube-system';
     this.image = `${IMAGE_REPOSITORY}:${version}`;
@@ -96,7 +99,7 @@ export class NvidiaDevicePlugin extends Construct {
             containers: [{
               name: 'nvidia-device-plugin-ctr',
               image: this.image,
-              env: [{ name: 'FAIL_ON_INIT_ERROR', value: 'false' }],
+              env: [{ name: 'FAIL_ON_INIT_ERROR', value: 'true' }],
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
               volumeMounts: [{ name: 'kubelet-device-plugins-dir', mountPath: '/var/lib/kubelet/device-plugins' }],
             }],

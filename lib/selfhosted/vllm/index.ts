@@ -1,5 +1,8 @@
 export * from './keda';
 export * from './prometheus-source';
 export * from './vllm-model';
-export { ModelWeights, AWS_CLI_IMAGE } from './model-weights';
-export type { HuggingFaceWeightsOptions } from './model-weights';
+export { ModelWeights } from './model-weights';
+export type { ModelArchitecture } from './model-memory';
+export type { HuggingFaceViaS3WeightsOptions, HuggingFaceWeightsOptions } from './model-weights';
+export { GpuObservability } from './gpu-observability';
+export type { GpuObservabilityProps, ObservedModel } from './gpu-observability';

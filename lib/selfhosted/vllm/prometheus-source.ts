@@ -7,8 +7,8 @@ import { Construct } from 'constructs';
 import { Keda } from './keda';
 import { AiGatewayValidationError } from '../../private/errors';
 
-/** The pod label every vLLM pod carries, and that the managed scraper keeps. */
-export const VLLM_POD_LABELS = {
+/** The pod labels every vLLM pod carries, and that the managed scraper keeps. */
+const VLLM_POD_LABELS: { readonly [key: string]: string } = {
   'app.kubernetes.io/name': 'vllm',
   'app.kubernetes.io/part-of': 'cdk-ai-gateway',
 };
@@ -64,6 +64,14 @@ export interface ManagedPrometheusProps {
    * @default - the cluster security group, which EKS lets talk to the nodes
    */
   readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * Also scrape NVIDIA's dcgm-exporter pods (label `app.kubernetes.io/name=dcgm-exporter`, port
+   * 9400) for GPU utilisation, memory and XID errors (see `GpuObservability`).
+   *
+   * @default true
+   */
+  readonly scrapeGpuMetrics?: boolean;
 }
 
 /**
@@ -123,7 +131,7 @@ export class ManagedPrometheus extends Construct implements IPrometheusSource {
       alias: `${stack.stackName}-vllm`.slice(0, 100),
       source: { eksConfiguration: { clusterArn: props.cluster.clusterArn, subnetIds: subnets.subnetIds, securityGroupIds } },
       destination: { ampConfiguration: { workspaceArn: this.workspace.attrArn } },
-      scrapeConfiguration: { configurationBlob: Buffer.from(scrapeConfiguration(interval.toSeconds())).toString('base64') },
+      scrapeConfiguration: { configurationBlob: Buffer.from(scrapeConfiguration(interval.toSeconds(), props.scrapeGpuMetrics ?? true)).toString('base64') },
     });
 
     // No access entry and no RBAC here: on an API / API_AND_CONFIG_MAP cluster, CreateScraper creates
@@ -146,8 +154,8 @@ export class ManagedPrometheus extends Construct implements IPrometheusSource {
   }
 }
 
-/** The scrape configuration: vLLM pods of this library, by label, on their `http` port. */
-function scrapeConfiguration(intervalSeconds: number): string {
+/** The scrape configuration: vLLM pods of this library, by label, on their `http` port; dcgm-exporter pods with `gpu`. */
+function scrapeConfiguration(intervalSeconds: number, gpu: boolean): string {
   const keep = Object.entries(VLLM_POD_LABELS).map(([label, value]) => [
     `      - source_labels: [__meta_kubernetes_pod_label_${label.replace(/[./-]/g, '_')}]`,
     '        action: keep',
@@ -170,6 +178,7 @@ function scrapeConfiguration(intervalSeconds: number): string {
     '        target_label: namespace',
     '      - source_labels: [__meta_kubernetes_pod_name]',
     '        target_label: pod',
+    ...(gpu ? dcgmScrapeJob() : []),
     '',
   ].join('\n');
 }
@@ -187,6 +196,9 @@ class UrlPrometheusSource implements IPrometheusSource {
  * PrometheusSource.fromUrl('http://prometheus-operated.monitoring.svc:9090');
  */
 export class PrometheusSource {
+  /** The pod labels every vLLM pod carries, and that the managed scraper keeps. */
+  public static readonly VLLM_POD_LABELS: { [key: string]: string } = { ...VLLM_POD_LABELS };
+
   /** Amazon Managed Service for Prometheus with an AWS managed scraper (see `ManagedPrometheus`). */
   public static managed(scope: Construct, id: string, props: ManagedPrometheusProps): ManagedPrometheus {
     return new ManagedPrometheus(scope, id, props);
@@ -204,4 +216,23 @@ export class PrometheusSource {
   }
 
   private constructor() {}
+}
+
+/** The scrape job for dcgm-exporter pods (the pods of NVIDIA's dcgm-exporter chart, metrics port 9400). */
+function dcgmScrapeJob(): string[] {
+  return [
+    '  - job_name: dcgm-exporter',
+    '    metrics_path: /metrics',
+    '    kubernetes_sd_configs:',
+    '      - role: pod',
+    '    relabel_configs:',
+    '      - source_labels: [__meta_kubernetes_pod_label_app_kubernetes_io_name]',
+    '        action: keep',
+    '        regex: dcgm-exporter',
+    '      - source_labels: [__meta_kubernetes_pod_container_port_number]',
+    '        action: keep',
+    '        regex: "9400"',
+    '      - source_labels: [__meta_kubernetes_pod_node_name]',
+    '        target_label: Hostname',
+  ];
 }

@@ -1,11 +1,13 @@
-import { Duration, Names, Size, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, Size, Stack, Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { Keda } from './keda';
-import { ModelWeights } from './model-weights';
+import { CapacityMode } from '../eks/self-hosted-cluster';
+import { ModelArchitecture, knownArchitecture, memoryFit } from './model-memory';
+import { ModelWeights, WeightsBinding } from './model-weights';
+import { IPrometheusSource, PrometheusSource } from './prometheus-source';
 import { PodIdentityRole } from '../pod-identity-role';
-import { IPrometheusSource, VLLM_POD_LABELS } from './prometheus-source';
 import { AiGatewayValidationError } from '../../private/errors';
 import { GpuInstanceSpec, GpuInstanceTypes } from '../gpu-instances';
 import { GPU_NODE_ROLE, GPU_RESOURCE, gpuToleration, NODE_ROLE_LABEL } from '../scheduling';
@@ -13,11 +15,9 @@ import { GPU_NODE_ROLE, GPU_RESOURCE, gpuToleration, NODE_ROLE_LABEL } from '../
 // vLLM v0.29.0 (release commit 98dff2a8, September 2026). `--shutdown-timeout` exists since
 // v0.18.0 (vllm-project/vllm#34730, #36666); `vllm:kv_cache_usage_perc` replaces the deprecated
 // `vllm:gpu_cache_usage_perc`; `--load-format runai_streamer` streams safetensors from s3://.
-/** The pinned vLLM OpenAI-compatible server image. */
-export const VLLM_IMAGE = 'vllm/vllm-openai:v0.29.0';
-
-/** vLLM's OpenAI-compatible API port. */
-export const VLLM_PORT = 8000;
+const VLLM_IMAGE = 'vllm/vllm-openai:v0.29.0';
+/** The TriggerAuthentication each model namespace gets when its metrics are SigV4-signed. */
+const AWS_TRIGGER_AUTH_NAME = 'cdk-ai-gateway-aws';
 
 /** Probe period of the startup probe; failureThreshold × period covers `startupTimeout`. */
 const STARTUP_PERIOD_SECONDS = 10;
@@ -101,7 +101,7 @@ export interface VllmModelOptions {
   /**
    * Where the weights come from.
    *
-   * @default ModelWeights.fromHuggingFace()
+   * @default ModelWeights.fromHuggingFaceViaS3() (copied once to S3 by a Job, loaded from S3 by every replica)
    */
   readonly weights?: ModelWeights;
 
@@ -115,7 +115,7 @@ export interface VllmModelOptions {
   /**
    * The vLLM image.
    *
-   * @default VLLM_IMAGE
+   * @default VllmModel.DEFAULT_IMAGE
    */
   readonly image?: string;
 
@@ -144,11 +144,22 @@ export interface VllmModelOptions {
   readonly gpuMemoryUtilization?: number;
 
   /**
-   * `--max-model-len`.
+   * `--max-model-len`. When the model's architecture is known (`architecture`, or a model id the
+   * library knows such as `meta-llama/Llama-3.1-8B-Instruct`) a length whose KV cache cannot fit
+   * the replica's GPU memory is refused at synth.
    *
-   * @default - the model's own context length
+   * @default - the model's own context length, or the longest length that fits the GPU memory
+   * when the model is known and its own context does not fit (synth info message)
    */
   readonly maxModelLen?: number;
+
+  /**
+   * The model's shape (parameters, layers, KV heads, head dimension, context), which sizes its KV
+   * cache against the GPU memory.
+   *
+   * @default - known for the model ids the library lists; otherwise `maxModelLen` is not checked
+   */
+  readonly architecture?: ModelArchitecture;
 
   /**
    * `--enable-prefix-caching` (or `--no-enable-prefix-caching`).
@@ -173,9 +184,11 @@ export interface VllmModelOptions {
   readonly startupTimeout?: Duration;
 
   /**
-   * `--shutdown-timeout`: how long vLLM lets in-flight requests finish after SIGTERM.
+   * `--shutdown-timeout`: how long vLLM lets in-flight requests finish after SIGTERM. Keep it at
+   * least the router's total deadline for the target, so a request the router still waits for is
+   * never cut by a rollout or a node drain (`SelfHostedModels` sets it from the target's `totalMs`).
    *
-   * @default Duration.seconds(60)
+   * @default Duration.seconds(120) (the router's default total deadline of a self-hosted target)
    */
   readonly shutdownTimeout?: Duration;
 
@@ -194,7 +207,7 @@ export interface VllmModelOptions {
   readonly sharedMemorySize?: Size;
 
   /**
-   * The size limit of the Hugging Face cache (`HF_HOME`, an emptyDir on the node's disk — the
+   * The size limit of the model cache (`HF_HOME`, and the weights synced from S3: an emptyDir on the node's disk — the
    * NVMe RAID0 where Karpenter sets it up).
    *
    * @default Size.gibibytes(200)
@@ -210,9 +223,10 @@ export interface VllmModelOptions {
   readonly runAsNonRoot?: boolean;
 
   /**
-   * The least replicas. 0 only with `scaleToZero`.
+   * The least replicas (KEDA's `minReplicaCount`). Two keep the model serving while one replica's
+   * node is replaced (expiry, drift, spot interruption, consolidation). 0 only with `scaleToZero`.
    *
-   * @default 1
+   * @default 2
    */
   readonly minReplicas?: number;
 
@@ -234,15 +248,25 @@ export interface VllmModelOptions {
 
 /** Properties of `VllmModel`. */
 export interface VllmModelProps extends VllmModelOptions {
-  /** The cluster (with GPU nodes labelled `NODE_ROLE_LABEL=GPU_NODE_ROLE` and tainted `GPU_TAINT`). */
+  /** The cluster (with GPU nodes labelled `NodeScheduling.NODE_ROLE_LABEL=NodeScheduling.GPU_NODE_ROLE` (`cdk-ai-gateway.io/node-role=gpu`) and tainted `NodeScheduling.GPU_TAINT`). */
   readonly cluster: eks.ICluster;
 
   /**
-   * KEDA autoscaling. Without it the Deployment runs `minReplicas` replicas.
+   * KEDA autoscaling. With it the Deployment has no `replicas` field (KEDA's HPA owns the count);
+   * without it the Deployment runs `minReplicas` replicas.
    *
    * @default - no autoscaling
    */
   readonly autoscaling?: VllmAutoscaling;
+
+  /**
+   * Who provisions the cluster's nodes: where cluster jobs (the weights copy Job) run — the
+   * system node group with self-managed Karpenter, Auto Mode's `system` or `general-purpose`
+   * pool with EKS Auto Mode.
+   *
+   * @default CapacityMode.KARPENTER
+   */
+  readonly capacityMode?: CapacityMode;
 }
 
 /**
@@ -259,12 +283,21 @@ export interface VllmModelProps extends VllmModelOptions {
  * });
  */
 export class VllmModel extends Construct implements iam.IGrantable {
+  /** The pinned vLLM OpenAI-compatible server image (vLLM v0.29.0). */
+  public static readonly DEFAULT_IMAGE: string = VLLM_IMAGE;
+  /** vLLM's OpenAI-compatible API port. */
+  public static readonly PORT: number = 8000;
+  /** The name of the KEDA TriggerAuthentication each model namespace gets when its metrics are SigV4-signed. */
+  public static readonly AWS_TRIGGER_AUTH_NAME: string = AWS_TRIGGER_AUTH_NAME;
+  /** `--shutdown-timeout` in seconds when none is given: the router's default total deadline (120 s) of a self-hosted target. */
+  public static readonly DEFAULT_SHUTDOWN_SECONDS: number = 120;
+
   /** The Service name (in `modelNamespace`). */
   public readonly serviceName: string;
   /** The namespace of the model's objects. */
   public readonly modelNamespace: string;
   /** The Service port. */
-  public readonly port: number = VLLM_PORT;
+  public readonly port: number = VllmModel.PORT;
   /** The model name clients send. */
   public readonly servedModelName: string;
   /** The GPU instance a replica is sized for. */
@@ -282,6 +315,12 @@ export class VllmModel extends Construct implements iam.IGrantable {
   public readonly grantPrincipal: iam.IPrincipal;
   /** The in-cluster URL of the OpenAI-compatible API, e.g. `http://llama.models.svc.cluster.local:8000/v1`. */
   public readonly clusterUrl: string;
+  /** The `--max-model-len` given or chosen to fit the GPU memory (none: the model's own context). */
+  public readonly maxModelLen?: number;
+  /** The manifest that applies the Service (before any TargetGroupBinding for it). */
+  public readonly serviceManifest: eks.KubernetesManifest;
+  /** The manifest that applies the Deployment and PodDisruptionBudget. */
+  public readonly workloadManifest: eks.KubernetesManifest;
 
   private readonly objects: Record<string, unknown>[];
   private readonly cluster: eks.ICluster;
@@ -300,78 +339,153 @@ export class VllmModel extends Construct implements iam.IGrantable {
     }
     this.servedModelName = props.servedModelName ?? name;
     this.serviceName = name;
-    this.clusterUrl = `http://${name}.${this.modelNamespace}.svc.cluster.local:${VLLM_PORT}/v1`;
-
+    this.serviceAccountName = name;
+    this.clusterUrl = `http://${name}.${this.modelNamespace}.svc.cluster.local:${VllmModel.PORT}/v1`;
     this.instance = instanceSpec(props.instanceType, this);
-    this.gpusPerReplica = props.gpusPerReplica ?? this.instance.gpuCount;
-    if (!Number.isInteger(this.gpusPerReplica) || this.gpusPerReplica < 1 || this.gpusPerReplica > this.instance.gpuCount) {
-      throw new AiGatewayValidationError(`gpusPerReplica must be an integer from 1 to ${this.instance.gpuCount} (the GPUs of ${props.instanceType}); received ${this.gpusPerReplica}.`, this);
+    const settings = this.resolveSettings(props);
+    this.gpusPerReplica = settings.gpusPerReplica;
+    this.minReplicas = settings.minReplicas;
+    this.maxReplicas = settings.maxReplicas;
+    this.maxModelLen = settings.maxModelLen;
+
+    this.namespaceResource = props.createNamespace === false ? undefined : ensureNamespace(props.cluster, this.modelNamespace, this);
+    const { role, serviceAccount } = this.newIdentity();
+    this.role = role;
+    this.grantPrincipal = role;
+    const image = props.image ?? VllmModel.DEFAULT_IMAGE;
+    const weights = (props.weights ?? ModelWeights.fromHuggingFaceViaS3())._bind(this, role, props.modelId, {
+      cluster: props.cluster,
+      namespace: this.modelNamespace,
+      name,
+      image,
+      autoMode: props.capacityMode === CapacityMode.AUTO_MODE,
+      namespaceResource: this.namespaceResource,
+      labels: this.labels(),
+    });
+
+    const deployment = this.deploymentObject(props, settings, weights);
+    const service = this.serviceObject();
+    const pdb = this.disruptionBudgetObject();
+    this.objects = [deployment, service, pdb, ...(weights.objects ?? [])].map(clone);
+
+    // The Service first: the load balancer controller injects its readiness gate only into pods
+    // created after a TargetGroupBinding for their Service exists, so a composer applies the
+    // binding between `serviceManifest` and `workloadManifest`.
+    this.serviceManifest = new eks.KubernetesManifest(this, 'Service', { cluster: props.cluster, manifest: [service] });
+    this.workloadManifest = new eks.KubernetesManifest(this, 'Workload', { cluster: props.cluster, manifest: [deployment, pdb] });
+    // Pod Identity credentials are injected at pod creation: the association must exist first.
+    this.workloadManifest.node.addDependency(serviceAccount, role.association, this.serviceManifest);
+    // The replicas load the weights the copy Job puts in S3: the Job is applied first (and the
+    // pods' init container waits for its completion marker).
+    for (const dependency of weights.dependencies ?? []) this.workloadManifest.node.addDependency(dependency);
+    if (this.namespaceResource) {
+      this.serviceManifest.node.addDependency(this.namespaceResource);
+      this.workloadManifest.node.addDependency(this.namespaceResource);
     }
-    const tp = props.tensorParallelSize ?? this.gpusPerReplica;
-    if (!Number.isInteger(tp) || tp < 1 || tp > this.gpusPerReplica) {
-      throw new AiGatewayValidationError(`tensorParallelSize must be an integer from 1 to ${this.gpusPerReplica} (gpusPerReplica on ${props.instanceType}); received ${tp}.`, this);
+
+    if (props.autoscaling) this.addAutoscaling(props.autoscaling, name);
+  }
+
+  /** Validates the sizing, drain and replica props against the instance and returns what they resolve to. */
+  private resolveSettings(props: VllmModelProps): ResolvedSettings {
+    const fail = (message: string): never => { throw new AiGatewayValidationError(message, this); };
+    const gpusPerReplica = props.gpusPerReplica ?? this.instance.gpuCount;
+    if (!Number.isInteger(gpusPerReplica) || gpusPerReplica < 1 || gpusPerReplica > this.instance.gpuCount) {
+      fail(`gpusPerReplica must be an integer from 1 to ${this.instance.gpuCount} (the GPUs of ${props.instanceType}); received ${gpusPerReplica}.`);
+    }
+    const tensorParallelSize = props.tensorParallelSize ?? gpusPerReplica;
+    if (!Number.isInteger(tensorParallelSize) || tensorParallelSize < 1 || tensorParallelSize > gpusPerReplica) {
+      fail(`tensorParallelSize must be an integer from 1 to ${gpusPerReplica} (gpusPerReplica on ${props.instanceType}); received ${tensorParallelSize}.`);
     }
     const gpuMemoryUtilization = props.gpuMemoryUtilization ?? 0.9;
-    if (!(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
-      throw new AiGatewayValidationError(`gpuMemoryUtilization must be in (0, 1]; received ${gpuMemoryUtilization}.`, this);
-    }
+    if (!(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) fail(`gpuMemoryUtilization must be in (0, 1]; received ${gpuMemoryUtilization}.`);
     if (props.maxModelLen !== undefined && (!Number.isInteger(props.maxModelLen) || props.maxModelLen < 1)) {
-      throw new AiGatewayValidationError(`maxModelLen must be a positive integer; received ${props.maxModelLen}.`, this);
+      fail(`maxModelLen must be a positive integer; received ${props.maxModelLen}.`);
     }
     const startupSeconds = (props.startupTimeout ?? Duration.minutes(15)).toSeconds();
-    if (startupSeconds < 120) {
-      throw new AiGatewayValidationError(`startupTimeout must be at least 2 minutes (model images and weights take minutes to load); received ${startupSeconds} seconds.`, this);
-    }
-    const shutdownSeconds = (props.shutdownTimeout ?? Duration.seconds(60)).toSeconds();
+    if (startupSeconds < 120) fail(`startupTimeout must be at least 2 minutes (model images and weights take minutes to load); received ${startupSeconds} seconds.`);
+    const shutdownSeconds = (props.shutdownTimeout ?? Duration.seconds(VllmModel.DEFAULT_SHUTDOWN_SECONDS)).toSeconds();
     const preStopSeconds = (props.preStopDelay ?? Duration.seconds(15)).toSeconds();
-    if (shutdownSeconds < 0 || preStopSeconds < 0) {
-      throw new AiGatewayValidationError(`shutdownTimeout and preStopDelay must not be negative; received ${shutdownSeconds} and ${preStopSeconds} seconds.`, this);
-    }
-    const minReplicas = props.minReplicas ?? 1;
-    if (!Number.isInteger(minReplicas) || minReplicas < 0) {
-      throw new AiGatewayValidationError(`minReplicas must be a non-negative integer; received ${minReplicas}.`, this);
-    }
+    if (shutdownSeconds < 0 || preStopSeconds < 0) fail(`shutdownTimeout and preStopDelay must not be negative; received ${shutdownSeconds} and ${preStopSeconds} seconds.`);
+    const minReplicas = props.minReplicas ?? 2;
+    if (!Number.isInteger(minReplicas) || minReplicas < 0) fail(`minReplicas must be a non-negative integer; received ${minReplicas}.`);
     if (minReplicas === 0 && !props.scaleToZero) {
-      throw new AiGatewayValidationError('minReplicas is 0 but scaleToZero is not set: set scaleToZero: true to allow a model with no replica, or minReplicas ≥ 1.', this);
+      fail('minReplicas is 0 but scaleToZero is not set: set scaleToZero: true to allow a model with no replica, or minReplicas ≥ 1.');
     }
-    if (minReplicas === 0 && !props.autoscaling) {
-      throw new AiGatewayValidationError('minReplicas 0 (scaleToZero) needs autoscaling, or the model never runs.', this);
-    }
+    if (minReplicas === 0 && !props.autoscaling) fail('minReplicas 0 (scaleToZero) needs autoscaling, or the model never runs.');
     const maxReplicas = props.maxReplicas ?? Math.max(minReplicas, 2);
     if (!Number.isInteger(maxReplicas) || maxReplicas < 1 || maxReplicas < minReplicas) {
-      throw new AiGatewayValidationError(`maxReplicas must be an integer ≥ 1 and ≥ minReplicas (${minReplicas}); received ${maxReplicas}.`, this);
+      fail(`maxReplicas must be an integer ≥ 1 and ≥ minReplicas (${minReplicas}); received ${maxReplicas}.`);
     }
-    this.minReplicas = minReplicas;
-    this.maxReplicas = maxReplicas;
+    const maxModelLen = this.checkContextLength(props, gpusPerReplica, gpuMemoryUtilization);
+    return { gpusPerReplica, tensorParallelSize, gpuMemoryUtilization, startupSeconds, shutdownSeconds, preStopSeconds, minReplicas, maxReplicas, maxModelLen };
+  }
 
-    const namespaceResource = props.createNamespace === false ? undefined : ensureNamespace(props.cluster, this.modelNamespace, this);
-    this.namespaceResource = namespaceResource;
+  /**
+   * `--max-model-len` against the replica's GPU memory, when the model's architecture is known
+   * (`architecture`, or a model id this library knows): a length whose KV cache cannot fit is
+   * refused; without `maxModelLen`, a model whose own context does not fit gets the longest
+   * length that does (rounded down to 1,024 tokens) instead of failing at start.
+   */
+  private checkContextLength(props: VllmModelProps, gpus: number, utilization: number): number | undefined {
+    const arch = props.architecture ?? knownArchitecture(props.modelId);
+    if (!arch) return props.maxModelLen;
+    const fit = memoryFit(arch, this.instance, gpus, utilization);
+    const where = `${gpus} × ${this.instance.gpuModel} (${this.instance.gpuMemoryGiB} GiB) of ${this.instance.instanceType} at gpuMemoryUtilization ${utilization}`;
+    const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+    if (fit.maxTokens < 1024) {
+      throw new AiGatewayValidationError(`${props.modelId ?? props.name}: the weights (${gib(fit.weightBytes)} GiB) leave no room for a KV cache on ${where} `
+        + `(${gib(fit.usableBytes)} GiB usable): choose an instance with more GPU memory, more gpusPerReplica, or a smaller or quantized model.`, this);
+    }
+    const fitting = Math.floor(fit.maxTokens / 1024) * 1024;
+    if (props.maxModelLen !== undefined) {
+      if (props.maxModelLen > fit.maxTokens) {
+        throw new AiGatewayValidationError(`maxModelLen ${props.maxModelLen} does not fit ${props.modelId ?? props.name} on ${where}: after the weights `
+          + `(${gib(fit.weightBytes)} GiB) the KV cache holds about ${fit.maxTokens} tokens (${fit.kvBytesPerToken / 1024} KiB each), and vLLM refuses to start `
+          + `when one sequence of maxModelLen tokens cannot fit. Use maxModelLen ≤ ${fitting}, or more GPU memory.`, this);
+      }
+      return props.maxModelLen;
+    }
+    if (arch.contextLength <= fit.maxTokens) return undefined;
+    Annotations.of(this).addInfo(`maxModelLen defaults to ${fitting} tokens: the model's own context of ${arch.contextLength} does not fit on ${where} `
+      + `(KV cache for about ${fit.maxTokens} tokens after ${gib(fit.weightBytes)} GiB of weights). Set maxModelLen to choose another length that fits.`);
+    return fitting;
+  }
 
-    this.serviceAccountName = name;
+  /** The model's Kubernetes service account and its IAM role (EKS Pod Identity). */
+  private newIdentity(): { role: PodIdentityRole; serviceAccount: eks.KubernetesManifest } {
+    const name = this.serviceAccountName;
     const role = new PodIdentityRole(this, 'PodRole', {
-      cluster: props.cluster,
+      cluster: this.cluster,
       namespace: this.modelNamespace,
       serviceAccount: name,
       description: `vLLM model ${name} (EKS Pod Identity of ${this.modelNamespace}/${name})`,
     });
-    this.role = role;
-    this.grantPrincipal = role;
     const serviceAccount = new eks.KubernetesManifest(this, 'ServiceAccount', {
-      cluster: props.cluster,
+      cluster: this.cluster,
       manifest: [{
         apiVersion: 'v1',
         kind: 'ServiceAccount',
-        metadata: { name, namespace: this.modelNamespace, labels: { ...VLLM_POD_LABELS, 'app.kubernetes.io/instance': name } },
+        metadata: { name, namespace: this.modelNamespace, labels: this.labels() },
         automountServiceAccountToken: false,
       }],
     });
-    if (namespaceResource) serviceAccount.node.addDependency(namespaceResource);
+    if (this.namespaceResource) serviceAccount.node.addDependency(this.namespaceResource);
+    return { role, serviceAccount };
+  }
 
-    const weights = props.weights ?? ModelWeights.fromHuggingFace();
-    const binding = weights._bind(this, role, props.modelId);
+  /** A fresh object each time: the kubectl provider adds its prune label to every object's metadata. */
+  private labels(): Record<string, string> {
+    return { ...PrometheusSource.VLLM_POD_LABELS, 'app.kubernetes.io/instance': this.serviceName };
+  }
 
-    // Requests: the replica's share of the instance minus what the kubelet, the OS and the
-    // DaemonSets keep (≈ 0.5 vCPU + 5 %, 2.5 GiB + 5 % — above EKS's kube-reserved for these sizes).
+  private selector(): Record<string, string> {
+    return { 'app.kubernetes.io/name': PrometheusSource.VLLM_POD_LABELS['app.kubernetes.io/name'], 'app.kubernetes.io/instance': this.serviceName };
+  }
+
+  /** Requests: the replica's share of the instance minus what the kubelet, the OS and the DaemonSets keep. */
+  private podResources(props: VllmModelProps): { cpuMillis: number; memoryMiB: number; shmMiB: number } {
+    // ≈ 0.5 vCPU + 5 %, 2.5 GiB + 5 % — above EKS's kube-reserved for these sizes.
     const share = this.gpusPerReplica / this.instance.gpuCount;
     const cpuMillis = Math.max(500, Math.floor((this.instance.vcpus * 1000 - 500 - this.instance.vcpus * 50) * share / 100) * 100);
     const memoryMiB = Math.max(2048, Math.floor((this.instance.memoryGiB * 1024 - 2560 - this.instance.memoryGiB * 1024 * 0.05) * share / 256) * 256);
@@ -379,45 +493,52 @@ export class VllmModel extends Construct implements iam.IGrantable {
     if (shm.toMebibytes() >= memoryMiB / 2) {
       throw new AiGatewayValidationError(`sharedMemorySize must be below half the replica's memory (${memoryMiB} MiB on ${props.instanceType}); received ${shm.toMebibytes()} MiB.`, this);
     }
-    const cacheSize = props.modelCacheSize ?? Size.gibibytes(200);
+    return { cpuMillis, memoryMiB, shmMiB: shm.toMebibytes() };
+  }
 
-    // A fresh object each time: the kubectl provider adds its prune label to every object's metadata.
-    const labels = () => ({ ...VLLM_POD_LABELS, 'app.kubernetes.io/instance': name });
-    const selector = { 'app.kubernetes.io/name': VLLM_POD_LABELS['app.kubernetes.io/name'], 'app.kubernetes.io/instance': name };
-    const args = [
-      binding.modelPath,
+  private vllmArgs(props: VllmModelProps, settings: ResolvedSettings, weights: WeightsBinding): string[] {
+    return [
+      weights.modelPath,
       '--served-model-name', this.servedModelName,
       '--host', '0.0.0.0',
-      '--port', String(VLLM_PORT),
-      '--tensor-parallel-size', String(tp),
-      '--gpu-memory-utilization', String(gpuMemoryUtilization),
+      '--port', String(VllmModel.PORT),
+      '--tensor-parallel-size', String(settings.tensorParallelSize),
+      '--gpu-memory-utilization', String(settings.gpuMemoryUtilization),
       props.enablePrefixCaching === false ? '--no-enable-prefix-caching' : '--enable-prefix-caching',
-      '--shutdown-timeout', String(shutdownSeconds),
-      ...(props.maxModelLen !== undefined ? ['--max-model-len', String(props.maxModelLen)] : []),
-      ...binding.args,
+      '--shutdown-timeout', String(settings.shutdownSeconds),
+      ...(settings.maxModelLen !== undefined ? ['--max-model-len', String(settings.maxModelLen)] : []),
+      ...weights.args,
       ...(props.extraArgs ?? []),
     ];
-    const gracePeriod = preStopSeconds + shutdownSeconds + 30;
-    if (!(gracePeriod > preStopSeconds + shutdownSeconds)) {
-      throw new AiGatewayValidationError('terminationGracePeriodSeconds must exceed preStopDelay + shutdownTimeout.', this);
-    }
+  }
+
+  private deploymentObject(props: VllmModelProps, settings: ResolvedSettings, weights: WeightsBinding): Record<string, unknown> {
+    const name = this.serviceName;
+    const { cpuMillis, memoryMiB, shmMiB } = this.podResources(props);
+    const cacheSize = props.modelCacheSize ?? Size.gibibytes(200);
     const nonRoot = props.runAsNonRoot === true;
     const httpProbe = { httpGet: { path: '/health', port: 'http' } };
-
-    const deployment = {
+    return {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name, namespace: this.modelNamespace, labels: labels() },
+      metadata: { name, namespace: this.modelNamespace, labels: this.labels() },
       spec: {
-        replicas: Math.max(minReplicas, 1),
-        selector: { matchLabels: selector },
+        // With KEDA the HPA owns the replica count: a `replicas` field would be re-applied by
+        // every manifest update and kill warm replicas. Without it, `minReplicas` is fixed here.
+        ...(props.autoscaling ? {} : { replicas: Math.max(settings.minReplicas, 1) }),
+        selector: { matchLabels: this.selector() },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
         template: {
-          metadata: { labels: labels() },
+          metadata: {
+            labels: this.labels(),
+            // Karpenter never consolidates, drifts or expires a node while a replica serves on it;
+            // the NodePool's terminationGracePeriod bounds how long that lasts.
+            annotations: { 'karpenter.sh/do-not-disrupt': 'true' },
+          },
           spec: {
             serviceAccountName: name,
             automountServiceAccountToken: false,
-            terminationGracePeriodSeconds: gracePeriod,
+            terminationGracePeriodSeconds: settings.preStopSeconds + settings.shutdownSeconds + 30,
             tolerations: [gpuToleration()],
             affinity: {
               nodeAffinity: {
@@ -431,85 +552,75 @@ export class VllmModel extends Construct implements iam.IGrantable {
                 },
               },
             },
+            // Replicas on different nodes, so one node's loss or drain takes one replica.
+            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: this.selector() } }],
             securityContext: {
               seccompProfile: { type: 'RuntimeDefault' },
               ...(nonRoot ? { runAsNonRoot: true, runAsUser: 2000, runAsGroup: 0, fsGroup: 0 } : {}),
             },
-            ...(binding.initContainers.length > 0 ? { initContainers: binding.initContainers } : {}),
+            ...(weights.initContainers.length > 0 ? { initContainers: weights.initContainers } : {}),
             containers: [{
               name: 'vllm',
-              image: props.image ?? VLLM_IMAGE,
+              image: props.image ?? VllmModel.DEFAULT_IMAGE,
               command: ['vllm', 'serve'],
-              args,
-              ports: [{ name: 'http', containerPort: VLLM_PORT, protocol: 'TCP' }],
+              args: this.vllmArgs(props, settings, weights),
+              ports: [{ name: 'http', containerPort: VllmModel.PORT, protocol: 'TCP' }],
               env: [
                 { name: 'HF_HOME', value: '/cache/huggingface' },
                 ...(nonRoot ? [{ name: 'HOME', value: '/home/vllm' }] : []),
-                ...binding.env,
+                ...weights.env,
               ],
               resources: {
                 requests: { 'cpu': `${cpuMillis}m`, 'memory': `${memoryMiB}Mi`, [GPU_RESOURCE]: String(this.gpusPerReplica) },
                 limits: { 'memory': `${memoryMiB}Mi`, [GPU_RESOURCE]: String(this.gpusPerReplica) },
               },
-              startupProbe: { ...httpProbe, periodSeconds: STARTUP_PERIOD_SECONDS, timeoutSeconds: 5, failureThreshold: Math.ceil(startupSeconds / STARTUP_PERIOD_SECONDS) },
+              startupProbe: { ...httpProbe, periodSeconds: STARTUP_PERIOD_SECONDS, timeoutSeconds: 5, failureThreshold: Math.ceil(settings.startupSeconds / STARTUP_PERIOD_SECONDS) },
               readinessProbe: { ...httpProbe, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...httpProbe, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
-              lifecycle: { preStop: { exec: { command: ['sleep', String(preStopSeconds)] } } },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                capabilities: { drop: ['ALL'] },
-                ...(nonRoot ? { runAsNonRoot: true } : {}),
-              },
-              volumeMounts: [
-                { name: 'shm', mountPath: '/dev/shm' },
-                { name: 'model-cache', mountPath: '/cache' },
-                ...binding.volumeMounts,
-              ],
+              lifecycle: { preStop: { exec: { command: ['sleep', String(settings.preStopSeconds)] } } },
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, ...(nonRoot ? { runAsNonRoot: true } : {}) },
+              volumeMounts: [{ name: 'shm', mountPath: '/dev/shm' }, { name: 'model-cache', mountPath: '/cache' }, ...weights.volumeMounts],
             }],
             volumes: [
-              { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: `${shm.toMebibytes()}Mi` } },
+              { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: `${shmMiB}Mi` } },
               { name: 'model-cache', emptyDir: { sizeLimit: `${cacheSize.toGibibytes()}Gi` } },
-              ...binding.volumes,
+              ...weights.volumes,
             ],
           },
         },
       },
     };
-
-    const service = {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: this.modelNamespace, labels: labels() },
-      spec: { type: 'ClusterIP', selector, ports: [{ name: 'http', port: VLLM_PORT, targetPort: 'http', protocol: 'TCP' }] },
-    };
-
-    const pdb = {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata: { name, namespace: this.modelNamespace, labels: labels() },
-      spec: {
-        selector: { matchLabels: selector },
-        ...(minReplicas > 1 ? { minAvailable: minReplicas - 1 } : { maxUnavailable: 1 }),
-      },
-    };
-
-    this.objects = [deployment, service, pdb].map(clone);
-    const workload = new eks.KubernetesManifest(this, 'Workload', { cluster: props.cluster, manifest: [deployment, service, pdb] });
-    // Pod Identity credentials are injected at pod creation: the association must exist first.
-    workload.node.addDependency(serviceAccount, role.association);
-    if (namespaceResource) workload.node.addDependency(namespaceResource);
-
-    if (props.autoscaling) {
-      const scaling = this.scalingObjects(props.autoscaling, name);
-      this.objects.push(...scaling.objects.map(clone));
-      const scaler = new eks.KubernetesManifest(this, 'Autoscaling', { cluster: props.cluster, manifest: scaling.objects });
-      scaler.node.addDependency(workload);
-      if (scaling.triggerAuthentication) scaler.node.addDependency(scaling.triggerAuthentication);
-      if (props.autoscaling.keda) scaler.node.addDependency(props.autoscaling.keda.chart);
-    }
   }
 
-  /** The Kubernetes objects this model applies (Deployment, Service, PodDisruptionBudget, ScaledObject), as rendered before CloudFormation resolves tokens. */
+  private serviceObject(): Record<string, unknown> {
+    return {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: this.serviceName, namespace: this.modelNamespace, labels: this.labels() },
+      spec: { type: 'ClusterIP', selector: this.selector(), ports: [{ name: 'http', port: VllmModel.PORT, targetPort: 'http', protocol: 'TCP' }] },
+    };
+  }
+
+  /** At least one replica stays while nodes are drained (expiry, drift, consolidation); more with more minimum replicas. */
+  private disruptionBudgetObject(): Record<string, unknown> {
+    return {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: this.serviceName, namespace: this.modelNamespace, labels: this.labels() },
+      spec: { selector: { matchLabels: this.selector() }, minAvailable: Math.max(1, this.minReplicas - 1) },
+    };
+  }
+
+  private addAutoscaling(autoscaling: VllmAutoscaling, name: string): void {
+    const scaling = this.scalingObjects(autoscaling, name);
+    this.objects.push(...scaling.objects.map(clone));
+    const scaler = new eks.KubernetesManifest(this, 'Autoscaling', { cluster: this.cluster, manifest: scaling.objects });
+    scaler.node.addDependency(this.workloadManifest);
+    if (scaling.triggerAuthentication) scaler.node.addDependency(scaling.triggerAuthentication);
+    if (autoscaling.keda) scaler.node.addDependency(autoscaling.keda.chart);
+  }
+
+  /** The Kubernetes objects this model applies (Deployment, Service, PodDisruptionBudget, the weights copy Job and its service account, ScaledObject), as rendered before CloudFormation resolves tokens. */
   public get kubernetesObjects(): { [key: string]: unknown }[] {
     return this.objects.map(clone);
   }
@@ -541,7 +652,7 @@ export class VllmModel extends Construct implements iam.IGrantable {
     const scaledObject = {
       apiVersion: 'keda.sh/v1alpha1',
       kind: 'ScaledObject',
-      metadata: { name, namespace: this.modelNamespace, labels: { ...VLLM_POD_LABELS, 'app.kubernetes.io/instance': name } },
+      metadata: { name, namespace: this.modelNamespace, labels: this.labels() },
       spec: {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
         minReplicaCount: this.minReplicas,
@@ -564,12 +675,23 @@ export class VllmModel extends Construct implements iam.IGrantable {
 
 }
 
+/** The sizing, drain and replica settings of a model once validated. */
+interface ResolvedSettings {
+  readonly gpusPerReplica: number;
+  readonly tensorParallelSize: number;
+  readonly gpuMemoryUtilization: number;
+  readonly startupSeconds: number;
+  readonly shutdownSeconds: number;
+  readonly preStopSeconds: number;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly maxModelLen?: number;
+}
+
 function clone<T>(o: T): T {
   return JSON.parse(JSON.stringify(o)) as T;
 }
 
-/** The TriggerAuthentication each model namespace gets when its metrics are SigV4-signed. */
-export const AWS_TRIGGER_AUTH_NAME = 'cdk-ai-gateway-aws';
 
 function instanceSpec(instanceType: string, scope: IConstruct): GpuInstanceSpec {
   try {
@@ -589,7 +711,17 @@ function singleton(cluster: eks.ICluster, key: string, scope: IConstruct, create
 function ensureNamespace(cluster: eks.ICluster, namespace: string, scope: IConstruct): IConstruct {
   return singleton(cluster, `Namespace${namespace}`, scope, (parent, id) => new eks.KubernetesManifest(parent, id, {
     cluster,
-    manifest: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'app.kubernetes.io/part-of': 'cdk-ai-gateway' } } }],
+    manifest: [{
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: namespace,
+        // The AWS Load Balancer Controller's webhook adds a readiness gate to the pods of Services
+        // behind a TargetGroupBinding: a pod counts as ready for a rollout only once its target is
+        // healthy in the load balancer.
+        labels: { 'app.kubernetes.io/part-of': 'cdk-ai-gateway', 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' },
+      },
+    }],
   }));
 }
 

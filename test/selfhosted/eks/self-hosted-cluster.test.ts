@@ -72,9 +72,9 @@ describe('SelfHostedCluster defaults (KARPENTER)', () => {
     });
   });
 
-  test('the four EKS add-ons, by name', () => {
+  test('the five EKS add-ons, by name (the node monitoring agent reports GPU faults for node repair)', () => {
     const names = Object.values(template.findResources('AWS::EKS::Addon')).map((r) => r.Properties.AddonName).sort();
-    expect(names).toEqual(['coredns', 'eks-pod-identity-agent', 'kube-proxy', 'vpc-cni']);
+    expect(names).toEqual(['coredns', 'eks-node-monitoring-agent', 'eks-pod-identity-agent', 'kube-proxy', 'vpc-cni']);
     expect(Object.keys(models.addons).sort()).toEqual(names);
   });
 

@@ -87,7 +87,7 @@ describe('AwsLoadBalancerController (TargetGroupBinding-only policy, the default
     const release = helmRelease(template, 'aws-load-balancer-controller');
     expect(release).toMatchObject({
       repository: 'https://aws.github.io/eks-charts',
-      version: '3.2.2',
+      version: '3.5.0',
       namespace: 'kube-system',
       release: 'aws-load-balancer-controller',
     });
@@ -129,7 +129,7 @@ describe('AwsLoadBalancerController with the full policy', () => {
 
   test('is exactly the published v3.2.2 policy (as aws-cdk-lib 2.276.0 ships it), partition from the stack', () => {
     const published = JSON.parse(readFileSync(path.join(require.resolve('aws-cdk-lib/package.json'), '..', 'aws-eks-v2', 'lib', 'addons',
-      `alb-iam_policy-${AwsLoadBalancerController.APP_VERSION}.json`), 'utf8')) as { Statement: Array<Record<string, unknown>> };
+      `alb-iam_policy-${AwsLoadBalancerController.FULL_POLICY_VERSION}.json`), 'utf8')) as { Statement: Array<Record<string, unknown>> };
     const partition = (r: string): unknown => (r.startsWith('arn:aws:') ? { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, r.slice('arn:aws'.length)]] } : r);
     const single = <T>(list: T[]): T | T[] => (list.length === 1 ? list[0] : list);
     const expected = published.Statement.map((s) => {
@@ -155,7 +155,7 @@ describe('AwsLoadBalancerController validation', () => {
   test.each([
     [{ replicas: 0 }, /replicas must be an integer from 1 to 10, received 0/],
     [{ replicas: 1.5 }, /replicas/],
-    [{ chartVersion: 'latest' }, /chartVersion must be a chart version such as 3.2.2, received 'latest'/],
+    [{ chartVersion: 'latest' }, /chartVersion must be a chart version such as 3.5.0, received 'latest'/],
     [{ policy: 'admin' as LoadBalancerControllerPolicy }, /policy must be one of target-group-binding-only, full, received admin/],
   ])('rejects %j', (props, message) => {
     expect(() => endpointFixture({ controller: props })).toThrow(message);

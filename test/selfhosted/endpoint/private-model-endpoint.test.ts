@@ -181,9 +181,14 @@ describe('PrivateModelEndpoint without a certificate (HTTP inside the VPC)', () 
   test('selfHostedTarget merges given timeouts over the defaults and passes options through', () => {
     const t = f.endpoint.selfHostedTarget({
       id: 'llama-batch', servedModelName: 'llama', price: { inputUsdPer1K: 0.001, outputUsdPer1K: 0.002 },
-      timeouts: { totalMs: 600_000 }, restrictedAllowed: true, apiKeyEnv: 'VLLM_API_KEY', description: 'batch',
+      timeouts: { totalMs: 600_000 }, restrictedAllowed: false, apiKeyEnv: 'VLLM_API_KEY', description: 'batch',
     }).target;
-    expect(t).toMatchObject({ timeouts: { connectMs: 2000, firstTokenMs: 30_000, totalMs: 600_000 }, restrictedAllowed: true, apiKeyEnv: 'VLLM_API_KEY', description: 'batch' });
+    expect(t).toMatchObject({ timeouts: { connectMs: 2000, firstTokenMs: 30_000, totalMs: 600_000 }, restrictedAllowed: false, apiKeyEnv: 'VLLM_API_KEY', description: 'batch' });
+  });
+
+  test('a plain-HTTP endpoint cannot be cleared for restricted data', () => {
+    expect(() => f.endpoint.selfHostedTarget({ id: 'llama-r', servedModelName: 'llama', price: { inputUsdPer1K: 0.1, outputUsdPer1K: 0.1 }, restrictedAllowed: true }))
+      .toThrow(/restrictedAllowed needs a TLS endpoint: target 'llama-r' is reached over plain HTTP/);
   });
 
   test('snapshot of the endpoint and controller resources', () => {
@@ -245,6 +250,8 @@ describe('PrivateModelEndpoint with a certificate (TLS)', () => {
     });
     expect(f.endpoint.baseUrl).toBe('https://llama.models.internal.example.com/v1');
     expect(f.endpoint.selfHostedTarget({ id: 'llama', servedModelName: 'llama', price: { inputUsdPer1K: 0.1, outputUsdPer1K: 0.1 } }).port).toBe(443);
+    // Only a TLS endpoint may carry restricted data.
+    expect(f.endpoint.selfHostedTarget({ id: 'llama-r', servedModelName: 'llama', price: { inputUsdPer1K: 0.1, outputUsdPer1K: 0.1 }, restrictedAllowed: true }).target.restrictedAllowed).toBe(true);
   });
 });
 

@@ -12,7 +12,8 @@ import { expectValidManifests, KubeObject } from '../helpers/validate-manifests'
 import { CLUSTER_NAME, clusterStack } from './fixtures';
 
 // The value keys of charts/karpenter/values.yaml at Karpenter 1.15.0 (aws/karpenter-provider-aws
-// commit d77d1a3a, where Chart.yaml has version 1.15.0), written down by hand from that file.
+// commit d77d1a3a, where Chart.yaml has version 1.15.0), written down by hand from that file; the
+// pinned 1.15.1 is a patch release whose notes list no chart value change.
 // Keys whose value is a free-form map are listed in CHART_MAP_KEYS: below them anything goes.
 const CHART_VALUE_KEYS = new Set([
   'nameOverride', 'fullnameOverride', 'additionalLabels', 'additionalAnnotations', 'imagePullPolicy', 'imagePullSecrets',
@@ -154,7 +155,7 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
     test('the controller role trusts pods.eks.amazonaws.com with sts:AssumeRole and sts:TagSession', () => {
       template.hasResourceProperties('AWS::IAM::Role', {
         AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Principal: { Service: 'pods.eks.amazonaws.com' } }] },
-        Description: Match.stringLikeRegexp('Karpenter 1.15.0 controller'),
+        Description: Match.stringLikeRegexp('Karpenter 1.15.1 controller'),
       });
     });
 
@@ -228,9 +229,13 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
   describe('Helm release', () => {
     test('installs the pinned OCI chart with cluster name, queue, service account, Region (no IMDS on system nodes) and system-node placement', () => {
       const release = helmRelease(template, 'karpenter');
-      expect(release).toMatchObject({ repository: 'oci://public.ecr.aws/karpenter/karpenter', version: '1.15.0', namespace: 'kube-system', release: 'karpenter' });
+      expect(release).toMatchObject({ repository: 'oci://public.ecr.aws/karpenter/karpenter', version: '1.15.1', namespace: 'kube-system', release: 'karpenter' });
       expect(release.values).toEqual({
-        settings: { clusterName: `{{Ref:${logicalId(template, 'AWS::EKS::Cluster', /^Cluster[0-9A-F]{8}$/)}}}`, interruptionQueue: `{{GetAtt:${queueId}.QueueName}}` },
+        settings: {
+          clusterName: `{{Ref:${logicalId(template, 'AWS::EKS::Cluster', /^Cluster[0-9A-F]{8}$/)}}}`, interruptionQueue: `{{GetAtt:${queueId}.QueueName}}`,
+          // Replaces nodes the node monitoring agent reports unhealthy (GPU XID errors, kubelet, network).
+          featureGates: { nodeRepair: true },
+        },
         serviceAccount: { create: true, name: 'karpenter' },
         replicas: 2,
         nodeSelector: { 'kubernetes.io/os': 'linux', ...systemNodeSelector() },
@@ -238,7 +243,7 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
       });
     });
 
-    test('every value key exists in the chart\'s values.yaml of 1.15.0', () => {
+    test('every value key exists in the chart\'s values.yaml of 1.15', () => {
       const paths = valuePaths(helmRelease(template, 'karpenter').values);
       expect(paths.filter((p) => !CHART_VALUE_KEYS.has(p))).toEqual([]);
       expect(valuePaths({ settings: { clusterNmae: 'x' } }).filter((p) => !CHART_VALUE_KEYS.has(p))).toEqual(['settings.clusterNmae']);
@@ -255,7 +260,7 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
   describe('NodePool, EC2NodeClass and device plugin manifests', () => {
     test('every manifest is valid against the upstream schemas (Karpenter v1, core Kubernetes)', () => {
       expectValidManifests(withDeployTimeIds(manifests));
-      expect(manifests.map((m) => m.kind).sort()).toEqual(['DaemonSet', 'EC2NodeClass', 'EC2NodeClass', 'NodePool', 'NodePool']);
+      expect(manifests.map((m) => m.kind).sort()).toEqual(['DaemonSet', 'EC2NodeClass', 'EC2NodeClass', 'NodePool', 'NodePool', 'NodePool', 'NodePool']);
     });
 
     test('the GPU pools carry the GPU taint, which is exactly what the device plugin tolerates', () => {
@@ -270,7 +275,10 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
       }
       expect(plugin.spec.template.spec.affinity).toEqual({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: NODE_ROLE_LABEL, operator: 'In', values: [GPU_NODE_ROLE] }] }] } } });
       expect(plugin.spec.template.spec.priorityClassName).toBe('system-node-critical');
-      expect(JSON.stringify(plugin)).toContain('nvcr.io/nvidia/k8s-device-plugin:v0.18.2');
+      expect(JSON.stringify(plugin)).toContain('nvcr.io/nvidia/k8s-device-plugin:v0.20.1');
+      // A driver that fails to initialise must crash the plugin, not advertise zero GPUs.
+      const env = (plugin.spec.template.spec.containers as Array<{ env: Array<{ name: string; value: string }> }>)[0].env;
+      expect(env).toContainEqual({ name: 'FAIL_ON_INIT_ERROR', value: 'true' });
     });
 
     test('the AL2023 pool: requirements, limits, disruption, expiry, weight', () => {
@@ -279,18 +287,34 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
         { key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: ['g6', 'g6e'] },
         { key: 'karpenter.k8s.aws/instance-size', operator: 'In', values: ['xlarge', '2xlarge'] },
         { key: 'karpenter.k8s.aws/instance-gpu-manufacturer', operator: 'In', values: ['nvidia'] },
-        { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['spot', 'on-demand'] },
+        { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
         { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
         { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
       ]);
       expect(pool.spec.template.spec.nodeClassRef).toEqual({ group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: 'gpu-inference' });
       expect(pool.spec.template.spec.expireAfter).toBe('720h');
+      // Bounds how long do-not-disrupt model pods and their PDBs can hold an expired or drifted node.
+      expect(pool.spec.template.spec.terminationGracePeriod).toBe('1h');
       expect(pool.spec.limits).toEqual({ 'nvidia.com/gpu': '16' });
       expect(pool.spec.weight).toBe(10);
       expect(pool.spec.disruption).toEqual({
         consolidationPolicy: 'WhenEmpty', consolidateAfter: '10m',
         budgets: [{ nodes: '10%' }, { nodes: '0', schedule: '0 8 * * mon-fri', duration: '10h' }],
       });
+    });
+
+    test('spot is overflow only: a second pool of weight 1, same node class, requirements and limit, below the on-demand pool', () => {
+      const primary = manifestsOfKind(template, 'NodePool', 'gpu-inference')[0] as unknown as { spec: { weight: number; limits: unknown; template: { spec: { requirements: Array<{ key: string; values: string[] }>; nodeClassRef: unknown } } } };
+      const spot = manifestsOfKind(template, 'NodePool', 'gpu-inference-spot')[0] as unknown as typeof primary;
+      expect(spot.spec.weight).toBe(1);
+      expect(primary.spec.weight).toBeGreaterThan(spot.spec.weight);
+      expect(spot.spec.template.spec.nodeClassRef).toEqual(primary.spec.template.spec.nodeClassRef);
+      expect(spot.spec.limits).toEqual(primary.spec.limits);
+      const capacity = (p: typeof primary) => p.spec.template.spec.requirements.find((r) => r.key === 'karpenter.sh/capacity-type')?.values;
+      expect(capacity(primary)).toEqual(['on-demand']);
+      expect(capacity(spot)).toEqual(['spot']);
+      expect(spot.spec.template.spec.requirements.filter((r) => r.key !== 'karpenter.sh/capacity-type'))
+        .toEqual(primary.spec.template.spec.requirements.filter((r) => r.key !== 'karpenter.sh/capacity-type'));
     });
 
     test('the AL2023 EC2NodeClass: pinned alias, IMDSv2 with hop limit 1, encrypted gp3 root volume, RAID0, subnets and security group by id', () => {
@@ -368,7 +392,7 @@ describe('Karpenter variants', () => {
     const template = Template.fromStack(stack);
     const objects = kubernetesManifests(template);
     expectValidManifests(objects);
-    expect(objects.map((o) => o.kind)).toEqual(['NodePool']);
+    expect(objects.map((o) => o.metadata?.name)).toEqual(['gpu-autogpu', 'gpu-autogpu-spot']);
     const spec = (objects[0].spec as { template: { spec: { nodeClassRef: unknown; requirements: { key: string }[] } } }).template.spec;
     expect(spec.nodeClassRef).toEqual({ group: 'eks.amazonaws.com', kind: 'NodeClass', name: 'default' });
     expect(spec.requirements.map((r) => r.key)).toEqual([
@@ -398,7 +422,11 @@ describe('validation', () => {
     ['amiAlias @latest', { amiAlias: 'al2023@latest' }, /amiAlias must pin .*'al2023@vYYYYMMDD'.*received 'al2023@latest'/],
     ['amiAlias of another family', { amiFamily: GpuAmiFamily.BOTTLEROCKET, amiAlias: 'al2023@v20260818' }, /amiAlias must pin an AMI release of amiFamily BOTTLEROCKET/],
     ['volumeSize', { volumeSize: Size.gibibytes(20) }, /volumeSize must be from 50 GiB .* received 20 GiB/],
-    ['weight', { weight: 101 }, /weight must be a whole number from 1 to 100; received 101/],
+    ['weight', { weight: 101 }, /weight must be a whole number from 2 \(above the spot overflow pool's 1\) to 100; received 101/],
+    ['weight 1 with a spot overflow pool', { weight: 1 }, /weight must be a whole number from 2/],
+    ['weight without overflow', { weight: 0, capacityTypes: [GpuCapacityType.SPOT] }, /weight must be a whole number from 1 to 100; received 0/],
+    ['spotOverflow with spot capacity', { spotOverflow: true, capacityTypes: [GpuCapacityType.SPOT, GpuCapacityType.ON_DEMAND] }, /spotOverflow needs capacityTypes \[on-demand\]/],
+    ['short terminationGracePeriod', { terminationGracePeriod: Duration.minutes(5) }, /terminationGracePeriod must be at least 10 minutes.*received 5 minutes/],
     ['disruptionBudgets nodes', { disruptionBudgets: [{ nodes: 'half' }] }, /disruptionBudgets\[0\]\.nodes .* received 'half'/],
     ['disruptionBudgets schedule', { disruptionBudgets: [{ nodes: '0', schedule: '0 8 * * *' }] }, /disruptionBudgets\[0\]: schedule and duration must be given together/],
     ['tags', { tags: { 'karpenter.sh/nodepool': 'x' } }, /tags: 'karpenter.sh\/nodepool' is a tag Karpenter sets itself/],
@@ -409,7 +437,7 @@ describe('validation', () => {
   });
 
   test.each([
-    ['version', { version: 'v1.15.0' }, /Karpenter version must be a release such as '1.15.0'.*received 'v1.15.0'/],
+    ['version', { version: 'v1.15.0' }, /Karpenter version must be a release such as '1.15.1'.*received 'v1.15.0'/],
     ['version 0.x', { version: '0.37.0' }, /Karpenter version must be a 1.x release.*'0.37.0'/],
     ['controllerNamespace', { controllerNamespace: 'Kube_System' }, /controllerNamespace must be a DNS label.*'Kube_System'/],
     ['interruptionQueueRetention', { interruptionQueueRetention: Duration.seconds(30) }, /interruptionQueueRetention must be from 60 seconds to 14 days.*30 seconds/],

@@ -1,5 +1,5 @@
 import { App, CfnElement, Duration, Size, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -7,7 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { GPU_NODE_ROLE, GPU_RESOURCE, GPU_TAINT, NODE_ROLE_LABEL, systemNodeSelector } from '../../../lib/selfhosted/scheduling';
 import {
-  AWS_TRIGGER_AUTH_NAME, Keda, KEDA_CHART_VERSION, ManagedPrometheus, ModelWeights, PrometheusSource, VLLM_IMAGE, VllmModel, VllmModelProps,
+  Keda, ManagedPrometheus, ModelWeights, PrometheusSource, VllmModel, VllmModelProps,
 } from '../../../lib/selfhosted/vllm';
 import { statementsOfRole } from '../../helpers/iam-statements';
 import { helmRelease, helmReleases, kubernetesManifests, manifestsOfKind } from '../helpers/template-manifests';
@@ -15,11 +15,11 @@ import { expectValidManifests, KubeObject } from '../helpers/validate-manifests'
 import { clusterStack } from './fixtures';
 
 // Value keys of kedacore/charts keda/values.yaml that the Keda construct may set. Provenance: the
-// stored index holds keda/Chart.yaml at version 2.16.0 (commit 3ad28305) but keda/values.yaml only
-// at an older commit (023f21c2), where `nodeSelector` is a top-level map applied to the operator
-// and metrics server; the templates of every stored version read `.Values.nodeSelector`. Not
-// verified against the 2.16.0 values.yaml itself. Keys below a map key are free-form.
-const KEDA_CHART_VALUE_KEYS = new Set(['nodeSelector']);
+// stored index holds keda/values.yaml only at an older commit (023f21c2), where `nodeSelector` and
+// `tolerations` are top-level values applied to the operator and metrics server; the templates of
+// every stored version read `.Values.nodeSelector` and `.Values.tolerations`. Not verified against
+// the 2.21.1 values.yaml itself. Keys below a map key are free-form.
+const KEDA_CHART_VALUE_KEYS = new Set(['nodeSelector', 'tolerations']);
 const KEDA_CHART_MAP_KEYS = new Set(['nodeSelector']);
 
 /** The dotted paths of a values object, stopping at free-form map keys. */
@@ -103,7 +103,7 @@ describe('two models side by side with managed Prometheus and KEDA', () => {
 
   test('KEDA: pinned chart on the system nodes, operator identity through Pod Identity', () => {
     const release = helmRelease(template, 'keda');
-    expect(release).toMatchObject({ repository: 'https://kedacore.github.io/charts', version: KEDA_CHART_VERSION, namespace: 'keda', release: 'keda' });
+    expect(release).toMatchObject({ repository: 'https://kedacore.github.io/charts', version: Keda.DEFAULT_CHART_VERSION, namespace: 'keda', release: 'keda' });
     expect(release.values).toEqual({ nodeSelector: systemNodeSelector() });
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
       Namespace: 'keda', ServiceAccount: 'keda-operator', RoleArn: { 'Fn::GetAtt': [logicalIdOf(stack, keda.operatorRole as unknown as Construct), 'Arn'] },
@@ -161,7 +161,7 @@ describe('two models side by side with managed Prometheus and KEDA', () => {
 
   test('one namespace and one TriggerAuthentication for the two models', () => {
     expect(manifestsOfKind(template, 'Namespace', 'models')).toHaveLength(1);
-    const auth = manifestsOfKind(template, 'TriggerAuthentication', AWS_TRIGGER_AUTH_NAME);
+    const auth = manifestsOfKind(template, 'TriggerAuthentication', VllmModel.AWS_TRIGGER_AUTH_NAME);
     expect(auth).toHaveLength(1);
     expect(auth[0].spec).toEqual({ podIdentity: { provider: 'aws' } });
   });
@@ -199,7 +199,7 @@ describe('two models side by side with managed Prometheus and KEDA', () => {
 
   test('vLLM arguments: model, served name, tensor parallel size, memory, prefix caching, drain, extra args', () => {
     const llamaArgs = container(one(template, 'Deployment', 'llama')).args as string[];
-    expect(container(one(template, 'Deployment', 'llama')).image).toBe(VLLM_IMAGE);
+    expect(container(one(template, 'Deployment', 'llama')).image).toBe(VllmModel.DEFAULT_IMAGE);
     expect(llamaArgs[0]).toBe('meta-llama/Llama-3.1-8B-Instruct');
     expect(argValue(llamaArgs, '--served-model-name')).toBe('llama');
     expect(argValue(llamaArgs, '--tensor-parallel-size')).toBe('1');
@@ -252,7 +252,8 @@ describe('two models side by side with managed Prometheus and KEDA', () => {
     const preStop = Number((pick(c, 'lifecycle.preStop.exec.command') as string[])[1]);
     const shutdown = Number(argValue(c.args as string[], '--shutdown-timeout'));
     expect(preStop).toBe(15);
-    expect(shutdown).toBe(60);
+    // The router's default total deadline of a self-hosted target: a request it still waits for is never cut.
+    expect(shutdown).toBe(120);
     expect(pick(deployment, 'spec.template.spec.terminationGracePeriodSeconds') as number).toBeGreaterThan(preStop + shutdown);
     expect(pick(deployment, 'spec.strategy')).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
   });
@@ -267,10 +268,33 @@ describe('two models side by side with managed Prometheus and KEDA', () => {
     expect(pick(one(template, 'ServiceAccount', 'llama'), 'automountServiceAccountToken')).toBe(false);
   });
 
-  test('PodDisruptionBudget: maxUnavailable 1 for one replica, minAvailable min-1 for more', () => {
-    expect(pick(one(template, 'PodDisruptionBudget', 'llama'), 'spec.maxUnavailable')).toBe(1);
-    expect(pick(one(template, 'PodDisruptionBudget', 'qwen'), 'spec')).toMatchObject({ minAvailable: 1 });
-    expect(pick(one(template, 'PodDisruptionBudget', 'qwen'), 'spec.maxUnavailable')).toBeUndefined();
+  test('PodDisruptionBudget: at least one replica stays while nodes drain, never maxUnavailable', () => {
+    for (const name of ['llama', 'qwen']) {
+      expect(pick(one(template, 'PodDisruptionBudget', name), 'spec')).toMatchObject({ minAvailable: 1 });
+      expect(pick(one(template, 'PodDisruptionBudget', name), 'spec.maxUnavailable')).toBeUndefined();
+    }
+  });
+
+  test('production defaults: two replicas, no replicas field while KEDA owns scaling, do-not-disrupt while serving, replicas spread over nodes', () => {
+    expect(llama.minReplicas).toBe(2);
+    expect(pick(one(template, 'ScaledObject', 'llama'), 'spec.minReplicaCount')).toBe(2);
+    for (const name of ['llama', 'qwen']) {
+      const deployment = one(template, 'Deployment', name);
+      expect(pick(deployment, 'spec')).not.toHaveProperty('replicas');
+      expect(pick(deployment, 'spec.template.metadata.annotations')).toEqual({ 'karpenter.sh/do-not-disrupt': 'true' });
+      expect(pick(deployment, 'spec.template.spec.topologySpreadConstraints')).toEqual([expect.objectContaining({ topologyKey: 'kubernetes.io/hostname', maxSkew: 1 })]);
+    }
+  });
+
+  test('the models namespace asks the load balancer controller for pod readiness gates', () => {
+    expect(pick(one(template, 'Namespace', 'models'), 'metadata.labels')).toMatchObject({ 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' });
+  });
+
+  test('the Service is its own manifest, applied before the Deployment', () => {
+    const resources = template.toJSON().Resources as Record<string, { DependsOn?: string[] }>;
+    const service = logicalIdOf(stack, llama.serviceManifest);
+    expect(resources[logicalIdOf(stack, llama.workloadManifest)].DependsOn).toEqual(expect.arrayContaining([service]));
+    expect(JSON.stringify(template.toJSON().Resources[service].Properties.Manifest)).not.toContain('Deployment');
   });
 
   test('the Hugging Face token is fetched at start through Pod Identity, never templated nor stored in a Kubernetes Secret', () => {
@@ -315,16 +339,16 @@ describe('two models side by side with managed Prometheus and KEDA', () => {
     const so = one(template, 'ScaledObject', 'llama');
     expect(pick(so, 'spec')).toMatchObject({
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'llama' },
-      minReplicaCount: 1, maxReplicaCount: 2, pollingInterval: 15, cooldownPeriod: 300,
+      minReplicaCount: 2, maxReplicaCount: 2, pollingInterval: 15, cooldownPeriod: 300,
       advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 600 } } } },
     });
     const triggers = pick(so, 'spec.triggers') as Json[];
     const server = `https://aps-workspaces.us-east-1.{{Ref:AWS::URLSuffix}}/workspaces/{{GetAtt:${logicalIdOf(stack, metrics.workspace)}.WorkspaceId}}`;
     expect(triggers).toEqual([
-      { type: 'prometheus', metricType: 'AverageValue', authenticationRef: { name: AWS_TRIGGER_AUTH_NAME }, metadata: {
+      { type: 'prometheus', metricType: 'AverageValue', authenticationRef: { name: VllmModel.AWS_TRIGGER_AUTH_NAME }, metadata: {
         serverAddress: server, query: 'sum(vllm:num_requests_waiting{namespace="models",model_name="llama"})', threshold: '5', activationThreshold: '0', awsRegion: 'us-east-1',
       } },
-      { type: 'prometheus', metricType: 'AverageValue', authenticationRef: { name: AWS_TRIGGER_AUTH_NAME }, metadata: {
+      { type: 'prometheus', metricType: 'AverageValue', authenticationRef: { name: VllmModel.AWS_TRIGGER_AUTH_NAME }, metadata: {
         serverAddress: server, query: 'sum(vllm:kv_cache_usage_perc{namespace="models",model_name="llama"})', threshold: '0.8', activationThreshold: '0', awsRegion: 'us-east-1',
       } },
     ]);
@@ -350,9 +374,9 @@ describe('two models side by side with managed Prometheus and KEDA', () => {
 describe('without autoscaling, with an existing Prometheus', () => {
   test('no ScaledObject; an unsigned Prometheus URL adds no TriggerAuthentication', () => {
     const { stack, cluster } = clusterStack();
-    new VllmModel(stack, 'Fixed', { cluster, name: 'fixed', modelId: 'Qwen/Qwen2.5-7B-Instruct', instanceType: 'g6.xlarge', minReplicas: 2, createNamespace: false });
+    new VllmModel(stack, 'Fixed', { cluster, name: 'fixed', modelId: 'Qwen/Qwen2.5-7B-Instruct', instanceType: 'g6.xlarge', minReplicas: 2, createNamespace: false, weights: ModelWeights.fromHuggingFace() });
     new VllmModel(stack, 'Scaled', {
-      cluster, name: 'scaled', modelNamespace: 'other', modelId: 'Qwen/Qwen2.5-7B-Instruct', instanceType: 'g5.xlarge', minReplicas: 0, scaleToZero: true,
+      cluster, name: 'scaled', modelNamespace: 'other', modelId: 'Qwen/Qwen2.5-7B-Instruct', instanceType: 'g5.xlarge', minReplicas: 0, scaleToZero: true, weights: ModelWeights.fromHuggingFace(),
       autoscaling: { prometheus: PrometheusSource.fromUrl('http://prometheus.monitoring.svc:9090/') },
     });
     const template = Template.fromStack(stack);
@@ -365,9 +389,74 @@ describe('without autoscaling, with an existing Prometheus', () => {
     expect(pick(trigger, 'metadata.serverAddress')).toBe('http://prometheus.monitoring.svc:9090');
     expect(pick(trigger, 'metadata.awsRegion')).toBeUndefined();
     expect(pick(one(template, 'ScaledObject', 'scaled'), 'spec.minReplicaCount')).toBe(0);
+    // Without KEDA the Deployment holds the count itself.
     expect(pick(one(template, 'Deployment', 'fixed'), 'spec.replicas')).toBe(2);
     // A model without AWS access has a role without any policy.
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+  });
+});
+
+describe('a Hugging Face token secret under a customer-managed key', () => {
+  test('an imported secret with its key: kms:Decrypt on that key, only through Secrets Manager in the Region', () => {
+    const { stack, cluster } = clusterStack();
+    const key = kms.Key.fromKeyArn(stack, 'HfKey', 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555');
+    const model = new VllmModel(stack, 'M', {
+      cluster, name: 'gated', modelId: 'meta-llama/Llama-3.1-8B-Instruct', instanceType: 'g6e.xlarge',
+      weights: ModelWeights.fromHuggingFace({ tokenSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Hf', 'hf-token'), tokenSecretKey: key }),
+    });
+    const statements = statementsOfRole(Template.fromStack(stack), logicalIdOf(stack, model.role as unknown as Construct));
+    expect(statements).toContainEqual({
+      Effect: 'Allow', Action: 'kms:Decrypt', Resource: key.keyArn,
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.us-east-1.', { Ref: 'AWS::URLSuffix' }]] } } },
+    });
+  });
+
+  test('without a key, no KMS permission is added', () => {
+    const { stack, cluster } = clusterStack();
+    const model = new VllmModel(stack, 'M', {
+      cluster, name: 'gated', modelId: 'meta-llama/Llama-3.1-8B-Instruct', instanceType: 'g6e.xlarge',
+      weights: ModelWeights.fromHuggingFace({ tokenSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Hf', 'hf-token') }),
+    });
+    const statements = statementsOfRole(Template.fromStack(stack), logicalIdOf(stack, model.role as unknown as Construct));
+    expect(JSON.stringify(statements)).not.toContain('kms:');
+  });
+});
+
+describe('maxModelLen against the GPU memory', () => {
+  const llama8b = { name: 'llama', modelId: 'meta-llama/Llama-3.1-8B-Instruct', instanceType: 'g6.xlarge' };
+  const argsOf = (props: Omit<VllmModelProps, 'cluster'>) => {
+    const { stack, cluster } = clusterStack();
+    const model = new VllmModel(stack, 'M', { cluster, ...props });
+    const template = Template.fromStack(stack);
+    return { model, stack, args: container(one(template, 'Deployment', props.name)).args as string[] };
+  };
+
+  test('Llama 3.1 8B with its 128K context on an L4 is refused with the length that fits', () => {
+    expect(() => argsOf({ ...llama8b, maxModelLen: 131072 })).toThrow(
+      /maxModelLen 131072 does not fit meta-llama\/Llama-3\.1-8B-Instruct on 1 × L4 \(24 GiB\) of g6\.xlarge .*KV cache holds about \d+ tokens \(128 KiB each\).*Use maxModelLen ≤ \d+/);
+  });
+
+  test('without maxModelLen it defaults to the longest length that fits, and says so', () => {
+    const { model, stack, args } = argsOf(llama8b);
+    const len = Number(argValue(args, '--max-model-len'));
+    // 24 GiB × 0.9 − 16.06 GB of bf16 weights − 1.5 GiB overhead, at 128 KiB of KV cache per token.
+    expect(len).toBe(Math.floor(Math.floor((24 * 2 ** 30 * 0.9 - 8.03e9 * 2 - 1.5 * 2 ** 30) / 131072) / 1024) * 1024);
+    expect(len % 1024).toBe(0);
+    expect(len).toBeLessThan(131072);
+    expect(model.maxModelLen).toBe(len);
+    Annotations.fromStack(stack).hasInfo('/Models/M', Match.stringLikeRegexp(`maxModelLen defaults to ${len} tokens`));
+  });
+
+  test('a length that fits, or a model whose context fits, is passed through unchanged', () => {
+    expect(argValue(argsOf({ ...llama8b, maxModelLen: 16384 }).args, '--max-model-len')).toBe('16384');
+    expect(argValue(argsOf({ name: 'qwen', modelId: 'Qwen/Qwen2.5-7B-Instruct', instanceType: 'g6e.xlarge' }).args, '--max-model-len')).toBeUndefined();
+  });
+
+  test('weights that do not fit at all are refused; an unknown model is not checked', () => {
+    expect(() => argsOf({ name: 'big', modelId: 'meta-llama/Llama-3.1-70B-Instruct', instanceType: 'g6.xlarge' })).toThrow(/weights \(131\.5 GiB\) leave no room for a KV cache/);
+    expect(argValue(argsOf({ name: 'custom', modelId: 'example/unknown-model', instanceType: 'g6.xlarge', maxModelLen: 1_000_000 }).args, '--max-model-len')).toBe('1000000');
+    expect(() => argsOf({ name: 'declared', modelId: 'example/own', instanceType: 'g6.xlarge', maxModelLen: 200_000,
+      architecture: { parameterBillions: 8, layers: 32, kvHeads: 8, headDim: 128, contextLength: 131072 } })).toThrow(/maxModelLen 200000 does not fit example\/own/);
   });
 });
 
