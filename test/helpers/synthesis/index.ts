@@ -51,6 +51,19 @@ export class SharedApp {
     return (this.artifact(stackName)[1].dependencies ?? []).filter((id) => byId.has(id)).map((id) => byId.get(id)!.properties?.stackName ?? id);
   }
 
+  /** The path of every construct of the app (the cloud assembly's `tree.json`), depth first. */
+  public constructPaths(): string[] {
+    interface Node { readonly path: string; readonly children?: Record<string, Node> }
+    const paths: string[] = [];
+    const walk = (node: Node) => {
+      paths.push(node.path);
+      Object.values(node.children ?? {}).forEach(walk);
+    };
+    const tree = JSON.parse(readFileSync(join(this.dir, 'tree.json'), 'utf8')) as { tree: Node };
+    Object.values(tree.tree.children ?? {}).forEach(walk);
+    return paths;
+  }
+
   /** The synthesized template of a stack, for `aws-cdk-lib/assertions`. */
   public template(stackName: string): Template {
     return Template.fromJSON(this.templateJson(stackName));

@@ -5,7 +5,7 @@
  * report and the report's context. One process for the whole run: aws-cdk-lib's template
  * validation engine, cdk-nag's rules and the library load once, and each fixture is synthesized
  * once (one at a time), then served from a cache keyed by the content hash of everything the
- * synthesis reads (synthesize.ts, `fixtureKey`).
+ * synthesis reads (cache-key.js).
  *
  * Plain JavaScript so that it starts in milliseconds; TypeScript (ts-node, transpile only, the
  * settings jest.config.js gives ts-jest) loads on the first request.
@@ -13,6 +13,10 @@
 const { existsSync, mkdirSync, renameSync, rmSync } = require('node:fs');
 const { createServer } = require('node:http');
 const { join } = require('node:path');
+const { fixtureKey } = require('./cache-key');
+
+/** Written last by synthesize.ts: a directory without it is an interrupted synthesis. */
+const COMPLETE_FILE = 'complete';
 
 const cacheRoot = process.argv[2];
 let synthesis;
@@ -30,9 +34,9 @@ function load() {
 
 /** Synthesizes the fixture into the cache unless it is there; returns its directory. */
 function cached(fixture) {
-  const { fixtureKey, synthesizeFixture, COMPLETE_FILE } = load();
   const dir = join(cacheRoot, fixtureKey(fixture));
   if (existsSync(join(dir, COMPLETE_FILE))) return dir;
+  const { synthesizeFixture } = load();
   const partial = `${dir}.${process.pid}.partial`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
