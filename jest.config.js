@@ -23,8 +23,8 @@ module.exports = {
   // One process synthesizes every shared fixture app once per run (test/helpers/synthesis, CONTRIBUTING.md).
   globalSetup: '<rootDir>/test/helpers/synthesis/global-setup.js',
   globalTeardown: '<rootDir>/test/helpers/synthesis/global-teardown.js',
-  // Jest's default (cores - 1) runs everything in one process on a 2-core machine; most suites
-  // wait on sockets or on the synthesis server part of the time, so use every core.
-  maxWorkers: Math.max(2, (availableParallelism ?? (() => cpus().length))()),
+  // Jest's default (cores - 1) runs everything in one process on a 2-core machine. One worker more
+  // than cores: a compliance suite's worker sits idle while the synthesis server works for it.
+  maxWorkers: (availableParallelism ?? (() => cpus().length))() + 1,
   testTimeout: 60_000,
 };

@@ -38,6 +38,8 @@ module.exports = async function globalSetup() {
   child.stdout.resume();
   child.unref();
   child.channel?.unref();
-  globalThis.__cdkAiGatewaySynthServer = child;
+  // Registered now, so that teardown can wait for the exit even if it already happened.
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  globalThis.__cdkAiGatewaySynthServer = { child, exited };
   process.env.CDK_AI_GATEWAY_SYNTH_SERVER = `http://127.0.0.1:${port}`;
 };

@@ -42,6 +42,11 @@ function cached(fixture) {
   mkdirSync(partial, { recursive: true });
   try {
     synthesizeFixture(fixture, partial);
+    // Another run on this machine (same sources) may have finished the same key meanwhile: keep its copy.
+    if (existsSync(join(dir, COMPLETE_FILE))) {
+      rmSync(partial, { recursive: true, force: true });
+      return dir;
+    }
     rmSync(dir, { recursive: true, force: true });
     renameSync(partial, dir);
   } catch (e) {
