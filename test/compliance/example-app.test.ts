@@ -1,6 +1,5 @@
-import { EXAMPLE_APP_MODULE } from '../../scripts/compliance-report';
 import { expectReportAcknowledgmentsJustified, expectReportPassed } from '../helpers/compliance';
-import { SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis } from '../helpers/synthesis';
+import { EXAMPLE_APP_FIXTURE, SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis } from '../helpers/synthesis';
 
 /**
  * The compliance gate of the example app (testing layer 4): every pack, zero unacknowledged
@@ -11,7 +10,7 @@ import { SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis } from '../help
 describe('the example app (bin/example.ts)', () => {
   let example: SharedApp;
   beforeAll(async () => {
-    example = await sharedSynthesis({ module: EXAMPLE_APP_MODULE, exportName: 'buildExampleApp' });
+    example = await sharedSynthesis(EXAMPLE_APP_FIXTURE);
   }, SHARED_SYNTHESIS_TIMEOUT_MS);
 
   test('every pack ran, without a plugin failure', () => {

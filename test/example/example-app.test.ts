@@ -1,6 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { EXAMPLE_APP_MODULE } from '../../scripts/compliance-report';
-import { SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis, TemplateJson } from '../helpers/synthesis';
+import { EXAMPLE_APP_FIXTURE, SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis, TemplateJson } from '../helpers/synthesis';
 
 const STACKS = ['AiGatewayInvocationLogging', 'AiGatewaySelfHosted', 'AiGatewayExample'];
 
@@ -35,7 +34,7 @@ function routerConfig(template: TemplateJson): RouterConfigJson {
 describe('the example app (bin/example.ts)', () => {
   let example: SharedApp;
   beforeAll(async () => {
-    example = await sharedSynthesis({ module: EXAMPLE_APP_MODULE, exportName: 'buildExampleApp' });
+    example = await sharedSynthesis(EXAMPLE_APP_FIXTURE);
   }, SHARED_SYNTHESIS_TIMEOUT_MS);
 
   test('has the invocation logging, self-hosted and gateway stacks; the gateway depends on the models, not the reverse', () => {

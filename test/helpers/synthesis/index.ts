@@ -85,6 +85,9 @@ export class SharedApp {
   }
 }
 
+/** The example app, `buildExampleApp` of bin/example.ts (test/example and test/compliance share it). */
+export const EXAMPLE_APP_FIXTURE: SharedFixture = { module: join(__dirname, '..', '..', '..', 'bin', 'example'), exportName: 'buildExampleApp' };
+
 const inFile = new Map<string, Promise<SharedApp>>();
 
 /**
