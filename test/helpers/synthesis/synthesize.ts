@@ -53,7 +53,10 @@ function loadBuilder(fixture: SharedFixture): Builder {
 export function synthesizeFixture(fixture: SharedFixture, outdir: string): void {
   const given = new App({ outdir, context: { '@aws-cdk/core:failSynthOnValidationErrors': false } });
   const built = loadBuilder(fixture)(given, fixture.args);
-  const app = App.isApp(built) ? built : given;
+  if (App.isApp(built) && built !== given) {
+    throw new Error(`${fixture.exportName} (${fixture.module}) must add its stacks to the App it is given, not return another App.`);
+  }
+  const app = given;
   if (fixture.packs || !GatewayCompliance.hasPacks(app)) GatewayCompliance.addPacks(app, fixture.packs ? { packs: fixture.packs } : undefined);
   const report = ComplianceReport.synthesize(app, { countControlTowerOutcomes: fixture.countControlTowerOutcomes });
   const context: ComplianceContextFile = { packs: report.packs, exclusions: report.exclusions, acknowledgments: report.acknowledgments };
