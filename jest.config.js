@@ -1,3 +1,5 @@
+const { availableParallelism, cpus } = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -9,6 +11,7 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', {
       // The root tsconfig.json with CommonJS output: Jest runs CommonJS, so the lazy `import()` of
       // the AWS SDK clients (lambda/router) becomes `require` here; esbuild keeps it for code splitting.
+      // test/helpers/synthesis/server.js gives ts-node the same settings.
       tsconfig: { module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' },
       diagnostics: false,
     }],
@@ -17,5 +20,11 @@ module.exports = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],
   setupFilesAfterEnv: ['<rootDir>/test/helpers/skip-cloudformation-validation.ts'],
+  // One process synthesizes every shared fixture app once per run (test/helpers/synthesis, CONTRIBUTING.md).
+  globalSetup: '<rootDir>/test/helpers/synthesis/global-setup.js',
+  globalTeardown: '<rootDir>/test/helpers/synthesis/global-teardown.js',
+  // Jest's default (cores - 1) runs everything in one process on a 2-core machine. One worker more
+  // than cores: a compliance suite's worker sits idle while the synthesis server works for it.
+  maxWorkers: (availableParallelism ?? (() => cpus().length))() + 1,
   testTimeout: 60_000,
 };

@@ -1,44 +1,91 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildExampleApp } from '../../bin/example';
-import { QUIET_VALIDATION } from '../helpers/compliance';
+import { Match } from 'aws-cdk-lib/assertions';
+import { EXAMPLE_APP_FIXTURE, SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis, TemplateJson } from '../helpers/synthesis';
+
+const STACKS = ['AiGatewayInvocationLogging', 'AiGatewayNetwork', 'AiGatewaySelfHosted', 'AiGatewayExample'];
+
+/** Resource type → count, sorted: what a stack creates, at a glance. */
+function inventory(template: TemplateJson): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of Object.values(template.Resources ?? {})) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+interface RouterConfigJson {
+  readonly routes: { alias: string; targets: string[]; guardrail?: string }[];
+  readonly targets: { id: string }[];
+  readonly tenants: unknown[];
+  readonly autoRouting: unknown[];
+}
+
+/** The router's configuration (AppConfig hosted content), with CloudFormation tokens as 'TOKEN'. */
+function routerConfig(template: TemplateJson): RouterConfigJson {
+  const [version] = Object.values(template.Resources ?? {}).filter((r) => r.Type === 'AWS::AppConfig::HostedConfigurationVersion');
+  const content = version.Properties?.Content as string | { 'Fn::Join': [string, unknown[]] };
+  const text = typeof content === 'string' ? content : content['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+  return JSON.parse(text) as RouterConfigJson;
+}
 
 /**
- * Snapshots of the example platform's stacks. They complement the construct tests' assertions:
- * any change to what the example synthesizes shows up in review. Asset hashes are normalised by
- * the snapshot serializer (jest.config.js), so rebundling does not churn them.
+ * The example platform (bin/example.ts), synthesized once per run with every pack (shared with
+ * test/compliance/example-app.test.ts). Small snapshots of what a reviewer must see change — each
+ * stack's resource inventory, the cross-stack contract — plus assertions of the behaviour the
+ * example exists to show. The constructs' own suites assert their templates in detail.
  */
 describe('the example app (bin/example.ts)', () => {
-  const app = buildExampleApp(new App({ context: QUIET_VALIDATION }));
-  const stacks = app.node.children.filter((c): c is Stack => Stack.isStack(c));
+  let example: SharedApp;
+  beforeAll(async () => {
+    example = await sharedSynthesis(EXAMPLE_APP_FIXTURE);
+  }, SHARED_SYNTHESIS_TIMEOUT_MS);
 
   test('has the invocation logging, network, self-hosted and gateway stacks; the gateway depends on the models, both on the network', () => {
-    expect(stacks.map((s) => s.stackName).sort()).toEqual(['AiGatewayExample', 'AiGatewayInvocationLogging', 'AiGatewayNetwork', 'AiGatewaySelfHosted']);
-    app.synth(); // stack dependencies are recorded while references are resolved
-    const byName = (name: string) => stacks.find((s) => s.stackName === name)!;
-    expect(byName('AiGatewayExample').dependencies.map((d) => d.stackName).sort()).toEqual(['AiGatewayNetwork', 'AiGatewaySelfHosted']);
-    expect(byName('AiGatewaySelfHosted').dependencies.map((d) => d.stackName)).toEqual(['AiGatewayNetwork']);
-    expect(byName('AiGatewayNetwork').dependencies).toEqual([]);
+    expect([...example.stackNames].sort()).toEqual([...STACKS].sort());
+    expect([...example.stackDependencies('AiGatewayExample')].sort()).toEqual(['AiGatewayNetwork', 'AiGatewaySelfHosted']);
+    expect(example.stackDependencies('AiGatewaySelfHosted')).toEqual(['AiGatewayNetwork']);
+    expect(example.stackDependencies('AiGatewayNetwork')).toEqual([]);
+    expect(example.stackDependencies('AiGatewayInvocationLogging')).toEqual([]);
   });
 
   test('the shared VPC has the router\'s endpoints, so the gateway creates none; the EKS cluster runs in its private subnets', () => {
-    const network = Template.fromStack(stacks.find((s) => s.stackName === 'AiGatewayNetwork')!);
+    const network = example.template('AiGatewayNetwork');
     network.resourceCountIs('AWS::EC2::VPC', 1);
     network.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.bedrock-runtime', PrivateDnsEnabled: true });
-    const gateway = Template.fromStack(stacks.find((s) => s.stackName === 'AiGatewayExample')!);
-    gateway.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
-    const selfHosted = Template.fromStack(stacks.find((s) => s.stackName === 'AiGatewaySelfHosted')!);
-    selfHosted.resourceCountIs('AWS::EC2::VPC', 0);
+    example.template('AiGatewayExample').resourceCountIs('AWS::EC2::VPC', 0);
+    example.template('AiGatewaySelfHosted').resourceCountIs('AWS::EC2::VPC', 0);
+  });
+
+  test('synthesizes offline without an account: no lookups, no context needed', () => {
+    expect(example.manifest.missing ?? []).toEqual([]);
+  });
+
+  test.each(STACKS)('%s creates the resources of its snapshot', (name) => {
+    expect(inventory(example.templateJson(name))).toMatchSnapshot();
+  });
+
+  test('the cross-stack contract: every stack imports only what the stacks it depends on export, and every export is used', () => {
+    const exportsOf = (name: string) => Object.values(example.templateJson(name).Outputs ?? {})
+      .map((o) => o.Export?.Name).filter((n): n is string => typeof n === 'string');
+    const importsOf = (name: string) => [...new Set(JSON.stringify(example.templateJson(name))
+      .match(/"Fn::ImportValue":"[^"]+"/g)?.map((m) => m.slice('"Fn::ImportValue":"'.length, -1)) ?? [])].sort();
+    const used = new Set<string>();
+    for (const name of STACKS) {
+      const available = new Set(example.stackDependencies(name).flatMap(exportsOf));
+      for (const imported of importsOf(name)) {
+        expect([name, imported, available.has(imported)]).toEqual([name, imported, true]);
+        used.add(imported);
+      }
+    }
+    const exported = STACKS.flatMap(exportsOf).sort();
+    expect(exported.filter((e) => !used.has(e))).toEqual([]);
+    expect(exported).toMatchSnapshot();
   });
 
   test('the self-hosted model is the chat-8b route\'s first target, and only the router may reach its load balancer', () => {
-    const gateway = Template.fromStack(stacks.find((s) => s.stackName === 'AiGatewayExample')!);
-    gateway.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+    example.template('AiGatewayExample').hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       IpProtocol: 'tcp', FromPort: 80, ToPort: 80,
       GroupId: { 'Fn::ImportValue': Match.stringLikeRegexp('^AiGatewaySelfHosted:.*Endpoint0SecurityGroup') },
       SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GatewayRouterSecurityGroup'), 'GroupId'] },
     });
-    const selfHosted = Template.fromStack(stacks.find((s) => s.stackName === 'AiGatewaySelfHosted')!);
+    const selfHosted = example.template('AiGatewaySelfHosted');
     const ingress = Object.values(selfHosted.findResources('AWS::EC2::SecurityGroupIngress'))
       .filter((r) => JSON.stringify(r.Properties.GroupId).includes('Endpoint0SecurityGroup'));
     expect(ingress).toEqual([]);
@@ -46,13 +93,69 @@ describe('the example app (bin/example.ts)', () => {
     expect(endpointSg[1].Properties.SecurityGroupIngress).toBeUndefined();
   });
 
-  test.each(['AiGatewayInvocationLogging', 'AiGatewayNetwork', 'AiGatewaySelfHosted', 'AiGatewayExample'])('%s matches its snapshot', (name) => {
-    const stack = stacks.find((s) => s.stackName === name)!;
-    expect(Template.fromStack(stack).toJSON()).toMatchSnapshot();
+  test('two tiers as usage plans: premium 50 rps (burst 100), standard 5 rps (burst 10) with 100,000 requests a month', () => {
+    const gateway = example.template('AiGatewayExample');
+    gateway.resourceCountIs('AWS::ApiGateway::UsagePlan', 2);
+    gateway.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 50, BurstLimit: 100 }, Quota: Match.absent(), Tags: [{ Key: 'cdk-ai-gateway:tier', Value: 'premium' }],
+    });
+    gateway.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 5, BurstLimit: 10 }, Quota: { Limit: 100_000, Period: 'MONTH' }, Tags: [{ Key: 'cdk-ai-gateway:tier', Value: 'standard' }],
+    });
   });
 
-  test('synthesizes offline without an account: no lookups, no context needed', () => {
-    const manifest = app.synth().manifest;
-    expect(manifest.missing ?? []).toEqual([]);
+  test.each([
+    ['acme', 'cc-1001', 'support-summary', ':inference-profile/us.anthropic.claude-haiku-4-5-20251001-v1:0'],
+    ['acme', 'cc-1001', 'classify', '::foundation-model/amazon.nova-micro-v1:0'],
+    ['globex', 'cc-2002', 'support-summary', ':inference-profile/us.anthropic.claude-haiku-4-5-20251001-v1:0'],
+    ['globex', 'cc-2002', 'classify', '::foundation-model/amazon.nova-micro-v1:0'],
+  ])('tenant %s (cost center %s) has its own application inference profile for %s', (tenant, costCenter, alias, source) => {
+    example.template('AiGatewayExample').hasResourceProperties('AWS::Bedrock::ApplicationInferenceProfile', {
+      ModelSource: { CopyFrom: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(`${source.replace(/[.]/g, '\\.')}$`)])] } },
+      Tags: Match.arrayWith([
+        { Key: 'ai-gateway:cost-center', Value: costCenter }, { Key: 'ai-gateway:model-alias', Value: alias }, { Key: 'ai-gateway:tenant', Value: tenant },
+      ]),
+    });
+  });
+
+  test('the router\'s configuration: the routes, their fallbacks, the tenants\' aliases and budgets, auto-routing', () => {
+    const config = routerConfig(example.templateJson('AiGatewayExample'));
+    expect(config.routes.map((r) => [r.alias, r.targets, r.guardrail])).toEqual([
+      ['support-summary', ['bedrock-support-summary', 'bedrock-classify'], 'gateway'],
+      ['classify', ['bedrock-classify'], undefined],
+      ['chat-8b', ['llama-8b', 'bedrock-classify'], undefined],
+    ]);
+    expect(config.targets.find((t) => t.id === 'llama-8b')).toMatchObject({ kind: 'openai-compatible', baseUrl: expect.stringMatching(/^http:\/\/TOKEN/) });
+    expect(config.tenants).toEqual([
+      expect.objectContaining({ id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'chat-8b'], sensitivityClearance: 'restricted' }),
+      expect.objectContaining({ id: 'globex', tier: 'standard', allowedAliases: ['support-summary'], budget: { monthlyUsd: 200, dailyUsd: 20, softThresholdPercent: 80 } }),
+    ]);
+    expect(config.tenants[0]).not.toHaveProperty('budget');
+    expect(config.autoRouting).toEqual([
+      { alias: 'classify', latencyClasses: ['batch'], description: 'Batch work goes to the cheapest model' },
+      { alias: 'support-summary', description: 'Everything else' },
+    ]);
+  });
+
+  test('the OpenAI-compatible API: /v1/chat/completions, /v1/models, feedback and usage, and the base URL as an output', () => {
+    const gateway = example.template('AiGatewayExample');
+    const parts = Object.values(gateway.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart).sort();
+    expect(parts).toEqual(['chat', 'completions', 'feedback', 'models', 'usage', 'v1']);
+    gateway.hasOutput('BaseUrl', { Description: 'OpenAI-compatible base URL' });
+  });
+
+  test('invocation logging delivers text to the bucket under bedrock-invocations/ and to the log group', () => {
+    example.template('AiGatewayInvocationLogging').hasResourceProperties('Custom::BedrockModelInvocationLogging', {
+      TextDataDeliveryEnabled: true, S3KeyPrefix: 'bedrock-invocations',
+      S3BucketName: { Ref: Match.anyValue() }, LogGroupName: { Ref: Match.anyValue() },
+    });
+  });
+
+  test('the EKS cluster has a private endpoint only, every control-plane log type and encrypted secrets', () => {
+    example.template('AiGatewaySelfHosted').hasResourceProperties('AWS::EKS::Cluster', {
+      ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false }),
+      Logging: { ClusterLogging: { EnabledTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'].map((Type) => ({ Type })) } },
+      EncryptionConfig: [Match.objectLike({ Resources: ['secrets'] })],
+    });
   });
 });

@@ -1,29 +1,14 @@
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ModelSource } from '../../lib/bedrock/inference-profiles/model-source';
 import { GatewayCompliance } from '../../lib/compliance/gateway-compliance';
 import { AiGateway, AiGatewayProps } from '../../lib/gateway/ai-gateway';
-import { synthWithCompliance } from '../helpers/compliance';
+import { SHARED_SYNTHESIS_TIMEOUT_MS, sharedSynthesis } from '../helpers/synthesis';
 import { resourcesOf, statementsOfRole } from '../helpers/iam-statements';
-
-// One test synthesizes with every pack, Control Tower included.
-jest.setTimeout(120_000);
-
-const ENV = { account: '111122223333', region: 'us-east-1' };
-const HAIKU = 'anthropic.claude-haiku-4-5-20251001-v1:0';
-
-const BASE: AiGatewayProps = {
-  tiers: [{ name: 'standard', rateLimit: 5, burstLimit: 10 }],
-  tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'standard' }],
-  routes: [
-    { alias: 'summary', model: ModelSource.crossRegionProfile(`us.${HAIKU}`), fallbackAliases: ['classify'] },
-    { alias: 'classify', model: ModelSource.foundationModel('amazon.nova-micro-v1:0') },
-  ],
-};
+import { AI_GATEWAY_BASE as BASE, ENV, HAIKU } from './compliance-apps';
 
 function build(props: Partial<AiGatewayProps> = {}, stack = new Stack(new App(), 'Stack', { env: ENV })) {
   const gateway = new AiGateway(stack, 'Gateway', { ...BASE, ...props });
@@ -84,26 +69,13 @@ describe('AiGateway: tenant-key backups', () => {
 });
 
 describe('AiGateway: every pack', () => {
-  test('in a VPC with reserved concurrency nothing is open, and the VPC and concurrency findings are neither raised nor acknowledged', () => {
-    const report = synthWithCompliance((app) => {
-      const stack = new Stack(app, 'Stack', { env: ENV });
-      const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-        vpcId: 'vpc-0123456789abcdef0',
-        availabilityZones: ['us-east-1a', 'us-east-1b'],
-        privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
-        privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2'],
-      });
-      build({
-        vpc,
-        routerReservedConcurrency: 50,
-        tiers: [{ name: 'standard', rateLimit: 5, burstLimit: 10, quota: { limit: 1000, period: apigateway.Period.DAY } }],
-      }, stack);
-    });
+  test('in a VPC with reserved concurrency nothing is open, and the VPC and concurrency findings are neither raised nor acknowledged', async () => {
+    const { report } = await sharedSynthesis({ module: join(__dirname, 'compliance-apps'), exportName: 'aiGatewayInVpcApp' });
     expect(report.findings).toEqual([]);
     expect(report.pluginFailures).toEqual([]);
     expect(report.unusedAcknowledgments).toEqual([]);
     const routerAcks = report.acknowledgedFindings.filter((f) => f.constructPath === 'Stack/Gateway/Router/Function/Resource').map((f) => f.findingId);
     expect(routerAcks.sort()).toEqual(['HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'Serverless-LambdaDLQ']);
     expect(report.acknowledgedFindings.filter((f) => /LambdaInsideVPC|CT\.LAMBDA\.PR\.3/.test(f.findingId))).toEqual([]);
-  });
+  }, SHARED_SYNTHESIS_TIMEOUT_MS);
 });

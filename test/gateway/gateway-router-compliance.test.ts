@@ -1,29 +1,19 @@
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { GatewayConfig, TargetKind } from '../../lambda/shared/config';
 import { CompliancePack } from '../../lib/compliance/compliance-pack';
 import { GatewayCompliance } from '../../lib/compliance/gateway-compliance';
 import { GatewayRouter, GatewayRouterProps } from '../../lib/gateway/gateway-router';
-import { synthWithCompliance } from '../helpers/compliance';
+import { SHARED_SYNTHESIS_TIMEOUT_MS, sharedSynthesis } from '../helpers/synthesis';
 import { actionsOf, statementsOfRole, TemplateStatement } from '../helpers/iam-statements';
 import { testConfig } from '../helpers/router-config';
+import { BEDROCK_ONLY, ENV } from './compliance-apps';
 
-// One test runs every pack, Control Tower included, on a real synthesis.
-jest.setTimeout(120_000);
-
-const ENV = { account: '111122223333', region: 'us-east-1' };
-
-/** A gateway whose only target is a Bedrock model: the router then calls nothing but AWS APIs. */
-const BEDROCK_ONLY: GatewayConfig = {
-  tenants: [{ id: 'acme', allowedAliases: ['chat'] }],
-  targets: [{ id: 'nova', kind: TargetKind.BEDROCK, modelId: 'amazon.nova-lite-v1:0' }],
-  routes: [{ alias: 'chat', targets: ['nova'] }],
-  prices: { 'amazon.nova-lite-v1:0': { inputUsdPer1K: 0.00006, outputUsdPer1K: 0.00024 } },
-};
+// One test runs every pack, Control Tower included, on shared syntheses (test/helpers/synthesis).
 
 function build(props: Partial<GatewayRouterProps> = {}, stack = new Stack(new App(), 'Stack', { env: ENV })) {
   const router = new GatewayRouter(stack, 'Router', { config: BEDROCK_ONLY, ...props });
@@ -159,13 +149,13 @@ describe('GatewayRouter acknowledgments', () => {
     expect(acknowledgedOn(stack, 'Router/Function/Resource')).toEqual([...DLQ, ...CONCURRENCY].sort());
   });
 
-  test('every pack on a real synthesis: nothing open on the router by default; the VPC findings come back with a self-hosted target', () => {
-    const openOnRouter = (config: GatewayConfig, packs?: CompliancePack[]) => synthWithCompliance((app) => {
-      build({ config }, new Stack(app, 'Stack', { env: ENV }));
-    }, packs ? { compliance: { packs } } : {}).findings.filter((f) => f.constructPath.startsWith('Stack/Router/')).map((f) => f.findingId).sort();
+  test('every pack on a real synthesis: nothing open on the router by default; the VPC findings come back with a self-hosted target', async () => {
+    const openOnRouter = async (selfHosted: boolean, packs?: CompliancePack[]) => (await sharedSynthesis({
+      module: join(__dirname, 'compliance-apps'), exportName: 'routerApp', args: { selfHosted }, packs,
+    })).report.findings.filter((f) => f.constructPath.startsWith('Stack/Router/')).map((f) => f.findingId).sort();
 
-    expect(openOnRouter(BEDROCK_ONLY)).toEqual([]);
-    expect(openOnRouter(testConfig(), [CompliancePack.NIST_800_53_R5, CompliancePack.HIPAA_SECURITY, CompliancePack.PCI_DSS_321]))
+    expect(await openOnRouter(false)).toEqual([]);
+    expect(await openOnRouter(true, [CompliancePack.NIST_800_53_R5, CompliancePack.HIPAA_SECURITY, CompliancePack.PCI_DSS_321]))
       .toEqual(['HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC']);
-  });
+  }, SHARED_SYNTHESIS_TIMEOUT_MS);
 });

@@ -71,3 +71,28 @@ export function expectAcknowledgmentsJustified(scope: IConstruct): void {
     ].join('\n'));
   }
 }
+
+/**
+ * For a report read back from a shared synthesis (test/helpers/synthesis): fails with one line per
+ * open finding, failed plugin and rejected acknowledgment, unless there is none. Returns the report.
+ */
+export function expectReportPassed(report: ComplianceReport): ComplianceReport {
+  if (!report.passed) throw new Error(`Compliance check failed.\n\n${report.formatFindings()}`);
+  return report;
+}
+
+/**
+ * `expectAcknowledgmentsJustified` for a report read back from a shared synthesis: the report
+ * holds the review of every acknowledgment in the app's tree; this fails, listing each, if one at
+ * or below `pathPrefix` (a construct path; default: the whole app) would be rejected.
+ */
+export function expectReportAcknowledgmentsJustified(report: ComplianceReport, pathPrefix = ''): void {
+  const under = (path: string) => pathPrefix === '' || path === pathPrefix || path.startsWith(`${pathPrefix}/`);
+  const rejected = report.acknowledgmentProblems.filter((a) => under(a.constructPath));
+  if (rejected.length > 0) {
+    throw new Error([
+      `${rejected.length} acknowledgment(s) a reviewer would reject:`,
+      ...rejected.map((a) => `  ${a.findingId} at ${a.constructPath}: ${a.problem} (reason given: '${a.reason}')`),
+    ].join('\n'));
+  }
+}

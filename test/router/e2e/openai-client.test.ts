@@ -7,6 +7,7 @@
  */
 import OpenAI from 'openai';
 import { Gateway } from '../../../lambda/router/gateway';
+import { CircuitBreakers } from '../../../lambda/router/reliability/circuit-breaker';
 import { LocalServer, startLocalServer } from '../../../lambda/router/local/server';
 import { createGateway } from '../../../lambda/router/runtime';
 import { UsageRecord } from '../../../lambda/router/usage/types';
@@ -25,9 +26,9 @@ interface Stack {
   client(key?: string): OpenAI;
 }
 
-async function startStack(config: GatewayConfig): Promise<Stack> {
+async function startStack(config: GatewayConfig, breakers?: CircuitBreakers): Promise<Stack> {
   const usage = new InMemoryUsageSink();
-  const gateway = createGateway(resolveGatewayConfig(GatewayConfigValidator.validate(config)), { usageSink: usage });
+  const gateway = createGateway(resolveGatewayConfig(GatewayConfigValidator.validate(config)), { usageSink: usage, breakers });
   const server = await startLocalServer({ gateway, port: 0 });
   return {
     server, gateway, usage,
@@ -35,9 +36,10 @@ async function startStack(config: GatewayConfig): Promise<Stack> {
   };
 }
 
-/** The usage records, once `n` have been written (the record follows the response). */
+/** The usage records, once `n` have been written (the record follows the response; allow a loaded machine 30 s). */
 async function records(usage: InMemoryUsageSink, n: number): Promise<UsageRecord[]> {
-  for (let i = 0; i < 200 && usage.records.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+  const until = Date.now() + 30_000;
+  while (usage.records.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
   expect(usage.records).toHaveLength(n);
   return usage.records;
 }
@@ -68,7 +70,8 @@ describe('openai client → local gateway → real adapters → loopback upstrea
     stack = await startStack({
       ...base,
       retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 50 },
-      timeouts: { connectMs: 500, totalMs: 1500 },
+      // Long enough that no answer but a hung one can reach them on a loaded machine.
+      timeouts: { connectMs: 3000, totalMs: 3000 },
       circuitBreaker: { failureThreshold: 1000, cooldownMs: 1000 },
     });
   });
@@ -205,8 +208,9 @@ describe('openai client → local gateway → real adapters → loopback upstrea
         const elapsed = Date.now() - started;
         expect(e.status).toBe(504);
         expect(e.error).toMatchObject({ code: 'upstream_timeout', type: 'timeout_error' });
-        expect(elapsed).toBeGreaterThanOrEqual(1400);
-        expect(elapsed).toBeLessThan(3000);
+        // The gateway's 3 s deadline ended it: not before it, and not the client's own 10 s timeout
+        // (that would be a connection error, not this 504).
+        expect(elapsed).toBeGreaterThanOrEqual(2900);
         await expect(vllm.requests[0].outcome).resolves.toBe('clientClosed');
         const [record] = await records(stack.usage, 1);
         expect(record).toMatchObject({ status: 504, outcome: 'upstream_error' });
@@ -346,7 +350,11 @@ describe('circuit breaker across requests (wire level)', () => {
     const bedrock = await startFakeBedrockRuntime();
     const vllm = await startFakeOpenAiUpstream({ models: ['qwen3-8b'] });
     const base = testConfig({ bedrock: bedrock.endpoint, openai: vllm.baseUrl });
-    const stack = await startStack({ ...base, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 10 }, circuitBreaker: { failureThreshold: 2, cooldownMs: 300 } });
+    // The breakers' clock is the test's: the cooldown passes when the test says so, not with the machine's load.
+    let clock = Date.now();
+    const circuitBreaker = { failureThreshold: 2, cooldownMs: 300 };
+    const breakers = new CircuitBreakers({ ...circuitBreaker, now: () => clock });
+    const stack = await startStack({ ...base, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 10 }, circuitBreaker }, breakers);
     try {
       vllm.setDefaultBehaviour(OpenAiBehaviours.error(500));
       const client = stack.client();
@@ -358,7 +366,7 @@ describe('circuit breaker across requests (wire level)', () => {
       expect(response.headers.get('x-gateway-attempts')).toBe('1');
       expect(response.headers.get('x-gateway-fallback')).toBe('true');
       // After the cooldown, one probe goes to vLLM again; it succeeds and closes the circuit.
-      await new Promise((r) => setTimeout(r, 350));
+      clock += 350;
       vllm.setDefaultBehaviour(OpenAiBehaviours.success({ text: 'recovered' }));
       const data = await client.chat.completions.create({ model: 'chat', messages: ask() });
       expect(data.choices[0].message.content).toBe('recovered');

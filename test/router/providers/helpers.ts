@@ -18,8 +18,16 @@ export function providerRequest(overrides: Partial<ProviderRequest> = {}): Provi
   };
 }
 
+/**
+ * Timeouts long enough never to fire on their own: a starved process (a loaded 2-core machine)
+ * runs an overdue timer before the socket event it was racing. Tests of a deadline pass a short
+ * one and check that the error names it; a timeout error can then only come from that deadline.
+ */
+export const GENEROUS_CONNECT_TIMEOUT_MS = 30_000;
+export const GENEROUS_TIMEOUT_MS = 60_000;
+
 export function callOptions(overrides: Partial<CallOptions> = {}): CallOptions {
-  return { signal: new AbortController().signal, connectTimeoutMs: 1000, timeoutMs: 5000, ...overrides };
+  return { signal: new AbortController().signal, connectTimeoutMs: GENEROUS_CONNECT_TIMEOUT_MS, timeoutMs: GENEROUS_TIMEOUT_MS, ...overrides };
 }
 
 /** Drains a stream; returns the chunks, and the error it rejected with (if any). */

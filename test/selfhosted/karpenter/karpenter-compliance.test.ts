@@ -1,8 +1,7 @@
+import { join } from 'node:path';
 import { ComplianceReport } from '../../../lib/compliance/compliance-report';
-import { Karpenter } from '../../../lib/selfhosted/karpenter/karpenter';
-import { GpuAmiFamily } from '../../../lib/selfhosted/karpenter/gpu-node-pool';
-import { expectAcknowledgmentsJustified, synthWithCompliance } from '../../helpers/compliance';
-import { clusterStack } from './fixtures';
+import { expectReportAcknowledgmentsJustified } from '../../helpers/compliance';
+import { SHARED_SYNTHESIS_TIMEOUT_MS, sharedSynthesis } from '../../helpers/synthesis';
 
 // Karpenter alone in a stack with a cluster: every finding on a resource Karpenter adds (its own
 // constructs, and the Helm release and manifests it adds to the cluster) must be fixed or
@@ -11,15 +10,9 @@ const OURS = [/^KarpenterTest\/Karpenter\//, /^KarpenterTest\/Cluster\/chartKarp
 
 describe('Karpenter compliance', () => {
   let report: ComplianceReport;
-  let karpenter: Karpenter;
-  beforeAll(() => {
-    report = synthWithCompliance((app) => {
-      const { cluster, stack } = clusterStack({ app });
-      karpenter = new Karpenter(stack, 'Karpenter', { cluster });
-      karpenter.addGpuNodePool('Inference');
-      karpenter.addGpuNodePool('Bottlerocket', { amiFamily: GpuAmiFamily.BOTTLEROCKET });
-    });
-  });
+  beforeAll(async () => {
+    ({ report } = await sharedSynthesis({ module: join(__dirname, 'compliance-apps'), exportName: 'karpenterApp' }));
+  }, SHARED_SYNTHESIS_TIMEOUT_MS);
 
   test('leaves no unacknowledged finding on Karpenter resources', () => {
     const open = report.findings.filter((f) => OURS.some((p) => p.test(f.constructPath)));
@@ -27,7 +20,7 @@ describe('Karpenter compliance', () => {
   });
 
   test('every acknowledgment has a reason a reviewer accepts and is used', () => {
-    expectAcknowledgmentsJustified(karpenter);
+    expectReportAcknowledgmentsJustified(report, 'KarpenterTest/Karpenter');
     const ours = report.acknowledgments.filter((a) => OURS.some((p) => p.test(a.constructPath ?? '')));
     expect(ours.length).toBeGreaterThan(0);
     expect(report.unusedAcknowledgments.filter((a) => OURS.some((p) => p.test(a.constructPath ?? ''))).map((a) => a.findingId)).toEqual([]);

@@ -6,7 +6,7 @@ import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@a
 import { BedrockAdapter } from '../../../../lambda/router/providers/bedrock/adapter';
 import type { BedrockTarget } from '../../../../lambda/router/providers/types';
 import { BedrockBehaviours as B, startFakeBedrockRuntime, type FakeBedrockRuntime } from '../../../helpers/fake-bedrock-runtime';
-import { callOptions, collect, FAKE_CREDENTIALS, PROFILE_ARN, providerRequest, REGION, upstreamErrorOf } from '../helpers';
+import { callOptions, collect, FAKE_CREDENTIALS, GENEROUS_CONNECT_TIMEOUT_MS, PROFILE_ARN, providerRequest, REGION, upstreamErrorOf } from '../helpers';
 
 const N = 100;
 
@@ -73,8 +73,8 @@ describe('BedrockAdapter (keep-alive HTTP/1.1 handler)', () => {
     const bounded = new BedrockAdapter({ credentials: FAKE_CREDENTIALS, defaultRegion: REGION, maxClients: 4 });
     try {
       for (let i = 0; i < 20; i++) {
-        await bounded.complete(target, providerRequest(), callOptions({ connectTimeoutMs: 1000 - i }));
-        await collect(bounded.stream(target, providerRequest(), callOptions({ connectTimeoutMs: 1000 - i })));
+        await bounded.complete(target, providerRequest(), callOptions({ connectTimeoutMs: GENEROUS_CONNECT_TIMEOUT_MS - i }));
+        await collect(bounded.stream(target, providerRequest(), callOptions({ connectTimeoutMs: GENEROUS_CONNECT_TIMEOUT_MS - i })));
       }
       expect(fake.requests).toHaveLength(40);
       expect(fake.connectionCount).toBe(1);
@@ -88,7 +88,9 @@ describe('BedrockAdapter (keep-alive HTTP/1.1 handler)', () => {
   test('after the upstream drops idle connections, the next call reconnects once', async () => {
     await adapter.complete(target, providerRequest(), callOptions());
     fake.dropConnections();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // setImmediate runs after the event loop's poll phase: the client has read the upstream's FIN
+    // by then, however late a loaded machine runs the timer.
+    await new Promise((resolve) => setTimeout(() => setImmediate(resolve), 20));
     for (let i = 0; i < 5; i++) await adapter.complete(target, providerRequest(), callOptions());
     expect(fake.connectionCount).toBe(2);
   });

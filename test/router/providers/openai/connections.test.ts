@@ -76,7 +76,9 @@ test('the keep-alive agent is what keeps it to one: a client without keep-alive 
 test('a pooled connection the upstream closed while idle is replaced transparently', async () => {
   await adapter.complete(target, providerRequest(), callOptions());
   upstream.dropConnections();
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  // setImmediate runs after the event loop's poll phase: the client has read the upstream's FIN
+  // by then, however late a loaded machine runs the timer.
+  await new Promise((resolve) => setTimeout(() => setImmediate(resolve), 20));
   for (let i = 0; i < 5; i++) await adapter.complete(target, providerRequest(), callOptions());
   expect(upstream.requests).toHaveLength(6);
   expect(upstream.connectionCount).toBe(2);
