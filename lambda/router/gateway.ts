@@ -2,7 +2,7 @@
  * The gateway: composes the pipeline's stages into one transport-neutral `handle(request, sink)`,
  * used by both the Lambda entry (index.ts) and the local server (local/server.ts).
  *
- * tenant → parse → hints → tenant policy → route selection → budget reservation →
+ * tenant → parse → hints → prompt → tenant policy → route selection → budget reservation →
  * [per candidate target: input guardrail → provider call with retries] → fallback →
  * output guardrail → answer → usage record (exactly one per request, whatever happened).
  */
@@ -24,6 +24,7 @@ import {
 } from './pipeline/invoke';
 import { applyOutputGuardrail } from './pipeline/output-guardrail';
 import { parseChatRequest } from './pipeline/parse';
+import { applyPrompt } from './pipeline/prompt';
 import { readRoutingHints } from './pipeline/hints';
 import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
@@ -298,13 +299,15 @@ export class Gateway {
     const config = this.config;
     const tenant = resolveTenant(request.credentials, request.headers, config);
     trace.tenant = tenant;
-    const chat = parseChatRequest(request.body, request.bodyError, config.limits);
-    trace.stream = chat.stream;
-    trace.setRequestedModel(chat.model, config);
+    const parsed = parseChatRequest(request.body, request.bodyError, config.limits, request.headers);
+    trace.stream = parsed.stream;
+    trace.setRequestedModel(parsed.model, config);
     // Until the hints are read, treat the request as restricted if its header says so.
     if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
-    const hints = readRoutingHints(request.headers, chat.metadata);
+    const hints = readRoutingHints(request.headers, parsed.metadata);
     trace.hints = hints;
+    const chat = applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config });
+    trace.prompt = chat.prompt;
     const policy = applyTenantPolicy(tenant, chat.model, hints, config);
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
@@ -387,6 +390,7 @@ export class Gateway {
       attempts: trace.attempts.length,
       fallback,
       created: Math.floor(request.receivedAt / 1000),
+      ...(chat.prompt !== undefined ? { prompt: `${chat.prompt.id}@${chat.prompt.version}` } : {}),
     };
 
     if (result.kind === 'stream') {
@@ -540,7 +544,7 @@ function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantC
     route: sanitiseMetadataValue(alias),
   };
   if (hints.workflow !== undefined) metadata.workflow = sanitiseMetadataValue(hints.workflow);
-  if (hints.promptId !== undefined) metadata.prompt = sanitiseMetadataValue(`${hints.promptId}@${hints.promptVersion}`);
+  if (chat.prompt !== undefined) metadata.prompt = sanitiseMetadataValue(`${chat.prompt.id}@${chat.prompt.version}`);
   if (tenant.keyId !== undefined) metadata.keyId = sanitiseMetadataValue(tenant.keyId);
   return {
     requestId,

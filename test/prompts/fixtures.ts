@@ -3,7 +3,8 @@
  * a prod label and a canary split.
  */
 import { GatewayConfig, PromptConfig, PromptRole, PromptVariableType } from '../../lambda/shared/config';
-import { Endpoints, testConfig } from '../helpers/router-config';
+import { ResolvedGatewayConfig } from '../../lambda/shared/defaults';
+import { Endpoints, resolved, testConfig } from '../helpers/router-config';
 
 export const SUPPORT_PROMPT: PromptConfig = {
   id: 'support-reply',
@@ -57,4 +58,15 @@ export function promptConfig(endpoints: Endpoints = {}): GatewayConfig {
     tenants: base.tenants.map((t) => (t.id === 'initech' ? { ...t, allowedPrompts: ['classify'] } : t)),
     prompts: [SUPPORT_PROMPT, CLASSIFY_PROMPT],
   };
+}
+
+/** A system-only prompt with versions 3 and 4, for tests that only need a prompt to attribute to. */
+export const GREET_PROMPT: PromptConfig = {
+  id: 'greet',
+  versions: [3, 4].map((version) => ({ version, system: `Greet warmly (v${version}).`, routes: ['chat'] })),
+};
+
+/** The router test configuration with the `greet` prompt. */
+export function greetConfig(): ResolvedGatewayConfig {
+  return resolved({ ...testConfig(), prompts: [GREET_PROMPT] });
 }

@@ -8,12 +8,14 @@ import { ResolvedGatewayConfig } from '../../shared/defaults';
 import { TokenUsage } from '../providers/types';
 import { costUsd, ZERO_USAGE } from '../usage/cost';
 import { AttemptRecord, Outcome, UsageRecord } from '../usage/types';
-import { Candidate, RoutingHints, TenantContext } from './types';
+import { Candidate, ResolvedPromptRef, RoutingHints, TenantContext } from './types';
 
 export class RequestTrace {
   operation = 'other';
   tenant?: TenantContext;
   hints: RoutingHints = {};
+  /** The prompt version the gateway resolved (never the client's own claim). */
+  prompt?: ResolvedPromptRef;
   sensitivity?: Sensitivity;
   latencyClass?: LatencyClass;
   requestedModel?: string;
@@ -56,7 +58,7 @@ export class RequestTrace {
       operation: this.operation,
       ...(t ? { tenantId: t.tenantId, tier: t.tier, ...(t.keyId !== undefined ? { keyId: t.keyId } : {}) } : {}),
       ...(h.workflow !== undefined ? { workflow: h.workflow } : {}),
-      ...(h.promptId !== undefined ? { promptId: h.promptId, promptVersion: h.promptVersion } : {}),
+      ...(this.prompt !== undefined ? { promptId: this.prompt.id, promptVersion: String(this.prompt.version) } : {}),
       ...(this.sensitivity !== undefined ? { sensitivity: this.sensitivity } : {}),
       ...(this.latencyClass !== undefined ? { latencyClass: this.latencyClass } : {}),
       ...(this.requestedModel !== undefined ? { requestedModel: this.requestedModel } : {}),
