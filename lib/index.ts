@@ -12,6 +12,7 @@ export * from './gateway/gateway-api';
 export * from './gateway/gateway-web-acl';
 export * from './gateway/gateway-router';
 export * from './gateway/ai-gateway';
+export * from './prompts';
 export * from './usage/bedrock-prices';
 export * from './usage/self-hosted-price';
 export * from './usage/usage-table';
