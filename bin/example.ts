@@ -8,7 +8,8 @@
  * - `AiGatewayExample`: the gateway — two tenants on different tiers, a route on a cross-region
  *   inference profile with the guardrail, a route on a foundation model, each tenant with its own
  *   application inference profiles, and a route served by the self-hosted model with Bedrock as
- *   its fallback.
+ *   its fallback, and a versioned prompt in Bedrock Prompt Management with a `prod` label and a
+ *   10 % canary.
  *
  * Synthesizes offline with no AWS credentials; every compliance pack runs on it and the synth
  * fails on any finding that is neither fixed nor acknowledged with a reason.
@@ -17,7 +18,8 @@ import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AiGateway, GatewayCompliance, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, SelfHostedModels, Sensitivity,
+  AiGateway, GatewayCompliance, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, PromptRegistry, PromptRole, SelfHostedModels,
+  Sensitivity,
 } from '../lib';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
@@ -61,6 +63,34 @@ export function buildExampleApp(app: App = new App()): App {
     env,
     description: 'cdk-ai-gateway example: multi-tenant OpenAI-compatible gateway to Amazon Bedrock',
   });
+  // Versioned prompts: every version stored in Bedrock Prompt Management; `prod` serves version 1,
+  // `canary` sends 10 % of users (sticky per `user`) to version 2. Rolling back is moving the label.
+  const prompts = new PromptRegistry(stack, 'Prompts', {
+    prompts: [{
+      id: 'support-summary',
+      description: 'Summarises a support conversation for the next agent',
+      versions: [
+        {
+          version: 1,
+          system: 'You summarise support conversations of {{product}} for the next agent, in at most five bullet points.',
+          messages: [{ role: PromptRole.USER, content: 'Conversation:\n{{conversation}}' }],
+          variables: [{ name: 'product', maxLength: 100 }, { name: 'conversation', maxLength: 50_000 }],
+          inference: { maxTokens: 400, temperature: 0.2 },
+          routes: ['support-summary'],
+        },
+        {
+          version: 2,
+          system: 'You summarise support conversations of {{product}} for the next agent: the problem, what was tried, the next step.',
+          messages: [{ role: PromptRole.USER, content: 'Conversation:\n{{conversation}}' }],
+          variables: [{ name: 'product', maxLength: 100 }, { name: 'conversation', maxLength: 50_000 }],
+          inference: { maxTokens: 300, temperature: 0.1 },
+          routes: ['support-summary'],
+          description: 'Fixed three-part structure, fewer output tokens',
+        },
+      ],
+      labels: { prod: { version: 1 }, canary: { weights: { 1: 90, 2: 10 } } },
+    }],
+  });
   const gateway = new AiGateway(stack, 'Gateway', {
     tiers: [
       { name: 'standard', rateLimit: 5, burstLimit: 10, quota: { limit: 100_000, period: apigateway.Period.MONTH } },
@@ -92,6 +122,7 @@ export function buildExampleApp(app: App = new App()): App {
         description: 'High-volume chat on the self-hosted Llama 3.1 8B; Bedrock when it is unavailable',
       },
     ],
+    promptRegistry: prompts,
     vpc: selfHosted.vpc,
     selfHostedTargets: selfHosted.targets,
     autoRouting: [
