@@ -511,7 +511,7 @@ export interface PromptVariable {
    * The type of the value.
    * @default PromptVariableType.STRING
    */
-  readonly type?: PromptVariableType;
+  readonly valueType?: PromptVariableType;
 
   /**
    * Whether a request must give the variable. An optional variable left out renders as

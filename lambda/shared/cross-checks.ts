@@ -141,7 +141,7 @@ export function valueHasType(value: string, type: PromptVariableType): boolean {
 }
 
 function checkVariable(v: PromptVariable, at: string, issues: string[]): void {
-  const type = v.type ?? PromptVariableType.STRING;
+  const type = v.valueType ?? PromptVariableType.STRING;
   const maxLength = v.maxLength ?? CONFIG_DEFAULTS.promptVariableMaxLength;
   (v.allowedValues ?? []).forEach((value, k) => {
     if (!valueHasType(value, type)) issues.push(`${at}.allowedValues[${k}]: '${value.slice(0, 40)}' is not a value of type ${type}`);

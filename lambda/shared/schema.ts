@@ -187,7 +187,7 @@ const promptVariable: ObjectNode = {
   required: ['name'],
   properties: {
     name: { type: 'string', pattern: PROMPT_VARIABLE_PATTERN, patternHint: "a letter or '_', then letters, digits or '_', at most 64 characters", description: 'The variable name.' },
-    type: enumOf(Object.values(PromptVariableType), 'The type of the value.', PromptVariableType.STRING),
+    valueType: enumOf(Object.values(PromptVariableType), 'The type of the value.', PromptVariableType.STRING),
     required: { type: 'boolean', default: true, description: 'Whether a request must give the variable.' },
     maxLength: { type: 'integer', minimum: 1, maximum: 1_000_000, default: CONFIG_DEFAULTS.promptVariableMaxLength, description: 'The most characters of the value.' },
     allowedValues: listOf({ type: 'string', maxLength: 1000 }, 'The only values allowed. Default: any value of the type.', { minItems: 1, maxItems: 100, uniqueItems: true }),

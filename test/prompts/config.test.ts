@@ -60,8 +60,8 @@ describe('prompts in the gateway configuration', () => {
       "tenants[1].allowedPrompts[0]: unknown prompt 'ghost'; known prompts: support-reply, classify"],
     ['a duplicate prompt id', (d) => { prompt(d, 1).id = 'support-reply'; delete (d.tenants as Draft[])[2].allowedPrompts; },
       "prompts[1].id: duplicate prompt id 'support-reply' (first at index 0)"],
-    ['a bad variable type', (d) => { (version(d).variables as Draft[])[0].type = 'date'; },
-      "prompts[0].versions[0].variables[0].type: 'date' is not allowed; allowed: string, number, integer, boolean"],
+    ['a bad variable type', (d) => { (version(d).variables as Draft[])[0].valueType = 'date'; },
+      "prompts[0].versions[0].variables[0].valueType: 'date' is not allowed; allowed: string, number, integer, boolean"],
   ])('names the field, the value and what is allowed: %s', (_name, patch, expected) => {
     expect(problems(patch)).toEqual([expected]);
   });

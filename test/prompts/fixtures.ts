@@ -33,7 +33,7 @@ export const SUPPORT_PROMPT: PromptConfig = {
         { name: 'product', maxLength: 100 },
         { name: 'ticket', maxLength: 200_000 },
         { name: 'tone', required: false, defaultValue: 'friendly', allowedValues: ['friendly', 'formal'] },
-        { name: 'priority', type: PromptVariableType.INTEGER },
+        { name: 'priority', valueType: PromptVariableType.INTEGER },
       ],
       inference: { maxTokens: 512, temperature: 0.5, stopSequences: ['END'] },
       routes: ['chat', 'summary'],

@@ -180,7 +180,7 @@ export function validateVariables(
       values.set(name, v.defaultValue ?? '');
       continue;
     }
-    const type = v.type ?? PromptVariableType.STRING;
+    const type = v.valueType ?? PromptVariableType.STRING;
     const text = valueText(raw);
     if (text === undefined || !valueHasType(text, type)) throw new InvalidRequestError(`The prompt variable '${name}' must be a ${type}.`, 'invalid_prompt_variable', at);
     const maxLength = v.maxLength ?? CONFIG_DEFAULTS.promptVariableMaxLength;
