@@ -3,44 +3,37 @@ import { DynamoUsageLedger } from '../../lambda/router/usage/ledger';
 import { Outcome, UsageRecord } from '../../lambda/router/usage/types';
 import { runCli } from '../../cli/dispatch';
 import { EXIT } from '../../cli/io';
-import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../helpers/dynalite';
-import { createUsageTable, documentClient } from '../router/usage/usage-fixtures';
+import { createUsageTable, useUsageDynamo } from '../router/usage/usage-fixtures';
 
-let dynamo: LocalDynamo;
-let restoreEnv: () => void;
+const local = useUsageDynamo();
 let table: string;
 
-const base: UsageRecord = {
-  requestId: 'x', timestamp: '2026-11-10T10:00:00.000Z', operation: 'chat.completions', tenantId: 'acme', tier: 'standard',
-  route: 'chat', priceModelId: 'm', stream: false, status: 200, outcome: Outcome.SUCCESS, attempts: 1, attemptDetails: [],
-  fallback: false, inputTokens: 100, outputTokens: 50, cacheReadInputTokens: 0, cacheWriteInputTokens: 0, usageEstimated: false,
-  costUsd: 0.01, latencyMs: 5,
-};
+/** A successful chat record of tenant acme in November 2026, 100 in / 50 out tokens for USD 0.01. */
+function record(requestId: string, extra: Partial<UsageRecord> = {}): UsageRecord {
+  return {
+    requestId, timestamp: '2026-11-10T10:00:00.000Z', operation: 'chat.completions', tenantId: 'acme', tier: 'standard', route: 'chat',
+    stream: false, status: 200, outcome: Outcome.SUCCESS, attempts: 1, attemptDetails: [], fallback: false, usageEstimated: false,
+    inputTokens: 100, outputTokens: 50, cacheReadInputTokens: 0, cacheWriteInputTokens: 0, costUsd: 0.01, latencyMs: 5, ...extra,
+  };
+}
 
 beforeAll(async () => {
-  restoreEnv = useTestAwsEnvironment();
-  dynamo = await startDynalite();
-  table = await createUsageTable(dynamo.client);
-  const ledger = new DynamoUsageLedger({ client: documentClient(dynamo.client), tableName: table });
+  table = await createUsageTable(local.dynamo.client);
+  const ledger = new DynamoUsageLedger({ client: local.doc, tableName: table });
   const v = (requestId: string, promptVersion: string, extra: Partial<UsageRecord> = {}) =>
-    ledger.record({ ...base, requestId, promptId: 'support-reply', promptVersion, ...extra });
+    ledger.record(record(requestId, { promptId: 'support-reply', promptVersion, ...extra }));
   await v('a', '3');
   await v('b', '3', { outcome: Outcome.UPSTREAM_ERROR, costUsd: 0, inputTokens: 0, outputTokens: 0 });
   await v('c', '10', { inputTokens: 300, outputTokens: 150, costUsd: 0.03 });
   await v('d', '4', { inputTokens: 200, outputTokens: 70, costUsd: 0.015 });
-  await ledger.record({ ...base, requestId: 'e' });
-  await ledger.recordFeedback({ tenantId: 'acme', requestId: 'd', score: 3, at: Date.parse(base.timestamp) });
-});
-
-afterAll(async () => {
-  await dynamo.close();
-  restoreEnv();
+  await ledger.record(record('e'));
+  await ledger.recordFeedback({ tenantId: 'acme', requestId: 'd', score: 3, at: Date.parse('2026-11-10T10:00:00.000Z') });
 });
 
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(['usage', '--table', table, '--tenant', 'acme', '--endpoint', dynamo.endpoint, ...args],
+  const code = await runCli(['usage', '--table', table, '--tenant', 'acme', '--endpoint', local.dynamo.endpoint, ...args],
     { stdout: (t) => { out.push(t); }, stderr: (t) => { err.push(t); } });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
