@@ -151,7 +151,8 @@ export interface AiGatewayProps {
   readonly limits?: RequestLimits;
   /**
    * Versioned prompts that requests name by id and version or label; their `prompts` section goes
-   * into the router's configuration.
+   * into the router's configuration. The registry is read when the gateway is constructed: add
+   * its prompts before.
    * @default - no prompts
    */
   readonly promptRegistry?: PromptRegistry;
