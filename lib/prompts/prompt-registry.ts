@@ -67,6 +67,11 @@ export interface StoredPromptVersion {
 
 const PROMPT_ARN = /^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:[0-9]{12}:prompt\/[0-9A-Z]{10}(:[0-9]+)?$/;
 const NAME_MAX = 100;
+/**
+ * The most bytes the prompts may take in the gateway configuration: AppConfig hosted
+ * configurations must be 1 MB or smaller, and tenants, routes and prices need the rest.
+ */
+const MAX_PROMPTS_BYTES = 800 * 1024;
 const DESCRIPTION_MAX = 200;
 
 /** A Prompt Management name: `^([0-9a-zA-Z][_-]?){1,100}$` (no two separators in a row). */
@@ -139,6 +144,12 @@ export class PromptRegistry extends Construct {
       throw new AiGatewayValidationError(`${at}.description: ${prompt.description.length} characters; Prompt Management allows at most ${DESCRIPTION_MAX}.`, this);
     }
     this.prompts.push(prompt);
+    const bytes = Buffer.byteLength(JSON.stringify(this.promptConfigs()), 'utf8');
+    if (bytes > MAX_PROMPTS_BYTES) {
+      this.prompts.pop();
+      throw new AiGatewayValidationError(
+        `${at}: with prompt '${prompt.id}' the prompts take ${bytes} bytes of the gateway configuration; at most ${MAX_PROMPTS_BYTES} fit in its AppConfig hosted configuration (1 MB). Remove old versions no label points at.`, this);
+    }
     if (prompt.existingPromptArn !== undefined) return;
     for (const version of prompt.versions) this.stored.push(this.store(prompt, version));
   }

@@ -118,6 +118,8 @@ describe('PromptRegistry', () => {
   test.each<[string, RegistryPrompt[], RegExp]>([
     ['a duplicate prompt', [SUPPORT, SUPPORT], /prompts\[1\]\.id: the prompt 'support-reply' is already in the registry/],
     ['a malformed existing ARN', [{ ...SUPPORT, existingPromptArn: 'arn:aws:s3:::bucket' }], /prompts\[0\]\.existingPromptArn: 'arn:aws:s3:::bucket' is not a Prompt Management prompt ARN/],
+    ['prompts larger than the configuration can carry', [SUPPORT, { ...SUPPORT, id: 'big', versions: Array.from({ length: 9 }, (_, i) => ({ ...SUPPORT.versions[1], version: i + 1, system: `${'x'.repeat(99_000)} {{product}}` })), labels: {} }],
+      /prompts\[1\]: with prompt 'big' the prompts take \d+ bytes of the gateway configuration; at most 819200 fit in its AppConfig hosted configuration \(1 MB\)/],
     ['a description over 200 characters', [{ ...SUPPORT, description: 'x'.repeat(201) }], /prompts\[0\]\.description: 201 characters; Prompt Management allows at most 200/],
   ])('refuses %s, naming the prop', (_name, prompts, message) => {
     expect(() => build(prompts)).toThrow(message);
