@@ -40,6 +40,7 @@ import { Outcome, UsageSink } from './usage/types';
 import { parseFeedback, parseUsagePeriod, usageResponseBody } from './usage/endpoints';
 import { FeedbackRefusal, UsageStore } from './usage/store';
 import { LogUsageSink } from './telemetry/log-sink';
+import type { LabelOverrideSource } from './prompts/label-store';
 import { sanitiseMetadataValue } from './providers/request-metadata';
 
 export interface GatewayOptions {
@@ -62,6 +63,12 @@ export interface GatewayOptions {
    * @default none: both endpoints answer 404 `usage_not_enabled`
    */
   readonly usageStore?: UsageStore;
+  /**
+   * Prompt labels moved without a deploy (alarm-driven rollbacks, `prompts rollback|promote`),
+   * read only for requests that name a prompt.
+   * @default none: the configured labels apply
+   */
+  readonly labelOverrides?: LabelOverrideSource;
   /** @default circuit breakers of this gateway instance, per the configuration */
   readonly breakers?: CircuitBreakers;
   /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
@@ -137,6 +144,7 @@ export class Gateway {
   private readonly usageSink: UsageSink;
   private readonly budget: BudgetGuard;
   private readonly usageStore?: UsageStore;
+  private readonly labelOverrides?: LabelOverrideSource;
   private readonly breakers: CircuitBreakers;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly now: () => number;
@@ -150,6 +158,7 @@ export class Gateway {
     this.usageSink = options.usageSink ?? new LogUsageSink();
     this.budget = options.budget ?? new NoBudgetGuard();
     this.usageStore = options.usageStore;
+    this.labelOverrides = options.labelOverrides;
     this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
     this.env = options.env ?? process.env;
     this.now = options.now ?? Date.now;
@@ -306,7 +315,11 @@ export class Gateway {
     if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
     const hints = readRoutingHints(request.headers, parsed.metadata);
     trace.hints = hints;
-    const chat = applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config });
+    const namesPrompt = parsed.promptRef !== undefined || hints.promptId !== undefined;
+    const labelOverrides = namesPrompt && this.labelOverrides ? await this.labelOverrides.current() : undefined;
+    const chat = applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config, labelOverrides,
+      onResolved: (prompt) => { trace.prompt = prompt; },
+    });
     trace.prompt = chat.prompt;
     const policy = applyTenantPolicy(tenant, chat.model, hints, config);
     trace.sensitivity = policy.sensitivity;

@@ -8,7 +8,9 @@
  *    `prompt_not_allowed`).
  * 2. The version: a number, a label, or none (the `prod` label, else the highest version). A label
  *    with weights picks a version by a stable hash of the request's `user` (else its request id),
- *    so one user stays on one side of a canary.
+ *    so one user stays on one side of a canary. A label override (a rollback or promotion stored
+ *    beside the usage ledger, see ../prompts/label-store.ts) takes precedence over the configured
+ *    label.
  * 3. The route: the version's routes must contain `model` (400 `prompt_route_mismatch`); `auto`
  *    becomes the first of them the tenant may call.
  * 4. The variables: unknown, missing, mistyped, too long or not allowed values are a 400 naming
@@ -26,6 +28,7 @@ import { CONFIG_DEFAULTS, ResolvedGatewayConfig, ResolvedPrompt } from '../../sh
 import { renderTemplate } from '../../shared/prompt-template';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, NotFoundError, PermissionDeniedError } from '../errors';
+import { labelOverrideSortKey as overrideKey } from '../../shared/prompt-label-schema';
 import { ChatTurn } from '../providers/types';
 import { ChatRequest, PromptReference, ResolvedPromptRef, RoutingHints, TenantContext } from './types';
 
@@ -36,7 +39,28 @@ export interface PromptStageInput {
   readonly tenant: TenantContext;
   readonly requestId: string;
   readonly config: ResolvedGatewayConfig;
+  /**
+   * Labels moved without a deploy (a rollback): `overrideKey(promptId, label)` → version. An
+   * override naming a version the prompt does not have is ignored.
+   * @default none
+   */
+  readonly labelOverrides?: ReadonlyMap<string, number>;
+  /**
+   * Called with the resolved version as soon as it is known, before its variables are checked, so
+   * a request the version refuses is still recorded against it (its validation-failure rate).
+   * @default none
+   */
+  readonly onResolved?: (prompt: ResolvedPromptRef) => void;
 }
+
+/**
+ * The error codes of requests that a resolved prompt version refused (variables, rendered size,
+ * routes): the `PromptValidationFailures` metric of that version counts them.
+ */
+export const PROMPT_VALIDATION_ERROR_CODES: ReadonlySet<string> = new Set([
+  'unknown_prompt_variable', 'missing_prompt_variable', 'invalid_prompt_variable', 'prompt_variable_too_long',
+  'prompt_route_mismatch', 'prompt_route_not_allowed', 'too_many_messages', 'message_too_long', 'invalid_conversation',
+]);
 
 /** Buckets of a weighted split: weights are percent, so each percent is 100 buckets. */
 const SPLIT_BUCKETS = 10_000;
@@ -115,6 +139,7 @@ export function pickWeighted(weights: Readonly<Record<string, number>>, stickyKe
  */
 export function resolvePromptVersion(
   prompt: ResolvedPrompt, requested: string | undefined, stickyKey: string, param = 'prompt.version',
+  overrides?: ReadonlyMap<string, number>,
 ): { readonly version: number; readonly label?: string } {
   if (requested !== undefined && /^[0-9]+$/.test(requested)) {
     const version = Number(requested);
@@ -133,6 +158,8 @@ export function resolvePromptVersion(
       `Prompt '${prompt.id}' has no label '${labelName.slice(0, 64)}'; ${labels.length ? `labels: ${labels.join(', ')}` : 'it has no labels'}.`,
       'prompt_version_not_found', param);
   }
+  const overridden = overrides?.get(overrideKey(prompt.id, labelName));
+  if (overridden !== undefined && prompt.versions.has(overridden)) return { version: overridden, label: labelName };
   const version = label.version ?? pickWeighted(label.weights!, `${prompt.id}:${labelName}:${stickyKey}`);
   return { version, label: labelName };
 }
@@ -274,7 +301,7 @@ function checkSize(turns: readonly ChatTurn[], system: readonly string[], limits
  * // chat.prompt → { id: 'support-reply', version: 4, label: 'canary' }
  */
 export function applyPrompt(input: PromptStageInput): ChatRequest {
-  const { chat, hints, tenant, requestId, config } = input;
+  const { chat, hints, tenant, requestId, config, labelOverrides, onResolved } = input;
   const located = reference(chat, hints);
   if (!located) return chat;
   const { ref } = located;
@@ -286,8 +313,11 @@ export function applyPrompt(input: PromptStageInput): ChatRequest {
   if (allowed !== undefined && !allowed.includes(prompt.id)) {
     throw new PermissionDeniedError(`This tenant may not use the prompt '${prompt.id}'.`, 'prompt_not_allowed', located.idParam);
   }
-  const { version: number, label } = resolvePromptVersion(prompt, ref.version, chat.user ?? requestId, located.versionParam);
+  const { version: number, label } = resolvePromptVersion(
+    prompt, ref.version, chat.user ?? requestId, located.versionParam, labelOverrides);
   const version = prompt.versions.get(number)!;
+  const resolved: ResolvedPromptRef = { id: prompt.id, version: number, ...(label !== undefined ? { label } : {}) };
+  onResolved?.(resolved);
   const model = chooseRoute(chat, version, tenant, prompt.id);
   // A label may land on any of its versions: accept the variables of every version of the prompt.
   const tolerated = label !== undefined
@@ -299,7 +329,6 @@ export function applyPrompt(input: PromptStageInput): ChatRequest {
   checkSize(messages, system, config.limits);
   const templateChars = (rendered.system?.length ?? 0) + rendered.turns.reduce((n, t) => n + t.content.length, 0);
   const defaults = version.inference ?? {};
-  const resolved: ResolvedPromptRef = { id: prompt.id, version: number, ...(label !== undefined ? { label } : {}) };
   return {
     ...chat,
     model,

@@ -1,7 +1,8 @@
 /**
  * Cold-start wiring of the usage ledger and budgets: when the function's environment names a usage
  * table (`GATEWAY_USAGE_TABLE`), usage records also go to the ledger, tenant budgets are enforced
- * with reservations, and `POST /v1/feedback` / `GET /v1/usage` are served. One DynamoDB client per
+ * with reservations, `POST /v1/feedback` / `GET /v1/usage` are served, and prompt label overrides
+ * (rollbacks) stored in the table are honoured. One DynamoDB client per
  * execution environment, with explicit timeouts (the SDK's defaults are "none").
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,6 +11,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { TenantBudget } from '../../shared/config';
 import { ResolvedGatewayConfig } from '../../shared/defaults';
 import { DEFAULT_USAGE_RECORD_TTL_DAYS, USAGE_RECORD_TTL_DAYS_ENV, USAGE_TABLE_ENV } from '../../shared/usage-table-schema';
+import { CachedLabelOverrides, DynamoLabelStore, LabelOverrideSource } from '../prompts/label-store';
 import { LogUsageSink } from '../telemetry/log-sink';
 import { BudgetGuard } from './budget';
 import { DynamoBudgetGuard } from './dynamo-budget';
@@ -21,6 +23,8 @@ export interface UsageWiring {
   readonly usageSink?: UsageSink;
   readonly budget?: BudgetGuard;
   readonly usageStore?: UsageStore;
+  /** Prompt label overrides (rollbacks) stored in the usage table, re-read at most every 15 s. */
+  readonly labelOverrides?: LabelOverrideSource;
 }
 
 /** DynamoDB timeouts of the router: a budget reservation is on the request path. */
@@ -72,5 +76,6 @@ export function usageFromEnv(
     usageSink: new FanOutUsageSink([new LogUsageSink(), ledger]),
     budget: new DynamoBudgetGuard({ client, tableName, budgets: budgetsOf(config), ...(options.log ? { log: options.log } : {}) }),
     usageStore: ledger,
+    labelOverrides: new CachedLabelOverrides({ store: new DynamoLabelStore(client, tableName), ...(options.log ? { log: options.log } : {}) }),
   };
 }
