@@ -8,22 +8,11 @@
  * writes nothing; a label already back on the previous version is left alone (two alarms of one
  * canary roll it back once).
  */
-import { LabelHistoryEntry, LabelMoveSource } from '../shared/prompt-label-schema';
-import { LabelStore, MoveResult } from '../router/prompts/label-store';
+import { LabelHistoryEntry, LabelMoveSource, ROLLBACK_ALARMS_ENV, RollbackSpec } from '../shared/prompt-label-schema';
 
-/** What the construct tells the function about one alarm (the `PROMPT_ROLLBACK_ALARMS` variable). */
-export interface RollbackSpec {
-  readonly alarmName: string;
-  readonly promptId: string;
-  readonly label: string;
-  /** The version the alarm watches. */
-  readonly canaryVersion: number;
-  /** The version the label goes back to. */
-  readonly rollbackVersion: number;
-  /** What the alarm measures: `errorRate`, `validationFailureRate` or `costPerRequestUsd`. */
-  readonly metric: string;
-  readonly threshold: number;
-}
+export { ROLLBACK_ALARMS_ENV };
+export type { RollbackSpec };
+import { LabelStore, MoveResult } from '../router/prompts/label-store';
 
 /** The fields of an EventBridge "CloudWatch Alarm State Change" event this function reads. */
 export interface AlarmStateChangeEvent {
@@ -46,9 +35,6 @@ export enum RollbackOutcome {
   /** Not an ALARM state, or an alarm this function does not know: nothing written. */
   IGNORED = 'ignored',
 }
-
-/** The environment variable with the JSON array of {@link RollbackSpec}. */
-export const ROLLBACK_ALARMS_ENV = 'PROMPT_ROLLBACK_ALARMS';
 
 /**
  * Parses the specs of the function's environment; a malformed value throws, naming the variable.

@@ -17,14 +17,38 @@
 /** The partition of every label override: one Query reads them all. */
 export const PROMPT_LABELS_PARTITION = 'PROMPT#LABELS';
 
-/** The environment variable that turns label overrides on in the router (`1`: read them from the usage table). */
-export const PROMPT_LABEL_OVERRIDES_ENV = 'GATEWAY_PROMPT_LABEL_OVERRIDES';
-
 /** How long the router keeps the overrides it read before it reads them again, unless configured. */
 export const DEFAULT_LABEL_OVERRIDE_CACHE_MS = 15_000;
 
 /** The longest the router may keep overrides it read. */
 export const MAX_LABEL_OVERRIDE_CACHE_MS = 30_000;
+
+/** The rollback function's environment variable with the JSON array of its alarms ({@link RollbackSpec}). */
+export const ROLLBACK_ALARMS_ENV = 'PROMPT_ROLLBACK_ALARMS';
+
+/** What the rollback function knows of one alarm. */
+export interface RollbackSpec {
+  readonly alarmName: string;
+  readonly promptId: string;
+  readonly label: string;
+  /** The version the alarm watches. */
+  readonly canaryVersion: number;
+  /** The version the label goes back to. */
+  readonly rollbackVersion: number;
+  /** What the alarm measures (a {@link CanaryMetric}). */
+  readonly metric: string;
+  readonly threshold: number;
+}
+
+/** What a canary rollback alarm measures. */
+export enum CanaryMetric {
+  /** Errors (upstream, stream, gateway) in percent of the version's requests. */
+  ERROR_RATE = 'errorRatePercent',
+  /** Requests the version refused (variables, rendered size, routes) in percent of its requests. */
+  VALIDATION_FAILURE_RATE = 'validationFailureRatePercent',
+  /** Cost in USD per request of the version. */
+  COST_PER_REQUEST = 'costPerRequestUsd',
+}
 
 /** The leading-key pattern of the label partitions, for IAM `dynamodb:LeadingKeys` conditions. */
 export const PROMPT_PARTITION_PATTERN = 'PROMPT#*';

@@ -13,7 +13,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  LabelHistoryEntry, LabelOverride, labelHistoryPartition, labelHistorySortKey, labelOverrideSortKey, PROMPT_LABELS_PARTITION,
+  DEFAULT_LABEL_OVERRIDE_CACHE_MS, LabelHistoryEntry, LabelOverride, labelHistoryPartition, MAX_LABEL_OVERRIDE_CACHE_MS, labelHistorySortKey, labelOverrideSortKey, PROMPT_LABELS_PARTITION,
 } from '../../shared/prompt-label-schema';
 import { USAGE_TABLE_KEYS } from '../../shared/usage-table-schema';
 
@@ -213,7 +213,7 @@ export class CachedLabelOverrides implements LabelOverrideSource {
   private readonly log: (line: Record<string, unknown>) => void;
 
   constructor(private readonly options: CachedLabelOverridesOptions) {
-    this.ttlMs = Math.min(options.ttlMs ?? 15_000, 30_000);
+    this.ttlMs = Math.min(options.ttlMs ?? DEFAULT_LABEL_OVERRIDE_CACHE_MS, MAX_LABEL_OVERRIDE_CACHE_MS);
     this.now = options.now ?? Date.now;
     this.log = options.log ?? ((line) => { process.stdout.write(`${JSON.stringify(line)}\n`); });
   }

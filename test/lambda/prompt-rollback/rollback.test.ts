@@ -1,13 +1,13 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AlarmStateChangeEvent, alarmValue, parseSpecs, rollBack, RollbackOutcome, RollbackSpec } from '../../../lambda/prompt-rollback/logic';
 import { DynamoLabelStore, FileLabelStore, MoveResult } from '../../../lambda/router/prompts/label-store';
-import { LabelMoveSource, PROMPT_LABELS_PARTITION } from '../../../lambda/shared/prompt-label-schema';
+import { CanaryMetric, LabelMoveSource, PROMPT_LABELS_PARTITION } from '../../../lambda/shared/prompt-label-schema';
 import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
 import { createUsageTable, documentClient } from '../../router/usage/usage-fixtures';
 
 const SPEC: RollbackSpec = {
   alarmName: 'Stack-CanaryErrorRate-ABC', promptId: 'support-reply', label: 'canary', canaryVersion: 2, rollbackVersion: 1,
-  metric: 'errorRate', threshold: 0.05,
+  metric: CanaryMetric.ERROR_RATE, threshold: 0.05,
 };
 
 function alarmEvent(overrides: { id?: string; state?: string; alarmName?: string; timestamp?: string } = {}): AlarmStateChangeEvent {
@@ -57,12 +57,12 @@ describe('alarm-driven rollback against DynamoDB', () => {
     expect(await store.list()).toEqual([{
       promptId: 'support-reply', label: 'canary', version: 1, previousVersion: 2, updatedAt: '2026-12-07T02:00:04.123Z',
       source: LabelMoveSource.ALARM, actor: 'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:Stack-CanaryErrorRate-ABC',
-      reason: expect.stringContaining('errorRate of support-reply@2 was 0.125, above the threshold 0.05'),
+      reason: expect.stringContaining('errorRatePercent of support-reply@2 was 0.125, above the threshold 0.05'),
     }]);
     const history = await store.history('support-reply');
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({
-      eventId: 'evt-1', alarmName: SPEC.alarmName, metric: 'errorRate', value: 0.125, threshold: 0.05, alarmTime: '2026-12-07T02:00:04.123Z',
+      eventId: 'evt-1', alarmName: SPEC.alarmName, metric: CanaryMetric.ERROR_RATE, value: 0.125, threshold: 0.05, alarmTime: '2026-12-07T02:00:04.123Z',
       version: 1, previousVersion: 2,
     });
     const item = await documentClient(dynamo.client).send(new GetCommand({ TableName: tableName, Key: { pk: PROMPT_LABELS_PARTITION, sk: 'support-reply#canary' } }));
@@ -82,7 +82,7 @@ describe('alarm-driven rollback against DynamoDB', () => {
 
   test('a second alarm of the same canary finds the label already rolled back and writes nothing', async () => {
     await rollBack(alarmEvent(), [SPEC], store, log);
-    const costSpec = { ...SPEC, alarmName: 'Stack-CanaryCost-DEF', metric: 'costPerRequestUsd', threshold: 0.01 };
+    const costSpec = { ...SPEC, alarmName: 'Stack-CanaryCost-DEF', metric: CanaryMetric.COST_PER_REQUEST, threshold: 0.01 };
 
     const outcome = await rollBack(alarmEvent({ id: 'evt-2', alarmName: costSpec.alarmName }), [SPEC, costSpec], store, log);
 
