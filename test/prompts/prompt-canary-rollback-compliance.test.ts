@@ -4,7 +4,7 @@ import { expectAcknowledgmentsJustified, expectNoUnacknowledgedFindings } from '
 import { rollbackParts } from './canary-rollback-fixtures';
 
 describe('PromptCanaryRollback compliance', () => {
-  test('passes every pack; what is acknowledged is only tracing's wildcard, the VPC placement, the alarms' EventBridge action and the dead-letter queue having none', () => {
+  test('passes every pack; acknowledged are only the tracing wildcard, the VPC placement, the alarm action (EventBridge) and the DLQ without a DLQ', () => {
     const report = expectNoUnacknowledgedFindings((app) => {
       const stack = new Stack(app, 'Rollback', { env: { account: '111122223333', region: 'eu-west-1' } });
       new PromptCanaryRollback(stack, 'CanaryRollback', {
