@@ -14,6 +14,7 @@ import { loadGatewayConfig } from '../lambda/router/runtime';
 import { CliIo, EXIT } from './io';
 import { CasesError, parseCases } from './prompts/cases';
 import { evaluatePrompt } from './prompts/eval';
+import { LABEL_SUBCOMMANDS, LABELS_USAGE, runLabelCommand } from './prompts/labels';
 import { formatEvalReport } from './prompts/report';
 import { EvalTransport, HttpTransport, LocalTransport } from './prompts/transport';
 
@@ -56,7 +57,7 @@ interface EvalOptions {
 function parse(argv: readonly string[]): EvalOptions | 'help' {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') return 'help';
-  if (sub !== 'eval') throw new PromptsArgsError(`unknown subcommand '${sub.slice(0, 40)}'; allowed: eval`);
+  if (sub !== 'eval') throw new PromptsArgsError(`unknown subcommand '${sub.slice(0, 40)}'; allowed: eval, ${LABEL_SUBCOMMANDS.join(', ')}`);
   let values;
   try {
     ({ values } = parseArgs({
@@ -105,6 +106,7 @@ function parse(argv: readonly string[]): EvalOptions | 'help' {
  * process.exitCode = await runPromptsCommand(['eval', '--config', 'gw.json', '--prompt', 'support', '--versions', '3,4', '--cases', 'cases.jsonl'], PROCESS_IO);
  */
 export async function runPromptsCommand(argv: readonly string[], io: CliIo, now: () => number = Date.now): Promise<number> {
+  if ((LABEL_SUBCOMMANDS as readonly string[]).includes(argv[0] ?? '')) return runLabelCommand(argv[0], argv.slice(1), io, now);
   let options: EvalOptions | 'help';
   try {
     options = parse(argv);
@@ -114,7 +116,7 @@ export async function runPromptsCommand(argv: readonly string[], io: CliIo, now:
     return EXIT.USAGE;
   }
   if (options === 'help') {
-    io.stdout(PROMPTS_USAGE);
+    io.stdout(`${PROMPTS_USAGE}\n\n${LABELS_USAGE}`);
     return EXIT.OK;
   }
   let transport: EvalTransport;

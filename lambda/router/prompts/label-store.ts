@@ -132,31 +132,43 @@ export class DynamoLabelStore implements LabelStore {
   }
 }
 
+/** The file local mode keeps label overrides in, beside the configuration file. */
+export const LOCAL_LABEL_STORE_FILE = 'prompt-labels.json';
+
 /** Overrides and history in memory, optionally kept in a JSON file (local mode and the CLI). */
 export class FileLabelStore implements LabelStore {
   private overrides = new Map<string, LabelOverride & { readonly lastEventId: string }>();
   private entries: LabelHistoryEntry[] = [];
 
-  /** @param path the JSON file (read now if it exists, written after every move); none keeps everything in memory. */
+  /**
+   * @param path the JSON file, read before every operation (so a server sees the CLI's moves) and
+   * written after every move; none keeps everything in memory.
+   */
   constructor(private readonly path?: string) {
-    if (path === undefined) return;
+    this.load();
+  }
+
+  private load(): void {
+    if (this.path === undefined) return;
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readFileSync(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw error;
     }
     const data = JSON.parse(text) as { overrides?: (LabelOverride & { lastEventId: string })[]; history?: LabelHistoryEntry[] };
-    for (const o of data.overrides ?? []) this.overrides.set(overrideKey(o.promptId, o.label), o);
+    this.overrides = new Map((data.overrides ?? []).map((o) => [overrideKey(o.promptId, o.label), o]));
     this.entries = data.history ?? [];
   }
 
   async list(): Promise<LabelOverride[]> {
+    this.load();
     return [...this.overrides.values()].map(overrideFields);
   }
 
   async move(entry: LabelHistoryEntry, options: MoveOptions = {}): Promise<MoveResult> {
+    this.load();
     const key = overrideKey(entry.promptId, entry.label);
     if (this.entries.some((e) => e.promptId === entry.promptId && e.eventId === entry.eventId)) return MoveResult.DUPLICATE;
     const current = this.overrides.get(key);
@@ -168,6 +180,7 @@ export class FileLabelStore implements LabelStore {
   }
 
   async history(promptId: string, limit = 100): Promise<LabelHistoryEntry[]> {
+    this.load();
     return this.entries.filter((e) => e.promptId === promptId).slice(-limit);
   }
 
