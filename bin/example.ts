@@ -9,7 +9,7 @@
  *   inference profile with the guardrail, a route on a foundation model, each tenant with its own
  *   application inference profiles, and a route served by the self-hosted model with Bedrock as
  *   its fallback, and a versioned prompt in Bedrock Prompt Management with a `prod` label and a
- *   10 % canary.
+ *   10 % canary that alarms roll back.
  *
  * Synthesizes offline with no AWS credentials; every compliance pack runs on it and the synth
  * fails on any finding that is neither fixed nor acknowledged with a reason.
@@ -18,7 +18,8 @@ import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AiGateway, GatewayCompliance, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, PromptRegistry, PromptRole, SelfHostedModels,
+  AiGateway, GatewayCompliance, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole,
+  SelfHostedModels,
   Sensitivity,
 } from '../lib';
 
@@ -129,6 +130,16 @@ export function buildExampleApp(app: App = new App()): App {
       { alias: 'classify', latencyClasses: [LatencyClass.BATCH], description: 'Batch work goes to the cheapest model' },
       { alias: 'support-summary', description: 'Everything else' },
     ],
+  });
+  // The canary rolls itself back: when version 2's error rate, validation-failure rate or cost
+  // per request crosses its threshold, the `canary` label goes back to version 1 within a minute
+  // of the alarm (no deploy), and `cdk-ai-gateway prompts history` says why. The alarms also
+  // notify the gateway's alarm topic.
+  new PromptCanaryRollback(stack, 'PromptCanaryRollback', {
+    registry: prompts,
+    usageTable: gateway.usageTable!,
+    alarmTopic: gateway.observability?.alarmTopic,
+    canaries: [{ promptId: 'support-summary', label: 'canary', maxErrorRatePercent: 5, maxValidationFailureRatePercent: 10, maxCostPerRequestUsd: 0.02 }],
   });
   new CfnOutput(stack, 'BaseUrl', {
     value: gateway.baseUrl,
