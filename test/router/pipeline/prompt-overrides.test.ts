@@ -4,7 +4,9 @@ import { applyPrompt } from '../../../lambda/router/pipeline/prompt';
 import { resolveTenant } from '../../../lambda/router/pipeline/tenant';
 import { CachedLabelOverrides, FileLabelStore, LabelStore, overrideKey } from '../../../lambda/router/prompts/label-store';
 import { LabelHistoryEntry, LabelMoveSource } from '../../../lambda/shared/prompt-label-schema';
+import { Outcome } from '../../../lambda/router/usage/types';
 import { resolved } from '../../helpers/router-config';
+import { chatRequest, hello, send, Steps, testGateway } from '../../helpers/router-fakes';
 import { promptConfig } from '../../prompts/fixtures';
 
 const config = resolved(promptConfig());
@@ -98,5 +100,32 @@ describe('label overrides in the prompt stage', () => {
     now += 10_000;
     expect(resolvedVersion(await cache.current(), canaryUsers[0])).toBe(1);
     expect(logged).toHaveLength(2);
+  });
+});
+
+describe('label overrides through the gateway', () => {
+  test('a rolled-back canary serves, answers and records the override\'s version; requests naming no prompt never read overrides', async () => {
+    // Prepare
+    const store = new FileLabelStore();
+    await store.move(move(1, 'e1'));
+    const list = jest.spyOn(store, 'list');
+    const t = testGateway({ config, labelOverrides: new CachedLabelOverrides({ store, now: () => 0, log: () => undefined }) });
+    t.openai.enqueue(Steps.ok({ text: 'ok' }), Steps.ok({ text: 'ok' }));
+
+    // Act
+    await send(t.gateway, chatRequest(hello('chat')));
+    const res = await send(t.gateway, chatRequest({ model: 'chat', user: canaryUsers[0], prompt: { id: 'support-reply', version: 'canary', variables } }));
+
+    // Assess
+    expect(res.headers['x-gateway-prompt']).toBe('support-reply@1');
+    expect(t.usage.records.map((r) => r.promptVersion)).toEqual([undefined, '1']);
+    expect(list).toHaveBeenCalledTimes(1);
+  });
+
+  test('a request the resolved version refuses is recorded against that version (its validation-failure rate)', async () => {
+    const t = testGateway({ config });
+    const res = await send(t.gateway, chatRequest({ model: 'chat', prompt: { id: 'support-reply', version: '2', variables: { product: 'Acme Pay', ticket: 'x' } } }));
+    expect(res.status).toBe(400);
+    expect(t.usage.only()).toMatchObject({ promptId: 'support-reply', promptVersion: '2', errorCode: 'missing_prompt_variable', outcome: Outcome.REJECTED });
   });
 });
