@@ -147,7 +147,7 @@ export async function runLabelCommand(sub: string, argv: readonly string[], io: 
       const entries = await store.history(prompt.id, limit);
       if (values.json) io.stdout(JSON.stringify(entries, null, 2));
       else if (entries.length === 0) io.stdout(`No label of '${prompt.id}' has been moved.`);
-      else for (const e of entries) io.stdout(`${e.updatedAt}  ${e.label}: ${e.previousVersion ?? '?'} → ${e.version}  by ${e.actor} (${e.source})  ${e.reason}`);
+      else for (const e of entries) io.stdout(`${e.updatedAt}  ${e.label}: ${e.previousVersion ?? 'split'} → ${e.version}  by ${e.actor} (${e.source})  ${e.reason}`);
       return EXIT.OK;
     }
     if (typeof values.label !== 'string' || !prompt.labels.has(values.label)) {

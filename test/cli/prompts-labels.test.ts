@@ -40,7 +40,7 @@ describe('prompts labels / rollback / promote / history (local store)', () => {
       { prompt: 'support-reply', label: 'prod', configured: '1', effective: '1' },
       { prompt: 'support-reply', label: 'canary', configured: '1:90,2:10', effective: '1', movedAt: expect.any(String), movedBy: 'ana', reason: 'v2 answers are too long' },
     ]);
-    expect(history.out).toMatch(/canary: \? → 1 {2}by ana \(cli\) {2}v2 answers are too long/);
+    expect(history.out).toMatch(/canary: split → 1 {2}by ana \(cli\) {2}v2 answers are too long/);
     expect(await new FileLabelStore(join(dir, 'prompt-labels.json')).list()).toEqual([expect.objectContaining({ promptId: 'support-reply', label: 'canary', version: 1 })]);
   });
 
