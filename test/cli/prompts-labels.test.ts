@@ -6,7 +6,7 @@ import { runCli } from '../../cli/dispatch';
 import { EXIT } from '../../cli/io';
 import { DynamoLabelStore, FileLabelStore } from '../../lambda/router/prompts/label-store';
 import { CanaryMetric, LabelMoveSource } from '../../lambda/shared/prompt-label-schema';
-import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../helpers/dynalite';
+import { useDynalite } from '../helpers/dynalite';
 import { promptConfig } from '../prompts/fixtures';
 import { createUsageTable, documentClient } from '../router/usage/usage-fixtures';
 
@@ -66,18 +66,10 @@ describe('prompts labels / rollback / promote / history (local store)', () => {
 });
 
 describe('prompts history against the usage table', () => {
-  let dynamo: LocalDynamo;
-  let restoreEnv: () => void;
-  beforeAll(async () => {
-    restoreEnv = useTestAwsEnvironment();
-    dynamo = await startDynalite();
-  });
-  afterAll(async () => {
-    await dynamo.close();
-    restoreEnv();
-  });
+  const local = useDynalite();
 
   test('an alarm-driven rollback and a manual promote appear with who, why and the alarm numbers', async () => {
+    const dynamo = local();
     const table = await createUsageTable(dynamo.client);
     const store = ['--table', table, '--endpoint', dynamo.endpoint, '--region', 'eu-west-1'];
     await new DynamoLabelStore(documentClient(dynamo.client), table).move({

@@ -7,24 +7,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoLabelStore } from '../../../lambda/router/prompts/label-store';
 import { CanaryMetric } from '../../../lambda/shared/prompt-label-schema';
-import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
+import { useDynalite } from '../../helpers/dynalite';
 import { createUsageTable, documentClient } from '../../router/usage/usage-fixtures';
 
 const BUNDLE = join(__dirname, '..', '..', '..', 'assets', 'prompt-rollback', 'index.mjs');
 
-let dynamo: LocalDynamo;
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  restoreEnv = useTestAwsEnvironment();
-  dynamo = await startDynalite();
-});
-afterAll(async () => {
-  await dynamo.close();
-  restoreEnv();
-});
+const local = useDynalite();
 
 async function invokeTwice(table: string, event: unknown): Promise<string[]> {
+  const dynamo = local();
   const script = `
     const { handler } = await import(${JSON.stringify(BUNDLE)});
     const event = ${JSON.stringify(event)};
@@ -45,6 +36,7 @@ async function invokeTwice(table: string, event: unknown): Promise<string[]> {
 }
 
 test('the bundled handler rolls the label back once for an event delivered twice', async () => {
+  const dynamo = local();
   const table = await createUsageTable(dynamo.client);
   const event = {
     'id': 'evt-bundle', 'detail-type': 'CloudWatch Alarm State Change', 'source': 'aws.cloudwatch', 'time': '2026-12-07T02:00:05Z',

@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AlarmStateChangeEvent, alarmValue, parseSpecs, rollBack, RollbackOutcome, RollbackSpec } from '../../../lambda/prompt-rollback/logic';
 import { DynamoLabelStore, FileLabelStore, MoveResult } from '../../../lambda/router/prompts/label-store';
 import { CanaryMetric, LabelMoveSource, PROMPT_LABELS_PARTITION } from '../../../lambda/shared/prompt-label-schema';
-import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
+import { LocalDynamo, useDynalite } from '../../helpers/dynalite';
 import { createUsageTable, documentClient } from '../../router/usage/usage-fixtures';
 
 const SPEC: RollbackSpec = {
@@ -30,20 +30,13 @@ function alarmEvent(overrides: { id?: string; state?: string; alarmName?: string
 const log = { info: jest.fn(), warn: jest.fn() };
 
 describe('alarm-driven rollback against DynamoDB', () => {
+  const local = useDynalite();
   let dynamo: LocalDynamo;
-  let restoreEnv: () => void;
   let tableName: string;
   let store: DynamoLabelStore;
 
-  beforeAll(async () => {
-    restoreEnv = useTestAwsEnvironment();
-    dynamo = await startDynalite();
-  });
-  afterAll(async () => {
-    await dynamo.close();
-    restoreEnv();
-  });
   beforeEach(async () => {
+    dynamo = local();
     tableName = await createUsageTable(dynamo.client);
     store = new DynamoLabelStore(documentClient(dynamo.client), tableName);
   });
