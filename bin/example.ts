@@ -13,7 +13,8 @@
  * - `AiGatewayExample`: the gateway — two tenants on different tiers, a route on a cross-region
  *   inference profile with the guardrail, a route on a foundation model, each tenant with its own
  *   application inference profiles, and a route served by the self-hosted model with Bedrock as
- *   its fallback.
+ *   its fallback, and a versioned prompt in Bedrock Prompt Management with a `prod` label and a
+ *   10 % canary that alarms roll back.
  *
  * Synthesizes offline with no AWS credentials; every compliance pack runs on it and the synth
  * fails on any finding that is neither fixed nor acknowledged with a reason.
@@ -23,7 +24,8 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AiGateway, GatewayCompliance, GatewayVpc, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, SelfHostedModels, Sensitivity,
+  AiGateway, GatewayCompliance, GatewayVpc, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, PromptCanaryRollback,
+  PromptRegistry, PromptRole, SelfHostedModels, Sensitivity,
 } from '../lib';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
@@ -82,6 +84,34 @@ export function buildExampleApp(app: App = new App()): App {
     env,
     description: 'cdk-ai-gateway example: multi-tenant OpenAI-compatible gateway to Amazon Bedrock',
   });
+  // Versioned prompts: every version stored in Bedrock Prompt Management; `prod` serves version 1,
+  // `canary` sends 10 % of users (sticky per `user`) to version 2. Rolling back is moving the label.
+  const prompts = new PromptRegistry(stack, 'Prompts', {
+    prompts: [{
+      id: 'support-summary',
+      description: 'Summarises a support conversation for the next agent',
+      versions: [
+        {
+          version: 1,
+          system: 'You summarise support conversations of {{product}} for the next agent, in at most five bullet points.',
+          messages: [{ role: PromptRole.USER, content: 'Conversation:\n{{conversation}}' }],
+          variables: [{ name: 'product', maxLength: 100 }, { name: 'conversation', maxLength: 50_000 }],
+          inference: { maxTokens: 400, temperature: 0.2 },
+          routes: ['support-summary'],
+        },
+        {
+          version: 2,
+          system: 'You summarise support conversations of {{product}} for the next agent: the problem, what was tried, the next step.',
+          messages: [{ role: PromptRole.USER, content: 'Conversation:\n{{conversation}}' }],
+          variables: [{ name: 'product', maxLength: 100 }, { name: 'conversation', maxLength: 50_000 }],
+          inference: { maxTokens: 300, temperature: 0.1 },
+          routes: ['support-summary'],
+          description: 'Fixed three-part structure, fewer output tokens',
+        },
+      ],
+      labels: { prod: { version: 1 }, canary: { weights: { 1: 90, 2: 10 } } },
+    }],
+  });
   const gateway = new AiGateway(stack, 'Gateway', {
     tiers: [
       { name: 'standard', rateLimit: 5, burstLimit: 10, quota: { limit: 100_000, period: apigateway.Period.MONTH } },
@@ -113,6 +143,7 @@ export function buildExampleApp(app: App = new App()): App {
         description: 'High-volume chat on the self-hosted Llama 3.1 8B; Bedrock when it is unavailable',
       },
     ],
+    promptRegistry: prompts,
     vpc,
     selfHostedTargets: selfHosted.targets,
     autoRouting: [
@@ -123,6 +154,16 @@ export function buildExampleApp(app: App = new App()): App {
     // budget reservation and the usage record is settled as `abandoned` within twice its timeout.
     usageSweeper: true,
     usageDimensionValueCap: 100,
+  });
+  // The canary rolls itself back: when version 2's error rate, validation-failure rate or cost
+  // per request crosses its threshold, the `canary` label goes back to version 1 within a minute
+  // of the alarm (no deploy), and `cdk-ai-gateway prompts history` says why. The alarms also
+  // notify the gateway's alarm topic.
+  new PromptCanaryRollback(stack, 'PromptCanaryRollback', {
+    registry: prompts,
+    usageTable: gateway.usageTable!,
+    alarmTopic: gateway.observability?.alarmTopic,
+    canaries: [{ promptId: 'support-summary', label: 'canary', maxErrorRatePercent: 5, maxValidationFailureRatePercent: 10, maxCostPerRequestUsd: 0.02 }],
   });
   new CfnOutput(stack, 'BaseUrl', {
     value: gateway.baseUrl,

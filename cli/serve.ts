@@ -2,9 +2,11 @@
  * `cdk-ai-gateway serve --config FILE [--port N] [--host ADDRESS]`: runs the gateway locally, the
  * same pipeline as the deployed router, behind a Node.js HTTP server.
  */
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GatewayConfigError } from '../lambda/shared/config-error';
 import { startLocalServer, LocalServer } from '../lambda/router/local/server';
+import { CachedLabelOverrides, FileLabelStore, LOCAL_LABEL_STORE_FILE } from '../lambda/router/prompts/label-store';
 import { createGateway, loadGatewayConfig } from '../lambda/router/runtime';
 import { CliIo, EXIT } from './io';
 
@@ -18,7 +20,9 @@ Runs the gateway locally (OpenAI-compatible, at http://HOST:PORT/v1).
   -h, --help          this help
 
 Tenants authenticate with "Authorization: Bearer <key>", where the configuration's localKeys maps
-the key's hex SHA-256 to the tenant id. One JSON usage line per request is written to stdout.`;
+the key's hex SHA-256 to the tenant id. One JSON usage line per request is written to stdout.
+Prompt labels moved with 'prompts rollback|promote' (kept in ${LOCAL_LABEL_STORE_FILE} beside the
+configuration) apply within a second.`;
 
 export interface ServeHooks {
   /** Called once the server listens (tests use it to learn the port). */
@@ -68,7 +72,11 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
 
   let gateway;
   try {
-    gateway = createGateway(loadGatewayConfig(values.config));
+    // Label moves of `prompts rollback|promote` (the file beside the configuration), re-read each second.
+    const labelOverrides = new CachedLabelOverrides({
+      store: new FileLabelStore(join(dirname(values.config), LOCAL_LABEL_STORE_FILE)), ttlMs: 1000,
+    });
+    gateway = createGateway(loadGatewayConfig(values.config), { labelOverrides });
   } catch (error) {
     if (error instanceof GatewayConfigError) io.stderr(`error: ${values.config}: ${error.message}`);
     else io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);

@@ -10,6 +10,7 @@ import { readPeriodUsage } from '../lambda/router/usage/ledger';
 import { ID_PATTERN } from '../lambda/shared/schema';
 import { CliIo, EXIT } from './io';
 import { usageCliClient } from './usage/client';
+import { formatPromptComparison, promptVersionRows } from './usage/by-prompt';
 import { formatUsageReport } from './usage/report';
 
 export const USAGE_USAGE = `Usage: cdk-ai-gateway usage --table NAME --tenant ID [--month YYYY-MM | --day YYYY-MM-DD] [options]
@@ -25,6 +26,8 @@ Options:
   --day YYYY-MM-DD   a calendar day (UTC; totals only)
   --region REGION    AWS Region (default: the SDK's resolution)
   --endpoint URL     DynamoDB endpoint override
+  --by prompt        compare the versions of each prompt: requests, tokens and cost per request,
+                     failures, feedback score
   --json             print JSON instead of tables
   --help             this text`;
 
@@ -38,6 +41,8 @@ interface UsageOptions {
   readonly region?: string;
   readonly endpoint?: string;
   readonly json: boolean;
+  /** A grouping to print instead of the full report. */
+  readonly by?: 'prompt';
 }
 
 function parse(argv: readonly string[], now: Date): UsageOptions | 'help' {
@@ -50,6 +55,7 @@ function parse(argv: readonly string[], now: Date): UsageOptions | 'help' {
       options: {
         table: { type: 'string' }, tenant: { type: 'string' }, month: { type: 'string' }, day: { type: 'string' },
         region: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+        by: { type: 'string' },
       },
     }));
   } catch (err) {
@@ -61,6 +67,9 @@ function parse(argv: readonly string[], now: Date): UsageOptions | 'help' {
   }
   if (!values.tenant || !new RegExp(ID_PATTERN).test(values.tenant)) {
     throw new UsageArgsError(`--tenant must be a tenant id (lower-case letters, digits, '.', '_' or '-'), received ${JSON.stringify(values.tenant ?? '')}.`);
+  }
+  if (values.by !== undefined && values.by !== 'prompt') {
+    throw new UsageArgsError(`--by ${JSON.stringify(values.by)} is not allowed; allowed: prompt`);
   }
   if (values.month !== undefined && values.day !== undefined) throw new UsageArgsError('Give either --month or --day, not both.');
   if (values.day !== undefined) {
@@ -77,6 +86,7 @@ function parse(argv: readonly string[], now: Date): UsageOptions | 'help' {
     granularity: values.day !== undefined ? 'day' : 'month',
     period: values.day ?? values.month ?? now.toISOString().slice(0, 7),
     json: values.json === true,
+    ...(values.by === 'prompt' ? { by: 'prompt' as const } : {}),
     ...(values.region !== undefined ? { region: values.region } : {}),
     ...(values.endpoint !== undefined ? { endpoint: values.endpoint } : {}),
   };
@@ -105,7 +115,8 @@ export async function runUsageCommand(argv: readonly string[], io: CliIo, now: (
   const client = usageCliClient(options);
   try {
     const usage = await readPeriodUsage(DynamoDBDocumentClient.from(client), options.table, options.tenant, options.granularity, options.period);
-    io.stdout(options.json ? JSON.stringify(usage, null, 2) : formatUsageReport(usage));
+    const text = options.by === 'prompt' ? formatPromptComparison(usage) : formatUsageReport(usage);
+    io.stdout(options.json ? JSON.stringify(options.by === 'prompt' ? promptVersionRows(usage) : usage, null, 2) : text);
     return EXIT.OK;
   } catch (err) {
     io.stderr(`error: could not read the usage table ${options.table}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);

@@ -13,6 +13,7 @@ export * from './gateway/gateway-web-acl';
 export * from './gateway/gateway-router';
 export * from './gateway/ai-gateway';
 export * from './network';
+export * from './prompts';
 export * from './usage/bedrock-prices';
 export * from './usage/self-hosted-price';
 export * from './usage/usage-table';

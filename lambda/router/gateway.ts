@@ -2,7 +2,7 @@
  * The gateway: composes the pipeline's stages into one transport-neutral `handle(request, sink)`,
  * used by both the Lambda entry (index.ts) and the local server (local/server.ts).
  *
- * tenant → parse → hints → tenant policy → route selection → budget reservation →
+ * tenant → parse → hints → prompt → tenant policy → route selection → budget reservation →
  * [per candidate target: input guardrail → provider call with retries] → fallback →
  * output guardrail → answer → usage record (exactly one per request, whatever happened).
  */
@@ -24,6 +24,7 @@ import {
 } from './pipeline/invoke';
 import { applyOutputGuardrail } from './pipeline/output-guardrail';
 import { parseChatRequest } from './pipeline/parse';
+import { applyPrompt } from './pipeline/prompt';
 import { readRoutingHints } from './pipeline/hints';
 import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
@@ -39,6 +40,7 @@ import { Outcome, UsageSink } from './usage/types';
 import { parseFeedback, parseUsagePeriod, usageResponseBody } from './usage/endpoints';
 import { FeedbackRefusal, UsageStore } from './usage/store';
 import { LogUsageSink } from './telemetry/log-sink';
+import type { LabelOverrideSource } from './prompts/label-store';
 import { sanitiseMetadataValue } from './providers/request-metadata';
 
 export interface GatewayOptions {
@@ -61,6 +63,12 @@ export interface GatewayOptions {
    * @default none: both endpoints answer 404 `usage_not_enabled`
    */
   readonly usageStore?: UsageStore;
+  /**
+   * Prompt labels moved without a deploy (alarm-driven rollbacks, `prompts rollback|promote`),
+   * read only for requests that name a prompt.
+   * @default none: the configured labels apply
+   */
+  readonly labelOverrides?: LabelOverrideSource;
   /** @default circuit breakers of this gateway instance, per the configuration */
   readonly breakers?: CircuitBreakers;
   /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
@@ -136,6 +144,7 @@ export class Gateway {
   private readonly usageSink: UsageSink;
   private readonly budget: BudgetGuard;
   private readonly usageStore?: UsageStore;
+  private readonly labelOverrides?: LabelOverrideSource;
   private readonly breakers: CircuitBreakers;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly now: () => number;
@@ -149,6 +158,7 @@ export class Gateway {
     this.usageSink = options.usageSink ?? new LogUsageSink();
     this.budget = options.budget ?? new NoBudgetGuard();
     this.usageStore = options.usageStore;
+    this.labelOverrides = options.labelOverrides;
     this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
     this.env = options.env ?? process.env;
     this.now = options.now ?? Date.now;
@@ -303,13 +313,19 @@ export class Gateway {
     const config = this.config;
     const tenant = resolveTenant(request.credentials, request.headers, config);
     trace.tenant = tenant;
-    const chat = parseChatRequest(request.body, request.bodyError, config.limits);
-    trace.stream = chat.stream;
-    trace.setRequestedModel(chat.model, config);
+    const parsed = parseChatRequest(request.body, request.bodyError, config.limits, request.headers);
+    trace.stream = parsed.stream;
+    trace.setRequestedModel(parsed.model, config);
     // Until the hints are read, treat the request as restricted if its header says so.
     if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
-    const hints = readRoutingHints(request.headers, chat.metadata);
+    const hints = readRoutingHints(request.headers, parsed.metadata);
     trace.hints = hints;
+    const namesPrompt = parsed.promptRef !== undefined || hints.promptId !== undefined;
+    const labelOverrides = namesPrompt && this.labelOverrides ? await this.labelOverrides.current() : undefined;
+    const chat = applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config, labelOverrides,
+      onResolved: (prompt) => { trace.prompt = prompt; },
+    });
+    trace.prompt = chat.prompt;
     const policy = applyTenantPolicy(tenant, chat.model, hints, config);
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
@@ -397,6 +413,7 @@ export class Gateway {
       attempts: trace.attempts.length,
       fallback,
       created: Math.floor(request.receivedAt / 1000),
+      ...(chat.prompt !== undefined ? { prompt: `${chat.prompt.id}@${chat.prompt.version}` } : {}),
     };
 
     if (result.kind === 'stream') {
@@ -554,7 +571,7 @@ function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantC
     route: sanitiseMetadataValue(alias),
   };
   if (hints.workflow !== undefined) metadata.workflow = sanitiseMetadataValue(hints.workflow);
-  if (hints.promptId !== undefined) metadata.prompt = sanitiseMetadataValue(`${hints.promptId}@${hints.promptVersion}`);
+  if (chat.prompt !== undefined) metadata.prompt = sanitiseMetadataValue(`${chat.prompt.id}@${chat.prompt.version}`);
   if (tenant.keyId !== undefined) metadata.keyId = sanitiseMetadataValue(tenant.keyId);
   return {
     requestId,

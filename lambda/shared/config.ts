@@ -83,6 +83,13 @@ export interface TenantConfig {
   readonly budget?: TenantBudget;
 
   /**
+   * The prompt ids (each a key of `prompts`) this tenant may use. A request naming another prompt
+   * is refused (403 `prompt_not_allowed`).
+   * @default - every prompt of the configuration
+   */
+  readonly allowedPrompts?: string[];
+
+  /**
    * A description for operators.
    * @default - none
    */
@@ -461,9 +468,201 @@ export interface GatewayConfig {
   readonly limits?: RequestLimits;
 
   /**
+   * Versioned prompt templates that requests name by id and version or label; the router renders
+   * them in front of the client's messages.
+   * @default - none
+   */
+  readonly prompts?: PromptConfig[];
+
+  /**
    * Local mode only (`cdk-ai-gateway serve`): API keys by the hex SHA-256 of the key → tenant id.
    * Deployed gateways authenticate with their authorizer and ignore this map.
    * @default - none
    */
   readonly localKeys?: { [keySha256: string]: string };
+}
+
+/** The role of a message turn of a prompt template. */
+export enum PromptRole {
+  /** A turn of the user. */
+  USER = 'user',
+  /** A turn of the assistant (an example answer, for few-shot prompts). */
+  ASSISTANT = 'assistant',
+}
+
+/** The type of a prompt variable's value. */
+export enum PromptVariableType {
+  /** Text: a JSON string. */
+  STRING = 'string',
+  /** A finite number: a JSON number or a decimal string. */
+  NUMBER = 'number',
+  /** An integer: a JSON number or a string of digits. */
+  INTEGER = 'integer',
+  /** `true` or `false`: a JSON boolean or the strings "true" and "false". */
+  BOOLEAN = 'boolean',
+}
+
+/** One message turn of a prompt template. */
+export interface PromptMessage {
+  /** Who says it. */
+  readonly role: PromptRole;
+
+  /** The text, with `{{variable}}` slots for declared variables. */
+  readonly content: string;
+}
+
+/** A variable a prompt template declares: a `{{name}}` slot the request fills. */
+export interface PromptVariable {
+  /** The variable's name: a letter or `_`, then letters, digits or `_`; at most 64 characters. */
+  readonly name: string;
+
+  /**
+   * The type of the value.
+   * @default PromptVariableType.STRING
+   */
+  readonly valueType?: PromptVariableType;
+
+  /**
+   * Whether a request must give the variable. An optional variable left out renders as
+   * `defaultValue`.
+   * @default true
+   */
+  readonly required?: boolean;
+
+  /**
+   * The most characters the value may have (as rendered).
+   * @default 10000
+   */
+  readonly maxLength?: number;
+
+  /**
+   * The only values allowed (as rendered).
+   * @default - any value of the type
+   */
+  readonly allowedValues?: string[];
+
+  /**
+   * The value an optional variable renders as when the request leaves it out.
+   * @default "" (an empty string)
+   */
+  readonly defaultValue?: string;
+
+  /**
+   * A description for template authors.
+   * @default - none
+   */
+  readonly description?: string;
+}
+
+/** Inference parameters a prompt version applies when the request does not set them. */
+export interface PromptInferenceParameters {
+  /**
+   * The most output tokens (`max_tokens`).
+   * @default - the request's own, or the gateway's cap
+   */
+  readonly maxTokens?: number;
+
+  /**
+   * The sampling temperature, 0 to 2.
+   * @default - the model's default
+   */
+  readonly temperature?: number;
+
+  /**
+   * Nucleus sampling, 0 to 1.
+   * @default - the model's default
+   */
+  readonly topP?: number;
+
+  /**
+   * Stop sequences (at most 4).
+   * @default - none
+   */
+  readonly stopSequences?: string[];
+}
+
+/**
+ * One immutable version of a prompt: its messages template, declared variables, default inference
+ * parameters and the route aliases it is meant for.
+ */
+export interface PromptVersionConfig {
+  /** The version number, a positive integer. Numbers are never reused for other content. */
+  readonly version: number;
+
+  /**
+   * The system prompt template, with `{{variable}}` slots.
+   * @default - no system prompt
+   */
+  readonly system?: string;
+
+  /**
+   * The message turns of the template, put before the client's own messages.
+   * @default - none (the template is only a system prompt)
+   */
+  readonly messages?: PromptMessage[];
+
+  /**
+   * The variables the template's slots use. Every `{{name}}` of the template must be declared
+   * here, and every declared variable must appear in the template.
+   * @default - no variables
+   */
+  readonly variables?: PromptVariable[];
+
+  /**
+   * Inference parameters applied when the request does not set them.
+   * @default - none
+   */
+  readonly inference?: PromptInferenceParameters;
+
+  /**
+   * The route aliases this version may be used with. A request with `model: "auto"` is served by
+   * the first of them the tenant may call.
+   */
+  readonly routes: string[];
+
+  /**
+   * A description for operators (what changed in this version).
+   * @default - none
+   */
+  readonly description?: string;
+}
+
+/**
+ * A label of a prompt (`prod`, `canary`, any name): either one version, or a weighted split
+ * between versions (weights in percent, summing to 100) that is sticky per `user`.
+ */
+export interface PromptLabelConfig {
+  /**
+   * The version this label points at. Exactly one of `version` and `weights` is required.
+   * @default - none
+   */
+  readonly version?: number;
+
+  /**
+   * A weighted split: version number → percent, summing to 100, such as `{"3": 90, "4": 10}`.
+   * @default - none
+   */
+  readonly weights?: { [version: string]: number };
+}
+
+/** A versioned prompt that requests name by id. */
+export interface PromptConfig {
+  /** The prompt id: lower-case letters, digits, `-`, `_`, `.`; at most 64 characters. */
+  readonly id: string;
+
+  /** The prompt's versions (at least one), each immutable. */
+  readonly versions: PromptVersionConfig[];
+
+  /**
+   * Labels by name. A request that names no version gets the `prod` label, else the highest
+   * version.
+   * @default - no labels
+   */
+  readonly labels?: { [label: string]: PromptLabelConfig };
+
+  /**
+   * A description for operators.
+   * @default - none
+   */
+  readonly description?: string;
 }

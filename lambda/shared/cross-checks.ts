@@ -3,8 +3,9 @@
  * guardrails and prices, duplicate ids, and relations between numbers. Runs only on a document
  * whose shape is already valid.
  */
-import { GatewayConfig, Sensitivity, TargetConfig, TargetKind, TimeoutPolicy } from './config';
+import { GatewayConfig, PromptConfig, PromptVariable, PromptVariableType, Sensitivity, TargetConfig, TargetKind, TimeoutPolicy } from './config';
 import { CONFIG_DEFAULTS, priceKeyOf, sensitivityAbove } from './defaults';
+import { templateSlots, templateTexts } from './prompt-template';
 
 function known(noun: string, names: readonly string[]): string {
   if (names.length === 0) return `no ${noun} are defined`;
@@ -120,9 +121,101 @@ export function crossCheck(config: GatewayConfig, issues: string[]): void {
   }
   checkTimeouts(config.timeouts, 'timeouts', CONFIG_DEFAULTS.timeouts.totalMs, issues);
 
+  checkPrompts(config, aliases, issues);
+  const promptIds = (config.prompts ?? []).map((p) => p.id);
+  config.tenants.forEach((t, i) => (t.allowedPrompts ?? []).forEach((p, j) => {
+    if (!promptIds.includes(p)) issues.push(`tenants[${i}].allowedPrompts[${j}]: unknown prompt '${p}'; ${known('prompts', promptIds)}`);
+  }));
+
   for (const [hash, tenantId] of Object.entries(config.localKeys ?? {})) {
     if (!tenantIds.includes(tenantId)) {
       issues.push(`localKeys.${hash.slice(0, 12)}…: unknown tenant '${tenantId}'; ${known('tenants', tenantIds)}`);
     }
   }
+}
+
+/** Whether `value` is a valid rendering of a value of `type`. */
+export function valueHasType(value: string, type: PromptVariableType): boolean {
+  switch (type) {
+    case PromptVariableType.NUMBER: return /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(value) && Number.isFinite(Number(value));
+    case PromptVariableType.INTEGER: return /^-?\d{1,15}$/.test(value);
+    case PromptVariableType.BOOLEAN: return value === 'true' || value === 'false';
+    default: return true;
+  }
+}
+
+function checkVariable(v: PromptVariable, at: string, issues: string[]): void {
+  const type = v.valueType ?? PromptVariableType.STRING;
+  const maxLength = v.maxLength ?? CONFIG_DEFAULTS.promptVariableMaxLength;
+  (v.allowedValues ?? []).forEach((value, k) => {
+    if (!valueHasType(value, type)) issues.push(`${at}.allowedValues[${k}]: '${value.slice(0, 40)}' is not a value of type ${type}`);
+    if (value.length > maxLength) issues.push(`${at}.allowedValues[${k}]: ${value.length} characters exceed the variable's maxLength ${maxLength}`);
+  });
+  if (v.defaultValue === undefined) return;
+  if (v.required ?? true) {
+    issues.push(`${at}.defaultValue: only an optional variable has a default; set required: false or remove defaultValue`);
+  } else if (!valueHasType(v.defaultValue, type)) {
+    issues.push(`${at}.defaultValue: '${v.defaultValue.slice(0, 40)}' is not a value of type ${type}`);
+  } else if (v.defaultValue.length > maxLength) {
+    issues.push(`${at}.defaultValue: ${v.defaultValue.length} characters exceed the variable's maxLength ${maxLength}`);
+  } else if (v.allowedValues && !v.allowedValues.includes(v.defaultValue)) {
+    issues.push(`${at}.defaultValue: '${v.defaultValue.slice(0, 40)}' is not one of allowedValues (${v.allowedValues.join(', ')})`);
+  }
+}
+
+function checkPrompt(p: PromptConfig, i: number, config: GatewayConfig, aliases: readonly string[], issues: string[]): void {
+  const at = `prompts[${i}]`;
+  const numbers = p.versions.map((v) => v.version);
+  duplicates(numbers.map(String), (j) => `${at}.versions[${j}].version`, 'version', issues);
+  const maxTokensCap = config.limits?.maxTokensCap ?? CONFIG_DEFAULTS.limits.maxTokensCap;
+  p.versions.forEach((v, j) => {
+    const vat = `${at}.versions[${j}]`;
+    if (v.system === undefined && (v.messages ?? []).length === 0) {
+      issues.push(`${vat}: a version needs a system template or at least one message`);
+    }
+    const declared = (v.variables ?? []).map((x) => x.name);
+    duplicates(declared, (k) => `${vat}.variables[${k}].name`, 'variable', issues);
+    const used = new Set<string>();
+    for (const { path, text } of templateTexts(v)) {
+      for (const slot of templateSlots(text)) {
+        if (!slot.valid) {
+          issues.push(`${vat}.${path}: '{{${slot.inner.slice(0, 40)}}}' is not a slot; write {{name}} with a declared variable name (letters, digits, '_')`);
+        } else if (!declared.includes(slot.inner)) {
+          issues.push(`${vat}.${path}: unknown variable '${slot.inner}' in the template; ${known('variables', declared)}`);
+        } else {
+          used.add(slot.inner);
+        }
+      }
+    }
+    (v.variables ?? []).forEach((x, k) => {
+      if (!used.has(x.name)) issues.push(`${vat}.variables[${k}].name: variable '${x.name}' is declared but no template uses {{${x.name}}}`);
+      checkVariable(x, `${vat}.variables[${k}]`, issues);
+    });
+    v.routes.forEach((r, k) => {
+      if (!aliases.includes(r)) issues.push(`${vat}.routes[${k}]: unknown route alias '${r}'; ${known('aliases', aliases)}`);
+    });
+    if (v.inference?.maxTokens !== undefined && v.inference.maxTokens > maxTokensCap) {
+      issues.push(`${vat}.inference.maxTokens: ${v.inference.maxTokens} exceeds limits.maxTokensCap ${maxTokensCap}`);
+    }
+  });
+  const versions = [...new Set(numbers)].map(String);
+  for (const [label, l] of Object.entries(p.labels ?? {})) {
+    const lat = `${at}.labels.${label}`;
+    if (l.version !== undefined && !numbers.includes(l.version)) {
+      issues.push(`${lat}.version: version ${l.version} does not exist; ${known('versions', versions)}`);
+    }
+    if (l.weights !== undefined) {
+      for (const key of Object.keys(l.weights)) {
+        if (!versions.includes(String(Number(key)))) issues.push(`${lat}.weights["${key}"]: version ${key} does not exist; ${known('versions', versions)}`);
+      }
+      const sum = Object.values(l.weights).reduce((a, b) => a + b, 0);
+      if (sum !== 100) issues.push(`${lat}.weights: the weights sum to ${sum}; they must sum to 100`);
+    }
+  }
+}
+
+function checkPrompts(config: GatewayConfig, aliases: readonly string[], issues: string[]): void {
+  const prompts = config.prompts ?? [];
+  duplicates(prompts.map((p) => p.id), (i) => `prompts[${i}].id`, 'prompt id', issues);
+  prompts.forEach((p, i) => checkPrompt(p, i, config, aliases, issues));
 }

@@ -3,7 +3,8 @@
  * Schema's `default` keywords) and `resolveGatewayConfig` both read them.
  */
 import {
-  AutoRoutingRule, GatewayConfig, GuardrailRef, LatencyClass, ModelPrice, RouteConfig, Sensitivity, TargetConfig, TenantConfig,
+  AutoRoutingRule, GatewayConfig, GuardrailRef, LatencyClass, ModelPrice, PromptConfig, PromptLabelConfig, PromptVersionConfig, RouteConfig,
+  Sensitivity, TargetConfig, TenantConfig,
 } from './config';
 
 /** Default values of the optional settings. */
@@ -14,6 +15,9 @@ export const CONFIG_DEFAULTS = {
   timeouts: { connectMs: 3000, totalMs: 60_000 },
   circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
   limits: { maxBodyBytes: 1_048_576, maxMessages: 256, maxMessageChars: 200_000, maxTokensCap: 8192 },
+  promptVariableMaxLength: 10_000,
+  /** The label a request that names no prompt version gets (else the highest version). */
+  promptDefaultLabel: 'prod',
 } as const;
 
 /** The order of sensitivities, lowest first. */
@@ -59,6 +63,15 @@ export interface ResolvedPrice {
   readonly cacheWriteUsdPer1K: number;
 }
 
+/** A prompt with its versions and labels indexed. */
+export interface ResolvedPrompt {
+  readonly id: string;
+  readonly versions: ReadonlyMap<number, PromptVersionConfig>;
+  readonly labels: ReadonlyMap<string, PromptLabelConfig>;
+  /** The highest version number. */
+  readonly latest: number;
+}
+
 /** A validated configuration with every default applied, as the router uses it. */
 export interface ResolvedGatewayConfig {
   readonly tenants: ReadonlyMap<string, ResolvedTenant>;
@@ -78,6 +91,17 @@ export interface ResolvedGatewayConfig {
   };
   /** Local mode: key SHA-256 (hex, lower case) → tenant id. */
   readonly localKeys: ReadonlyMap<string, string>;
+  /** Prompts by id. */
+  readonly prompts: ReadonlyMap<string, ResolvedPrompt>;
+}
+
+function resolvePrompt(p: PromptConfig): ResolvedPrompt {
+  return {
+    id: p.id,
+    versions: new Map(p.versions.map((v) => [v.version, v])),
+    labels: new Map(Object.entries(p.labels ?? {})),
+    latest: Math.max(...p.versions.map((v) => v.version)),
+  };
 }
 
 function resolvePrice(p: ModelPrice): ResolvedPrice {
@@ -151,6 +175,7 @@ export function resolveGatewayConfig(config: GatewayConfig): ResolvedGatewayConf
       maxTokensCap: config.limits?.maxTokensCap ?? CONFIG_DEFAULTS.limits.maxTokensCap,
     },
     localKeys: new Map(Object.entries(config.localKeys ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    prompts: new Map((config.prompts ?? []).map((p) => [p.id, resolvePrompt(p)])),
   };
 }
 

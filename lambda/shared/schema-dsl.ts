@@ -75,6 +75,8 @@ export interface ObjectNode extends NodeBase {
   readonly ignored?: readonly string[];
   /** If the key property is present, the listed properties are required too. */
   readonly dependentRequired?: { readonly [name: string]: readonly string[] };
+  /** Exactly one of these properties must be present. */
+  readonly exactlyOne?: readonly string[];
   /** Per-value rules of a discriminator property. */
   readonly variants?: {
     readonly discriminator: string;
@@ -239,6 +241,7 @@ export function validateNode(node: SchemaNode, value: unknown, path: string, iss
           if (!has(value, dep)) issues.push(`${join(path, dep)}: required when ${key} is set`);
         }
       }
+      if (node.exactlyOne) validateVariant({ exactlyOne: node.exactlyOne }, value, path, '', issues);
       if (node.variants) {
         const disc = node.variants.discriminator;
         const tag = value[disc];
@@ -263,8 +266,8 @@ function validateVariant(rule: VariantRule, value: Record<string, unknown>, path
     if (present.length !== 1) {
       const names = rule.exactlyOne.join(' or ');
       issues.push(present.length === 0
-        ? `${path || '(root)'}: one of ${names} is required when ${when}`
-        : `${path || '(root)'}: only one of ${names} may be set when ${when}, received ${present.join(' and ')}`);
+        ? `${path || '(root)'}: one of ${names} is required${when ? ` when ${when}` : ''}`
+        : `${path || '(root)'}: only one of ${names} may be set${when ? ` when ${when}` : ''}, received ${present.join(' and ')}`);
     }
   }
 }
@@ -321,6 +324,7 @@ export function toJsonSchema(node: SchemaNode): { [key: string]: JsonValue } {
         for (const [k, v] of Object.entries(node.dependentRequired)) deps[k] = [...v];
         out.dependentRequired = deps;
       }
+      if (node.exactlyOne?.length) out.oneOf = node.exactlyOne.map((k) => ({ required: [k] }));
       if (node.variants) {
         const disc = node.variants.discriminator;
         out.allOf = Object.entries(node.variants.rules).map(([tag, rule]) => {

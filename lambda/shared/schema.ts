@@ -3,7 +3,7 @@
  * and `schema/gateway-config.schema.json` are derived. Cross-references (a route naming a target
  * that exists, a price for every target) are checked in ./cross-checks.ts.
  */
-import { LatencyClass, Sensitivity, TargetKind } from './config';
+import { LatencyClass, PromptRole, PromptVariableType, Sensitivity, TargetKind } from './config';
 import { CONFIG_DEFAULTS } from './defaults';
 import { ArrayNode, ObjectNode, SchemaNode, StringNode } from './schema-dsl';
 
@@ -66,6 +66,7 @@ const tenant: ObjectNode = {
     sensitivityClearance: enumOf(SENSITIVITIES, 'The most sensitive data this tenant may send.', CONFIG_DEFAULTS.sensitivityClearance),
     defaultSensitivity: enumOf(SENSITIVITIES, 'The sensitivity of requests without a sensitivity hint (at most the clearance). Default: internal, or public when the clearance is public.'),
     guardrail: id('A guardrail id (a key of guardrails); takes precedence over the route guardrail.'),
+    allowedPrompts: listOf(id('A prompt id.'), 'The prompt ids this tenant may use. Default: every prompt.', { uniqueItems: true }),
     budget: {
       type: 'object',
       description: 'Spending limits in USD, enforced with reservations in the usage table. Default: no budget.',
@@ -171,6 +172,100 @@ const guardrail: ObjectNode = {
   },
 };
 
+/** Prompt variable names: what `{{name}}` slots hold. */
+export const PROMPT_VARIABLE_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,63}$';
+/** Prompt label names: start with a letter, so a label never reads as a version number. */
+export const PROMPT_LABEL_PATTERN = '^[a-z][a-z0-9_-]{0,31}$';
+const PROMPT_LABEL_HINT = "a label name: a lower-case letter, then lower-case letters, digits, '_' or '-', at most 32 characters";
+const VERSION_KEY_PATTERN = '^[1-9][0-9]{0,5}$';
+const MAX_TEMPLATE_CHARS = 100_000;
+
+const promptVersionNumber = (desc: string): SchemaNode => ({ type: 'integer', description: desc, minimum: 1, maximum: 999_999 });
+
+const promptVariable: ObjectNode = {
+  type: 'object',
+  description: 'A declared variable: a {{name}} slot of the template.',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', pattern: PROMPT_VARIABLE_PATTERN, patternHint: "a letter or '_', then letters, digits or '_', at most 64 characters", description: 'The variable name.' },
+    valueType: enumOf(Object.values(PromptVariableType), 'The type of the value.', PromptVariableType.STRING),
+    required: { type: 'boolean', default: true, description: 'Whether a request must give the variable.' },
+    maxLength: { type: 'integer', minimum: 1, maximum: 1_000_000, default: CONFIG_DEFAULTS.promptVariableMaxLength, description: 'The most characters of the value.' },
+    allowedValues: listOf({ type: 'string', maxLength: 1000 }, 'The only values allowed. Default: any value of the type.', { minItems: 1, maxItems: 100, uniqueItems: true }),
+    defaultValue: { type: 'string', maxLength: 10_000, description: 'What an optional variable renders as when left out. Default: an empty string.' },
+    description,
+  },
+};
+
+const promptVersion: ObjectNode = {
+  type: 'object',
+  description: 'One immutable version of a prompt.',
+  required: ['version', 'routes'],
+  properties: {
+    version: promptVersionNumber('The version number.'),
+    system: { type: 'string', minLength: 1, maxLength: MAX_TEMPLATE_CHARS, description: 'The system prompt template with {{variable}} slots.' },
+    messages: listOf({
+      type: 'object',
+      description: 'A message turn of the template.',
+      required: ['role', 'content'],
+      properties: {
+        role: enumOf(Object.values(PromptRole), 'Who says it.'),
+        content: { type: 'string', minLength: 1, maxLength: MAX_TEMPLATE_CHARS, description: 'The text with {{variable}} slots.' },
+      },
+    }, 'The message turns of the template, put before the client\'s own messages.', { maxItems: 100 }),
+    variables: listOf(promptVariable, 'The variables the template uses.', { maxItems: 100 }),
+    inference: {
+      type: 'object',
+      description: 'Inference parameters applied when the request does not set them.',
+      properties: {
+        maxTokens: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'The most output tokens.' },
+        temperature: { type: 'number', minimum: 0, maximum: 2, description: 'The sampling temperature.' },
+        topP: { type: 'number', minimum: 0, maximum: 1, description: 'Nucleus sampling.' },
+        stopSequences: listOf({ type: 'string', minLength: 1, maxLength: 256 }, 'Stop sequences.', { minItems: 1, maxItems: 4 }),
+      },
+    },
+    routes: listOf(alias('A route alias.'), 'The route aliases this version may be used with.', { minItems: 1, uniqueItems: true }),
+    description,
+  },
+};
+
+const promptLabel: ObjectNode = {
+  type: 'object',
+  description: 'A label: one version, or a weighted split of versions (percent, summing to 100) sticky per user.',
+  exactlyOne: ['version', 'weights'],
+  properties: {
+    version: promptVersionNumber('The version this label points at.'),
+    weights: {
+      type: 'map',
+      description: 'Version number to percent, summing to 100.',
+      keyPattern: VERSION_KEY_PATTERN,
+      keyHint: 'a version number such as "3"',
+      minProperties: 1,
+      maxProperties: 10,
+      values: { type: 'integer', minimum: 0, maximum: 100, description: 'The percent of requests.' },
+    },
+  },
+};
+
+const prompt: ObjectNode = {
+  type: 'object',
+  description: 'A versioned prompt that requests name by id and version or label.',
+  required: ['id', 'versions'],
+  properties: {
+    id: id('The prompt id.'),
+    versions: listOf(promptVersion, 'The versions of the prompt.', { minItems: 1, maxItems: 1000 }),
+    labels: {
+      type: 'map',
+      description: 'Labels (prod, canary, any name) by name.',
+      keyPattern: PROMPT_LABEL_PATTERN,
+      keyHint: PROMPT_LABEL_HINT,
+      maxProperties: 20,
+      values: promptLabel,
+    },
+    description,
+  },
+};
+
 /** The schema of the whole gateway configuration document. */
 export const GATEWAY_CONFIG_SCHEMA: ObjectNode = {
   type: 'object',
@@ -223,6 +318,7 @@ export const GATEWAY_CONFIG_SCHEMA: ObjectNode = {
         maxTokensCap: { type: 'integer', minimum: 1, maximum: 1_000_000, default: CONFIG_DEFAULTS.limits.maxTokensCap, description: 'Largest max_tokens a request may ask for.' },
       },
     },
+    prompts: listOf(prompt, 'Versioned prompt templates. Default: none.', { maxItems: 1000 }),
     localKeys: {
       type: 'map',
       description: 'Local mode only: hex SHA-256 of an API key to tenant id.',

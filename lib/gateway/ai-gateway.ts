@@ -13,6 +13,7 @@ import {
   AutoRoutingRule, CircuitBreakerPolicy, GatewayConfig, GuardrailRef, ModelPrice, RequestLimits, RetryPolicy,
   RouteConfig, Sensitivity, TargetConfig, TargetKind, TenantBudget, TenantConfig, TimeoutPolicy,
 } from '../../lambda/shared/config';
+import { PromptRegistry } from '../prompts/prompt-registry';
 import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../bedrock/guardrails/gateway-guardrail';
 import { ModelSource } from '../bedrock/inference-profiles/model-source';
 import { TenantInferenceProfiles } from '../bedrock/inference-profiles/tenant-inference-profiles';
@@ -66,6 +67,11 @@ export interface AiGatewayTenant {
    * @default - no budget
    */
   readonly budget?: TenantBudget;
+  /**
+   * The prompt ids (of `promptRegistry`) the tenant may use.
+   * @default - every prompt
+   */
+  readonly allowedPrompts?: string[];
 }
 
 /** A route of an {@link AiGateway}: an alias applications put in `model`. */
@@ -146,6 +152,13 @@ export interface AiGatewayProps {
   readonly circuitBreaker?: CircuitBreakerPolicy;
   /** @default - the router's defaults */
   readonly limits?: RequestLimits;
+  /**
+   * Versioned prompts that requests name by id and version or label; their `prompts` section goes
+   * into the router's configuration. The registry is read when the gateway is constructed: add
+   * its prompts before.
+   * @default - no prompts
+   */
+  readonly promptRegistry?: PromptRegistry;
 
   /**
    * The guardrail applied on routes with `guardrail` on: an existing one
@@ -540,7 +553,9 @@ export class AiGateway extends Construct {
       allowedAliases: aliasesOf(t),
       sensitivityClearance: t.sensitivityClearance,
       ...(t.budget ? { budget: t.budget } : {}),
+      ...(t.allowedPrompts ? { allowedPrompts: t.allowedPrompts } : {}),
     }));
+    const prompts = props.promptRegistry?.promptConfigs() ?? [];
 
     return {
       tenants,
@@ -553,6 +568,7 @@ export class AiGateway extends Construct {
       ...(props.timeouts ? { timeouts: props.timeouts } : {}),
       ...(props.circuitBreaker ? { circuitBreaker: props.circuitBreaker } : {}),
       ...(props.limits ? { limits: props.limits } : {}),
+      ...(prompts.length > 0 ? { prompts } : {}),
     };
   }
 

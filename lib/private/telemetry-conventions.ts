@@ -10,6 +10,13 @@ export const GATEWAY_METRIC = [
   'CacheWriteInputTokens', 'CostUsd', 'LatencyMs', 'Attempts', 'Fallbacks', 'TimeToFirstTokenMs',
 ] as const;
 
+/**
+ * The metrics per resolved prompt version, by {@link PROMPT_METRIC_DIMENSIONS}: `Requests`,
+ * `Errors`, `CostUsd` (as above) and `PromptValidationFailures` (requests the version refused).
+ */
+export const PROMPT_METRIC = ['Requests', 'Errors', 'PromptValidationFailures', 'CostUsd'] as const;
+export const PROMPT_METRIC_DIMENSIONS = ['Prompt', 'PromptVersion'] as const;
+
 /** The router's metrics namespace unless `GATEWAY_METRICS_NAMESPACE` names another. */
 export const METRICS_NAMESPACE = 'CdkAiGateway';
 

@@ -97,3 +97,21 @@ export async function dumpTable(client: DynamoDBClient, tableName: string): Prom
   const out = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
   return JSON.stringify(out.Items ?? []);
 }
+
+/**
+ * Starts dynalite (with the test AWS environment) before the calling file's tests and stops it
+ * after them; returns a getter for it.
+ */
+export function useDynalite(): () => LocalDynamo {
+  let dynamo: LocalDynamo | undefined;
+  let restoreEnv: (() => void) | undefined;
+  beforeAll(async () => {
+    restoreEnv = useTestAwsEnvironment();
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+    restoreEnv?.();
+  });
+  return () => dynamo!;
+}

@@ -1,5 +1,5 @@
 import {
-  BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS, GATEWAY_METRIC, GUARDRAIL_INTERVENED, LOG_FIELD, METRICS_NAMESPACE, OUTCOME_REJECTED, ROUTE_NONE, TENANT_UNAUTHENTICATED,
+  BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS, GATEWAY_METRIC, PROMPT_METRIC, PROMPT_METRIC_DIMENSIONS, GUARDRAIL_INTERVENED, LOG_FIELD, METRICS_NAMESPACE, OUTCOME_REJECTED, ROUTE_NONE, TENANT_UNAUTHENTICATED,
 } from '../../lib/private/telemetry-conventions';
 import { DEFAULT_METRICS_NAMESPACE, METRIC_DIMENSIONS, toLogLine } from '../../lambda/router/telemetry/log-sink';
 import { BUDGET_METRIC as ROUTER_BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS as ROUTER_BUDGET_DIMENSIONS } from '../../lambda/router/usage/dynamo-budget';
@@ -37,6 +37,14 @@ describe('telemetry conventions of the observability construct', () => {
     const line = toLogLine(fellBack, DEFAULT_METRICS_NAMESPACE);
     const emf = (line._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] }).CloudWatchMetrics[0];
     expect(emf.Metrics.map((m) => m.Name).sort()).toEqual([...GATEWAY_METRIC].sort());
+  });
+
+  test('the per-prompt-version metrics and dimensions are exactly those of the router\'s second EMF directive', () => {
+    const line = toLogLine(fellBack, DEFAULT_METRICS_NAMESPACE);
+    const emf = (line._aws as { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] }).CloudWatchMetrics[1];
+    expect(emf.Metrics.map((m) => m.Name)).toEqual([...PROMPT_METRIC]);
+    expect(emf.Dimensions).toEqual([[...PROMPT_METRIC_DIMENSIONS]]);
+    expect(line).toMatchObject({ Prompt: 'greet', PromptVersion: '4' });
   });
 
   test('the default namespace and the dimension sets are the router\'s', () => {

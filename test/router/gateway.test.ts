@@ -4,13 +4,14 @@ import { BudgetGuard, BudgetReservation, BudgetRequest } from '../../lambda/rout
 import { Outcome, UsageRecord } from '../../lambda/router/usage/types';
 import { ACME_KEY, ACME_PROFILE, GLOBEX_KEY, INITECH_KEY, sha256 } from '../helpers/router-config';
 import { chatRequest, hello, MemorySink, send, Steps, testGateway, Upstream } from '../helpers/router-fakes';
+import { greetConfig } from '../prompts/fixtures';
 
 const ENVELOPE = { error: { message: expect.any(String), type: expect.any(String), code: expect.any(String), param: null } };
 
 describe('Gateway.handle: JSON answers', () => {
   test('answers in the OpenAI shape with the gateway headers, and records one usage record', async () => {
     // Prepare
-    const t = testGateway();
+    const t = testGateway({ config: greetConfig() });
     t.openai.enqueue(Steps.ok({ text: 'Hi back', usage: { inputTokens: 1000, outputTokens: 500 } }));
 
     // Act
@@ -28,6 +29,7 @@ describe('Gateway.handle: JSON answers', () => {
       'x-gateway-attempts': '1',
       'x-gateway-fallback': 'false',
       'x-gateway-cost-usd': '0.0002', // 1000 × 0.0001/1K + 500 × 0.0002/1K
+      'x-gateway-prompt': 'greet@4',
     });
     expect(res.json()).toEqual({
       id: `chatcmpl-${requestId}`,

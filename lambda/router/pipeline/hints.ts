@@ -7,7 +7,8 @@
  * | latency class | `x-gateway-latency-class` | `latency_class` | `interactive`, `standard`, `batch` |
  * | sensitivity | `x-gateway-sensitivity` | `sensitivity` | `public`, `internal`, `restricted` |
  * | max cost | `x-gateway-max-cost-usd` | `max_cost_usd` | a decimal number of US dollars > 0 |
- * | prompt | `x-gateway-prompt` | `prompt` | `id@version` |
+ * | prompt | `x-gateway-prompt` | `prompt` | `id`, `id@version` or `id@label` |
+ * | prompt variables | `x-gateway-prompt-variables` | `prompt_variables` | a JSON object |
  *
  * A hint given both ways must agree (a disagreement is a 400: the gateway does not guess which
  * one the application meant).
@@ -24,10 +25,11 @@ export const HINTS = {
   sensitivity: { header: 'x-gateway-sensitivity', metadata: 'sensitivity' },
   maxCostUsd: { header: 'x-gateway-max-cost-usd', metadata: 'max_cost_usd' },
   prompt: { header: 'x-gateway-prompt', metadata: 'prompt' },
+  promptVariables: { header: 'x-gateway-prompt-variables', metadata: 'prompt_variables' },
 } as const;
 
 const WORKFLOW = new RegExp(WORKFLOW_PATTERN);
-const PROMPT = /^([A-Za-z0-9][A-Za-z0-9._:/-]{0,255})@([A-Za-z0-9][A-Za-z0-9._-]{0,31})$/;
+const PROMPT = /^([A-Za-z0-9][A-Za-z0-9._:/-]{0,255})(?:@([A-Za-z0-9][A-Za-z0-9._-]{0,31}))?$/;
 const DECIMAL = /^(?:\d{1,6})(?:\.\d{1,12})?$/;
 const MAX_COST_USD = 1_000;
 
@@ -90,9 +92,23 @@ export function readRoutingHints(headers: Readonly<Record<string, string>>, meta
     const match = PROMPT.exec(prompt.value);
     if (!match) {
       throw new InvalidRequestError(
-        `${prompt.param} must be 'id@version' (letters, digits and '._:/-'), such as 'support-summary@3'.`, 'invalid_hint', prompt.param);
+        `${prompt.param} must be 'id', 'id@version' or 'id@label' (letters, digits and '._:/-'), such as 'support-summary@3'.`, 'invalid_hint', prompt.param);
     }
     [, promptId, promptVersion] = match;
+  }
+  const variables = pick('promptVariables', headers, metadata);
+  let promptVariables: Record<string, unknown> | undefined;
+  if (variables) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(variables.value);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new InvalidRequestError(`${variables.param} must be a JSON object of variable values, such as {"ticket":"…"}.`, 'invalid_hint', variables.param);
+    }
+    promptVariables = parsed as Record<string, unknown>;
   }
 
   return {
@@ -100,6 +116,7 @@ export function readRoutingHints(headers: Readonly<Record<string, string>>, meta
     ...(latencyClass ? { latencyClass } : {}),
     ...(sensitivity ? { sensitivity } : {}),
     ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
-    ...(promptId ? { promptId, promptVersion } : {}),
+    ...(promptId ? { promptId, ...(promptVersion !== undefined ? { promptVersion } : {}), promptParam: prompt!.param } : {}),
+    ...(promptVariables ? { promptVariables, promptVariablesParam: variables!.param } : {}),
   };
 }

@@ -11,13 +11,17 @@
  *   `presence_penalty`, `seed`, `logit_bias`, `service_tier`, `store`, `parallel_tool_calls`,
  *   `reasoning_effort`, `verbosity`, `prompt_cache_key`, `safety_identifier`) are type-checked
  *   and then ignored.
+ * - `prompt` (OpenAI's reusable-prompt reference `{id, version, variables}`) names a prompt of the
+ *   gateway; with a prompt (in the body, the `x-gateway-prompt` header or `metadata.prompt`)
+ *   `messages` may be left out, and the conversation is checked after rendering (prompt.ts).
  * - Any other field is ignored, so newer SDKs that send new optional fields keep working.
  */
 import { RequestLimits } from '../../shared/config';
 import { BodyError } from '../http';
 import { InvalidRequestError, PayloadTooLargeError, RequestTimeoutError } from '../errors';
 import { ChatTurn, ResponseFormat } from '../providers/types';
-import { ChatRequest } from './types';
+import { HINTS } from './hints';
+import { ChatRequest, PromptReference } from './types';
 
 type Limits = Required<RequestLimits>;
 type Json = Record<string, unknown>;
@@ -153,9 +157,10 @@ interface ParsedMessages {
   readonly turns: ChatTurn[];
 }
 
-function parseMessages(value: unknown, limits: Limits): ParsedMessages {
+function parseMessages(value: unknown, limits: Limits, prompted: boolean): ParsedMessages {
+  if (prompted && (value === undefined || value === null)) return { system: [], turns: [] };
   if (!Array.isArray(value)) throw bad(`'messages' must be an array, not ${kind(value)}.`, 'messages', 'invalid_type');
-  if (value.length === 0) throw bad("'messages' must contain at least one message.", 'messages');
+  if (value.length === 0 && !prompted) throw bad("'messages' must contain at least one message.", 'messages');
   if (value.length > limits.maxMessages) {
     throw bad(`'messages' has ${value.length} messages; the limit is ${limits.maxMessages}.`, 'messages', 'too_many_messages');
   }
@@ -190,6 +195,8 @@ function parseMessages(value: unknown, limits: Limits): ParsedMessages {
     if (last && last.role === role) last.content = `${last.content}\n\n${text}`;
     else turns.push({ role, content: text });
   });
+  // With a prompt, the conversation is checked once the template's turns are in front (prompt.ts).
+  if (prompted) return { system, turns };
   if (turns.length === 0) throw bad("'messages' must contain at least one user message.", 'messages');
   if (turns[0].role !== 'user') throw bad("'messages': the first non-system message must be from the user.", 'messages', 'invalid_conversation');
   if (turns[turns.length - 1].role !== 'user') {
@@ -272,6 +279,35 @@ function parseMetadata(value: unknown): Record<string, string> {
   return out;
 }
 
+const MAX_PROMPT_ID_CHARS = 256;
+const MAX_PROMPT_VARIABLES = 100;
+
+/** The body's `prompt` object, OpenAI's reusable-prompt reference: `{id, version?, variables?}`. */
+function parsePromptReference(value: unknown): PromptReference | undefined {
+  const p = 'prompt';
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) throw bad(`'${p}' must be an object such as {"id": "…", "version": "3"}, not ${kind(value)}.`, p, 'invalid_type');
+  if (typeof value.id !== 'string' || value.id.length === 0 || value.id.length > MAX_PROMPT_ID_CHARS) {
+    throw bad(`'${p}.id' must be a prompt id (a string of 1 to ${MAX_PROMPT_ID_CHARS} characters).`, `${p}.id`, 'invalid_type');
+  }
+  let version: string | undefined;
+  if (present(value, 'version')) {
+    const v = value.version;
+    if (typeof v === 'number' && Number.isInteger(v) && v > 0) version = String(v);
+    else if (typeof v === 'string' && v.length > 0 && v.length <= 64) version = v;
+    else throw bad(`'${p}.version' must be a version number such as "3" or a label such as "prod".`, `${p}.version`, 'invalid_type');
+  }
+  let variables: Record<string, unknown> | undefined;
+  if (present(value, 'variables')) {
+    if (!isObject(value.variables)) throw bad(`'${p}.variables' must be an object, not ${kind(value.variables)}.`, `${p}.variables`, 'invalid_type');
+    if (Object.keys(value.variables).length > MAX_PROMPT_VARIABLES) {
+      throw bad(`'${p}.variables' may hold at most ${MAX_PROMPT_VARIABLES} entries.`, `${p}.variables`);
+    }
+    variables = value.variables;
+  }
+  return { id: value.id, ...(version !== undefined ? { version } : {}), ...(variables !== undefined ? { variables } : {}) };
+}
+
 function checkUnsupportedAndIgnored(body: Json): void {
   for (const [key, unsupported] of Object.entries(UNSUPPORTED)) {
     if (present(body, key) && unsupported(body[key])) {
@@ -293,7 +329,9 @@ function checkUnsupportedAndIgnored(body: Json): void {
  * @example
  * const request = parseChatRequest(Buffer.from('{"model":"chat","messages":[{"role":"user","content":"Hi"}]}'), undefined, limits);
  */
-export function parseChatRequest(body: Uint8Array, bodyError: BodyError | undefined, limits: Limits): ChatRequest {
+export function parseChatRequest(
+  body: Uint8Array, bodyError: BodyError | undefined, limits: Limits, headers: Readonly<Record<string, string>> = {},
+): ChatRequest {
   if (bodyError === BodyError.TOO_LARGE) {
     throw new PayloadTooLargeError(`The request body exceeds the limit of ${limits.maxBodyBytes} bytes.`, 'request_too_large');
   }
@@ -305,8 +343,12 @@ export function parseChatRequest(body: Uint8Array, bodyError: BodyError | undefi
   if (!present(json, 'model')) throw bad("'model' is required.", 'model', 'missing_required_parameter');
   const model = optionalString(json, 'model', MAX_MODEL_CHARS)!;
   if (model.length === 0) throw bad("'model' must not be empty.", 'model');
-  if (!present(json, 'messages')) throw bad("'messages' is required.", 'messages', 'missing_required_parameter');
-  const { system, turns } = parseMessages(json.messages, limits);
+  const promptRef = parsePromptReference(json.prompt);
+  // A request that names a prompt may leave `messages` out: the template provides them.
+  const prompted = promptRef !== undefined || headers[HINTS.prompt.header] !== undefined
+    || (isObject(json.metadata) && typeof json.metadata[HINTS.prompt.metadata] === 'string');
+  if (!present(json, 'messages') && !prompted) throw bad("'messages' is required.", 'messages', 'missing_required_parameter');
+  const { system, turns } = parseMessages(json.messages, limits, prompted);
 
   checkUnsupportedAndIgnored(json);
 
@@ -352,5 +394,6 @@ export function parseChatRequest(body: Uint8Array, bodyError: BodyError | undefi
     ...(stop !== undefined ? { stop } : {}),
     ...(responseFormat !== undefined ? { responseFormat } : {}),
     ...(user !== undefined ? { user } : {}),
+    ...(promptRef !== undefined ? { promptRef } : {}),
   };
 }

@@ -17,6 +17,7 @@ export const HEADERS = {
   fallback: 'x-gateway-fallback',
   costUsd: 'x-gateway-cost-usd',
   guardrailAction: 'x-gateway-guardrail-action',
+  prompt: 'x-gateway-prompt',
 } as const;
 
 /** Cost as a header or body value: USD with up to 9 decimals, no exponent. */
@@ -35,6 +36,8 @@ export interface AnswerMeta {
   readonly fallback: boolean;
   /** Epoch seconds, for `created`. */
   readonly created: number;
+  /** The resolved prompt as `id@version`, for the `x-gateway-prompt` header. */
+  readonly prompt?: string;
 }
 
 function baseHeaders(meta: AnswerMeta): Record<string, string> {
@@ -44,6 +47,7 @@ function baseHeaders(meta: AnswerMeta): Record<string, string> {
     [HEADERS.model]: meta.modelLabel,
     [HEADERS.attempts]: String(meta.attempts),
     [HEADERS.fallback]: String(meta.fallback),
+    ...(meta.prompt !== undefined ? { [HEADERS.prompt]: meta.prompt } : {}),
   };
 }
 

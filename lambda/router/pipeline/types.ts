@@ -22,6 +22,27 @@ export interface ChatRequest {
   /** The request's `metadata` (validated string map). */
   readonly metadata: Readonly<Record<string, string>>;
   readonly user?: string;
+  /** The body's `prompt` object, as the client sent it (parse.ts); prompt.ts resolves it. */
+  readonly promptRef?: PromptReference;
+  /** The prompt version the gateway resolved and rendered in front of `messages` (prompt.ts). */
+  readonly prompt?: ResolvedPromptRef;
+}
+
+/** A prompt named by a request: an id, a version number or label, and variable values. */
+export interface PromptReference {
+  readonly id: string;
+  /** A version number such as "3", or a label such as "prod"; absent: the `prod` label, else the latest. */
+  readonly version?: string;
+  /** Variable values as sent (strings, numbers, booleans or `{type: "input_text", text}`). */
+  readonly variables?: Readonly<Record<string, unknown>>;
+}
+
+/** The prompt version a request was served with, as the gateway resolved it. */
+export interface ResolvedPromptRef {
+  readonly id: string;
+  readonly version: number;
+  /** The label that chose the version, if the request named one (or got `prod` by default). */
+  readonly label?: string;
 }
 
 /** Routing hints from headers or `metadata` (the output of hints.ts). */
@@ -30,8 +51,16 @@ export interface RoutingHints {
   readonly latencyClass?: LatencyClass;
   readonly sensitivity?: Sensitivity;
   readonly maxCostUsd?: number;
+  /** The prompt id the request names by header or metadata (a reference, resolved by prompt.ts). */
   readonly promptId?: string;
+  /** The version number or label of that reference, if it has one. */
   readonly promptVersion?: string;
+  /** Where the prompt reference came from (`x-gateway-prompt` or `metadata.prompt`), for errors. */
+  readonly promptParam?: string;
+  /** Prompt variables sent by header or metadata (a JSON object). */
+  readonly promptVariables?: Readonly<Record<string, unknown>>;
+  /** Where the variables came from, for errors. */
+  readonly promptVariablesParam?: string;
 }
 
 /** The caller, established by tenant.ts. */

@@ -8,7 +8,7 @@ import { ResolvedGatewayConfig } from '../../shared/defaults';
 import { TokenUsage } from '../providers/types';
 import { costUsd, ZERO_USAGE } from '../usage/cost';
 import { AttemptRecord, Outcome, UsageRecord } from '../usage/types';
-import { Candidate, RoutePlan, RoutingHints, TenantContext } from './types';
+import { Candidate, ResolvedPromptRef, RoutePlan, RoutingHints, TenantContext } from './types';
 
 /**
  * Attempt results after which the model had the request and may have spent tokens on it: timeouts,
@@ -30,6 +30,8 @@ export class RequestTrace {
   operation = 'other';
   tenant?: TenantContext;
   hints: RoutingHints = {};
+  /** The prompt version the gateway resolved (never the client's own claim). */
+  prompt?: ResolvedPromptRef;
   sensitivity?: Sensitivity;
   latencyClass?: LatencyClass;
   requestedModel?: string;
@@ -133,7 +135,7 @@ export class RequestTrace {
       operation: this.operation,
       ...(t ? { tenantId: t.tenantId, tier: t.tier, ...(t.keyId !== undefined ? { keyId: t.keyId } : {}) } : {}),
       ...(h.workflow !== undefined ? { workflow: h.workflow } : {}),
-      ...(h.promptId !== undefined ? { promptId: h.promptId, promptVersion: h.promptVersion } : {}),
+      ...(this.prompt !== undefined ? { promptId: this.prompt.id, promptVersion: String(this.prompt.version) } : {}),
       ...(this.sensitivity !== undefined ? { sensitivity: this.sensitivity } : {}),
       ...(this.latencyClass !== undefined ? { latencyClass: this.latencyClass } : {}),
       ...(this.requestedModel !== undefined ? { requestedModel: this.requestedModel } : {}),

@@ -6,10 +6,13 @@
  *
  * Metric dimensions are bounded by the configuration: {Route} and {Tenant, Route}, whose values
  * are configured route aliases and tenant ids (or `none` / `unauthenticated`), never free text
- * from a request.
+ * from a request. Requests that the gateway resolved to a prompt version (a configured prompt id
+ * and one of its version numbers, never the client's claim) also carry {Prompt, PromptVersion}
+ * metrics — requests, errors, validation failures and cost — which canary rollback alarms watch.
  *
  * Message text, `user` and `metadata` values never appear in the line, for any request.
  */
+import { PROMPT_VALIDATION_ERROR_CODES } from '../pipeline/prompt';
 import { Outcome, UsageRecord, UsageSink } from '../usage/types';
 
 /** The metrics namespace unless `GATEWAY_METRICS_NAMESPACE` names another. */
@@ -27,6 +30,19 @@ const METRICS: readonly (readonly [string, Unit])[] = [
   ['Attempts', 'Count'], ['Fallbacks', 'Count'],
 ];
 const TTFT_METRIC = ['TimeToFirstTokenMs', 'Milliseconds'] as const;
+
+/** The dimension set of the per-prompt-version metrics. */
+export const PROMPT_METRIC_DIMENSIONS = [['Prompt', 'PromptVersion']] as const;
+
+/**
+ * The metrics per prompt version: `Requests`, `Errors` and `CostUsd` as above, and
+ * `PromptValidationFailures`, 1 when the resolved version refused the request (its variables, its
+ * rendered size or its routes: the codes of `PROMPT_VALIDATION_ERROR_CODES`). The router has no
+ * validator of answers yet, so answers never count as validation failures.
+ */
+export const PROMPT_METRICS = ['Requests', 'Errors', 'PromptValidationFailures', 'CostUsd'] as const;
+const PROMPT_METRIC_DEFINITIONS = Object.freeze(PROMPT_METRICS.map((Name) => Object.freeze({ Name, Unit: Name === 'CostUsd' ? 'None' : 'Count' })));
+const PROMPT_DIMENSIONS = Object.freeze(PROMPT_METRIC_DIMENSIONS.map((d) => Object.freeze([...d])));
 
 /** The EMF metric definitions (the same for every line but for the TTFT metric), built once. */
 const definitions = (metrics: readonly (readonly [string, Unit])[]): readonly { Name: string; Unit: Unit }[] =>
@@ -110,19 +126,24 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
   line['gateway.outcome'] = r.outcome;
   put('gateway.error.detail', r.errorDetail);
   // Embedded Metric Format
-  line._aws = {
-    Timestamp: Date.parse(r.timestamp),
-    CloudWatchMetrics: [{
-      Namespace: namespace,
-      Dimensions: DIMENSIONS,
-      Metrics: r.ttftMs !== undefined ? METRIC_DEFINITIONS_WITH_TTFT : METRIC_DEFINITIONS,
-    }],
-  };
+  const directives: Record<string, unknown>[] = [{
+    Namespace: namespace,
+    Dimensions: DIMENSIONS,
+    Metrics: r.ttftMs !== undefined ? METRIC_DEFINITIONS_WITH_TTFT : METRIC_DEFINITIONS,
+  }];
+  const prompted = r.promptId !== undefined && r.promptVersion !== undefined;
+  if (prompted) directives.push({ Namespace: namespace, Dimensions: PROMPT_DIMENSIONS, Metrics: PROMPT_METRIC_DEFINITIONS });
+  line._aws = { Timestamp: Date.parse(r.timestamp), CloudWatchMetrics: directives };
   line.Route = r.route ?? 'none';
   line.Tenant = r.tenantId ?? 'unauthenticated';
   const values = metricValues(r);
   for (let i = 0; i < METRICS.length; i++) line[METRICS[i][0]] = values[i];
   if (r.ttftMs !== undefined) line[TTFT_METRIC[0]] = r.ttftMs;
+  if (prompted) {
+    line.Prompt = r.promptId;
+    line.PromptVersion = r.promptVersion;
+    line.PromptValidationFailures = r.errorCode !== undefined && PROMPT_VALIDATION_ERROR_CODES.has(r.errorCode) ? 1 : 0;
+  }
   return line;
 }
 

@@ -2,7 +2,8 @@
  * Cold-start wiring of the usage ledger and budgets: when the function's environment names a usage
  * table (`GATEWAY_USAGE_TABLE`), usage records also go to the ledger, tenant budgets are enforced
  * with reservations (each with an in-flight item that expires at the function timeout,
- * `GATEWAY_FUNCTION_TIMEOUT_MS`), and `POST /v1/feedback` / `GET /v1/usage` are served. One DynamoDB client per
+ * `GATEWAY_FUNCTION_TIMEOUT_MS`), `POST /v1/feedback` / `GET /v1/usage` are served, and prompt label
+ * overrides (rollbacks) stored in the table are honoured. One DynamoDB client per
  * execution environment, with explicit timeouts (the SDK's defaults are "none").
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -14,6 +15,7 @@ import {
   DEFAULT_DIMENSION_VALUE_CAP, DEFAULT_USAGE_RECORD_TTL_DAYS, ROUTER_FUNCTION_TIMEOUT_ENV, USAGE_DIMENSION_CAP_ENV, USAGE_RECORD_TTL_DAYS_ENV,
   USAGE_TABLE_ENV,
 } from '../../shared/usage-table-schema';
+import { CachedLabelOverrides, DynamoLabelStore, LabelOverrideSource } from '../prompts/label-store';
 import { LogUsageSink } from '../telemetry/log-sink';
 import { BudgetGuard } from './budget';
 import { DynamoBudgetGuard } from './dynamo-budget';
@@ -25,6 +27,8 @@ export interface UsageWiring {
   readonly usageSink?: UsageSink;
   readonly budget?: BudgetGuard;
   readonly usageStore?: UsageStore;
+  /** Prompt label overrides (rollbacks) stored in the usage table, re-read at most every 15 s. */
+  readonly labelOverrides?: LabelOverrideSource;
 }
 
 /** DynamoDB timeouts of the router: a budget reservation is on the request path. */
@@ -95,5 +99,6 @@ export function usageFromEnv(
       ...(options.log ? { log: options.log } : {}),
     }),
     usageStore: ledger,
+    labelOverrides: new CachedLabelOverrides({ store: new DynamoLabelStore(client, tableName), ...(options.log ? { log: options.log } : {}) }),
   };
 }

@@ -14,13 +14,21 @@ describe('readRoutingHints', () => {
       'x-gateway-prompt': 'support-summary@3',
     }, {})).toEqual({
       workflow: 'kyc/review', latencyClass: 'interactive', sensitivity: 'restricted', maxCostUsd: 0.05, promptId: 'support-summary', promptVersion: '3',
+      promptParam: 'x-gateway-prompt',
     });
   });
 
   test('reads every hint from metadata', () => {
     expect(readRoutingHints({}, {
       workflow: 'support', latency_class: 'batch', sensitivity: 'public', max_cost_usd: '1', prompt: 'p@v1.2',
-    })).toEqual({ workflow: 'support', latencyClass: 'batch', sensitivity: 'public', maxCostUsd: 1, promptId: 'p', promptVersion: 'v1.2' });
+    })).toEqual({ workflow: 'support', latencyClass: 'batch', sensitivity: 'public', maxCostUsd: 1, promptId: 'p', promptVersion: 'v1.2', promptParam: 'metadata.prompt' });
+  });
+
+  test('a prompt reference: an id alone, or with a version or label; variables as a JSON object', () => {
+    expect(readRoutingHints({ 'x-gateway-prompt': 'support', 'x-gateway-prompt-variables': '{"a":"b"}' }, {})).toEqual({
+      promptId: 'support', promptParam: 'x-gateway-prompt', promptVariables: { a: 'b' }, promptVariablesParam: 'x-gateway-prompt-variables',
+    });
+    expect(readRoutingHints({}, { prompt: 'support@canary' })).toMatchObject({ promptId: 'support', promptVersion: 'canary' });
   });
 
   test('no hints', () => {
@@ -40,7 +48,8 @@ describe('readRoutingHints', () => {
     ['a negative max cost', { 'x-gateway-max-cost-usd': '-1' }, {}, 'x-gateway-max-cost-usd', /greater than 0/],
     ['a max cost in exponent form', { 'x-gateway-max-cost-usd': '1e3' }, {}, 'x-gateway-max-cost-usd', /decimal number/],
     ['a zero max cost', {}, { max_cost_usd: '0' }, 'metadata.max_cost_usd', /greater than 0/],
-    ['a prompt without a version', { 'x-gateway-prompt': 'support' }, {}, 'x-gateway-prompt', /'id@version'/],
+    ['a prompt with an empty version', { 'x-gateway-prompt': 'support@' }, {}, 'x-gateway-prompt', /'id@version'/],
+    ['prompt variables that are not a JSON object', {}, { prompt_variables: '[1]' }, 'metadata.prompt_variables', /JSON object/],
   ])('400 for %s, naming the header or metadata key', (_name, headers, metadata, param, message) => {
     const e = error(() => readRoutingHints(headers, metadata));
     expect(e.param).toBe(param);

@@ -37,9 +37,35 @@ describe('toLogLine', () => {
           { Name: 'CacheWriteInputTokens', Unit: 'Count' }, { Name: 'CostUsd', Unit: 'None' }, { Name: 'LatencyMs', Unit: 'Milliseconds' },
           { Name: 'Attempts', Unit: 'Count' }, { Name: 'Fallbacks', Unit: 'Count' }, { Name: 'TimeToFirstTokenMs', Unit: 'Milliseconds' },
         ],
+      }, {
+        Namespace: 'Ns',
+        Dimensions: [['Prompt', 'PromptVersion']],
+        Metrics: [
+          { Name: 'Requests', Unit: 'Count' }, { Name: 'Errors', Unit: 'Count' }, { Name: 'PromptValidationFailures', Unit: 'Count' },
+          { Name: 'CostUsd', Unit: 'None' },
+        ],
       }],
     });
-    expect(line).toMatchObject({ Route: 'chat', Tenant: 'acme', Requests: 1, Errors: 0, InputTokens: 100, CostUsd: 0.0123, TimeToFirstTokenMs: 45 });
+    expect(line).toMatchObject({
+      Route: 'chat', Tenant: 'acme', Requests: 1, Errors: 0, InputTokens: 100, CostUsd: 0.0123, TimeToFirstTokenMs: 45,
+      Prompt: 'greet', PromptVersion: '4', PromptValidationFailures: 0,
+    });
+  });
+
+  test('per prompt version: a request the resolved version refused is a validation failure, an upstream error is an error', () => {
+    const refused = toLogLine({ ...record, outcome: Outcome.REJECTED, status: 400, errorCode: 'missing_prompt_variable', ttftMs: undefined }, 'Ns');
+    expect(refused).toMatchObject({ Prompt: 'greet', PromptVersion: '4', PromptValidationFailures: 1, Errors: 0, Requests: 1 });
+    const budget = toLogLine({ ...record, outcome: Outcome.REJECTED, status: 429, errorCode: 'budget_exceeded', ttftMs: undefined }, 'Ns');
+    expect(budget).toMatchObject({ PromptValidationFailures: 0, Errors: 0 });
+    const failed = toLogLine({ ...record, outcome: Outcome.UPSTREAM_ERROR, status: 502, errorCode: 'upstream_error', ttftMs: undefined }, 'Ns');
+    expect(failed).toMatchObject({ PromptValidationFailures: 0, Errors: 1 });
+  });
+
+  test('a request without a resolved prompt has no per-prompt metrics', () => {
+    const line = toLogLine({ ...record, promptId: undefined, promptVersion: undefined }, 'Ns');
+    expect((line._aws as { CloudWatchMetrics: unknown[] }).CloudWatchMetrics).toHaveLength(1);
+    expect(line).not.toHaveProperty('Prompt');
+    expect(line).not.toHaveProperty('PromptValidationFailures');
   });
 
   test('a rejection before the tenant and route were known uses fixed dimension values', () => {
@@ -66,9 +92,11 @@ describe('toLogLine', () => {
       + '{"Name":"Errors","Unit":"Count"},{"Name":"InputTokens","Unit":"Count"},{"Name":"OutputTokens","Unit":"Count"},'
       + '{"Name":"CacheReadInputTokens","Unit":"Count"},{"Name":"CacheWriteInputTokens","Unit":"Count"},{"Name":"CostUsd","Unit":"None"},'
       + '{"Name":"LatencyMs","Unit":"Milliseconds"},{"Name":"Attempts","Unit":"Count"},{"Name":"Fallbacks","Unit":"Count"},'
-      + '{"Name":"TimeToFirstTokenMs","Unit":"Milliseconds"}]}]},"Route":"chat","Tenant":"acme","Requests":1,"Rejections":0,"Errors":1,'
+      + '{"Name":"TimeToFirstTokenMs","Unit":"Milliseconds"}]},{"Namespace":"Ns","Dimensions":[["Prompt","PromptVersion"]],'
+      + '"Metrics":[{"Name":"Requests","Unit":"Count"},{"Name":"Errors","Unit":"Count"},{"Name":"PromptValidationFailures","Unit":"Count"},'
+      + '{"Name":"CostUsd","Unit":"None"}]}]},"Route":"chat","Tenant":"acme","Requests":1,"Rejections":0,"Errors":1,'
       + '"InputTokens":100,"OutputTokens":50,"CacheReadInputTokens":20,"CacheWriteInputTokens":5,"CostUsd":0.0123,"LatencyMs":120,'
-      + '"Attempts":2,"Fallbacks":0,"TimeToFirstTokenMs":45}',
+      + '"Attempts":2,"Fallbacks":0,"TimeToFirstTokenMs":45,"Prompt":"greet","PromptVersion":"4","PromptValidationFailures":0}',
     );
     const minimal: UsageRecord = {
       requestId: 'r-2', timestamp: '2026-01-01T00:00:00.000Z', operation: 'other', stream: false, status: 401, outcome: Outcome.REJECTED,

@@ -8,6 +8,7 @@ import { aggregateSortKey, monthKey, utcMonth } from '../../../lambda/shared/usa
 import { GLOBEX_KEY } from '../../helpers/router-config';
 import { chatRequest, hello, send, Steps, testGateway } from '../../helpers/router-fakes';
 import { createUsageTable, LedgerGateway, ledgerGateway, useUsageDynamo } from './usage-fixtures';
+import { greetConfig } from '../../prompts/fixtures';
 
 const local = useUsageDynamo();
 
@@ -27,7 +28,7 @@ describe('POST /v1/feedback', () => {
   test('attaches score and comment to the caller\'s own request and counts it per workflow and prompt version', async () => {
     // Prepare
     const table = await createUsageTable(local.dynamo.client);
-    const g = ledgerGateway(local.dynamo.client, table);
+    const g = ledgerGateway(local.dynamo.client, table, { config: greetConfig() });
     const requestId = await answered(g, hello('chat', { metadata: { workflow: 'support', prompt: 'greet@3' } }));
     // Act
     const res = await send(g.gateway, feedback({ request_id: requestId, score: 1, comment: 'spot on', user: 'u-42' }));

@@ -9,6 +9,7 @@ import { Outcome, UsageRecord } from '../../../lambda/router/usage/types';
 import { aggregateSortKey, dayKey, monthKey, utcDay, utcMonth } from '../../../lambda/shared/usage-table-schema';
 import { chatRequest, hello, send, Steps, Upstream } from '../../helpers/router-fakes';
 import { createUsageTable, ledgerGateway, useUsageDynamo } from './usage-fixtures';
+import { greetConfig } from '../../prompts/fixtures';
 
 const local = useUsageDynamo();
 
@@ -24,7 +25,7 @@ describe('DynamoUsageLedger through the gateway', () => {
   test('an answer: the raw record with ttl, month aggregates per dimension and the day total, in one transaction', async () => {
     // Prepare
     const table = await createUsageTable(local.dynamo.client);
-    const g = ledgerGateway(local.dynamo.client, table);
+    const g = ledgerGateway(local.dynamo.client, table, { config: greetConfig() });
     g.openai.enqueue(Steps.ok({ text: 'Hi', usage: { inputTokens: 1000, outputTokens: 500 } }));
     local.dynamo.resetCounts();
     // Act

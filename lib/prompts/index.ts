@@ -1,0 +1,2 @@
+export * from './prompt-registry';
+export * from './prompt-canary-rollback';
