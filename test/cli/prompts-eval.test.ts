@@ -153,10 +153,16 @@ describe('cdk-ai-gateway prompts eval (deployed base URL)', () => {
   test('calls POST {base}/chat/completions with the key; the prompt header names the version served', async () => {
     // The fake upstream stands in for a deployed gateway here: it does not render prompts nor send
     // x-gateway-prompt, so every case fails with the version it could not confirm.
-    const { code, out } = await run(['--versions', '3,4', '--cases', writeCases([CASES[0]]), '--base-url', upstream.baseUrl, '--api-key', 'sk-test']);
-    expect(code).toBe(EXIT.OK);
-    expect(out).toContain('served no prompt, not support-reply@3');
-    expect(upstream.requests[0].headers.authorization).toBe('Bearer sk-test');
-    expect(upstream.requests[0].body).toMatchObject({ model: 'auto', prompt: { id: 'support-reply', version: '3', variables: CASES[0].variables } });
+    // A gateway fills in the output limit itself: its clients need not send one.
+    const gateway = await startFakeOpenAiUpstream({ models: ['fake-model'], requireOutputLimit: false });
+    try {
+      const { code, out } = await run(['--versions', '3,4', '--cases', writeCases([CASES[0]]), '--base-url', gateway.baseUrl, '--api-key', 'sk-test']);
+      expect(code).toBe(EXIT.OK);
+      expect(out).toContain('served no prompt, not support-reply@3');
+      expect(gateway.requests[0].headers.authorization).toBe('Bearer sk-test');
+      expect(gateway.requests[0].body).toMatchObject({ model: 'auto', prompt: { id: 'support-reply', version: '3', variables: CASES[0].variables } });
+    } finally {
+      await gateway.close();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { UsageSweeper } from '../../../lambda/router/usage/sweeper';
 import { DynamoBudgetGuard } from '../../../lambda/router/usage/dynamo-budget';
 import { Outcome } from '../../../lambda/router/usage/types';
 import { utcMonth } from '../../../lambda/shared/usage-table-schema';
+import { resolved, testConfig } from '../../helpers/router-config';
 import { chatRequest, hello, send, Steps, Upstream } from '../../helpers/router-fakes';
 import { configWithBudgets, createUsageTable, documentClient, ledgerGateway, ledgerState, useUsageDynamo } from './usage-fixtures';
 
@@ -83,10 +84,17 @@ describe('GET /v1/usage pages', () => {
   test('limit and next_cursor walk every aggregate once, with the totals and budget on every page', async () => {
     // Prepare: 4 workflows, 4 prompts, 1 route, 1 model = 10 aggregates besides the total
     const table = await createUsageTable(local.dynamo.client);
-    const g = ledgerGateway(local.dynamo.client, table, { config: configWithBudgets({ acme: { monthlyUsd: 5 } }) });
+    const base = testConfig();
+    const config = resolved({
+      ...base,
+      tenants: base.tenants.map((t) => (t.id === 'acme' ? { ...t, budget: { monthlyUsd: 5 } } : t)),
+      // Prompt versions are recorded as the gateway resolved them: p@1 … p@4 must be configured.
+      prompts: [{ id: 'p', versions: [1, 2, 3, 4].map((version) => ({ version, system: `Answer briefly (v${version}).`, routes: ['chat'] })) }],
+    });
+    const g = ledgerGateway(local.dynamo.client, table, { config });
     for (const i of [1, 2, 3, 4]) {
       g.openai.enqueue(Steps.ok({ usage: { inputTokens: i, outputTokens: 1 } }));
-      await send(g.gateway, chatRequest(hello('chat', { max_tokens: 5, metadata: { workflow: `w${i}`, prompt: `p@${i}` } })));
+      expect((await send(g.gateway, chatRequest(hello('chat', { max_tokens: 5, metadata: { workflow: `w${i}`, prompt: `p@${i}` } })))).status).toBe(200);
     }
     // Act
     const seen: string[] = [];
