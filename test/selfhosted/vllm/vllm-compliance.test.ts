@@ -15,7 +15,7 @@ describe('compliance of the vLLM constructs', () => {
   let report: ComplianceReport;
   let own: Construct[] = [];
   /** The construct paths this folder owns in the fixture (the cluster is the fixture's, not ours). */
-  const OWN = ['Models/Keda/', 'Models/Metrics/', 'Models/Llama/', 'Models/Qwen/', 'Models/VllmShared'];
+  const OWN = ['Models/Keda/', 'Models/Metrics/', 'Models/Llama/', 'Models/Qwen/', 'Models/Staged/', 'Models/ModelWeightsBucket/', 'Models/VllmShared'];
 
   beforeAll(() => {
     report = synthWithCompliance((given: App) => {
@@ -28,7 +28,9 @@ describe('compliance of the vLLM constructs', () => {
       });
       const bucket = new s3.Bucket(stack, 'Weights', { encryptionKey: new kms.Key(stack, 'BucketKey', { enableKeyRotation: true }) });
       const qwen = new VllmModel(stack, 'Qwen', { cluster, name: 'qwen', instanceType: 'g6.12xlarge', weights: ModelWeights.fromS3(bucket, 'models/qwen/'), autoscaling: { prometheus: metrics, keda } });
-      own = [keda, metrics, llama, qwen, ...stack.node.children.filter((c) => c.node.id.startsWith('VllmShared'))];
+      // The default weights: an S3 copy of the Hugging Face repository, made once by a Job.
+      const staged = new VllmModel(stack, 'Staged', { cluster, name: 'staged', modelId: 'Qwen/Qwen2.5-7B-Instruct', instanceType: 'g6.xlarge', autoscaling: { prometheus: metrics, keda } });
+      own = [keda, metrics, llama, qwen, staged, ...stack.node.children.filter((c) => c.node.id === 'ModelWeightsBucket'), ...stack.node.children.filter((c) => c.node.id.startsWith('VllmShared'))];
     });
   });
 
@@ -42,11 +44,20 @@ describe('compliance of the vLLM constructs', () => {
     expect(own.map((f) => `${f.findingId} ${f.constructPath}`)).toEqual([]);
   });
 
-  test('the one acknowledgment is the S3 weights prefix wildcard, with a reason a reviewer accepts', () => {
+  test('the acknowledgments: the S3 weights prefix wildcards, and the weights bucket\'s logging and replication, with reasons a reviewer accepts', () => {
     const acknowledged = report.acknowledgedFindings.filter((f) => OWN.some((p) => f.constructPath.startsWith(p)));
-    expect(acknowledged.map((f) => [f.findingId, f.constructPath])).toEqual([
+    const bucket = 'Models/ModelWeightsBucket/Bucket/Resource';
+    const staged = /^AwsSolutions-IAM5\[Resource::<ModelWeightsBucket[0-9A-F]+\.Arn>\/huggingface\/Qwen\/Qwen2\.5-7B-Instruct\/main\/\*\]$/;
+    const expected = [
       [expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<Weights[0-9A-F]+\.Arn>\/models\/qwen\/\*\]$/), 'Models/Qwen/PodRole/Policy/Resource'],
-    ]);
+      [expect.stringMatching(staged), 'Models/Staged/PodRole/Policy/Resource'],
+      [expect.stringMatching(staged), 'Models/Staged/WeightsCopyRole/Policy/Resource'],
+      ...['AwsSolutions-S1', 'CT.S3.PR.2', 'CT.S3.PR.4', 'CT.S3.PR.9',
+        ...['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'].flatMap((p) => [`${p}-S3BucketLoggingEnabled`, `${p}-S3BucketReplicationEnabled`])]
+        .map((id) => [id, bucket]),
+    ];
+    expect(acknowledged).toHaveLength(expected.length);
+    expect(acknowledged.map((f) => [f.findingId, f.constructPath])).toEqual(expect.arrayContaining(expected));
     for (const construct of own) expectAcknowledgmentsJustified(construct);
     expect(own.length).toBeGreaterThan(4);
   });
