@@ -184,7 +184,7 @@ export abstract class ModelWeights {
     return new S3Weights(bucket, prefix);
   }
 
-  /** Whether the weights come from S3 (then `modelId` is not used). */
+  /** Whether vLLM is given an object-store path instead of `modelId` (`fromS3`; then `modelId` is not used). False for `fromHuggingFaceViaS3`, which copies `modelId` to S3. */
   public abstract readonly fromObjectStore: boolean;
 
   /**
