@@ -68,9 +68,14 @@ export function buildExampleApp(app: App = new App()): App {
       name: 'llama-8b',
       modelId: 'meta-llama/Llama-3.1-8B-Instruct',
       instanceType: 'g6.xlarge',
-      // A gated model: the Hugging Face token is read at pod start from this secret (create it first).
-      weights: ModelWeights.fromHuggingFace({
+      // The default weight source, with a token for this gated model: a one-time Job on the system
+      // nodes copies the repository to a KMS-encrypted S3 bucket (token read from this secret,
+      // create it first), and every replica loads the weights from S3 — never from Hugging Face.
+      // ModelWeights.fromHuggingFace() downloads on every replica instead.
+      weights: ModelWeights.fromHuggingFaceViaS3({
         tokenSecret: secretsmanager.Secret.fromSecretNameV2(selfHostedStack, 'HuggingFaceToken', 'cdk-ai-gateway/hugging-face-token'),
+        // Pin a commit of the repository for reproducible copies: the S3 prefix follows it.
+        revision: 'main',
       }),
       // Checked at synth against the L4's 24 GiB: the model's own 128K context would not fit.
       maxModelLen: 16_384,

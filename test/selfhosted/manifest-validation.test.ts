@@ -24,6 +24,22 @@ describe('manifestErrors', () => {
     expect(errors).toEqual([expect.stringMatching(/EC2NodeClass bad: .*httpTokens/)]);
   });
 
+  test('validates batch/v1 Jobs (the weights copy) and EC2NodeClass block devices (the image snapshot)', () => {
+    const job = (backoffLimit: unknown) => ({
+      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'copy' },
+      spec: { backoffLimit, template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'i' }] } } },
+    });
+    const nodeClass = (snapshotID: unknown) => ({
+      apiVersion: 'karpenter.k8s.aws/v1', kind: 'EC2NodeClass', metadata: { name: `n${String(snapshotID).length}` },
+      spec: { amiSelectorTerms: [{ alias: 'bottlerocket@v1.64.0' }], role: 'r', subnetSelectorTerms: [{ id: 'subnet-1' }], securityGroupSelectorTerms: [{ id: 'sg-1' }], blockDeviceMappings: [{ deviceName: '/dev/xvdb', ebs: { volumeSize: '100Gi', snapshotID } }] },
+    });
+    expect(manifestErrors([job(4), nodeClass('snap-0123456789abcdef0')])).toEqual([]);
+    expect(manifestErrors([job('four'), nodeClass(42)])).toEqual([
+      expect.stringMatching(/batch\/v1 Job copy: .*backoffLimit/),
+      expect.stringMatching(/EC2NodeClass n2: .*snapshotID/),
+    ]);
+  });
+
   test('refuses an object it has no schema for instead of passing it', () => {
     expect(manifestErrors([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'x' } }])).toEqual([expect.stringMatching(/no upstream schema for example.com\/v1 Widget/)]);
   });

@@ -217,6 +217,18 @@ describe('scheduling: every chart\'s pods have a node in each capacity mode', ()
     // The check can fail: the self-managed selector finds no Auto Mode node.
     expect(schedulableOn({ name: 'old', nodeSelector: systemNodeSelector(), tolerations: [] }, AUTO_MODE_POOLS)).toEqual([]);
   });
+
+  test('the weights copy Job (default weights) runs on the system nodes in each mode, never on a GPU pool', () => {
+    const jobPod = (template: Template): PodShape => {
+      const [job] = manifestsOfKind(template, 'Job');
+      const spec = (job.spec as { template: { spec: { nodeSelector: Record<string, string>; tolerations?: PodShape['tolerations'] } } }).template.spec;
+      return { name: String(job.metadata?.name), nodeSelector: spec.nodeSelector, tolerations: spec.tolerations ?? [] };
+    };
+    const karpenter = build({ models: [LLAMA] }).template;
+    expect(schedulableOn(jobPod(karpenter), [...managedNodeGroupPools(karpenter), ...gpuNodePools(karpenter)])).toEqual(managedNodeGroupPools(karpenter).map((p) => p.name));
+    const auto = build({ models: [LLAMA], clusterProps: { capacityMode: CapacityMode.AUTO_MODE } }).template;
+    expect(schedulableOn(jobPod(auto), [...AUTO_MODE_POOLS, ...gpuNodePools(auto)])).toEqual(['system', 'general-purpose']);
+  });
 });
 
 describe('support matrix at synth', () => {

@@ -161,6 +161,22 @@ export interface GpuNodePoolOptions {
   readonly volumeSize?: Size;
 
   /**
+   * An EBS snapshot of a Bottlerocket data volume that already holds the vLLM image (and any other
+   * image the GPU nodes run): the data volume (`/dev/xvdb`, where Bottlerocket's containerd keeps
+   * its images) is created from it, so a new node starts the model server without pulling ~10 GB.
+   * Build it with the `bottlerocket-images-cache` tool of aws-samples (it starts a Bottlerocket
+   * instance, pulls the images you list, and snapshots its data volume), from the same image
+   * reference the models use (`VllmModel.DEFAULT_IMAGE`, or the ECR pull-through cache's), and
+   * rebuild it whenever that image changes: a snapshot without the image only means a normal pull.
+   * The snapshot must be in the stack's Region and no larger than `volumeSize`. Requires
+   * `GpuAmiFamily.BOTTLEROCKET` (AL2023 keeps images on its root volume); an alternative that
+   * needs no snapshot is a SOCI index for lazy loading (see the self-hosted README).
+   * Self-managed Karpenter only.
+   * @default - no snapshot: images are pulled when a node starts
+   */
+  readonly imageSnapshotId?: string;
+
+  /**
    * The pool's priority among NodePools (1-100, higher first); with a spot overflow pool (weight 1)
    * at least 2.
    * @default - 10 with a spot overflow pool, otherwise no weight
@@ -299,7 +315,7 @@ export class GpuNodePool extends Construct {
       objects.push(this.ec2NodeClass(props, props.karpenter, options));
       nodeClassRef = { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: options.name };
     } else {
-      for (const [prop, value] of Object.entries({ amiFamily: props.amiFamily, amiAlias: props.amiAlias, volumeSize: props.volumeSize, tags: props.tags, karpenter: props.karpenter })) {
+      for (const [prop, value] of Object.entries({ amiFamily: props.amiFamily, amiAlias: props.amiAlias, volumeSize: props.volumeSize, imageSnapshotId: props.imageSnapshotId, tags: props.tags, karpenter: props.karpenter })) {
         if (value !== undefined) {
           throw new AiGatewayValidationError(`GpuNodePool: ${prop} applies to self-managed Karpenter only; EKS Auto Mode configures nodes through its NodeClass ('${prop}' was given).`, this);
         }
@@ -426,6 +442,18 @@ export class GpuNodePool extends Construct {
     return `${gib}Gi`;
   }
 
+  /** The image snapshot, checked: an EBS snapshot id, on Bottlerocket only. */
+  private imageSnapshot(snapshotId: string | undefined): string | undefined {
+    if (snapshotId === undefined || Token.isUnresolved(snapshotId)) return snapshotId;
+    if (!/^snap-([0-9a-f]{8}|[0-9a-f]{17})$/.test(snapshotId)) {
+      throw new AiGatewayValidationError(`imageSnapshotId must be an EBS snapshot id ('snap-' and 8 or 17 hexadecimal digits); received '${snapshotId}'.`, this);
+    }
+    if (this.amiFamily !== GpuAmiFamily.BOTTLEROCKET) {
+      throw new AiGatewayValidationError(`imageSnapshotId needs amiFamily ${GpuAmiFamily.BOTTLEROCKET} (its data volume holds the container images); received amiFamily ${this.amiFamily}. On AL2023 use a SOCI index for lazy image loading instead.`, this);
+    }
+    return snapshotId;
+  }
+
   private ec2NodeClass(props: GpuNodePoolOptions, karpenter: Karpenter, options: ResolvedOptions): Record<string, unknown> {
     const volumeSize = this.volumeSizeGi(props);
     const tags = props.tags ?? {};
@@ -434,11 +462,12 @@ export class GpuNodePool extends Construct {
         throw new AiGatewayValidationError(`tags: '${key}' is a tag Karpenter sets itself; Karpenter refuses kubernetes.io/cluster/*, karpenter.sh/nodepool, karpenter.sh/nodeclaim, karpenter.k8s.aws/ec2nodeclass and eks:eks-cluster-name.`, this);
       }
     }
-    const ebs = (volumeSizeGi: string) => ({ volumeSize: volumeSizeGi, volumeType: 'gp3', encrypted: true, deleteOnTermination: true });
+    const snapshotId = this.imageSnapshot(props.imageSnapshotId);
+    const ebs = (volumeSizeGi: string, snapshotID?: string) => ({ volumeSize: volumeSizeGi, volumeType: 'gp3', encrypted: true, deleteOnTermination: true, ...(snapshotID ? { snapshotID } : {}) });
     // AL2023 keeps images and weights on the root volume; Bottlerocket has a small OS volume
-    // (/dev/xvda) and puts containers on the data volume (/dev/xvdb).
+    // (/dev/xvda) and puts containers on the data volume (/dev/xvdb), which a snapshot can preload.
     const blockDeviceMappings = this.amiFamily === GpuAmiFamily.BOTTLEROCKET
-      ? [{ deviceName: '/dev/xvda', ebs: ebs('4Gi') }, { deviceName: '/dev/xvdb', ebs: ebs(volumeSize) }]
+      ? [{ deviceName: '/dev/xvda', ebs: ebs('4Gi') }, { deviceName: '/dev/xvdb', ebs: ebs(volumeSize, snapshotId) }]
       : [{ deviceName: '/dev/xvda', rootVolume: true, ebs: ebs(volumeSize) }];
     const everyFamilyHasNvme = GpuInstanceTypes.ofFamilies(options.families).every((spec) => spec.localNvme);
     return {

@@ -9,6 +9,7 @@ import { Construct, IConstruct } from 'constructs';
 import { PodIdentityRole, nagResourceName } from '../pod-identity-role';
 import { GatewayCompliance } from '../../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../../private/errors';
+import { newKey } from '../../private/kms';
 import { systemPlacement } from '../scheduling';
 
 // AWS CLI v2 reads EKS Pod Identity credentials from 2.15.0 on (EKS user guide, "Use pod identity
@@ -183,7 +184,7 @@ export abstract class ModelWeights {
     return new S3Weights(bucket, prefix);
   }
 
-  /** Whether the weights come from S3 (then `modelId` is not used). */
+  /** Whether vLLM is given an object-store path instead of `modelId` (`fromS3`; then `modelId` is not used). False for `fromHuggingFaceViaS3`, which copies `modelId` to S3. */
   public abstract readonly fromObjectStore: boolean;
 
   /**
@@ -387,8 +388,8 @@ class HuggingFaceViaS3Weights extends ModelWeights {
       resourceArns: [c.bucket.arnForObjects(`${c.prefix}*`)],
     });
     grantPrefixList(copyRole, c.bucket, c.prefix);
-    // Multipart uploads to an SSE-KMS bucket need GenerateDataKey and Decrypt.
-    c.bucket.encryptionKey?.grantEncryptDecrypt(copyRole);
+    // Uploads to an SSE-KMS bucket need GenerateDataKey, multipart uploads Decrypt too.
+    c.bucket.encryptionKey?.grant(copyRole, 'kms:GenerateDataKey', 'kms:Decrypt');
     acknowledgePrefixWildcard(scope, copyRole, c.bucket, c.prefix, 's3:GetObject, s3:PutObject and s3:AbortMultipartUpload');
     const token = tokenFetcher(scope, copyRole, this.options);
     const scratchGi = this.options.copyScratchSize?.toGibibytes({ rounding: SizeRoundingBehaviorNone }) ?? 40;
@@ -521,11 +522,7 @@ class ModelWeightsBucket extends Construct {
 
   private constructor(scope: Construct, id: string, accessLogsBucket: s3.IBucket | undefined) {
     super(scope, id);
-    const key = new kms.Key(this, 'Key', {
-      enableKeyRotation: true,
-      description: 'Encrypts the model weights copied from Hugging Face (cdk-ai-gateway)',
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const key = newKey(this, 'Key', 'Encrypts the model weights copied from Hugging Face (cdk-ai-gateway)', RemovalPolicy.RETAIN);
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: key,

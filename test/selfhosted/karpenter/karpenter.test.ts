@@ -337,6 +337,8 @@ describe('Karpenter with an AL2023 and a Bottlerocket GPU pool', () => {
         { deviceName: '/dev/xvda', ebs: { volumeSize: '4Gi', volumeType: 'gp3', encrypted: true, deleteOnTermination: true } },
         { deviceName: '/dev/xvdb', ebs: { volumeSize: '500Gi', volumeType: 'gp3', encrypted: true, deleteOnTermination: true } },
       ]);
+      // No snapshot unless one is given: the data volume starts empty.
+      expect(JSON.stringify(nodeClass.spec.blockDeviceMappings)).not.toContain('snapshotID');
       const pool = manifestsOfKind(template, 'NodePool', 'gpu-bottlerocket')[0] as unknown as { spec: { template: { spec: { requirements: { key: string; values: string[] }[] } } } };
       expect(pool.spec.template.spec.requirements.find((r) => r.key === 'karpenter.sh/capacity-type')?.values).toEqual(['on-demand']);
     });
@@ -386,6 +388,19 @@ describe('Karpenter variants', () => {
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'karpenter' });
   });
 
+  test('imageSnapshotId: the Bottlerocket data volume that holds the images is created from the snapshot; the OS volume is not', () => {
+    const { stack, cluster } = clusterStack();
+    const karpenter = new Karpenter(stack, 'Karpenter', { cluster });
+    karpenter.addGpuNodePool('Preloaded', { amiFamily: GpuAmiFamily.BOTTLEROCKET, imageSnapshotId: 'snap-0123456789abcdef0', volumeSize: Size.gibibytes(300) });
+    const template = Template.fromStack(stack);
+    expectValidManifests(withDeployTimeIds(kubernetesManifests(template)));
+    const nodeClass = manifestsOfKind(template, 'EC2NodeClass', 'gpu-preloaded')[0] as unknown as { spec: Record<string, unknown> };
+    expect(nodeClass.spec.blockDeviceMappings).toEqual([
+      { deviceName: '/dev/xvda', ebs: { volumeSize: '4Gi', volumeType: 'gp3', encrypted: true, deleteOnTermination: true } },
+      { deviceName: '/dev/xvdb', ebs: { volumeSize: '300Gi', volumeType: 'gp3', encrypted: true, deleteOnTermination: true, snapshotID: 'snap-0123456789abcdef0' } },
+    ]);
+  });
+
   test('EKS Auto Mode pool: Auto Mode NodeClass and labels, no EC2NodeClass, no device plugin', () => {
     const { stack, cluster } = clusterStack();
     GpuNodePool.forAutoMode(stack, 'AutoGpu', { cluster, instanceFamilies: ['g6e'], instanceSizes: ['xlarge'] });
@@ -432,6 +447,8 @@ describe('validation', () => {
     ['tags', { tags: { 'karpenter.sh/nodepool': 'x' } }, /tags: 'karpenter.sh\/nodepool' is a tag Karpenter sets itself/],
     ['expireAfter', { expireAfter: Duration.minutes(30) }, /expireAfter must be at least 1 hour/],
     ['name', { name: 'GPU_Pool' }, /GpuNodePool name must be a DNS label.*'GPU_Pool'/],
+    ['imageSnapshotId', { amiFamily: GpuAmiFamily.BOTTLEROCKET, imageSnapshotId: 'ami-0123456789abcdef0' }, /imageSnapshotId must be an EBS snapshot id .*received 'ami-0123456789abcdef0'/],
+    ['imageSnapshotId on AL2023', { imageSnapshotId: 'snap-0123456789abcdef0' }, /imageSnapshotId needs amiFamily BOTTLEROCKET .*received amiFamily AL2023/],
   ])('%s', (_prop, options, message) => {
     expect(pool(options as Parameters<Karpenter['addGpuNodePool']>[1])).toThrow(message);
   });
@@ -448,6 +465,7 @@ describe('validation', () => {
 
   test('Auto Mode refuses node-class options and a Karpenter pool needs karpenter', () => {
     expect(() => GpuNodePool.forAutoMode(stack, `A${n++}`, { cluster, amiFamily: GpuAmiFamily.AL2023 })).toThrow(/amiFamily applies to self-managed Karpenter only/);
+    expect(() => GpuNodePool.forAutoMode(stack, `A${n++}`, { cluster, imageSnapshotId: 'snap-0123456789abcdef0' })).toThrow(/imageSnapshotId applies to self-managed Karpenter only/);
     expect(() => new GpuNodePool(stack, `A${n++}`, { cluster })).toThrow(/karpenter is required with capacityMode KARPENTER/);
   });
 

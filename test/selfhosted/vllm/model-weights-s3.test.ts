@@ -120,7 +120,7 @@ describe('default weights: copied once from Hugging Face to S3, loaded from S3',
       Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [logicalIdOf(stack, tokenKey), 'Arn'] },
       Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.us-east-1.', { Ref: 'AWS::URLSuffix' }]] } } },
     }));
-    expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['kms:GenerateDataKey*', 'kms:Decrypt']) }));
+    expect(statements).toContainEqual(expect.objectContaining({ Action: ['kms:GenerateDataKey', 'kms:Decrypt'] }));
     expect(statements.some((s) => JSON.stringify(s.Action).includes('s3:DeleteObject'))).toBe(false);
   });
 

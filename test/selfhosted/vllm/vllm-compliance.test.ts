@@ -5,7 +5,7 @@ import { SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis } from '../../h
 describe('compliance of the vLLM constructs', () => {
   let app: SharedApp;
   /** The construct paths this folder owns in the fixture (the cluster is the fixture's, not ours). */
-  const OWN = ['Models/Keda/', 'Models/Metrics/', 'Models/Llama/', 'Models/Qwen/', 'Models/VllmShared'];
+  const OWN = ['Models/Keda/', 'Models/Metrics/', 'Models/Llama/', 'Models/Qwen/', 'Models/Staged/', 'Models/ModelWeightsBucket/', 'Models/VllmShared'];
 
   beforeAll(async () => {
     app = await sharedSynthesis({ module: join(__dirname, 'compliance-apps'), exportName: 'vllmApp' });
@@ -21,12 +21,21 @@ describe('compliance of the vLLM constructs', () => {
     expect(own.map((f) => `${f.findingId} ${f.constructPath}`)).toEqual([]);
   });
 
-  test('the one acknowledgment is the S3 weights prefix wildcard, with a reason a reviewer accepts', () => {
+  test('the acknowledgments: the S3 weights prefix wildcards, and the weights bucket\'s logging and replication, with reasons a reviewer accepts', () => {
     const acknowledged = app.report.acknowledgedFindings.filter((f) => OWN.some((p) => f.constructPath.startsWith(p)));
-    expect(acknowledged.map((f) => [f.findingId, f.constructPath])).toEqual([
+    const bucket = 'Models/ModelWeightsBucket/Bucket/Resource';
+    const staged = /^AwsSolutions-IAM5\[Resource::<ModelWeightsBucket[0-9A-F]+\.Arn>\/huggingface\/Qwen\/Qwen2\.5-7B-Instruct\/main\/\*\]$/;
+    const expected = [
       [expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<Weights[0-9A-F]+\.Arn>\/models\/qwen\/\*\]$/), 'Models/Qwen/PodRole/Policy/Resource'],
-    ]);
-    const own = app.constructPaths().filter((p) => /^Models\/(Keda|Metrics|Llama|Qwen|VllmShared[^/]*)$/.test(p));
+      [expect.stringMatching(staged), 'Models/Staged/PodRole/Policy/Resource'],
+      [expect.stringMatching(staged), 'Models/Staged/WeightsCopyRole/Policy/Resource'],
+      ...['AwsSolutions-S1', 'CT.S3.PR.2', 'CT.S3.PR.4', 'CT.S3.PR.9',
+        ...['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'].flatMap((p) => [`${p}-S3BucketLoggingEnabled`, `${p}-S3BucketReplicationEnabled`])]
+        .map((id) => [id, bucket]),
+    ];
+    expect(acknowledged).toHaveLength(expected.length);
+    expect(acknowledged.map((f) => [f.findingId, f.constructPath])).toEqual(expect.arrayContaining(expected));
+    const own = app.constructPaths().filter((p) => /^Models\/(Keda|Metrics|Llama|Qwen|Staged|ModelWeightsBucket|VllmShared[^/]*)$/.test(p));
     for (const path of own) expectReportAcknowledgmentsJustified(app.report, path);
     expect(own.length).toBeGreaterThan(4);
   });
