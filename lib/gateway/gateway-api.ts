@@ -69,20 +69,24 @@ export interface GatewayApiProps {
   readonly accessLogGroup?: logs.ILogGroup;
 
   /**
-   * KMS key for the access log group this construct creates.
+   * KMS key for the log groups this construct creates: the access log group (unless
+   * `accessLogGroup` is given) and the execution log group.
    * @default - a new KMS key with rotation enabled
    */
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Retention of the access logs this construct creates.
+   * Retention of the access and execution logs this construct creates.
    * @default RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
 
   /**
    * Execution logging level. Request and response bodies (data trace) are never logged: they
-   * carry prompts, which may be restricted data.
+   * carry prompts, which may be restricted data. Unless the level is `OFF`, this construct creates
+   * the execution log group API Gateway writes to, `API-Gateway-Execution-Logs_<rest api id>/<stage>`,
+   * before the stage (KMS-encrypted, with `logRetention` and `removalPolicy`), so API Gateway does not
+   * create it on first use without retention or a customer key.
    * @default MethodLoggingLevel.ERROR
    */
   readonly executionLoggingLevel?: apigateway.MethodLoggingLevel;
@@ -146,6 +150,11 @@ export class GatewayApi extends Construct {
   public readonly baseUrl: string;
   /** The access log group. */
   public readonly accessLogGroup: logs.ILogGroup;
+  /**
+   * The execution log group, `API-Gateway-Execution-Logs_<rest api id>/<stage>`, unless execution
+   * logging is `OFF`.
+   */
+  public readonly executionLogGroup?: logs.ILogGroup;
   /** The methods of the API, by `METHOD /path`. */
   public readonly methods: { [route: string]: apigateway.Method } = {};
   private readonly usagePlansEnforced: boolean;
@@ -161,13 +170,22 @@ export class GatewayApi extends Construct {
     validateProps(this, props, streaming, timeout);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    this.accessLogGroup = props.accessLogGroup ?? encryptedLogGroup(this, 'AccessLogs', {
-      key: props.encryptionKey,
-      keyId: 'LogKey',
-      purpose: 'the gateway API access logs',
-      retention: props.logRetention,
-      removalPolicy,
-    }).logGroup;
+    let logKey = props.encryptionKey;
+    if (props.accessLogGroup) {
+      this.accessLogGroup = props.accessLogGroup;
+    } else {
+      const access = encryptedLogGroup(this, 'AccessLogs', {
+        key: logKey,
+        keyId: 'LogKey',
+        purpose: 'the gateway API access and execution logs',
+        retention: props.logRetention,
+        removalPolicy,
+      });
+      this.accessLogGroup = access.logGroup;
+      logKey = access.key;
+    }
+    const stageName = props.stageName ?? 'prod';
+    const executionLoggingLevel = props.executionLoggingLevel ?? apigateway.MethodLoggingLevel.ERROR;
     const usagePlansEnforced = props.usagePlansEnforced ?? true;
     this.usagePlansEnforced = usagePlansEnforced;
 
@@ -181,9 +199,9 @@ export class GatewayApi extends Construct {
       defaultCorsPreflightOptions: props.cors,
       disableExecuteApiEndpoint: false,
       deployOptions: {
-        stageName: props.stageName ?? 'prod',
+        stageName,
         tracingEnabled: props.tracingEnabled ?? true,
-        loggingLevel: props.executionLoggingLevel ?? apigateway.MethodLoggingLevel.ERROR,
+        loggingLevel: executionLoggingLevel,
         dataTraceEnabled: false,
         metricsEnabled: true,
         throttlingRateLimit: props.throttlingRateLimit ?? 500,
@@ -193,6 +211,21 @@ export class GatewayApi extends Construct {
       },
     });
     this.stage = this.api.deploymentStage;
+    if (executionLoggingLevel !== apigateway.MethodLoggingLevel.OFF) {
+      // API Gateway writes execution logs to a group it names after the API and the stage, and
+      // creates it on first use without retention or a customer key unless it exists: create it
+      // here, before the stage.
+      const execution = encryptedLogGroup(this, 'ExecutionLogs', {
+        key: logKey,
+        keyId: 'LogKey',
+        purpose: 'the gateway API access and execution logs',
+        retention: props.logRetention,
+        removalPolicy,
+        logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${stageName}`,
+      });
+      this.executionLogGroup = execution.logGroup;
+      this.stage.node.addDependency(execution.logGroup);
+    }
 
     for (const e of GATEWAY_ERRORS) {
       this.api.addGatewayResponse(`Error${e.type.responseType}`, {
@@ -362,8 +395,5 @@ function validateProps(scope: Construct, props: GatewayApiProps, streaming: bool
   }
   if (props.stageName !== undefined && !/^[a-zA-Z0-9_]{1,128}$/.test(props.stageName)) {
     throw new AiGatewayValidationError(`stageName may contain only letters, digits and underscores (1-128), received '${props.stageName}'.`, scope);
-  }
-  if (props.accessLogGroup && props.encryptionKey) {
-    throw new AiGatewayValidationError('encryptionKey applies only to the access log group this construct creates; do not pass it together with accessLogGroup.', scope);
   }
 }

@@ -1,4 +1,4 @@
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -33,12 +33,12 @@ export function newKey(scope: Construct, id: string, description: string, remova
  * context to the named log groups, or to the account's log groups in the Region when none are
  * named (a generated log group name is not known before the log group exists).
  */
-export function cloudWatchLogsKeyStatement(scope: Construct, logGroupNames?: string[]): iam.PolicyStatement {
+export function cloudWatchLogsKeyStatement(scope: Construct, logGroupNames?: string[], sid = 'AllowCloudWatchLogsToEncryptLogGroups'): iam.PolicyStatement {
   const stack = Stack.of(scope);
   const arn = (name: string) => stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
   const arns = logGroupNames?.length ? logGroupNames.map(arn) : [arn('*')];
   return new iam.PolicyStatement({
-    sid: 'AllowCloudWatchLogsToEncryptLogGroups',
+    sid,
     principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
     actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
     resources: ['*'],
@@ -66,12 +66,15 @@ export interface EncryptedLogGroupOptions {
  */
 export function encryptedLogGroup(scope: Construct, id: string, options: EncryptedLogGroupOptions): { logGroup: logs.LogGroup; key: kms.IKey } {
   const key = options.key ?? newKey(scope, options.keyId ?? `${id}Key`, `Encrypts ${options.purpose}`, options.removalPolicy);
-  key.addToResourcePolicy(cloudWatchLogsKeyStatement(scope, options.logGroupName ? [options.logGroupName] : undefined));
   const logGroup = new logs.LogGroup(scope, id, {
     logGroupName: options.logGroupName,
     encryptionKey: key,
     retention: options.retention ?? logs.RetentionDays.ONE_YEAR,
     removalPolicy: options.removalPolicy,
   });
+  // A shared key may hold statements for other log groups: a statement narrowed to this group's
+  // name gets its own Sid, so no two statements of the key policy share one.
+  const sid = options.key && options.logGroupName ? `AllowCloudWatchLogsToEncrypt${Names.uniqueId(logGroup)}` : undefined;
+  key.addToResourcePolicy(cloudWatchLogsKeyStatement(scope, options.logGroupName ? [options.logGroupName] : undefined, sid));
   return { logGroup, key };
 }
