@@ -9,6 +9,7 @@ export * from './compliance/gateway-compliance';
 export * from './compliance/ai-gateway-checks';
 export * from './compliance/compliance-report';
 export * from './gateway/gateway-api';
+export * from './gateway/gateway-egress';
 export * from './gateway/gateway-web-acl';
 export * from './gateway/gateway-router';
 export * from './gateway/ai-gateway';

@@ -18,13 +18,15 @@ import { ModelSource } from '../bedrock/inference-profiles/model-source';
 import { TenantInferenceProfiles } from '../bedrock/inference-profiles/tenant-inference-profiles';
 import { AiGatewayValidationError } from '../private/errors';
 import { acknowledgeCrossRegionModelArns } from '../private/function-compliance';
+import { restrictGatewayEgress } from '../private/gateway-egress';
 import { newKey } from '../private/kms';
 import { GatewayObservability } from '../observability/gateway-observability';
 import { BUDGET_METRIC, METRICS_NAMESPACE } from '../observability/private/telemetry-conventions';
 import { ISelfHostedTarget } from '../selfhosted/self-hosted-target';
 import { BedrockPrices } from '../usage/bedrock-prices';
 import { UsageTable } from '../usage/usage-table';
-import { GatewayApi } from './gateway-api';
+import { GatewayApi, GatewayEndpointType, GatewayPrivateApiOptions } from './gateway-api';
+import { GatewayEgressRule } from './gateway-egress';
 import { GatewayRouter } from './gateway-router';
 import { GatewayWebAcl, GatewayWebAclProps } from './gateway-web-acl';
 import { TenantAuthorizer } from './tenant-keys/tenant-authorizer';
@@ -205,6 +207,33 @@ export interface AiGatewayProps {
    * @default true when `vpc` is given
    */
   readonly createVpcEndpoints?: boolean;
+  /**
+   * The id of the AWS-managed prefix list of DynamoDB in the Region (`com.amazonaws.<region>.dynamodb`,
+   * from `aws ec2 describe-managed-prefix-lists`). With it, the router's and authorizer's HTTPS egress
+   * to DynamoDB is limited to that prefix list; without it, to any IPv4 address on 443 (CloudFormation
+   * exposes no attribute for it, and a lookup would need an account at synth time).
+   * @default - HTTPS egress to any IPv4 address for DynamoDB
+   */
+  readonly dynamoDbPrefixListId?: string;
+  /**
+   * Outbound rules for endpoints outside AWS's APIs that a route needs (an external
+   * OpenAI-compatible target in `additionalTargets`, say). The router's security group allows
+   * nothing else besides the VPC endpoints, DynamoDB and the self-hosted targets' ports.
+   * @default - none
+   */
+  readonly routerEgress?: GatewayEgressRule[];
+  /**
+   * REGIONAL (on the internet behind the web ACL) or PRIVATE (only through admitted `execute-api`
+   * VPC endpoints); the web ACL and the tenant authorizer apply to both.
+   * @default GatewayEndpointType.REGIONAL
+   */
+  readonly endpointType?: GatewayEndpointType;
+  /**
+   * With `endpointType` PRIVATE: the `execute-api` endpoint and who may call through it (see
+   * `GatewayPrivateApiOptions`).
+   * @default - a new `execute-api` endpoint in `vpc`, admitting only itself
+   */
+  readonly privateApi?: GatewayPrivateApiOptions;
 
   /**
    * An existing AWS WAF web ACL (regional) to associate with the API stage instead of creating one.
@@ -346,7 +375,12 @@ export class AiGateway extends Construct {
     const routerSecurityGroup = this.routerSecurityGroup = props.vpc ? new ec2.SecurityGroup(this, 'RouterSecurityGroup', {
       vpc: props.vpc,
       description: 'cdk-ai-gateway router: no ingress; egress to model endpoints and AWS APIs',
-      allowAllOutbound: true,
+      allowAllOutbound: false,
+    }) : undefined;
+    const authorizerSecurityGroup = props.vpc ? new ec2.SecurityGroup(this, 'AuthorizerSecurityGroup', {
+      vpc: props.vpc,
+      description: 'cdk-ai-gateway tenant authorizer: no ingress; egress to DynamoDB and the VPC endpoints',
+      allowAllOutbound: false,
     }) : undefined;
     if (props.usageLedger ?? true) {
       this.usageTable = new UsageTable(this, 'Usage', {
@@ -379,6 +413,7 @@ export class AiGateway extends Construct {
       logRetention: props.logRetention,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
+      securityGroups: authorizerSecurityGroup ? [authorizerSecurityGroup] : undefined,
     });
 
     this.api = new GatewayApi(this, 'Api', {
@@ -389,9 +424,11 @@ export class AiGateway extends Construct {
       throttlingBurstLimit: props.throttlingBurstLimit,
       cors: props.cors,
       accessLogGroup: props.accessLogGroup,
-      encryptionKey: props.accessLogGroup ? undefined : this.encryptionKey,
+      encryptionKey: this.encryptionKey,
       logRetention: props.logRetention,
       removalPolicy,
+      endpointType: props.endpointType,
+      privateApi: props.privateApi ?? (props.endpointType === GatewayEndpointType.PRIVATE && props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets } : undefined),
     });
     this.baseUrl = this.api.baseUrl;
     if (this.usageTable) {
@@ -432,8 +469,14 @@ export class AiGateway extends Construct {
         description: `cdk-ai-gateway router to self-hosted target ${t.target.id}`,
       });
     }));
-    if (props.vpc && (props.createVpcEndpoints ?? true)) {
-      this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!);
+    if (props.vpc) {
+      const endpointSecurityGroup = (props.createVpcEndpoints ?? true) ? this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!) : undefined;
+      restrictGatewayEgress(this, routerSecurityGroup!, authorizerSecurityGroup!, {
+        endpointSecurityGroup,
+        dynamoDbPrefixListId: props.dynamoDbPrefixListId,
+        selfHostedTargets: props.selfHostedTargets ?? [],
+        external: props.routerEgress ?? [],
+      });
     }
 
     if (props.observability ?? true) {
@@ -520,7 +563,7 @@ export class AiGateway extends Construct {
     };
   }
 
-  private addVpcEndpoints(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | undefined, router: ec2.ISecurityGroup): void {
+  private addVpcEndpoints(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | undefined, router: ec2.ISecurityGroup): ec2.ISecurityGroup {
     const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc,
       description: 'cdk-ai-gateway VPC endpoints: HTTPS from the gateway functions only',
@@ -552,6 +595,7 @@ export class AiGateway extends Construct {
       service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
       subnets: subnets ? [subnets] : undefined,
     });
+    return endpointSecurityGroup;
   }
 }
 
