@@ -17,7 +17,7 @@ import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AiGateway, GatewayCompliance, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, SelfHostedModels, Sensitivity,
+  AiGateway, GatewayCompliance, GatewayEndpointType, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, SelfHostedModels, Sensitivity,
 } from '../lib';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
@@ -94,6 +94,9 @@ export function buildExampleApp(app: App = new App()): App {
     ],
     vpc: selfHosted.vpc,
     selfHostedTargets: selfHosted.targets,
+    // `-c privateApi=true`: the API is reachable only through an execute-api VPC endpoint in the
+    // VPC, admitted by the API's resource policy; the web ACL and the tenant authorizer stay.
+    endpointType: String(app.node.tryGetContext('privateApi')) === 'true' ? GatewayEndpointType.PRIVATE : GatewayEndpointType.REGIONAL,
     autoRouting: [
       { alias: 'classify', latencyClasses: [LatencyClass.BATCH], description: 'Batch work goes to the cheapest model' },
       { alias: 'support-summary', description: 'Everything else' },
