@@ -4,6 +4,7 @@
  *   serve     run the gateway locally (cli/serve.ts)
  *   keys      manage tenant API keys in the deployed key table (cli/keys.ts)
  *   usage     report a tenant's usage from the usage table (cli/usage.ts)
+ *   incident  the operators' kill switch: suspend and resume tenants, keys, routes, targets (cli/incident.ts)
  *   schema    print the configuration's JSON Schema
  *   validate  check a configuration file
  */
@@ -17,6 +18,7 @@ Commands:
   serve      run the gateway locally: serve --config FILE [--port N] [--host ADDRESS]
   keys       manage tenant API keys: keys create|list|revoke|sync ...
   usage      report a tenant's usage: usage --table NAME --tenant ID [--month YYYY-MM]
+  incident   kill switch: incident suspend-tenant|suspend-key|suspend-route|suspend-target|force-fallback|resume|list ...
   schema     print the JSON Schema of the gateway configuration
   validate   check a gateway configuration file: validate --config FILE
 
@@ -38,6 +40,8 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
       return (await import('./keys.js')).runKeysCommand(rest, { stdout: io.stdout, stderr: io.stderr });
     case 'usage':
       return (await import('./usage.js')).runUsageCommand(rest, io);
+    case 'incident':
+      return (await import('./incident.js')).runIncidentCommand(rest, io);
     case 'schema':
       return runSchemaCommand(rest, io);
     case 'validate':
@@ -49,7 +53,7 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
       io.stdout(USAGE);
       return command === undefined ? EXIT.USAGE : EXIT.OK;
     default:
-      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, usage, schema, validate\n\n${USAGE}`);
+      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, usage, incident, schema, validate\n\n${USAGE}`);
       return EXIT.USAGE;
   }
 }

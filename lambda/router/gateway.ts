@@ -25,6 +25,7 @@ import {
 import { applyOutputGuardrail } from './pipeline/output-guardrail';
 import { parseChatRequest } from './pipeline/parse';
 import { readRoutingHints } from './pipeline/hints';
+import { CachedControls, IncidentControlsStage } from './pipeline/controls';
 import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
 import { selectRoute } from './pipeline/route';
@@ -61,6 +62,8 @@ export interface GatewayOptions {
    * @default none: both endpoints answer 404 `usage_not_enabled`
    */
   readonly usageStore?: UsageStore;
+  /** The operators' incident controls (kill switch). @default none: plans pass unchanged */
+  readonly controls?: CachedControls;
   /** @default circuit breakers of this gateway instance, per the configuration */
   readonly breakers?: CircuitBreakers;
   /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
@@ -137,6 +140,7 @@ export class Gateway {
   private readonly budget: BudgetGuard;
   private readonly usageStore?: UsageStore;
   private readonly breakers: CircuitBreakers;
+  private readonly controls: IncidentControlsStage;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -150,6 +154,7 @@ export class Gateway {
     this.budget = options.budget ?? new NoBudgetGuard();
     this.usageStore = options.usageStore;
     this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
+    this.controls = new IncidentControlsStage(options.config, options.controls);
     this.env = options.env ?? process.env;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
@@ -308,7 +313,7 @@ export class Gateway {
     const policy = applyTenantPolicy(tenant, chat.model, hints, config);
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
-    const plan = selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env });
+    const plan = await this.controls.apply(selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env }), tenant);
     trace.route = plan.alias;
     budget.reservation = await this.budget.reserve({
       requestId: trace.requestId,
