@@ -25,6 +25,7 @@ import { BUDGET_METRIC, METRICS_NAMESPACE } from '../observability/private/telem
 import { ISelfHostedTarget } from '../selfhosted/self-hosted-target';
 import { BedrockPrices } from '../usage/bedrock-prices';
 import { UsageTable } from '../usage/usage-table';
+import { IncidentControlsTable } from '../incident/incident-controls-table';
 import { GatewayApi, GatewayEndpointType, GatewayPrivateApiOptions } from './gateway-api';
 import { GatewayEgressRule } from './gateway-egress';
 import { GatewayRouter } from './gateway-router';
@@ -234,6 +235,13 @@ export interface AiGatewayProps {
    * @default - a new `execute-api` endpoint in `vpc`, admitting only itself
    */
   readonly privateApi?: GatewayPrivateApiOptions;
+  /**
+   * The incident controls (kill switch): a small table that `cdk-ai-gateway incident …` writes and
+   * the router reads at most every 30 s, to suspend a tenant, a key, a route or a target, or force a
+   * route to its fallback without a deploy.
+   * @default true
+   */
+  readonly incidentControls?: boolean;
 
   /**
    * An existing AWS WAF web ACL (regional) to associate with the API stage instead of creating one.
@@ -328,6 +336,8 @@ export class AiGateway extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** The usage table (absent with `usageLedger: false`). */
   public readonly usageTable?: UsageTable;
+  /** The incident controls (absent with `incidentControls: false`); `cdk-ai-gateway incident --table <its tableName>`. */
+  public readonly incidentControls?: IncidentControlsTable;
   /** The dashboard, alarms and queries (absent with `observability: false`). */
   public readonly observability?: GatewayObservability;
   /**
@@ -389,9 +399,12 @@ export class AiGateway extends Construct {
         removalPolicy,
       });
     }
+    if (props.incidentControls ?? true) {
+      this.incidentControls = new IncidentControlsTable(this, 'IncidentControls', { encryptionKey: this.encryptionKey, removalPolicy });
+    }
     this.router = new GatewayRouter(this, 'Router', {
       config: this.config,
-      environment: this.usageTable?.routerEnvironment(),
+      environment: { ...this.usageTable?.routerEnvironment(), ...this.incidentControls?.routerEnvironment() },
       memorySize: props.routerMemorySize,
       reservedConcurrentExecutions: props.routerReservedConcurrency,
       vpc: props.vpc,
@@ -401,6 +414,7 @@ export class AiGateway extends Construct {
       logRetention: props.logRetention,
       removalPolicy,
     });
+    this.incidentControls?.grantReadControls(this.router);
     const invoke = this.profiles?.grantInvoke(this.router);
     // Cross-Region profiles need the model ARN in every Region of their geography: acknowledge
     // exactly those ARNs on the router's policy, not wildcards in general.
