@@ -17,7 +17,7 @@ import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AiGateway, GatewayCompliance, GatewayEndpointType, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, SelfHostedModels, Sensitivity,
+  AiGateway, GatewayAuditTrail, GatewayCompliance, GatewayEndpointType, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, SelfHostedModels, Sensitivity,
 } from '../lib';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
@@ -101,6 +101,15 @@ export function buildExampleApp(app: App = new App()): App {
       { alias: 'classify', latencyClasses: [LatencyClass.BATCH], description: 'Batch work goes to the cheapest model' },
       { alias: 'support-summary', description: 'Everything else' },
     ],
+  });
+  // The audit trail, for accounts whose organisation trail does not record these: every management
+  // event, and who read or changed a tenant key or an incident control (DynamoDB data events).
+  new GatewayAuditTrail(stack, 'AuditTrail', {
+    tables: [gateway.tenantKeyTable, ...(gateway.incidentControls ? [gateway.incidentControls.table] : [])],
+  });
+  new CfnOutput(stack, 'IncidentControlsTable', {
+    value: gateway.incidentControls!.tableName,
+    description: 'cdk-ai-gateway incident <action> --table <this>',
   });
   new CfnOutput(stack, 'BaseUrl', {
     value: gateway.baseUrl,

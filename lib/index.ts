@@ -17,6 +17,7 @@ export * from './usage/bedrock-prices';
 export * from './usage/self-hosted-price';
 export * from './usage/usage-table';
 export * from './incident/incident-controls-table';
+export * from './audit/gateway-audit-trail';
 export * from './observability';
 export * from './selfhosted/eks/self-hosted-cluster';
 export * from './selfhosted/karpenter';
