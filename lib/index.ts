@@ -8,6 +8,8 @@ export * from './compliance/compliance-pack';
 export * from './compliance/gateway-compliance';
 export * from './compliance/ai-gateway-checks';
 export * from './compliance/compliance-report';
+export * from './compliance/finding-origin';
+export * from './compliance/governance-controls';
 export * from './gateway/gateway-api';
 export * from './gateway/gateway-egress';
 export * from './gateway/gateway-web-acl';
