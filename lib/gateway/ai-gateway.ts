@@ -429,6 +429,12 @@ export class AiGateway extends Construct {
       vpcSubnets: props.vpcSubnets,
       securityGroups: authorizerSecurityGroup ? [authorizerSecurityGroup] : undefined,
     });
+    if (this.incidentControls) {
+      // The authorizer denies suspended tenants and keys too (the router is the guarantee: API
+      // Gateway may keep an Allow for the authorizer cache TTL).
+      this.incidentControls.grantReadControls(this.authorizer.handler);
+      for (const [name, value] of Object.entries(this.incidentControls.routerEnvironment())) this.authorizer.handler.addEnvironment(name, value);
+    }
 
     this.api = new GatewayApi(this, 'Api', {
       handler: this.router.function,

@@ -178,7 +178,7 @@ export interface GatewayApiProps {
 const GATEWAY_ERRORS: ReadonlyArray<{ type: apigateway.ResponseType; status: string; errorType: string; code: string; message: string }> = [
   { type: apigateway.ResponseType.UNAUTHORIZED, status: '401', errorType: 'authentication_error', code: 'invalid_api_key', message: 'Missing or invalid tenant key.' },
   { type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, status: '404', errorType: 'invalid_request_error', code: 'not_found', message: 'No such route.' },
-  { type: apigateway.ResponseType.ACCESS_DENIED, status: '403', errorType: 'permission_error', code: 'access_denied', message: 'The tenant key is revoked or expired, or may not call this route.' },
+  { type: apigateway.ResponseType.ACCESS_DENIED, status: '403', errorType: 'permission_error', code: 'access_denied', message: 'The tenant key is revoked, expired or suspended, or may not call this route.' },
   { type: apigateway.ResponseType.INVALID_API_KEY, status: '403', errorType: 'permission_error', code: 'no_usage_plan', message: 'The tenant has no usage plan.' },
   { type: apigateway.ResponseType.THROTTLED, status: '429', errorType: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'Rate limit of the tenant tier exceeded; retry later.' },
   { type: apigateway.ResponseType.QUOTA_EXCEEDED, status: '429', errorType: 'rate_limit_error', code: 'quota_exceeded', message: 'Request quota of the tenant tier exhausted for this period.' },

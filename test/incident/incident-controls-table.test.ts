@@ -69,6 +69,10 @@ describe('AiGateway incident controls', () => {
       Description: Match.stringLikeRegexp('router'),
       Environment: { Variables: Match.objectLike({ GATEWAY_CONTROLS_TABLE: { Ref: Match.stringLikeRegexp('IncidentControlsTable') }, GATEWAY_CONTROLS_CACHE_SECONDS: '30' }) },
     });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'cdk-ai-gateway tenant-key authorizer',
+      Environment: { Variables: Match.objectLike({ GATEWAY_CONTROLS_TABLE: { Ref: Match.stringLikeRegexp('IncidentControlsTable') } }) },
+    });
     const statements = statementsOfRole(template, stack.getLogicalId(gateway.router.role.node.defaultChild as never));
     expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'dynamodb:Query', Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONTROL'] } } })]));
   });
