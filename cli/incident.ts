@@ -14,12 +14,10 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import {
-  DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, QueryCommandOutput,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createDynamoDbClient } from '../lambda/authorizer/dynamodb';
-import { controlFromItem } from '../lambda/router/incident/dynamo-controls';
+import { controlFromItem, DynamoControlsLoader, queryPartition } from '../lambda/router/incident/dynamo-controls';
 import { ControlHistoryEntry, readControlsFile } from '../lambda/router/incident/file-controls';
 import { ControlEntry } from '../lambda/router/pipeline/controls';
 import {
@@ -138,34 +136,14 @@ class DynamoControlStore implements ControlStore {
   }
 
   async list(): Promise<ControlEntry[]> {
-    return (await this.query(CONTROL_PARTITIONS.active, true)).map(controlFromItem).filter((e): e is ControlEntry => e !== undefined);
+    return [...await new DynamoControlsLoader(this.dynamodb, this.table).load()];
   }
 
   async history(limit: number): Promise<ControlHistoryEntry[]> {
-    return (await this.query(CONTROL_PARTITIONS.history, false, limit)).flatMap((item) => {
+    return (await queryPartition(this.dynamodb, this.table, CONTROL_PARTITIONS.history, { forward: false, limit })).flatMap((item) => {
       const entry = controlFromItem(item);
       return entry ? [{ ...entry, action: item[A.action]?.S ?? '' }] : [];
     });
-  }
-
-  private async query(pk: string, forward: boolean, limit?: number): Promise<NonNullable<QueryCommandOutput['Items']>> {
-    const items: NonNullable<QueryCommandOutput['Items']> = [];
-    let start: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out = await this.dynamodb.send(new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': A.pk },
-        ExpressionAttributeValues: { ':pk': { S: pk } },
-        ConsistentRead: true,
-        ScanIndexForward: forward,
-        ...(limit !== undefined ? { Limit: limit - items.length } : {}),
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }));
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start && (limit === undefined || items.length < limit));
-    return items;
   }
 
   close(): void {

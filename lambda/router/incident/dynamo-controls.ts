@@ -10,7 +10,8 @@ import {
 } from '../../shared/incident-controls-schema';
 import { CachedControls, ControlEntry, ControlsLoader } from '../pipeline/controls';
 
-type Item = NonNullable<QueryCommandOutput['Items']>[number];
+/** One item of a Query answer. */
+export type Item = NonNullable<QueryCommandOutput['Items']>[number];
 
 /** An active control from its item; undefined for an item that is not one (it is ignored). */
 export function controlFromItem(item: Item): ControlEntry | undefined {
@@ -20,28 +21,35 @@ export function controlFromItem(item: Item): ControlEntry | undefined {
   return { kind, subject, reason: item[A.reason]?.S ?? '', actor: item[A.actor]?.S ?? '', at: item[A.at]?.S ?? '' };
 }
 
+/** The items of one partition of the controls table, strongly consistent, every page (up to `limit`). */
+export async function queryPartition(
+  client: DynamoDBClient, tableName: string, pk: string, options: { forward?: boolean; limit?: number } = {},
+): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: QueryCommandOutput['LastEvaluatedKey'];
+  do {
+    const out = await client.send(new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': A.pk },
+      ExpressionAttributeValues: { ':pk': { S: pk } },
+      ConsistentRead: true,
+      ScanIndexForward: options.forward ?? true,
+      ...(options.limit !== undefined ? { Limit: options.limit - items.length } : {}),
+      ...(start ? { ExclusiveStartKey: start } : {}),
+    }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start && (options.limit === undefined || items.length < options.limit));
+  return items;
+}
+
 export class DynamoControlsLoader implements ControlsLoader {
   constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
 
   async load(): Promise<readonly ControlEntry[]> {
-    const entries: ControlEntry[] = [];
-    let start: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out = await this.client.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': A.pk },
-        ExpressionAttributeValues: { ':pk': { S: CONTROL_PARTITIONS.active } },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }));
-      for (const item of out.Items ?? []) {
-        const entry = controlFromItem(item);
-        if (entry) entries.push(entry);
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return entries;
+    return (await queryPartition(this.client, this.tableName, CONTROL_PARTITIONS.active))
+      .map(controlFromItem).filter((e): e is ControlEntry => e !== undefined);
   }
 }
 
