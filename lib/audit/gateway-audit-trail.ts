@@ -10,6 +10,15 @@ import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../private/errors';
 import { encryptedLogGroup, newKey } from '../private/kms';
 
+/** What both buckets of the trail share: TLS 1.2+ only, no public access, no ACLs, versioned. */
+const PRIVATE_VERSIONED_TLS_ONLY: Partial<s3.BucketProps> = {
+  enforceSSL: true,
+  minimumTLSVersion: 1.2,
+  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  versioned: true,
+};
+
 /** S3 Object Lock on the trail's bucket. */
 export interface AuditTrailObjectLock {
   /**
@@ -129,11 +138,7 @@ export class GatewayAuditTrail extends Construct {
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
+      ...PRIVATE_VERSIONED_TLS_ONLY,
       removalPolicy,
       lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: retention, noncurrentVersionExpiration: Duration.days(30) }],
     });
@@ -141,11 +146,7 @@ export class GatewayAuditTrail extends Construct {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,
       bucketKeyEnabled: true,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
+      ...PRIVATE_VERSIONED_TLS_ONLY,
       objectLockEnabled: props.objectLock ? true : undefined,
       objectLockDefaultRetention: props.objectLock
         ? (props.objectLock.mode ?? s3.ObjectLockMode.COMPLIANCE) === s3.ObjectLockMode.GOVERNANCE
