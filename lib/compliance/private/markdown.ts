@@ -1,5 +1,6 @@
 import type { ComplianceMarkdownOptions, ComplianceReport, PackSummary } from '../compliance-report';
 import { FindingOrigin } from '../finding-origin';
+import { CDK_LITERAL_AZ_ACKNOWLEDGMENT } from './cdk-acknowledgments';
 
 /** The open findings, plugin failures and acknowledgment problems as aligned plain text. */
 export function renderFindings(report: ComplianceReport): string {
@@ -114,7 +115,7 @@ export function renderMarkdown(report: ComplianceReport, options: ComplianceMark
 function renderOrigins(report: ComplianceReport): string[] {
   if (report.originOf('') === FindingOrigin.UNKNOWN) return [];
   const rows = [FindingOrigin.LIBRARY, FindingOrigin.CONSUMER].map((origin) => {
-    const acks = report.acknowledgments.filter((a) => report.originOf(a.constructPath) === origin);
+    const acks = report.acknowledgments.filter((a) => report.originOf(a.constructPath) === origin && !isCdkOwn(a));
     return [
       origin === FindingOrigin.LIBRARY ? 'cdk-ai-gateway constructs' : 'your own resources',
       String(report.findings.filter((f) => report.originOf(f.constructPath) === origin).length),
@@ -125,9 +126,15 @@ function renderOrigins(report: ComplianceReport): string[] {
   return [
     '## Library and consumer findings', '',
     'Findings on the constructs of cdk-ai-gateway (and everything below them) are the library\'s: it fixes them or acknowledges '
-    + 'them itself, so a consumer needs no acknowledgment for them. Findings on your own resources are yours.', '',
+    + 'them itself, so a consumer needs no acknowledgment for them. Findings on your own resources are yours. The acknowledgment '
+    + 'aws-cdk-lib records itself on a Stack that reads its Availability Zones is counted with neither.', '',
     table(['Whose', 'Open findings', 'Acknowledged findings', 'Acknowledgments made there'], rows), '',
   ];
+}
+
+/** aws-cdk-lib's own acknowledgment on a Stack that reads `availabilityZones`. */
+function isCdkOwn(a: { findingId: string; reason: string }): boolean {
+  return a.findingId === CDK_LITERAL_AZ_ACKNOWLEDGMENT.findingId && a.reason === CDK_LITERAL_AZ_ACKNOWLEDGMENT.reason;
 }
 
 /** The governance controls, what implements them, and the evidence counted in the templates. */
