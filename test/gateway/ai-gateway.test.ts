@@ -128,7 +128,7 @@ describe('AiGateway', () => {
     expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9][0-9])\.x$/);
     expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual(
       ['GATEWAY_APPCONFIG_APPLICATION', 'GATEWAY_APPCONFIG_ENVIRONMENT', 'GATEWAY_APPCONFIG_PROFILE', 'GATEWAY_CONFIG_VERSION',
-        'GATEWAY_USAGE_RECORD_TTL_DAYS', 'GATEWAY_USAGE_TABLE']);
+        'GATEWAY_CONTROLS_CACHE_SECONDS', 'GATEWAY_CONTROLS_TABLE', 'GATEWAY_USAGE_RECORD_TTL_DAYS', 'GATEWAY_USAGE_TABLE']);
     // Ref of a hosted configuration version is its version number.
     expect(fn.Properties.Environment.Variables.GATEWAY_CONFIG_VERSION).toEqual({ Ref: expect.stringMatching(/RouterConfig/) });
     expect(fn.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/Deployment/)]));
@@ -299,7 +299,9 @@ describe('AiGateway', () => {
     const { stack, gateway, template } = build({
       tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'premium', budget: { monthlyUsd: 500, dailyUsd: 40 } }],
     });
-    const usage = routerStatements(stack, gateway, template).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    // The usage table's statements (the incident-controls table has its own, Query on one partition).
+    const usage = routerStatements(stack, gateway, template)
+      .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')) && JSON.stringify(s.Resource).includes('GatewayUsage'));
     expect(usage.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(JSON.stringify(usage[0].Resource)).toMatch(/GatewayUsage/);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
