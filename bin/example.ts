@@ -24,8 +24,8 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AiGateway, GatewayCompliance, GatewayVpc, LatencyClass, ModelInvocationLogging, ModelSource, ModelWeights, PromptCanaryRollback,
-  PromptRegistry, PromptRole, SelfHostedModels, Sensitivity,
+  AiGateway, GatewayAuditTrail, GatewayCompliance, GatewayEndpointType, GatewayVpc, LatencyClass, ModelInvocationLogging, ModelSource,
+  ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole, SelfHostedModels, Sensitivity,
 } from '../lib';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
@@ -151,6 +151,9 @@ export function buildExampleApp(app: App = new App()): App {
     promptRegistry: prompts,
     vpc,
     selfHostedTargets: selfHosted.targets,
+    // `-c privateApi=true`: the API is reachable only through an execute-api VPC endpoint in the
+    // VPC, admitted by the API's resource policy; the web ACL and the tenant authorizer stay.
+    endpointType: String(app.node.tryGetContext('privateApi')) === 'true' ? GatewayEndpointType.PRIVATE : GatewayEndpointType.REGIONAL,
     autoRouting: [
       { alias: 'classify', latencyClasses: [LatencyClass.BATCH], description: 'Batch work goes to the cheapest model' },
       { alias: 'support-summary', description: 'Everything else' },
@@ -169,6 +172,15 @@ export function buildExampleApp(app: App = new App()): App {
     usageTable: gateway.usageTable!,
     alarmTopic: gateway.observability?.alarmTopic,
     canaries: [{ promptId: 'support-summary', label: 'canary', maxErrorRatePercent: 5, maxValidationFailureRatePercent: 10, maxCostPerRequestUsd: 0.02 }],
+  });
+  // The audit trail, for accounts whose organisation trail does not record these: every management
+  // event, and who read or changed a tenant key or an incident control (DynamoDB data events).
+  new GatewayAuditTrail(stack, 'AuditTrail', {
+    tables: [gateway.tenantKeyTable, ...(gateway.incidentControls ? [gateway.incidentControls.table] : [])],
+  });
+  new CfnOutput(stack, 'IncidentControlsTable', {
+    value: gateway.incidentControls!.tableName,
+    description: 'cdk-ai-gateway incident <action> --table <this>',
   });
   new CfnOutput(stack, 'BaseUrl', {
     value: gateway.baseUrl,

@@ -5,18 +5,22 @@
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GatewayConfigError } from '../lambda/shared/config-error';
+import { FileControlsLoader } from '../lambda/router/incident/file-controls';
 import { startLocalServer, LocalServer } from '../lambda/router/local/server';
 import { CachedLabelOverrides, FileLabelStore, LOCAL_LABEL_STORE_FILE } from '../lambda/router/prompts/label-store';
+import { CachedControls } from '../lambda/router/pipeline/controls';
 import { createGateway, loadGatewayConfig } from '../lambda/router/runtime';
 import { CliIo, EXIT } from './io';
 
-export const SERVE_USAGE = `Usage: cdk-ai-gateway serve --config FILE [--port N] [--host ADDRESS]
+export const SERVE_USAGE = `Usage: cdk-ai-gateway serve --config FILE [--port N] [--host ADDRESS] [--controls FILE]
 
 Runs the gateway locally (OpenAI-compatible, at http://HOST:PORT/v1).
 
   -c, --config FILE   the gateway configuration (JSON; see schema/gateway-config.schema.json)
   -p, --port N        the port to listen on (default 8787; 0 picks a free one)
       --host ADDRESS  the address to listen on (default 127.0.0.1)
+      --controls FILE incident controls (kill switch) written by 'cdk-ai-gateway incident ... --file FILE',
+                      read again at most every 30 s
   -h, --help          this help
 
 Tenants authenticate with "Authorization: Bearer <key>", where the configuration's localKeys maps
@@ -46,6 +50,7 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
         config: { type: 'string', short: 'c' },
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
+        controls: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -76,7 +81,8 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
     const labelOverrides = new CachedLabelOverrides({
       store: new FileLabelStore(join(dirname(values.config), LOCAL_LABEL_STORE_FILE)), ttlMs: 1000,
     });
-    gateway = createGateway(loadGatewayConfig(values.config), { labelOverrides });
+    const controls = values.controls ? new CachedControls(new FileControlsLoader(values.controls)) : undefined;
+    gateway = createGateway(loadGatewayConfig(values.config), { labelOverrides, ...(controls ? { controls } : {}) });
   } catch (error) {
     if (error instanceof GatewayConfigError) io.stderr(`error: ${values.config}: ${error.message}`);
     else io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);

@@ -7,11 +7,17 @@
  * - active key → an Allow policy for every method of the stage (the result is cached per
  *   `Authorization` header and reused for other routes), the tenant context, and the tenant's
  *   API key value as `usageIdentifierKey` so the tier's usage plan throttles the request;
- * - the table cannot be read → any other error, which API Gateway answers with 500 (not cached).
+ * - the table cannot be read → any other error, which API Gateway answers with 500 (not cached);
+ * - an active key whose tenant or key an operator suspended (`cdk-ai-gateway incident`) → a Deny
+ *   policy (403), once the incident controls are read again (at most every 30 s; API Gateway may
+ *   keep an earlier Allow for its authorizer cache TTL, and the router refuses the request anyway).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { AuthorizerContext } from '../shared/authorizer-context';
+import { CONTROL_KINDS, CONTROLS_ENV } from '../shared/incident-controls-schema';
 import { AUTHORIZER_ENV } from '../shared/tenant-key-schema';
+import { controlsFromEnv } from '../router/incident/dynamo-controls';
+import { CachedControls } from '../router/pipeline/controls';
 import { TtlCache } from './cache';
 import { createDynamoDbClient } from './dynamodb';
 import { authorize, AuthorizerDependencies, Decision, KeyLookup } from './logic';
@@ -44,6 +50,11 @@ export interface DecisionLogger {
 
 export interface HandlerDependencies extends AuthorizerDependencies {
   readonly logger: DecisionLogger;
+  /**
+   * The operators' incident controls: a suspended tenant or key is denied.
+   * @default none
+   */
+  readonly controls?: CachedControls;
 }
 
 /** The message API Gateway turns into 401. */
@@ -97,6 +108,14 @@ export function createHandler(deps: HandlerDependencies): (event: RequestAuthori
         return { principalId: decision.tenantId ?? `key:${decision.keyId}`, policyDocument: policyDocument('Deny', resource) };
       case 'allow': {
         const { record } = decision;
+        const controls = deps.controls ? await deps.controls.get() : undefined;
+        const suspension = controls?.get(CONTROL_KINDS.tenant, record.tenantId) ?? controls?.get(CONTROL_KINDS.key, record.keyId);
+        if (suspension) {
+          deps.logger.info('tenant key denied', {
+            requestId, outcome: 'deny', reason: `${suspension.kind}-suspended`, keyId: record.keyId, tenantId: record.tenantId, cached: decision.cached,
+          });
+          return { principalId: record.tenantId, policyDocument: policyDocument('Deny', resource) };
+        }
         if (record.usageKey === undefined) {
           deps.logger.warn('tenant key has no usage identifier; API Gateway rejects it if the API requires API keys', {
             requestId, keyId: record.keyId, tenantId: record.tenantId,
@@ -139,6 +158,8 @@ export function dependenciesFromEnvironment(): HandlerDependencies {
     dynamodb: createDynamoDbClient({ connectTimeoutMs: 1000, requestTimeoutMs: 2000, maxAttempts: 2 }),
     cache: new TtlCache<KeyLookup>({ ttlMs: ttlSeconds * 1000, maxEntries }),
     logger: new Logger({ serviceName: 'cdk-ai-gateway-authorizer' }),
+    // The incident controls when the environment names their table (CONTROLS_ENV.tableName).
+    ...(process.env[CONTROLS_ENV.tableName] ? { controls: controlsFromEnv(process.env) } : {}),
   };
 }
 

@@ -26,6 +26,7 @@ import { applyOutputGuardrail } from './pipeline/output-guardrail';
 import { parseChatRequest } from './pipeline/parse';
 import { applyPrompt } from './pipeline/prompt';
 import { readRoutingHints } from './pipeline/hints';
+import { CachedControls, IncidentControlsStage } from './pipeline/controls';
 import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
 import { fitToReservation, selectRoute } from './pipeline/route';
@@ -69,6 +70,8 @@ export interface GatewayOptions {
    * @default none: the configured labels apply
    */
   readonly labelOverrides?: LabelOverrideSource;
+  /** The operators' incident controls (kill switch). @default none: plans pass unchanged */
+  readonly controls?: CachedControls;
   /** @default circuit breakers of this gateway instance, per the configuration */
   readonly breakers?: CircuitBreakers;
   /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
@@ -146,6 +149,7 @@ export class Gateway {
   private readonly usageStore?: UsageStore;
   private readonly labelOverrides?: LabelOverrideSource;
   private readonly breakers: CircuitBreakers;
+  private readonly controls: IncidentControlsStage;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -160,6 +164,7 @@ export class Gateway {
     this.usageStore = options.usageStore;
     this.labelOverrides = options.labelOverrides;
     this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
+    this.controls = new IncidentControlsStage(options.config, options.controls);
     this.env = options.env ?? process.env;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
@@ -329,7 +334,7 @@ export class Gateway {
     const policy = applyTenantPolicy(tenant, chat.model, hints, config);
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
-    const plan = selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env });
+    const plan = await this.controls.apply(selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env }), tenant);
     trace.route = plan.alias;
     trace.plan = plan;
     budget.reservation = await this.budget.reserve({

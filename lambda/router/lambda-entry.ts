@@ -27,6 +27,7 @@ import { HEADERS, writeError } from './pipeline/respond';
 import { createGateway } from './runtime';
 import { LogUsageSink } from './telemetry/log-sink';
 import { Outcome } from './usage/types';
+import { CONTROLS_ENV } from '../shared/incident-controls-schema';
 import { USAGE_TABLE_ENV } from '../shared/usage-table-schema';
 
 /** The REST API proxy event (payload format 1.0), as far as the router reads it. */
@@ -274,7 +275,13 @@ export class RouterEnvironment {
       const usage = this.env[USAGE_TABLE_ENV]?.trim()
         ? (await import('./usage/from-env.js')).usageFromEnv(this.env, loaded.config)
         : {};
-      this.current = createGateway(loaded.config, { ...usage, ...this.options.gateway, env: this.options.gateway?.env ?? this.env });
+      // The incident controls (kill switch) when the environment names their table; loaded only then.
+      const controls = this.env[CONTROLS_ENV.tableName]?.trim()
+        ? (await import('./incident/dynamo-controls.js')).controlsFromEnv(this.env)
+        : undefined;
+      this.current = createGateway(loaded.config, {
+        ...usage, ...(controls ? { controls } : {}), ...this.options.gateway, env: this.options.gateway?.env ?? this.env,
+      });
     } catch (error) {
       this.fail(new ConfigLoadError({
         kind: ConfigProblemKind.INVALID, retryable: false, source: loaded.source,

@@ -3,10 +3,14 @@ import { join } from 'node:path';
 import { App, Stack, Stage } from 'aws-cdk-lib';
 import { CompliancePack } from './compliance-pack';
 import { GatewayCompliance, RecordedAcknowledgment } from './gateway-compliance';
+import { FindingOrigin } from './finding-origin';
+import { GovernanceControlReport, GovernanceControls } from './governance-controls';
 import { AiGatewayValidationError } from '../private/errors';
 import { displayIdOfFinding } from './private/finding-ids';
+import { countEvidence } from './private/governance-evidence';
 import { guardRuleOutcomes } from './private/guard-catalog';
 import { renderFindings, renderMarkdown } from './private/markdown';
+import { isUnderAny, libraryConstructPaths } from './private/origin';
 import { OTHER_PLUGIN_TITLES, PACK_TITLES } from './private/packs';
 import { ComplianceRegistration, registrationOf } from './private/registry';
 import { parseValidationReport, ReportedViolation } from './private/validation-report';
@@ -159,6 +163,19 @@ export interface ComplianceReportContext {
    * @default - only the acknowledgments that suppressed a finding, as the report records them
    */
   readonly acknowledgments?: RecordedAcknowledgment[];
+  /**
+   * The governance controls with the evidence counted in the app's templates.
+   *
+   * @default - the controls, without evidence counts
+   */
+  readonly governance?: GovernanceControlReport[];
+  /**
+   * The paths of the outermost constructs of the library in the app, to tell the library's
+   * findings from the consumer's.
+   *
+   * @default - unknown: every finding's origin is UNKNOWN
+   */
+  readonly libraryConstructPaths?: string[];
 }
 
 /** Options of `ComplianceReport.synthesize`. */
@@ -266,6 +283,8 @@ export class ComplianceReport {
         pack: CompliancePack.CONTROL_TOWER, findingId: e.controlId, ruleName: e.ruleName, reason: e.reason,
       })),
       acknowledgments: GatewayCompliance.reviewAcknowledgments(app),
+      governance: governanceOf(app),
+      libraryConstructPaths: libraryConstructPaths(app),
     });
   }
 
@@ -291,6 +310,11 @@ export class ComplianceReport {
   public readonly acknowledgments: AcknowledgmentUse[];
   /** Validation plugins that failed to run. */
   public readonly pluginFailures: PluginFailure[];
+  /** The governance controls, what implements them, and the evidence found in the templates. */
+  public readonly governance: GovernanceControlReport[];
+  /** The outermost constructs of the library in the app (empty when unknown). */
+  public readonly libraryConstructPaths: string[];
+  private readonly originKnown: boolean;
 
   private constructor(reportJson: string, context: ComplianceReportContext) {
     const parsed = parseValidationReport(reportJson);
@@ -300,6 +324,9 @@ export class ComplianceReport {
     }));
     this.pluginFailures = parsed.failures.map((f) => ({ pack: f.pluginName, message: f.message }));
     this.exclusions = [...(context.exclusions ?? [])];
+    this.governance = context.governance ?? GovernanceControls.all().map((c) => ({ ...c, evidenceFound: [] }));
+    this.libraryConstructPaths = [...(context.libraryConstructPaths ?? [])];
+    this.originKnown = context.libraryConstructPaths !== undefined;
 
     const evaluations: PackEvaluation[] = [...(context.packs ?? [])];
     for (const plugin of parsed.plugins) {
@@ -329,6 +356,16 @@ export class ComplianceReport {
       }
     }
     this.acknowledgments = recorded.map((r) => ({ ...r, findingsCovered: covered(r.recordedId, r.constructPath) }));
+  }
+
+  /**
+   * Whether a construct path belongs to the library's constructs or to the consumer's own resources.
+   *
+   * @param constructPath a finding's `constructPath` or an acknowledgment's
+   */
+  public originOf(constructPath: string): FindingOrigin {
+    if (!this.originKnown) return FindingOrigin.UNKNOWN;
+    return isUnderAny(constructPath, this.libraryConstructPaths) ? FindingOrigin.LIBRARY : FindingOrigin.CONSUMER;
   }
 
   /** True when no finding is open, no plugin failed and no acknowledgment has a problem. */
@@ -377,6 +414,12 @@ function toFinding(v: ReportedViolation): ComplianceFinding {
     logicalId: v.logicalId,
     templatePath: v.templatePath,
   };
+}
+
+/** The governance controls with the evidence counted in the app's synthesized templates. */
+function governanceOf(app: App): GovernanceControlReport[] {
+  const templates = templatePathsOf(app).map((p) => JSON.parse(readFileSync(p, 'utf8')) as unknown);
+  return GovernanceControls.all().map((c) => ({ ...c, evidenceFound: c.evidence.map((e) => countEvidence(templates, e)) }));
 }
 
 /** The templates of the app's own stacks (and their nested stacks), which the app-level plugins check. */

@@ -6,6 +6,7 @@ import { ControlTowerPlugin } from './private/control-tower-plugin';
 import { displayIdOfRecorded, packOfNagRuleId, qualifyFindingId } from './private/finding-ids';
 import { GUARD_PLUGIN_NAME, GuardCatalog, guardVersions } from './private/guard-catalog';
 import { ALL_PACKS } from './private/packs';
+import { CDK_LITERAL_AZ_ACKNOWLEDGMENT } from './private/cdk-acknowledgments';
 import { reasonProblem } from './private/reason';
 import { ExclusionRegistration, PackRegistration, register, registrationOf } from './private/registry';
 import { talliedNagPack } from './private/tallied-packs';
@@ -233,15 +234,6 @@ function acknowledgmentsOn(construct: IConstruct): RawAcknowledgment[] {
     }));
 }
 
-/**
- * The one Stack-wide acknowledgment aws-cdk-lib records itself (`Stack` reading
- * `availabilityZones`, as every `ec2.Vpc` does): cfn-lint's W3010 warns about literal AZ names,
- * which a Stack with a known Region resolves on purpose.
- */
-const CDK_LITERAL_AZ_ACKNOWLEDGMENT = {
-  findingId: 'CloudFormation-Validate::W3010',
-  reason: 'Literal AZs in template are the result of accessing stack.availabilityZones, this is expected and safe',
-};
 
 function acknowledgmentProblem(construct: IConstruct, ack: RawAcknowledgment): string | undefined {
   const [namespace, rule] = splitNamespace(ack.recordedId);

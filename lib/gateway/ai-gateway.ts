@@ -20,6 +20,7 @@ import { TenantInferenceProfiles } from '../bedrock/inference-profiles/tenant-in
 import { AiGatewayValidationError } from '../private/errors';
 import { acknowledgeCrossRegionModelArns } from '../private/function-compliance';
 import { GatewayVpc } from '../network/gateway-vpc';
+import { restrictGatewayEgress } from '../private/gateway-egress';
 import { newKey } from '../private/kms';
 import { sameVpc, vpcResourceOf } from '../private/same-vpc';
 import { GatewayObservability } from '../observability/gateway-observability';
@@ -28,7 +29,9 @@ import { ISelfHostedTarget } from '../selfhosted/self-hosted-target';
 import { BedrockPrices } from '../usage/bedrock-prices';
 import { UsageSweeper } from '../usage/usage-sweeper';
 import { UsageTable } from '../usage/usage-table';
-import { GatewayApi } from './gateway-api';
+import { IncidentControlsTable } from '../incident/incident-controls-table';
+import { GatewayApi, GatewayEndpointType, GatewayPrivateApiOptions } from './gateway-api';
+import { GatewayEgressRule } from './gateway-egress';
 import { GatewayRouter } from './gateway-router';
 import { GatewayWebAcl, GatewayWebAclProps } from './gateway-web-acl';
 import { TenantAuthorizer } from './tenant-keys/tenant-authorizer';
@@ -221,6 +224,40 @@ export interface AiGatewayProps {
    * @default true when `vpc` is given, unless it is a `GatewayVpc` with its own endpoints
    */
   readonly createVpcEndpoints?: boolean;
+  /**
+   * The id of the AWS-managed prefix list of DynamoDB in the Region (`com.amazonaws.<region>.dynamodb`,
+   * from `aws ec2 describe-managed-prefix-lists`). With it, the router's and authorizer's HTTPS egress
+   * to DynamoDB is limited to that prefix list; without it, to any IPv4 address on 443 (CloudFormation
+   * exposes no attribute for it, and a lookup would need an account at synth time).
+   * @default - HTTPS egress to any IPv4 address for DynamoDB
+   */
+  readonly dynamoDbPrefixListId?: string;
+  /**
+   * Outbound rules for endpoints outside AWS's APIs that a route needs (an external
+   * OpenAI-compatible target in `additionalTargets`, say). The router's security group allows
+   * nothing else besides the VPC endpoints, DynamoDB and the self-hosted targets' ports.
+   * @default - none
+   */
+  readonly routerEgress?: GatewayEgressRule[];
+  /**
+   * REGIONAL (on the internet behind the web ACL) or PRIVATE (only through admitted `execute-api`
+   * VPC endpoints); the web ACL and the tenant authorizer apply to both.
+   * @default GatewayEndpointType.REGIONAL
+   */
+  readonly endpointType?: GatewayEndpointType;
+  /**
+   * With `endpointType` PRIVATE: the `execute-api` endpoint and who may call through it (see
+   * `GatewayPrivateApiOptions`).
+   * @default - a new `execute-api` endpoint in `vpc`, admitting only itself
+   */
+  readonly privateApi?: GatewayPrivateApiOptions;
+  /**
+   * The incident controls (kill switch): a small table that `cdk-ai-gateway incident …` writes and
+   * the router reads at most every 30 s, to suspend a tenant, a key, a route or a target, or force a
+   * route to its fallback without a deploy.
+   * @default true
+   */
+  readonly incidentControls?: boolean;
 
   /**
    * An existing AWS WAF web ACL (regional) to associate with the API stage instead of creating one.
@@ -335,6 +372,8 @@ export class AiGateway extends Construct {
   public readonly usageTable?: UsageTable;
   /** The usage sweeper (absent without the usage table, or with `usageSweeper: false`). */
   public readonly usageSweeper?: UsageSweeper;
+  /** The incident controls (absent with `incidentControls: false`); `cdk-ai-gateway incident --table <its tableName>`. */
+  public readonly incidentControls?: IncidentControlsTable;
   /** The dashboard, alarms and queries (absent with `observability: false`). */
   public readonly observability?: GatewayObservability;
   /**
@@ -382,7 +421,12 @@ export class AiGateway extends Construct {
     const routerSecurityGroup = this.routerSecurityGroup = props.vpc ? new ec2.SecurityGroup(this, 'RouterSecurityGroup', {
       vpc: props.vpc,
       description: 'cdk-ai-gateway router: no ingress; egress to model endpoints and AWS APIs',
-      allowAllOutbound: true,
+      allowAllOutbound: false,
+    }) : undefined;
+    const authorizerSecurityGroup = props.vpc ? new ec2.SecurityGroup(this, 'AuthorizerSecurityGroup', {
+      vpc: props.vpc,
+      description: 'cdk-ai-gateway tenant authorizer: no ingress; egress to DynamoDB and the VPC endpoints',
+      allowAllOutbound: false,
     }) : undefined;
     if (props.usageLedger ?? true) {
       this.usageTable = new UsageTable(this, 'Usage', {
@@ -392,9 +436,12 @@ export class AiGateway extends Construct {
         removalPolicy,
       });
     }
+    if (props.incidentControls ?? true) {
+      this.incidentControls = new IncidentControlsTable(this, 'IncidentControls', { encryptionKey: this.encryptionKey, removalPolicy });
+    }
     this.router = new GatewayRouter(this, 'Router', {
       config: this.config,
-      environment: this.usageTable?.routerEnvironment(),
+      environment: { ...this.usageTable?.routerEnvironment(), ...this.incidentControls?.routerEnvironment() },
       memorySize: props.routerMemorySize,
       timeout: props.routerTimeout,
       reservedConcurrentExecutions: props.routerReservedConcurrency,
@@ -405,6 +452,7 @@ export class AiGateway extends Construct {
       logRetention: props.logRetention,
       removalPolicy,
     });
+    this.incidentControls?.grantReadControls(this.router);
     const invoke = this.profiles?.grantInvoke(this.router);
     // Cross-Region profiles need the model ARN in every Region of their geography: acknowledge
     // exactly those ARNs on the router's policy, not wildcards in general.
@@ -417,7 +465,14 @@ export class AiGateway extends Construct {
       logRetention: props.logRetention,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
+      securityGroups: authorizerSecurityGroup ? [authorizerSecurityGroup] : undefined,
     });
+    if (this.incidentControls) {
+      // The authorizer denies suspended tenants and keys too (the router is the guarantee: API
+      // Gateway may keep an Allow for the authorizer cache TTL).
+      this.incidentControls.grantReadControls(this.authorizer.handler);
+      for (const [name, value] of Object.entries(this.incidentControls.routerEnvironment())) this.authorizer.handler.addEnvironment(name, value);
+    }
 
     this.api = new GatewayApi(this, 'Api', {
       handler: this.router.function,
@@ -427,9 +482,11 @@ export class AiGateway extends Construct {
       throttlingBurstLimit: props.throttlingBurstLimit,
       cors: props.cors,
       accessLogGroup: props.accessLogGroup,
-      encryptionKey: props.accessLogGroup ? undefined : this.encryptionKey,
+      encryptionKey: this.encryptionKey,
       logRetention: props.logRetention,
       removalPolicy,
+      endpointType: props.endpointType,
+      privateApi: props.privateApi ?? (props.endpointType === GatewayEndpointType.PRIVATE && props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets } : undefined),
     });
     this.baseUrl = this.api.baseUrl;
     if (this.usageTable) {
@@ -481,8 +538,18 @@ export class AiGateway extends Construct {
         description: `cdk-ai-gateway router to self-hosted target ${t.target.id}`,
       });
     }));
-    if (props.vpc && (props.createVpcEndpoints ?? !hasGatewayEndpoints(props.vpc))) {
-      this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!);
+    if (props.vpc) {
+      // The gateway's own interface endpoints, or those of a GatewayVpc that has them: the router
+      // and the authorizer may reach the AWS APIs only through them (and DynamoDB's gateway endpoint).
+      const endpointSecurityGroup = (props.createVpcEndpoints ?? !hasGatewayEndpoints(props.vpc))
+        ? this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!)
+        : (props.vpc instanceof GatewayVpc ? props.vpc.endpointSecurityGroup : undefined);
+      restrictGatewayEgress(this, routerSecurityGroup!, authorizerSecurityGroup!, {
+        endpointSecurityGroup,
+        dynamoDbPrefixListId: props.dynamoDbPrefixListId,
+        selfHostedTargets: props.selfHostedTargets ?? [],
+        external: props.routerEgress ?? [],
+      });
     }
 
     if (props.observability ?? true) {
@@ -572,7 +639,7 @@ export class AiGateway extends Construct {
     };
   }
 
-  private addVpcEndpoints(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | undefined, router: ec2.ISecurityGroup): void {
+  private addVpcEndpoints(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | undefined, router: ec2.ISecurityGroup): ec2.ISecurityGroup {
     const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc,
       description: 'cdk-ai-gateway VPC endpoints: HTTPS from the gateway functions only',
@@ -604,6 +671,7 @@ export class AiGateway extends Construct {
       service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
       subnets: subnets ? [subnets] : undefined,
     });
+    return endpointSecurityGroup;
   }
 }
 

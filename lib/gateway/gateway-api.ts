@@ -1,5 +1,7 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,6 +10,50 @@ import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../private/errors';
 import { restrictApiGatewayInvokePermissions } from '../private/function-compliance';
 import { encryptedLogGroup } from '../private/kms';
+
+/** Who can reach the gateway's REST API. */
+export enum GatewayEndpointType {
+  /** A regional endpoint on the internet, behind the web ACL and the tenant authorizer. */
+  REGIONAL = 'REGIONAL',
+  /**
+   * A private endpoint, reachable only through `execute-api` interface VPC endpoints that the API's
+   * resource policy admits; the web ACL and the tenant authorizer apply as before.
+   */
+  PRIVATE = 'PRIVATE',
+}
+
+/** Where a PRIVATE gateway API may be called from. */
+export interface GatewayPrivateApiOptions {
+  /**
+   * An existing `execute-api` interface endpoint to use instead of creating one (for a VPC that has
+   * one with private DNS already: a second one with private DNS cannot be created there).
+   * @default - a new endpoint in `vpc`
+   */
+  readonly vpcEndpoint?: ec2.IInterfaceVpcEndpoint;
+  /**
+   * The VPC of the new `execute-api` endpoint (private DNS on; HTTPS admitted from the VPC's CIDR).
+   * Required unless `vpcEndpoint` is given.
+   * @default - none
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Subnets of `vpc` for the new endpoint.
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * More VPCs (of this or other accounts) whose own `execute-api` endpoints may call the API
+   * (`aws:SourceVpc`). The API authorizes tenants with bearer keys, not SigV4, so admission by
+   * calling account cannot be expressed in the resource policy: name the accounts' VPCs or endpoints.
+   * @default - none
+   */
+  readonly allowedVpcIds?: string[];
+  /**
+   * More `execute-api` endpoints (for example in other accounts) that may call the API (`aws:SourceVpce`).
+   * @default - none
+   */
+  readonly allowedVpcEndpointIds?: string[];
+}
 
 /** Properties of a {@link GatewayApi}. */
 export interface GatewayApiProps {
@@ -69,20 +115,24 @@ export interface GatewayApiProps {
   readonly accessLogGroup?: logs.ILogGroup;
 
   /**
-   * KMS key for the access log group this construct creates.
+   * KMS key for the log groups this construct creates: the access log group (unless
+   * `accessLogGroup` is given) and the execution log group.
    * @default - a new KMS key with rotation enabled
    */
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Retention of the access logs this construct creates.
+   * Retention of the access and execution logs this construct creates.
    * @default RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
 
   /**
    * Execution logging level. Request and response bodies (data trace) are never logged: they
-   * carry prompts, which may be restricted data.
+   * carry prompts, which may be restricted data. Unless the level is `OFF`, this construct creates
+   * the execution log group API Gateway writes to, `API-Gateway-Execution-Logs_<rest api id>/<stage>`,
+   * before the stage (KMS-encrypted, with `logRetention` and `removalPolicy`), so API Gateway does not
+   * create it on first use without retention or a customer key.
    * @default MethodLoggingLevel.ERROR
    */
   readonly executionLoggingLevel?: apigateway.MethodLoggingLevel;
@@ -108,13 +158,27 @@ export interface GatewayApiProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * REGIONAL (on the internet behind the web ACL) or PRIVATE (only through admitted `execute-api`
+   * VPC endpoints; set `privateApi`).
+   * @default GatewayEndpointType.REGIONAL
+   */
+  readonly endpointType?: GatewayEndpointType;
+
+  /**
+   * With `endpointType` PRIVATE: the `execute-api` endpoint (created in a VPC, or yours) and the
+   * VPCs and endpoints the resource policy admits; it denies every other caller.
+   * @default - none (required with PRIVATE)
+   */
+  readonly privateApi?: GatewayPrivateApiOptions;
 }
 
 /** API Gateway responses rewritten to the OpenAI error envelope, so SDK clients handle them. */
 const GATEWAY_ERRORS: ReadonlyArray<{ type: apigateway.ResponseType; status: string; errorType: string; code: string; message: string }> = [
   { type: apigateway.ResponseType.UNAUTHORIZED, status: '401', errorType: 'authentication_error', code: 'invalid_api_key', message: 'Missing or invalid tenant key.' },
   { type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, status: '404', errorType: 'invalid_request_error', code: 'not_found', message: 'No such route.' },
-  { type: apigateway.ResponseType.ACCESS_DENIED, status: '403', errorType: 'permission_error', code: 'access_denied', message: 'The tenant key is revoked or expired, or may not call this route.' },
+  { type: apigateway.ResponseType.ACCESS_DENIED, status: '403', errorType: 'permission_error', code: 'access_denied', message: 'The tenant key is revoked, expired or suspended, or may not call this route.' },
   { type: apigateway.ResponseType.INVALID_API_KEY, status: '403', errorType: 'permission_error', code: 'no_usage_plan', message: 'The tenant has no usage plan.' },
   { type: apigateway.ResponseType.THROTTLED, status: '429', errorType: 'rate_limit_error', code: 'rate_limit_exceeded', message: 'Rate limit of the tenant tier exceeded; retry later.' },
   { type: apigateway.ResponseType.QUOTA_EXCEEDED, status: '429', errorType: 'rate_limit_error', code: 'quota_exceeded', message: 'Request quota of the tenant tier exhausted for this period.' },
@@ -128,7 +192,7 @@ const GATEWAY_ERRORS: ReadonlyArray<{ type: apigateway.ResponseType; status: str
 ];
 
 /**
- * The gateway's regional REST API: `POST /v1/chat/completions` (streamed through Lambda response
+ * The gateway's REST API (regional, or private behind an `execute-api` VPC endpoint): `POST /v1/chat/completions` (streamed through Lambda response
  * streaming), `GET /v1/models`, `POST /v1/feedback`, all behind the tenant authorizer, with
  * request validation, JSON access logs in a KMS-encrypted log group, execution logs without
  * bodies, X-Ray tracing, stage throttling and OpenAI-shaped error responses.
@@ -146,6 +210,15 @@ export class GatewayApi extends Construct {
   public readonly baseUrl: string;
   /** The access log group. */
   public readonly accessLogGroup: logs.ILogGroup;
+  /**
+   * The execution log group, `API-Gateway-Execution-Logs_<rest api id>/<stage>`, unless execution
+   * logging is `OFF`.
+   */
+  public readonly executionLogGroup?: logs.ILogGroup;
+  /** The endpoint type of the API. */
+  public readonly endpointType: GatewayEndpointType;
+  /** The `execute-api` interface endpoint of a PRIVATE API (created or given). */
+  public readonly vpcEndpoint?: ec2.IInterfaceVpcEndpoint;
   /** The methods of the API, by `METHOD /path`. */
   public readonly methods: { [route: string]: apigateway.Method } = {};
   private readonly usagePlansEnforced: boolean;
@@ -161,19 +234,42 @@ export class GatewayApi extends Construct {
     validateProps(this, props, streaming, timeout);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    this.accessLogGroup = props.accessLogGroup ?? encryptedLogGroup(this, 'AccessLogs', {
-      key: props.encryptionKey,
-      keyId: 'LogKey',
-      purpose: 'the gateway API access logs',
-      retention: props.logRetention,
-      removalPolicy,
-    }).logGroup;
+    let logKey = props.encryptionKey;
+    if (props.accessLogGroup) {
+      this.accessLogGroup = props.accessLogGroup;
+    } else {
+      const access = encryptedLogGroup(this, 'AccessLogs', {
+        key: logKey,
+        keyId: 'LogKey',
+        purpose: 'the gateway API access and execution logs',
+        retention: props.logRetention,
+        removalPolicy,
+      });
+      this.accessLogGroup = access.logGroup;
+      logKey = access.key;
+    }
+    const stageName = props.stageName ?? 'prod';
+    const executionLoggingLevel = props.executionLoggingLevel ?? apigateway.MethodLoggingLevel.ERROR;
     const usagePlansEnforced = props.usagePlansEnforced ?? true;
     this.usagePlansEnforced = usagePlansEnforced;
 
+    this.endpointType = props.endpointType ?? GatewayEndpointType.REGIONAL;
+    const isPrivate = this.endpointType === GatewayEndpointType.PRIVATE;
+    this.vpcEndpoint = isPrivate ? props.privateApi?.vpcEndpoint ?? new ec2.InterfaceVpcEndpoint(this, 'ExecuteApiEndpoint', {
+      vpc: props.privateApi!.vpc!,
+      service: ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
+      subnets: props.privateApi!.vpcSubnets,
+      privateDnsEnabled: true,
+      // HTTPS from the VPC's CIDR: the applications of the VPC are the API's callers.
+      open: true,
+    }) : undefined;
+
     this.api = new apigateway.RestApi(this, 'Api', {
       description: 'cdk-ai-gateway: OpenAI-compatible entry point for model calls',
-      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      endpointConfiguration: isPrivate
+        ? { types: [apigateway.EndpointType.PRIVATE], vpcEndpoints: [this.vpcEndpoint!] }
+        : { types: [apigateway.EndpointType.REGIONAL] },
+      policy: isPrivate ? privateApiPolicy(this.vpcEndpoint!, props.privateApi!) : undefined,
       apiKeySourceType: usagePlansEnforced ? apigateway.ApiKeySourceType.AUTHORIZER : undefined,
       cloudWatchRole: props.cloudWatchRole ?? true,
       // aws-cdk-lib refuses a removal policy for a role it does not create.
@@ -181,9 +277,9 @@ export class GatewayApi extends Construct {
       defaultCorsPreflightOptions: props.cors,
       disableExecuteApiEndpoint: false,
       deployOptions: {
-        stageName: props.stageName ?? 'prod',
+        stageName,
         tracingEnabled: props.tracingEnabled ?? true,
-        loggingLevel: props.executionLoggingLevel ?? apigateway.MethodLoggingLevel.ERROR,
+        loggingLevel: executionLoggingLevel,
         dataTraceEnabled: false,
         metricsEnabled: true,
         throttlingRateLimit: props.throttlingRateLimit ?? 500,
@@ -193,6 +289,21 @@ export class GatewayApi extends Construct {
       },
     });
     this.stage = this.api.deploymentStage;
+    if (executionLoggingLevel !== apigateway.MethodLoggingLevel.OFF) {
+      // API Gateway writes execution logs to a group it names after the API and the stage, and
+      // creates it on first use without retention or a customer key unless it exists: create it
+      // here, before the stage.
+      const execution = encryptedLogGroup(this, 'ExecutionLogs', {
+        key: logKey,
+        keyId: 'LogKey',
+        purpose: 'the gateway API access and execution logs',
+        retention: props.logRetention,
+        removalPolicy,
+        logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${stageName}`,
+      });
+      this.executionLogGroup = execution.logGroup;
+      this.stage.node.addDependency(execution.logGroup);
+    }
 
     for (const e of GATEWAY_ERRORS) {
       this.api.addGatewayResponse(`Error${e.type.responseType}`, {
@@ -349,7 +460,62 @@ const ACCESS_LOG_FIELDS = {
   xrayTraceId: '$context.xrayTraceId',
 };
 
+/**
+ * The resource policy of a PRIVATE API: invoke allowed to all, then denied unless the request comes
+ * through the gateway's endpoint, another admitted endpoint or an admitted VPC (both keys in one
+ * Deny statement: it applies only when neither matches).
+ */
+function privateApiPolicy(endpoint: ec2.IInterfaceVpcEndpoint, options: GatewayPrivateApiOptions): iam.PolicyDocument {
+  const endpoints = [endpoint.vpcEndpointId, ...(options.allowedVpcEndpointIds ?? [])];
+  const notFrom: { [key: string]: string[] } = { 'aws:SourceVpce': endpoints };
+  if (options.allowedVpcIds?.length) notFrom['aws:SourceVpc'] = options.allowedVpcIds;
+  return new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'AllowInvokeThroughAdmittedEndpoints',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyInvokeFromAnywhereElse',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+        conditions: { StringNotEquals: notFrom },
+      }),
+    ],
+  });
+}
+
 function validateProps(scope: Construct, props: GatewayApiProps, streaming: boolean, timeout: Duration): void {
+  const endpointType = props.endpointType ?? GatewayEndpointType.REGIONAL;
+  if (!Object.values(GatewayEndpointType).includes(endpointType)) {
+    throw new AiGatewayValidationError(`endpointType must be one of ${Object.values(GatewayEndpointType).join(', ')}, received '${endpointType}'.`, scope);
+  }
+  if (endpointType === GatewayEndpointType.PRIVATE && !props.privateApi?.vpc && !props.privateApi?.vpcEndpoint) {
+    throw new AiGatewayValidationError('endpointType PRIVATE needs privateApi.vpc (to create an execute-api VPC endpoint) or privateApi.vpcEndpoint (yours).', scope);
+  }
+  if (endpointType !== GatewayEndpointType.PRIVATE && props.privateApi) {
+    throw new AiGatewayValidationError(`privateApi applies only with endpointType PRIVATE, received endpointType ${endpointType}.`, scope);
+  }
+  if (props.privateApi?.vpc && props.privateApi.vpcEndpoint) {
+    throw new AiGatewayValidationError('privateApi: give either vpc (a new execute-api endpoint) or vpcEndpoint (yours), not both.', scope);
+  }
+  if (props.privateApi?.vpcSubnets && !props.privateApi.vpc) {
+    throw new AiGatewayValidationError('privateApi.vpcSubnets needs privateApi.vpc.', scope);
+  }
+  for (const id of props.privateApi?.allowedVpcIds ?? []) {
+    if (!Token.isUnresolved(id) && !/^vpc-[0-9a-f]{8,17}$/.test(id)) {
+      throw new AiGatewayValidationError(`privateApi.allowedVpcIds: '${id}' is not a VPC id (vpc- and 8 or 17 hex digits).`, scope);
+    }
+  }
+  for (const id of props.privateApi?.allowedVpcEndpointIds ?? []) {
+    if (!Token.isUnresolved(id) && !/^vpce-[0-9a-f]{8,17}$/.test(id)) {
+      throw new AiGatewayValidationError(`privateApi.allowedVpcEndpointIds: '${id}' is not a VPC endpoint id (vpce- and 8 or 17 hex digits).`, scope);
+    }
+  }
   const maxSeconds = streaming ? 900 : 29;
   if (!timeout.isUnresolved() && (timeout.toMilliseconds() < 50 || timeout.toSeconds() > maxSeconds)) {
     throw new AiGatewayValidationError(
@@ -362,8 +528,5 @@ function validateProps(scope: Construct, props: GatewayApiProps, streaming: bool
   }
   if (props.stageName !== undefined && !/^[a-zA-Z0-9_]{1,128}$/.test(props.stageName)) {
     throw new AiGatewayValidationError(`stageName may contain only letters, digits and underscores (1-128), received '${props.stageName}'.`, scope);
-  }
-  if (props.accessLogGroup && props.encryptionKey) {
-    throw new AiGatewayValidationError('encryptionKey applies only to the access log group this construct creates; do not pass it together with accessLogGroup.', scope);
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CompliancePack, ComplianceReport, GatewayCompliance } from '../../lib';
 import { expectNoUnacknowledgedFindings, synthWithCompliance } from '../helpers/compliance';
@@ -232,8 +233,11 @@ describe('aws-cdk-lib\'s built-in template validation', () => {
     const report = synthWithCompliance((app) => {
       const stack = new Stack(app, 'Fixture');
       const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      // Logging to a group of the template, so AiGateway-ServiceLogGroupManaged has nothing to say.
+      const logGroup = new logs.LogGroup(stack, 'Logs');
       const fn = (name: string) => new lambda.CfnFunction(stack, name, {
         role: role.roleArn, runtime: 'nodejs16.x', handler: 'index.handler', code: { zipFile: 'exports.handler = async () => 1;' },
+        loggingConfig: { logGroup: logGroup.logGroupName },
       });
       fn('Open');
       GatewayCompliance.acknowledge(fn('Acknowledged'), 'CloudFormation-Validate::W2531',

@@ -140,7 +140,8 @@ describe('AiGateway', () => {
     expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9][0-9])\.x$/);
     expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual(
       ['GATEWAY_APPCONFIG_APPLICATION', 'GATEWAY_APPCONFIG_ENVIRONMENT', 'GATEWAY_APPCONFIG_PROFILE', 'GATEWAY_CONFIG_VERSION',
-        'GATEWAY_FUNCTION_TIMEOUT_MS', 'GATEWAY_USAGE_DIMENSION_CAP', 'GATEWAY_USAGE_RECORD_TTL_DAYS', 'GATEWAY_USAGE_TABLE']);
+        'GATEWAY_CONTROLS_CACHE_SECONDS', 'GATEWAY_CONTROLS_TABLE', 'GATEWAY_FUNCTION_TIMEOUT_MS', 'GATEWAY_USAGE_DIMENSION_CAP',
+        'GATEWAY_USAGE_RECORD_TTL_DAYS', 'GATEWAY_USAGE_TABLE']);
     expect(fn.Properties.Environment.Variables.GATEWAY_FUNCTION_TIMEOUT_MS).toBe('900000');
     // Ref of a hosted configuration version is its version number.
     expect(fn.Properties.Environment.Variables.GATEWAY_CONFIG_VERSION).toEqual({ Ref: expect.stringMatching(/RouterConfig/) });
@@ -354,7 +355,9 @@ describe('AiGateway', () => {
     const { stack, gateway, template } = build({
       tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'premium', budget: { monthlyUsd: 500, dailyUsd: 40 } }],
     });
-    const usage = routerStatements(stack, gateway, template).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    // The usage table's statements (the incident-controls table has its own, Query on one partition).
+    const usage = routerStatements(stack, gateway, template)
+      .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')) && JSON.stringify(s.Resource).includes('GatewayUsage'));
     // DeleteItem: a settlement deletes the request's in-flight item
     expect(usage.flatMap(actionsOf).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(JSON.stringify(usage[0].Resource)).toMatch(/GatewayUsage/);

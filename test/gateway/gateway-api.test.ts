@@ -2,7 +2,9 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { GatewayCompliance } from '../../lib/compliance/gateway-compliance';
 import { GatewayApi, GatewayApiProps } from '../../lib/gateway/gateway-api';
 
@@ -94,6 +96,43 @@ describe('GatewayApi', () => {
       DeletionPolicy: 'Retain',
     });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  test('the execution log group API Gateway writes to exists before the stage: named for the API and stage, KMS, retention, kept', () => {
+    const { stack, api } = build({ stageName: 'live' });
+    const template = Template.fromStack(stack);
+    const apiId = stack.getLogicalId(api.api.node.defaultChild as never);
+    const groupId = stack.getLogicalId(api.executionLogGroup!.node.defaultChild as never);
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: {
+        LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: apiId }, '/live']] },
+        RetentionInDays: 365,
+        KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('GatewayLogKey'), 'Arn'] },
+      },
+      DeletionPolicy: 'Retain',
+    });
+    template.hasResource('AWS::ApiGateway::Stage', { DependsOn: Match.arrayWith([groupId]) });
+  });
+
+  test('execution log group: the given key and retention, also with an access log group of your own; none when execution logging is off', () => {
+    const stack = new Stack(new App(), 'Keyed', { env: ACCOUNT_ENV });
+    const fn = new lambda.Function(stack, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
+    const authorizer = new apigateway.RequestAuthorizer(stack, 'Authorizer', { handler: fn, identitySources: [apigateway.IdentitySource.header('Authorization')] });
+    const key = new kms.Key(stack, 'MyKey');
+    new GatewayApi(stack, 'Gateway', {
+      handler: fn, authorizer, encryptionKey: key, logRetention: logs.RetentionDays.THREE_MONTHS,
+      accessLogGroup: new logs.LogGroup(stack, 'MyAccessLogs'),
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: { 'Fn::Join': ['', Match.arrayWith(['API-Gateway-Execution-Logs_'])] },
+      RetentionInDays: 90,
+      KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as never), 'Arn'] },
+    });
+    const off = build({ executionLoggingLevel: apigateway.MethodLoggingLevel.OFF });
+    expect(off.api.executionLogGroup).toBeUndefined();
+    expect(JSON.stringify(Template.fromStack(off.stack).toJSON())).not.toContain('API-Gateway-Execution-Logs_');
   });
 
   test('API Gateway errors use the OpenAI error envelope, 429s carry Retry-After', () => {

@@ -112,7 +112,7 @@ export interface Candidate {
 }
 
 /** Why a target of the route was not tried. */
-export type SkipReason = 'no_profile_for_tenant' | 'latency_class' | 'max_cost' | 'circuit_open' | 'not_restricted';
+export type SkipReason = 'no_profile_for_tenant' | 'latency_class' | 'max_cost' | 'circuit_open' | 'not_restricted' | 'forced_fallback' | 'target_suspended';
 
 /** The route chosen and its candidate targets in fallback order (the output of route.ts). */
 export interface RoutePlan {

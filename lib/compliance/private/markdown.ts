@@ -1,4 +1,6 @@
 import type { ComplianceMarkdownOptions, ComplianceReport, PackSummary } from '../compliance-report';
+import { FindingOrigin } from '../finding-origin';
+import { CDK_LITERAL_AZ_ACKNOWLEDGMENT } from './cdk-acknowledgments';
 
 /** The open findings, plugin failures and acknowledgment problems as aligned plain text. */
 export function renderFindings(report: ComplianceReport): string {
@@ -80,6 +82,9 @@ export function renderMarkdown(report: ComplianceReport, options: ComplianceMark
     out.push('');
   }
 
+  out.push(...renderOrigins(report));
+  out.push(...renderGovernance(report));
+
   out.push('## Acknowledgments', '');
   if (report.acknowledgments.length === 0) {
     out.push('None.', '');
@@ -104,6 +109,47 @@ export function renderMarkdown(report: ComplianceReport, options: ComplianceMark
     out.push(...unused.map((a) => `- ${code(a.findingId)} at ${code(a.constructPath)}`), '');
   }
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** The library's findings apart from the consumer's own resources. */
+function renderOrigins(report: ComplianceReport): string[] {
+  if (report.originOf('') === FindingOrigin.UNKNOWN) return [];
+  const rows = [FindingOrigin.LIBRARY, FindingOrigin.CONSUMER].map((origin) => {
+    const acks = report.acknowledgments.filter((a) => report.originOf(a.constructPath) === origin && !isCdkOwn(a));
+    return [
+      origin === FindingOrigin.LIBRARY ? 'cdk-ai-gateway constructs' : 'your own resources',
+      String(report.findings.filter((f) => report.originOf(f.constructPath) === origin).length),
+      String(report.acknowledgedFindings.filter((f) => report.originOf(f.constructPath) === origin).length),
+      String(acks.length),
+    ];
+  });
+  return [
+    '## Library and consumer findings', '',
+    'Findings on the constructs of cdk-ai-gateway (and everything below them) are the library\'s: it fixes them or acknowledges '
+    + 'them itself, so a consumer needs no acknowledgment for them. Findings on your own resources are yours. The acknowledgment '
+    + 'aws-cdk-lib records itself on a Stack that reads its Availability Zones is counted with neither.', '',
+    table(['Whose', 'Open findings', 'Acknowledged findings', 'Acknowledgments made there'], rows), '',
+  ];
+}
+
+/** aws-cdk-lib's own acknowledgment on a Stack that reads `availabilityZones`. */
+function isCdkOwn(a: { findingId: string; reason: string }): boolean {
+  return a.findingId === CDK_LITERAL_AZ_ACKNOWLEDGMENT.findingId && a.reason === CDK_LITERAL_AZ_ACKNOWLEDGMENT.reason;
+}
+
+/** The governance controls, what implements them, and the evidence counted in the templates. */
+function renderGovernance(report: ComplianceReport): string[] {
+  const out = ['## Governance controls', '',
+    'Each control, the constructs, settings and tests that implement it, and the template evidence a reviewer can check '
+    + '(with the number of resources of this app that show it). Controls not built yet are stated as such.', ''];
+  out.push(table(['Control', 'Status', 'Implemented by', 'Settings', 'Evidence in the templates', 'Tests', 'Gap'],
+    report.governance.map((c) => [
+      c.control, c.status, c.implementedBy.join('; ') || '–', c.settings.join('; ') || '–',
+      c.evidence.map((e, i) => `${code(`${e.resourceType}${e.property ? ` ${e.property}` : ''}`)}: ${e.description}${c.evidenceFound[i] !== undefined ? ` (${c.evidenceFound[i]} found)` : ''}`).join('; ') || '–',
+      c.tests.map(code).join(', ') || '–', c.gap ?? '–',
+    ])));
+  out.push('');
+  return out;
 }
 
 function packNotes(packs: readonly PackSummary[]): string[] {

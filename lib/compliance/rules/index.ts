@@ -3,6 +3,7 @@ import { eksControlPlaneLogging } from './eks-control-plane-logging';
 import { eksPrivateEndpoint } from './eks-private-endpoint';
 import { eksSecretsEncryption } from './eks-secrets-encryption';
 import { GatewayRule } from './gateway-rule';
+import { serviceLogGroupManaged } from './service-log-group-managed';
 
 /**
  * Every rule `AiGatewayChecks` applies, in report order. To add a rule: write it in its own file in
@@ -14,4 +15,5 @@ export const GATEWAY_RULES: readonly GatewayRule[] = [
   eksPrivateEndpoint,
   eksControlPlaneLogging,
   eksSecretsEncryption,
+  serviceLogGroupManaged,
 ];

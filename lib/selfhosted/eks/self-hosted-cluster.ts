@@ -1,4 +1,4 @@
-import { Names, Token } from 'aws-cdk-lib';
+import { CfnResource, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AiGatewayValidationError } from '../../private/errors';
 import { GatewayVpc } from '../../network/gateway-vpc';
-import { newKey } from '../../private/kms';
+import { encryptedLogGroup, newKey } from '../../private/kms';
 import { ManagedPolicyRole } from '../../private/managed-policy-role';
 import { OptionalPeer, requireOptionalPeer } from '../../private/optional-peer';
 import { GpuInstanceTypes } from '../gpu-instances';
@@ -195,6 +195,24 @@ export interface SelfHostedClusterProps {
    */
   readonly clusterLogging?: eks.ClusterLoggingTypes[];
   /**
+   * Retention of the log groups this construct creates before EKS and Lambda would: the
+   * control-plane log group `/aws/eks/<cluster name>/cluster` and the log groups of the kubectl
+   * provider's two functions.
+   * @default RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * The KMS key of the control-plane and kubectl provider log groups.
+   * @default - a new key with rotation on, whose grants only AWS services may create
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * What happens to the control-plane and kubectl provider log groups (and their new key) when
+   * they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
    * The Lambda layer with `kubectl` and `helm` for the kubectl handler, which applies manifests
    * and Helm charts from the private subnets.
    * @default - `KubectlV36Layer` from `@aws-cdk/lambda-layer-kubectl-v36`, an optional peer
@@ -285,6 +303,13 @@ export class SelfHostedCluster extends Construct {
   public readonly addons: { [name: string]: eks.IAddon };
   /** The VPC flow log group, when this construct created the VPC. */
   public readonly flowLogGroup?: logs.ILogGroup;
+  /**
+   * The control-plane log group, `/aws/eks/<cluster name>/cluster`, created before the cluster so
+   * that EKS writes the audit and other control-plane logs into a group with retention and a KMS key.
+   */
+  public readonly controlPlaneLogGroup: logs.ILogGroup;
+  /** The log groups of the kubectl provider's functions (the kubectl handler and its provider framework). */
+  public readonly kubectlLogGroups: logs.ILogGroup[];
 
   constructor(scope: Construct, id: string, props: SelfHostedClusterProps = {}) {
     super(scope, id);
@@ -318,8 +343,9 @@ export class SelfHostedCluster extends Construct {
       description: 'kubectl handler of the self-hosted model cluster (cluster admin through an access entry)',
     });
     this.kubernetesVersion = props.version ?? SelfHostedCluster.DEFAULT_KUBERNETES_VERSION;
+    const clusterName = props.clusterName ?? Names.uniqueResourceName(this, { maxLength: 100 });
     this.cluster = new eks.Cluster(this, 'Cluster', {
-      clusterName: props.clusterName ?? Names.uniqueResourceName(this, { maxLength: 100 }),
+      clusterName,
       version: this.kubernetesVersion,
       vpc: this.vpc,
       vpcSubnets: props.vpcSubnets ?? [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
@@ -335,6 +361,7 @@ export class SelfHostedCluster extends Construct {
     });
     this.clusterSecurityGroup = this.cluster.clusterSecurityGroup;
     this.nodeSecurityGroup = this.cluster.clusterSecurityGroup;
+    ({ controlPlane: this.controlPlaneLogGroup, kubectl: this.kubectlLogGroups } = this.createLogGroups(props, clusterName));
 
     (props.adminRoles ?? []).forEach((role, i) => this.cluster.grantClusterAdmin(`AdminAccess${i}`, role.roleArn));
 
@@ -369,6 +396,46 @@ export class SelfHostedCluster extends Construct {
     }
 
     acknowledgeClusterFindings(this);
+  }
+
+  /**
+   * The log groups EKS and Lambda would otherwise create on first use, without retention or a
+   * customer key: the control-plane group under the name EKS writes to (the cluster waits for it),
+   * and one group per kubectl provider function, set as the function's `LoggingConfig.LogGroup`
+   * (`aws-eks-v2`'s kubectl provider takes no log group, and its function names are generated).
+   */
+  private createLogGroups(props: SelfHostedClusterProps, clusterName: string): { controlPlane: logs.ILogGroup; kubectl: logs.ILogGroup[] } {
+    const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const key = props.logEncryptionKey
+      ?? newKey(this, 'LogKey', 'Encrypts the control-plane and kubectl provider logs of the self-hosted model cluster', removalPolicy);
+    // The name EKS writes to; from the name given to the cluster, not its Ref (the cluster waits for the group).
+    const controlPlane = encryptedLogGroup(this, 'ControlPlaneLogs', {
+      key,
+      purpose: 'the control-plane logs of the self-hosted model cluster',
+      retention: props.logRetention,
+      removalPolicy,
+      logGroupName: `/aws/eks/${clusterName}/cluster`,
+    });
+    const clusterResource = this.cluster.node.children.find((c): c is eks.CfnCluster => c instanceof eks.CfnCluster);
+    clusterResource?.addResourceDependency(controlPlane.logGroup.node.defaultChild as CfnResource);
+
+    const kubectl: logs.ILogGroup[] = [];
+    const provider = this.cluster.node.tryFindChild('KubectlProvider');
+    const functions = provider?.node.findAll().filter((c): c is lambda.CfnFunction => c instanceof lambda.CfnFunction) ?? [];
+    for (const fn of functions) {
+      const role = fn.node.scope?.node.id === 'Handler' ? 'Handler' : 'ProviderFramework';
+      const { logGroup } = encryptedLogGroup(this, `Kubectl${role}Logs`, {
+        key,
+        purpose: 'the kubectl provider logs of the self-hosted model cluster',
+        retention: props.logRetention,
+        removalPolicy,
+      });
+      const existing = this.cluster.stack.resolve(fn.loggingConfig) as lambda.CfnFunction.LoggingConfigProperty | undefined;
+      fn.loggingConfig = { ...existing, logGroup: logGroup.logGroupName };
+      fn.addResourceDependency(logGroup.node.defaultChild as CfnResource);
+      kubectl.push(logGroup);
+    }
+    return { controlPlane: controlPlane.logGroup, kubectl };
   }
 
   private addSystemNodeGroup(options: SystemNodeGroupOptions, nodeRole: iam.IRole): eks.Nodegroup {

@@ -17,6 +17,8 @@ import { KeyLookup } from '../../../lambda/authorizer/logic';
 import { AuthorizerContext } from '../../../lambda/shared/authorizer-context';
 import { AUTHORIZER_ENV, TENANT_API_KEY_TAGS as TAGS } from '../../../lambda/shared/tenant-key-schema';
 import { FakeApiGateway, startFakeApiGateway } from '../../helpers/dynalite-apigateway';
+import { CachedControls } from '../../../lambda/router/pipeline/controls';
+import { MemoryControlsLoader } from '../../../lambda/router/incident/file-controls';
 import { createTenantKeyTable, LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
 
 const TABLE = 'tenant-keys';
@@ -48,7 +50,7 @@ interface Harness {
   readonly close: () => void;
 }
 
-function harness(options: { cacheTtlMs?: number; endpoint?: string; requestTimeoutMs?: number; tableName?: string } = {}): Harness {
+function harness(options: { cacheTtlMs?: number; endpoint?: string; requestTimeoutMs?: number; tableName?: string; controls?: CachedControls } = {}): Harness {
   const logs: string[] = [];
   const record = (level: string) => (message: string, attributes: Record<string, unknown>) => { logs.push(JSON.stringify({ level, message, ...attributes })); };
   const logger: DecisionLogger = { info: record('info'), warn: record('warn'), error: record('error') };
@@ -62,6 +64,7 @@ function harness(options: { cacheTtlMs?: number; endpoint?: string; requestTimeo
     cache: new TtlCache<KeyLookup>({ ttlMs: options.cacheTtlMs ?? 0, maxEntries: 100, now: () => clock.now }),
     now: () => clock.now,
     logger,
+    ...(options.controls ? { controls: options.controls } : {}),
   };
   return { handle: createHandler(deps), logs, clock, close: () => dynamodb.destroy() };
 }
@@ -142,6 +145,36 @@ describe('a valid key', () => {
     const result = await h.handle(event(bearer(keys.expiring)));
     h.close();
     expect(result.policyDocument.Statement[0].Effect).toBe('Allow');
+  });
+});
+
+describe('incident controls', () => {
+  test('a suspended tenant or key is denied (403) once the controls are read again; others are allowed; resume allows again', async () => {
+    // Prepare
+    let now = T0;
+    const loader = new MemoryControlsLoader();
+    const controls = new CachedControls(loader, { cacheMs: 30_000, now: () => now });
+    const h = harness({ controls });
+    const control = (kind: 'tenant' | 'key', subject: string) => ({ kind, subject, reason: 'INC-5', actor: 'arn:aws:iam::111122223333:role/oncall', at: '' });
+    expect((await h.handle(event(bearer(keys.valid)))).policyDocument.Statement[0].Effect).toBe('Allow');
+    // Act
+    loader.entries.push(control('tenant', 'acme'));
+    const beforeExpiry = await h.handle(event(bearer(keys.valid)));
+    now += 30_000;
+    const denied = await h.handle(event(bearer(keys.valid)));
+    const otherTenant = await h.handle(event(bearer(keys.noUsagePlan)));
+    loader.entries.splice(0, 1, control('key', keyIdOf(hashTenantKey(keys.noUsagePlan))));
+    now += 30_000;
+    const keyDenied = await h.handle(event(bearer(keys.noUsagePlan)));
+    const tenantBack = await h.handle(event(bearer(keys.valid)));
+    h.close();
+    // Assess
+    expect(beforeExpiry.policyDocument.Statement[0].Effect).toBe('Allow');
+    expect(denied).toEqual({ principalId: 'acme', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: STAGE_ARN }] } });
+    expect(otherTenant.policyDocument.Statement[0].Effect).toBe('Allow');
+    expect(keyDenied.policyDocument.Statement[0].Effect).toBe('Deny');
+    expect(tenantBack.policyDocument.Statement[0].Effect).toBe('Allow');
+    expect(h.logs.filter((l) => l.includes('suspended')).map((l) => JSON.parse(l).reason)).toEqual(['tenant-suspended', 'key-suspended']);
   });
 });
 

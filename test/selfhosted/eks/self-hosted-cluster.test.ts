@@ -1,10 +1,11 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { CapacityMode, SelfHostedCluster, SelfHostedClusterProps } from '../../../lib';
 import { GPU_NODE_ROLE, NODE_ROLE_LABEL, SYSTEM_NODE_ROLE } from '../../../lib/selfhosted/scheduling';
 
@@ -52,6 +53,35 @@ describe('SelfHostedCluster defaults (KARPENTER)', () => {
     template.hasResourceProperties('AWS::EKS::Cluster', {
       Logging: { ClusterLogging: { EnabledTypes: ALL_LOG_TYPES.map((type) => ({ Type: type })) } },
     });
+  });
+
+  test('the control-plane log group EKS writes to exists before the cluster: /aws/eks/<name>/cluster, KMS, one year, kept', () => {
+    const [cluster] = Object.values(template.findResources('AWS::EKS::Cluster'));
+    const groupId = id(stack, models.controlPlaneLogGroup as never);
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: {
+        LogGroupName: `/aws/eks/${cluster.Properties.Name}/cluster`,
+        RetentionInDays: 365,
+        KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('ModelsLogKey'), 'Arn'] },
+      },
+      DeletionPolicy: 'Retain',
+    });
+    expect(cluster.DependsOn).toEqual(expect.arrayContaining([groupId]));
+  });
+
+  test('both kubectl provider functions log to their own KMS-encrypted log groups with retention', () => {
+    expect(models.kubectlLogGroups).toHaveLength(2);
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([logicalId]) => logicalId.includes('KubectlProvider'));
+    expect(functions).toHaveLength(2);
+    for (const [, fn] of functions) {
+      const ref = fn.Properties.LoggingConfig.LogGroup.Ref;
+      expect(models.kubectlLogGroups.map((g) => id(stack, g as never))).toContain(ref);
+      expect(fn.DependsOn).toContain(ref);
+      const group = template.toJSON().Resources[ref];
+      expect(group.Properties).toMatchObject({ RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/ModelsLogKey/), 'Arn'] } });
+      expect(group.DeletionPolicy).toBe('Retain');
+    }
   });
 
   test('secrets encrypted with a new rotating key', () => {
@@ -232,8 +262,18 @@ describe('SelfHostedCluster with an existing VPC, own layer, key, Bottlerocket G
     const layer = lambda.LayerVersion.fromLayerVersionArn(s, 'MyKubectl', LAYER_ARN);
     admin = new iam.Role(s, 'Admin', { assumedBy: new iam.AccountRootPrincipal() });
     key = new kms.Key(s, 'MyKey', { enableKeyRotation: true });
-    return { vpc, kubectlLayer: layer, adminRoles: [admin], secretsEncryptionKey: key };
+    return { vpc, kubectlLayer: layer, adminRoles: [admin], secretsEncryptionKey: key, logEncryptionKey: key, logRetention: logs.RetentionDays.SIX_MONTHS, logRemovalPolicy: RemovalPolicy.DESTROY };
   })));
+
+  test('the control-plane and kubectl log groups use the given key, retention and removal policy', () => {
+    const groups = [models.controlPlaneLogGroup, ...models.kubectlLogGroups];
+    expect(groups).toHaveLength(3);
+    for (const group of groups) {
+      const resource = template.toJSON().Resources[id(stack, group as never)];
+      expect(resource.Properties).toMatchObject({ RetentionInDays: 180, KmsKeyId: { 'Fn::GetAtt': [id(stack, key as never), 'Arn'] } });
+      expect(resource.DeletionPolicy).toBe('Delete');
+    }
+  });
 
   test('uses the given VPC: no VPC of its own, control plane in its private subnets', () => {
     template.resourceCountIs('AWS::EC2::VPC', 1);

@@ -1,0 +1,147 @@
+/** How far the library implements a governance control. */
+export enum GovernanceControlStatus {
+  /** Built, configured by default and tested. */
+  IMPLEMENTED = 'IMPLEMENTED',
+  /** Built in part; the gap says what is missing. */
+  PARTIAL = 'PARTIAL',
+  /** Not built yet; the gap says what a reviewer must look for elsewhere. */
+  NOT_BUILT = 'NOT_BUILT',
+}
+
+/** A fact a reviewer can check in the synthesized templates: a resource type with a property set. */
+export interface GovernanceEvidence {
+  /** The CloudFormation resource type: `AWS::DynamoDB::Table`. */
+  readonly resourceType: string;
+  /**
+   * A property path that must be present (dot-separated, as in the template): `SSESpecification.KMSMasterKeyId`.
+   * @default - the resource's presence is the evidence
+   */
+  readonly property?: string;
+  /** What it shows. */
+  readonly description: string;
+}
+
+/** One governance control of a fintech AI platform, mapped to what implements it. */
+export interface GovernanceControl {
+  /** The control: `Tenant-aware access control`. */
+  readonly control: string;
+  /** How far the library implements it. */
+  readonly status: GovernanceControlStatus;
+  /** The constructs and runtime parts that implement it. */
+  readonly implementedBy: string[];
+  /** The settings (props and their defaults) that matter. */
+  readonly settings: string[];
+  /** The test files that prove it. */
+  readonly tests: string[];
+  /** What to look for in the templates. */
+  readonly evidence: GovernanceEvidence[];
+  /**
+   * What is not built, when the status is not IMPLEMENTED.
+   * @default - nothing missing
+   */
+  readonly gap?: string;
+}
+
+/** A control with how many template resources show each of its evidence items. */
+export interface GovernanceControlReport extends GovernanceControl {
+  /** For each evidence item, in order: the number of resources of the app's templates that show it. */
+  readonly evidenceFound: number[];
+}
+
+/**
+ * The governance controls a fintech reviewer asks about (tenant-aware access control, data
+ * minimisation, prompt redaction, logging policy, approval workflows, escalation, auditability,
+ * incident response), mapped to the constructs, settings and tests that implement them, with the
+ * template evidence `ComplianceReport` counts in the synthesized app.
+ */
+export class GovernanceControls {
+  /** Every control, in report order. */
+  public static all(): GovernanceControl[] {
+    return [
+      {
+        control: 'Tenant-aware access control',
+        status: GovernanceControlStatus.IMPLEMENTED,
+        implementedBy: ['TenantKeyTable', 'TenantAuthorizer (lambda/authorizer)', 'TenantUsagePlans', 'TenantInferenceProfiles', 'router tenant and policy stages'],
+        settings: ['tenant keys stored as SHA-256 only', 'every method: CUSTOM authorizer and usage identifier', 'per-tenant application inference profiles; the router may invoke only those', 'allowedAliases and sensitivityClearance per tenant', 'endpointType PRIVATE (optional)'],
+        tests: ['test/gateway/tenant-keys/', 'test/lambda/authorizer/', 'test/gateway/ai-gateway.test.ts', 'test/gateway/gateway-private-api.test.ts', 'test/router/gateway.test.ts'],
+        evidence: [
+          { resourceType: 'AWS::ApiGateway::Authorizer', property: 'AuthorizerUri', description: 'the Lambda authorizer on the API' },
+          { resourceType: 'AWS::ApiGateway::UsagePlan', property: 'Throttle', description: 'a usage plan per tier' },
+          { resourceType: 'AWS::Bedrock::ApplicationInferenceProfile', property: 'Tags', description: 'a tagged inference profile per tenant and alias' },
+        ],
+      },
+      {
+        control: 'Data minimisation',
+        status: GovernanceControlStatus.PARTIAL,
+        implementedBy: ['GatewayApi (access log fields)', 'router usage records', 'UsageTable (record TTL)'],
+        settings: ['access logs and usage records hold ids, counts and costs, never prompt text', 'execution logs without data trace', 'usage records expire (recordTtlDays)', 'restricted requests never written to the gateway logs'],
+        tests: ['test/gateway/gateway-api.test.ts', 'test/usage/', 'test/router/gateway.test.ts'],
+        evidence: [
+          { resourceType: 'AWS::ApiGateway::Stage', property: 'AccessLogSetting.Format', description: 'access log format without bodies or keys' },
+          { resourceType: 'AWS::DynamoDB::Table', property: 'TimeToLiveSpecification.AttributeName', description: 'usage records expire' },
+        ],
+        gap: 'Bedrock model invocation logging (ModelInvocationLogging) stores prompts and completions in full when enabled; minimising or redacting them is not built.',
+      },
+      {
+        control: 'Prompt redaction',
+        status: GovernanceControlStatus.PARTIAL,
+        implementedBy: ['GatewayGuardrail (PII filters)', 'router input and output guardrail stages'],
+        settings: ['guardrail with PII anonymisation on routes that enable it', 'ApplyGuardrail for self-hosted targets'],
+        tests: ['test/bedrock/guardrails/', 'test/router/pipeline/'],
+        evidence: [{ resourceType: 'AWS::Bedrock::Guardrail', property: 'SensitiveInformationPolicyConfig', description: 'a guardrail with sensitive-information filters' }],
+        gap: 'Redaction before the model call, independent of a Bedrock guardrail, is not built yet (tracked in another issue).',
+      },
+      {
+        control: 'Logging policy',
+        status: GovernanceControlStatus.IMPLEMENTED,
+        implementedBy: ['every log group the platform produces, created in the templates', 'AiGateway-ServiceLogGroupManaged rule'],
+        settings: ['KMS customer key, retention (one year by default) and RETAIN on access, execution, function, WAF, EKS control-plane, kubectl provider and trail log groups'],
+        tests: ['test/compliance/rules/service-log-group-managed.test.ts', 'test/gateway/gateway-api.test.ts', 'test/selfhosted/eks/self-hosted-cluster.test.ts'],
+        evidence: [
+          { resourceType: 'AWS::Logs::LogGroup', property: 'KmsKeyId', description: 'log groups encrypted with a customer key' },
+          { resourceType: 'AWS::Logs::LogGroup', property: 'RetentionInDays', description: 'log groups with a retention' },
+        ],
+      },
+      {
+        control: 'Approval workflows',
+        status: GovernanceControlStatus.NOT_BUILT,
+        implementedBy: [],
+        settings: [],
+        tests: [],
+        evidence: [],
+        gap: 'Approvals for restricted data (an approvals table, a review queue) are not built yet (tracked in another issue); GatewayAuditTrail takes the approvals table in `tables` once it exists.',
+      },
+      {
+        control: 'Escalation',
+        status: GovernanceControlStatus.NOT_BUILT,
+        implementedBy: [],
+        settings: [],
+        tests: [],
+        evidence: [],
+        gap: 'Escalating a flagged answer to a human reviewer is not built yet (tracked in another issue); alarms notify the alarm topic.',
+      },
+      {
+        control: 'Auditability',
+        status: GovernanceControlStatus.IMPLEMENTED,
+        implementedBy: ['GatewayAuditTrail', 'ModelInvocationLogging', 'UsageTable (one record per request)', 'compliance report'],
+        settings: ['all management events; DynamoDB data events of the key and controls tables; Bedrock guardrail data events', 'log-file validation, KMS, optional Object Lock'],
+        tests: ['test/audit/gateway-audit-trail.test.ts', 'test/bedrock/invocation-logging/', 'test/usage/'],
+        evidence: [
+          { resourceType: 'AWS::CloudTrail::Trail', property: 'EnableLogFileValidation', description: 'a trail with log-file validation' },
+          { resourceType: 'AWS::CloudTrail::Trail', property: 'AdvancedEventSelectors', description: 'data event selectors for the gateway tables and Bedrock' },
+        ],
+      },
+      {
+        control: 'Incident response',
+        status: GovernanceControlStatus.IMPLEMENTED,
+        implementedBy: ['IncidentControlsTable', 'router incident-controls stage', 'cdk-ai-gateway incident', 'GatewayObservability alarms', 'docs/RUNBOOK.md'],
+        settings: ['suspend a tenant, key, route or target, or force a fallback, within 30 s without a deploy', 'every action in an append-only history with the operator IAM ARN'],
+        tests: ['test/router/incident/', 'test/incident/incident-controls-table.test.ts'],
+        evidence: [
+          { resourceType: 'AWS::DynamoDB::Table', property: 'PointInTimeRecoverySpecification', description: 'the controls table (among others) with point-in-time recovery' },
+          { resourceType: 'AWS::CloudWatch::Alarm', property: 'AlarmActions', description: 'alarms that notify' },
+        ],
+      },
+    ];
+  }
+}
