@@ -78,7 +78,10 @@ export interface GatewayRouterProps {
 
   /**
    * Security groups of the router, when it runs in a VPC.
-   * @default - a new security group that allows all egress and no ingress
+   * @default - a new security group (`securityGroup`) without ingress whose only egress is HTTPS
+   * (TCP 443) to any IPv4 address, for the AWS APIs through the VPC's endpoints or a NAT; add what
+   * a route needs with `router.connections.allowTo(peer, port)` (a self-hosted model's port, say)
+   * or `router.securityGroup.addEgressRule(...)`
    */
   readonly securityGroups?: ec2.ISecurityGroup[];
 
@@ -147,7 +150,10 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
   public readonly logGroup: logs.ILogGroup;
   /** The AppConfig hosted configuration that holds the gateway configuration. */
   public readonly configuration: appconfig.HostedConfiguration;
-  /** The router's security group, when it runs in a VPC. */
+  /**
+   * The security group this construct created, when it runs in a VPC without `securityGroups`:
+   * no ingress, egress only HTTPS to any IPv4 address until you add rules.
+   */
   public readonly securityGroup?: ec2.ISecurityGroup;
   public readonly grantPrincipal: iam.IPrincipal;
 
@@ -194,11 +200,13 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
     });
 
     if (props.vpc && !props.securityGroups) {
-      this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      const securityGroup = this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
         vpc: props.vpc,
         description: 'cdk-ai-gateway router: no ingress; egress to model endpoints and AWS APIs',
-        allowAllOutbound: true,
+        allowAllOutbound: false,
       });
+      // The AWS APIs through the VPC's endpoints or a NAT; other ports only where a route needs them.
+      securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'router: HTTPS to AWS APIs and HTTPS model endpoints');
     }
     const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
     const role = new FunctionExecutionRole(this, 'Role', {

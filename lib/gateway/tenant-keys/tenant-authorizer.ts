@@ -111,7 +111,9 @@ export interface TenantAuthorizerProps {
 
   /**
    * Security groups of the authorizer in `vpc`.
-   * @default - a new security group with all outbound traffic allowed
+   * @default - a new security group (`securityGroup`) without ingress whose only egress is HTTPS
+   * (TCP 443) to any IPv4 address, for DynamoDB and X-Ray through the VPC's endpoints or a NAT;
+   * narrow or extend it with `authorizer.handler.connections` or `authorizer.securityGroup`
    */
   readonly securityGroups?: ec2.ISecurityGroup[];
 }
@@ -138,6 +140,11 @@ export class TenantAuthorizer extends Construct {
   public readonly handler: lambda.Function;
   /** The function's log group. */
   public readonly logGroup: logs.LogGroup;
+  /**
+   * The security group this construct created, when it runs in a VPC without `securityGroups`:
+   * no ingress, egress only HTTPS to any IPv4 address until you add rules.
+   */
+  public readonly securityGroup?: ec2.ISecurityGroup;
   /** The tenant-key table the authorizer reads. */
   public readonly table: dynamodb.ITable;
   /** The `TenantKeyTable` this construct created, when none was passed in. */
@@ -170,6 +177,15 @@ export class TenantAuthorizer extends Construct {
       retention: props.logRetention,
     }).logGroup;
 
+    if (props.vpc && !props.securityGroups) {
+      const securityGroup = this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+        vpc: props.vpc,
+        description: 'cdk-ai-gateway tenant authorizer: no ingress; egress to DynamoDB and AWS APIs',
+        allowAllOutbound: false,
+      });
+      securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'tenant authorizer: HTTPS to DynamoDB and AWS APIs');
+    }
+
     const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
     const role = new FunctionExecutionRole(this, 'Role', {
       purpose: `the cdk-ai-gateway tenant authorizer ${this.node.path}`,
@@ -198,7 +214,7 @@ export class TenantAuthorizer extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
-      securityGroups: props.securityGroups,
+      securityGroups: props.securityGroups ?? (this.securityGroup ? [this.securityGroup] : undefined),
     });
     grantReadKeys(this.table, this.handler);
 
