@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AiGateway, AiGatewayProps } from '../../lib/gateway/ai-gateway';
+import { GatewayVpc } from '../../lib/network/gateway-vpc';
 import { GatewayRouter } from '../../lib/gateway/gateway-router';
 import { TenantAuthorizer } from '../../lib/gateway/tenant-keys/tenant-authorizer';
 import { ModelSource } from '../../lib/bedrock/inference-profiles/model-source';
@@ -132,6 +133,21 @@ describe('AiGateway egress', () => {
     template.resourceCountIs('Custom::DynamoDbPrefixList', 1);
     for (const sg of [/OneRouterSecurityGroup/, /TwoRouterSecurityGroup/]) {
       expect(egressOf(template, sg)).toEqual(expect.arrayContaining([expect.objectContaining({ DestinationPrefixListId: LOOKED_UP_PREFIX_LIST })]));
+    }
+  });
+
+  test('in a GatewayVpc with its own endpoints: HTTPS to its endpoint security group and the looked-up DynamoDB prefix list only', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const vpc = new GatewayVpc(stack, 'Net', { natGateways: 0 });
+    new AiGateway(stack, 'Gateway', { ...BASE, routes: [{ alias: 'summary', model: ModelSource.foundationModel('amazon.nova-micro-v1:0') }], vpc });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('Custom::DynamoDbPrefixList', 1);
+    for (const sg of [/GatewayRouterSecurityGroup/, /GatewayAuthorizerSecurityGroup/]) {
+      const rules = egressOf(template, sg);
+      expect(rules).toEqual([
+        expect.objectContaining({ FromPort: 443, DestinationSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^NetEndpointSecurityGroup/), 'GroupId'] } }),
+        expect.objectContaining({ FromPort: 443, DestinationPrefixListId: LOOKED_UP_PREFIX_LIST }),
+      ]);
     }
   });
 
