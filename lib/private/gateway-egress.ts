@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
-import { acknowledgeCustomResourceFunctionFindings } from './function-compliance';
+import { acknowledgeCustomResourceFunctionFindings, acknowledgeLatestNodeRuntimeLag } from './function-compliance';
 import { FunctionExecutionRole } from './function-role';
 import { encryptedLogGroup } from './kms';
 import { GatewayEgressRule } from '../gateway/gateway-egress';
@@ -158,6 +158,10 @@ class DynamoDbPrefixListLookup extends Construct {
         invocation: 'once per create or update of the custom resource that looks up the id of the Region\'s DynamoDB prefix list',
         outsideVpc: 'It only calls the Amazon EC2 DescribeManagedPrefixLists API and the CloudFormation pre-signed response URL, '
           + 'handles no application data, and needs no VPC resource.',
+      });
+      acknowledgeLatestNodeRuntimeLag(fn, {
+        subject: 'the function of AwsCustomResource (shared by every AwsCustomResource of the stack)',
+        job: 'The function only makes the SDK call of the DynamoDB prefix list lookup at deployment and answers CloudFormation',
       });
     }
   }
