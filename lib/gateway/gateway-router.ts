@@ -16,6 +16,7 @@ import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../private/ass
 import { AiGatewayValidationError } from '../private/errors';
 import { acknowledgeSynchronousFunctionFindings } from '../private/function-compliance';
 import { FunctionExecutionRole } from '../private/function-role';
+import { httpsOnlySecurityGroup } from '../private/gateway-egress';
 import { encryptedLogGroup } from '../private/kms';
 import { withTokenPlaceholders } from '../private/token-placeholders';
 
@@ -200,13 +201,8 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
     });
 
     if (props.vpc && !props.securityGroups) {
-      const securityGroup = this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-        vpc: props.vpc,
-        description: 'cdk-ai-gateway router: no ingress; egress to model endpoints and AWS APIs',
-        allowAllOutbound: false,
-      });
-      // The AWS APIs through the VPC's endpoints or a NAT; other ports only where a route needs them.
-      securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'router: HTTPS to AWS APIs and HTTPS model endpoints');
+      // Other ports (a self-hosted model's) only where a route needs them: `connections.allowTo`.
+      this.securityGroup = httpsOnlySecurityGroup(this, props.vpc, 'router', 'model endpoints and AWS APIs');
     }
     const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
     const role = new FunctionExecutionRole(this, 'Role', {

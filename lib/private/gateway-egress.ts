@@ -31,6 +31,21 @@ export interface GatewayEgressOptions {
 }
 
 /**
+ * The security group a standalone router or authorizer creates in a VPC when it is given none: no
+ * ingress, and HTTPS (TCP 443) to any IPv4 address as its only outbound rule (the AWS APIs through
+ * the VPC's endpoints or a NAT); the owner adds what else a route needs.
+ */
+export function httpsOnlySecurityGroup(scope: Construct, vpc: ec2.IVpc, who: string, reaches: string): ec2.SecurityGroup {
+  const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
+    vpc,
+    description: `cdk-ai-gateway ${who}: no ingress; egress to ${reaches}`,
+    allowAllOutbound: false,
+  });
+  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), `${who}: HTTPS to ${reaches}`);
+  return securityGroup;
+}
+
+/**
  * The outbound rules of the router's and the authorizer's security groups (both created with
  * `allowAllOutbound: false`):
  * - HTTPS to the security group of the gateway's interface endpoints (Bedrock Runtime, AppConfig

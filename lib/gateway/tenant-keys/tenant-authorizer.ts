@@ -12,6 +12,7 @@ import { AiGatewayValidationError } from '../../private/errors';
 import { acknowledgeSynchronousFunctionFindings, restrictApiGatewayInvokePermissions } from '../../private/function-compliance';
 import { FunctionExecutionRole } from '../../private/function-role';
 import { grantReadKeys } from './private/grants';
+import { httpsOnlySecurityGroup } from '../../private/gateway-egress';
 import { encryptedLogGroup } from '../../private/kms';
 import { checkInteger } from './private/validate';
 import { TenantKeyTable } from './tenant-key-table';
@@ -177,14 +178,7 @@ export class TenantAuthorizer extends Construct {
       retention: props.logRetention,
     }).logGroup;
 
-    if (props.vpc && !props.securityGroups) {
-      const securityGroup = this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-        vpc: props.vpc,
-        description: 'cdk-ai-gateway tenant authorizer: no ingress; egress to DynamoDB and AWS APIs',
-        allowAllOutbound: false,
-      });
-      securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'tenant authorizer: HTTPS to DynamoDB and AWS APIs');
-    }
+    if (props.vpc && !props.securityGroups) this.securityGroup = httpsOnlySecurityGroup(this, props.vpc, 'tenant authorizer', 'DynamoDB and AWS APIs');
 
     const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
     const role = new FunctionExecutionRole(this, 'Role', {
