@@ -154,6 +154,9 @@ export function buildExampleApp(app: App = new App()): App {
     // `-c privateApi=true`: the API is reachable only through an execute-api VPC endpoint in the
     // VPC, admitted by the API's resource policy; the web ACL and the tenant authorizer stay.
     endpointType: String(app.node.tryGetContext('privateApi')) === 'true' ? GatewayEndpointType.PRIVATE : GatewayEndpointType.REGIONAL,
+    // The router's and the authorizer's DynamoDB egress is limited to the Region's DynamoDB prefix
+    // list, resolved at deploy time; `-c dynamoDbPrefixListId=pl-…` names it instead (no lookup).
+    dynamoDbPrefixListId: app.node.tryGetContext('dynamoDbPrefixListId') as string | undefined,
     autoRouting: [
       { alias: 'classify', latencyClasses: [LatencyClass.BATCH], description: 'Batch work goes to the cheapest model' },
       { alias: 'support-summary', description: 'Everything else' },

@@ -221,15 +221,24 @@ export interface AiGatewayProps {
   /**
    * Create VPC endpoints for Bedrock Runtime, AppConfig, CloudWatch Logs, X-Ray (interface) and
    * DynamoDB (gateway) in `vpc`, so the functions need no NAT. Turn off when the VPC has them already.
+   * The router's and the authorizer's egress is then HTTPS to those endpoints' security group and to
+   * DynamoDB's prefix list only. When false with a VPC that is not a `GatewayVpc` with endpoints,
+   * the gateway knows no endpoint security group: both keep HTTPS (443) to any IPv4 address, through
+   * the VPC's own endpoints or a NAT (still no other port or protocol).
    * @default true when `vpc` is given, unless it is a `GatewayVpc` with its own endpoints
    */
   readonly createVpcEndpoints?: boolean;
   /**
    * The id of the AWS-managed prefix list of DynamoDB in the Region (`com.amazonaws.<region>.dynamodb`,
-   * from `aws ec2 describe-managed-prefix-lists`). With it, the router's and authorizer's HTTPS egress
-   * to DynamoDB is limited to that prefix list; without it, to any IPv4 address on 443 (CloudFormation
-   * exposes no attribute for it, and a lookup would need an account at synth time).
-   * @default - HTTPS egress to any IPv4 address for DynamoDB
+   * from `aws ec2 describe-managed-prefix-lists`), to which the router's and the authorizer's HTTPS
+   * egress to DynamoDB is limited. CloudFormation exposes no attribute for it: without this prop, a
+   * custom resource (one per stack: `AwsCustomResource` calling EC2 `DescribeManagedPrefixLists`
+   * with a `prefix-list-name` filter, its function with its own encrypted log group and a role that
+   * may only read prefix lists in this Region) resolves it at deploy time. Set it to avoid that
+   * custom resource. Applies when the router and the authorizer reach the AWS APIs through known
+   * endpoints (`createVpcEndpoints`, or a `GatewayVpc` with its endpoints); with the VPC's own
+   * endpoints of an unknown security group they keep HTTPS to any IPv4 address, DynamoDB included.
+   * @default - looked up at deploy time
    */
   readonly dynamoDbPrefixListId?: string;
   /**
@@ -547,6 +556,7 @@ export class AiGateway extends Construct {
       restrictGatewayEgress(this, routerSecurityGroup!, authorizerSecurityGroup!, {
         endpointSecurityGroup,
         dynamoDbPrefixListId: props.dynamoDbPrefixListId,
+        lookupLogs: { key: this.encryptionKey, retention: props.logRetention, removalPolicy },
         selfHostedTargets: props.selfHostedTargets ?? [],
         external: props.routerEgress ?? [],
       });

@@ -16,6 +16,7 @@ import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../private/ass
 import { AiGatewayValidationError } from '../private/errors';
 import { acknowledgeSynchronousFunctionFindings } from '../private/function-compliance';
 import { FunctionExecutionRole } from '../private/function-role';
+import { httpsOnlySecurityGroup } from '../private/gateway-egress';
 import { encryptedLogGroup } from '../private/kms';
 import { withTokenPlaceholders } from '../private/token-placeholders';
 
@@ -78,7 +79,10 @@ export interface GatewayRouterProps {
 
   /**
    * Security groups of the router, when it runs in a VPC.
-   * @default - a new security group that allows all egress and no ingress
+   * @default - a new security group (`securityGroup`) without ingress whose only egress is HTTPS
+   * (TCP 443) to any IPv4 address, for the AWS APIs through the VPC's endpoints or a NAT; add what
+   * a route needs with `router.connections.allowTo(peer, port)` (a self-hosted model's port, say)
+   * or `router.securityGroup.addEgressRule(...)`
    */
   readonly securityGroups?: ec2.ISecurityGroup[];
 
@@ -147,7 +151,10 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
   public readonly logGroup: logs.ILogGroup;
   /** The AppConfig hosted configuration that holds the gateway configuration. */
   public readonly configuration: appconfig.HostedConfiguration;
-  /** The router's security group, when it runs in a VPC. */
+  /**
+   * The security group this construct created, when it runs in a VPC without `securityGroups`:
+   * no ingress, egress only HTTPS to any IPv4 address until you add rules.
+   */
   public readonly securityGroup?: ec2.ISecurityGroup;
   public readonly grantPrincipal: iam.IPrincipal;
 
@@ -194,11 +201,8 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
     });
 
     if (props.vpc && !props.securityGroups) {
-      this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-        vpc: props.vpc,
-        description: 'cdk-ai-gateway router: no ingress; egress to model endpoints and AWS APIs',
-        allowAllOutbound: true,
-      });
+      // Other ports (a self-hosted model's) only where a route needs them: `connections.allowTo`.
+      this.securityGroup = httpsOnlySecurityGroup(this, props.vpc, 'router', 'model endpoints and AWS APIs');
     }
     const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
     const role = new FunctionExecutionRole(this, 'Role', {

@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { flattenValue } from '../compliance/rules/iam-statements';
+import { newestNodeRuntime } from './assets';
 import { FunctionExecutionRole } from './function-role';
 
 /** What a function that API Gateway invokes synchronously does, for the reasons of its acknowledgments. */
@@ -101,6 +102,34 @@ export function acknowledgeCustomResourceFunctionFindings(fn: lambda.CfnFunction
       GatewayCompliance.acknowledge(fn, id, `${invoked}. ${context.outsideVpc}`);
     }
   }
+}
+
+/** A function whose runtime aws-cdk-lib chooses, for the reason of {@link acknowledgeLatestNodeRuntimeLag}. */
+export interface RuntimeLagContext {
+  /** Which function: 'the aws-eks-v2 custom resource framework function'. */
+  readonly subject: string;
+  /** What it does, as a sentence without the final period: 'The function only relays CloudFormation events to …'. */
+  readonly job: string;
+}
+
+/**
+ * aws-cdk-lib gives some of its own functions (custom resource framework and `AwsCustomResource`
+ * functions) the Node.js runtime that its Region facts name as the latest
+ * (`determineLatestNodeRuntime`), which can lag behind the newest runtime the same aws-cdk-lib
+ * lists (2.278.0 lists nodejs26.x and still names nodejs24.x), and offers no way to choose it.
+ * Acknowledges the two latest-runtime findings only when that is the case, with the runtime it has
+ * and the one the rules want.
+ */
+export function acknowledgeLatestNodeRuntimeLag(fn: lambda.CfnFunction, context: RuntimeLagContext): void {
+  const newest = newestNodeRuntime().name;
+  const runtime: unknown = Stack.of(fn).resolve(fn.runtime);
+  if (runtime === newest) return;
+  const has = typeof runtime === 'string' ? runtime : 'the latest Node.js runtime of the stack\'s Region facts';
+  const reason = `aws-cdk-lib sets the runtime of ${context.subject} itself (${has}, from `
+    + 'lambda.determineLatestNodeRuntime and its Region facts) and offers no property to change it, while the installed '
+    + `aws-cdk-lib already lists ${newest}. ${context.job}; it moves to the newer runtime when an aws-cdk-lib release updates its Region facts.`;
+  GatewayCompliance.acknowledge(fn, 'AwsSolutions-L1', reason);
+  GatewayCompliance.acknowledge(fn, 'Serverless-LambdaLatestVersion', reason);
 }
 
 /**

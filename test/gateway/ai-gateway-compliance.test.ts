@@ -69,13 +69,24 @@ describe('AiGateway: tenant-key backups', () => {
 });
 
 describe('AiGateway: every pack', () => {
-  test('in a VPC with reserved concurrency nothing is open, and the VPC and concurrency findings are neither raised nor acknowledged', async () => {
+  test('in a VPC with reserved concurrency nothing is open, and the VPC and concurrency findings are neither raised nor acknowledged on the gateway\'s functions', async () => {
     const { report } = await sharedSynthesis({ module: join(__dirname, 'compliance-apps'), exportName: 'aiGatewayInVpcApp' });
     expect(report.findings).toEqual([]);
     expect(report.pluginFailures).toEqual([]);
     expect(report.unusedAcknowledgments).toEqual([]);
     const routerAcks = report.acknowledgedFindings.filter((f) => f.constructPath === 'Stack/Gateway/Router/Function/Resource').map((f) => f.findingId);
     expect(routerAcks.sort()).toEqual(['HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'Serverless-LambdaDLQ']);
-    expect(report.acknowledgedFindings.filter((f) => /LambdaInsideVPC|CT\.LAMBDA\.PR\.3/.test(f.findingId))).toEqual([]);
+    const outsideVpc = report.acknowledgedFindings.filter((f) => /LambdaInsideVPC|CT\.LAMBDA\.PR\.3/.test(f.findingId));
+    // Only the deploy-time DynamoDB prefix list lookup runs outside the VPC (an isolated VPC has no
+    // route to the EC2 API), acknowledged with what it calls.
+    expect([...new Set(outsideVpc.map((f) => f.constructPath))]).toEqual(['Stack/AWS679f53fac002430cb0da5b7982bd2287/Resource']);
+    expect(outsideVpc.map((f) => f.findingId).sort()).toEqual(['CT.LAMBDA.PR.3', 'HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC']);
+    for (const f of outsideVpc) expect(f.reason).toMatch(/DescribeManagedPrefixLists/);
+    // Its Resource "*" is acknowledged on its own policy, for that action only.
+    expect(report.acknowledgedFindings).toEqual(expect.arrayContaining([expect.objectContaining({
+      findingId: 'AwsSolutions-IAM5[Resource::*]',
+      constructPath: 'Stack/CdkAiGatewayDynamoDbPrefixList/DescribePolicy/Resource',
+      reason: expect.stringMatching(/ec2:DescribeManagedPrefixLists supports no resource-level permissions/),
+    })]));
   }, SHARED_SYNTHESIS_TIMEOUT_MS);
 });

@@ -48,14 +48,14 @@ describe('GatewayRouter', () => {
     expect(JSON.stringify(fn.Properties.Environment)).not.toMatch(/amazon\.nova/);
   });
 
-  test('runs in a VPC with its own egress-only security group when given one', () => {
+  test('runs in a VPC with its own security group: no ingress, egress HTTPS only (no all-traffic rule)', () => {
     const stack = new Stack(new App(), 'Stack', { env: { account: '111122223333', region: 'us-east-1' } });
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const router = new GatewayRouter(stack, 'Router', { config: CONFIG, vpc });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('router'),
-      SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: '-1' }],
+      SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: Match.stringLikeRegexp('HTTPS') }],
       SecurityGroupIngress: Match.absent(),
     });
     expect(router.connections.securityGroups).toHaveLength(1);

@@ -12,6 +12,7 @@ import { AiGatewayValidationError } from '../../private/errors';
 import { acknowledgeSynchronousFunctionFindings, restrictApiGatewayInvokePermissions } from '../../private/function-compliance';
 import { FunctionExecutionRole } from '../../private/function-role';
 import { grantReadKeys } from './private/grants';
+import { httpsOnlySecurityGroup } from '../../private/gateway-egress';
 import { encryptedLogGroup } from '../../private/kms';
 import { checkInteger } from './private/validate';
 import { TenantKeyTable } from './tenant-key-table';
@@ -111,7 +112,9 @@ export interface TenantAuthorizerProps {
 
   /**
    * Security groups of the authorizer in `vpc`.
-   * @default - a new security group with all outbound traffic allowed
+   * @default - a new security group (`securityGroup`) without ingress whose only egress is HTTPS
+   * (TCP 443) to any IPv4 address, for DynamoDB and X-Ray through the VPC's endpoints or a NAT;
+   * narrow or extend it with `authorizer.handler.connections` or `authorizer.securityGroup`
    */
   readonly securityGroups?: ec2.ISecurityGroup[];
 }
@@ -138,6 +141,11 @@ export class TenantAuthorizer extends Construct {
   public readonly handler: lambda.Function;
   /** The function's log group. */
   public readonly logGroup: logs.LogGroup;
+  /**
+   * The security group this construct created, when it runs in a VPC without `securityGroups`:
+   * no ingress, egress only HTTPS to any IPv4 address until you add rules.
+   */
+  public readonly securityGroup?: ec2.ISecurityGroup;
   /** The tenant-key table the authorizer reads. */
   public readonly table: dynamodb.ITable;
   /** The `TenantKeyTable` this construct created, when none was passed in. */
@@ -170,6 +178,8 @@ export class TenantAuthorizer extends Construct {
       retention: props.logRetention,
     }).logGroup;
 
+    if (props.vpc && !props.securityGroups) this.securityGroup = httpsOnlySecurityGroup(this, props.vpc, 'tenant authorizer', 'DynamoDB and AWS APIs');
+
     const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
     const role = new FunctionExecutionRole(this, 'Role', {
       purpose: `the cdk-ai-gateway tenant authorizer ${this.node.path}`,
@@ -198,7 +208,7 @@ export class TenantAuthorizer extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
-      securityGroups: props.securityGroups,
+      securityGroups: props.securityGroups ?? (this.securityGroup ? [this.securityGroup] : undefined),
     });
     grantReadKeys(this.table, this.handler);
 

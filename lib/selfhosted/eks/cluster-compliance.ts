@@ -4,8 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { GatewayCompliance } from '../../compliance/gateway-compliance';
 import { flattenValue } from '../../compliance/rules/iam-statements';
-import { newestNodeRuntime } from '../../private/assets';
-import { acknowledgeCustomResourceFunctionFindings, acknowledgeImportedSubnets } from '../../private/function-compliance';
+import { acknowledgeCustomResourceFunctionFindings, acknowledgeImportedSubnets, acknowledgeLatestNodeRuntimeLag } from '../../private/function-compliance';
 
 /** Why each AWS managed policy that aws-eks-v2 or this construct attaches is acceptable. */
 const MANAGED_POLICY_REASONS: { readonly [name: string]: string } = {
@@ -73,7 +72,12 @@ export function acknowledgeClusterFindings(scope: IConstruct): void {
     GatewayCompliance.acknowledge(handler, 'AwsSolutions-L1', runtime);
     GatewayCompliance.acknowledge(handler, 'Serverless-LambdaLatestVersion', runtime);
   }
-  if (frameworkFn instanceof lambda.CfnFunction) acknowledgeFrameworkRuntime(frameworkFn);
+  if (frameworkFn instanceof lambda.CfnFunction) {
+    acknowledgeLatestNodeRuntimeLag(frameworkFn, {
+      subject: 'the aws-eks-v2 custom resource framework function',
+      job: 'The function only relays CloudFormation events to the kubectl handler',
+    });
+  }
   if (frameworkFn instanceof CfnResource) {
     GatewayCompliance.acknowledge(frameworkFn, 'Serverless-LambdaDefaultMemorySize', 'The custom resource framework function of '
       + 'aws-cdk-lib only forwards each CloudFormation event to the kubectl handler and relays its answer; aws-cdk-lib offers '
@@ -95,26 +99,6 @@ export function acknowledgeClusterFindings(scope: IConstruct): void {
         + 'lambda:InvokeFunction needs for qualified invocations. No other function is granted.');
     }
   }
-}
-
-/**
- * aws-cdk-lib gives the custom resource framework function the Node.js runtime that its Region
- * facts name as the latest (`determineLatestNodeRuntime`), which can lag behind the newest runtime
- * the same aws-cdk-lib lists (2.278.0 lists nodejs26.x and still names nodejs24.x), and offers no
- * way to choose it. Acknowledges the two latest-runtime findings only when that is the case, with
- * the runtime it has and the one the rules want.
- */
-function acknowledgeFrameworkRuntime(fn: lambda.CfnFunction): void {
-  const newest = newestNodeRuntime().name;
-  const runtime: unknown = Stack.of(fn).resolve(fn.runtime);
-  if (runtime === newest) return;
-  const has = typeof runtime === 'string' ? runtime : 'the latest Node.js runtime of the stack\'s Region facts';
-  const reason = `aws-cdk-lib sets the runtime of the aws-eks-v2 custom resource framework function itself (${has}, from `
-    + 'lambda.determineLatestNodeRuntime and its Region facts) and offers no property to change it, while the installed '
-    + `aws-cdk-lib already lists ${newest}. The function only relays CloudFormation events to the kubectl handler; it moves `
-    + 'to the newer runtime when an aws-cdk-lib release updates its Region facts.';
-  GatewayCompliance.acknowledge(fn, 'AwsSolutions-L1', reason);
-  GatewayCompliance.acknowledge(fn, 'Serverless-LambdaLatestVersion', reason);
 }
 
 /** Acknowledges AwsSolutions-IAM4 for each AWS managed policy of `role` that has a reason above. */
