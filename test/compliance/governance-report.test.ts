@@ -1,30 +1,15 @@
-import { App, Stack } from 'aws-cdk-lib';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import { join } from 'node:path';
 import { ComplianceReport, FindingOrigin, GovernanceControls, GovernanceControlStatus } from '../../lib';
-import { AiGateway } from '../../lib/gateway/ai-gateway';
-import { ModelSource } from '../../lib/bedrock/inference-profiles/model-source';
-import { GatewayAuditTrail } from '../../lib/audit/gateway-audit-trail';
-import { synthWithCompliance } from '../helpers/compliance';
+import { SHARED_SYNTHESIS_TIMEOUT_MS, sharedSynthesis } from '../helpers/synthesis';
 
-jest.setTimeout(300_000);
-
-const ENV = { account: '111122223333', region: 'us-east-1' };
-
+// The consumer app of compliance-apps.ts (the gateway, its audit trail and a bucket of the
+// consumer's own), synthesized once by the shared synthesis: its report carries the origin of each
+// construct and the governance evidence, as ComplianceReport.synthesize gives them.
 describe('compliance report: a consumer app', () => {
   let report: ComplianceReport;
-  beforeAll(() => {
-    report = synthWithCompliance((app: App) => {
-      const stack = new Stack(app, 'Consumer', { env: ENV });
-      const gateway = new AiGateway(stack, 'Gateway', {
-        tiers: [{ name: 'standard', rateLimit: 5, burstLimit: 10 }],
-        tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'standard' }],
-        routes: [{ alias: 'classify', model: ModelSource.foundationModel('amazon.nova-micro-v1:0') }],
-      });
-      new GatewayAuditTrail(stack, 'Audit', { tables: [gateway.tenantKeyTable, gateway.incidentControls!.table] });
-      // The consumer's own resource, with findings of its own.
-      new s3.Bucket(stack, 'TheirBucket');
-    });
-  });
+  beforeAll(async () => {
+    ({ report } = await sharedSynthesis({ module: join(__dirname, 'compliance-apps'), exportName: 'consumerGovernanceApp' }));
+  }, SHARED_SYNTHESIS_TIMEOUT_MS);
 
   test('the library needs no acknowledgment from the consumer: every open finding is on the consumer\'s own resource', () => {
     expect(report.findings.length).toBeGreaterThan(0);

@@ -34,6 +34,13 @@ function build(props: Partial<AiGatewayProps> = {}, stack = new Stack(new App(),
   return { stack, gateway, template: Template.fromStack(stack) };
 }
 
+let defaults: ReturnType<typeof build> | undefined;
+/** The gateway with the BASE props, built once for the tests that only read it (none changes it). */
+function defaultGateway(): ReturnType<typeof build> {
+  defaults ??= build();
+  return defaults;
+}
+
 function routerStatements(stack: Stack, gateway: AiGateway, template: Template): TemplateStatement[] {
   const roleId = stack.getLogicalId(gateway.router.role.node.defaultChild as never);
   return statementsOfRole(template, roleId);
@@ -63,7 +70,7 @@ function selfHosted(stack: Stack, vpc: ec2.IVpc): ISelfHostedTarget {
 
 describe('AiGateway', () => {
   test('one application inference profile per tenant and reachable alias, fallbacks included', () => {
-    const { template } = build();
+    const { template } = defaultGateway();
     // acme: summary + classify; globex: summary, and classify through summary's fallback chain.
     template.resourceCountIs('AWS::Bedrock::ApplicationInferenceProfile', 4);
     template.hasResourceProperties('AWS::Bedrock::ApplicationInferenceProfile', {
@@ -72,7 +79,7 @@ describe('AiGateway', () => {
   });
 
   test('the router may invoke only the profiles and their models, streaming included, and apply only the guardrail', () => {
-    const { stack, gateway, template } = build();
+    const { stack, gateway, template } = defaultGateway();
     const statements = routerStatements(stack, gateway, template);
     const bedrock = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('bedrock:')));
     const actions = new Set(bedrock.flatMap(actionsOf));
@@ -90,7 +97,7 @@ describe('AiGateway', () => {
   });
 
   test('the router reads only its own AppConfig configuration', () => {
-    const { stack, gateway, template } = build();
+    const { stack, gateway, template } = defaultGateway();
     const statements = routerStatements(stack, gateway, template);
     const appconfig = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('appconfig:')));
     expect(appconfig).toHaveLength(1);
@@ -99,7 +106,7 @@ describe('AiGateway', () => {
   });
 
   test('the router configuration gives each tenant its own profile and a fallback chain', () => {
-    const { stack, template } = build();
+    const { stack, template } = defaultGateway();
     const config = hostedConfig(stack, template) as {
       tenants: Array<{ id: string; tier: string; allowedAliases: string[]; sensitivityClearance?: string }>;
       targets: Array<{ id: string; kind: string; profileArns: Record<string, string>; priceModelId: string }>;
@@ -124,7 +131,7 @@ describe('AiGateway', () => {
   });
 
   test('the synthesized configuration, tokens aside, passes the router\'s own validator', () => {
-    const { gateway } = build();
+    const { gateway } = defaultGateway();
     const literal = JSON.parse(JSON.stringify(gateway.config, (key, value) =>
       typeof value === 'string' && value.includes('${Token[')
         ? (key === 'identifier' ? 'abc123' : key === 'version' ? '1' : 'arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc')
@@ -133,7 +140,7 @@ describe('AiGateway', () => {
   });
 
   test('router function: bundled handler, arm64, Node.js 22 or newer, streaming-length timeout, config version in its environment', () => {
-    const { stack, gateway, template } = build();
+    const { stack, gateway, template } = defaultGateway();
     const fnId = stack.getLogicalId(gateway.router.function.node.defaultChild as never);
     const fn = template.findResources('AWS::Lambda::Function')[fnId];
     expect(fn.Properties).toMatchObject({ Architectures: ['arm64'], Handler: 'index.handler', Timeout: 900, TracingConfig: { Mode: 'Active' } });
@@ -149,7 +156,7 @@ describe('AiGateway', () => {
   });
 
   test('AppConfig validates the configuration against the shipped JSON Schema and deploys it at once', () => {
-    const { template } = build();
+    const { template } = defaultGateway();
     template.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
       Validators: [{ Type: 'JSON_SCHEMA', Content: Match.stringLikeRegexp('"\\$schema"') }],
     });
@@ -157,7 +164,7 @@ describe('AiGateway', () => {
   });
 
   test('API, authorizer, usage plans per tier and the web ACL are wired together', () => {
-    const { template } = build();
+    const { template } = defaultGateway();
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', 2);
     template.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Throttle: { RateLimit: 50, BurstLimit: 100 } });
     template.resourceCountIs('AWS::ApiGateway::ApiKey', 2);
@@ -170,7 +177,7 @@ describe('AiGateway', () => {
   });
 
   test('one customer-managed key with rotation encrypts the gateway by default', () => {
-    const { template } = build();
+    const { template } = defaultGateway();
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, Description: Match.stringLikeRegexp('AI gateway') });
   });
 
@@ -410,7 +417,7 @@ describe('AiGateway', () => {
   });
 
   test('the usage sweeper comes with the ledger, every minute, and not without it', () => {
-    const { gateway, template } = build();
+    const { gateway, template } = defaultGateway();
     expect(gateway.usageSweeper).toBeDefined();
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 minute)' });
@@ -428,7 +435,7 @@ describe('AiGateway', () => {
   });
 
   test('observability: a dashboard, alarms on a KMS topic, Bedrock throttles per route model', () => {
-    const { template } = build();
+    const { template } = defaultGateway();
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {

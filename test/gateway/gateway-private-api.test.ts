@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -6,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AiGateway } from '../../lib/gateway/ai-gateway';
 import { GatewayApi, GatewayApiProps, GatewayEndpointType } from '../../lib/gateway/gateway-api';
 import { ModelSource } from '../../lib/bedrock/inference-profiles/model-source';
-import { synthWithCompliance } from '../helpers/compliance';
+import { SHARED_SYNTHESIS_TIMEOUT_MS, sharedSynthesis } from '../helpers/synthesis';
 
 jest.setTimeout(120_000);
 
@@ -114,28 +115,10 @@ describe('AiGateway PRIVATE', () => {
 });
 
 describe('AiGateway PRIVATE: compliance', () => {
-  test('every pack passes on a private gateway in an imported VPC with no new finding to acknowledge', () => {
-    const report = synthWithCompliance((app) => {
-      const stack = new Stack(app, 'Stack', { env: ENV });
-      const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-        vpcId: 'vpc-0123456789abcdef0',
-        vpcCidrBlock: '10.0.0.0/16',
-        availabilityZones: ['us-east-1a', 'us-east-1b'],
-        privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
-        privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2'],
-      });
-      new AiGateway(stack, 'Gateway', {
-        vpc,
-        endpointType: GatewayEndpointType.PRIVATE,
-        privateApi: { vpc, allowedVpcIds: ['vpc-0aaaaaaaaaaaaaaa1'] },
-        routerReservedConcurrency: 50,
-        tiers: [{ name: 'standard', rateLimit: 5, burstLimit: 10 }],
-        tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'standard' }],
-        routes: [{ alias: 'classify', model: ModelSource.foundationModel('amazon.nova-micro-v1:0') }],
-      });
-    });
+  test('every pack passes on a private gateway in an imported VPC with no new finding to acknowledge', async () => {
+    const { report } = await sharedSynthesis({ module: join(__dirname, 'private-api-compliance-app'), exportName: 'privateGatewayApp' });
     expect(report.findings).toEqual([]);
     expect(report.pluginFailures).toEqual([]);
     expect(report.acknowledgedFindings.filter((f) => /ExecuteApiEndpoint/.test(f.constructPath))).toEqual([]);
-  });
+  }, SHARED_SYNTHESIS_TIMEOUT_MS);
 });

@@ -1,20 +1,14 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { ComplianceReport, GatewayVpc } from '../../lib';
-import { synthWithCompliance } from '../helpers/compliance';
+import { join } from 'node:path';
+import { ComplianceReport } from '../../lib';
+import { SHARED_SYNTHESIS_TIMEOUT_MS, sharedSynthesis } from '../helpers/synthesis';
 
-// Every pack, Control Tower included, on one synthesis of both VPC shapes.
-jest.setTimeout(300_000);
-
-const ENV = { account: '111122223333', region: 'us-east-1' };
+// Every pack, Control Tower included, on one shared synthesis of both VPC shapes (compliance-apps.ts).
 
 describe('GatewayVpc compliance', () => {
   let report: ComplianceReport;
-  beforeAll(() => {
-    report = synthWithCompliance((app: App) => {
-      new GatewayVpc(new Stack(app, 'WithNat', { env: ENV }), 'Vpc');
-      new GatewayVpc(new Stack(app, 'Isolated', { env: ENV }), 'Vpc', { natGateways: 0 });
-    });
-  });
+  beforeAll(async () => {
+    ({ report } = await sharedSynthesis({ module: join(__dirname, 'compliance-apps'), exportName: 'gatewayVpcApp' }));
+  }, SHARED_SYNTHESIS_TIMEOUT_MS);
 
   test('no open finding in any pack, and every acknowledgment was used', () => {
     expect(report.pluginFailures).toEqual([]);

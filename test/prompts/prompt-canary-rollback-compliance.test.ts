@@ -1,18 +1,12 @@
-import { Stack } from 'aws-cdk-lib';
-import { PromptCanaryRollback } from '../../lib/prompts/prompt-canary-rollback';
-import { expectAcknowledgmentsJustified, expectNoUnacknowledgedFindings } from '../helpers/compliance';
-import { rollbackParts } from './canary-rollback-fixtures';
+import { join } from 'node:path';
+import { expectReportAcknowledgmentsJustified, expectReportPassed } from '../helpers/compliance';
+import { SHARED_SYNTHESIS_TIMEOUT_MS, sharedSynthesis } from '../helpers/synthesis';
 
 describe('PromptCanaryRollback compliance', () => {
-  test('passes every pack; acknowledged are only the tracing wildcard, the VPC placement, the alarm action (EventBridge) and the DLQ without a DLQ', () => {
-    const report = expectNoUnacknowledgedFindings((app) => {
-      const stack = new Stack(app, 'Rollback', { env: { account: '111122223333', region: 'eu-west-1' } });
-      new PromptCanaryRollback(stack, 'CanaryRollback', {
-        ...rollbackParts(stack),
-        canaries: [{ promptId: 'support-reply', label: 'canary', maxCostPerRequestUsd: 0.02 }],
-      });
-      expectAcknowledgmentsJustified(stack);
-    });
+  test('passes every pack; acknowledged are only the tracing wildcard, the VPC placement, the alarm action (EventBridge) and the DLQ without a DLQ', async () => {
+    const { report } = await sharedSynthesis({ module: join(__dirname, 'compliance-apps'), exportName: 'promptCanaryRollbackApp' });
+    expectReportPassed(report);
+    expectReportAcknowledgmentsJustified(report, 'Rollback');
     const rollbackFindings = [...new Set(report.acknowledgedFindings.filter((f) => f.acknowledgedAt.includes('CanaryRollback')).map((f) => f.recordedId))].sort();
     expect(rollbackFindings).toEqual([
       'AwsSolutions::AwsSolutions-IAM5[Resource::*]', // the X-Ray write actions of active tracing
@@ -26,5 +20,5 @@ describe('PromptCanaryRollback compliance', () => {
       'cdk-validator-cfnguard::lambda_inside_vpc_check',
       'cdk-validator-cfnguard::sqs_dlq_check',
     ]);
-  });
+  }, SHARED_SYNTHESIS_TIMEOUT_MS);
 });

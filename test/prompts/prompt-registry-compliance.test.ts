@@ -1,26 +1,14 @@
-import { Stack } from 'aws-cdk-lib';
-import { PromptRole } from '../../lambda/shared/config';
-import { PromptRegistry } from '../../lib/prompts/prompt-registry';
-import { expectAcknowledgmentsJustified, expectNoUnacknowledgedFindings } from '../helpers/compliance';
+import { join } from 'node:path';
+import { expectReportAcknowledgmentsJustified, expectReportPassed } from '../helpers/compliance';
+import { SHARED_SYNTHESIS_TIMEOUT_MS, sharedSynthesis } from '../helpers/synthesis';
 
-// One synthesis with every pack (five cdk-nag packs, Control Tower, AiGateway) on a stack holding
-// only the registry, its key and its Prompt Management prompts.
+// One shared synthesis with every pack (five cdk-nag packs, Control Tower, AiGateway) on a stack
+// holding only the registry, its key and its Prompt Management prompts (compliance-apps.ts).
 describe('PromptRegistry compliance', () => {
-  test('passes every pack with nothing acknowledged', () => {
-    const report = expectNoUnacknowledgedFindings((app) => {
-      const stack = new Stack(app, 'Prompts', { env: { account: '111122223333', region: 'eu-west-1' } });
-      new PromptRegistry(stack, 'Prompts', {
-        prompts: [{
-          id: 'support-reply',
-          versions: [
-            { version: 1, system: 'You support {{product}}.', variables: [{ name: 'product' }], routes: ['support'] },
-            { version: 2, system: 'You support {{product}}.', messages: [{ role: PromptRole.USER, content: 'Hi' }], variables: [{ name: 'product' }], routes: ['support'] },
-          ],
-          labels: { prod: { version: 1 }, canary: { weights: { 1: 90, 2: 10 } } },
-        }],
-      });
-      expectAcknowledgmentsJustified(stack);
-    });
+  test('passes every pack with nothing acknowledged', async () => {
+    const { report } = await sharedSynthesis({ module: join(__dirname, 'compliance-apps'), exportName: 'promptRegistryApp' });
+    expectReportPassed(report);
+    expectReportAcknowledgmentsJustified(report, 'Prompts');
     expect(report.acknowledgedFindings).toEqual([]);
-  });
+  }, SHARED_SYNTHESIS_TIMEOUT_MS);
 });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -6,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import { CompliancePack, GatewayCompliance, TenantKeyTable } from '../../../lib';
 import { AiGatewayValidationError } from '../../../lib/private/errors';
-import { synthWithCompliance } from '../../helpers/compliance';
+import { SHARED_SYNTHESIS_TIMEOUT_MS, sharedSynthesis } from '../../helpers/synthesis';
 import { DENY_GRANTS_EXCEPT_FOR_AWS_SERVICES } from '../../helpers/iam-statements';
 
 function stack(): Stack {
@@ -223,18 +224,16 @@ describe('TenantKeyTable backups', () => {
     ]);
   });
 
-  test('the NIST 800-53 and HIPAA packs find the table in the plan, and leave nothing open on it either way', () => {
+  test('the NIST 800-53 and HIPAA packs find the table in the plan, and leave nothing open on it either way', async () => {
     const packs = [CompliancePack.AWS_SOLUTIONS, CompliancePack.NIST_800_53_R5, CompliancePack.HIPAA_SECURITY];
-    const onTable = (withPlan: boolean) => synthWithCompliance((app) => {
-      const s = new Stack(app, 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
-      const backupPlan = withPlan ? backup.BackupPlan.fromBackupPlanId(s, 'OrgPlan', 'plan-0123456789') : undefined;
-      new TenantKeyTable(s, 'Keys', { backupPlan });
-    }, { compliance: { packs } });
+    const onTable = async (withPlan: boolean) => (await sharedSynthesis({
+      module: join(__dirname, 'compliance-apps'), exportName: 'tenantKeyTableApp', args: { withPlan }, packs,
+    })).report;
     for (const withPlan of [false, true]) {
-      const report = onTable(withPlan);
+      const report = await onTable(withPlan);
       expect(report.findings.filter((f) => f.constructPath.startsWith('Test/Keys/'))).toEqual([]);
       const backupAcks = report.acknowledgedFindings.filter((f) => f.findingId.endsWith('DynamoDBInBackupPlan'));
       expect(backupAcks).toHaveLength(withPlan ? 0 : 2);
     }
-  });
+  }, SHARED_SYNTHESIS_TIMEOUT_MS);
 });

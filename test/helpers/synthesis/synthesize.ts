@@ -27,6 +27,8 @@ export interface ComplianceContextFile {
   readonly packs: ComplianceReport['packs'];
   readonly exclusions: ComplianceReport['exclusions'];
   readonly acknowledgments: ComplianceReport['acknowledgments'];
+  readonly governance: ComplianceReport['governance'];
+  readonly libraryConstructPaths: ComplianceReport['libraryConstructPaths'];
 }
 
 export const COMPLIANCE_CONTEXT_FILE = 'compliance-context.json';
@@ -59,7 +61,13 @@ export function synthesizeFixture(fixture: SharedFixture, outdir: string): void 
   const app = given;
   if (fixture.packs || !GatewayCompliance.hasPacks(app)) GatewayCompliance.addPacks(app, fixture.packs ? { packs: fixture.packs } : undefined);
   const report = ComplianceReport.synthesize(app, { countControlTowerOutcomes: fixture.countControlTowerOutcomes });
-  const context: ComplianceContextFile = { packs: report.packs, exclusions: report.exclusions, acknowledgments: report.acknowledgments };
+  const context: ComplianceContextFile = {
+    packs: report.packs,
+    exclusions: report.exclusions,
+    acknowledgments: report.acknowledgments,
+    governance: report.governance,
+    libraryConstructPaths: report.libraryConstructPaths,
+  };
   writeFileSync(join(app.outdir, COMPLIANCE_CONTEXT_FILE), JSON.stringify(context));
   for (const entry of readdirSync(app.outdir)) {
     if (entry.startsWith('asset.')) rmSync(join(app.outdir, entry), { recursive: true, force: true });

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { AwsLoadBalancerController, LoadBalancerControllerPolicy } from '../../../lib/selfhosted/endpoint';
 import { NODE_ROLE_LABEL, SYSTEM_NODE_ROLE } from '../../../lib/selfhosted/scheduling';
-import { expectAcknowledgmentsJustified, synthWithCompliance } from '../../helpers/compliance';
+import { expectReportAcknowledgmentsJustified } from '../../helpers/compliance';
+import { SHARED_SYNTHESIS_TIMEOUT_MS, sharedSynthesis } from '../../helpers/synthesis';
 import { helmRelease } from '../helpers/template-manifests';
+import { EndpointAppVariant } from './compliance-apps';
 import { endpointFixture, EndpointFixture } from './fixture';
 
 /**
@@ -168,25 +168,15 @@ describe('compliance', () => {
   test.each([
     ['HTTP endpoint, TargetGroupBinding-only controller', {}],
     ['TLS endpoint, full-policy controller', { tls: true, full: true }],
-  ])('%s: no open finding on the endpoint or controller, every acknowledgment used and justified', (_name, variant: { tls?: boolean; full?: boolean }) => {
-    let fixture: EndpointFixture | undefined;
-    const report = synthWithCompliance((app: App) => {
-      fixture = endpointFixture({
-        app,
-        controller: variant.full ? { policy: LoadBalancerControllerPolicy.FULL } : {},
-        extras: variant.tls ? (stack) => ({
-          certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:111122223333:certificate/0b1c2d3e-1111-2222-3333-444455556666'),
-          domainName: 'llama.models.internal.example.com',
-        }) : undefined,
-      });
-    });
+  ])('%s: no open finding on the endpoint or controller, every acknowledgment used and justified', async (_name, variant: EndpointAppVariant) => {
+    const { report } = await sharedSynthesis({ module: path.join(__dirname, 'compliance-apps'), exportName: 'endpointApp', args: variant });
     const open = report.findings.filter((x) => MINE.test(x.constructPath));
     expect(open.map((x) => `${x.findingId} ${x.constructPath}`)).toEqual([]);
     const acknowledged = report.acknowledgedFindings.filter((x) => MINE.test(x.constructPath));
     expect(acknowledged.length).toBeGreaterThan(0);
     const unused = report.acknowledgments.filter((a) => MINE.test(a.constructPath) && a.findingsCovered === 0);
     expect(unused.map((a) => `${a.findingId} ${a.constructPath}`)).toEqual([]);
-    expectAcknowledgmentsJustified(fixture!.controller);
-    expectAcknowledgmentsJustified(fixture!.endpoint);
-  });
+    expectReportAcknowledgmentsJustified(report, 'Endpoint/Lbc');
+    expectReportAcknowledgmentsJustified(report, 'Endpoint/Llama');
+  }, SHARED_SYNTHESIS_TIMEOUT_MS);
 });
