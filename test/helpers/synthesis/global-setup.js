@@ -3,13 +3,34 @@
  * test workers where it listens (CDK_AI_GATEWAY_SYNTH_SERVER; workers inherit the environment).
  * The cache lives in CDK_AI_GATEWAY_SYNTH_CACHE (default: <tmpdir>/cdk-ai-gateway-synth); entries
  * untouched for a week are removed here.
+ *
+ * It also gives the run a scratch directory as TMPDIR (workers and the server inherit it), which
+ * global-teardown.js removes: every App synthesized without an outdir writes a cdk.out* folder
+ * there, with copies of the assets (the kubectl layer alone is 37 MB), and nothing else removes them.
  */
 const { spawn } = require('node:child_process');
-const { mkdirSync, readdirSync, rmSync, statSync } = require('node:fs');
+const { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
+const SCRATCH_PREFIX = 'cdk-ai-gateway-test-';
+
+/** A scratch directory for this run; those of runs that ended without teardown go after a day. */
+function scratchDirectory() {
+  const root = tmpdir();
+  for (const entry of readdirSync(root)) {
+    if (!entry.startsWith(SCRATCH_PREFIX)) continue;
+    const path = join(root, entry);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > DAY_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // another run removed it
+    }
+  }
+  return mkdtempSync(join(root, SCRATCH_PREFIX));
+}
 
 module.exports = async function globalSetup() {
   const cacheRoot = process.env.CDK_AI_GATEWAY_SYNTH_CACHE || join(tmpdir(), 'cdk-ai-gateway-synth');
@@ -22,6 +43,10 @@ module.exports = async function globalSetup() {
       // another run removed it
     }
   }
+
+  const scratch = scratchDirectory();
+  globalThis.__cdkAiGatewayScratch = scratch;
+  process.env.TMPDIR = scratch;
 
   const child = spawn(process.execPath, [join(__dirname, 'server.js'), cacheRoot], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

@@ -1,5 +1,19 @@
-/** Jest globalTeardown: stops the shared synthesis server global-setup.js started. */
+/**
+ * Jest globalTeardown: stops the shared synthesis server global-setup.js started, then removes the
+ * run's scratch TMPDIR (the cdk.out* folders of every synthesis without an outdir).
+ */
+const { rmSync } = require('node:fs');
+
 module.exports = async function globalTeardown() {
+  try {
+    await stopServer();
+  } finally {
+    const scratch = globalThis.__cdkAiGatewayScratch;
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+};
+
+async function stopServer() {
   const server = globalThis.__cdkAiGatewaySynthServer;
   if (!server) return;
   const { child, exited } = server;
@@ -11,4 +25,4 @@ module.exports = async function globalTeardown() {
   } finally {
     clearInterval(keepAlive);
   }
-};
+}
