@@ -191,7 +191,7 @@ const promptVariable: ObjectNode = {
     valueType: enumOf(Object.values(PromptVariableType), 'The type of the value.', PromptVariableType.STRING),
     required: { type: 'boolean', default: true, description: 'Whether a request must give the variable.' },
     maxLength: { type: 'integer', minimum: 1, maximum: 1_000_000, default: CONFIG_DEFAULTS.promptVariableMaxLength, description: 'The most characters of the value.' },
-    allowedValues: listOf({ type: 'string', maxLength: 1000 }, 'The only values allowed. Default: any value of the type.', { minItems: 1, maxItems: 100, uniqueItems: true }),
+    allowedValues: listOf({ type: 'string', maxLength: 1000 }, 'The only values allowed. Default: every value of the type.', { minItems: 1, maxItems: 100, uniqueItems: true }),
     defaultValue: { type: 'string', maxLength: 10_000, description: 'What an optional variable renders as when left out. Default: an empty string.' },
     description,
   },

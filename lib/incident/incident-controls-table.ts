@@ -4,10 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { CONTROL_ATTRIBUTES, CONTROL_PARTITIONS, CONTROLS_ENV, MAX_CONTROLS_CACHE_SECONDS } from '../../lambda/shared/incident-controls-schema';
-import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../private/errors';
 import { newKey } from '../private/kms';
-import { secureTableProps } from '../private/tables';
+import { acknowledgeNotInBackupPlan, secureTableProps } from '../private/tables';
 
 /** Properties of an {@link IncidentControlsTable}. */
 export interface IncidentControlsTableProps {
@@ -71,13 +70,9 @@ export class IncidentControlsTable extends Construct {
       sortKey: { name: CONTROL_ATTRIBUTES.sk, type: dynamodb.AttributeType.STRING },
       ...secureTableProps({ encryptionKey: this.encryptionKey, deletionProtection: props.deletionProtection, removalPolicy }),
     });
-    const reason = 'The incident-controls table holds a handful of operator controls and their history; it is in no AWS Backup '
-      + 'plan of this stack (plans an organisation backup policy assigns by tag are not visible at synth). Point-in-time '
-      + 'recovery is always on (35 days, restorable to any second), deletion protection is on by default, and every write is '
-      + 'also a CloudTrail data event when the table is captured by GatewayAuditTrail.';
-    for (const findingId of ['NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security-DynamoDBInBackupPlan']) {
-      GatewayCompliance.acknowledge(this.table.node.defaultChild!, findingId, reason);
-    }
+    acknowledgeNotInBackupPlan(this.table, 'The incident-controls table holds a handful of operator controls and their history; it is in no '
+      + 'AWS Backup plan of this stack', { deletionProtection: props.deletionProtection, removalPolicy },
+      'Every write is also a CloudTrail data event when the table is captured by GatewayAuditTrail.');
   }
 
   /** The table's name (for `cdk-ai-gateway incident --table`). */

@@ -6,10 +6,9 @@ import { Construct } from 'constructs';
 import {
   DEFAULT_DIMENSION_VALUE_CAP, DEFAULT_USAGE_RECORD_TTL_DAYS, USAGE_DIMENSION_CAP_ENV, USAGE_RECORD_TTL_DAYS_ENV, USAGE_TABLE_ENV, USAGE_TABLE_KEYS,
 } from '../../lambda/shared/usage-table-schema';
-import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../private/errors';
 import { newKey } from '../private/kms';
-import { secureTableProps } from '../private/tables';
+import { acknowledgeNotInBackupPlan, secureTableProps } from '../private/tables';
 
 /**
  * Properties of a `UsageTable`.
@@ -126,16 +125,12 @@ export class UsageTable extends Construct {
       }),
     });
 
-    const protections = [
-      `Point-in-time recovery is always on (a ${props.pointInTimeRecoveryDays ?? 35}-day window of continuous backups, restorable to any second)`,
-      ...((props.deletionProtection ?? true) ? ['deletion protection is on'] : []),
-      ...(removalPolicy === RemovalPolicy.RETAIN ? ['the table is retained when removed from the stack'] : []),
-    ];
-    const reason = 'The usage table is in no AWS Backup plan of this stack: its raw records expire by design and its aggregates '
-      + `can be rebuilt from the request log lines; plans that an organisation backup policy assigns by tag are not visible at synth. ${protections.join(', ')}.`;
-    for (const findingId of ['NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security-DynamoDBInBackupPlan']) {
-      GatewayCompliance.acknowledge(this.table.node.defaultChild!, findingId, reason);
-    }
+    acknowledgeNotInBackupPlan(this.table, 'The usage table is in no AWS Backup plan of this stack: its raw records expire by design and its aggregates '
+      + 'can be rebuilt from the request log lines', {
+      pointInTimeRecoveryDays: props.pointInTimeRecoveryDays,
+      deletionProtection: props.deletionProtection,
+      removalPolicy,
+    });
   }
 
   /** The table's name. */

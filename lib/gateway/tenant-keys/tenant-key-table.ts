@@ -9,7 +9,7 @@ import { GatewayCompliance } from '../../compliance/gateway-compliance';
 import { grantManageKeys, grantReadKeys } from './private/grants';
 import { restrictGrantsToAwsServices } from '../../private/kms';
 import { checkInteger, checkPattern } from './private/validate';
-import { secureTableProps } from '../../private/tables';
+import { acknowledgeNotInBackupPlan, secureTableProps } from '../../private/tables';
 
 /**
  * Properties of a `TenantKeyTable`.
@@ -172,15 +172,10 @@ export class TenantKeyTable extends Construct {
       }
       return;
     }
-    const protections = [
-      `Point-in-time recovery is always on (a ${props.pointInTimeRecoveryDays ?? 35}-day window of continuous backups, restorable to any second)`,
-      ...((props.deletionProtection ?? true) ? ['deletion protection is on'] : []),
-      ...((props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN ? ['the table is retained when removed from the stack'] : []),
-    ];
-    const reason = `The tenant-key table is in no AWS Backup plan of this stack because the backupPlan prop is unset; plans `
-      + `that an organisation backup policy assigns by tag are not visible at synth. ${protections.join(', ')}.`;
-    for (const id of ['NIST.800.53.R5-DynamoDBInBackupPlan', 'HIPAA.Security-DynamoDBInBackupPlan']) {
-      GatewayCompliance.acknowledge(this.table.node.defaultChild!, id, reason);
-    }
+    acknowledgeNotInBackupPlan(this.table, 'The tenant-key table is in no AWS Backup plan of this stack because the backupPlan prop is unset', {
+      pointInTimeRecoveryDays: props.pointInTimeRecoveryDays,
+      deletionProtection: props.deletionProtection,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
   }
 }
