@@ -330,7 +330,6 @@ export class Gateway {
     const chat = applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config, labelOverrides,
       onResolved: (prompt) => { trace.prompt = prompt; },
     });
-    trace.prompt = chat.prompt;
     const policy = applyTenantPolicy(tenant, chat.model, hints, config);
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;

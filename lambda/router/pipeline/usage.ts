@@ -78,9 +78,10 @@ export class RequestTrace {
       if (t.keyId !== undefined) fields.keyId = t.keyId;
     }
     if (this.hints.workflow !== undefined) fields.workflow = this.hints.workflow;
-    if (this.hints.promptId !== undefined) {
-      fields.promptId = this.hints.promptId;
-      if (this.hints.promptVersion !== undefined) fields.promptVersion = this.hints.promptVersion;
+    // The prompt version the gateway resolved (as in toUsageRecord), never the client's claim.
+    if (this.prompt !== undefined) {
+      fields.promptId = this.prompt.id;
+      fields.promptVersion = String(this.prompt.version);
     }
     if (this.sensitivity !== undefined) fields.sensitivity = this.sensitivity;
     if (this.latencyClass !== undefined) fields.latencyClass = this.latencyClass;

@@ -35,3 +35,25 @@ describe('RequestTrace.toUsageRecord', () => {
     expect(trace.toUsageRecord(0).errorDetail).toBeUndefined();
   });
 });
+
+describe('RequestTrace.abandonedRecordFields', () => {
+  test('an abandoned record names the prompt version the gateway resolved, never the label the client sent', () => {
+    // Prepare: the client named a label; the gateway resolved it to version 4.
+    const trace = new RequestTrace('r', 0);
+    trace.hints = { workflow: 'support', promptId: 'support-reply', promptVersion: 'canary' };
+    trace.prompt = { id: 'support-reply', version: 4, label: 'canary' };
+
+    // Act
+    const fields = trace.abandonedRecordFields();
+
+    // Assess: the same attribution as the record itself would carry
+    expect(fields).toMatchObject({ workflow: 'support', promptId: 'support-reply', promptVersion: '4' });
+    expect(trace.toUsageRecord(0)).toMatchObject({ promptId: 'support-reply', promptVersion: '4' });
+  });
+
+  test('a request whose prompt was never resolved carries no prompt at all', () => {
+    const trace = new RequestTrace('r', 0);
+    trace.hints = { promptId: 'unknown', promptVersion: '9' };
+    expect(trace.abandonedRecordFields()).not.toHaveProperty('promptId');
+  });
+});
