@@ -42,6 +42,7 @@ describe('IncidentControlsTable', () => {
     expect(historyWrites).toEqual([expect.objectContaining({ Action: 'dynamodb:PutItem' })]);
     expect(operatorDynamo.flatMap((s) => [s.Action].flat())).not.toContain('dynamodb:UpdateItem');
     const deletes = operatorDynamo.filter((s) => [s.Action].flat().includes('dynamodb:DeleteItem'));
+    expect(deletes).toHaveLength(1);
     expect(deletes.every((s) => JSON.stringify(s.Condition) === JSON.stringify({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONTROL'] } }))).toBe(true);
   });
 

@@ -4,7 +4,7 @@ import { MemoryControlsLoader } from '../../../lambda/router/incident/file-contr
 import { ControlKind } from '../../../lambda/shared/incident-controls-schema';
 import { PermissionDeniedError, ServiceUnavailableError } from '../../../lambda/router/errors';
 import { harness } from '../../helpers/router-harness';
-import { resolved } from '../../helpers/router-config';
+import { resolved, thrownBy } from '../../helpers/router-config';
 
 const control = (kind: ControlKind, subject: string): ControlEntry => ({ kind, subject, reason: 'INC-1 test', actor: 'arn:aws:iam::111122223333:user/op', at: '2026-12-07T00:00:00.000Z' });
 const TENANT = { tenantId: 'globex', tier: 'standard', keyId: 'abcdefabcdef', allowedAliases: new Set(['chat']), sensitivityClearance: 'internal', defaultSensitivity: 'internal' } as never;
@@ -18,17 +18,15 @@ describe('applyIncidentControls', () => {
   });
 
   test('a suspended tenant or key: 403 tenant_suspended / key_suspended', () => {
-    const tenant = thrown(() => applyIncidentControls(plan, TENANT, new ControlSet([control('tenant', 'globex')]), config));
-    expect(tenant).toBeInstanceOf(PermissionDeniedError);
+    const tenant = thrownBy(PermissionDeniedError, () => applyIncidentControls(plan, TENANT, new ControlSet([control('tenant', 'globex')]), config));
     expect(tenant).toMatchObject({ status: 403, code: 'tenant_suspended' });
-    expect(thrown(() => applyIncidentControls(plan, TENANT, new ControlSet([control('key', 'abcdefabcdef')]), config))).toMatchObject({ status: 403, code: 'key_suspended' });
+    expect(thrownBy(PermissionDeniedError, () => applyIncidentControls(plan, TENANT, new ControlSet([control('key', 'abcdefabcdef')]), config))).toMatchObject({ status: 403, code: 'key_suspended' });
     // Another tenant's suspension does not touch this one.
     expect(applyIncidentControls(plan, TENANT, new ControlSet([control('tenant', 'acme')]), config)).toBe(plan);
   });
 
   test('a suspended route: 503 route_suspended with Retry-After', () => {
-    const error = thrown(() => applyIncidentControls(plan, TENANT, new ControlSet([control('route', 'chat')]), config));
-    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    const error = thrownBy(ServiceUnavailableError, () => applyIncidentControls(plan, TENANT, new ControlSet([control('route', 'chat')]), config));
     expect(error).toMatchObject({ status: 503, code: 'route_suspended', retryAfterSeconds: 60 });
   });
 
@@ -40,10 +38,10 @@ describe('applyIncidentControls', () => {
 
   test('a suspended target is skipped; a route left with none: 503 targets_suspended; forced fallback with no fallback: fallback_unavailable', () => {
     expect(applyIncidentControls(plan, TENANT, new ControlSet([control('target', 'bedrock-nova')]), config).candidates.map((c) => c.config.id)).toEqual(['vllm']);
-    expect(thrown(() => applyIncidentControls(plan, TENANT, new ControlSet([control('target', 'vllm'), control('target', 'bedrock-nova')]), config)))
+    expect(thrownBy(ServiceUnavailableError, () => applyIncidentControls(plan, TENANT, new ControlSet([control('target', 'vllm'), control('target', 'bedrock-nova')]), config)))
       .toMatchObject({ status: 503, code: 'targets_suspended' });
     const summary = harness({ config, alias: 'summary' }).plan; // one target only
-    expect(thrown(() => applyIncidentControls(summary, TENANT, new ControlSet([control('fallback', 'summary')]), config)))
+    expect(thrownBy(ServiceUnavailableError, () => applyIncidentControls(summary, TENANT, new ControlSet([control('fallback', 'summary')]), config)))
       .toMatchObject({ status: 503, code: 'fallback_unavailable' });
   });
 });
@@ -102,11 +100,3 @@ describe('CachedControls', () => {
   });
 });
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}

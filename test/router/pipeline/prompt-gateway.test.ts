@@ -43,6 +43,7 @@ describe('Gateway with prompts', () => {
 
     // Assess
     expect([...seen].sort()).toEqual(['support-reply@1', 'support-reply@2']);
+    expect(t.usage.records).toHaveLength(60);
     for (const r of t.usage.records) {
       expect(['1', '2']).toContain(r.promptVersion);
       expect(r.promptId).toBe('support-reply');
