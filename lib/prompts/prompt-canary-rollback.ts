@@ -128,9 +128,13 @@ export interface PromptCanaryRollbackProps {
 
 /** The alarms of one canary. */
 export interface CanaryAlarms {
+  /** The prompt whose label is watched. */
   readonly promptId: string;
+  /** The watched label (the canary). */
   readonly label: string;
+  /** The version the canary label serves: the one the alarms watch. */
   readonly canaryVersion: number;
+  /** The version an alarm moves the label back to. */
   readonly rollbackVersion: number;
   /** The alarms, error rate first, then validation-failure rate, then cost per request when set. */
   readonly alarms: cloudwatch.Alarm[];

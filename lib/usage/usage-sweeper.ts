@@ -36,10 +36,16 @@ export interface UsageSweeperProps {
    */
   readonly encryptionKey?: kms.IKey;
 
-  /** @default RetentionDays.ONE_YEAR */
+  /**
+   * How long the sweeper function's logs are kept.
+   * @default RetentionDays.ONE_YEAR
+   */
   readonly logRetention?: logs.RetentionDays;
 
-  /** @default RemovalPolicy.RETAIN */
+  /**
+   * What happens to the sweeper's key and log group when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
   readonly removalPolicy?: RemovalPolicy;
 
   /**

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as aps from 'aws-cdk-lib/aws-aps';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -127,7 +127,7 @@ export class GpuObservability extends Construct {
       data: GpuObservability.rulesYaml(props.models, saturation),
     });
     if (props.alarmTopic) {
-      props.metrics.workspace.alertManagerDefinition = alertManagerYaml(props.alarmTopic.topicArn, props.metrics.sigV4Region ?? '');
+      props.metrics.workspace.alertManagerDefinition = alertManagerYaml(props.alarmTopic.topicArn, props.metrics.sigV4Region ?? Stack.of(this).region);
     }
     this.dashboardJson = JSON.stringify(dashboard(props.models.map((m) => m.servedModelName)));
   }
