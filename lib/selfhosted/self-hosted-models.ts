@@ -386,11 +386,12 @@ export class SelfHostedModels extends Construct {
           alarmTopic: props.alarmTopic,
           models: props.models.map((options, i) => {
             const model = this.models[i];
-            const instance = GpuInstanceTypes.of(options.instanceType);
+            // The instance's hour shared by the replicas it holds: the same split as the price (gpuPrice above).
+            const replicasPerInstance = Math.floor(model.instance.gpuCount / model.gpusPerReplica);
             return {
               servedModelName: model.servedModelName,
               gpusPerReplica: model.gpusPerReplica,
-              replicaHourlyUsd: (options.hourlyUsd ?? instance.onDemandUsdPerHour) * model.gpusPerReplica / instance.gpuCount,
+              replicaHourlyUsd: (options.hourlyUsd ?? model.instance.onDemandUsdPerHour) / replicasPerInstance,
               pricedTokensPerSecond: options.tokensPerSecond,
             };
           }),

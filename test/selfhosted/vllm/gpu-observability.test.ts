@@ -68,6 +68,20 @@ describe('GpuObservability through SelfHostedModels', () => {
     expect(qwen['cdk_ai_gateway:model_usd_per_1k_output_tokens']).toMatch(/^\(5\.2465 \/ 3600/);
   });
 
+  test('a replica that leaves GPUs idle is charged the whole instance, on the dashboard as in the price', () => {
+    // Prepare: three of the four GPUs of a g6e.12xlarge per replica, so one replica per instance.
+    const stack = new Stack(new App(), 'Idle', { env: ENV });
+    const models = new SelfHostedModels(stack, 'S', { models: [{ ...QWEN, name: 'qwen-tp3', gpusPerReplica: 3 }] });
+    const [rules] = Object.values(Template.fromStack(stack).findResources('AWS::APS::RuleGroupsNamespace'));
+    const file = JSON.parse(rules.Properties.Data as string) as RuleFile;
+    const usd = file.groups.find((g) => g.name === 'cdk-ai-gateway-capacity')!.rules
+      .find((r) => r.record === 'cdk_ai_gateway:model_usd_per_1k_output_tokens')!.expr;
+
+    // Assess: 10.493 USD/h per replica, and the price per 1K output tokens the gateway charges agrees
+    expect(usd).toMatch(/^\(10\.493 \/ 3600/);
+    expect(models.targets[0].price.outputUsdPer1K).toBeCloseTo(10.493 / 3600 / 600 * 1000, 9);
+  });
+
   test('alerts on saturation, KV cache, restarts and GPU faults, sent to the topic', () => {
     const [rules] = Object.values(template.findResources('AWS::APS::RuleGroupsNamespace'));
     const file = JSON.parse(rules.Properties.Data as string) as RuleFile;
