@@ -29,6 +29,7 @@ import { LogUsageSink } from './telemetry/log-sink';
 import { Outcome } from './usage/types';
 import { CONTROLS_ENV } from '../shared/incident-controls-schema';
 import { USAGE_TABLE_ENV } from '../shared/usage-table-schema';
+import { stdoutLine } from './telemetry/stdout';
 
 /** The REST API proxy event (payload format 1.0), as far as the router reads it. */
 export interface RestApiProxyEvent {
@@ -205,9 +206,6 @@ export interface RouterEnvironmentOptions {
 /** Defaults of the request-path retry of a failed fetch. */
 export const RELOAD_DEFAULTS = { maxAttempts: 1, deadlineMs: 3000, retryIntervalMs: 5000 } as const;
 
-function stdoutLine(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
 
 /**
  * The gateway of one execution environment: its configuration loaded at init, or the reason it

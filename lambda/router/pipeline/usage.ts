@@ -6,7 +6,7 @@ import { LatencyClass, Sensitivity } from '../../shared/config';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { ResolvedGatewayConfig } from '../../shared/defaults';
 import { TokenUsage } from '../providers/types';
-import { costUsd, ZERO_USAGE } from '../usage/cost';
+import { costUsd, roundUsd, ZERO_USAGE } from '../usage/cost';
 import { AttemptRecord, Outcome, UsageRecord } from '../usage/types';
 import { Candidate, ResolvedPromptRef, RoutePlan, RoutingHints, TenantContext } from './types';
 
@@ -24,7 +24,6 @@ const WASTED_OUTCOMES: ReadonlySet<Outcome> = new Set([
   Outcome.STREAM_ERROR, Outcome.CLIENT_DISCONNECT, Outcome.UPSTREAM_ERROR, Outcome.INTERNAL_ERROR, Outcome.ABANDONED,
 ]);
 
-const round9 = (usd: number): number => Math.round(usd * 1e9) / 1e9;
 
 export class RequestTrace {
   operation = 'other';
@@ -159,8 +158,8 @@ export class RequestTrace {
       cacheReadInputTokens: this.usage.cacheReadInputTokens,
       cacheWriteInputTokens: this.usage.cacheWriteInputTokens,
       usageEstimated: this.usageEstimated,
-      costUsd: round9(own + attemptsUsd),
-      wasteUsd: round9(wasteUsd),
+      costUsd: roundUsd(own + attemptsUsd),
+      wasteUsd: roundUsd(wasteUsd),
       wasteInputTokens,
       wasteOutputTokens,
       ...(this.ttftMs !== undefined ? { ttftMs: this.ttftMs } : {}),

@@ -14,8 +14,17 @@ export function costUsd(usage: TokenUsage, price: ResolvedPrice): number {
     + usage.outputTokens * price.outputUsdPer1K
     + usage.cacheReadInputTokens * price.cacheReadUsdPer1K
     + usage.cacheWriteInputTokens * price.cacheWriteUsdPer1K) / 1000;
-  // Rounded to a billionth of a dollar so sums stay exact enough and logs stay readable.
-  return Math.round(cost * 1e9) / 1e9;
+  return roundUsd(cost);
+}
+
+/**
+ * An amount rounded to a billionth of a dollar, the ledger's unit: sums of many requests stay exact
+ * enough and log lines stay readable.
+ *
+ * @example roundUsd(0.1 + 0.2) // 0.3
+ */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 1e9) / 1e9;
 }
 
 /**

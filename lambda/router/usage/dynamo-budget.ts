@@ -26,6 +26,8 @@ import { RateLimitError } from '../errors';
 import { DEFAULT_METRICS_NAMESPACE } from '../telemetry/log-sink';
 import { BudgetGuard, BudgetRequest, BudgetReservation, InflightKey } from './budget';
 import { transact, TransactItem, TransactOptions, transactionToken, WritePhase } from './transact';
+import { stdoutLine } from '../telemetry/stdout';
+import { roundUsd } from './cost';
 
 /** The soft threshold unless a tenant's budget names another. */
 export const DEFAULT_SOFT_THRESHOLD_PERCENT = 80;
@@ -70,11 +72,7 @@ interface Period {
   readonly resetsAt: number;
 }
 
-function stdoutLine(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
 
-const round = (usd: number): number => Math.round(usd * 1e9) / 1e9;
 
 /**
  * The DynamoDB budget guard.
@@ -111,7 +109,7 @@ export class DynamoBudgetGuard implements BudgetGuard {
     const budget = this.budgets.get(request.tenantId);
     const at = this.now();
     const receivedAt = request.receivedAt ?? at;
-    const amount = round(Math.max(0, request.estimatedCostUsd));
+    const amount = roundUsd(Math.max(0, request.estimatedCostUsd));
     const periods: Period[] = [];
     if (budget) {
       periods.push({ kind: 'monthly', pk: monthKey(request.tenantId, utcMonth(at)), name: utcMonth(at), limitUsd: budget.monthlyUsd, resetsAt: nextUtcMonthStart(at) });
@@ -131,7 +129,7 @@ export class DynamoBudgetGuard implements BudgetGuard {
           Key: { [K.partitionKey]: period.pk, [K.sortKey]: BUDGET_SORT_KEY },
           UpdateExpression: 'SET limitUsd = :limit ADD committed :r, reserved :r',
           ConditionExpression: 'attribute_not_exists(committed) OR committed <= :room',
-          ExpressionAttributeValues: { ':limit': period.limitUsd, ':r': amount, ':room': round(period.limitUsd - amount) },
+          ExpressionAttributeValues: { ':limit': period.limitUsd, ':r': amount, ':room': roundUsd(period.limitUsd - amount) },
         },
       })),
       {
@@ -182,13 +180,13 @@ export class DynamoBudgetGuard implements BudgetGuard {
   async settle(reservation: BudgetReservation, actualCostUsd: number): Promise<void> {
     const periods = reservation.periods ?? [];
     if (periods.length === 0 && !reservation.inflight) return;
-    const actual = round(Math.max(0, actualCostUsd));
+    const actual = roundUsd(Math.max(0, actualCostUsd));
     const items: TransactItem[] = periods.map((pk) => ({
       Update: {
         TableName: this.tableName,
         Key: { [K.partitionKey]: pk, [K.sortKey]: BUDGET_SORT_KEY },
         UpdateExpression: 'ADD committed :delta, reserved :release, spent :actual',
-        ExpressionAttributeValues: { ':delta': round(actual - reservation.reservedUsd), ':release': -reservation.reservedUsd, ':actual': actual },
+        ExpressionAttributeValues: { ':delta': roundUsd(actual - reservation.reservedUsd), ':release': -reservation.reservedUsd, ':actual': actual },
       },
     }));
     if (reservation.inflight) {
@@ -288,7 +286,7 @@ export class DynamoBudgetGuard implements BudgetGuard {
       'gateway.budget.period': period.name,
       'gateway.budget.kind': period.kind,
       'gateway.budget.limit_usd': period.limitUsd,
-      'gateway.budget.committed_usd': round(committed),
+      'gateway.budget.committed_usd': roundUsd(committed),
       'gateway.budget.threshold_percent': percent,
     });
   }

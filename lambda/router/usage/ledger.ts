@@ -36,6 +36,8 @@ import { Outcome, UsageRecord, UsageSink } from './types';
 import {
   BudgetState, Feedback, FeedbackRefusal, PeriodUsage, UsageAggregate, UsageCounters, UsagePage, UsagePageRequest, UsageStore,
 } from './store';
+import { stdoutLine } from '../telemetry/stdout';
+import { roundUsd } from './cost';
 
 export * from './store';
 
@@ -89,7 +91,6 @@ function zeroCounters(): UsageCounters {
   return c as UsageCounters;
 }
 
-const round9 = (usd: number): number => Math.round(usd * 1e9) / 1e9;
 
 function countersOf(item: Record<string, unknown>): UsageCounters {
   const c = zeroCounters() as Record<string, number>;
@@ -98,8 +99,8 @@ function countersOf(item: Record<string, unknown>): UsageCounters {
     if (typeof v === 'number' && Number.isFinite(v)) c[name] = v;
   }
   // Sums of decimals read back with float noise; a billionth of a dollar is the precision of costs.
-  c.costUsd = round9(c.costUsd);
-  c.wasteUsd = round9(c.wasteUsd);
+  c.costUsd = roundUsd(c.costUsd);
+  c.wasteUsd = roundUsd(c.wasteUsd);
   return c as UsageCounters;
 }
 
@@ -145,9 +146,6 @@ function promptValue(promptId: unknown, promptVersion: unknown): string {
   return typeof promptId === 'string' ? `${promptId}@${typeof promptVersion === 'string' ? promptVersion : NO_DIMENSION_VALUE}` : NO_DIMENSION_VALUE;
 }
 
-function stdoutLine(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
 
 /**
  * The DynamoDB usage ledger. Only chat requests of a known tenant are written (requests that
@@ -346,7 +344,7 @@ export class DynamoUsageLedger implements UsageSink, UsageStore {
     const adds: string[] = [];
     for (const [i, [name, amount]] of Object.entries(increments).entries()) {
       names[`#c${i}`] = name;
-      values[`:c${i}`] = name === 'costUsd' || name === 'wasteUsd' ? round9(amount ?? 0) : amount;
+      values[`:c${i}`] = name === 'costUsd' || name === 'wasteUsd' ? roundUsd(amount ?? 0) : amount;
       adds.push(`#c${i} :c${i}`);
     }
     return {
@@ -366,7 +364,7 @@ export class DynamoUsageLedger implements UsageSink, UsageStore {
         TableName: this.tableName,
         Key: { [K.partitionKey]: pk, [K.sortKey]: BUDGET_SORT_KEY },
         UpdateExpression: 'ADD committed :committed, reserved :reserved, spent :spent',
-        ExpressionAttributeValues: { ':committed': round9(committed), ':reserved': round9(reserved), ':spent': round9(spent) },
+        ExpressionAttributeValues: { ':committed': roundUsd(committed), ':reserved': roundUsd(reserved), ':spent': roundUsd(spent) },
       },
     };
   }
@@ -474,8 +472,8 @@ export async function readPeriodUsage(
 function budgetStateOf(item: Record<string, unknown>): BudgetState {
   return {
     ...(typeof item.limitUsd === 'number' ? { limitUsd: item.limitUsd } : {}),
-    spentUsd: round9(num(item.spent)),
-    reservedUsd: Math.max(0, round9(num(item.reserved))),
+    spentUsd: roundUsd(num(item.spent)),
+    reservedUsd: Math.max(0, roundUsd(num(item.reserved))),
   };
 }
 

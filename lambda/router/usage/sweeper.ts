@@ -20,6 +20,7 @@ import { BudgetReservation } from './budget';
 import { DynamoUsageLedger, LedgerWrite } from './ledger';
 import { transact, TransactItem, TransactOptions, transactionToken, WritePhase } from './transact';
 import { Outcome, UsageRecord } from './types';
+import { stdoutLine } from '../telemetry/stdout';
 
 export interface UsageSweeperOptions {
   readonly client: DynamoDBDocumentClient;
@@ -53,9 +54,6 @@ export interface SweepResult {
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
-function stdoutLine(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
 
 /** The `abandoned` usage record of an expired in-flight item. */
 export function abandonedRecord(item: Record<string, unknown>, now: number): UsageRecord {
