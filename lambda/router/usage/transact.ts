@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { IdempotentParameterMismatchException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, TransactWriteCommand, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { backoffDelayMs, sleep } from '../reliability/backoff';
 
 /** The phases of a request that write to the usage table. */
 export enum WritePhase {
@@ -51,8 +52,6 @@ export interface TransactOptions {
   readonly random?: () => number;
 }
 
-const timerSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Runs one transaction. Resolves `applied`, or the cancellation reason of each item (`None`,
  * `ConditionalCheckFailed`, …) when a condition failed; `IdempotentParameterMismatch` (the token
@@ -65,7 +64,7 @@ const timerSleep = (ms: number): Promise<void> => new Promise((resolve) => setTi
 export async function transact(
   client: DynamoDBDocumentClient, items: readonly TransactItem[], token: string, options: TransactOptions = {},
 ): Promise<TransactOutcome> {
-  const sleep = options.sleep ?? timerSleep;
+  const wait = options.sleep ?? sleep;
   const random = options.random ?? Math.random;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -78,8 +77,8 @@ export async function transact(
       const conflict = reasons.some((r) => r === 'TransactionConflict');
       if (!conflict) return { applied: false, reasons };
       if (attempt >= TRANSACTION_CONFLICT_RETRIES.maxAttempts) throw error;
-      const cap = Math.min(TRANSACTION_CONFLICT_RETRIES.maxDelayMs, TRANSACTION_CONFLICT_RETRIES.baseDelayMs * 2 ** attempt);
-      await sleep(Math.floor(random() * cap));
+      // Full jitter, capped at base × 2^attempt: the router's own retry backoff.
+      await wait(backoffDelayMs(attempt + 1, TRANSACTION_CONFLICT_RETRIES, random));
     }
   }
 }
