@@ -202,6 +202,7 @@ export class Gateway {
       }
       const record = trace.toUsageRecord(this.now());
       const reservation = budget.reservation;
+      await reservation?.pending;
       // The DynamoDB ledger settles the reservation in the record's own transaction; otherwise the
       // guard settles it here. Neither fails the request: a reservation left open keeps its
       // in-flight item, which the usage sweeper settles as abandoned once it expires.

@@ -38,6 +38,12 @@ export interface BudgetReservation {
    * record (then the gateway does not call `settle`).
    */
   readonly settlesWithRecord?: boolean;
+  /**
+   * Work the guard started with the reservation that the request need not wait for (reading the
+   * budget back for the use metric and the threshold event, off the path to the model). The
+   * gateway awaits it before the usage record, so it ends within the invocation. Never rejects.
+   */
+  readonly pending?: Promise<void>;
 }
 
 export interface BudgetGuard {

@@ -162,7 +162,9 @@ export class DynamoBudgetGuard implements BudgetGuard {
         throw new Error(`the reservation of ${request.requestId} was cancelled (${outcome.reasons.join(', ')})`);
       }
     }
-    if (budget && periods.length > 0) await this.report(request, budget, periods, amount, at);
+    // Read back while the model works: the metric and the threshold event are not worth a round trip
+    // before the call.
+    const pending = budget && periods.length > 0 ? this.report(request, budget, periods, amount, at) : undefined;
     return {
       requestId: request.requestId,
       tenantId: request.tenantId,
@@ -170,6 +172,7 @@ export class DynamoBudgetGuard implements BudgetGuard {
       periods: periods.map((p) => p.pk),
       inflight,
       ...(this.settleWithLedger ? { settlesWithRecord: true } : {}),
+      ...(pending ? { pending } : {}),
     };
   }
 

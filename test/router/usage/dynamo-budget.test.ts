@@ -127,7 +127,10 @@ describe('DynamoBudgetGuard', () => {
     const table = await createUsageTable(local.dynamo.client);
     const logged: Record<string, unknown>[] = [];
     const g = guard(table, { acme: { monthlyUsd: 2, dailyUsd: 1 } }, { t: NOV_15 }, logged);
-    await g.reserve(ask('a', 0.5));
+    const reservation = await g.reserve(ask('a', 0.5));
+    // The budget is read back while the model works, not before the call; the gateway awaits it.
+    expect(reservation.pending).toBeInstanceOf(Promise);
+    await reservation.pending;
     const metrics = logged.filter((l) => l._aws);
     expect(metrics).toHaveLength(2);
     expect(metrics.map((m) => [m.BudgetPeriod, m.BudgetUsedPercent]).sort()).toEqual([['daily', 50], ['monthly', 25]]);
