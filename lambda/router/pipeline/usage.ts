@@ -6,6 +6,7 @@ import { LatencyClass, Sensitivity } from '../../shared/config';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { ResolvedGatewayConfig } from '../../shared/defaults';
 import { TokenUsage } from '../providers/types';
+import { NO_SPANS, RequestSpans } from '../tracing/spans';
 import { costUsd, roundUsd, ZERO_USAGE } from '../usage/cost';
 import { AttemptRecord, Outcome, UsageRecord } from '../usage/types';
 import { Candidate, ResolvedPromptRef, RoutePlan, RoutingHints, TenantContext } from './types';
@@ -57,6 +58,11 @@ export class RequestTrace {
    * times the real count for English text. Computed only when an attempt failed after reaching a model.
    */
   inputTokensEstimate?: () => number;
+  /**
+   * The request's spans: every stage records its span here (`trace.spans.span(STAGE.X, attrs, fn)`,
+   * see tracing/spans.ts). `NO_SPANS` when the request is not traced.
+   */
+  spans: RequestSpans = NO_SPANS;
 
   constructor(readonly requestId: string, readonly receivedAt: number) {}
 
@@ -166,6 +172,7 @@ export class RequestTrace {
       latencyMs: Math.max(0, (this.endedAt ?? now) - this.receivedAt),
       ...(this.guardrailAction !== undefined ? { guardrailAction: this.guardrailAction } : {}),
       ...(this.errorDetail !== undefined && !restricted ? { errorDetail: this.errorDetail } : {}),
+      ...(this.spans.recording ? { traceId: this.spans.traceId, stageMs: this.spans.stageDurations() } : {}),
     };
   }
 }

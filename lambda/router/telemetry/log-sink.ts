@@ -125,6 +125,8 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
   put('gateway.guardrail.action', r.guardrailAction);
   line['gateway.outcome'] = r.outcome;
   put('gateway.error.detail', r.errorDetail);
+  put('gateway.trace_id', r.traceId);
+  put('gateway.stage_ms', r.stageMs);
   // Embedded Metric Format
   const directives: Record<string, unknown>[] = [{
     Namespace: namespace,

@@ -81,7 +81,7 @@ const BUDGET_PERIODS_ATTRIBUTE = 'budgetPeriods';
  * without undefined values at any depth (whatever the document client's marshalling options).
  */
 function recordItem(record: UsageRecord): Record<string, unknown> {
-  const { errorDetail: _operatorOnly, ...rest } = record;
+  const { errorDetail: _operatorOnly, stageMs: _logOnly, ...rest } = record;
   return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
 }
 
