@@ -417,7 +417,7 @@ export class Gateway {
     });
     // The input guardrail runs at most once per request, before the first target that needs it.
     let inputCheck: Promise<InputGuardrailResult> | undefined;
-    const checkInput = (): Promise<InputGuardrailResult> => {
+    const checkInput = (parent: Span | undefined): Promise<InputGuardrailResult> => {
       if (!this.guardrails) {
         return Promise.reject(new ServiceUnavailableError('The guardrail of this request could not be applied; retry later.', 'guardrail_unavailable', 1));
       }
@@ -425,7 +425,7 @@ export class Gateway {
         const checked = await applyInputGuardrail(this.guardrails!, plan.guardrail!, providerRequest, guardrailOptions());
         span.set('gateway.guardrail.action', checked.kind === 'blocked' || checked.intervened ? 'INTERVENED' : 'NONE');
         return checked;
-      });
+      }, { parent });
       return inputCheck;
     };
     const gatewaySideGuardrail = (c: Candidate): boolean => plan.guardrail !== undefined && c.target.kind !== 'bedrock';
@@ -438,7 +438,7 @@ export class Gateway {
       let callRequest = providerRequest;
       let inputIntervened = false;
       if (gatewaySideGuardrail(candidate)) {
-        const checked = await checkInput();
+        const checked = await checkInput(ctx.tracing?.parent);
         if (checked.kind === 'blocked') return { kind: 'blocked', text: checked.text };
         // Masked text may be longer than the original: keep the call within its reservation.
         callRequest = checked.intervened ? fitToReservation(candidate, checked.request) : checked.request;
@@ -460,7 +460,7 @@ export class Gateway {
         const result = await applyOutputGuardrail(this.guardrails!, plan.guardrail!, completion, guardrailOptions());
         span.set('gateway.guardrail.action', result.guardrailAction ?? 'NONE');
         return result;
-      });
+      }, { parent: ctx.tracing?.parent });
       return { kind: 'completion', completion: checked, inputIntervened };
     };
 
