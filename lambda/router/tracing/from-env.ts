@@ -85,7 +85,8 @@ export function spanExporterFromEnv(env: Env, options: Partial<OtlpHttpExporterO
     const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (!region) throw new Error(`${TRACE_EXPORT_ENV}=xray needs AWS_REGION.`);
     return new OtlpHttpExporter({
-      url: `https://xray.${region}.amazonaws.com/v1/traces`,
+      // The Region's endpoint, or another (a VPC endpoint's name) in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT.
+      url: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || `https://xray.${region}.amazonaws.com/v1/traces`,
       resource,
       sign: lazySigV4(region, env),
       ...options,
