@@ -332,6 +332,7 @@ export class Gateway {
     const store = this.store();
     const feedback = parseFeedback(request.body, request.bodyError);
     const refusal = await store.recordFeedback({ tenantId: tenant.tenantId, ...feedback, at: this.now() });
+    if (typeof refusal === 'object') trace.setFeedback(feedback.score, refusal);
     // Another tenant's request id gets the same answer as an unknown one.
     if (refusal === FeedbackRefusal.UNKNOWN_REQUEST) {
       throw new NotFoundError(`No request ${feedback.requestId} of yours is on record (records are kept for a limited time).`, 'request_not_found', 'request_id');

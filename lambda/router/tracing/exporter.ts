@@ -75,14 +75,23 @@ export interface OtlpHttpExporterOptions {
   readonly scheduledDelayMs?: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
-  /** Where export failures are reported (one line per failed batch). @default a JSON line on stdout */
+  /**
+   * Where export failures are reported: one line at the first failure, then at most one per
+   * `failureLogIntervalMs` (an account without Transaction Search refuses every export).
+   * @default a JSON line on stdout
+   */
   readonly log?: (line: Record<string, unknown>) => void;
+  /** @default 60000 */
+  readonly failureLogIntervalMs?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
 }
 
 /** OTLP/HTTP JSON exporter (to X-Ray's OTLP endpoint with SigV4, or any OTLP collector). */
 export class OtlpHttpExporter implements SpanExporter {
   private queue: FinishedSpan[] = [];
   private droppedSpans = 0;
+  private lastFailureLogAt = Number.NEGATIVE_INFINITY;
   private timer?: NodeJS.Timeout;
   private sending?: Promise<void>;
   private readonly url: URL;
@@ -139,6 +148,9 @@ export class OtlpHttpExporter implements SpanExporter {
         await this.send(batch);
       } catch (error) {
         this.droppedSpans += batch.length;
+        const now = (this.options.now ?? Date.now)();
+        if (now - this.lastFailureLogAt < (this.options.failureLogIntervalMs ?? 60_000)) continue;
+        this.lastFailureLogAt = now;
         (this.options.log ?? stdoutLine)({
           level: 'WARN', message: 'trace export failed', 'gateway.trace.dropped_spans': batch.length,
           'gateway.trace.dropped_total': this.droppedSpans, 'error.type': error instanceof Error ? error.message.slice(0, 200) : 'error',

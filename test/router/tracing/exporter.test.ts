@@ -98,6 +98,21 @@ describe('OtlpHttpExporter', () => {
     expect(lines).toEqual([expect.objectContaining({ level: 'WARN', message: 'trace export failed', 'gateway.trace.dropped_spans': 2 })]);
   });
 
+  test('repeated failures are logged at most once per interval (an account without Transaction Search refuses every export)', async () => {
+    const lines: Record<string, unknown>[] = [];
+    let now = 0;
+    const exporter = new OtlpHttpExporter({ url: collector.url, resource: {}, scheduledDelayMs: 0, log: (l) => lines.push(l), now: () => now, failureLogIntervalMs: 1000 });
+    collector.statuses.push(400, 400, 400);
+    for (const at of [0, 999, 1000]) {
+      now = at;
+      exporter.enqueue([span(0)]);
+      await exporter.flush();
+    }
+    expect(exporter.dropped).toBe(3);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ 'gateway.trace.dropped_total': 3 });
+  });
+
   test('an unreachable endpoint is a dropped batch, not an error', async () => {
     const url = collector.url;
     await collector.close();

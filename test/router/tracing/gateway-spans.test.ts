@@ -93,7 +93,7 @@ describe('spans of a chat request', () => {
     const res = await send(t.gateway, chatRequest({ model: 'chat', prompt: { id: 'support-reply', version: 'prod', variables: { product: 'P' } } }));
     expect(res.status).toBe(400);
     const spans = t.traces.spans;
-    const code = res.json().error.code as string;
+    const code = (res.json() as { error: { code: string } }).error.code;
     expect(one(spans, STAGE.PROMPT)).toMatchObject({ status: SpanStatus.ERROR, attributes: { 'error.type': code } });
     expect(byName(spans, STAGE.TARGET)).toEqual([]);
     expect(rootOf(spans)).toMatchObject({ status: SpanStatus.ERROR, statusMessage: code, attributes: expect.objectContaining({ 'http.response.status_code': 400 }) });
