@@ -4,6 +4,8 @@
  * in the background (a timer) or when the owner calls `flush()` — the Lambda entry does, after the
  * answer was sent, so export is never on the answer's critical path.
  */
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { stdoutLine } from '../telemetry/stdout';
 import { otlpTraceRequest } from './otlp-json';
 import { Attributes, FinishedSpan } from './spans';
@@ -73,8 +75,11 @@ export interface OtlpHttpExporterOptions {
   readonly timeoutMs?: number;
   /** Delay before a background flush; 0 = only on `flush()`. @default 1000 */
   readonly scheduledDelayMs?: number;
-  /** @default globalThis.fetch */
-  readonly fetch?: typeof fetch;
+  /**
+   * Posts one export request; resolves with the status and (the start of) the body.
+   * @default node:http / node:https (not `fetch`: the router loads no undici otherwise, and its first use costs a cold start)
+   */
+  readonly post?: (url: URL, headers: Record<string, string>, body: string, timeoutMs: number) => Promise<{ status: number; body: string }>;
   /**
    * Where export failures are reported: one line at the first failure, then at most one per
    * `failureLogIntervalMs` (an account without Transaction Search refuses every export).
@@ -164,13 +169,31 @@ export class OtlpHttpExporter implements SpanExporter {
     let headers: Record<string, string> = { ...this.options.headers, 'content-type': 'application/json', host: this.url.host };
     if (this.options.sign) headers = await this.options.sign(this.url, body, headers);
     const { host: _host, ...sent } = headers;
-    const response = await (this.options.fetch ?? fetch)(this.url, {
-      method: 'POST', headers: sent, body, signal: AbortSignal.timeout(this.options.timeoutMs ?? 2000),
-    });
-    if (!response.ok) {
-      const text = await response.text().catch(() => '');
-      throw new Error(`HTTP ${response.status} ${text.slice(0, 120)}`);
-    }
-    await response.arrayBuffer().catch(() => undefined);
+    const response = await (this.options.post ?? postOnce)(this.url, sent, body, this.options.timeoutMs ?? 2000);
+    if (response.status < 200 || response.status > 299) throw new Error(`HTTP ${response.status} ${response.body.slice(0, 120)}`);
   }
 }
+
+/** One POST with a deadline over node:http(s), on a kept-alive connection. */
+function postOnce(url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(url, {
+      method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs,
+      agent: url.protocol === 'https:' ? KEEP_ALIVE.https : KEEP_ALIVE.http,
+    }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => { if (text.length < 1024) text += chunk; });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+      response.on('error', reject);
+    });
+    const deadline = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    request.on('close', () => clearTimeout(deadline));
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+const KEEP_ALIVE = { http: new http.Agent({ keepAlive: true, maxSockets: 2 }), https: new https.Agent({ keepAlive: true, maxSockets: 2 }) };
