@@ -3,3 +3,4 @@
 export * from './config';
 export * from './validator';
 export * from './authorizer-context';
+export * from './config-tracing';

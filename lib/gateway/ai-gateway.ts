@@ -13,6 +13,7 @@ import {
   AutoRoutingRule, CircuitBreakerPolicy, GatewayConfig, GuardrailRef, ModelPrice, RequestLimits, RetryPolicy,
   RouteConfig, Sensitivity, TargetConfig, TargetKind, TenantBudget, TenantConfig, TimeoutPolicy,
 } from '../../lambda/shared/config';
+import { TraceExport } from '../../lambda/shared/config-tracing';
 import { PromptRegistry } from '../prompts/prompt-registry';
 import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../bedrock/guardrails/gateway-guardrail';
 import { ModelSource } from '../bedrock/inference-profiles/model-source';
@@ -291,6 +292,12 @@ export interface AiGatewayProps {
   readonly routerMemorySize?: number;
   /** @default - none */
   readonly routerReservedConcurrency?: number;
+  /**
+   * Where the router sends each request's spans (see `GatewayRouterProps.traceExport`; X-Ray
+   * needs `GatewayTransactionSearch` once per account and Region).
+   * @default TraceExport.XRAY
+   */
+  readonly traceExport?: TraceExport;
   /** @default RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
@@ -454,6 +461,7 @@ export class AiGateway extends Construct {
       memorySize: props.routerMemorySize,
       timeout: props.routerTimeout,
       reservedConcurrentExecutions: props.routerReservedConcurrency,
+      traceExport: props.traceExport,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: routerSecurityGroup ? [routerSecurityGroup] : undefined,

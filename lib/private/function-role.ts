@@ -14,7 +14,15 @@ export interface FunctionExecutionRoleProps {
   readonly tracing: boolean;
   /** The function runs in a VPC: Lambda manages its network interfaces with this role. */
   readonly vpc: boolean;
+  /**
+   * The function also sends its own spans to X-Ray's OTLP endpoint (`xray:PutSpans`,
+   * `xray:PutSpansForIndexing`), in the tracing policy. @default false
+   */
+  readonly spans?: boolean;
 }
+
+/** The X-Ray write actions of OTLP span export (X-Ray's OTLP endpoint, CloudWatch Transaction Search). */
+const XRAY_SPAN_ACTIONS = ['xray:PutSpans', 'xray:PutSpansForIndexing'];
 
 /** The two X-Ray write actions Lambda's active tracing needs (what `lambda.Function` grants for `tracing`). */
 const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
@@ -64,16 +72,16 @@ export class FunctionExecutionRole extends ManagedPolicyRole {
       resources: [props.logGroup.logGroupArn],
     }));
 
-    if (props.tracing) {
-      this.tracingPolicy = new iam.ManagedPolicy(this, 'TracingPolicy', {
-        description: `Lets ${props.purpose} send traces to AWS X-Ray`,
-        statements: [new iam.PolicyStatement({ sid: 'WriteTraces', actions: XRAY_ACTIONS, resources: ['*'] })],
-      });
+    if (props.tracing || props.spans) {
+      const statements = props.tracing ? [new iam.PolicyStatement({ sid: 'WriteTraces', actions: XRAY_ACTIONS, resources: ['*'] })] : [];
+      if (props.spans) statements.push(new iam.PolicyStatement({ sid: 'WriteSpans', actions: XRAY_SPAN_ACTIONS, resources: ['*'] }));
+      this.tracingPolicy = new iam.ManagedPolicy(this, 'TracingPolicy', { description: `Lets ${props.purpose} send traces to AWS X-Ray`, statements });
       this.addManagedPolicy(this.tracingPolicy);
+      const actions = statements.flatMap((s) => s.actions);
       GatewayCompliance.acknowledge(this.tracingPolicy, 'AwsSolutions-IAM5[Resource::*]',
-        'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (the Service '
-        + 'Authorization Reference lists no resource type for them), so IAM requires Resource "*". This policy holds only '
-        + 'these two X-Ray write actions, which active tracing of the function needs; it grants no read access.');
+        `${actions.join(', ')} support no resource-level permissions (the Service Authorization Reference lists no resource `
+        + 'type for them), so IAM requires Resource "*". This policy holds only these X-Ray write actions, which active tracing '
+        + 'and the span export of the function need; it grants no read access.');
     }
     if (props.vpc) {
       const network = new iam.ManagedPolicy(this, 'NetworkInterfacesPolicy', {

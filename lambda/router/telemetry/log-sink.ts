@@ -15,6 +15,13 @@
 import { PROMPT_VALIDATION_ERROR_CODES } from '../pipeline/prompt';
 import { Outcome, UsageRecord, UsageSink } from '../usage/types';
 
+/**
+ * The error codes of requests refused by a validation (today: a prompt version's variables, size
+ * and routes); `gateway.validation.failed` on the log line is true for them. Response validation
+ * adds its codes here.
+ */
+export const VALIDATION_ERROR_CODES: ReadonlySet<string> = new Set(PROMPT_VALIDATION_ERROR_CODES);
+
 /** The metrics namespace unless `GATEWAY_METRICS_NAMESPACE` names another. */
 export const DEFAULT_METRICS_NAMESPACE = 'CdkAiGateway';
 
@@ -125,6 +132,10 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
   put('gateway.guardrail.action', r.guardrailAction);
   line['gateway.outcome'] = r.outcome;
   put('gateway.error.detail', r.errorDetail);
+  put('gateway.feedback.score', r.feedbackScore);
+  if (r.operation === 'chat.completions') line['gateway.validation.failed'] = r.errorCode !== undefined && VALIDATION_ERROR_CODES.has(r.errorCode);
+  put('gateway.trace_id', r.traceId);
+  put('gateway.stage_ms', r.stageMs);
   // Embedded Metric Format
   const directives: Record<string, unknown>[] = [{
     Namespace: namespace,

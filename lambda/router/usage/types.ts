@@ -109,6 +109,12 @@ export interface UsageRecord {
    * For internal errors only, and never for restricted requests: the exception, for the operator.
    */
   readonly errorDetail?: string;
+  /** A feedback request: the score it recorded (its workflow and prompt fields are the rated request's). */
+  readonly feedbackScore?: number;
+  /** The request's trace (32 hex digits, X-Ray `1-xxxxxxxx-…` without dashes), when it was traced. */
+  readonly traceId?: string;
+  /** When traced: milliseconds per pipeline stage (span name → time), for the log line only (not the ledger). */
+  readonly stageMs?: Readonly<Record<string, number>>;
 }
 
 /** Where usage records go. `record` must not throw; a failing sink logs its own failure. */
