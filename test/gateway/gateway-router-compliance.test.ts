@@ -72,7 +72,11 @@ describe('GatewayRouter execution role', () => {
     const template = Template.fromStack(stack);
     const statements = roleStatements(stack, router, template);
     const wildcard = statements.filter((s) => JSON.stringify(s.Resource) === '"*"');
-    expect(wildcard).toEqual([{ Sid: 'WriteTraces', Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' }]);
+    expect(wildcard).toEqual([
+      { Sid: 'WriteTraces', Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+      // The router's own spans (OTLP to X-Ray, the default trace export), in the same policy.
+      { Sid: 'WriteSpans', Effect: 'Allow', Action: ['xray:PutSpans', 'xray:PutSpansForIndexing'], Resource: '*' },
+    ]);
     expect(acknowledgedOn(stack, 'Router/Role/TracingPolicy')).toEqual(['AwsSolutions-IAM5[Resource::*]']);
     expect(acknowledgedOn(stack, 'Router/Role/Policy')).toEqual([]);
   });
