@@ -75,6 +75,11 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 0;
+// Syntheses run synchronously, one at a time: on a loaded machine a request can sit unparsed behind
+// minutes of them, and Node's default header (60 s) and request (300 s) deadlines would then reset
+// its connection (ECONNRESET in the suite). A loopback server for one test run needs neither.
+server.headersTimeout = 0;
+server.requestTimeout = 0;
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`listening ${server.address().port}\n`);
 });
