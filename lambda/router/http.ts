@@ -4,6 +4,8 @@
  * `Gateway.handle()`.
  */
 
+import type { GatewayError } from './errors';
+
 /** Why a transport could not deliver the whole body. */
 export enum BodyError {
   /** The body exceeded the configured `limits.maxBodyBytes`. */
@@ -37,6 +39,11 @@ export interface GatewayRequest {
   readonly requestId?: string;
   /** When the request arrived (epoch ms); the deadline counts from here. */
   readonly receivedAt: number;
+  /**
+   * Set only by the batch runner (never from a transport): the request is a line of a batch,
+   * priced at the batch price; with `refusal`, a line that will not run and is recorded as refused.
+   */
+  readonly batchLine?: { readonly refusal?: GatewayError };
 }
 
 /** Where the gateway writes its answer. */
