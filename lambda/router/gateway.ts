@@ -42,7 +42,7 @@ import { parseFeedback, parseUsagePeriod, usageResponseBody } from './usage/endp
 import { FeedbackRefusal, UsageStore } from './usage/store';
 import { LogUsageSink } from './telemetry/log-sink';
 import { AuthorizerContext } from '../shared/authorizer-context';
-import type { BatchEndpoints, BatchLineAnswer, BatchLinePort, BatchLineRequest } from './batch/types';
+import type { BatchEndpoints, BatchLineAnswer, BatchLinePlan, BatchLinePort, BatchLineRequest } from './batch/types';
 import type { LabelOverrideSource } from './prompts/label-store';
 import { sanitiseMetadataValue } from './providers/request-metadata';
 
@@ -340,6 +340,26 @@ export class Gateway implements BatchLinePort {
   }
 
   /**
+   * The call a batch job makes for a line: the first target of its route plan and the provider
+   * request a synchronous call would send it (the plan's output limit), or the line's error.
+   * `gatewayGuardrail`: the target needs a guardrail the gateway applies around the call, which a
+   * job cannot do (such lines are served one by one).
+   */
+  async planBatchLine(line: BatchLineRequest): Promise<BatchLinePlan> {
+    const error = await this.checkBatchLine(line);
+    if (error) return { error };
+    const request = this.lineRequest(line);
+    const trace = new RequestTrace(request.requestId!, request.receivedAt);
+    const { tenant, chat, hints, plan } = await this.plan(request, trace);
+    const candidate = plan.candidates[0];
+    return {
+      target: candidate.target,
+      providerRequest: toProviderRequest(chat, trace.requestId, tenant, hints, plan),
+      gatewayGuardrail: plan.guardrail !== undefined && candidate.target.kind !== 'bedrock',
+    };
+  }
+
+  /**
    * Serves a batch line as a synchronous request at the batch price (or records its refusal):
    * exactly one usage record, under the line's own request id, so the ledger keeps one record
    * however often a line is replayed.
@@ -360,7 +380,11 @@ export class Gateway implements BatchLinePort {
       credentials: { kind: 'authorizer', context: AuthorizerContext.encode(line.identity) },
       requestId: line.requestId,
       receivedAt: line.receivedAt,
-      batchLine: line.refusal !== undefined ? { refusal: line.refusal } : {},
+      batchLine: {
+        ...(line.refusal !== undefined ? { refusal: line.refusal } : {}),
+        ...(line.answers !== undefined ? { answers: line.answers } : {}),
+        ...(line.onDemandPrice === true ? { onDemandPrice: true } : {}),
+      },
     };
   }
 
@@ -442,7 +466,7 @@ export class Gateway implements BatchLinePort {
     trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
     const deadline = request.receivedAt + config.timeouts.totalMs;
     const ctx: InvokeContext = {
-      providers: this.providers,
+      providers: request.batchLine?.answers ?? this.providers,
       breakers: this.breakers,
       retry: config.retry,
       deadline,
@@ -566,7 +590,7 @@ export class Gateway implements BatchLinePort {
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
     const plan = await this.controls.apply(selectRoute({
-      tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env, batchPricing: request.batchLine !== undefined,
+      tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env, batchPricing: request.batchLine !== undefined && request.batchLine.onDemandPrice !== true,
     }), tenant);
     trace.route = plan.alias;
     trace.plan = plan;

@@ -5,6 +5,7 @@
  */
 
 import type { GatewayError } from './errors';
+import type { ProviderRegistry } from './pipeline/invoke';
 
 /** Why a transport could not deliver the whole body. */
 export enum BodyError {
@@ -41,9 +42,11 @@ export interface GatewayRequest {
   readonly receivedAt: number;
   /**
    * Set only by the batch runner (never from a transport): the request is a line of a batch,
-   * priced at the batch price; with `refusal`, a line that will not run and is recorded as refused.
+   * priced at the batch price; with `refusal`, a line that will not run and is recorded as refused;
+   * with `answers`, a line a batch job already answered (the adapters that return its answer);
+   * with `onDemandPrice`, a line no batch job took, priced on demand.
    */
-  readonly batchLine?: { readonly refusal?: GatewayError };
+  readonly batchLine?: { readonly refusal?: GatewayError; readonly answers?: ProviderRegistry; readonly onDemandPrice?: boolean };
 }
 
 /** Where the gateway writes its answer. */

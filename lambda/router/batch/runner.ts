@@ -12,6 +12,21 @@ import { BatchInputLine, parseBatchInput } from './input-file';
 import { resultLine } from './objects';
 import { BatchStatus, BatchStore, FilePurpose, LineRefusal, LineResult, StoredBatch, isFinished } from './store';
 import { BatchLinePort, BatchLineRequest } from './types';
+import type { ProviderRegistry } from '../pipeline/invoke';
+
+/** Which lines a run serves, and how. */
+export interface LineWork {
+  /** Only these lines. @default all */
+  readonly only?: ReadonlySet<number>;
+  /** Not these (they belong to a batch job). @default none */
+  readonly skip?: ReadonlySet<number>;
+  /** Lines a batch job answered, with the adapters that return the answer. */
+  readonly answers?: ReadonlyMap<number, ProviderRegistry>;
+  /** The refusal of a line of `only` without an answer (its job failed, stopped or expired). */
+  readonly missing?: GatewayError;
+  /** Served one by one at the on-demand price (no batch job took them). @default false: the batch price */
+  readonly onDemandPrice?: boolean;
+}
 
 /** A refusal recorded earlier, as the error the gateway answers with. */
 class RecordedRefusal extends GatewayError {
@@ -73,21 +88,24 @@ export class BatchRunner {
     return checked;
   }
 
-  /** Runs the lines without a result, then writes the output and error files. Safe to call again after a crash. */
-  async run(batch: StoredBatch): Promise<StoredBatch> {
+  /**
+   * Runs the lines without a result (all of them, or `work.only`, less `work.skip`), then, once
+   * every line has one, writes the output and error files. Safe to call again after a crash.
+   */
+  async run(batch: StoredBatch, work: LineWork = {}): Promise<StoredBatch> {
     const { store } = this.options;
     const file = await store.getFile(batch.tenantId, batch.inputFileId);
     const input = file ? parseBatchInput(file.content) : [];
     let current = batch.status === BatchStatus.VALIDATING ? await this.check(batch, input) : batch;
     const refusals = new Map(current.refusals.map((r) => [r.line, r]));
     const done = await store.lineResults(batch.id);
-    const pending = input.filter((l) => !done.has(l.line));
+    const pending = input.filter((l) => !done.has(l.line) && !work.skip?.has(l.line) && (work.only === undefined || work.only.has(l.line)));
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < pending.length) {
         const line = pending[next++];
         const latest = (await store.getBatch(batch.tenantId, batch.id)) ?? current;
-        await this.runLine(latest, line, refusals.get(line.line));
+        await this.runLine(latest, line, refusals.get(line.line), work);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.lineConcurrency ?? 4, pending.length) }, worker));
@@ -96,9 +114,13 @@ export class BatchRunner {
   }
 
   /** Serves one line, or records why it does not run; writes its result once. */
-  private async runLine(batch: StoredBatch, line: BatchInputLine, refused: LineRefusal | undefined): Promise<void> {
-    const refusal = refused ? new RecordedRefusal(refused) : this.stopReason(batch);
-    const request = { ...this.lineRequest(batch, line), ...(refusal ? { refusal } : {}) };
+  private async runLine(batch: StoredBatch, line: BatchInputLine, refused: LineRefusal | undefined, work: LineWork): Promise<void> {
+    // A job's answer is kept even if the batch was cancelled since: the model already ran.
+    const answers = refused ? undefined : work.answers?.get(line.line);
+    const refusal = refused ? new RecordedRefusal(refused) : answers ? undefined : work.missing ?? this.stopReason(batch);
+    const request: BatchLineRequest = {
+      ...this.lineRequest(batch, line), ...(refusal ? { refusal } : {}), ...(answers ? { answers } : {}), ...(work.onDemandPrice ? { onDemandPrice: true } : {}),
+    };
     const answer = await this.options.lines.serveBatchLine(request);
     let body: unknown;
     try {
@@ -135,7 +157,9 @@ export class BatchRunner {
     if (isFinished(batch.status)) return batch;
     const { store } = this.options;
     const results = await store.lineResults(batch.id);
-    const ordered = input.map((l) => results.get(l.line)).filter((r): r is LineResult => r !== undefined);
+    // Lines still with a batch job: the batch finishes when the job's results are settled.
+    if (input.some((l) => !results.has(l.line))) return batch;
+    const ordered = input.map((l) => results.get(l.line)!);
     const now = this.seconds();
     const outputFileId = await this.writeFile(batch, 'output', ordered.filter((r) => r.ok));
     const errorFileId = await this.writeFile(batch, 'errors', ordered.filter((r) => !r.ok));
@@ -172,7 +196,8 @@ export class BatchRunner {
     return id;
   }
 
-  private lineRequest(batch: StoredBatch, line: BatchInputLine): BatchLineRequest {
+  /** The gateway's request for a line of a batch. */
+  lineRequest(batch: StoredBatch, line: BatchInputLine): BatchLineRequest {
     return {
       requestId: lineRequestId(batch.id, line.line),
       url: line.url,

@@ -87,7 +87,22 @@ export interface StoredBatch {
   readonly errors?: readonly { readonly code: string; readonly message: string; readonly line: number | null; readonly param: string | null }[];
 }
 
+/** A Bedrock batch inference job holding some lines of one batch. */
+export interface StoredJob {
+  /** The job name (also its idempotency token and S3 prefix). */
+  readonly name: string;
+  readonly batchId: string;
+  readonly tenantId: string;
+  readonly modelId: string;
+  /** Each record's id and the batch line it answers. */
+  readonly records: readonly { readonly recordId: string; readonly line: number }[];
+  readonly jobArn?: string;
+}
+
 export interface BatchStore {
+  putJob(job: StoredJob): Promise<void>;
+  getJob(name: string): Promise<StoredJob | undefined>;
+  jobsOfBatch(batchId: string): Promise<StoredJob[]>;
   putFile(file: StoredFile): Promise<void>;
   getFile(tenantId: string, id: string): Promise<StoredFile | undefined>;
   /** Creates or replaces a batch. */
@@ -114,6 +129,20 @@ export class InMemoryBatchStore implements BatchStore {
   private readonly files = new Map<string, StoredFile>();
   private readonly batches = new Map<string, StoredBatch>();
   private readonly results = new Map<string, Map<number, LineResult>>();
+  private readonly jobs = new Map<string, StoredJob>();
+
+  putJob(job: StoredJob): Promise<void> {
+    this.jobs.set(job.name, job);
+    return Promise.resolve();
+  }
+
+  getJob(name: string): Promise<StoredJob | undefined> {
+    return Promise.resolve(this.jobs.get(name));
+  }
+
+  jobsOfBatch(batchId: string): Promise<StoredJob[]> {
+    return Promise.resolve([...this.jobs.values()].filter((j) => j.batchId === batchId));
+  }
 
   putFile(file: StoredFile): Promise<void> {
     this.files.set(file.id, file);

@@ -6,6 +6,8 @@
 import type { TenantIdentity } from '../../shared/authorizer-context';
 import type { GatewayError } from '../errors';
 import type { GatewayRequest } from '../http';
+import type { ProviderRegistry } from '../pipeline/invoke';
+import type { ProviderRequest, Target } from '../providers/types';
 
 /** One line of a batch, as the gateway checks or serves it. */
 export interface BatchLineRequest {
@@ -21,7 +23,16 @@ export interface BatchLineRequest {
   readonly receivedAt: number;
   /** A line that will not run (invalid, cancelled, expired): recorded as refused with this error. */
   readonly refusal?: GatewayError;
+  /** A line a batch job answered: adapters that return its answer instead of calling the model. */
+  readonly answers?: ProviderRegistry;
+  /** Priced on demand: a line served one by one because no batch job took it. @default false */
+  readonly onDemandPrice?: boolean;
 }
+
+/** The call a batch job makes for a line, or why the line does not run. */
+export type BatchLinePlan =
+  | { readonly error: GatewayError }
+  | { readonly target: Target; readonly providerRequest: ProviderRequest; readonly gatewayGuardrail: boolean };
 
 /** What a served line answered: its status and JSON body (an answer or an error envelope). */
 export interface BatchLineAnswer {
@@ -35,6 +46,8 @@ export interface BatchLinePort {
   checkBatchLine(line: BatchLineRequest): Promise<GatewayError | undefined>;
   /** Serves the line (or records its refusal): exactly one usage record, at the batch price. */
   serveBatchLine(line: BatchLineRequest): Promise<BatchLineAnswer>;
+  /** The call a batch job would make for the line (its first target), or the line's error. */
+  planBatchLine(line: BatchLineRequest): Promise<BatchLinePlan>;
 }
 
 /** A `/v1/files…` or `/v1/batches…` request of an authenticated tenant. */

@@ -5,7 +5,7 @@
  */
 import { BatchService } from '../../../lambda/router/batch/batch-service';
 import { BatchStatus, InMemoryBatchStore } from '../../../lambda/router/batch/store';
-import { BatchLineAnswer, BatchLinePort, BatchLineRequest } from '../../../lambda/router/batch/types';
+import { BatchLineAnswer, BatchLinePlan, BatchLinePort, BatchLineRequest } from '../../../lambda/router/batch/types';
 import { GatewayError } from '../../../lambda/router/errors';
 import { GatewayRequest } from '../../../lambda/router/http';
 
@@ -17,6 +17,10 @@ class FakeLines implements BatchLinePort {
 
   checkBatchLine(): Promise<GatewayError | undefined> {
     return Promise.resolve(undefined);
+  }
+
+  planBatchLine(): Promise<BatchLinePlan> {
+    return Promise.reject(new Error('local batches do not plan jobs'));
   }
 
   async serveBatchLine(line: BatchLineRequest): Promise<BatchLineAnswer> {
