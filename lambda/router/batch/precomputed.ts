@@ -25,7 +25,6 @@ class PrecomputedAdapter<T extends Target> implements ProviderAdapter<T> {
     }
   }
 
-  // eslint-disable-next-line require-yield
   async *stream(): AsyncGenerator<StreamChunk, void, undefined> {
     throw new UpstreamError('batch lines are not streamed', { disposition: 'client', code: 'validation' });
   }
