@@ -4,7 +4,12 @@
  * every line checked like a synchronous request (same error codes); one usage record per line at
  * the batch price; a tenant never reads another's files or batches.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
+import { runBatchCommand } from '../../../cli/batch';
+import { CliIo } from '../../../cli/io';
 import { BatchService } from '../../../lambda/router/batch/batch-service';
 import { Gateway } from '../../../lambda/router/gateway';
 import { LocalServer, startLocalServer } from '../../../lambda/router/local/server';
@@ -192,5 +197,54 @@ describe('Batch API: openai client → local gateway', () => {
   test('an upload names the first malformed line', async () => {
     const e = await apiError(acme.files.create({ file: await toFile(Buffer.from(`${line('a', chat('chat'))}\n${line('a', chat('chat'))}\n`), 'dup.jsonl'), purpose: 'batch' }));
     expect(e.message).toMatch(/Line 2 .*custom_id/);
+  });
+
+  describe('cdk-ai-gateway batch', () => {
+    let dir: string;
+    const env = { GW_KEY: ACME_KEY };
+    const io = (): CliIo & { out: string[]; err: string[] } => {
+      const out: string[] = [];
+      const err: string[] = [];
+      return { out, err, stdout: (t) => { out.push(t); }, stderr: (t) => { err.push(t); } };
+    };
+    const cli = async (args: string[]): Promise<{ code: number; out: string[]; err: string[] }> => {
+      const captured = io();
+      const code = await runBatchCommand([...args, '--url', server.baseUrl, '--key-env', 'GW_KEY'], captured, env);
+      return { code, out: captured.out, err: captured.err };
+    };
+
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'gw-batch-cli-'));
+    });
+
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    test('submit, status, list and download a batch', async () => {
+      const input = join(dir, 'in.jsonl');
+      writeFileSync(input, `${[line('one', chat('chat')), line('bad', chat('secure', { stream: true }))].join('\n')}\n`);
+      const submitted = await cli(['submit', input, '--metadata', 'job=nightly']);
+      expect(submitted.code).toBe(0);
+      const id = submitted.out[0].split(' ')[0];
+      expect(id).toMatch(/^batch_/);
+      await batches.idle();
+      expect((await cli(['status', id])).out[0]).toMatch(/completed {2}total 2 {2}completed 1 {2}failed 1/);
+      expect((await cli(['list', '--limit', '1'])).out[0]).toContain(id);
+      const downloaded = await cli(['download', id, '--out', dir]);
+      expect(downloaded.out).toHaveLength(2);
+      expect(JSON.parse(readFileSync(join(dir, `${id}_output.jsonl`), 'utf8'))).toMatchObject({ custom_id: 'one' });
+      expect(JSON.parse(readFileSync(join(dir, `${id}_errors.jsonl`), 'utf8'))).toMatchObject({ custom_id: 'bad' });
+    });
+
+    test('a refused call exits 1 with the gateway\'s message and code', async () => {
+      const result = await cli(['cancel', 'batch_000000000000000000000000']);
+      expect(result.code).toBe(1);
+      expect(result.err[0]).toMatch(/404 .*\(batch_not_found\)/);
+    });
+
+    test('without a key in the named variable it exits 2 before any call', async () => {
+      const captured = io();
+      expect(await runBatchCommand(['list', '--url', server.baseUrl, '--key-env', 'NOPE'], captured, {})).toBe(2);
+      expect(captured.err[0]).toMatch(/NOPE/);
+    });
   });
 });
