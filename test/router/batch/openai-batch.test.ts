@@ -17,6 +17,7 @@ import { createGateway } from '../../../lambda/router/runtime';
 import { Outcome } from '../../../lambda/router/usage/types';
 import { resolveGatewayConfig } from '../../../lambda/shared/defaults';
 import { GatewayConfigValidator } from '../../../lambda/shared/validator';
+import { apiError } from '../../helpers/openai-api-error';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
 import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
 import { ACME_KEY, GLOBEX_KEY, testConfig } from '../../helpers/router-config';
@@ -30,16 +31,6 @@ function line(customId: string, body: Record<string, unknown>, url = '/v1/chat/c
 
 const chat = (model: string, extra: Record<string, unknown> = {}): Record<string, unknown> =>
   ({ model, messages: [{ role: 'user', content: 'Classify: the parcel arrived late.' }], max_tokens: 16, ...extra });
-
-async function apiError(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return e;
-    throw e;
-  }
-  throw new Error('expected an APIError');
-}
 
 describe('Batch API: openai client → local gateway', () => {
   let vllm: FakeOpenAiUpstream;

@@ -8,6 +8,7 @@ import {
 } from '../../../lambda/router/providers/bedrock/batch-records';
 import { toConverseInput } from '../../../lambda/router/providers/bedrock/mapping';
 import { UpstreamError } from '../../../lambda/router/errors';
+import { thrownBy } from '../../helpers/router-config';
 import type { BedrockTarget, ProviderRequest } from '../../../lambda/router/providers/types';
 
 const FAMILIES = [
@@ -61,14 +62,7 @@ describe('failed records and jobs', () => {
     [500, 'fallback'],
   ])('an error record %s is an UpstreamError with disposition %s', (errorCode, disposition) => {
     const record = parseBatchRecordOutput(JSON.stringify({ recordId: 'R0000000001', error: { errorCode, errorMessage: 'x' } }));
-    let thrown: unknown;
-    try {
-      fromBatchRecord(target, request, record);
-    } catch (e) {
-      thrown = e;
-    }
-    expect(thrown).toBeInstanceOf(UpstreamError);
-    expect((thrown as UpstreamError).disposition).toBe(disposition);
+    expect(thrownBy(UpstreamError, () => fromBatchRecord(target, request, record)).disposition).toBe(disposition);
   });
 
   test('a line without a record id is refused', () => {

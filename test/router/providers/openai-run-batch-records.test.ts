@@ -2,6 +2,7 @@
 import { fromRunBatchLine, parseRunBatchOutput, toRunBatchLine } from '../../../lambda/router/providers/openai/run-batch-records';
 import { toChatCompletionsBody } from '../../../lambda/router/providers/openai/mapping';
 import { UpstreamError } from '../../../lambda/router/errors';
+import { thrownBy } from '../../helpers/router-config';
 import type { OpenAiTarget, ProviderRequest } from '../../../lambda/router/providers/types';
 
 const target: OpenAiTarget = { kind: 'openai', id: 'vllm', baseUrl: 'http://vllm:8000/v1', model: 'qwen3-8b' };
@@ -29,14 +30,7 @@ test.each([
   [500, 'retryable'],
 ])('a failed line (%s) is classified as the same synchronous answer (%s)', (status, disposition) => {
   const out = parseRunBatchOutput(JSON.stringify({ custom_id: 'x', response: { status_code: status, body: { error: { message: 'no', type: 'x', code: null } } }, error: null }));
-  let thrown: unknown;
-  try {
-    fromRunBatchLine(target, request, out);
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(UpstreamError);
-  expect((thrown as UpstreamError).disposition).toBe(disposition);
+  expect(thrownBy(UpstreamError, () => fromRunBatchLine(target, request, out)).disposition).toBe(disposition);
 });
 
 test('a line without custom_id is refused', () => {
