@@ -632,7 +632,7 @@ export class AiGateway extends Construct {
       ...(t.budget ? { budget: t.budget } : {}),
       ...(t.allowedPrompts ? { allowedPrompts: t.allowedPrompts } : {}),
     }));
-    const prompts = props.promptRegistry?.promptConfigs() ?? [];
+    const prompts = props.promptRegistry?._configsFor(this) ?? [];
 
     return {
       tenants,

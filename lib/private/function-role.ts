@@ -2,6 +2,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
+import { ManagedPolicyRole } from './managed-policy-role';
 
 /** Options of a {@link FunctionExecutionRole}. */
 export interface FunctionExecutionRoleProps {
@@ -47,26 +48,21 @@ const NETWORK_INTERFACE_ACTIONS = [
  * - `NetworkInterfacesPolicy`, in a VPC: the network interface actions Lambda uses to place the
  *   function in the VPC, likewise acknowledged on that policy only.
  */
-export class FunctionExecutionRole extends iam.Role {
-  /** The customer-managed policy that holds the log permission and every later grant. */
-  public readonly grantsPolicy: iam.ManagedPolicy;
+export class FunctionExecutionRole extends ManagedPolicyRole {
   private readonly tracingPolicy?: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: FunctionExecutionRoleProps) {
     super(scope, id, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${props.purpose}`,
+      policyDescription: `Permissions of ${props.purpose}`,
     });
-    this.grantsPolicy = new iam.ManagedPolicy(this, 'Policy', {
-      description: `Permissions of ${props.purpose}`,
-      statements: [new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        // The log group's ARN attribute ends in ':*', which covers its log streams and nothing else.
-        resources: [props.logGroup.logGroupArn],
-      })],
-    });
-    this.addManagedPolicy(this.grantsPolicy);
+    this.grantsPolicy.addStatements(new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      // The log group's ARN attribute ends in ':*', which covers its log streams and nothing else.
+      resources: [props.logGroup.logGroupArn],
+    }));
 
     if (props.tracing) {
       this.tracingPolicy = new iam.ManagedPolicy(this, 'TracingPolicy', {
@@ -101,8 +97,7 @@ export class FunctionExecutionRole extends iam.Role {
     if (this.tracingPolicy && isTracingStatement(statement)) {
       return { statementAdded: true, policyDependable: this.tracingPolicy };
     }
-    this.grantsPolicy.addStatements(statement);
-    return { statementAdded: true, policyDependable: this.grantsPolicy };
+    return super.addToPrincipalPolicy(statement);
   }
 }
 
