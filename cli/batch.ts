@@ -10,18 +10,41 @@ import { CliIo, EXIT } from './io';
 
 export const BATCH_USAGE = `Usage: cdk-ai-gateway batch <action> --url BASE_URL [--key-env VAR] ...
 
-  submit FILE [--endpoint PATH] [--metadata k=v ...]  upload a JSONL file (purpose batch) and create a batch
+  submit FILE [--endpoint PATH] [--metadata k=v ...]  upload a JSONL file (purpose batch) and create a batch;
+                                                      a file above --inline-limit goes straight to the gateway's
+                                                      bucket through a presigned upload URL
   status BATCH_ID                                     the batch's state and counts
   list [--limit N] [--after BATCH_ID]                 your batches, newest first
   cancel BATCH_ID                                     cancel a validating or running batch
   download BATCH_ID [--out DIR]                       write its output and error files (BATCH_ID_output.jsonl, ..._errors.jsonl)
 
   --url BASE_URL   the gateway's base URL up to /v1, e.g. http://127.0.0.1:8787/v1
-  --key-env VAR    the environment variable holding your API key (default CDK_AI_GATEWAY_API_KEY)`;
+  --key-env VAR    the environment variable holding your API key (default CDK_AI_GATEWAY_API_KEY)
+  --inline-limit BYTES  the largest file sent in the request body (default 5242880: under API Gateway's 10 MB
+                   payload limit once encoded); larger files use /v1/files/uploads`;
+
+/** The largest file `batch submit` sends in the request body unless told otherwise. */
+export const DEFAULT_INLINE_LIMIT_BYTES = 5 * 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
 class ApiFailure extends Error {}
+
+/** `POST /files` with the file in the multipart body. */
+async function uploadInline(base: string, key: string, content: Buffer, filename: string): Promise<Json> {
+  const form = new FormData();
+  form.set('purpose', 'batch');
+  form.set('file', new Blob([content]), filename);
+  return json(await call(base, key, 'POST', '/files', form));
+}
+
+/** A presigned upload: the file goes to the gateway's bucket, then the upload is completed (and checked). */
+async function uploadDirect(base: string, key: string, content: Buffer, filename: string): Promise<Json> {
+  const upload = await json(await call(base, key, 'POST', '/files/uploads', JSON.stringify({ purpose: 'batch' }), 'application/json'));
+  const put = await fetch(String(upload.upload_url), { method: 'PUT', body: content, headers: { 'content-type': 'application/jsonl' } });
+  if (!put.ok) throw new ApiFailure(`PUT of ${filename} to its upload URL: ${put.status} ${(await put.text()).slice(0, 300)}`);
+  return json(await call(base, key, 'POST', `/files/uploads/${encodeURIComponent(String(upload.id))}/complete`, JSON.stringify({ filename }), 'application/json'));
+}
 
 async function call(base: string, key: string, method: string, path: string, body?: string | FormData, contentType?: string): Promise<Response> {
   const response = await fetch(`${base.replace(/\/+$/, '')}${path}`, {
@@ -69,6 +92,7 @@ export async function runBatchCommand(argv: readonly string[], io: CliIo, env: R
         'limit': { type: 'string' },
         'after': { type: 'string' },
         'out': { type: 'string', default: '.' },
+        'inline-limit': { type: 'string' },
         'help': { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -115,10 +139,13 @@ export async function runBatchCommand(argv: readonly string[], io: CliIo, env: R
           }
           metadata[pair.slice(0, at)] = pair.slice(at + 1);
         }
-        const form = new FormData();
-        form.set('purpose', 'batch');
-        form.set('file', new Blob([await readFile(target!)]), basename(target!));
-        const file = await json(await call(base, key, 'POST', '/files', form));
+        const inlineLimit = values['inline-limit'] === undefined ? DEFAULT_INLINE_LIMIT_BYTES : Number(values['inline-limit']);
+        if (!Number.isSafeInteger(inlineLimit) || inlineLimit < 0) {
+          io.stderr(`error: --inline-limit must be a whole number of bytes; received '${String(values['inline-limit']).slice(0, 20)}'`);
+          return EXIT.USAGE;
+        }
+        const content = await readFile(target!);
+        const file = content.byteLength > inlineLimit ? await uploadDirect(base, key, content, basename(target!)) : await uploadInline(base, key, content, basename(target!));
         const batch = await json(await call(base, key, 'POST', '/batches', JSON.stringify({
           input_file_id: file.id, endpoint: values.endpoint, completion_window: '24h', ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
         }), 'application/json'));

@@ -13,6 +13,7 @@ import { batchObject, BatchProgress, cancellable, fileObject } from './objects';
 import { BatchRunner } from './runner';
 import { BatchStatus, BatchStore, FilePurpose, InMemoryBatchStore, isFinished, StoredBatch, StoredFile } from './store';
 import { BatchAnswer, BatchCall, BatchEndpoints, BatchLinePort } from './types';
+import type { FileUploads } from './uploads';
 
 export interface BatchServiceOptions {
   /** @default an InMemoryBatchStore */
@@ -27,8 +28,17 @@ export interface BatchServiceOptions {
   readonly fileDays?: number;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Direct uploads of files above the API's payload limit (`/v1/files/uploads`). @default none: 404 `uploads_not_enabled` */
+  readonly uploads?: FileUploads;
+  /**
+   * Whether this process runs the batches it accepts. A deployed router answers and returns: the
+   * scheduled tick runs them (`resume`). @default true
+   */
+  readonly runInProcess?: boolean;
 }
 
+const UPLOADS_PATH = /^\/v1\/files\/uploads(?:\/([A-Za-z0-9_-]{1,64})\/complete)?$/;
+const UPLOAD_URL_SECONDS = 3600;
 const FILE_PATH = /^\/v1\/files\/([A-Za-z0-9_-]{1,64})(\/content)?$/;
 const BATCH_PATH = /^\/v1\/batches\/([A-Za-z0-9_-]{1,64})(\/cancel)?$/;
 const SUPPORTED_ENDPOINTS = ['/v1/chat/completions'];
@@ -108,6 +118,11 @@ export class BatchService implements BatchEndpoints {
       allow('POST');
       return this.createBatch(call);
     }
+    const upload = UPLOADS_PATH.exec(path);
+    if (upload) {
+      allow('POST');
+      return upload[1] === undefined ? this.createUpload(call) : this.completeUpload(call, upload[1]);
+    }
     const file = FILE_PATH.exec(path);
     if (file) {
       allow('GET');
@@ -157,21 +172,52 @@ export class BatchService implements BatchEndpoints {
     if (upload.size > this.maxFileBytes) {
       throw new InvalidRequestError(`The file has ${upload.size} bytes; the most a batch file may have is ${this.maxFileBytes}.`, 'file_too_large', 'file');
     }
-    const content = await upload.text();
+    return this.registerFile(identity.tenantId, newId('file'), upload.name, upload.size, await upload.text());
+  }
+
+  /** Checks a file's lines and keeps it. */
+  private async registerFile(tenantId: string, id: string, filename: string, bytes: number, content: string): Promise<BatchAnswer> {
     parseBatchInput(content);
     const createdAt = Math.floor(this.now() / 1000);
     const stored: StoredFile = {
-      id: newId('file'),
-      tenantId: identity.tenantId,
-      filename: (upload.name || 'batch.jsonl').slice(0, 256),
-      purpose: FilePurpose.BATCH,
-      bytes: upload.size,
-      createdAt,
-      expiresAt: createdAt + (this.options.fileDays ?? 30) * 86_400,
-      content,
+      id, tenantId, filename: (filename || 'batch.jsonl').slice(0, 256), purpose: FilePurpose.BATCH, bytes,
+      createdAt, expiresAt: createdAt + (this.options.fileDays ?? 30) * 86_400, content,
     };
     await this.store.putFile(stored);
     return json(fileObject(stored));
+  }
+
+  private uploads(): FileUploads {
+    if (!this.options.uploads) throw new NotFoundError('Direct uploads are not enabled on this gateway: upload with POST /v1/files.', 'uploads_not_enabled');
+    return this.options.uploads;
+  }
+
+  /** `POST /v1/files/uploads` `{purpose: "batch"}`: a file id and the URL its content is `PUT` to. */
+  private async createUpload(call: BatchCall): Promise<BatchAnswer> {
+    const uploads = this.uploads();
+    const body = parseJsonBody(call.request.body);
+    if (body.purpose !== FilePurpose.BATCH) {
+      throw new InvalidRequestError(`"purpose" must be "batch" (the only purpose this gateway accepts); received ${JSON.stringify(String(body.purpose ?? '').slice(0, 40))}.`, 'invalid_value', 'purpose');
+    }
+    const id = newId('file');
+    const url = await uploads.uploadUrl(call.identity.tenantId, id, UPLOAD_URL_SECONDS);
+    return json({ object: 'file.upload', id, method: 'PUT', upload_url: url, expires_at: Math.floor(this.now() / 1000) + UPLOAD_URL_SECONDS });
+  }
+
+  /** `POST /v1/files/uploads/{id}/complete` `{filename}`: checks the uploaded file and registers it. */
+  private async completeUpload(call: BatchCall, id: string): Promise<BatchAnswer> {
+    const uploads = this.uploads();
+    const { tenantId } = call.identity;
+    const body = parseJsonBody(call.request.body);
+    const filename = typeof body.filename === 'string' ? body.filename : 'batch.jsonl';
+    if (await this.store.getFile(tenantId, id)) throw new InvalidRequestError(`Upload ${id} is already complete.`, 'upload_already_complete', 'file_id');
+    const content = await uploads.read(tenantId, id);
+    if (content === undefined) throw new NotFoundError(`Nothing was uploaded for ${id}: PUT the file to its upload_url first.`, 'upload_not_found', 'file_id');
+    const bytes = Buffer.byteLength(content);
+    if (bytes > this.maxFileBytes) {
+      throw new InvalidRequestError(`The file has ${bytes} bytes; the most a batch file may have is ${this.maxFileBytes}.`, 'file_too_large', 'file');
+    }
+    return this.registerFile(tenantId, id, filename, bytes, content);
   }
 
   private async createBatch(call: BatchCall): Promise<BatchAnswer> {
@@ -213,7 +259,7 @@ export class BatchService implements BatchEndpoints {
     await this.store.putBatch(batch);
     // Every line is checked like a synchronous request before any runs.
     const checked = await this.runner(lines).check(batch, input);
-    this.start(checked, lines);
+    if (this.options.runInProcess !== false) this.start(checked, lines);
     return json(await this.render(checked));
   }
 
