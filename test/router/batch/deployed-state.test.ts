@@ -24,7 +24,7 @@ import { startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/
 import { FakeS3, startFakeS3 } from '../../helpers/fake-s3';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
 import { ACME_KEY, testConfig } from '../../helpers/router-config';
-import { documentClient, useUsageDynamo } from '../usage/usage-fixtures';
+import { useUsageDynamo } from '../usage/usage-fixtures';
 import { createBatchTable } from './batch-table';
 
 const local = useUsageDynamo();
