@@ -25,6 +25,7 @@ import { BatchingResponseSink } from './batching-sink';
 import { BodyError, GatewayRequest, normaliseHeaders, ResponseSink } from './http';
 import { HEADERS, writeError } from './pipeline/respond';
 import { createGateway } from './runtime';
+import { BATCH_TABLE_ENV } from '../shared/batch-table-schema';
 import { LogUsageSink } from './telemetry/log-sink';
 import { Outcome } from './usage/types';
 import { CONTROLS_ENV } from '../shared/incident-controls-schema';
@@ -277,8 +278,12 @@ export class RouterEnvironment {
       const controls = this.env[CONTROLS_ENV.tableName]?.trim()
         ? (await import('./incident/dynamo-controls.js')).controlsFromEnv(this.env)
         : undefined;
+      // The deployed Batch API when the environment names the batch table and bucket; loaded only then.
+      const batch = this.env[BATCH_TABLE_ENV]?.trim()
+        ? (await import('./batch/from-env.js')).batchFromEnv(this.env)?.service
+        : undefined;
       this.current = createGateway(loaded.config, {
-        ...usage, ...(controls ? { controls } : {}), ...this.options.gateway, env: this.options.gateway?.env ?? this.env,
+        ...usage, ...(controls ? { controls } : {}), ...(batch ? { batch } : {}), ...this.options.gateway, env: this.options.gateway?.env ?? this.env,
       });
     } catch (error) {
       this.fail(new ConfigLoadError({

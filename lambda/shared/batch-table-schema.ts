@@ -56,3 +56,9 @@ export const BATCH_BUCKET_PREFIXES = { files: 'files/', jobs: 'jobs/', spill: 's
 export function batchFileKey(tenantId: string, fileId: string): string {
   return `${BATCH_BUCKET_PREFIXES.files}${tenantId}/${fileId}.jsonl`;
 }
+
+/** The environment variable with the batches of one tenant that run at once. */
+export const BATCH_MAX_RUNNING_ENV = 'GATEWAY_BATCH_MAX_RUNNING';
+
+/** The event the scheduled tick sends the batch worker. */
+export const BATCH_TICK_EVENT = { gatewayBatch: 'tick' } as const;

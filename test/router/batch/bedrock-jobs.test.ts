@@ -5,51 +5,17 @@
  * the batch price without calling the model; job failure, partial failure, cancellation, expiry;
  * the event delivered twice records usage once.
  */
-import type { CreateModelInvocationJobRequest } from '@aws-sdk/client-bedrock';
-import { BedrockBatchJobs, BedrockJobsApi, ObjectStore } from '../../../lambda/router/batch/bedrock-jobs';
+import { BedrockBatchJobs } from '../../../lambda/router/batch/bedrock-jobs';
 import { parseBatchInput } from '../../../lambda/router/batch/input-file';
 import { BatchRunner } from '../../../lambda/router/batch/runner';
 import { BatchStatus, FilePurpose, InMemoryBatchStore, StoredBatch } from '../../../lambda/router/batch/store';
 import { Outcome } from '../../../lambda/router/usage/types';
-import { resolved, testConfig } from '../../helpers/router-config';
+import { resolved } from '../../helpers/router-config';
 import { testGateway, TestGateway } from '../../helpers/router-fakes';
+import { classifyConfig, FakeBedrockJobs, jobEvent, line, MemoryObjects, NOVA } from './bedrock-fakes';
 
-const NOVA = 'amazon.nova-lite-v1:0';
 const BATCH_IN = 0.00003;
 const BATCH_OUT = 0.00012;
-
-class MemoryObjects implements ObjectStore {
-  readonly objects = new Map<string, string>();
-  put(key: string, body: string): Promise<void> {
-    this.objects.set(key, body);
-    return Promise.resolve();
-  }
-
-  get(key: string): Promise<string | undefined> {
-    return Promise.resolve(this.objects.get(key));
-  }
-
-  list(prefix: string): Promise<string[]> {
-    return Promise.resolve([...this.objects.keys()].filter((k) => k.startsWith(prefix)));
-  }
-}
-
-class FakeBedrockJobs implements BedrockJobsApi {
-  readonly created: CreateModelInvocationJobRequest[] = [];
-  readonly stopped: string[] = [];
-  create(request: CreateModelInvocationJobRequest): Promise<string> {
-    this.created.push(request);
-    return Promise.resolve(`arn:aws:bedrock:us-east-1:111122223333:model-invocation-job/${request.jobName}`);
-  }
-
-  stop(jobArn: string): Promise<void> {
-    this.stopped.push(jobArn);
-    return Promise.resolve();
-  }
-}
-
-const line = (id: string, model: string): string =>
-  JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model, messages: [{ role: 'user', content: `Classify ${id}` }], max_tokens: 8 } });
 
 /** Four lines for the Bedrock route, one for the self-hosted-first route, one the tenant may not call. */
 const INPUT = [line('b1', 'classify'), line('b2', 'classify'), line('b3', 'classify'), line('b4', 'classify'), line('v1', 'chat'), line('x1', 'secure')].join('\n');
@@ -64,14 +30,7 @@ interface Setup {
 }
 
 async function setup(): Promise<Setup> {
-  const base = testConfig();
-  const config = resolved({
-    ...base,
-    tenants: base.tenants.map((t) => (t.id === 'globex' ? { ...t, allowedAliases: [...t.allowedAliases, 'classify'] } : t)),
-    routes: [...base.routes, { alias: 'classify', targets: ['bedrock-nova'] }],
-    prices: { ...base.prices, [NOVA]: { ...base.prices[NOVA], batchInputUsdPer1K: BATCH_IN, batchOutputUsdPer1K: BATCH_OUT } },
-  });
-  const t = testGateway({ config });
+  const t = testGateway({ config: classifyConfig(BATCH_IN, BATCH_OUT) });
   const store = new InMemoryBatchStore();
   const objects = new MemoryObjects();
   const api = new FakeBedrockJobs();
@@ -95,9 +54,6 @@ const converseAnswer = (text: string) => ({
   output: { message: { role: 'assistant', content: [{ text }] } }, stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 2, totalTokens: 12 },
 });
 
-function jobEvent(status: string, jobName: string) {
-  return { source: 'aws.bedrock', 'detail-type': 'Batch Inference Job State Change', detail: { batchJobArn: `arn:${jobName}`, batchJobName: jobName, status } };
-}
 
 async function writeOutput(s: Setup, records: readonly { recordId: string; ok: boolean }[]): Promise<string> {
   const jobName = s.api.created[0].jobName!;
