@@ -15,6 +15,7 @@ import {
 } from '../../lambda/shared/batch-table-schema';
 import type { GatewayApi } from '../gateway/gateway-api';
 import type { GatewayRouter } from '../gateway/gateway-router';
+import { enableServerAccessLogs } from '../private/access-logs';
 import { AiGatewayValidationError } from '../private/errors';
 import { acknowledgeNotInBackupPlan, secureTableProps } from '../private/tables';
 
@@ -103,12 +104,12 @@ export class BatchRoute extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
       removalPolicy,
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'batch/',
       lifecycleRules: Object.entries(BATCH_BUCKET_PREFIXES).map(([name, prefix]) => ({
         id: `Expire-${name}`, prefix, expiration: retention, noncurrentVersionExpiration: Duration.days(1), abortIncompleteMultipartUploadAfter: Duration.days(1),
       })),
     });
+
+    enableServerAccessLogs(this.bucket, accessLogs, 'batch/');
 
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: BATCH_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
