@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import {
@@ -16,6 +17,7 @@ import {
 import type { GatewayApi } from '../gateway/gateway-api';
 import type { GatewayRouter } from '../gateway/gateway-router';
 import { enableServerAccessLogs } from '../private/access-logs';
+import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../private/errors';
 import { acknowledgeNotInBackupPlan, secureTableProps } from '../private/tables';
 
@@ -165,7 +167,16 @@ export class BatchRoute extends Construct {
       [BATCH_MAX_RUNNING_ENV]: String(maxRunning),
     };
     for (const [name, value] of Object.entries(environment)) props.router.function.addEnvironment(name, value);
+    // Failed worker invocations (an event retried to exhaustion, an undeliverable rule target) for an operator.
+    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    for (const findingId of ['Serverless-SQSRedrivePolicy', 'CT.SQS.PR.1']) {
+      GatewayCompliance.acknowledge(deadLetterQueue, findingId, 'This queue is itself the dead-letter queue of the batch worker and its job '
+        + 'state rule: a message here is for an operator to read (the next tick resumes the batch anyway), so it gets no further dead-letter queue.');
+    }
     this.worker = props.router.addWorker('BatchWorker', {
+      deadLetterQueue,
+      // One tick and a few job events at once: the tick is the only writer of new jobs.
+      reservedConcurrentExecutions: 4,
       handler: 'index.batchHandler',
       description: 'cdk-ai-gateway batch worker: settles Bedrock batch jobs, starts, resumes and expires batches',
       timeout: BatchRoute.WORKER_TIMEOUT,
@@ -189,7 +200,7 @@ export class BatchRoute extends Construct {
     this.jobStateRule = new events.Rule(this, 'JobStateRule', {
       description: 'Bedrock batch inference job state changes to the cdk-ai-gateway batch worker',
       eventPattern: { source: ['aws.bedrock'], detailType: ['Batch Inference Job State Change'] },
-      targets: [new eventsTargets.LambdaFunction(this.worker, { retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+      targets: [new eventsTargets.LambdaFunction(this.worker, { retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue })],
     });
 
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
@@ -198,13 +209,17 @@ export class BatchRoute extends Construct {
     });
     schedulerRole.addManagedPolicy(new iam.ManagedPolicy(this, 'SchedulerPolicy', {
       description: 'Invoke the batch worker',
-      statements: [new iam.PolicyStatement({ sid: 'InvokeWorker', actions: ['lambda:InvokeFunction'], resources: [this.worker.functionArn] })],
+      statements: [
+        new iam.PolicyStatement({ sid: 'InvokeWorker', actions: ['lambda:InvokeFunction'], resources: [this.worker.functionArn] }),
+        new iam.PolicyStatement({ sid: 'DeadLetters', actions: ['sqs:SendMessage'], resources: [deadLetterQueue.queueArn] }),
+      ],
     }));
     this.schedule = new scheduler.Schedule(this, 'Tick', {
       description: 'The cdk-ai-gateway batch worker tick',
       schedule: scheduler.ScheduleExpression.rate(BatchRoute.TICK_INTERVAL),
       target: new schedulerTargets.LambdaInvoke(this.worker, {
         input: scheduler.ScheduleTargetInput.fromObject(BATCH_TICK_EVENT),
+        deadLetterQueue,
         role: iam.Role.fromRoleArn(this, 'SchedulerRoleRef', schedulerRole.roleArn, { mutable: false }),
         retryAttempts: 2,
         maxEventAge: Duration.minutes(5),

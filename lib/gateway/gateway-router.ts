@@ -6,8 +6,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeOutsideVpc } from '../private/function-compliance';
 import { GatewayConfig, TargetKind } from '../../lambda/shared/config';
 import { CONFIG_DEFAULTS } from '../../lambda/shared/defaults';
 import { ROUTER_FUNCTION_TIMEOUT_ENV, SETTLE_MARGIN_MS } from '../../lambda/shared/usage-table-schema';
@@ -147,6 +149,8 @@ export interface RouterWorkerOptions {
   readonly reservedConcurrentExecutions?: number;
   /** Variables beside the router's. @default - the router's only */
   readonly environment?: { [key: string]: string };
+  /** Where failed asynchronous invocations go. @default - none */
+  readonly deadLetterQueue?: sqs.IQueue;
 }
 
 export class GatewayRouter extends Construct implements iam.IGrantable, ec2.IConnectable {
@@ -297,11 +301,17 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
       handler: options.handler,
       timeout: options.timeout,
       reservedConcurrentExecutions: options.reservedConcurrentExecutions,
+      deadLetterQueue: options.deadLetterQueue,
       // The usage ledger's in-flight items live as long as this function's invocations.
       environment: { ...this.environment, [ROUTER_FUNCTION_TIMEOUT_ENV]: options.timeout.toMilliseconds().toString(), ...options.environment },
     });
     for (const child of this.node.findAll()) {
       if (child instanceof appconfig.CfnDeployment) worker.node.addDependency(child);
+    }
+    if (!this.workerBase.vpc) {
+      acknowledgeOutsideVpc(worker.node.defaultChild!, `The ${id} function runs outside a VPC like the router it shares its code and role `
+        + 'with (the vpc prop is unset): it calls AWS APIs over their TLS endpoints, every request signed with SigV4 and authorized by the '
+        + "router's role. Setting vpc places both in private subnets of your VPC.");
     }
     return worker;
   }

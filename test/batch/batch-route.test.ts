@@ -73,3 +73,9 @@ test('the batch cancel route is behind the tenant authorizer', () => {
   expect(cancel).toHaveLength(1);
   template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'CUSTOM', ResourceId: { Ref: cancel[0][0] } });
 });
+
+test('the batch worker has a dead-letter queue and reserved concurrency', () => {
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Handler: 'index.batchHandler', ReservedConcurrentExecutions: 4, DeadLetterConfig: { TargetArn: Match.anyValue() },
+  });
+});
