@@ -6,6 +6,7 @@
  *   usage     report a tenant's usage from the usage table (cli/usage.ts)
  *   advise    the workload advisor: route decisions from a month of usage (cli/advise.ts)
  *   prompts   evaluate prompt versions through the gateway (cli/prompts.ts)
+ *   batch     the Batch API from the command line (cli/batch.ts)
  *   incident  the operators' kill switch: suspend and resume tenants, keys, routes, targets (cli/incident.ts)
  *   schema    print the configuration's JSON Schema
  *   validate  check a configuration file
@@ -22,6 +23,7 @@ Commands:
   usage      report a tenant's usage: usage --table NAME --tenant ID [--month YYYY-MM]
   advise     workload advisor: advise --month YYYY-MM (--table NAME | --local PATH) [--format table|json|html]
   prompts    compare prompt versions: prompts eval --config FILE --prompt ID --versions 3,4 --cases FILE
+  batch      batches: batch submit FILE|status ID|list|cancel ID|download ID --url BASE_URL
   incident   kill switch: incident suspend-tenant|suspend-key|suspend-route|suspend-target|force-fallback|resume|list ...
   schema     print the JSON Schema of the gateway configuration
   validate   check a gateway configuration file: validate --config FILE
@@ -50,6 +52,8 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
       return (await import('./prompts.js')).runPromptsCommand(rest, io);
     case 'incident':
       return (await import('./incident.js')).runIncidentCommand(rest, io);
+    case 'batch':
+      return (await import('./batch.js')).runBatchCommand(rest, io);
     case 'schema':
       return runSchemaCommand(rest, io);
     case 'validate':
@@ -61,7 +65,7 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
       io.stdout(USAGE);
       return command === undefined ? EXIT.USAGE : EXIT.OK;
     default:
-      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, usage, advise, prompts, incident, schema, validate\n\n${USAGE}`);
+      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, usage, advise, prompts, batch, incident, schema, validate\n\n${USAGE}`);
       return EXIT.USAGE;
   }
 }

@@ -9,6 +9,7 @@ import { FileControlsLoader } from '../lambda/router/incident/file-controls';
 import { startLocalServer, LocalServer } from '../lambda/router/local/server';
 import { CachedLabelOverrides, FileLabelStore, LOCAL_LABEL_STORE_FILE } from '../lambda/router/prompts/label-store';
 import { CachedControls } from '../lambda/router/pipeline/controls';
+import { BatchService } from '../lambda/router/batch/batch-service';
 import { createGateway, loadGatewayConfig } from '../lambda/router/runtime';
 import { spanExporterFromEnv } from '../lambda/router/tracing/from-env';
 import { TRACE_EXPORT_ENV } from '../lambda/shared/config-tracing';
@@ -32,6 +33,8 @@ Runs the gateway locally (OpenAI-compatible, at http://HOST:PORT/v1).
 
 Tenants authenticate with "Authorization: Bearer <key>", where the configuration's localKeys maps
 the key's hex SHA-256 to the tenant id. One JSON usage line per request is written to stdout.
+The Batch API (/v1/files, /v1/batches) runs batches in this process, line by line through the same
+pipeline, at the batch prices of the configuration; batches are kept in memory until it stops.
 Prompt labels moved with 'prompts rollback|promote' (kept in ${LOCAL_LABEL_STORE_FILE} beside the
 configuration) apply within a second.`;
 
@@ -95,7 +98,10 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
       store: new FileLabelStore(join(dirname(values.config), LOCAL_LABEL_STORE_FILE)), ttlMs: 1000,
     });
     const controls = values.controls ? new CachedControls(new FileControlsLoader(values.controls)) : undefined;
-    gateway = createGateway(loadGatewayConfig(values.config), { labelOverrides, ...(controls ? { controls } : {}), ...(traces ? { traces } : {}) });
+    // The Batch API: batches run in this process against the configured (local) targets.
+    gateway = createGateway(loadGatewayConfig(values.config), {
+      labelOverrides, batch: new BatchService(), ...(controls ? { controls } : {}), ...(traces ? { traces } : {}),
+    });
   } catch (error) {
     if (error instanceof GatewayConfigError) io.stderr(`error: ${values.config}: ${error.message}`);
     else io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);

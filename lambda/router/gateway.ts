@@ -41,6 +41,8 @@ import { Outcome, UsageSink } from './usage/types';
 import { parseFeedback, parseUsagePeriod, usageResponseBody } from './usage/endpoints';
 import { FeedbackRefusal, UsageStore } from './usage/store';
 import { LogUsageSink } from './telemetry/log-sink';
+import { AuthorizerContext } from '../shared/authorizer-context';
+import type { BatchEndpoints, BatchLineAnswer, BatchLinePlan, BatchLinePort, BatchLineRequest } from './batch/types';
 import type { LabelOverrideSource } from './prompts/label-store';
 import { sanitiseMetadataValue } from './providers/request-metadata';
 import { SpanExporter } from './tracing/exporter';
@@ -74,6 +76,12 @@ export interface GatewayOptions {
    * @default none: the configured labels apply
    */
   readonly labelOverrides?: LabelOverrideSource;
+  /**
+   * The Batch API (`/v1/files`, `/v1/batches`): files and batches of chat requests, served at the
+   * batch price (batch/).
+   * @default none: those paths answer 404 `batch_not_enabled`
+   */
+  readonly batch?: BatchEndpoints;
   /** The operators' incident controls (kill switch). @default none: plans pass unchanged */
   readonly controls?: CachedControls;
   /** @default circuit breakers of this gateway instance, per the configuration */
@@ -101,6 +109,8 @@ const CHAT_PATH = '/v1/chat/completions';
 const MODELS_PATH = '/v1/models';
 const FEEDBACK_PATH = '/v1/feedback';
 const USAGE_PATH = '/v1/usage';
+const FILES_PATH = /^\/v1\/files(?:\/|$)/;
+const BATCHES_PATH = /^\/v1\/batches(?:\/|$)/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A sink that starts once, ignores writes after the client left or the response ended. */
 class GuardedSink implements ResponseSink {
@@ -158,7 +168,30 @@ type Served =
   | { readonly kind: 'stream'; readonly opened: OpenedStream; readonly attemptSpan?: Span }
   | { readonly kind: 'blocked'; readonly text: string };
 
-export class Gateway {
+/** Collects a batch line's answer (it is never streamed: batch lines refuse `stream`). */
+class CapturingSink implements ResponseSink {
+  status = 0;
+  body = '';
+
+  start(status: number): void {
+    this.status = status;
+  }
+
+  write(chunk: string): Promise<void> {
+    this.body += chunk;
+    return Promise.resolve();
+  }
+
+  end(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  onClose(): void {
+    // An in-process caller never goes away.
+  }
+}
+
+export class Gateway implements BatchLinePort {
   readonly config: ResolvedGatewayConfig;
   private readonly providers: ProviderRegistry;
   private readonly guardrails?: GuardrailApplier;
@@ -166,6 +199,7 @@ export class Gateway {
   private readonly budget: BudgetGuard;
   private readonly usageStore?: UsageStore;
   private readonly labelOverrides?: LabelOverrideSource;
+  private readonly batch?: BatchEndpoints;
   private readonly breakers: CircuitBreakers;
   private readonly controls: IncidentControlsStage;
   private readonly env: Readonly<Record<string, string | undefined>>;
@@ -183,6 +217,7 @@ export class Gateway {
     this.budget = options.budget ?? new NoBudgetGuard();
     this.usageStore = options.usageStore;
     this.labelOverrides = options.labelOverrides;
+    this.batch = options.batch;
     this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
     this.controls = new IncidentControlsStage(options.config, options.controls);
     this.env = options.env ?? process.env;
@@ -264,6 +299,17 @@ export class Gateway {
     request: GatewayRequest, out: GuardedSink, trace: RequestTrace, signal: AbortSignal, budget: { reservation?: BudgetReservation },
   ): Promise<void> {
     const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+    if (request.batchLine?.refusal !== undefined) {
+      // A batch line refused before it ran (invalid, cancelled, expired): recorded like any refusal.
+      trace.operation = 'chat.completions';
+      trace.tenant = resolveTenant(request.credentials, request.headers, this.config);
+      throw request.batchLine.refusal;
+    }
+    if (FILES_PATH.test(path) || BATCHES_PATH.test(path)) {
+      trace.operation = FILES_PATH.test(path) ? 'files' : 'batches';
+      await this.batchApi(request, out, trace);
+      return;
+    }
     if (path === CHAT_PATH) {
       trace.operation = 'chat.completions';
       if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, CHAT_PATH, ['POST']);
@@ -290,6 +336,95 @@ export class Gateway {
     }
     const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
     throw new NotFoundError(`Unknown request URL: ${request.method.slice(0, 10)} ${shown}.`, 'unknown_url');
+  }
+
+  /** The largest body a request to `path` may carry: batch files have their own limit. */
+  maxBodyBytes(path: string): number {
+    return this.batch !== undefined && FILES_PATH.test(path) ? Math.max(this.batch.maxFileBytes, this.config.limits.maxBodyBytes) : this.config.limits.maxBodyBytes;
+  }
+
+  /** `/v1/files…` and `/v1/batches…`: the caller's own files and batches. */
+  private async batchApi(request: GatewayRequest, out: GuardedSink, trace: RequestTrace): Promise<void> {
+    const tenant = resolveTenant(request.credentials, request.headers, this.config);
+    trace.tenant = tenant;
+    if (!this.batch) throw new NotFoundError('The Batch API is not enabled on this gateway.', 'batch_not_enabled');
+    const identity = { tenantId: tenant.tenantId, tier: tenant.tier, aliases: [...tenant.allowedAliases], ...(tenant.keyId !== undefined ? { keyId: tenant.keyId } : {}) };
+    const answer = await this.batch.handle({ request, identity, lines: this });
+    out.start(answer.status, { 'content-type': answer.contentType, 'cache-control': 'no-store', [HEADERS.requestId]: trace.requestId });
+    await out.write(answer.body);
+    await out.end();
+    trace.status = answer.status;
+    trace.outcome = Outcome.SUCCESS;
+  }
+
+  /**
+   * Checks a batch line like a synchronous request (tenant, parse, hints, prompt, policy, route),
+   * without reserving budget or calling a model: the error a synchronous request would get, or
+   * `undefined` when the line would be served.
+   */
+  async checkBatchLine(line: BatchLineRequest): Promise<GatewayError | undefined> {
+    const request = this.lineRequest(line);
+    const trace = new RequestTrace(request.requestId!, request.receivedAt);
+    try {
+      if (line.url !== CHAT_PATH) {
+        throw new InvalidRequestError(`Batch lines may call ${CHAT_PATH}; received url ${JSON.stringify(line.url.slice(0, 100))}.`, 'invalid_value', 'url');
+      }
+      await this.plan(request, trace);
+      return undefined;
+    } catch (error) {
+      if (error instanceof ChainFailed) return error.error;
+      if (error instanceof GatewayError) return error;
+      return new InternalError(`The gateway failed to check this line (request id ${trace.requestId}).`, 'internal_error');
+    }
+  }
+
+  /**
+   * The call a batch job makes for a line: the first target of its route plan and the provider
+   * request a synchronous call would send it (the plan's output limit), or the line's error.
+   * `gatewayGuardrail`: the target needs a guardrail the gateway applies around the call, which a
+   * job cannot do (such lines are served one by one).
+   */
+  async planBatchLine(line: BatchLineRequest): Promise<BatchLinePlan> {
+    const error = await this.checkBatchLine(line);
+    if (error) return { error };
+    const request = this.lineRequest(line);
+    const trace = new RequestTrace(request.requestId!, request.receivedAt);
+    const { tenant, chat, hints, plan } = await this.plan(request, trace);
+    const candidate = plan.candidates[0];
+    return {
+      target: candidate.target,
+      providerRequest: toProviderRequest(chat, trace.requestId, tenant, hints, plan),
+      gatewayGuardrail: plan.guardrail !== undefined && candidate.target.kind !== 'bedrock',
+    };
+  }
+
+  /**
+   * Serves a batch line as a synchronous request at the batch price (or records its refusal):
+   * exactly one usage record, under the line's own request id, so the ledger keeps one record
+   * however often a line is replayed.
+   */
+  async serveBatchLine(line: BatchLineRequest): Promise<BatchLineAnswer> {
+    const sink = new CapturingSink();
+    await this.handle(this.lineRequest(line), sink);
+    return { status: sink.status, body: sink.body };
+  }
+
+  /** A batch line as the neutral request: the submitter's identity, the batch latency class unless the line names one. */
+  private lineRequest(line: BatchLineRequest): GatewayRequest {
+    return {
+      method: 'POST',
+      path: line.url,
+      headers: { 'content-type': 'application/json', 'x-gateway-latency-class': 'batch' },
+      body: line.body,
+      credentials: { kind: 'authorizer', context: AuthorizerContext.encode(line.identity) },
+      requestId: line.requestId,
+      receivedAt: line.receivedAt,
+      batchLine: {
+        ...(line.refusal !== undefined ? { refusal: line.refusal } : {}),
+        ...(line.answers !== undefined ? { answers: line.answers } : {}),
+        ...(line.onDemandPrice === true ? { onDemandPrice: true } : {}),
+      },
+    };
   }
 
   private async models(request: GatewayRequest, out: GuardedSink, trace: RequestTrace): Promise<void> {
@@ -358,35 +493,7 @@ export class Gateway {
   ): Promise<void> {
     const config = this.config;
     const spans = trace.spans;
-    const tenant = spans.spanSync(STAGE.TENANT, undefined, () => resolveTenant(request.credentials, request.headers, config));
-    trace.tenant = tenant;
-    const parsed = spans.spanSync(STAGE.PARSE, undefined, () => parseChatRequest(request.body, request.bodyError, config.limits, request.headers));
-    trace.stream = parsed.stream;
-    trace.setRequestedModel(parsed.model, config);
-    // Until the hints are read, treat the request as restricted if its header says so.
-    if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
-    const hints = readRoutingHints(request.headers, parsed.metadata);
-    trace.hints = hints;
-    const namesPrompt = parsed.promptRef !== undefined || hints.promptId !== undefined;
-    const chat = await spans.span(STAGE.PROMPT, undefined, async (span) => {
-      const labelOverrides = namesPrompt && this.labelOverrides ? await this.labelOverrides.current() : undefined;
-      return applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config, labelOverrides,
-        onResolved: (prompt) => {
-          trace.prompt = prompt;
-          span.set('gateway.prompt.id', prompt.id).set('gateway.prompt.version', String(prompt.version));
-        },
-      });
-    });
-    const policy = spans.spanSync(STAGE.TENANT_POLICY, undefined, () => applyTenantPolicy(tenant, chat.model, hints, config));
-    trace.sensitivity = policy.sensitivity;
-    trace.latencyClass = policy.latencyClass;
-    const plan = await spans.span(STAGE.ROUTE, undefined, async (span) => {
-      const chosen = await this.controls.apply(selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env }), tenant);
-      span.set('gateway.route', chosen.alias).set('gateway.route.candidates', chosen.candidates.map((c) => c.config.id));
-      return chosen;
-    });
-    trace.route = plan.alias;
-    trace.plan = plan;
+    const { tenant, chat, hints, plan } = await this.plan(request, trace);
     budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => this.budget.reserve({
       requestId: trace.requestId,
       tenantId: tenant.tenantId,
@@ -400,7 +507,7 @@ export class Gateway {
     trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
     const deadline = request.receivedAt + config.timeouts.totalMs;
     const ctx: InvokeContext = {
-      providers: this.providers,
+      providers: request.batchLine?.answers ?? this.providers,
       breakers: this.breakers,
       retry: config.retry,
       deadline,
@@ -520,6 +627,51 @@ export class Gateway {
     trace.status = 200;
     trace.outcome = Outcome.SUCCESS;
     trace.endedAt = this.now();
+  }
+
+  /**
+   * The stages before any spending: tenant, parse, hints, prompt, tenant policy and route
+   * selection (batch lines at the batch price), each recorded on the trace as it is learned.
+   */
+  private async plan(request: GatewayRequest, trace: RequestTrace): Promise<{ tenant: TenantContext; chat: ChatRequest; hints: RoutingHints; plan: RoutePlan }> {
+    const config = this.config;
+    const spans = trace.spans;
+    const tenant = spans.spanSync(STAGE.TENANT, undefined, () => resolveTenant(request.credentials, request.headers, config));
+    trace.tenant = tenant;
+    const parsed = spans.spanSync(STAGE.PARSE, undefined, () => parseChatRequest(request.body, request.bodyError, config.limits, request.headers));
+    trace.stream = parsed.stream;
+    trace.setRequestedModel(parsed.model, config);
+    if (request.batchLine !== undefined && parsed.stream) {
+      throw new InvalidRequestError('Batch lines are answered in the output file, not streamed: remove "stream" from the body.', 'invalid_value', 'stream');
+    }
+    // Until the hints are read, treat the request as restricted if its header says so.
+    if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
+    const hints = readRoutingHints(request.headers, parsed.metadata);
+    trace.hints = hints;
+    const namesPrompt = parsed.promptRef !== undefined || hints.promptId !== undefined;
+    const chat = await spans.span(STAGE.PROMPT, undefined, async (span) => {
+      const labelOverrides = namesPrompt && this.labelOverrides ? await this.labelOverrides.current() : undefined;
+      return applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config, labelOverrides,
+        onResolved: (prompt) => {
+          trace.prompt = prompt;
+          span.set('gateway.prompt.id', prompt.id).set('gateway.prompt.version', String(prompt.version));
+        },
+      });
+    });
+    const policy = spans.spanSync(STAGE.TENANT_POLICY, undefined, () => applyTenantPolicy(tenant, chat.model, hints, config));
+    trace.sensitivity = policy.sensitivity;
+    trace.latencyClass = policy.latencyClass;
+    const plan = await spans.span(STAGE.ROUTE, undefined, async (span) => {
+      const chosen = await this.controls.apply(selectRoute({
+        tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env,
+        batchPricing: request.batchLine !== undefined && request.batchLine.onDemandPrice !== true,
+      }), tenant);
+      span.set('gateway.route', chosen.alias).set('gateway.route.candidates', chosen.candidates.map((c) => c.config.id));
+      return chosen;
+    });
+    trace.route = plan.alias;
+    trace.plan = plan;
+    return { tenant, chat, hints, plan };
   }
 
   /** Sends an opened stream to the client; failures after the first chunk end it with an error event. */

@@ -4,6 +4,9 @@
  * `Gateway.handle()`.
  */
 
+import type { GatewayError } from './errors';
+import type { ProviderRegistry } from './pipeline/invoke';
+
 /** Why a transport could not deliver the whole body. */
 export enum BodyError {
   /** The body exceeded the configured `limits.maxBodyBytes`. */
@@ -39,6 +42,13 @@ export interface GatewayRequest {
   readonly receivedAt: number;
   /** What the transport knows of the request's trace. @default the request's headers only */
   readonly tracing?: TransportTracing;
+  /**
+   * Set only by the batch runner (never from a transport): the request is a line of a batch,
+   * priced at the batch price; with `refusal`, a line that will not run and is recorded as refused;
+   * with `answers`, a line a batch job already answered (the adapters that return its answer);
+   * with `onDemandPrice`, a line no batch job took, priced on demand.
+   */
+  readonly batchLine?: { readonly refusal?: GatewayError; readonly answers?: ProviderRegistry; readonly onDemandPrice?: boolean };
 }
 
 /** The trace context and timings a transport has beyond the request's headers. */

@@ -7,6 +7,7 @@
  * or a pre-warmed environment starts with its configuration loaded. The handler logic lives in
  * lambda-entry.ts, which the tests drive directly.
  */
+import { createBatchHandler } from './batch/worker-entry.js';
 import { createLambdaHandler, lambdaRuntime, RouterEnvironment } from './lambda-entry.js';
 
 // Outside Lambda (no `awslambda` global) this throws before any network call.
@@ -15,3 +16,6 @@ const router = await RouterEnvironment.start();
 
 /** The handler (`index.handler`). */
 export const handler = createLambdaHandler(router, runtime);
+
+/** The batch worker's handler (`index.batchHandler`): job state changes and the tick (batch/worker.ts). */
+export const batchHandler = createBatchHandler(router);

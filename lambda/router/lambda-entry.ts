@@ -25,6 +25,7 @@ import { BatchingResponseSink } from './batching-sink';
 import { BodyError, GatewayRequest, normaliseHeaders, ResponseSink } from './http';
 import { HEADERS, writeError } from './pipeline/respond';
 import { createGateway } from './runtime';
+import { BATCH_TABLE_ENV } from '../shared/batch-table-schema';
 import { LogUsageSink } from './telemetry/log-sink';
 import { Outcome } from './usage/types';
 import { CONTROLS_ENV } from '../shared/incident-controls-schema';
@@ -308,8 +309,13 @@ export class RouterEnvironment {
         ? (await import('./incident/dynamo-controls.js')).controlsFromEnv(this.env)
         : undefined;
       this.traces = this.options.gateway?.traces ?? this.tracesFromEnv();
+      // The deployed Batch API when the environment names the batch table and bucket; loaded only then.
+      const batch = this.env[BATCH_TABLE_ENV]?.trim()
+        ? (await import('./batch/from-env.js')).batchFromEnv(this.env)?.service
+        : undefined;
       this.current = createGateway(loaded.config, {
-        ...usage, ...(controls ? { controls } : {}), ...(this.traces ? { traces: this.traces } : {}), ...this.options.gateway,
+        ...usage, ...(controls ? { controls } : {}), ...(this.traces ? { traces: this.traces } : {}), ...(batch ? { batch } : {}),
+        ...this.options.gateway,
         env: this.options.gateway?.env ?? this.env,
       });
     } catch (error) {

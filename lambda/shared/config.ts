@@ -329,6 +329,19 @@ export interface ModelPrice {
    * @default - `inputUsdPer1K`
    */
   readonly cacheWriteUsdPer1K?: number;
+
+  /**
+   * USD per 1,000 input tokens of a batch line (`/v1/batches`); Bedrock batch inference is about
+   * half the on-demand price for the models that support it.
+   * @default - `inputUsdPer1K` (no discount assumed)
+   */
+  readonly batchInputUsdPer1K?: number;
+
+  /**
+   * USD per 1,000 output tokens of a batch line.
+   * @default - `outputUsdPer1K` (no discount assumed)
+   */
+  readonly batchOutputUsdPer1K?: number;
 }
 
 /** A Bedrock guardrail version. */

@@ -61,6 +61,8 @@ export interface ResolvedPrice {
   readonly outputUsdPer1K: number;
   readonly cacheReadUsdPer1K: number;
   readonly cacheWriteUsdPer1K: number;
+  /** Batch lines: input (cache reads and writes alike) and output per 1,000 tokens. @default the on-demand prices */
+  readonly batch?: { readonly inputUsdPer1K: number; readonly outputUsdPer1K: number };
 }
 
 /** A prompt with its versions and labels indexed. */
@@ -110,6 +112,9 @@ function resolvePrice(p: ModelPrice): ResolvedPrice {
     outputUsdPer1K: p.outputUsdPer1K,
     cacheReadUsdPer1K: p.cacheReadUsdPer1K ?? p.inputUsdPer1K,
     cacheWriteUsdPer1K: p.cacheWriteUsdPer1K ?? p.inputUsdPer1K,
+    ...(p.batchInputUsdPer1K !== undefined || p.batchOutputUsdPer1K !== undefined
+      ? { batch: { inputUsdPer1K: p.batchInputUsdPer1K ?? p.inputUsdPer1K, outputUsdPer1K: p.batchOutputUsdPer1K ?? p.outputUsdPer1K } }
+      : {}),
   };
 }
 

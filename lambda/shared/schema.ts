@@ -157,6 +157,8 @@ const price: ObjectNode = {
     outputUsdPer1K: usd('USD per 1,000 output tokens.'),
     cacheReadUsdPer1K: usd('USD per 1,000 cache-read input tokens. Default: inputUsdPer1K.'),
     cacheWriteUsdPer1K: usd('USD per 1,000 cache-write input tokens. Default: inputUsdPer1K.'),
+    batchInputUsdPer1K: usd('USD per 1,000 input tokens of a batch line. Default: inputUsdPer1K.'),
+    batchOutputUsdPer1K: usd('USD per 1,000 output tokens of a batch line. Default: outputUsdPer1K.'),
   },
 };
 

@@ -29,6 +29,7 @@ import { BUDGET_METRIC, METRICS_NAMESPACE } from '../private/telemetry-conventio
 import { ISelfHostedTarget } from '../selfhosted/self-hosted-target';
 import { BedrockPrices } from '../usage/bedrock-prices';
 import { UsageSweeper } from '../usage/usage-sweeper';
+import { BatchRoute } from '../batch/batch-route';
 import { UsageTable } from '../usage/usage-table';
 import { IncidentControlsTable } from '../incident/incident-controls-table';
 import { GatewayApi, GatewayEndpointType, GatewayPrivateApiOptions } from './gateway-api';
@@ -117,6 +118,20 @@ export interface AiGatewayRoute {
 }
 
 /** Properties of an {@link AiGateway}. */
+/** The Batch API of an `AiGateway`. */
+export interface AiGatewayBatchOptions {
+  /**
+   * Batches of one tenant that run at once.
+   * @default 2
+   */
+  readonly maxRunningBatchesPerTenant?: number;
+  /**
+   * How long batch files and state are kept.
+   * @default Duration.days(30)
+   */
+  readonly retention?: Duration;
+}
+
 export interface AiGatewayProps {
   /** The tenants. */
   readonly tenants: AiGatewayTenant[];
@@ -328,6 +343,14 @@ export interface AiGatewayProps {
    * @default true when `usageLedger` is on
    */
   readonly usageSweeper?: boolean;
+
+  /**
+   * Turn on the Batch API (`/v1/files`, `/v1/batches`): a KMS-encrypted batch bucket, the batch
+   * state table, the Bedrock batch service role (the tenants' inference profiles only) and the
+   * batch worker (`BatchRoute`). Needs the usage ledger (one usage record per line).
+   * @default - off: those paths answer 404
+   */
+  readonly batch?: AiGatewayBatchOptions;
   /**
    * The router function's timeout (see `GatewayRouterProps.timeout`).
    * @default Duration.minutes(15)
@@ -386,6 +409,8 @@ export class AiGateway extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** The usage table (absent with `usageLedger: false`). */
   public readonly usageTable?: UsageTable;
+  /** The batch route (with `batch`). */
+  public readonly batch?: BatchRoute;
   /** The usage sweeper (absent without the usage table, or with `usageSweeper: false`). */
   public readonly usageSweeper?: UsageSweeper;
   /** The incident controls (absent with `incidentControls: false`); `cdk-ai-gateway incident --table <its tableName>`. */
@@ -521,6 +546,19 @@ export class AiGateway extends Construct {
           vpcSubnets: props.vpcSubnets,
         });
       }
+    }
+
+    if (props.batch) {
+      if (!this.usageTable) throw new AiGatewayValidationError('batch needs the usage ledger (usageLedger must not be false): every batch line leaves one usage record.', this);
+      this.batch = new BatchRoute(this, 'Batch', {
+        router: this.router,
+        encryptionKey: this.encryptionKey,
+        maxRunningBatchesPerTenant: props.batch.maxRunningBatchesPerTenant,
+        retention: props.batch.retention,
+        removalPolicy,
+      });
+      this.profiles?.grantInvoke(this.batch.serviceRole);
+      this.batch.addApiRoutes(this.api);
     }
 
     this.usagePlans = new TenantUsagePlans(this, 'UsagePlans', {

@@ -379,8 +379,8 @@ export class GatewayApi extends Construct {
    * @param requestModel a model API Gateway validates the JSON body against before the router sees it
    */
   public addRoute(httpMethod: string, path: string, requestModel?: apigateway.IModel): apigateway.Method {
-    if (!/^\/v1(\/[a-z0-9_-]+)+$/.test(path)) {
-      throw new AiGatewayValidationError(`path must look like /v1/<segment>[/<segment>...] with lower-case segments, received '${path}'.`, this);
+    if (!/^\/v1(\/([a-z0-9_-]+|\{[a-z_]+\}))+$/.test(path)) {
+      throw new AiGatewayValidationError(`path must look like /v1/<segment>[/<segment>...] with lower-case segments or {path_parameter}s, received '${path}'.`, this);
     }
     let resource: apigateway.IResource = this.api.root;
     for (const part of path.split('/').filter(Boolean)) {

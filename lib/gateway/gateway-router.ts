@@ -6,8 +6,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeOutsideVpc } from '../private/function-compliance';
 import { GatewayConfig, TargetKind } from '../../lambda/shared/config';
 import { TRACE_EXPORT_ENV, TraceExport } from '../../lambda/shared/config-tracing';
 import { CONFIG_DEFAULTS } from '../../lambda/shared/defaults';
@@ -150,6 +152,20 @@ export interface GatewayRouterProps {
  * const router = new GatewayRouter(this, 'Router', { config });
  * profiles.grantInvoke(router);
  */
+/** A function of the router's bundle with another handler (`GatewayRouter.addWorker`). */
+export interface RouterWorkerOptions {
+  /** The bundle's export, e.g. `index.batchHandler`. */
+  readonly handler: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  /** @default - unreserved */
+  readonly reservedConcurrentExecutions?: number;
+  /** Variables beside the router's. @default - the router's only */
+  readonly environment?: { [key: string]: string };
+  /** Where failed asynchronous invocations go. @default - none */
+  readonly deadLetterQueue?: sqs.IQueue;
+}
+
 export class GatewayRouter extends Construct implements iam.IGrantable, ec2.IConnectable {
   /** Time the router needs after its total deadline to write a request's usage record and settle its budget. */
   public static readonly SETTLE_MARGIN = Duration.millis(SETTLE_MARGIN_MS);
@@ -172,6 +188,8 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
   public readonly grantPrincipal: iam.IPrincipal;
 
   private readonly _connections?: ec2.Connections;
+  private readonly environment: { [key: string]: string };
+  private readonly workerBase: Omit<lambda.FunctionProps, 'handler' | 'timeout' | 'description' | 'environment'>;
 
   constructor(scope: Construct, id: string, props: GatewayRouterProps) {
     super(scope, id);
@@ -226,6 +244,16 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
       vpc: props.vpc !== undefined,
       spans: traceExport === TraceExport.XRAY,
     });
+    this.environment = {
+      ...props.environment,
+      GATEWAY_APPCONFIG_APPLICATION: application.applicationId,
+      GATEWAY_APPCONFIG_ENVIRONMENT: environment.environmentId,
+      GATEWAY_APPCONFIG_PROFILE: this.configuration.configurationProfileId,
+      GATEWAY_CONFIG_VERSION: this.configuration.versionNumber ?? '',
+      // In-flight items of the usage ledger expire when the invocation cannot be alive any more.
+      [ROUTER_FUNCTION_TIMEOUT_ENV]: this.timeout.toMilliseconds().toString(),
+      [TRACE_EXPORT_ENV]: traceExport,
+    };
     this.function = new lambda.Function(this, 'Function', {
       description: 'cdk-ai-gateway router: OpenAI-compatible requests to Bedrock and self-hosted models',
       runtime: BUNDLED_RUNTIME,
@@ -241,18 +269,14 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
       vpc: props.vpc,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
       securityGroups: props.securityGroups ?? (this.securityGroup ? [this.securityGroup] : undefined),
-      environment: {
-        ...props.environment,
-        GATEWAY_APPCONFIG_APPLICATION: application.applicationId,
-        GATEWAY_APPCONFIG_ENVIRONMENT: environment.environmentId,
-        GATEWAY_APPCONFIG_PROFILE: this.configuration.configurationProfileId,
-        GATEWAY_CONFIG_VERSION: this.configuration.versionNumber ?? '',
-        // In-flight items of the usage ledger expire when the invocation cannot be alive any more.
-        [ROUTER_FUNCTION_TIMEOUT_ENV]: this.timeout.toMilliseconds().toString(),
-        [TRACE_EXPORT_ENV]: traceExport,
-      },
+      environment: this.environment,
     });
     this.role = role;
+    this.workerBase = {
+      runtime: BUNDLED_RUNTIME, role, architecture: lambda.Architecture.ARM_64, code: bundledHandler('router'),
+      memorySize: props.memorySize ?? 1024, tracing, logGroup: this.logGroup, vpc: props.vpc, vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+      securityGroups: props.securityGroups ?? (this.securityGroup ? [this.securityGroup] : undefined),
+    };
     this.grantPrincipal = this.function.grantPrincipal;
     this._connections = props.vpc ? this.function.connections : undefined;
     acknowledgeSynchronousFunctionFindings(this.function, {
@@ -280,6 +304,32 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
     for (const child of this.node.findAll()) {
       if (child instanceof appconfig.CfnDeployment) this.function.node.addDependency(child);
     }
+  }
+
+  /**
+   * A function that runs the router's code with another handler of its bundle (e.g. the batch
+   * worker): the router's role, log group, network, configuration and environment.
+   */
+  public addWorker(id: string, options: RouterWorkerOptions): lambda.Function {
+    const worker = new lambda.Function(this, id, {
+      ...this.workerBase,
+      description: options.description,
+      handler: options.handler,
+      timeout: options.timeout,
+      reservedConcurrentExecutions: options.reservedConcurrentExecutions,
+      deadLetterQueue: options.deadLetterQueue,
+      // The usage ledger's in-flight items live as long as this function's invocations.
+      environment: { ...this.environment, [ROUTER_FUNCTION_TIMEOUT_ENV]: options.timeout.toMilliseconds().toString(), ...options.environment },
+    });
+    for (const child of this.node.findAll()) {
+      if (child instanceof appconfig.CfnDeployment) worker.node.addDependency(child);
+    }
+    if (!this.workerBase.vpc) {
+      acknowledgeOutsideVpc(worker.node.defaultChild!, `The ${id} function runs outside a VPC like the router it shares its code and role `
+        + 'with (the vpc prop is unset): it calls AWS APIs over their TLS endpoints, every request signed with SigV4 and authorized by the '
+        + "router's role. Setting vpc places both in private subnets of your VPC.");
+    }
+    return worker;
   }
 
   /** Network connections of the router (only when it runs in a VPC). */

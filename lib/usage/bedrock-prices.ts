@@ -1,4 +1,5 @@
 import { ModelPrice } from '../../lambda/shared/config';
+import { AiGatewayValidationError } from '../private/errors';
 
 /**
  * On-demand list prices of Bedrock models the library knows, in USD per 1,000 tokens, keyed by
@@ -27,6 +28,31 @@ const ON_DEMAND: Readonly<Record<string, ModelPrice>> = {
 
 /** Bedrock on-demand prices the library ships, for routes whose prices are not given. */
 export class BedrockPrices {
+  /**
+   * Bedrock batch inference's discount on the on-demand price, in percent, for the models that
+   * support it ("50% cost savings vs on-demand": Amazon Bedrock user guide, cost optimization).
+   */
+  public static readonly BATCH_DISCOUNT_PERCENT = 50;
+
+  /**
+   * `price` with batch prices (`batchInputUsdPer1K`, `batchOutputUsdPer1K`) at `discountPercent`
+   * below its on-demand input and output prices, for the lines of `/v1/batches`.
+   *
+   * @param price an on-demand price, e.g. `BedrockPrices.of('amazon.nova-lite-v1:0')`
+   * @param discountPercent 0 to 100. @default BedrockPrices.BATCH_DISCOUNT_PERCENT
+   *
+   * @example
+   * prices: { 'amazon.nova-lite-v1:0': BedrockPrices.withBatchDiscount(BedrockPrices.of('amazon.nova-lite-v1:0')!) }
+   */
+  public static withBatchDiscount(price: ModelPrice, discountPercent: number = BedrockPrices.BATCH_DISCOUNT_PERCENT): ModelPrice {
+    if (typeof discountPercent !== 'number' || !Number.isFinite(discountPercent) || discountPercent < 0 || discountPercent > 100) {
+      throw new AiGatewayValidationError(`discountPercent must be a number from 0 to 100, received ${discountPercent}.`);
+    }
+    const factor = (100 - discountPercent) / 100;
+    const at = (usd: number): number => Number((usd * factor).toPrecision(6));
+    return { ...price, batchInputUsdPer1K: at(price.inputUsdPer1K), batchOutputUsdPer1K: at(price.outputUsdPer1K) };
+  }
+
   /** Every known model's on-demand price, by foundation model id. */
   public static onDemand(): { [modelId: string]: ModelPrice } {
     return { ...ON_DEMAND };

@@ -150,7 +150,7 @@ export function startLocalServer(options: LocalServerOptions): Promise<LocalServ
   const server = http.createServer((req, res) => {
     const receivedAt = Date.now();
     const { path, query } = parseTarget(req.url ?? '/');
-    void readBody(req, gateway.config.limits.maxBodyBytes, bodyTimeoutMs).then(async ({ body, error }) => {
+    void readBody(req, gateway.maxBodyBytes(path), bodyTimeoutMs).then(async ({ body, error }) => {
       const request: GatewayRequest = {
         method: (req.method ?? 'GET').toUpperCase(),
         path,

@@ -19,7 +19,7 @@ import { addedPromptTexts as openAiAddedTexts } from '../providers/openai/mappin
 import { inputTokenBound, requestTokenBound } from '../providers/token-bound';
 import { ProviderRequest, Target } from '../providers/types';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
-import { worstCaseCostUsd } from '../usage/cost';
+import { batchPrice, worstCaseCostUsd } from '../usage/cost';
 import {
   Candidate, ChatRequest, ChosenGuardrail, PolicyDecision, RoutePlan, RoutingHints, SkipReason, TenantContext,
 } from './types';
@@ -33,6 +33,8 @@ export interface RouteSelectionInput {
   readonly breakers: CircuitBreakers;
   /** Environment variables (upstream API keys named by `apiKeyEnv`). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** A batch line: every target at its batch price (usage/cost.ts `batchPrice`). @default false */
+  readonly batchPricing?: boolean;
 }
 
 function chooseGuardrail(tenant: TenantContext, route: RouteConfig, config: ResolvedGatewayConfig): ChosenGuardrail | undefined {
@@ -147,7 +149,8 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
   for (const id of route.targets) {
     const t = config.targets.get(id)!;
     const target = providerTarget(t, tenant.tenantId, guardrail, input.env);
-    const price = config.prices.get(t.priceModelId)!;
+    const listed = config.prices.get(t.priceModelId)!;
+    const price = input.batchPricing === true ? batchPrice(listed) : listed;
     const maxOutputTokens = Math.min(outputTokens, t.maxOutputTokens ?? outputTokens);
     const inputTokens = target ? inputTokensBoundOn(target, forBound, base) : 0;
     maxInputTokens = Math.max(maxInputTokens, inputTokens);

@@ -43,4 +43,17 @@ export function worstCaseCostUsd(inputTokens: number, outputTokens: number, pric
   return Math.ceil(cost * 1e9 - 1e-6) / 1e9;
 }
 
+/**
+ * The price a batch line pays: the model's batch prices (every input token, cached or not, at the
+ * batch input price: batch jobs do not use the prompt cache), or the on-demand price when the
+ * price table has none.
+ *
+ * @example batchPrice(config.prices.get('amazon.nova-lite-v1:0')!)
+ */
+export function batchPrice(price: ResolvedPrice): ResolvedPrice {
+  if (price.batch === undefined) return price;
+  const { inputUsdPer1K, outputUsdPer1K } = price.batch;
+  return { inputUsdPer1K, outputUsdPer1K, cacheReadUsdPer1K: inputUsdPer1K, cacheWriteUsdPer1K: inputUsdPer1K };
+}
+
 export const ZERO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0 };

@@ -11,6 +11,7 @@ import { CircuitBreakers } from '../../../lambda/router/reliability/circuit-brea
 import { LocalServer, startLocalServer } from '../../../lambda/router/local/server';
 import { createGateway } from '../../../lambda/router/runtime';
 import { UsageRecord } from '../../../lambda/router/usage/types';
+import { apiError } from '../../helpers/openai-api-error';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
 import { GatewayConfig } from '../../../lambda/shared/config';
 import { resolveGatewayConfig } from '../../../lambda/shared/defaults';
@@ -42,16 +43,6 @@ async function records(usage: InMemoryUsageSink, n: number): Promise<UsageRecord
   while (usage.records.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
   expect(usage.records).toHaveLength(n);
   return usage.records;
-}
-
-async function apiError(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return e;
-    throw e;
-  }
-  throw new Error('expected an APIError');
 }
 
 const ask = (content = 'Hello there') => [{ role: 'user' as const, content }];
