@@ -82,7 +82,7 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
       store: new FileLabelStore(join(dirname(values.config), LOCAL_LABEL_STORE_FILE)), ttlMs: 1000,
     });
     const controls = values.controls ? new CachedControls(new FileControlsLoader(values.controls)) : undefined;
-    gateway = createGateway(loadGatewayConfig(values.config), { labelOverrides, ...(controls ? { controls } : {}) });
+    gateway = createGateway(loadGatewayConfig(values.config), { labelOverrides, configDir: dirname(values.config), ...(controls ? { controls } : {}) });
   } catch (error) {
     if (error instanceof GatewayConfigError) io.stderr(`error: ${values.config}: ${error.message}`);
     else io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);

@@ -28,7 +28,7 @@ import { applyPrompt } from './pipeline/prompt';
 import { readRoutingHints } from './pipeline/hints';
 import { CachedControls, IncidentControlsStage } from './pipeline/controls';
 import { applyTenantPolicy } from './pipeline/policy';
-import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
+import { AnswerMeta, Citation, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
 import { fitToReservation, selectRoute } from './pipeline/route';
 import { resolveTenant } from './pipeline/tenant';
 import { Candidate, ChatRequest, RoutePlan, RoutingHints, TenantContext } from './pipeline/types';
@@ -43,6 +43,9 @@ import { FeedbackRefusal, UsageStore } from './usage/store';
 import { LogUsageSink } from './telemetry/log-sink';
 import type { LabelOverrideSource } from './prompts/label-store';
 import { sanitiseMetadataValue } from './providers/request-metadata';
+import { assembleContext, RetrievedContext, retrieveContext } from './pipeline/retrieval';
+import { GroundingScorer, groundingFailed, groundingValidator } from './retrieval/grounding';
+import { RetrieverRegistry } from './retrieval/types';
 
 export interface GatewayOptions {
   /** The validated configuration with defaults applied. */
@@ -70,6 +73,18 @@ export interface GatewayOptions {
    * @default none: the configured labels apply
    */
   readonly labelOverrides?: LabelOverrideSource;
+  /**
+   * The knowledge source searchers (Bedrock knowledge bases, local corpora). Without one, a request
+   * for a source of that kind is refused (503 `retrieval_unavailable`).
+   * @default none
+   */
+  readonly retrievers?: RetrieverRegistry;
+  /**
+   * Scores answers against their passages (contextual grounding) for routes with `retrieval.grounding`.
+   * Without it, such a route's answers fail closed (503 `guardrail_unavailable`).
+   * @default none
+   */
+  readonly grounding?: GroundingScorer;
   /** The operators' incident controls (kill switch). @default none: plans pass unchanged */
   readonly controls?: CachedControls;
   /** @default circuit breakers of this gateway instance, per the configuration */
@@ -148,6 +163,8 @@ export class Gateway {
   private readonly budget: BudgetGuard;
   private readonly usageStore?: UsageStore;
   private readonly labelOverrides?: LabelOverrideSource;
+  private readonly retrievers: RetrieverRegistry;
+  private readonly grounding?: GroundingScorer;
   private readonly breakers: CircuitBreakers;
   private readonly controls: IncidentControlsStage;
   private readonly env: Readonly<Record<string, string | undefined>>;
@@ -163,6 +180,8 @@ export class Gateway {
     this.budget = options.budget ?? new NoBudgetGuard();
     this.usageStore = options.usageStore;
     this.labelOverrides = options.labelOverrides;
+    this.retrievers = options.retrievers ?? {};
+    this.grounding = options.grounding;
     this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
     this.controls = new IncidentControlsStage(options.config, options.controls);
     this.env = options.env ?? process.env;
@@ -328,12 +347,24 @@ export class Gateway {
     trace.hints = hints;
     const namesPrompt = parsed.promptRef !== undefined || hints.promptId !== undefined;
     const labelOverrides = namesPrompt && this.labelOverrides ? await this.labelOverrides.current() : undefined;
-    const chat = applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config, labelOverrides,
+    const prompted = applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config, labelOverrides,
       onResolved: (prompt) => { trace.prompt = prompt; },
+      contextMarker: `\u0000context-${randomUUID()}\u0000`,
     });
-    const policy = applyTenantPolicy(tenant, chat.model, hints, config);
+    const policy = applyTenantPolicy(tenant, prompted.model, hints, config);
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
+    const deadline = request.receivedAt + config.timeouts.totalMs;
+    const callOptions = (): CallOptions => ({
+      signal,
+      connectTimeoutMs: config.timeouts.connectMs,
+      timeoutMs: Math.max(1, deadline - this.now()),
+    });
+    const retrieved = await retrieveContext({
+      chat: prompted, tenant, sensitivity: policy.sensitivity, config, retrievers: this.retrievers, options: callOptions(), now: this.now,
+    });
+    trace.retrieval = retrieved;
+    const chat = assembleContext(prompted, retrieved);
     const plan = await this.controls.apply(selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env }), tenant);
     trace.route = plan.alias;
     trace.plan = plan;
@@ -341,14 +372,13 @@ export class Gateway {
       requestId: trace.requestId,
       tenantId: tenant.tenantId,
       route: plan.alias,
-      estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)),
+      estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)) + (retrieved?.costUsd ?? 0),
       receivedAt: request.receivedAt,
       recordFields: trace.abandonedRecordFields(),
     });
 
     const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan);
     trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
-    const deadline = request.receivedAt + config.timeouts.totalMs;
     const ctx: InvokeContext = {
       providers: this.providers,
       breakers: this.breakers,
@@ -360,11 +390,7 @@ export class Gateway {
       sleep: this.sleep,
       attempts: trace.attempts,
     };
-    const guardrailOptions = (): CallOptions => ({
-      signal,
-      connectTimeoutMs: config.timeouts.connectMs,
-      timeoutMs: Math.max(1, deadline - this.now()),
-    });
+    const guardrailOptions = callOptions;
     // The input guardrail runs at most once per request, before the first target that needs it.
     let inputCheck: Promise<InputGuardrailResult> | undefined;
     const checkInput = (): Promise<InputGuardrailResult> => {
@@ -386,7 +412,8 @@ export class Gateway {
         callRequest = checked.intervened ? fitToReservation(candidate, checked.request) : checked.request;
         inputIntervened = checked.intervened;
       }
-      if (chat.stream && !gatewaySideGuardrail(candidate)) {
+      // A grounding check needs the whole answer: such a stream is buffered, then sent as a stream.
+      if (chat.stream && !gatewaySideGuardrail(candidate) && retrieved?.grounding === undefined) {
         trace.candidate = candidate;
         return { kind: 'stream', opened: await openStreamOnTarget(candidate, callRequest, ctx) };
       }
@@ -419,6 +446,7 @@ export class Gateway {
       fallback,
       created: Math.floor(request.receivedAt / 1000),
       ...(chat.prompt !== undefined ? { prompt: `${chat.prompt.id}@${chat.prompt.version}` } : {}),
+      ...(retrieved !== undefined ? { citations: citationsOf(retrieved) } : {}),
     };
 
     if (result.kind === 'stream') {
@@ -432,6 +460,7 @@ export class Gateway {
       ? 'INTERVENED' : completion.guardrailAction;
     if (result.kind === 'blocked') trace.candidate = candidate;
     trace.guardrailAction = guardrailAction;
+    if (result.kind === 'completion' && retrieved?.grounding !== undefined) await this.checkGrounding(retrieved, completion.text, plan.alias, trace, callOptions());
     const cost = trace.cost();
     if (chat.stream) {
       // Buffered (a gateway-side output guardrail had to see the whole answer), sent as a stream.
@@ -445,6 +474,28 @@ export class Gateway {
     trace.status = 200;
     trace.outcome = Outcome.SUCCESS;
     trace.endedAt = this.now();
+  }
+
+  /**
+   * The route's grounding check of an answer against its passages. A failure goes to the route's
+   * validation policy; until the router has validation policies, it rejects the answer (502
+   * `grounding_failed`). A check that cannot run fails closed (503 `guardrail_unavailable`).
+   */
+  private async checkGrounding(retrieved: RetrievedContext, answer: string, alias: string, trace: RequestTrace, options: CallOptions): Promise<void> {
+    const check = retrieved.grounding!;
+    const ref = this.config.guardrails.get(check.guardrail);
+    if (!this.grounding || !ref) {
+      throw new ServiceUnavailableError(`The grounding check of route '${alias}' could not be applied; retry later.`, 'guardrail_unavailable', 1);
+    }
+    let verdict;
+    try {
+      verdict = await groundingValidator(this.grounding, ref, check, options)(answer, retrieved.passages, retrieved.query);
+    } catch (error) {
+      if (error instanceof UpstreamError && error.code === 'aborted') throw new ClientGone();
+      throw new ServiceUnavailableError(`The grounding check of route '${alias}' could not be applied; retry later.`, 'guardrail_unavailable', 1);
+    }
+    trace.grounding = verdict;
+    if (!verdict.passed) throw groundingFailed(verdict);
   }
 
   /** Sends an opened stream to the client; failures after the first chunk end it with an error event. */
@@ -556,6 +607,17 @@ function outcomeOf(error: GatewayError): Outcome {
   if (error instanceof InternalError) return Outcome.INTERNAL_ERROR;
   if (error.status >= 500 || error.code.startsWith('upstream_') || UPSTREAM_CODES.has(error.code)) return Outcome.UPSTREAM_ERROR;
   return Outcome.REJECTED;
+}
+
+/** The answer's `citations`: each passage in the prompt by its number. */
+function citationsOf(retrieved: RetrievedContext): Citation[] {
+  return retrieved.passages.map((p) => ({
+    index: p.index,
+    source: retrieved.sourceId,
+    document_id: p.documentId,
+    score: Math.round(p.score * 10_000) / 10_000,
+    ...(p.uri !== undefined ? { uri: p.uri } : {}),
+  }));
 }
 
 /** The model named in the `x-gateway-model` header: the underlying model for per-tenant profiles. */
