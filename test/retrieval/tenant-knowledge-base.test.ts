@@ -1,0 +1,106 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { TenantKnowledgeBase } from '../../lib/retrieval';
+
+function build(props: Partial<ConstructorParameters<typeof TenantKnowledgeBase>[2]> = {}): { stack: Stack; kb: TenantKnowledgeBase; template: () => Template } {
+  const stack = new Stack(new App(), 'Kb', { env: { account: '111122223333', region: 'us-east-1' } });
+  const documents = s3.Bucket.fromBucketName(stack, 'Docs', 'docs-bucket');
+  const kb = new TenantKnowledgeBase(stack, 'Handbook', { documents, ...props });
+  return { stack, kb, template: () => Template.fromStack(stack) };
+}
+
+describe('TenantKnowledgeBase', () => {
+  test('stores vectors in S3 Vectors', () => {
+    build().template().hasResourceProperties('AWS::Bedrock::KnowledgeBase', {
+      StorageConfiguration: { Type: 'S3_VECTORS', S3VectorsConfiguration: { IndexArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Index'), 'IndexArn'] } } },
+    });
+  });
+
+  test('embeds with Titan Text Embeddings V2 at 1024 dimensions by default', () => {
+    build().template().hasResourceProperties('AWS::Bedrock::KnowledgeBase', {
+      KnowledgeBaseConfiguration: { VectorKnowledgeBaseConfiguration: {
+        EmbeddingModelArn: { 'Fn::Join': ['', Match.arrayWith([':bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0']) ] },
+        EmbeddingModelConfiguration: { BedrockEmbeddingModelConfiguration: { Dimensions: 1024, EmbeddingDataType: 'FLOAT32' } },
+      } },
+    });
+  });
+
+  test('encrypts the vector bucket with a customer key', () => {
+    build().template().hasResourceProperties('AWS::S3Vectors::VectorBucket', {
+      EncryptionConfiguration: { SseType: 'aws:kms', KmsKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Key'), 'Arn'] } },
+    });
+  });
+
+  test('keeps Bedrock text and metadata out of the filterable metadata of the index', () => {
+    build().template().hasResourceProperties('AWS::S3Vectors::Index', {
+      Dimension: 1024, DistanceMetric: 'cosine', MetadataConfiguration: { NonFilterableMetadataKeys: ['AMAZON_BEDROCK_TEXT', 'AMAZON_BEDROCK_METADATA'] },
+    });
+  });
+
+  test('the data source reads the documents bucket and encrypts transient data with the key', () => {
+    build({ documentsPrefix: 'kb/' }).template().hasResourceProperties('AWS::Bedrock::DataSource', {
+      DataSourceConfiguration: { Type: 'S3', S3Configuration: { InclusionPrefixes: ['kb/'] } },
+      ServerSideEncryptionConfiguration: { KmsKeyArn: Match.anyValue() },
+    });
+  });
+
+  test('the service role trusts Bedrock only for knowledge bases of this account', () => {
+    build().template().hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({
+        Principal: { Service: 'bedrock.amazonaws.com' },
+        Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': '111122223333' }, ArnLike: { 'aws:SourceArn': Match.anyValue() } }),
+      })] },
+    });
+  });
+
+  test('the service role may touch only its own index', () => {
+    build().template().hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: Match.arrayWith(['s3vectors:PutVectors', 's3vectors:QueryVectors']),
+        Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('Index'), 'IndexArn'] },
+      })]) },
+    });
+  });
+
+  test('a schedule starts ingestion jobs through the Scheduler universal target, daily by default', () => {
+    build().template().hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(24 hours)',
+      Target: { Arn: 'arn:aws:scheduler:::aws-sdk:bedrockagent:startIngestionJob' },
+    });
+  });
+
+  test('the schedule role may start ingestion jobs of this knowledge base only', () => {
+    build({ ingestionInterval: Duration.hours(6) }).template().hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: 'bedrock:StartIngestionJob', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('KnowledgeBase'), 'KnowledgeBaseArn'] },
+      })]) },
+    });
+  });
+
+  test('grantRetrieve grants bedrock:Retrieve on exactly this knowledge base', () => {
+    const { stack, kb, template } = build();
+    const role = new iam.Role(stack, 'Router', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    kb.grantRetrieve(role);
+    template().hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('Router') }],
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'bedrock:Retrieve', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('KnowledgeBase'), 'KnowledgeBaseArn'] } }] },
+    });
+  });
+
+  test('an imported knowledge base grants on its ARN and gives its configuration entry', () => {
+    const stack = new Stack(new App(), 'S', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const kb = TenantKnowledgeBase.fromKnowledgeBaseId(stack, 'Kb', 'ABCDEFGHIJ');
+    expect(kb.knowledgeBaseArn).toContain('knowledge-base/ABCDEFGHIJ');
+    expect(kb.knowledgeSourceConfig('docs')).toEqual({ id: 'docs', kind: 'bedrock-knowledge-base', knowledgeBaseId: 'ABCDEFGHIJ' });
+  });
+
+  test('refuses dimensions Titan V2 does not have', () => {
+    expect(() => build({ dimensions: 768 })).toThrow(/dimensions/);
+  });
+
+  test('refuses an ingestion interval below one hour', () => {
+    expect(() => build({ ingestionInterval: Duration.minutes(30) })).toThrow(/ingestionInterval/);
+  });
+});
