@@ -44,6 +44,19 @@ export const PROMPT_METRICS = ['Requests', 'Errors', 'PromptValidationFailures',
 const PROMPT_METRIC_DEFINITIONS = Object.freeze(PROMPT_METRICS.map((Name) => Object.freeze({ Name, Unit: Name === 'CostUsd' ? 'None' : 'Count' })));
 const PROMPT_DIMENSIONS = Object.freeze(PROMPT_METRIC_DIMENSIONS.map((d) => Object.freeze([...d])));
 
+/** The dimension set of the retrieval metrics: the knowledge source id (a configured id, never free text). */
+export const RETRIEVAL_METRIC_DIMENSIONS = [['KnowledgeSource']] as const;
+
+/**
+ * The metrics of requests that retrieved: search latency, passages in the prompt, their tokens, the
+ * search's cost, and `GroundingFailures` (1 when the route's grounding check failed the answer).
+ */
+export const RETRIEVAL_METRICS = [
+  ['RetrievalLatencyMs', 'Milliseconds'], ['RetrievedPassages', 'Count'], ['ContextTokens', 'Count'], ['RetrievalCostUsd', 'None'], ['GroundingFailures', 'Count'],
+] as const;
+const RETRIEVAL_METRIC_DEFINITIONS = Object.freeze(RETRIEVAL_METRICS.map(([Name, Unit]) => Object.freeze({ Name, Unit })));
+const RETRIEVAL_DIMENSIONS = Object.freeze(RETRIEVAL_METRIC_DIMENSIONS.map((d) => Object.freeze([...d])));
+
 /** The EMF metric definitions (the same for every line but for the TTFT metric), built once. */
 const definitions = (metrics: readonly (readonly [string, Unit])[]): readonly { Name: string; Unit: Unit }[] =>
   Object.freeze(metrics.map(([Name, Unit]) => Object.freeze({ Name, Unit })));
@@ -125,6 +138,18 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
   put('gateway.guardrail.action', r.guardrailAction);
   line['gateway.outcome'] = r.outcome;
   put('gateway.error.detail', r.errorDetail);
+  const retrieval = r.retrieval;
+  if (retrieval) {
+    line['gateway.retrieval.source'] = retrieval.source;
+    line['gateway.retrieval.latency_ms'] = retrieval.latencyMs;
+    line['gateway.retrieval.documents'] = retrieval.documents;
+    line['gateway.retrieval.dropped'] = retrieval.dropped;
+    line['gateway.retrieval.refused'] = retrieval.refused;
+    line['gateway.retrieval.context_tokens'] = retrieval.contextTokens;
+    line['gateway.retrieval.cost_usd'] = retrieval.costUsd;
+    put('gateway.retrieval.grounding_score', retrieval.groundingScore);
+    put('gateway.retrieval.grounding_passed', retrieval.groundingPassed);
+  }
   // Embedded Metric Format
   const directives: Record<string, unknown>[] = [{
     Namespace: namespace,
@@ -133,6 +158,7 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
   }];
   const prompted = r.promptId !== undefined && r.promptVersion !== undefined;
   if (prompted) directives.push({ Namespace: namespace, Dimensions: PROMPT_DIMENSIONS, Metrics: PROMPT_METRIC_DEFINITIONS });
+  if (retrieval) directives.push({ Namespace: namespace, Dimensions: RETRIEVAL_DIMENSIONS, Metrics: RETRIEVAL_METRIC_DEFINITIONS });
   line._aws = { Timestamp: Date.parse(r.timestamp), CloudWatchMetrics: directives };
   line.Route = r.route ?? 'none';
   line.Tenant = r.tenantId ?? 'unauthenticated';
@@ -143,6 +169,14 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
     line.Prompt = r.promptId;
     line.PromptVersion = r.promptVersion;
     line.PromptValidationFailures = r.errorCode !== undefined && PROMPT_VALIDATION_ERROR_CODES.has(r.errorCode) ? 1 : 0;
+  }
+  if (retrieval) {
+    line.KnowledgeSource = retrieval.source;
+    line.RetrievalLatencyMs = retrieval.latencyMs;
+    line.RetrievedPassages = retrieval.documents.length;
+    line.ContextTokens = retrieval.contextTokens;
+    line.RetrievalCostUsd = retrieval.costUsd;
+    line.GroundingFailures = retrieval.groundingPassed === false ? 1 : 0;
   }
   return line;
 }
