@@ -9,6 +9,12 @@ import { Construct } from 'constructs';
 import { KnowledgeSourceConfig, KnowledgeSourceKind } from '../../lambda/shared/config-retrieval';
 import { AiGatewayValidationError } from '../private/errors';
 import { newKey } from '../private/kms';
+import { ManagedPolicyRole } from '../private/managed-policy-role';
+import { GatewayCompliance } from '../compliance/gateway-compliance';
+import { flattenValue } from '../compliance/rules/iam-statements';
+
+/** What the knowledge base and its schedule do with the key, without wildcards. */
+const KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'];
 
 /** `bedrock:Retrieve` on exactly one knowledge base. */
 function grantRetrieveOn(grantee: iam.IGrantable, knowledgeBaseArn: string): iam.Grant {
@@ -131,7 +137,7 @@ export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
       metadataConfiguration: { nonFilterableMetadataKeys: TenantKnowledgeBase.NON_FILTERABLE_METADATA_KEYS },
     });
 
-    const role = new iam.Role(this, 'Role', {
+    const role = new ManagedPolicyRole(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('bedrock.amazonaws.com', {
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
@@ -146,8 +152,14 @@ export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
       actions: ['s3vectors:GetIndex', 's3vectors:PutVectors', 's3vectors:GetVectors', 's3vectors:DeleteVectors', 's3vectors:QueryVectors', 's3vectors:ListVectors'],
       resources: [index.attrIndexArn],
     }));
-    props.documents.grantRead(role, props.documentsPrefix ? `${props.documentsPrefix}*` : '*');
-    this.encryptionKey.grantEncryptDecrypt(role);
+    // Exact actions (no grantRead wildcards): list the bucket, read the documents under the prefix.
+    const documentObjects = props.documents.arnForObjects(`${props.documentsPrefix ?? ''}*`);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.documents.bucketArn] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [documentObjects] }));
+    props.documents.encryptionKey?.grant(role, 'kms:Decrypt');
+    this.encryptionKey.grant(role, ...KEY_ACTIONS);
+    GatewayCompliance.acknowledge(role.grantsPolicy, `AwsSolutions-IAM5[Resource::${flattenValue(stack.resolve(documentObjects))}]`,
+      'The knowledge base ingests every document under its prefix (only GetObject, on that prefix of the one documents bucket): the objects are not known at deploy time.');
 
     const kb = new bedrock.CfnKnowledgeBase(this, 'KnowledgeBase', {
       name: Names.uniqueResourceName(this, { maxLength: 100 }),
@@ -177,7 +189,7 @@ export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
     });
     this.dataSourceId = dataSource.attrDataSourceId;
 
-    const schedulerRole = new iam.Role(this, 'IngestionScheduleRole', {
+    const schedulerRole = new ManagedPolicyRole(this, 'IngestionScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
       description: 'Starts the ingestion jobs of a cdk-ai-gateway knowledge base on its schedule',
     });
@@ -194,7 +206,7 @@ export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
         retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
       },
     });
-    this.encryptionKey.grantEncryptDecrypt(schedulerRole);
+    this.encryptionKey.grant(schedulerRole, ...KEY_ACTIONS);
   }
 
   public grantRetrieve(grantee: iam.IGrantable): iam.Grant {

@@ -56,7 +56,7 @@ describe('TenantKnowledgeBase', () => {
   });
 
   test('the service role may touch only its own index', () => {
-    build().template().hasResourceProperties('AWS::IAM::Policy', {
+    build().template().hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
         Action: Match.arrayWith(['s3vectors:PutVectors', 's3vectors:QueryVectors']),
         Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('Index'), 'IndexArn'] },
@@ -72,9 +72,17 @@ describe('TenantKnowledgeBase', () => {
   });
 
   test('the schedule role may start ingestion jobs of this knowledge base only', () => {
-    build({ ingestionInterval: Duration.hours(6) }).template().hasResourceProperties('AWS::IAM::Policy', {
+    build({ ingestionInterval: Duration.hours(6) }).template().hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
         Action: 'bedrock:StartIngestionJob', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('KnowledgeBase'), 'KnowledgeBaseArn'] },
+      })]) },
+    });
+  });
+
+  test('the service role reads only the documents under the prefix', () => {
+    build({ documentsPrefix: 'kb/' }).template().hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::docs-bucket/kb/*']] },
       })]) },
     });
   });
