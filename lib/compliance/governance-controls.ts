@@ -142,6 +142,25 @@ export class GovernanceControls {
           { resourceType: 'AWS::CloudWatch::Alarm', property: 'AlarmActions', description: 'alarms that notify' },
         ],
       },
+      {
+        control: 'Retrieval governance',
+        status: GovernanceControlStatus.PARTIAL,
+        implementedBy: ['TenantKnowledgeBase', 'AiGateway knowledgeSources (bedrock:Retrieve on exactly those knowledge bases)', 'router retrieval stage', 'grounding check'],
+        settings: [
+          'knowledge sources granted per tenant (allowedKnowledgeSources)',
+          'every search filtered by the gateway: tenant AND sensitivity at most the request\'s, AND the client filter (narrows only)',
+          'every returned passage checked against tenant and clearance again',
+          'context budget per source (maxResults, minScore, maxContextTokens, budgetSharePercent, costPerQueryUsd)',
+          'contextual grounding per route (grounding_failed)',
+          'document ids, scores, context tokens and retrieval cost in the usage record',
+        ],
+        tests: ['test/router/retrieval/', 'test/retrieval/'],
+        evidence: [
+          { resourceType: 'AWS::Bedrock::KnowledgeBase', property: 'StorageConfiguration', description: 'a knowledge base and its vector store' },
+          { resourceType: 'AWS::S3Vectors::VectorBucket', property: 'EncryptionConfiguration.KmsKeyArn', description: 'a vector store encrypted with a customer key' },
+        ],
+        gap: 'Ingestion runs on a schedule, not yet on each deploy; a failed grounding check rejects the answer until routes have validation policies (retry, escalate, flag).',
+      },
     ];
   }
 }
