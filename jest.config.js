@@ -7,15 +7,10 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // jsii compiles lib/ in place: resolve .ts before any stale .js next to it.
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
-  transform: {
-    '^.+\\.ts$': ['ts-jest', {
-      // The root tsconfig.json with CommonJS output: Jest runs CommonJS, so the lazy `import()` of
-      // the AWS SDK clients (lambda/router) becomes `require` here; esbuild keeps it for code splitting.
-      // test/helpers/synthesis/server.js gives ts-node the same settings.
-      tsconfig: { module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' },
-      diagnostics: false,
-    }],
-  },
+  // esbuild, transpile only (test/helpers/esbuild-transform.js): CommonJS output, so the lazy
+  // `import()` of the AWS SDK clients (lambda/router) becomes `require` here; esbuild keeps it for
+  // code splitting in the bundles. test/helpers/synthesis/server.js loads TypeScript the same way.
+  transform: { '^.+\\.ts$': '<rootDir>/test/helpers/esbuild-jest.js' },
   // Relative ESM-style specifiers (`import('./x.js')`, as tsc requires for a dynamic import) name the .ts source.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],

@@ -24,7 +24,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AiGateway, GatewayAuditTrail, GatewayCompliance, GatewayEndpointType, GatewayVpc, LatencyClass, ModelInvocationLogging, ModelSource,
+  AiGateway, GatewayAuditTrail, GatewayCompliance, GatewayTransactionSearch, GatewayEndpointType, GatewayVpc, LatencyClass, ModelInvocationLogging, ModelSource,
   ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole, SelfHostedModels, Sensitivity,
 } from '../lib';
 
@@ -176,6 +176,13 @@ export function buildExampleApp(app: App = new App()): App {
     alarmTopic: gateway.observability?.alarmTopic,
     canaries: [{ promptId: 'support-summary', label: 'canary', maxErrorRatePercent: 5, maxValidationFailureRatePercent: 10, maxCostPerRequestUsd: 0.02 }],
   });
+  // One trace per request: the router's spans (a stage each, the model calls with the GenAI
+  // attributes) go to X-Ray's OTLP endpoint (traceExport, X-Ray by default), continuing API
+  // Gateway's trace. X-Ray keeps them once CloudWatch Transaction Search is on: an account-wide
+  // setting, so deploy it once, here with `-c transactionSearch=true`.
+  if (String(app.node.tryGetContext('transactionSearch')) === 'true') {
+    new GatewayTransactionSearch(stack, 'TransactionSearch', { indexingPercentage: 1 });
+  }
   // The audit trail, for accounts whose organisation trail does not record these: every management
   // event, and who read or changed a tenant key or an incident control (DynamoDB data events).
   new GatewayAuditTrail(stack, 'AuditTrail', {

@@ -4,6 +4,7 @@
  *   serve     run the gateway locally (cli/serve.ts)
  *   keys      manage tenant API keys in the deployed key table (cli/keys.ts)
  *   usage     report a tenant's usage from the usage table (cli/usage.ts)
+ *   advise    the workload advisor: route decisions from a month of usage (cli/advise.ts)
  *   prompts   evaluate prompt versions through the gateway (cli/prompts.ts)
  *   incident  the operators' kill switch: suspend and resume tenants, keys, routes, targets (cli/incident.ts)
  *   schema    print the configuration's JSON Schema
@@ -19,6 +20,7 @@ Commands:
   serve      run the gateway locally: serve --config FILE [--port N] [--host ADDRESS]
   keys       manage tenant API keys: keys create|list|revoke|sync ...
   usage      report a tenant's usage: usage --table NAME --tenant ID [--month YYYY-MM]
+  advise     workload advisor: advise --month YYYY-MM (--table NAME | --local PATH) [--format table|json|html]
   prompts    compare prompt versions: prompts eval --config FILE --prompt ID --versions 3,4 --cases FILE
   incident   kill switch: incident suspend-tenant|suspend-key|suspend-route|suspend-target|force-fallback|resume|list ...
   schema     print the JSON Schema of the gateway configuration
@@ -42,6 +44,8 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
       return (await import('./keys.js')).runKeysCommand(rest, { stdout: io.stdout, stderr: io.stderr });
     case 'usage':
       return (await import('./usage.js')).runUsageCommand(rest, io);
+    case 'advise':
+      return (await import('./advise.js')).runAdviseCommand(rest, io);
     case 'prompts':
       return (await import('./prompts.js')).runPromptsCommand(rest, io);
     case 'incident':
@@ -57,7 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
       io.stdout(USAGE);
       return command === undefined ? EXIT.USAGE : EXIT.OK;
     default:
-      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, usage, prompts, incident, schema, validate\n\n${USAGE}`);
+      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, usage, advise, prompts, incident, schema, validate\n\n${USAGE}`);
       return EXIT.USAGE;
   }
 }

@@ -10,9 +10,11 @@ import { startLocalServer, LocalServer } from '../lambda/router/local/server';
 import { CachedLabelOverrides, FileLabelStore, LOCAL_LABEL_STORE_FILE } from '../lambda/router/prompts/label-store';
 import { CachedControls } from '../lambda/router/pipeline/controls';
 import { createGateway, loadGatewayConfig } from '../lambda/router/runtime';
+import { spanExporterFromEnv } from '../lambda/router/tracing/from-env';
+import { TRACE_EXPORT_ENV } from '../lambda/shared/config-tracing';
 import { CliIo, EXIT } from './io';
 
-export const SERVE_USAGE = `Usage: cdk-ai-gateway serve --config FILE [--port N] [--host ADDRESS] [--controls FILE]
+export const SERVE_USAGE = `Usage: cdk-ai-gateway serve --config FILE [--port N] [--host ADDRESS] [--controls FILE] [--traces MODE]
 
 Runs the gateway locally (OpenAI-compatible, at http://HOST:PORT/v1).
 
@@ -21,6 +23,11 @@ Runs the gateway locally (OpenAI-compatible, at http://HOST:PORT/v1).
       --host ADDRESS  the address to listen on (default 127.0.0.1)
       --controls FILE incident controls (kill switch) written by 'cdk-ai-gateway incident ... --file FILE',
                       read again at most every 30 s
+      --traces MODE   where request spans go: otlp (OTEL_EXPORTER_OTLP_ENDPOINT, or
+                      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), console (one OTLP JSON line per request
+                      on stderr), xray (the X-Ray OTLP endpoint of AWS_REGION, your shell's
+                      credentials) or off; default: \$${TRACE_EXPORT_ENV}, else otlp when an OTLP
+                      endpoint is set, else off
   -h, --help          this help
 
 Tenants authenticate with "Authorization: Bearer <key>", where the configuration's localKeys maps
@@ -33,6 +40,8 @@ export interface ServeHooks {
   readonly onListening?: (server: LocalServer) => void;
   /** Stops the server when aborted. @default SIGINT or SIGTERM */
   readonly signal?: AbortSignal;
+  /** The environment (trace export settings). @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -51,6 +60,7 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
         controls: { type: 'string' },
+        traces: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -76,13 +86,16 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
   const host = values.host ?? '127.0.0.1';
 
   let gateway;
+  let traces;
   try {
+    const env = hooks.env ?? process.env;
+    traces = spanExporterFromEnv(values.traces !== undefined ? { ...env, [TRACE_EXPORT_ENV]: values.traces } : env);
     // Label moves of `prompts rollback|promote` (the file beside the configuration), re-read each second.
     const labelOverrides = new CachedLabelOverrides({
       store: new FileLabelStore(join(dirname(values.config), LOCAL_LABEL_STORE_FILE)), ttlMs: 1000,
     });
     const controls = values.controls ? new CachedControls(new FileControlsLoader(values.controls)) : undefined;
-    gateway = createGateway(loadGatewayConfig(values.config), { labelOverrides, configDir: dirname(values.config), ...(controls ? { controls } : {}) });
+    gateway = createGateway(loadGatewayConfig(values.config), { labelOverrides, configDir: dirname(values.config), ...(controls ? { controls } : {}), ...(traces ? { traces } : {}) });
   } catch (error) {
     if (error instanceof GatewayConfigError) io.stderr(`error: ${values.config}: ${error.message}`);
     else io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);
@@ -116,6 +129,7 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
     process.once('SIGTERM', stop);
   });
   await server.close();
+  await traces?.flush();
   io.stderr('cdk-ai-gateway stopped');
   return EXIT.OK;
 }

@@ -14,6 +14,7 @@ import { DynamoUsageLedger, LedgerWrite } from '../../lambda/router/usage/ledger
 import { Outcome, UsageRecord } from '../../lambda/router/usage/types';
 import { CliIo, EXIT } from '../io';
 import { usageCliClient } from './client';
+import { jsonObjectLines } from './json-lines';
 
 export const REPLAY_USAGE = `Usage: cdk-ai-gateway usage replay --table NAME --file LOG [options]
 
@@ -38,25 +39,13 @@ interface UnrecordedLine {
 /** The unrecorded records of a log, with the line each came from. Lines that are not JSON objects are skipped. */
 export function unrecordedRecords(text: string): UnrecordedLine[] {
   const found: UnrecordedLine[] = [];
-  for (const [i, raw] of text.split('\n').entries()) {
-    const trimmed = raw.trim();
-    // A CloudWatch Logs export may prefix each line with its timestamp: the JSON object starts at the first brace.
-    const start = trimmed.indexOf('{');
-    if (start < 0) continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed.slice(start));
-    } catch {
-      continue;
-    }
-    if (typeof parsed !== 'object' || parsed === null) continue;
-    const o = parsed as Record<string, unknown>;
+  for (const { line, object: o } of jsonObjectLines(text)) {
     const record = o['gateway.usage.record'];
     if (o['gateway.usage.unrecorded'] !== true || typeof record !== 'object' || record === null) continue;
     const r = record as UsageRecord;
     if (typeof r.requestId !== 'string' || typeof r.tenantId !== 'string' || typeof r.timestamp !== 'string') continue;
     const reservation = o['gateway.usage.reservation'];
-    found.push({ line: i + 1, record: r, ...(typeof reservation === 'object' && reservation !== null ? { reservation: reservation as BudgetReservation } : {}) });
+    found.push({ line, record: r, ...(typeof reservation === 'object' && reservation !== null ? { reservation: reservation as BudgetReservation } : {}) });
   }
   return found;
 }

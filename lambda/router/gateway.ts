@@ -43,9 +43,13 @@ import { FeedbackRefusal, UsageStore } from './usage/store';
 import { LogUsageSink } from './telemetry/log-sink';
 import type { LabelOverrideSource } from './prompts/label-store';
 import { sanitiseMetadataValue } from './providers/request-metadata';
-import { assembleContext, RetrievedContext, retrieveContext } from './pipeline/retrieval';
+import { assembleContext, RetrievedContext, retrieveContext, retrieves } from './pipeline/retrieval';
 import { GroundingScorer, groundingFailed, groundingValidator } from './retrieval/grounding';
 import { RetrieverRegistry } from './retrieval/types';
+import { SpanExporter } from './tracing/exporter';
+import { setRecord, setResponse } from './tracing/gen-ai';
+import { traceContextOf } from './tracing/context';
+import { requestSpans, Span, STAGE } from './tracing/spans';
 
 export interface GatewayOptions {
   /** The validated configuration with defaults applied. */
@@ -97,7 +101,16 @@ export interface GatewayOptions {
   readonly random?: () => number;
   /** @default a timer-based sleep that an abort cuts short */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * Where each request's spans go once its answer was sent and its usage recorded (the exporter
+   * queues them; its owner flushes). @default none: requests are not traced
+   */
+  readonly traces?: SpanExporter;
+  /** The clock of spans (epoch ms, fractions allowed). @default performance.timeOrigin + performance.now() */
+  readonly traceClock?: () => number;
 }
+
+const preciseNow = (): number => performance.timeOrigin + performance.now();
 
 const CHAT_PATH = '/v1/chat/completions';
 const MODELS_PATH = '/v1/models';
@@ -148,11 +161,16 @@ class MidStreamFailure extends Error {
   constructor(readonly error: GatewayError) {
     super(error.message);
   }
+
+  /** The client's error code (a span's `error.type`). */
+  get code(): string {
+    return this.error.code;
+  }
 }
 
 type Served =
   | { readonly kind: 'completion'; readonly completion: Completion; readonly inputIntervened: boolean }
-  | { readonly kind: 'stream'; readonly opened: OpenedStream }
+  | { readonly kind: 'stream'; readonly opened: OpenedStream; readonly attemptSpan?: Span }
   | { readonly kind: 'blocked'; readonly text: string };
 
 export class Gateway {
@@ -171,6 +189,8 @@ export class Gateway {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly traces?: SpanExporter;
+  private readonly traceClock: () => number;
 
   constructor(options: GatewayOptions) {
     this.config = options.config;
@@ -188,6 +208,8 @@ export class Gateway {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? defaultSleep;
+    this.traces = options.traces;
+    this.traceClock = options.traceClock ?? preciseNow;
   }
 
   /**
@@ -201,6 +223,7 @@ export class Gateway {
   async handle(request: GatewayRequest, sink: ResponseSink): Promise<void> {
     const requestId = request.requestId !== undefined && REQUEST_ID.test(request.requestId) ? request.requestId : randomUUID();
     const trace = new RequestTrace(requestId, request.receivedAt);
+    if (this.traces) this.startSpans(request, trace);
     const out = new GuardedSink(sink);
     const abort = new AbortController();
     out.onClose(() => {
@@ -232,12 +255,28 @@ export class Gateway {
           // The guard logged it; the sweeper releases the reservation.
         }
       }
+      const usageSpan = trace.spans.start(STAGE.USAGE);
       try {
         await this.usageSink.record(record, reservation);
       } catch (error) {
+        usageSpan.fail(error instanceof Error ? error.name : 'error');
         process.stderr.write(`usage sink failed for request ${requestId}: ${error instanceof Error ? error.name : 'error'}\n`);
       }
+      usageSpan.end();
+      if (this.traces && trace.spans.recording) {
+        setRecord(trace.spans.root, record);
+        this.traces.enqueue(trace.spans.finish());
+      }
     }
+  }
+
+  /** Starts the request's spans, continuing the transport's or the client's trace; the authorizer's span from its timing. */
+  private startSpans(request: GatewayRequest, trace: RequestTrace): void {
+    const context = traceContextOf(request.headers, request.tracing?.traceHeader, request.receivedAt);
+    const path = request.path.length > 100 ? request.path.slice(0, 100) : request.path;
+    trace.spans = requestSpans(context, `${request.method.slice(0, 10)} ${path}`, request.tracing?.authorizer?.startMs ?? request.receivedAt, this.traceClock);
+    const authorizer = request.tracing?.authorizer;
+    if (authorizer) trace.spans.start(STAGE.AUTHORIZER, undefined, { startMs: authorizer.startMs }).end(authorizer.startMs + authorizer.durationMs);
   }
 
   private async dispatch(
@@ -312,6 +351,7 @@ export class Gateway {
     const store = this.store();
     const feedback = parseFeedback(request.body, request.bodyError);
     const refusal = await store.recordFeedback({ tenantId: tenant.tenantId, ...feedback, at: this.now() });
+    if (typeof refusal === 'object') trace.setFeedback(feedback.score, refusal);
     // Another tenant's request id gets the same answer as an unknown one.
     if (refusal === FeedbackRefusal.UNKNOWN_REQUEST) {
       throw new NotFoundError(`No request ${feedback.requestId} of yours is on record (records are kept for a limited time).`, 'request_not_found', 'request_id');
@@ -336,9 +376,10 @@ export class Gateway {
     request: GatewayRequest, out: GuardedSink, trace: RequestTrace, signal: AbortSignal, budget: { reservation?: BudgetReservation },
   ): Promise<void> {
     const config = this.config;
-    const tenant = resolveTenant(request.credentials, request.headers, config);
+    const spans = trace.spans;
+    const tenant = spans.spanSync(STAGE.TENANT, undefined, () => resolveTenant(request.credentials, request.headers, config));
     trace.tenant = tenant;
-    const parsed = parseChatRequest(request.body, request.bodyError, config.limits, request.headers);
+    const parsed = spans.spanSync(STAGE.PARSE, undefined, () => parseChatRequest(request.body, request.bodyError, config.limits, request.headers));
     trace.stream = parsed.stream;
     trace.setRequestedModel(parsed.model, config);
     // Until the hints are read, treat the request as restricted if its header says so.
@@ -346,12 +387,17 @@ export class Gateway {
     const hints = readRoutingHints(request.headers, parsed.metadata);
     trace.hints = hints;
     const namesPrompt = parsed.promptRef !== undefined || hints.promptId !== undefined;
-    const labelOverrides = namesPrompt && this.labelOverrides ? await this.labelOverrides.current() : undefined;
-    const prompted = applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config, labelOverrides,
-      onResolved: (prompt) => { trace.prompt = prompt; },
-      contextMarker: `\u0000context-${randomUUID()}\u0000`,
+    const prompted = await spans.span(STAGE.PROMPT, undefined, async (span) => {
+      const labelOverrides = namesPrompt && this.labelOverrides ? await this.labelOverrides.current() : undefined;
+      return applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config, labelOverrides,
+        onResolved: (prompt) => {
+          trace.prompt = prompt;
+          span.set('gateway.prompt.id', prompt.id).set('gateway.prompt.version', String(prompt.version));
+        },
+        contextMarker: `\u0000context-${randomUUID()}\u0000`,
+      });
     });
-    const policy = applyTenantPolicy(tenant, prompted.model, hints, config);
+    const policy = spans.spanSync(STAGE.TENANT_POLICY, undefined, () => applyTenantPolicy(tenant, prompted.model, hints, config));
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
     const deadline = request.receivedAt + config.timeouts.totalMs;
@@ -360,22 +406,34 @@ export class Gateway {
       connectTimeoutMs: config.timeouts.connectMs,
       timeoutMs: Math.max(1, deadline - this.now()),
     });
-    const retrieved = await retrieveContext({
-      chat: prompted, tenant, sensitivity: policy.sensitivity, config, retrievers: this.retrievers, options: callOptions(), now: this.now,
+    const retrieved = !retrieves(prompted, config) ? undefined : await spans.span(STAGE.RETRIEVAL, undefined, async (span) => {
+      const found = await retrieveContext({
+        chat: prompted, tenant, sensitivity: policy.sensitivity, config, retrievers: this.retrievers, options: callOptions(), now: this.now,
+      });
+      if (found) {
+        span.set('gateway.retrieval.source', found.sourceId).set('gateway.retrieval.documents', found.passages.map((p) => p.documentId))
+          .set('gateway.retrieval.context_tokens', found.contextTokens).set('gateway.retrieval.dropped', found.dropped)
+          .set('gateway.retrieval.refused', found.refused);
+      }
+      return found;
     });
     trace.retrieval = retrieved;
     const chat = assembleContext(prompted, retrieved);
-    const plan = await this.controls.apply(selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env }), tenant);
+    const plan = await spans.span(STAGE.ROUTE, undefined, async (span) => {
+      const chosen = await this.controls.apply(selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env }), tenant);
+      span.set('gateway.route', chosen.alias).set('gateway.route.candidates', chosen.candidates.map((c) => c.config.id));
+      return chosen;
+    });
     trace.route = plan.alias;
     trace.plan = plan;
-    budget.reservation = await this.budget.reserve({
+    budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => this.budget.reserve({
       requestId: trace.requestId,
       tenantId: tenant.tenantId,
       route: plan.alias,
       estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)) + (retrieved?.costUsd ?? 0),
       receivedAt: request.receivedAt,
       recordFields: trace.abandonedRecordFields(),
-    });
+    }));
 
     const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan);
     trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
@@ -389,24 +447,33 @@ export class Gateway {
       random: this.random,
       sleep: this.sleep,
       attempts: trace.attempts,
+      ...(spans.recording ? { tracing: { spans } } : {}),
     };
     const guardrailOptions = callOptions;
     // The input guardrail runs at most once per request, before the first target that needs it.
     let inputCheck: Promise<InputGuardrailResult> | undefined;
-    const checkInput = (): Promise<InputGuardrailResult> => {
+    const checkInput = (parent: Span | undefined): Promise<InputGuardrailResult> => {
       if (!this.guardrails) {
         return Promise.reject(new ServiceUnavailableError('The guardrail of this request could not be applied; retry later.', 'guardrail_unavailable', 1));
       }
-      inputCheck ??= applyInputGuardrail(this.guardrails, plan.guardrail!, providerRequest, guardrailOptions());
+      inputCheck ??= spans.span(STAGE.INPUT_GUARDRAIL, undefined, async (span) => {
+        const checked = await applyInputGuardrail(this.guardrails!, plan.guardrail!, providerRequest, guardrailOptions());
+        span.set('gateway.guardrail.action', checked.kind === 'blocked' || checked.intervened ? 'INTERVENED' : 'NONE');
+        return checked;
+      }, { parent });
       return inputCheck;
     };
     const gatewaySideGuardrail = (c: Candidate): boolean => plan.guardrail !== undefined && c.target.kind !== 'bedrock';
 
-    const serve = async (candidate: Candidate): Promise<Served> => {
+    let fallbackIndex = 0;
+    const serve = (candidate: Candidate): Promise<Served> => spans.span(STAGE.TARGET, {
+      'gateway.target.id': candidate.config.id, 'gateway.fallback.index': fallbackIndex++,
+    }, (span) => serveOn(candidate, ctx.tracing ? { ...ctx, tracing: { spans, parent: span } } : ctx));
+    const serveOn = async (candidate: Candidate, ctx: InvokeContext): Promise<Served> => {
       let callRequest = providerRequest;
       let inputIntervened = false;
       if (gatewaySideGuardrail(candidate)) {
-        const checked = await checkInput();
+        const checked = await checkInput(ctx.tracing?.parent);
         if (checked.kind === 'blocked') return { kind: 'blocked', text: checked.text };
         // Masked text may be longer than the original: keep the call within its reservation.
         callRequest = checked.intervened ? fitToReservation(candidate, checked.request) : checked.request;
@@ -415,15 +482,22 @@ export class Gateway {
       // A grounding check needs the whole answer: such a stream is buffered, then sent as a stream.
       if (chat.stream && !gatewaySideGuardrail(candidate) && retrieved?.grounding === undefined) {
         trace.candidate = candidate;
-        return { kind: 'stream', opened: await openStreamOnTarget(candidate, callRequest, ctx) };
+        const opened = await openStreamOnTarget(candidate, callRequest, ctx);
+        return { kind: 'stream', opened, ...(ctx.tracing?.served ? { attemptSpan: ctx.tracing.served } : {}) };
       }
       trace.candidate = candidate;
       const completion = await completeOnTarget(candidate, callRequest, ctx);
       trace.usage = completion.usage;
       trace.usageEstimated = completion.usageEstimated === true;
       trace.servedModel = completion.servedModel;
+      if (ctx.tracing?.served) setResponse(ctx.tracing.served, completion.servedModel, completion.finishReason, completion.usage);
       if (!gatewaySideGuardrail(candidate)) return { kind: 'completion', completion, inputIntervened };
-      return { kind: 'completion', completion: await applyOutputGuardrail(this.guardrails!, plan.guardrail!, completion, guardrailOptions()), inputIntervened };
+      const checked = await spans.span(STAGE.OUTPUT_GUARDRAIL, undefined, async (span) => {
+        const result = await applyOutputGuardrail(this.guardrails!, plan.guardrail!, completion, guardrailOptions());
+        span.set('gateway.guardrail.action', result.guardrailAction ?? 'NONE');
+        return result;
+      }, { parent: ctx.tracing?.parent });
+      return { kind: 'completion', completion: checked, inputIntervened };
     };
 
     let served: FallbackResult<Served>;
@@ -450,9 +524,23 @@ export class Gateway {
     };
 
     if (result.kind === 'stream') {
-      await this.pipeStream(result.opened, chat, providerRequest, meta, out, trace);
+      const attemptSpan = result.attemptSpan;
+      await spans.span(STAGE.RESPONSE, { 'gateway.stream': true }, () => this.pipeStream(result.opened, chat, providerRequest, meta, out, trace, attemptSpan));
       return;
     }
+    const grounding = retrieved?.grounding;
+    const checkAnswer = grounding === undefined ? undefined : (text: string): Promise<void> =>
+      spans.span(STAGE.VALIDATION, { 'gateway.validation.check': 'grounding', 'gateway.guardrail.id': grounding.guardrail }, async (span) => {
+        await this.checkGrounding(retrieved!, text, plan.alias, trace, callOptions(), span);
+      });
+    await spans.span(STAGE.RESPONSE, { 'gateway.stream': chat.stream }, () => this.answer(result, candidate, chat, request, meta, out, trace, checkAnswer));
+  }
+
+  /** Writes a complete (or guardrail-blocked) answer, as JSON or as a stream. */
+  private async answer(
+    result: Exclude<Served, { kind: 'stream' }>, candidate: Candidate, chat: ChatRequest, request: GatewayRequest, meta: AnswerMeta,
+    out: GuardedSink, trace: RequestTrace, checkAnswer?: (text: string) => Promise<void>,
+  ): Promise<void> {
     const completion: Completion = result.kind === 'blocked'
       ? { text: result.text, finishReason: 'content_filter', usage: ZERO_USAGE, servedModel: modelLabel(candidate), guardrailAction: 'INTERVENED' }
       : result.completion;
@@ -460,7 +548,7 @@ export class Gateway {
       ? 'INTERVENED' : completion.guardrailAction;
     if (result.kind === 'blocked') trace.candidate = candidate;
     trace.guardrailAction = guardrailAction;
-    if (result.kind === 'completion' && retrieved?.grounding !== undefined) await this.checkGrounding(retrieved, completion.text, plan.alias, trace, callOptions());
+    if (result.kind === 'completion' && checkAnswer) await checkAnswer(completion.text);
     const cost = trace.cost();
     if (chat.stream) {
       // Buffered (a gateway-side output guardrail had to see the whole answer), sent as a stream.
@@ -481,7 +569,9 @@ export class Gateway {
    * validation policy; until the router has validation policies, it rejects the answer (502
    * `grounding_failed`). A check that cannot run fails closed (503 `guardrail_unavailable`).
    */
-  private async checkGrounding(retrieved: RetrievedContext, answer: string, alias: string, trace: RequestTrace, options: CallOptions): Promise<void> {
+  private async checkGrounding(
+    retrieved: RetrievedContext, answer: string, alias: string, trace: RequestTrace, options: CallOptions, span: Span,
+  ): Promise<void> {
     const check = retrieved.grounding!;
     const ref = this.config.guardrails.get(check.guardrail);
     if (!this.grounding || !ref) {
@@ -495,12 +585,14 @@ export class Gateway {
       throw new ServiceUnavailableError(`The grounding check of route '${alias}' could not be applied; retry later.`, 'guardrail_unavailable', 1);
     }
     trace.grounding = verdict;
+    span.set('gateway.grounding.score', verdict.score).set('gateway.grounding.passed', verdict.passed);
     if (!verdict.passed) throw groundingFailed(verdict);
   }
 
   /** Sends an opened stream to the client; failures after the first chunk end it with an error event. */
   private async pipeStream(
     opened: OpenedStream, chat: ChatRequest, providerRequest: ProviderRequest, meta: AnswerMeta, out: GuardedSink, trace: RequestTrace,
+    attemptSpan?: Span,
   ): Promise<void> {
     const sse = new SseWriter(out, meta);
     sse.start();
@@ -520,6 +612,7 @@ export class Gateway {
           trace.servedModel = chunk.servedModel;
           trace.guardrailAction = chunk.guardrailAction;
           trace.ttftMs ??= this.now() - trace.receivedAt;
+          if (attemptSpan) setResponse(attemptSpan, chunk.servedModel, chunk.finishReason, chunk.usage);
           await sse.finish(chunk.finishReason, chat.includeUsage ? chunk.usage : undefined, {
             costUsd: trace.cost(), guardrailAction: chunk.guardrailAction,
           });

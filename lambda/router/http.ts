@@ -37,6 +37,16 @@ export interface GatewayRequest {
   readonly requestId?: string;
   /** When the request arrived (epoch ms); the deadline counts from here. */
   readonly receivedAt: number;
+  /** What the transport knows of the request's trace. @default the request's headers only */
+  readonly tracing?: TransportTracing;
+}
+
+/** The trace context and timings a transport has beyond the request's headers. */
+export interface TransportTracing {
+  /** The invocation's own `X-Amzn-Trace-Id` (Lambda's segment), preferred over the headers'. */
+  readonly traceHeader?: string;
+  /** When the authorizer ran (epoch ms) and how long it took, from API Gateway's request context. */
+  readonly authorizer?: { readonly startMs: number; readonly durationMs: number };
 }
 
 /** Where the gateway writes its answer. */

@@ -30,6 +30,8 @@ import { Outcome } from './usage/types';
 import { CONTROLS_ENV } from '../shared/incident-controls-schema';
 import { USAGE_TABLE_ENV } from '../shared/usage-table-schema';
 import { stdoutLine } from './telemetry/stdout';
+import { SpanExporter } from './tracing/exporter';
+import { spanExporterFromEnv } from './tracing/from-env';
 
 /** The REST API proxy event (payload format 1.0), as far as the router reads it. */
 export interface RestApiProxyEvent {
@@ -44,6 +46,9 @@ export interface RestApiProxyEvent {
   readonly isBase64Encoded?: unknown;
   readonly requestContext?: {
     readonly requestId?: unknown;
+    /** When API Gateway received the request (epoch ms). */
+    readonly requestTimeEpoch?: unknown;
+    /** The authorizer's context; API Gateway adds `integrationLatency` (ms) for a Lambda authorizer. */
     readonly authorizer?: Readonly<Record<string, unknown>> | null;
   } | null;
 }
@@ -138,8 +143,29 @@ export class LambdaResponseSink extends BatchingResponseSink {
   }
 }
 
+/** The invocation's X-Ray trace header: the runtime's per-invocation store, else `_X_AMZN_TRACE_ID`. */
+export function invocationTraceHeader(): string | undefined {
+  const store = (globalThis as { awslambda?: { InvokeStore?: { getXRayTraceId?: () => string | undefined } } }).awslambda?.InvokeStore;
+  try {
+    return store?.getXRayTraceId?.() ?? process.env._X_AMZN_TRACE_ID;
+  } catch {
+    return process.env._X_AMZN_TRACE_ID;
+  }
+}
+
+/** The authorizer's timing from API Gateway's request context (REST API, Lambda authorizer). */
+function authorizerTiming(event: RestApiProxyEvent): { startMs: number; durationMs: number } | undefined {
+  const start = event.requestContext?.requestTimeEpoch;
+  const latency = event.requestContext?.authorizer?.integrationLatency;
+  const durationMs = typeof latency === 'number' ? latency : typeof latency === 'string' ? Number(latency) : NaN;
+  if (typeof start !== 'number' || !Number.isFinite(start) || !Number.isFinite(durationMs) || durationMs < 0) return undefined;
+  return { startMs: start, durationMs };
+}
+
 /** Translates a REST API proxy event into the gateway's request. */
-export function toGatewayRequest(event: RestApiProxyEvent, receivedAt: number, maxBodyBytes: number): GatewayRequest {
+export function toGatewayRequest(
+  event: RestApiProxyEvent, receivedAt: number, maxBodyBytes: number, traceHeader?: string,
+): GatewayRequest {
   const headers = normaliseHeaders(event.multiValueHeaders ?? event.headers ?? {});
   for (const [k, v] of Object.entries(normaliseHeaders(event.headers ?? {}))) headers[k] ??= v;
   const rawBody = typeof event.body === 'string' ? event.body : '';
@@ -150,6 +176,7 @@ export function toGatewayRequest(event: RestApiProxyEvent, receivedAt: number, m
   if (decodedBound > maxBodyBytes + 4) bodyError = BodyError.TOO_LARGE;
   else body = event.isBase64Encoded === true ? Buffer.from(rawBody, 'base64') : Buffer.from(rawBody, 'utf8');
   const requestId = event.requestContext?.requestId;
+  const authorizer = authorizerTiming(event);
   // The matched resource is the path without a custom domain's base path; a proxy resource
   // (`/{proxy+}`) leaves only the raw path to go by.
   const path = typeof event.resource === 'string' && !event.resource.includes('{') ? event.resource
@@ -166,6 +193,7 @@ export function toGatewayRequest(event: RestApiProxyEvent, receivedAt: number, m
     credentials: { kind: 'authorizer', context: event.requestContext?.authorizer ?? undefined },
     ...(typeof requestId === 'string' ? { requestId } : {}),
     receivedAt,
+    tracing: { ...(traceHeader ? { traceHeader } : {}), ...(authorizer ? { authorizer } : {}) },
   };
 }
 
@@ -227,6 +255,8 @@ export class RouterEnvironment {
   private lastFailure?: ConfigLoadError;
   private nextRetryAt = 0;
   private reloading?: Promise<void>;
+  /** Where requests' spans go (flushed after each invocation's answer), when traces are on. */
+  traces?: SpanExporter;
   private readonly env: Env;
   private readonly now: () => number;
   private readonly log: (line: Record<string, unknown>) => void;
@@ -277,8 +307,10 @@ export class RouterEnvironment {
       const controls = this.env[CONTROLS_ENV.tableName]?.trim()
         ? (await import('./incident/dynamo-controls.js')).controlsFromEnv(this.env)
         : undefined;
+      this.traces = this.options.gateway?.traces ?? this.tracesFromEnv();
       this.current = createGateway(loaded.config, {
-        ...usage, ...(controls ? { controls } : {}), ...this.options.gateway, env: this.options.gateway?.env ?? this.env,
+        ...usage, ...(controls ? { controls } : {}), ...(this.traces ? { traces: this.traces } : {}), ...this.options.gateway,
+        env: this.options.gateway?.env ?? this.env,
       });
     } catch (error) {
       this.fail(new ConfigLoadError({
@@ -301,6 +333,18 @@ export class RouterEnvironment {
       'gateway.config.targets': config.targets.size,
       'gateway.config.routes': config.routes.size,
     });
+  }
+
+  /** The span exporter the environment asks for; a bad setting is logged and turns traces off, never the gateway. */
+  private tracesFromEnv(): SpanExporter | undefined {
+    try {
+      // Flushed by the handler after each answer: a Lambda environment is frozen between invocations.
+      return spanExporterFromEnv(this.env, { scheduledDelayMs: 0, log: this.log });
+    } catch (error) {
+      this.log({ timestamp: new Date(this.now()).toISOString(), level: 'ERROR', message: 'traces are off: invalid trace export setting',
+        'error.type': error instanceof Error ? error.message : String(error) });
+      return undefined;
+    }
   }
 
   private fail(error: ConfigLoadError): void {
@@ -339,7 +383,9 @@ export function createLambdaHandler(router: RouterEnvironment, runtime: AwsLambd
       await misconfigured(event ?? {}, sink, receivedAt);
       return;
     }
-    const request = toGatewayRequest(event ?? {}, receivedAt, gateway.config.limits.maxBodyBytes);
+    const request = toGatewayRequest(event ?? {}, receivedAt, gateway.config.limits.maxBodyBytes, router.traces ? invocationTraceHeader() : undefined);
     await gateway.handle(request, sink);
+    // The answer has been sent (the response stream ended): the spans go out before the invocation returns.
+    await router.traces?.flush();
   });
 }

@@ -4,3 +4,4 @@ export * from './config';
 export * from './config-retrieval';
 export * from './validator';
 export * from './authorizer-context';
+export * from './config-tracing';

@@ -132,6 +132,16 @@ export class GovernanceControls {
         ],
       },
       {
+        control: 'Traceability',
+        status: GovernanceControlStatus.IMPLEMENTED,
+        implementedBy: ['router spans (OpenTelemetry GenAI conventions) exported to AWS X-Ray', 'GatewayRouter traceExport', 'GatewayTransactionSearch (opt-in)', 'GatewayObservability trace-chain widgets and queries', 'cdk-ai-gateway advise'],
+        settings: ['one trace per request continuing API Gateway\'s, a span per stage and model call, carrying the request id of logs, usage record and feedback', 'exported after the answer, bounded queue, drops counted'],
+        tests: ['test/router/tracing/', 'test/gateway/gateway-router-traces.test.ts', 'test/observability/', 'test/cli/advise/'],
+        evidence: [
+          { resourceType: 'AWS::Lambda::Function', property: 'TracingConfig', description: 'functions with X-Ray tracing (the router continues the trace with its spans)' },
+        ],
+      },
+      {
         control: 'Incident response',
         status: GovernanceControlStatus.IMPLEMENTED,
         implementedBy: ['IncidentControlsTable', 'router incident-controls stage', 'cdk-ai-gateway incident', 'GatewayObservability alarms', 'docs/RUNBOOK.md'],

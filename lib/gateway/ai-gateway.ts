@@ -15,6 +15,7 @@ import {
 } from '../../lambda/shared/config';
 import { KnowledgeSourceConfig, RouteRetrievalConfig } from '../../lambda/shared/config-retrieval';
 import { IKnowledgeSource } from '../retrieval/tenant-knowledge-base';
+import { TraceExport } from '../../lambda/shared/config-tracing';
 import { PromptRegistry } from '../prompts/prompt-registry';
 import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../bedrock/guardrails/gateway-guardrail';
 import { ModelSource } from '../bedrock/inference-profiles/model-source';
@@ -338,6 +339,12 @@ export interface AiGatewayProps {
   readonly routerMemorySize?: number;
   /** @default - none */
   readonly routerReservedConcurrency?: number;
+  /**
+   * Where the router sends each request's spans (see `GatewayRouterProps.traceExport`; X-Ray
+   * needs `GatewayTransactionSearch` once per account and Region).
+   * @default TraceExport.XRAY
+   */
+  readonly traceExport?: TraceExport;
   /** @default RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
@@ -501,6 +508,7 @@ export class AiGateway extends Construct {
       memorySize: props.routerMemorySize,
       timeout: props.routerTimeout,
       reservedConcurrentExecutions: props.routerReservedConcurrency,
+      traceExport: props.traceExport,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: routerSecurityGroup ? [routerSecurityGroup] : undefined,
@@ -682,7 +690,7 @@ export class AiGateway extends Construct {
       ...(t.allowedPrompts ? { allowedPrompts: t.allowedPrompts } : {}),
       ...(t.allowedKnowledgeSources ? { allowedKnowledgeSources: t.allowedKnowledgeSources } : {}),
     }));
-    const prompts = props.promptRegistry?.promptConfigs() ?? [];
+    const prompts = props.promptRegistry?._configsFor(this) ?? [];
     const knowledgeSources: KnowledgeSourceConfig[] = (props.knowledgeSources ?? []).map((k) => ({
       ...k.source.knowledgeSourceConfig(k.id),
       ...(k.maxResults !== undefined ? { maxResults: k.maxResults } : {}),

@@ -9,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GatewayConfig, TargetKind } from '../../lambda/shared/config';
+import { TRACE_EXPORT_ENV, TraceExport } from '../../lambda/shared/config-tracing';
 import { CONFIG_DEFAULTS } from '../../lambda/shared/defaults';
 import { ROUTER_FUNCTION_TIMEOUT_ENV, SETTLE_MARGIN_MS } from '../../lambda/shared/usage-table-schema';
 import { GatewayConfigValidator } from '../../lambda/shared/validator';
@@ -112,6 +113,18 @@ export interface GatewayRouterProps {
   readonly tracing?: lambda.Tracing;
 
   /**
+   * Where the router sends the spans of each request (one per pipeline stage and model call, with
+   * the OpenTelemetry GenAI attributes), after the answer was sent. `TraceExport.XRAY` posts them
+   * to X-Ray's OTLP endpoint in the function's Region, signed with its role (which gets
+   * `xray:PutSpans` and `xray:PutSpansForIndexing`); it needs CloudWatch Transaction Search
+   * enabled in the account (`GatewayTransactionSearch`, once per account and Region) — until
+   * then exports are refused, the spans are dropped and counted, and the answers are unaffected.
+   * `TraceExport.OTLP` needs `OTEL_EXPORTER_OTLP_ENDPOINT` in `environment`.
+   * @default TraceExport.XRAY when `tracing` is not DISABLED, else TraceExport.OFF
+   */
+  readonly traceExport?: TraceExport;
+
+  /**
    * What happens to the log group and key when they leave the stack.
    * @default RemovalPolicy.RETAIN
    */
@@ -205,11 +218,13 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
       this.securityGroup = httpsOnlySecurityGroup(this, props.vpc, 'router', 'model endpoints and AWS APIs');
     }
     const tracing = props.tracing ?? lambda.Tracing.ACTIVE;
+    const traceExport = props.traceExport ?? (tracing === lambda.Tracing.DISABLED ? TraceExport.OFF : TraceExport.XRAY);
     const role = new FunctionExecutionRole(this, 'Role', {
       purpose: `the cdk-ai-gateway router ${this.node.path}`,
       logGroup: this.logGroup,
       tracing: tracing !== lambda.Tracing.DISABLED,
       vpc: props.vpc !== undefined,
+      spans: traceExport === TraceExport.XRAY,
     });
     this.function = new lambda.Function(this, 'Function', {
       description: 'cdk-ai-gateway router: OpenAI-compatible requests to Bedrock and self-hosted models',
@@ -234,6 +249,7 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
         GATEWAY_CONFIG_VERSION: this.configuration.versionNumber ?? '',
         // In-flight items of the usage ledger expire when the invocation cannot be alive any more.
         [ROUTER_FUNCTION_TIMEOUT_ENV]: this.timeout.toMilliseconds().toString(),
+        [TRACE_EXPORT_ENV]: traceExport,
       },
     });
     this.role = role;
@@ -295,6 +311,13 @@ function validateRouterProps(scope: Construct, props: GatewayRouterProps): void 
       `timeout (${timeoutMs / 1000} s) must exceed the configuration's total deadline timeouts.totalMs (${totalMs} ms) plus the `
       + `settle margin (${SETTLE_MARGIN_MS} ms), i.e. be more than ${(totalMs + SETTLE_MARGIN_MS) / 1000} s: otherwise Lambda can kill `
       + 'an invocation before it has written its usage record and settled its budget. Raise timeout or lower timeouts.totalMs.', scope);
+  }
+  const env = props.environment ?? {};
+  if (props.traceExport === TraceExport.OTLP && !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+    throw new AiGatewayValidationError('traceExport OTLP needs OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT in environment.', scope);
+  }
+  if (props.traceExport === TraceExport.XRAY && props.tracing === lambda.Tracing.DISABLED) {
+    throw new AiGatewayValidationError('traceExport XRAY continues the function\'s X-Ray trace: it needs tracing ACTIVE or PASS_THROUGH, received DISABLED.', scope);
   }
   if ((props.vpcSubnets || props.securityGroups) && !props.vpc) {
     throw new AiGatewayValidationError('vpcSubnets and securityGroups need vpc.', scope);

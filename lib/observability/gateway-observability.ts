@@ -12,7 +12,10 @@ import { ALIAS_PATTERN, ID_PATTERN } from '../../lambda/shared/schema';
 import { AiGatewayValidationError } from '../private/errors';
 import { cloudWatchAlarmsKeyStatement, newKey } from '../private/kms';
 import { GatewayQueries } from './gateway-queries';
-import { guardrailInterventionsQuery, tokensAndCostByTenantAndWorkflowQuery, wasteByTenantAndRouteQuery, retrievalBySourceQuery } from './private/queries';
+import {
+  feedbackByWorkflowAndPromptQuery, guardrailInterventionsQuery, stageLatencyByRouteQuery, tokensAndCostByTenantAndWorkflowQuery,
+  validationFailuresQuery, wasteByTenantAndRouteQuery, retrievalBySourceQuery,
+} from './private/queries';
 import { GATEWAY_METRIC, METRICS_NAMESPACE, ROUTE_NONE, TENANT_UNAUTHENTICATED } from '../private/telemetry-conventions';
 
 /**
@@ -566,6 +569,16 @@ export class GatewayObservability extends Construct {
         this.metricTimeToFirstToken(r, { label: `${r} p99` }),
       ]), 'ms'),
       graph('Fallback rate per route (%)', perRoute((r) => [this.metricFallbackRate(r)]), '%'),
+    );
+
+    // The trace chain: where the time goes, what fails validation, what users think of the answers
+    const table = (title: string, queryString: string, width: number) => new cloudwatch.LogQueryWidget({
+      title, logGroupNames, queryString, view: cloudwatch.LogQueryVisualizationType.TABLE, width, height: 6,
+    });
+    dashboard.addWidgets(table('Trace chain: latency per stage p50 / p99 per route (ms)', stageLatencyByRouteQuery().toString(), 24));
+    dashboard.addWidgets(
+      table('Validation-failure rate per route and prompt version', validationFailuresQuery().toString(), 12),
+      table('Feedback score per workflow and prompt version', feedbackByWorkflowAndPromptQuery().toString(), 12),
     );
 
     // Tenants

@@ -2,8 +2,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AiGatewayValidationError } from '../private/errors';
 import {
-  costByPromptVersionQuery, costByTenantQuery, fallbacksByReasonQuery, guardrailInterventionsQuery,
-  slowestWorkflowsQuery, tokensAndCostByTenantAndWorkflowQuery,
+  costByPromptVersionQuery, costByTenantQuery, fallbacksByReasonQuery, feedbackByWorkflowAndPromptQuery, guardrailInterventionsQuery,
+  slowestWorkflowsQuery, stageLatencyByRouteQuery, tokensAndCostByTenantAndWorkflowQuery, validationFailuresQuery,
 } from './private/queries';
 
 /** Properties of {@link GatewayQueries}. */
@@ -36,6 +36,12 @@ export class GatewayQueries extends Construct {
   public readonly fallbacksByReason: logs.QueryDefinition;
   /** Guardrail interventions by tenant and route. */
   public readonly guardrailInterventions: logs.QueryDefinition;
+  /** Latency per pipeline stage (p50, p99) per route, from traced requests. */
+  public readonly stageLatency: logs.QueryDefinition;
+  /** Validation-failure rate per route and prompt version. */
+  public readonly validationFailures: logs.QueryDefinition;
+  /** Feedback count and mean score per workflow and prompt version. */
+  public readonly feedbackScores: logs.QueryDefinition;
 
   constructor(scope: Construct, id: string, props: GatewayQueriesProps) {
     super(scope, id);
@@ -54,5 +60,8 @@ export class GatewayQueries extends Construct {
     this.slowestWorkflows = query('SlowestWorkflows', 'Slowest workflows', slowestWorkflowsQuery());
     this.fallbacksByReason = query('FallbacksByReason', 'Fallbacks by reason', fallbacksByReasonQuery());
     this.guardrailInterventions = query('GuardrailInterventions', 'Guardrail interventions', guardrailInterventionsQuery());
+    this.stageLatency = query('StageLatency', 'Latency per stage', stageLatencyByRouteQuery());
+    this.validationFailures = query('ValidationFailures', 'Validation failures', validationFailuresQuery());
+    this.feedbackScores = query('FeedbackScores', 'Feedback scores', feedbackByWorkflowAndPromptQuery());
   }
 }

@@ -1,2 +1,3 @@
 export * from './gateway-observability';
 export * from './gateway-queries';
+export * from './transaction-search';

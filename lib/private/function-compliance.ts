@@ -58,12 +58,9 @@ export function acknowledgeSynchronousFunctionFindings(fn: lambda.Function, cont
   }
 
   if (context.acknowledgeOutsideVpc) {
-    const vpc = `The function runs outside a VPC because the ${context.vpcProp} prop is unset: it calls only ${context.awsApis} `
+    acknowledgeOutsideVpc(resource, `The function runs outside a VPC because the ${context.vpcProp} prop is unset: it calls only ${context.awsApis} `
       + 'over their TLS endpoints, every request signed with SigV4 and authorized by its execution role, and reaches no '
-      + `private network resource. Setting ${context.vpcProp} places it in private subnets of your VPC (self-hosted model targets need that).`;
-    for (const id of ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC', 'CT.LAMBDA.PR.3']) {
-      GatewayCompliance.acknowledge(resource, id, vpc);
-    }
+      + `private network resource. Setting ${context.vpcProp} places it in private subnets of your VPC (self-hosted model targets need that).`);
   }
   acknowledgeImportedSubnets(fn);
 }
@@ -97,10 +94,16 @@ export function acknowledgeCustomResourceFunctionFindings(fn: lambda.CfnFunction
   for (const id of ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency']) GatewayCompliance.acknowledge(fn, id, concurrency);
   GatewayCompliance.acknowledge(fn, 'Serverless-LambdaTracing', `${invoked}; it serves no request path to trace, and each invocation `
     + 'is recorded in its CloudWatch log group and in the CloudFormation stack events (its AWS API calls in CloudTrail).');
-  if (context.outsideVpc) {
-    for (const id of ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC', 'CT.LAMBDA.PR.3']) {
-      GatewayCompliance.acknowledge(fn, id, `${invoked}. ${context.outsideVpc}`);
-    }
+  if (context.outsideVpc) acknowledgeOutsideVpc(fn, `${invoked}. ${context.outsideVpc}`);
+}
+
+/**
+ * Acknowledges on a function's resource the findings that ask for it to run in a VPC (NIST 800-53
+ * R5, HIPAA, PCI DSS, Control Tower CT.LAMBDA.PR.3), with `reason`: why this function needs none.
+ */
+export function acknowledgeOutsideVpc(resource: IConstruct, reason: string): void {
+  for (const id of ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC', 'CT.LAMBDA.PR.3']) {
+    GatewayCompliance.acknowledge(resource, id, reason);
   }
 }
 

@@ -2,6 +2,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
+import { ManagedPolicyRole } from './managed-policy-role';
 
 /** Options of a {@link FunctionExecutionRole}. */
 export interface FunctionExecutionRoleProps {
@@ -13,7 +14,15 @@ export interface FunctionExecutionRoleProps {
   readonly tracing: boolean;
   /** The function runs in a VPC: Lambda manages its network interfaces with this role. */
   readonly vpc: boolean;
+  /**
+   * The function also sends its own spans to X-Ray's OTLP endpoint (`xray:PutSpans`,
+   * `xray:PutSpansForIndexing`), in the tracing policy. @default false
+   */
+  readonly spans?: boolean;
 }
+
+/** The X-Ray write actions of OTLP span export (X-Ray's OTLP endpoint, CloudWatch Transaction Search). */
+const XRAY_SPAN_ACTIONS = ['xray:PutSpans', 'xray:PutSpansForIndexing'];
 
 /** The two X-Ray write actions Lambda's active tracing needs (what `lambda.Function` grants for `tracing`). */
 const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
@@ -47,37 +56,32 @@ const NETWORK_INTERFACE_ACTIONS = [
  * - `NetworkInterfacesPolicy`, in a VPC: the network interface actions Lambda uses to place the
  *   function in the VPC, likewise acknowledged on that policy only.
  */
-export class FunctionExecutionRole extends iam.Role {
-  /** The customer-managed policy that holds the log permission and every later grant. */
-  public readonly grantsPolicy: iam.ManagedPolicy;
+export class FunctionExecutionRole extends ManagedPolicyRole {
   private readonly tracingPolicy?: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: FunctionExecutionRoleProps) {
     super(scope, id, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${props.purpose}`,
+      policyDescription: `Permissions of ${props.purpose}`,
     });
-    this.grantsPolicy = new iam.ManagedPolicy(this, 'Policy', {
-      description: `Permissions of ${props.purpose}`,
-      statements: [new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        // The log group's ARN attribute ends in ':*', which covers its log streams and nothing else.
-        resources: [props.logGroup.logGroupArn],
-      })],
-    });
-    this.addManagedPolicy(this.grantsPolicy);
+    this.grantsPolicy.addStatements(new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      // The log group's ARN attribute ends in ':*', which covers its log streams and nothing else.
+      resources: [props.logGroup.logGroupArn],
+    }));
 
-    if (props.tracing) {
-      this.tracingPolicy = new iam.ManagedPolicy(this, 'TracingPolicy', {
-        description: `Lets ${props.purpose} send traces to AWS X-Ray`,
-        statements: [new iam.PolicyStatement({ sid: 'WriteTraces', actions: XRAY_ACTIONS, resources: ['*'] })],
-      });
+    if (props.tracing || props.spans) {
+      const statements = props.tracing ? [new iam.PolicyStatement({ sid: 'WriteTraces', actions: XRAY_ACTIONS, resources: ['*'] })] : [];
+      if (props.spans) statements.push(new iam.PolicyStatement({ sid: 'WriteSpans', actions: XRAY_SPAN_ACTIONS, resources: ['*'] }));
+      this.tracingPolicy = new iam.ManagedPolicy(this, 'TracingPolicy', { description: `Lets ${props.purpose} send traces to AWS X-Ray`, statements });
       this.addManagedPolicy(this.tracingPolicy);
+      const actions = statements.flatMap((s) => s.actions);
       GatewayCompliance.acknowledge(this.tracingPolicy, 'AwsSolutions-IAM5[Resource::*]',
-        'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (the Service '
-        + 'Authorization Reference lists no resource type for them), so IAM requires Resource "*". This policy holds only '
-        + 'these two X-Ray write actions, which active tracing of the function needs; it grants no read access.');
+        `${actions.join(', ')} support no resource-level permissions (the Service Authorization Reference lists no resource `
+        + 'type for them), so IAM requires Resource "*". This policy holds only these X-Ray write actions, which active tracing '
+        + 'and the span export of the function need; it grants no read access.');
     }
     if (props.vpc) {
       const network = new iam.ManagedPolicy(this, 'NetworkInterfacesPolicy', {
@@ -101,8 +105,7 @@ export class FunctionExecutionRole extends iam.Role {
     if (this.tracingPolicy && isTracingStatement(statement)) {
       return { statementAdded: true, policyDependable: this.tracingPolicy };
     }
-    this.grantsPolicy.addStatements(statement);
-    return { statementAdded: true, policyDependable: this.grantsPolicy };
+    return super.addToPrincipalPolicy(statement);
   }
 }
 

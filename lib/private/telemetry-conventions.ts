@@ -75,3 +75,26 @@ export const GUARDRAIL_INTERVENED = 'INTERVENED';
 
 /** `gateway.outcome` of a request refused before any model call. */
 export const OUTCOME_REJECTED = 'rejected';
+
+/**
+ * The trace chain's fields on the router's log line (present when the request was traced, a chat
+ * request, or a recorded feedback): `lambda/router/telemetry/log-sink.ts`.
+ */
+export const TRACE_FIELD = {
+  traceId: 'gateway.trace_id',
+  /** Milliseconds per pipeline stage: `gateway.stage_ms.<stage>` (see {@link TRACE_STAGES}). */
+  stageMsPrefix: 'gateway.stage_ms',
+  /** true when a validation refused the request (chat requests only). */
+  validationFailed: 'gateway.validation.failed',
+  /** The score of a recorded feedback; its line's workflow and prompt version are the rated request's. */
+  feedbackScore: 'gateway.feedback.score',
+} as const;
+
+/**
+ * The pipeline stages whose times the dashboard shows, in request order (span names without
+ * `gateway.`, from `lambda/router/tracing/spans.ts` STAGE).
+ */
+export const TRACE_STAGES = [
+  'authorizer', 'tenant', 'parse', 'prompt', 'tenant_policy', 'retrieval', 'route', 'budget.reserve',
+  'guardrail.input', 'target', 'guardrail.output', 'validation', 'response',
+] as const;

@@ -20,7 +20,7 @@ import { METRICS_NAMESPACE, PROMPT_METRIC_DIMENSIONS } from '../private/telemetr
 import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../private/assets';
 import { AiGatewayValidationError } from '../private/errors';
 import { FunctionExecutionRole } from '../private/function-role';
-import { allowCloudWatchLogsOn, newKey } from '../private/kms';
+import { encryptedLogGroup, newKey } from '../private/kms';
 import { UsageTable } from '../usage/usage-table';
 import { PromptRegistry } from './prompt-registry';
 
@@ -299,12 +299,12 @@ export class PromptCanaryRollback extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    const logGroup = new logs.LogGroup(this, 'LogGroup', {
-      encryptionKey: this.encryptionKey,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    const { logGroup } = encryptedLogGroup(this, 'LogGroup', {
+      key: this.encryptionKey,
+      purpose: 'the prompt canary rollback logs',
+      retention: props.logRetention,
       removalPolicy,
     });
-    allowCloudWatchLogsOn(this.encryptionKey, logGroup);
     const purpose = 'the prompt canary rollback function of cdk-ai-gateway';
     const role = new FunctionExecutionRole(this, 'Role', { purpose, logGroup, tracing: true, vpc: false });
     this.handler = new lambda.Function(this, 'Handler', {

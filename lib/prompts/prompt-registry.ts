@@ -118,6 +118,8 @@ export class PromptRegistry extends Construct {
   private readonly stored: StoredPromptVersion[] = [];
   private readonly removalPolicy: RemovalPolicy;
   private readonly namePrefix: string;
+  /** The gateways that have read the prompts into their configuration. */
+  private readonly readers: string[] = [];
 
   constructor(scope: Construct, id: string, props: PromptRegistryProps = {}) {
     super(scope, id);
@@ -133,6 +135,11 @@ export class PromptRegistry extends Construct {
    */
   public addPrompt(prompt: RegistryPrompt): void {
     const at = `prompts[${this.prompts.length}]`;
+    if (this.readers.length > 0) {
+      throw new AiGatewayValidationError(
+        `${at}: '${prompt.id}' is added after ${this.readers.join(', ')} read the registry into its configuration, which would never `
+        + 'see it; add every prompt before creating the gateway (or pass them in the prompts prop).', this);
+    }
     if (this.prompts.some((p) => p.id === prompt.id)) {
       throw new AiGatewayValidationError(`${at}.id: the prompt '${prompt.id}' is already in the registry; give each prompt one entry with all its versions.`, this);
     }
@@ -162,6 +169,16 @@ export class PromptRegistry extends Construct {
       ...(p.labels !== undefined ? { labels: p.labels } : {}),
       ...(p.description !== undefined ? { description: p.description } : {}),
     }));
+  }
+
+  /**
+   * The `prompts` section for the gateway `reader`; after this `addPrompt` refuses, since the
+   * reader's configuration would not hold what is added.
+   * @internal
+   */
+  public _configsFor(reader: Construct): PromptConfig[] {
+    this.readers.push(reader.node.path);
+    return this.promptConfigs();
   }
 
   /** The Prompt Management resources of every stored version. */

@@ -331,7 +331,6 @@ export class SelfHostedModels extends Construct {
       });
       // Models are scheduled on the pool's nodes: apply them once the pool exists.
       model.node.addDependency(this.gpuNodePool.manifest);
-      const drainSeconds = (options.preStopDelay ?? Duration.seconds(15)).toSeconds() + shutdownTimeout.toSeconds();
       const endpoint = new PrivateModelEndpoint(this, `Endpoint${i}`, {
         cluster: this.cluster,
         vpc: this.vpc,
@@ -342,7 +341,7 @@ export class SelfHostedModels extends Construct {
         deletionProtection: props.loadBalancerDeletionProtection,
         loadBalancerController: this.loadBalancerController,
         // A draining pod keeps its connections until its streams end.
-        deregistrationDelay: Duration.seconds(Math.min(3600, Math.max(120, drainSeconds))),
+        deregistrationDelay: Duration.seconds(Math.min(3600, Math.max(120, model.drainTime.toSeconds()))),
         ...(props.tls ? {
           certificate: this.certificate,
           domainName: `${options.targetId ?? options.name}.${props.tls.domainName}`,

@@ -12,7 +12,8 @@ import { Construct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../private/assets';
 import { AiGatewayValidationError } from '../private/errors';
-import { acknowledgeImportedSubnets } from '../private/function-compliance';
+import { acknowledgeImportedSubnets, acknowledgeOutsideVpc } from '../private/function-compliance';
+import { httpsOnlySecurityGroup } from '../private/gateway-egress';
 import { FunctionExecutionRole } from '../private/function-role';
 import { encryptedLogGroup } from '../private/kms';
 import { UsageTable } from './usage-table';
@@ -59,6 +60,13 @@ export interface UsageSweeperProps {
    * @default - the VPC's private subnets with egress, else its isolated subnets
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups of the sweeper in `vpc`.
+   * @default - a new security group (`securityGroup`) without ingress whose only egress is HTTPS
+   * (TCP 443): the sweeper calls only DynamoDB
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
 /**
@@ -96,6 +104,9 @@ export class UsageSweeper extends Construct {
   /** The function's log group: one summary line per run, one line per settled request. */
   public readonly logGroup: logs.ILogGroup;
 
+  /** The security group this construct created, when it runs in a VPC without `securityGroups`. */
+  public readonly securityGroup?: ec2.ISecurityGroup;
+
   constructor(scope: Construct, id: string, props: UsageSweeperProps) {
     super(scope, id);
     const timeout = props.routerTimeout;
@@ -104,6 +115,12 @@ export class UsageSweeper extends Construct {
         `routerTimeout must be at least ${UsageSweeper.MIN_ROUTER_TIMEOUT.toHumanString()} for the usage sweeper (every `
         + `${UsageSweeper.SCHEDULE_INTERVAL.toHumanString()}, up to ${UsageSweeper.SWEEP_TIMEOUT.toHumanString()} a run) to settle a dead `
         + `invocation within twice the router timeout, received ${timeout.toHumanString()}.`, this);
+    }
+    if ((props.vpcSubnets || props.securityGroups) && !props.vpc) {
+      throw new AiGatewayValidationError('vpcSubnets and securityGroups need vpc: without it the sweeper runs outside a VPC.', this);
+    }
+    if (props.vpc && !props.securityGroups) {
+      this.securityGroup = httpsOnlySecurityGroup(this, props.vpc, 'usage sweeper', 'Amazon DynamoDB');
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const { logGroup } = encryptedLogGroup(this, 'Logs', {
@@ -153,17 +170,15 @@ export class UsageSweeper extends Construct {
       maxEventAge: Duration.minutes(2),
       vpc: props.vpc,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+      securityGroups: props.securityGroups ?? (this.securityGroup ? [this.securityGroup] : undefined),
       environment: props.usageTable.routerEnvironment(),
     });
     props.usageTable.grantSweep(this.function);
     acknowledgeImportedSubnets(this.function);
     if (!props.vpc) {
-      const reason = 'The usage sweeper runs outside a VPC because the vpc prop is unset: it calls only Amazon DynamoDB (the usage '
-        + 'table) over its TLS endpoint, every request signed with SigV4 and authorized by its execution role, and reaches no private '
-        + 'network resource. Setting vpc places it in private subnets of your VPC.';
-      for (const findingId of ['NIST.800.53.R5-LambdaInsideVPC', 'HIPAA.Security-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC', 'CT.LAMBDA.PR.3']) {
-        GatewayCompliance.acknowledge(this.function.node.defaultChild!, findingId, reason);
-      }
+      acknowledgeOutsideVpc(this.function.node.defaultChild!, 'The usage sweeper runs outside a VPC because the vpc prop is unset: it '
+        + 'calls only Amazon DynamoDB (the usage table) over its TLS endpoint, every request signed with SigV4 and authorized by its '
+        + 'execution role, and reaches no private network resource. Setting vpc places it in private subnets of your VPC.');
     }
 
     // The scheduler's role: a customer-managed policy with exactly this function and this queue

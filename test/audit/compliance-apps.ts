@@ -1,6 +1,6 @@
 /**
  * Fixture apps of gateway-audit-trail.test.ts's compliance test, synthesized once per run by the
- * shared synthesis (test/helpers/synthesis). Not a test file: the synthesis server loads it with ts-node.
+ * shared synthesis (test/helpers/synthesis). Not a test file: the synthesis server loads it with its TypeScript require hook.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { GatewayAuditTrail } from '../../lib/audit/gateway-audit-trail';

@@ -1,6 +1,6 @@
 /**
  * Fixture apps of the compliance report suites, synthesized once per run by the shared synthesis
- * (test/helpers/synthesis). Not a test file: the synthesis server loads it with ts-node.
+ * (test/helpers/synthesis). Not a test file: the synthesis server loads it with its TypeScript require hook.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';

@@ -10,7 +10,7 @@ import {
 /**
  * The grants of grant-acknowledgments.test.ts and the fixture app that applies them, synthesized
  * once per run by the shared synthesis (test/helpers/synthesis). Not a test file: the synthesis
- * server loads it with ts-node.
+ * server loads it with its TypeScript require hook.
  */
 
 const ENV = { account: '111122223333', region: 'us-east-1' };

@@ -1,6 +1,6 @@
 /**
  * The fixture app of gateway-private-api.test.ts's compliance test, synthesized once per run by the
- * shared synthesis (test/helpers/synthesis). Not a test file: the synthesis server loads it with ts-node.
+ * shared synthesis (test/helpers/synthesis). Not a test file: the synthesis server loads it with its TypeScript require hook.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';

@@ -1,6 +1,6 @@
 /**
  * Fixture apps of the network suites' compliance tests, synthesized once per run by the shared
- * synthesis (test/helpers/synthesis). Not a test file: the synthesis server loads it with ts-node.
+ * synthesis (test/helpers/synthesis). Not a test file: the synthesis server loads it with its TypeScript require hook.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { GatewayVpc } from '../../lib';

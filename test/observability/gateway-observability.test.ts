@@ -312,6 +312,8 @@ describe('saved Logs Insights queries', () => {
     ['Slowest workflows', 'filter ispresent(`gateway.latency_ms`) and gateway.outcome != "rejected"\n| stats count(*) as requests, pct(`gateway.latency_ms`, 50) as p50_ms, pct(`gateway.latency_ms`, 99) as p99_ms, max(`gateway.latency_ms`) as max_ms, pct(`gateway.ttft_ms`, 99) as ttft_p99_ms by gateway.workflow, gateway.route\n| sort p99_ms desc\n| limit 25'],
     ['Fallbacks by reason', 'filter Fallbacks > 0\n| stats count(*) as fallbacks by gateway.route, gateway.attempts.detail.0.targetId, gateway.attempts.detail.0.result, gateway.target.id, error.type\n| sort fallbacks desc\n| limit 100'],
     ['Guardrail interventions', 'filter gateway.guardrail.action = "INTERVENED"\n| stats count(*) as interventions by gateway.tenant.id, gateway.route\n| sort interventions desc'],
+    ['Validation failures', 'filter ispresent(gateway.validation.failed)\n| stats count(*) as requests, sum(gateway.validation.failed) as validation_failures, 100 * sum(gateway.validation.failed) / count(*) as validation_failure_pct by gateway.route, gateway.prompt.id, gateway.prompt.version\n| sort validation_failure_pct desc\n| limit 100'],
+    ['Feedback scores', 'filter ispresent(gateway.feedback.score)\n| stats count(*) as feedback, avg(gateway.feedback.score) as mean_score by gateway.workflow, gateway.prompt.id, gateway.prompt.version\n| sort feedback desc\n| limit 100'],
   ];
 
   test.each(queries)('%s, on the router log group, in the construct folder', (name, queryString) => {
@@ -324,9 +326,19 @@ describe('saved Logs Insights queries', () => {
     });
   });
 
-  test('six queries; the default folder is unique to the construct', () => {
+  test('Latency per stage: p50 and p99 of every stage of traced requests, per route', () => {
+    const { template } = synth({ queryFolder: 'gateway/prod' });
+    const definitions = template.findResources('AWS::Logs::QueryDefinition', { Properties: { Name: 'gateway/prod/Latency per stage' } });
+    const query = (Object.values(definitions)[0].Properties as { QueryString: string }).QueryString;
+    expect(query).toMatch(/^filter ispresent\(`gateway.trace_id`\) and ispresent\(gateway.route\)\n\| stats count\(\*\) as requests, /);
+    expect(query).toContain('pct(`gateway.stage_ms.route`, 50) as route_p50, pct(`gateway.stage_ms.route`, 99) as route_p99');
+    expect(query).toContain('pct(`gateway.stage_ms.guardrail.input`, 99) as guardrail_input_p99');
+    expect(query).toMatch(/ by gateway.route\n\| sort requests desc\n\| limit 100$/);
+  });
+
+  test('nine queries; the default folder is unique to the construct', () => {
     const { template } = synth();
-    template.resourceCountIs('AWS::Logs::QueryDefinition', 6);
+    template.resourceCountIs('AWS::Logs::QueryDefinition', 9);
     template.hasResourceProperties('AWS::Logs::QueryDefinition', {
       Name: Match.stringLikeRegexp('^cdk-ai-gateway/Observed-Observability-[A-Z0-9]{8}/Cost by tenant$'),
     });
@@ -334,6 +346,13 @@ describe('saved Logs Insights queries', () => {
 });
 
 describe('dashboard', () => {
+  test('the trace chain: per-stage latency per route, validation-failure rate, feedback score per workflow and prompt version', () => {
+    const body = dashboardBody(synth().template);
+    expect(widget(body, 'Trace chain: latency per stage p50 / p99 per route (ms)').query).toContain('pct(`gateway.stage_ms.target`, 99) as target_p99');
+    expect(widget(body, 'Validation-failure rate per route and prompt version').query).toContain('as validation_failure_pct by gateway.route, gateway.prompt.id, gateway.prompt.version');
+    expect(widget(body, 'Feedback score per workflow and prompt version').query).toContain('avg(gateway.feedback.score) as mean_score by gateway.workflow, gateway.prompt.id, gateway.prompt.version');
+  });
+
   test('no physical name unless dashboardName is given', () => {
     synth().template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: Match.absent() });
     synth({ dashboardName: 'ai-gateway' }).template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'ai-gateway' });

@@ -1,9 +1,10 @@
 import {
-  BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS, GATEWAY_METRIC, RETRIEVAL_METRIC, RETRIEVAL_METRIC_DIMENSIONS, PROMPT_METRIC, PROMPT_METRIC_DIMENSIONS, GUARDRAIL_INTERVENED, LOG_FIELD, METRICS_NAMESPACE, OUTCOME_REJECTED, ROUTE_NONE, TENANT_UNAUTHENTICATED,
+  BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS, GATEWAY_METRIC, TRACE_FIELD, TRACE_STAGES, RETRIEVAL_METRIC, RETRIEVAL_METRIC_DIMENSIONS, PROMPT_METRIC, PROMPT_METRIC_DIMENSIONS, GUARDRAIL_INTERVENED, LOG_FIELD, METRICS_NAMESPACE, OUTCOME_REJECTED, ROUTE_NONE, TENANT_UNAUTHENTICATED,
 } from '../../lib/private/telemetry-conventions';
 import { DEFAULT_METRICS_NAMESPACE, METRIC_DIMENSIONS, toLogLine } from '../../lambda/router/telemetry/log-sink';
 import { BUDGET_METRIC as ROUTER_BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS as ROUTER_BUDGET_DIMENSIONS } from '../../lambda/router/usage/dynamo-budget';
 import { Outcome, UsageRecord } from '../../lambda/router/usage/types';
+import { STAGE } from '../../lambda/router/tracing/spans';
 import { observabilityStack } from './fixtures';
 
 // lib/ may not import the router, so the observability construct keeps its own copy of the names
@@ -94,6 +95,20 @@ describe('telemetry conventions of the observability construct', () => {
     expect(BUDGET_METRIC).toBe(ROUTER_BUDGET_METRIC);
     expect([...BUDGET_METRIC_DIMENSIONS]).toEqual([...ROUTER_BUDGET_DIMENSIONS]);
     expect(METRICS_NAMESPACE).toBe(DEFAULT_METRICS_NAMESPACE);
+  });
+
+  test('the trace chain fields are those of the line: trace id, stage times, validation flag, feedback score', () => {
+    const fields = insightsFields(toLogLine({ ...fellBack, traceId: 'f'.repeat(32), stageMs: { route: 1 } }, DEFAULT_METRICS_NAMESPACE));
+    expect(fields[TRACE_FIELD.traceId]).toBe('f'.repeat(32));
+    expect(fields[`${TRACE_FIELD.stageMsPrefix}.route`]).toBe(1);
+    expect(fields[TRACE_FIELD.validationFailed]).toBe(false);
+    const feedback = insightsFields(toLogLine({ ...fellBack, operation: 'feedback', feedbackScore: 2 }, DEFAULT_METRICS_NAMESPACE));
+    expect(feedback[TRACE_FIELD.feedbackScore]).toBe(2);
+  });
+
+  test('the dashboard stages are the router\'s stage spans (the usage record, written after its own line, excepted)', () => {
+    const router = Object.values(STAGE).map((s) => s.replace(/^gateway\./, '')).filter((s) => s !== 'usage.record');
+    expect([...TRACE_STAGES].sort()).toEqual(router.sort());
   });
 });
 

@@ -145,6 +145,14 @@ describe('AiGateway with a prompt registry', () => {
     expect(gateway.config.tenants.map((t) => t.allowedPrompts)).toEqual([undefined, []]);
   });
 
+  test('a prompt added after the gateway read the registry is refused, naming the gateway', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const registry = new PromptRegistry(stack, 'Prompts', { prompts: [SUPPORT] });
+    new AiGateway(stack, 'Gateway', props(registry));
+    expect(() => registry.addPrompt({ ...SUPPORT, id: 'late' }))
+      .toThrow(/prompts\[1\]: 'late' is added after Stack\/Gateway read the registry into its configuration, which would never see it/);
+  });
+
   test('a prompt naming a route the gateway does not have fails synth, naming the field', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
     const registry = new PromptRegistry(stack, 'Prompts', { prompts: [{ ...SUPPORT, versions: [{ ...SUPPORT.versions[0], routes: ['nope'] }], labels: {} }] });

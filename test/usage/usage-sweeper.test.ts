@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { UsageSweeper } from '../../lib/usage/usage-sweeper';
 import { UsageTable } from '../../lib/usage/usage-table';
 import { expectReportAcknowledgmentsJustified, expectReportPassed } from '../helpers/compliance';
@@ -44,6 +45,29 @@ describe('UsageSweeper', () => {
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).filter((a) => a.startsWith('dynamodb:')).sort();
     expect(actions).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(JSON.stringify(statements)).not.toMatch(/dynamodb:Scan|dynamodb:\*|"Resource":"\*"/);
+  });
+
+  test('in a VPC without security groups it gets its own: no ingress, HTTPS as the only egress', () => {
+    const stack = new Stack(new App(), 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const sweeper = new UsageSweeper(stack, 'Sweeper', { usageTable: new UsageTable(stack, 'Usage'), routerTimeout: Duration.minutes(15), vpc });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'cdk-ai-gateway usage sweeper: no ingress; egress to Amazon DynamoDB',
+      SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: 'usage sweeper: HTTPS to Amazon DynamoDB' }],
+      SecurityGroupIngress: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [stack.getLogicalId(sweeper.securityGroup!.node.defaultChild as ec2.CfnSecurityGroup), 'GroupId'] }] },
+    });
+  });
+
+  test('refuses subnets or security groups without a VPC', () => {
+    const stack = new Stack(new App(), 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0 });
+    const securityGroups = [new ec2.SecurityGroup(stack, 'Sg', { vpc })];
+    expect(() => new UsageSweeper(stack, 'Sweeper', { usageTable: new UsageTable(stack, 'Usage'), routerTimeout: Duration.minutes(15), securityGroups }))
+      .toThrow(/vpcSubnets and securityGroups need vpc/);
   });
 
   test('refuses a router timeout the sweeper cannot settle within twice over', () => {

@@ -24,6 +24,8 @@ import {
 } from '../providers/types';
 import { backoffDelayMs } from '../reliability/backoff';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
+import { attemptSpan } from '../tracing/gen-ai';
+import { errorTypeOf, RequestSpans, Span, SpanKind } from '../tracing/spans';
 import { AttemptRecord } from '../usage/types';
 import { withOutputLimit } from './route';
 import { Candidate } from './types';
@@ -48,6 +50,17 @@ export interface InvokeContext {
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Every attempt, as it ends. */
   readonly attempts: AttemptRecord[];
+  /** Spans of the attempts (one CLIENT span each, under `parent`). @default none */
+  readonly tracing?: AttemptTracing;
+}
+
+/** Where attempt spans go, and the span of the attempt that served (for its response attributes). */
+export interface AttemptTracing {
+  readonly spans: RequestSpans;
+  /** The span of the target being tried. @default the request's root span */
+  readonly parent?: Span;
+  /** Set by the attempt loop: the span of the attempt that succeeded. */
+  served?: Span;
 }
 
 /** The target's circuit is open (or its half-open probe is taken): try the next target. */
@@ -110,7 +123,7 @@ function linkedController(signal: AbortSignal): AbortController {
  * `UpstreamError`, `CircuitOpen`, `DeadlineExceeded` or `ClientGone`.
  */
 async function withRetries<T>(
-  candidate: Candidate, ctx: InvokeContext, attempt: (options: CallOptions, attemptSignal: AbortController) => Promise<T>,
+  candidate: Candidate, request: ProviderRequest, ctx: InvokeContext, attempt: (options: CallOptions, attemptSignal: AbortController) => Promise<T>,
 ): Promise<T> {
   const { retry } = ctx;
   const timeouts = candidate.config.timeouts;
@@ -123,6 +136,8 @@ async function withRetries<T>(
     // On a retry, an open circuit ends the attempts with this request's own last error.
     if (!ctx.breakers.tryAcquire(candidate.breakerKey)) throw lastError ?? new CircuitOpen(candidate.config.id);
     const started = ctx.now();
+    const spanOf = ctx.tracing ? attemptSpan(candidate, request, n) : undefined;
+    const span = ctx.tracing && spanOf ? ctx.tracing.spans.start(spanOf.name, spanOf.attributes, { kind: SpanKind.CLIENT, parent: ctx.tracing.parent }) : undefined;
     // The attempt's own stop (first-token timeout, an abandoned stream), joined with the client's.
     const controller = linkedController(ctx.signal);
     try {
@@ -133,6 +148,10 @@ async function withRetries<T>(
       }, controller);
       ctx.breakers.recordSuccess(candidate.breakerKey);
       ctx.attempts.push({ targetId: candidate.config.id, result: 'ok', durationMs: ctx.now() - started });
+      if (ctx.tracing && span) {
+        span.end();
+        ctx.tracing.served = span;
+      }
       return result;
     } catch (raw) {
       let error = asUpstreamError(raw);
@@ -145,6 +164,8 @@ async function withRetries<T>(
         ...(error.upstreamStatus !== undefined ? { upstreamStatus: error.upstreamStatus } : {}),
         durationMs: ctx.now() - started,
       });
+      span?.set('http.response.status_code', error.upstreamStatus).fail(ctx.signal.aborted ? 'aborted' : errorTypeOf(error));
+      span?.end();
       if (ctx.signal.aborted) {
         ctx.breakers.release(candidate.breakerKey);
         throw new ClientGone();
@@ -191,7 +212,7 @@ function adapterFor(ctx: InvokeContext, candidate: Candidate): {
 export function completeOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<Completion> {
   const adapter = adapterFor(ctx, candidate);
   const call = withOutputLimit(candidate, request);
-  return withRetries(candidate, ctx, (options) => adapter.complete(call, options));
+  return withRetries(candidate, call, ctx, (options) => adapter.complete(call, options));
 }
 
 /**
@@ -205,7 +226,7 @@ export function openStreamOnTarget(candidate: Candidate, request: ProviderReques
   const adapter = adapterFor(ctx, candidate);
   const firstTokenMs = candidate.config.timeouts.firstTokenMs;
   const call = withOutputLimit(candidate, request);
-  return withRetries(candidate, ctx, async (options, controller) => {
+  return withRetries(candidate, call, ctx, async (options, controller) => {
     const iterator = adapter.stream(call, options)[Symbol.asyncIterator]();
     const timer = firstTokenMs !== undefined ? setTimeout(() => controller.abort(FIRST_TOKEN), firstTokenMs) : undefined;
     const stop = (): void => {

@@ -124,6 +124,11 @@ function inputTokens(chat: ChatRequest): number {
   return estimateTokens([...chat.system, ...chat.messages.map((m) => m.content)].join('\n'));
 }
 
+/** Whether a request retrieves: it names a source, or its route always retrieves. */
+export function retrieves(chat: ChatRequest, config: ResolvedGatewayConfig): boolean {
+  return chat.retrieval !== undefined || config.routes.get(chat.model)?.retrieval !== undefined;
+}
+
 /**
  * Runs retrieval for a request that asks for it (or whose route always retrieves); `undefined`
  * otherwise.
@@ -134,7 +139,7 @@ function inputTokens(chat: ChatRequest): number {
 export async function retrieveContext(input: RetrievalStageInput): Promise<RetrievedContext | undefined> {
   const { chat, config } = input;
   const route = config.routes.get(chat.model)?.retrieval;
-  if (chat.retrieval === undefined && route === undefined) return undefined;
+  if (!retrieves(chat, config)) return undefined;
   const asked = chat.retrieval ?? {};
   const source = sourceFor(input, asked.source);
   const routeOwnsSource = route !== undefined && route.source === source.id;

@@ -6,6 +6,9 @@ import { LatencyClass, Sensitivity } from '../../shared/config';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { ResolvedGatewayConfig } from '../../shared/defaults';
 import { TokenUsage } from '../providers/types';
+import { NO_SPANS, RequestSpans } from '../tracing/spans';
+import { FeedbackAttribution } from '../usage/store';
+import { NO_DIMENSION_VALUE } from '../../shared/usage-table-schema';
 import { costUsd, roundUsd, ZERO_USAGE } from '../usage/cost';
 import { AttemptRecord, Outcome, RetrievalUsage, UsageRecord } from '../usage/types';
 import type { RetrievedContext } from './retrieval';
@@ -63,8 +66,27 @@ export class RequestTrace {
   retrieval?: RetrievedContext;
   /** The grounding check's verdict, when the route checks. */
   grounding?: ValidationVerdict;
+  /**
+   * The request's spans: every stage records its span here (`trace.spans.span(STAGE.X, attrs, fn)`,
+   * see tracing/spans.ts). `NO_SPANS` when the request is not traced.
+   */
+  spans: RequestSpans = NO_SPANS;
+  /** A feedback request: the score given. */
+  feedbackScore?: number;
 
   constructor(readonly requestId: string, readonly receivedAt: number) {}
+
+  /**
+   * A feedback request that was recorded: its score, and the rated request's workflow and prompt
+   * version (as the ledger counted them), so its log line says what the score is about.
+   */
+  setFeedback(score: number, attribution: FeedbackAttribution): void {
+    this.feedbackScore = score;
+    if (attribution.workflow !== NO_DIMENSION_VALUE) this.hints = { ...this.hints, workflow: attribution.workflow };
+    const at = attribution.prompt.lastIndexOf('@');
+    const version = Number(attribution.prompt.slice(at + 1));
+    if (at > 0 && Number.isInteger(version)) this.prompt = { id: attribution.prompt.slice(0, at), version };
+  }
 
   /** Records the `model` the client asked for, if it is one the configuration knows (never free text). */
   setRequestedModel(model: string, config: ResolvedGatewayConfig): void {
@@ -189,6 +211,8 @@ export class RequestTrace {
       ...(this.guardrailAction !== undefined ? { guardrailAction: this.guardrailAction } : {}),
       ...(this.errorDetail !== undefined && !restricted ? { errorDetail: this.errorDetail } : {}),
       ...(this.retrieval ? { retrieval: this.retrievalUsage() } : {}),
+      ...(this.feedbackScore !== undefined ? { feedbackScore: this.feedbackScore } : {}),
+      ...(this.spans.recording ? { traceId: this.spans.traceId, stageMs: this.spans.stageDurations() } : {}),
     };
   }
 }

@@ -126,10 +126,13 @@ export function groundingValidator(
   };
 }
 
+/** The error code of an answer that failed its route's grounding check. */
+export const GROUNDING_FAILED = 'grounding_failed';
+
 /**
  * What a failed grounding check becomes until the route's validation policy exists: a 502
  * `grounding_failed` (the model answered, but not from the passages).
  */
 export function groundingFailed(verdict: ValidationVerdict): BadGatewayError {
-  return new BadGatewayError(`The answer is not grounded in the retrieved passages: ${verdict.reason ?? 'the check failed'}.`, 'grounding_failed');
+  return new BadGatewayError(`The answer is not grounded in the retrieved passages: ${verdict.reason ?? 'the check failed'}.`, GROUNDING_FAILED);
 }

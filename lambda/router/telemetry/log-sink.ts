@@ -13,7 +13,15 @@
  * Message text, `user` and `metadata` values never appear in the line, for any request.
  */
 import { PROMPT_VALIDATION_ERROR_CODES } from '../pipeline/prompt';
+import { GROUNDING_FAILED } from '../retrieval/grounding';
 import { Outcome, UsageRecord, UsageSink } from '../usage/types';
+
+/**
+ * The error codes of requests refused by a validation (today: a prompt version's variables, size
+ * and routes) or an answer's check (a route's grounding check); `gateway.validation.failed` on the
+ * log line is true for them. Response validation adds its codes here.
+ */
+export const VALIDATION_ERROR_CODES: ReadonlySet<string> = new Set([...PROMPT_VALIDATION_ERROR_CODES, GROUNDING_FAILED]);
 
 /** The metrics namespace unless `GATEWAY_METRICS_NAMESPACE` names another. */
 export const DEFAULT_METRICS_NAMESPACE = 'CdkAiGateway';
@@ -150,6 +158,10 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
     put('gateway.retrieval.grounding_score', retrieval.groundingScore);
     put('gateway.retrieval.grounding_passed', retrieval.groundingPassed);
   }
+  put('gateway.feedback.score', r.feedbackScore);
+  if (r.operation === 'chat.completions') line['gateway.validation.failed'] = r.errorCode !== undefined && VALIDATION_ERROR_CODES.has(r.errorCode);
+  put('gateway.trace_id', r.traceId);
+  put('gateway.stage_ms', r.stageMs);
   // Embedded Metric Format
   const directives: Record<string, unknown>[] = [{
     Namespace: namespace,

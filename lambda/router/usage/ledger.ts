@@ -34,7 +34,7 @@ import { transact, TransactItem, TransactOptions, transactionToken, WritePhase }
 import { Outcome, UsageRecord, UsageSink } from './types';
 
 import {
-  BudgetState, Feedback, FeedbackRefusal, PeriodUsage, UsageAggregate, UsageCounters, UsagePage, UsagePageRequest, UsageStore,
+  BudgetState, Feedback, FeedbackAttribution, FeedbackRefusal, PeriodUsage, UsageAggregate, UsageCounters, UsagePage, UsagePageRequest, UsageStore,
 } from './store';
 import { stdoutLine } from '../telemetry/stdout';
 import { roundUsd } from './cost';
@@ -81,7 +81,7 @@ const BUDGET_PERIODS_ATTRIBUTE = 'budgetPeriods';
  * without undefined values at any depth (whatever the document client's marshalling options).
  */
 function recordItem(record: UsageRecord): Record<string, unknown> {
-  const { errorDetail: _operatorOnly, ...rest } = record;
+  const { errorDetail: _operatorOnly, stageMs: _logOnly, ...rest } = record;
   return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
 }
 
@@ -374,7 +374,7 @@ export class DynamoUsageLedger implements UsageSink, UsageStore {
    * aggregates in one transaction, once: a repeat of the same feedback (a late answer sent again)
    * finds it already there and succeeds without counting it twice.
    */
-  async recordFeedback(feedback: Feedback): Promise<FeedbackRefusal | undefined> {
+  async recordFeedback(feedback: Feedback): Promise<FeedbackRefusal | FeedbackAttribution | undefined> {
     const at = new Date(feedback.at).toISOString();
     const ours = (item: Record<string, unknown>): boolean => item.feedbackAt === at && item.feedbackScore === feedback.score;
     const existing = await this.getRecord(feedback.tenantId, feedback.requestId);
@@ -408,7 +408,7 @@ export class DynamoUsageLedger implements UsageSink, UsageStore {
       this.addItem(month, 'PROMPT', prompt, increments),
     ];
     const outcome = await transact(this.client, items, transactionToken(this.tableName, `${feedback.tenantId}/${feedback.requestId}@${at}`, WritePhase.FEEDBACK), this.transactOptions);
-    if (outcome.applied) return undefined;
+    if (outcome.applied) return { workflow, prompt };
     const now = await this.getRecord(feedback.tenantId, feedback.requestId);
     if (now === undefined) return FeedbackRefusal.UNKNOWN_REQUEST;
     return ours(now) ? undefined : FeedbackRefusal.ALREADY_GIVEN;

@@ -43,6 +43,17 @@ export interface Feedback {
   readonly at: number;
 }
 
+/**
+ * What recorded feedback was counted under (the rated request's workflow and prompt version as
+ * the ledger's aggregates hold them), for the feedback request's log line.
+ */
+export interface FeedbackAttribution {
+  /** The workflow aggregate value (`-` for none, `other` beyond the cap). */
+  readonly workflow: string;
+  /** The prompt aggregate value, `<id>@<version>` (`-` for none). */
+  readonly prompt: string;
+}
+
 /** Why feedback was not recorded. */
 export enum FeedbackRefusal {
   /** The tenant has no request with this id (or its record has expired). */
@@ -66,8 +77,8 @@ export interface UsagePage {
 
 /** The ledger's reads and writes besides recording (the endpoints use these). */
 export interface UsageStore {
-  /** Attaches feedback; resolves to a refusal reason, or undefined when recorded. */
-  recordFeedback(feedback: Feedback): Promise<FeedbackRefusal | undefined>;
+  /** Attaches feedback; resolves to a refusal reason, or (recorded) what it was counted under, or undefined. */
+  recordFeedback(feedback: Feedback): Promise<FeedbackRefusal | FeedbackAttribution | undefined>;
   /** One tenant's usage of a month or a day: every aggregate, or one page of them. */
   readUsage(tenantId: string, granularity: 'month' | 'day', period: string, page?: UsagePageRequest): Promise<PeriodUsage & UsagePage>;
 }

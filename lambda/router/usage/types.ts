@@ -111,6 +111,12 @@ export interface UsageRecord {
   readonly errorDetail?: string;
   /** What the retrieval stage did, for requests that retrieved. */
   readonly retrieval?: RetrievalUsage;
+  /** A feedback request: the score it recorded (its workflow and prompt fields are the rated request's). */
+  readonly feedbackScore?: number;
+  /** The request's trace (32 hex digits, X-Ray `1-xxxxxxxx-…` without dashes), when it was traced. */
+  readonly traceId?: string;
+  /** When traced: milliseconds per pipeline stage (span name → time), for the log line only (not the ledger). */
+  readonly stageMs?: Readonly<Record<string, number>>;
 }
 
 /** One passage that entered the prompt: the document and its relevance score (never its text). */

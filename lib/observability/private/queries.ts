@@ -1,5 +1,5 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { GUARDRAIL_INTERVENED, LOG_FIELD, OUTCOME_REJECTED } from '../../private/telemetry-conventions';
+import { GUARDRAIL_INTERVENED, LOG_FIELD, OUTCOME_REJECTED, TRACE_FIELD, TRACE_STAGES } from '../../private/telemetry-conventions';
 
 /**
  * A log field as Logs Insights wants it: in backticks when its name holds a character other than
@@ -109,6 +109,43 @@ export function retrievalBySourceQuery(): logs.QueryString {
       + `sum(${f(LOG_FIELD.groundingFailures)}) as grounding_failures `
       + `by ${f(LOG_FIELD.retrievalSource)}, ${f(LOG_FIELD.tenant)}`],
     sort: 'searches desc',
+    limit: 100,
+  });
+}
+
+/** Per-stage latency p50 / p99 per route (traced requests), the trace chain's time budget. */
+export function stageLatencyByRouteQuery(): logs.QueryString {
+  const stage = (name: string) => f(`${TRACE_FIELD.stageMsPrefix}.${name}`);
+  const column = (name: string) => name.replace(/\./g, '_');
+  return new logs.QueryString({
+    filterStatements: [`ispresent(${f(TRACE_FIELD.traceId)}) and ispresent(${f(LOG_FIELD.route)})`],
+    statsStatements: [['count(*) as requests', ...TRACE_STAGES.flatMap((s) => [
+      `pct(${stage(s)}, 50) as ${column(s)}_p50`, `pct(${stage(s)}, 99) as ${column(s)}_p99`,
+    ])].join(', ') + ` by ${f(LOG_FIELD.route)}`],
+    sort: 'requests desc',
+    limit: 100,
+  });
+}
+
+/** Validation-failure rate per route and prompt version (chat requests). */
+export function validationFailuresQuery(): logs.QueryString {
+  return new logs.QueryString({
+    filterStatements: [`ispresent(${f(TRACE_FIELD.validationFailed)})`],
+    statsStatements: [`count(*) as requests, sum(${f(TRACE_FIELD.validationFailed)}) as validation_failures, `
+      + `100 * sum(${f(TRACE_FIELD.validationFailed)}) / count(*) as validation_failure_pct `
+      + `by ${f(LOG_FIELD.route)}, ${f(LOG_FIELD.promptId)}, ${f(LOG_FIELD.promptVersion)}`],
+    sort: 'validation_failure_pct desc',
+    limit: 100,
+  });
+}
+
+/** Feedback per workflow and prompt version: count and mean score (-10..10). */
+export function feedbackByWorkflowAndPromptQuery(): logs.QueryString {
+  return new logs.QueryString({
+    filterStatements: [`ispresent(${f(TRACE_FIELD.feedbackScore)})`],
+    statsStatements: [`count(*) as feedback, avg(${f(TRACE_FIELD.feedbackScore)}) as mean_score `
+      + `by ${f(LOG_FIELD.workflow)}, ${f(LOG_FIELD.promptId)}, ${f(LOG_FIELD.promptVersion)}`],
+    sort: 'feedback desc',
     limit: 100,
   });
 }

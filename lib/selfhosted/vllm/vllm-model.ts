@@ -321,6 +321,11 @@ export class VllmModel extends Construct implements iam.IGrantable {
   public readonly serviceManifest: eks.KubernetesManifest;
   /** The manifest that applies the Deployment and PodDisruptionBudget. */
   public readonly workloadManifest: eks.KubernetesManifest;
+  /**
+   * How long a stopping replica keeps serving: the pre-stop delay (the load balancer stops sending
+   * it new requests) plus the shutdown timeout (its open streams finish).
+   */
+  public readonly drainTime: Duration;
 
   private readonly objects: Record<string, unknown>[];
   private readonly cluster: eks.ICluster;
@@ -347,6 +352,7 @@ export class VllmModel extends Construct implements iam.IGrantable {
     this.minReplicas = settings.minReplicas;
     this.maxReplicas = settings.maxReplicas;
     this.maxModelLen = settings.maxModelLen;
+    this.drainTime = Duration.seconds(settings.preStopSeconds + settings.shutdownSeconds);
 
     this.namespaceResource = props.createNamespace === false ? undefined : ensureNamespace(props.cluster, this.modelNamespace, this);
     const { role, serviceAccount } = this.newIdentity();
@@ -538,7 +544,7 @@ export class VllmModel extends Construct implements iam.IGrantable {
           spec: {
             serviceAccountName: name,
             automountServiceAccountToken: false,
-            terminationGracePeriodSeconds: settings.preStopSeconds + settings.shutdownSeconds + 30,
+            terminationGracePeriodSeconds: this.drainTime.toSeconds() + 30,
             tolerations: [gpuToleration()],
             affinity: {
               nodeAffinity: {

@@ -7,8 +7,8 @@
  * once (one at a time), then served from a cache keyed by the content hash of everything the
  * synthesis reads (cache-key.js).
  *
- * Plain JavaScript so that it starts in milliseconds; TypeScript (ts-node, transpile only, the
- * settings jest.config.js gives ts-jest) loads on the first request.
+ * Plain JavaScript so that it starts in milliseconds; TypeScript (esbuild, transpile only, as for
+ * Jest's own transform) loads on the first request.
  */
 const { existsSync, mkdirSync, renameSync, rmSync } = require('node:fs');
 const { createServer } = require('node:http');
@@ -22,11 +22,7 @@ const cacheRoot = process.argv[2];
 let synthesis;
 function load() {
   if (!synthesis) {
-    require('ts-node').register({
-      transpileOnly: true,
-      preferTsExts: true,
-      compilerOptions: { module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' },
-    });
+    require('../esbuild-transform').register();
     synthesis = require('./synthesize.ts');
   }
   return synthesis;

@@ -87,7 +87,7 @@ describe('toLogLine', () => {
       + '"gateway.attempts.detail":[{"targetId":"vllm","result":"throttling","upstreamStatus":429,"durationMs":3},{"targetId":"vllm","result":"ok","durationMs":9}],'
       + '"gateway.fallback":false,"gateway.usage.uncached_input_tokens":100,"gateway.usage.estimated":false,"gateway.ttft_ms":45,'
       + '"gateway.latency_ms":120,"gateway.cost_usd":0.0123,"gateway.waste_usd":0,"gateway.guardrail.action":"NONE","gateway.outcome":"upstream_error",'
-      + '"gateway.error.detail":"Error: boom","_aws":{"Timestamp":1767225600000,"CloudWatchMetrics":[{"Namespace":"Ns",'
+      + '"gateway.error.detail":"Error: boom","gateway.validation.failed":false,"_aws":{"Timestamp":1767225600000,"CloudWatchMetrics":[{"Namespace":"Ns",'
       + '"Dimensions":[["Route"],["Tenant","Route"]],"Metrics":[{"Name":"Requests","Unit":"Count"},{"Name":"Rejections","Unit":"Count"},'
       + '{"Name":"Errors","Unit":"Count"},{"Name":"InputTokens","Unit":"Count"},{"Name":"OutputTokens","Unit":"Count"},'
       + '{"Name":"CacheReadInputTokens","Unit":"Count"},{"Name":"CacheWriteInputTokens","Unit":"Count"},{"Name":"CostUsd","Unit":"None"},'
@@ -116,6 +116,15 @@ describe('toLogLine', () => {
       + '{"Name":"Fallbacks","Unit":"Count"}]}]},"Route":"none","Tenant":"unauthenticated","Requests":1,"Rejections":1,"Errors":0,'
       + '"InputTokens":0,"OutputTokens":0,"CacheReadInputTokens":0,"CacheWriteInputTokens":0,"CostUsd":0,"LatencyMs":1,"Attempts":0,"Fallbacks":0}',
     );
+  });
+
+  test('the trace chain fields: trace id, stage times, feedback score, validation failure', () => {
+    const traced = toLogLine({ ...record, traceId: 'a'.repeat(32), stageMs: { route: 0.5, target: 12 } }, 'Ns');
+    expect(traced).toMatchObject({ 'gateway.trace_id': 'a'.repeat(32), 'gateway.stage_ms': { route: 0.5, target: 12 }, 'gateway.validation.failed': false });
+    expect(toLogLine({ ...record, errorCode: 'missing_prompt_variable', outcome: Outcome.REJECTED }, 'Ns')['gateway.validation.failed']).toBe(true);
+    const feedback = toLogLine({ ...record, operation: 'feedback', feedbackScore: -3 }, 'Ns');
+    expect(feedback['gateway.feedback.score']).toBe(-3);
+    expect(feedback).not.toHaveProperty('gateway.validation.failed');
   });
 
   test('LogUsageSink writes one JSON line per record, namespace from the environment', async () => {

@@ -90,7 +90,11 @@ describe('a router invocation killed mid-stream', () => {
     const reserved = open.budget!.reservedUsd;
     expect(reserved).toBeGreaterThan(0);
     const doc = documentClient(local.dynamo.client);
-    const clock = { t: Date.now() };
+    // The in-flight item's sort key starts with its expiry (the child's arrival plus the function
+    // timeout): the clock is set around it, whatever time the loaded machine took to start the child.
+    const expiresAt = Number(String(open.inflight[0].sk).split('#')[0]);
+    expect(expiresAt).toBeGreaterThanOrEqual(startedAt + FUNCTION_TIMEOUT_MS);
+    const clock = { t: expiresAt - 1 };
     const logged: Record<string, unknown>[] = [];
     const sweeper = new UsageSweeper({
       client: doc, tableName: table, ledger: new DynamoUsageLedger({ client: doc, tableName: table, log: () => undefined }),
@@ -99,7 +103,7 @@ describe('a router invocation killed mid-stream', () => {
     // Before the function timeout the invocation could still be alive: nothing is touched.
     expect(await sweeper.sweep()).toEqual({ expired: 0, abandoned: 0, released: 0, failed: 0 });
     // Assess: after the function timeout
-    clock.t = startedAt + FUNCTION_TIMEOUT_MS + 1000;
+    clock.t = expiresAt + 1;
     expect(await sweeper.sweep()).toEqual({ expired: 1, abandoned: 1, released: 0, failed: 0 });
     expect(await sweeper.sweep()).toEqual({ expired: 0, abandoned: 0, released: 0, failed: 0 });
     const swept = await ledgerState(local.dynamo.client, table, 'globex', month);

@@ -42,7 +42,10 @@ describe('POST /v1/feedback', () => {
       const agg = (await local.doc.send(new GetCommand({ TableName: table, Key: { pk: month, sk } }))).Item;
       expect(agg).toMatchObject({ feedbackCount: 1, feedbackScoreSum: 1, requests: 1 });
     }
-    expect(g.usage.records.at(-1)).toMatchObject({ operation: 'feedback', tenantId: 'acme', status: 200, outcome: 'success' });
+    // The feedback request's own record (its log line) says what the score is about: the rated request's workflow and prompt version.
+    expect(g.usage.records.at(-1)).toMatchObject({
+      operation: 'feedback', tenantId: 'acme', status: 200, outcome: 'success', feedbackScore: 1, workflow: 'support', promptId: 'greet', promptVersion: '3',
+    });
   });
 
   test('a second feedback on the same request is refused and not counted', async () => {

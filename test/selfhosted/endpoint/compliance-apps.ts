@@ -1,6 +1,6 @@
 /**
  * Fixture apps of load-balancer-controller.test.ts's compliance tests, synthesized once per run by
- * the shared synthesis (test/helpers/synthesis). Not a test file: the synthesis server loads it with ts-node.
+ * the shared synthesis (test/helpers/synthesis). Not a test file: the synthesis server loads it with its TypeScript require hook.
  */
 import { App } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
