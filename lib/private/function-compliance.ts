@@ -1,6 +1,7 @@
 import { Reference, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { IConstruct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { flattenValue } from '../compliance/rules/iam-statements';
@@ -95,6 +96,21 @@ export function acknowledgeCustomResourceFunctionFindings(fn: lambda.CfnFunction
   GatewayCompliance.acknowledge(fn, 'Serverless-LambdaTracing', `${invoked}; it serves no request path to trace, and each invocation `
     + 'is recorded in its CloudWatch log group and in the CloudFormation stack events (its AWS API calls in CloudTrail).');
   if (context.outsideVpc) acknowledgeOutsideVpc(fn, `${invoked}. ${context.outsideVpc}`);
+}
+
+/** The construct id, under the stack, of the function every `AwsCustomResource` of the stack shares. */
+const AWS_CUSTOM_RESOURCE_FUNCTION_ID = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
+
+/**
+ * Acknowledges the custom resource function findings and the runtime lag on the function every
+ * `AwsCustomResource` of the stack shares (when it exists), with `job`: what it does, as a
+ * sentence without the final period.
+ */
+export function acknowledgeAwsCustomResourceFunction(stack: Stack, context: CustomResourceFunctionContext, job: string): void {
+  const fn = stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_FUNCTION_ID)?.node.defaultChild;
+  if (!(fn instanceof lambda.CfnFunction)) return;
+  acknowledgeCustomResourceFunctionFindings(fn, context);
+  acknowledgeLatestNodeRuntimeLag(fn, { subject: 'the function of AwsCustomResource (shared by every AwsCustomResource of the stack)', job });
 }
 
 /**

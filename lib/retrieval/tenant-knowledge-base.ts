@@ -12,6 +12,7 @@ import { newKey } from '../private/kms';
 import { ManagedPolicyRole } from '../private/managed-policy-role';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { flattenValue } from '../compliance/rules/iam-statements';
+import { IngestionOnDeploy } from './private/ingestion-on-deploy';
 
 /** What the knowledge base and its schedule do with the key, without wildcards. */
 const KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'];
@@ -78,10 +79,10 @@ export interface TenantKnowledgeBaseProps {
 
 /**
  * A tenant-aware Amazon Bedrock Knowledge Base over an S3 data source, with Amazon S3 Vectors as
- * the vector store: KMS-encrypted with a customer key, a least-privilege service role, and an
- * EventBridge Scheduler schedule that starts an ingestion job (`bedrockagent:StartIngestionJob`)
- * at the set interval. Documents carry `tenant`, `sensitivity` and `source` metadata in S3
- * `.metadata.json` sidecars; the gateway filters every search by tenant and clearance.
+ * the vector store: KMS-encrypted with a customer key, a least-privilege service role, an ingestion
+ * job on deploy (when the data source is created or its configuration changes) and an EventBridge
+ * Scheduler schedule that starts one (`bedrockagent:StartIngestionJob`) at the set interval.
+ * Documents carry `tenant`, `sensitivity` and `source` metadata in S3 `.metadata.json` sidecars; the gateway filters every search by tenant and clearance.
  *
  * @example
  * const kb = new TenantKnowledgeBase(this, 'Handbook', { documents: bucket });
@@ -207,6 +208,14 @@ export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
       },
     });
     this.encryptionKey.grant(schedulerRole, ...KEY_ACTIONS);
+
+    new IngestionOnDeploy(this, 'IngestionOnDeploy', {
+      knowledgeBaseId: kb.attrKnowledgeBaseId,
+      knowledgeBaseArn: kb.attrKnowledgeBaseArn,
+      dataSource,
+      key: this.encryptionKey,
+      after: [role.grantsPolicy, kb],
+    });
   }
 
   public grantRetrieve(grantee: iam.IGrantable): iam.Grant {

@@ -112,3 +112,53 @@ describe('TenantKnowledgeBase', () => {
     expect(() => build({ ingestionInterval: Duration.minutes(30) })).toThrow(/ingestionInterval/);
   });
 });
+
+describe('TenantKnowledgeBase ingestion on deploy', () => {
+  const INGESTION = 'Custom::KnowledgeBaseIngestion';
+  const onCreate = (template: Template): { service: string; action: string; parameters: Record<string, unknown> } => {
+    const [resource] = Object.values(template.findResources(INGESTION)) as { Properties: { Create: unknown } }[];
+    const create = resource.Properties.Create as { 'Fn::Join': [string, unknown[]] };
+    const joined = create['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
+    return JSON.parse(joined.replace(/\{"Fn::GetAtt":\["(\w+)","(\w+)"\]\}/g, '<$1.$2>')) as { service: string; action: string; parameters: Record<string, unknown> };
+  };
+
+  test('starts an ingestion job of its data source when created', () => {
+    const call = onCreate(build().template());
+    expect(call.service).toBe('bedrock-agent');
+    expect(call.action).toBe('StartIngestionJob');
+    expect(call.parameters.dataSourceId).toMatch(/^<HandbookDataSource\w+\.DataSourceId>$/);
+    expect(call.parameters.knowledgeBaseId).toMatch(/^<HandbookKnowledgeBase\w+\.KnowledgeBaseId>$/);
+  });
+
+  test('starts one again (a new client token) when the data source configuration changes, and not otherwise', () => {
+    const token = (props: Partial<ConstructorParameters<typeof TenantKnowledgeBase>[2]>) => onCreate(build(props).template()).parameters.clientToken;
+    expect(token({ documentsPrefix: 'a/' })).toBe(token({ documentsPrefix: 'a/' }));
+    expect(token({ documentsPrefix: 'a/' })).not.toBe(token({ documentsPrefix: 'b/' }));
+    expect(token({ documentsPrefix: 'a/' })).toMatch(/^[a-f0-9]{64}$/);
+  });
+
+  test('runs after the data source, the knowledge base and the service role\'s policy', () => {
+    const template = build().template();
+    const logicalId = (type: string, like: string) => Object.keys(template.findResources(type)).find((id) => id.includes(like))!;
+    const [resource] = Object.values(template.findResources(INGESTION)) as { DependsOn: string[] }[];
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([
+      logicalId('AWS::Bedrock::DataSource', 'DataSource'),
+      logicalId('AWS::Bedrock::KnowledgeBase', 'KnowledgeBase'),
+      logicalId('AWS::IAM::ManagedPolicy', 'HandbookRolePolicy'),
+    ]));
+  });
+
+  test('its function may start ingestion jobs of exactly this knowledge base', () => {
+    build().template().hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({
+        Action: 'bedrock:StartIngestionJob',
+        Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('HandbookKnowledgeBase'), 'KnowledgeBaseArn'] },
+      })] },
+      Description: Match.stringLikeRegexp('ingestion on deploy'),
+    });
+  });
+
+  test('a job already running is not a deployment failure', () => {
+    expect(JSON.stringify(build().template().findResources(INGESTION))).toContain('ConflictException');
+  });
+});
