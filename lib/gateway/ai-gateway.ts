@@ -42,7 +42,6 @@ import { TenantKeyTable } from './tenant-keys/tenant-key-table';
 import { TenantTier, TenantUsagePlans } from './tenant-keys/tenant-usage-plans';
 
 /** The guardrail id the gateway configuration uses for the gateway's own guardrail. */
-const GATEWAY_GUARDRAIL_ID = 'gateway';
 
 /** A tenant of an {@link AiGateway}. */
 export interface AiGatewayTenant {
@@ -409,6 +408,9 @@ export interface AiGatewayProps {
  * // OpenAI base URL: gateway.baseUrl
  */
 export class AiGateway extends Construct {
+  /** The gateway guardrail's id in the router configuration (e.g. `retrieval.grounding.guardrail` of a route). */
+  public static readonly GUARDRAIL_ID = 'gateway';
+
   /** The OpenAI-compatible base URL (`…/<stage>/v1`). */
   public readonly baseUrl: string;
   /** The REST API. */
@@ -609,6 +611,19 @@ export class AiGateway extends Construct {
       const endpointSecurityGroup = (props.createVpcEndpoints ?? !hasGatewayEndpoints(props.vpc))
         ? this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!, (props.knowledgeSources ?? []).length > 0)
         : (props.vpc instanceof GatewayVpc ? props.vpc.endpointSecurityGroup : undefined);
+      if (endpointSecurityGroup && props.vpc instanceof GatewayVpc && endpointSecurityGroup === props.vpc.endpointSecurityGroup
+        && (props.knowledgeSources ?? []).length > 0) {
+        // A GatewayVpc has no Bedrock Agent Runtime endpoint (only retrieval needs it): the gateway adds
+        // it, behind the VPC's endpoint security group, so Retrieve stays inside the VPC.
+        new ec2.InterfaceVpcEndpoint(this, 'BedrockAgentRuntimeEndpoint', {
+          vpc: props.vpc,
+          service: ec2.InterfaceVpcEndpointAwsService.BEDROCK_AGENT_RUNTIME,
+          privateDnsEnabled: true,
+          subnets: props.vpcSubnets,
+          securityGroups: [endpointSecurityGroup],
+          open: false,
+        });
+      }
       restrictGatewayEgress(this, routerSecurityGroup!, authorizerSecurityGroup!, {
         endpointSecurityGroup,
         dynamoDbPrefixListId: props.dynamoDbPrefixListId,
@@ -665,7 +680,7 @@ export class AiGateway extends Construct {
     Object.assign(prices, props.prices);
 
     const guardrails: { [id: string]: GuardrailRef } | undefined = this.guardrail
-      ? { [GATEWAY_GUARDRAIL_ID]: { identifier: this.guardrail.guardrailId, version: this.guardrail.guardrailVersion } }
+      ? { [AiGateway.GUARDRAIL_ID]: { identifier: this.guardrail.guardrailId, version: this.guardrail.guardrailVersion } }
       : undefined;
 
     const routes: RouteConfig[] = props.routes.map((r) => ({
@@ -675,7 +690,7 @@ export class AiGateway extends Construct {
         ...(r.model ? [bedrockTargetId(r.alias)] : []),
         ...(r.fallbackAliases ?? []).map(bedrockTargetId),
       ],
-      guardrail: this.guardrail && (r.guardrail ?? true) ? GATEWAY_GUARDRAIL_ID : undefined,
+      guardrail: this.guardrail && (r.guardrail ?? true) ? AiGateway.GUARDRAIL_ID : undefined,
       restrictedAllowed: r.restrictedAllowed,
       ...(r.retrieval ? { retrieval: r.retrieval } : {}),
       description: r.description,

@@ -101,16 +101,28 @@ export function acknowledgeCustomResourceFunctionFindings(fn: lambda.CfnFunction
 /** The construct id, under the stack, of the function every `AwsCustomResource` of the stack shares. */
 const AWS_CUSTOM_RESOURCE_FUNCTION_ID = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
 
+/** The shared `AwsCustomResource` functions already acknowledged (each finding is acknowledged once). */
+const ACKNOWLEDGED_AWS_CUSTOM_RESOURCE_FUNCTIONS = new WeakSet<lambda.CfnFunction>();
+
 /**
- * Acknowledges the custom resource function findings and the runtime lag on the function every
- * `AwsCustomResource` of the stack shares (when it exists), with `job`: what it does, as a
- * sentence without the final period.
+ * Acknowledges, once, the custom resource function findings and the runtime lag on the function
+ * every `AwsCustomResource` of the stack shares (when it exists). Every cdk-ai-gateway
+ * `AwsCustomResource` makes one AWS SDK call at deployment, so one reason fits them all.
  */
-export function acknowledgeAwsCustomResourceFunction(stack: Stack, context: CustomResourceFunctionContext, job: string): void {
+export function acknowledgeAwsCustomResourceFunction(stack: Stack): void {
   const fn = stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_FUNCTION_ID)?.node.defaultChild;
-  if (!(fn instanceof lambda.CfnFunction)) return;
-  acknowledgeCustomResourceFunctionFindings(fn, context);
-  acknowledgeLatestNodeRuntimeLag(fn, { subject: 'the function of AwsCustomResource (shared by every AwsCustomResource of the stack)', job });
+  if (!(fn instanceof lambda.CfnFunction) || ACKNOWLEDGED_AWS_CUSTOM_RESOURCE_FUNCTIONS.has(fn)) return;
+  ACKNOWLEDGED_AWS_CUSTOM_RESOURCE_FUNCTIONS.add(fn);
+  acknowledgeCustomResourceFunctionFindings(fn, {
+    invocation: 'once per create or update of an AwsCustomResource of the stack (cdk-ai-gateway uses them for the DynamoDB '
+      + 'prefix list lookup and to start knowledge base ingestion jobs on deploy)',
+    outsideVpc: 'It only makes the AWS SDK call of its custom resource (Amazon EC2 DescribeManagedPrefixLists, Amazon Bedrock '
+      + 'StartIngestionJob) and answers the CloudFormation pre-signed response URL; it handles no application data and needs no VPC resource.',
+  });
+  acknowledgeLatestNodeRuntimeLag(fn, {
+    subject: 'the function of AwsCustomResource (shared by every AwsCustomResource of the stack)',
+    job: 'The function only makes the SDK call of its custom resource at deployment and answers CloudFormation',
+  });
 }
 
 /**

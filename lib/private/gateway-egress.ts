@@ -7,7 +7,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { acknowledgeAwsCustomResourceFunction } from './function-compliance';
-import { FunctionExecutionRole } from './function-role';
+import { FunctionExecutionRole, shareWithAwsCustomResourceFunction } from './function-role';
 import { encryptedLogGroup } from './kms';
 import { GatewayEgressRule } from '../gateway/gateway-egress';
 import { ISelfHostedTarget } from '../selfhosted/self-hosted-target';
@@ -158,16 +158,10 @@ class DynamoDbPrefixListLookup extends Construct {
       memorySize: 256,
       installLatestAwsSdk: false,
     });
-    // The function every AwsCustomResource of the stack shares: when another one created it first,
-    // it runs with that one's role, which then needs the permission too.
-    if (lookup.grantPrincipal !== role) lookup.grantPrincipal.addToPrincipalPolicy(statement);
+    shareWithAwsCustomResourceFunction(lookup, role, policy);
     lookup.node.addDependency(policy);
     this.prefixListId = lookup.getResponseField(PREFIX_LIST_ID_PATH);
 
-    acknowledgeAwsCustomResourceFunction(stack, {
-      invocation: 'once per create or update of the custom resource that looks up the id of the Region\'s DynamoDB prefix list',
-      outsideVpc: 'It only calls the Amazon EC2 DescribeManagedPrefixLists API and the CloudFormation pre-signed response URL, '
-        + 'handles no application data, and needs no VPC resource.',
-    }, 'The function only makes the SDK call of the DynamoDB prefix list lookup at deployment and answers CloudFormation');
+    acknowledgeAwsCustomResourceFunction(stack);
   }
 }

@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IDependable } from 'constructs';
 import { acknowledgeAwsCustomResourceFunction } from '../../private/function-compliance';
-import { FunctionExecutionRole } from '../../private/function-role';
+import { FunctionExecutionRole, shareWithAwsCustomResourceFunction } from '../../private/function-role';
 import { encryptedLogGroup } from '../../private/kms';
 
 /** Props of {@link IngestionOnDeploy}. */
@@ -74,14 +74,8 @@ export class IngestionOnDeploy extends Construct {
       memorySize: 256,
       installLatestAwsSdk: false,
     });
-    // The function every AwsCustomResource of the stack shares: when another one created it first,
-    // it runs with that one's role, which then needs the permission too.
-    if (start.grantPrincipal !== role) start.grantPrincipal.addToPrincipalPolicy(statement);
+    shareWithAwsCustomResourceFunction(start, role, policy);
     start.node.addDependency(policy, ds, ...props.after);
-    acknowledgeAwsCustomResourceFunction(stack, {
-      invocation: 'once per create or update of an AwsCustomResource of the stack (a knowledge base ingestion start, a prefix list lookup)',
-      outsideVpc: 'It only calls AWS APIs (Amazon Bedrock StartIngestionJob, Amazon EC2 DescribeManagedPrefixLists) and the '
-        + 'CloudFormation pre-signed response URL, handles no application data, and needs no VPC resource.',
-    }, 'The function only makes the SDK call of its custom resource at deployment and answers CloudFormation');
+    acknowledgeAwsCustomResourceFunction(stack);
   }
 }
