@@ -22,10 +22,11 @@
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   AiGateway, GatewayAuditTrail, GatewayCompliance, GatewayTransactionSearch, GatewayEndpointType, GatewayVpc, LatencyClass, ModelInvocationLogging, ModelSource,
-  ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole, SelfHostedModels, Sensitivity,
+  ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole, SelfHostedModels, Sensitivity, TenantKnowledgeBase,
 } from '../lib';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
@@ -117,13 +118,23 @@ export function buildExampleApp(app: App = new App()): App {
       labels: { prod: { version: 1 }, canary: { weights: { 1: 90, 2: 10 } } },
     }],
   });
+  // Retrieval governance: a knowledge base over the documents of an existing bucket (create it
+  // first, like the Hugging Face token: private, TLS-only, SSE-KMS, with access logs; name it with
+  // `-c knowledgeBaseDocumentsBucket=…`). Each document has a `.metadata.json` sidecar naming its
+  // tenant and sensitivity; the knowledge base ingests on deploy and daily, and the gateway fences
+  // every search by the caller's tenant and clearance.
+  const handbook = new TenantKnowledgeBase(stack, 'Handbook', {
+    documents: s3.Bucket.fromBucketName(stack, 'HandbookDocuments',
+      String(app.node.tryGetContext('knowledgeBaseDocumentsBucket') ?? 'cdk-ai-gateway-handbook-documents')),
+    documentsPrefix: 'handbook/',
+  });
   const gateway = new AiGateway(stack, 'Gateway', {
     tiers: [
       { name: 'standard', rateLimit: 5, burstLimit: 10, quota: { limit: 100_000, period: apigateway.Period.MONTH } },
       { name: 'premium', rateLimit: 50, burstLimit: 100 },
     ],
     tenants: [
-      { id: 'acme', costCenter: 'cc-1001', tier: 'premium', sensitivityClearance: Sensitivity.RESTRICTED, tags: { team: 'payments' } },
+      { id: 'acme', costCenter: 'cc-1001', tier: 'premium', sensitivityClearance: Sensitivity.RESTRICTED, tags: { team: 'payments' }, allowedKnowledgeSources: ['handbook'] },
       { id: 'globex', costCenter: 'cc-2002', tier: 'standard', allowedAliases: ['support-summary'], budget: { monthlyUsd: 200, dailyUsd: 20, softThresholdPercent: 80 } },
     ],
     routes: [
@@ -147,7 +158,19 @@ export function buildExampleApp(app: App = new App()): App {
         guardrail: false,
         description: 'High-volume chat on the self-hosted Llama 3.1 8B; Bedrock when it is unavailable',
       },
+      {
+        alias: 'handbook-answer',
+        model: ModelSource.crossRegionProfile('us.anthropic.claude-haiku-4-5-20251001-v1:0'),
+        guardrail: true,
+        // Every request searches the handbook (the last user message is the query); every answer is
+        // checked against the passages by the guardrail's contextual grounding (502 grounding_failed).
+        retrieval: { source: 'handbook', topK: 5, grounding: { guardrail: AiGateway.GUARDRAIL_ID, groundingThreshold: 0.7, relevanceThreshold: 0.5 } },
+        description: 'Answers from the company handbook, with citations, grounded',
+      },
     ],
+    knowledgeSources: [{ id: 'handbook', source: handbook, maxContextTokens: 2000, costPerQueryUsd: 0.0005 }],
+    // The guardrail also scores contextual grounding (never blocks on it) for the grounded route.
+    guardrailProps: { contextualGroundingScores: true },
     promptRegistry: prompts,
     vpc,
     selfHostedTargets: selfHosted.targets,

@@ -100,7 +100,7 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
     const controls = values.controls ? new CachedControls(new FileControlsLoader(values.controls)) : undefined;
     // The Batch API: batches run in this process against the configured (local) targets.
     gateway = createGateway(loadGatewayConfig(values.config), {
-      labelOverrides, batch: new BatchService(), ...(controls ? { controls } : {}), ...(traces ? { traces } : {}),
+      labelOverrides, batch: new BatchService(), configDir: dirname(values.config), ...(controls ? { controls } : {}), ...(traces ? { traces } : {}),
     });
   } catch (error) {
     if (error instanceof GatewayConfigError) io.stderr(`error: ${values.config}: ${error.message}`);

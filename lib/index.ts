@@ -3,6 +3,7 @@ export * from '../lambda/shared';
 export * from './bedrock/inference-profiles';
 export * from './bedrock/guardrails';
 export * from './bedrock/invocation-logging';
+export * from './retrieval';
 export * from './gateway/tenant-keys';
 export * from './compliance/compliance-pack';
 export * from './compliance/gateway-compliance';

@@ -28,7 +28,7 @@ import { applyPrompt } from './pipeline/prompt';
 import { readRoutingHints } from './pipeline/hints';
 import { CachedControls, IncidentControlsStage } from './pipeline/controls';
 import { applyTenantPolicy } from './pipeline/policy';
-import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
+import { AnswerMeta, Citation, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
 import { fitToReservation, selectRoute } from './pipeline/route';
 import { resolveTenant } from './pipeline/tenant';
 import { Candidate, ChatRequest, RoutePlan, RoutingHints, TenantContext } from './pipeline/types';
@@ -45,6 +45,9 @@ import { AuthorizerContext } from '../shared/authorizer-context';
 import type { BatchEndpoints, BatchLineAnswer, BatchLinePlan, BatchLinePort, BatchLineRequest } from './batch/types';
 import type { LabelOverrideSource } from './prompts/label-store';
 import { sanitiseMetadataValue } from './providers/request-metadata';
+import { assembleContext, RetrievedContext, retrieveContext, retrieves } from './pipeline/retrieval';
+import { GroundingScorer, groundingFailed, groundingValidator } from './retrieval/grounding';
+import { RetrieverRegistry } from './retrieval/types';
 import { SpanExporter } from './tracing/exporter';
 import { setRecord, setResponse } from './tracing/gen-ai';
 import { traceContextOf } from './tracing/context';
@@ -82,6 +85,18 @@ export interface GatewayOptions {
    * @default none: those paths answer 404 `batch_not_enabled`
    */
   readonly batch?: BatchEndpoints;
+  /**
+   * The knowledge source searchers (Bedrock knowledge bases, local corpora). Without one, a request
+   * for a source of that kind is refused (503 `retrieval_unavailable`).
+   * @default none
+   */
+  readonly retrievers?: RetrieverRegistry;
+  /**
+   * Scores answers against their passages (contextual grounding) for routes with `retrieval.grounding`.
+   * Without it, such a route's answers fail closed (503 `guardrail_unavailable`).
+   * @default none
+   */
+  readonly grounding?: GroundingScorer;
   /** The operators' incident controls (kill switch). @default none: plans pass unchanged */
   readonly controls?: CachedControls;
   /** @default circuit breakers of this gateway instance, per the configuration */
@@ -200,6 +215,8 @@ export class Gateway implements BatchLinePort {
   private readonly usageStore?: UsageStore;
   private readonly labelOverrides?: LabelOverrideSource;
   private readonly batch?: BatchEndpoints;
+  private readonly retrievers: RetrieverRegistry;
+  private readonly grounding?: GroundingScorer;
   private readonly breakers: CircuitBreakers;
   private readonly controls: IncidentControlsStage;
   private readonly env: Readonly<Record<string, string | undefined>>;
@@ -218,6 +235,8 @@ export class Gateway implements BatchLinePort {
     this.usageStore = options.usageStore;
     this.labelOverrides = options.labelOverrides;
     this.batch = options.batch;
+    this.retrievers = options.retrievers ?? {};
+    this.grounding = options.grounding;
     this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
     this.controls = new IncidentControlsStage(options.config, options.controls);
     this.env = options.env ?? process.env;
@@ -493,19 +512,24 @@ export class Gateway implements BatchLinePort {
   ): Promise<void> {
     const config = this.config;
     const spans = trace.spans;
-    const { tenant, chat, hints, plan } = await this.plan(request, trace);
+    const deadline = request.receivedAt + config.timeouts.totalMs;
+    const callOptions = (): CallOptions => ({
+      signal,
+      connectTimeoutMs: config.timeouts.connectMs,
+      timeoutMs: Math.max(1, deadline - this.now()),
+    });
+    const { tenant, chat, hints, plan, retrieved } = await this.plan(request, trace, callOptions);
     budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => this.budget.reserve({
       requestId: trace.requestId,
       tenantId: tenant.tenantId,
       route: plan.alias,
-      estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)),
+      estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)) + (retrieved?.costUsd ?? 0),
       receivedAt: request.receivedAt,
       recordFields: trace.abandonedRecordFields(),
     }));
 
     const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan);
     trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
-    const deadline = request.receivedAt + config.timeouts.totalMs;
     const ctx: InvokeContext = {
       providers: request.batchLine?.answers ?? this.providers,
       breakers: this.breakers,
@@ -518,11 +542,7 @@ export class Gateway implements BatchLinePort {
       attempts: trace.attempts,
       ...(spans.recording ? { tracing: { spans } } : {}),
     };
-    const guardrailOptions = (): CallOptions => ({
-      signal,
-      connectTimeoutMs: config.timeouts.connectMs,
-      timeoutMs: Math.max(1, deadline - this.now()),
-    });
+    const guardrailOptions = callOptions;
     // The input guardrail runs at most once per request, before the first target that needs it.
     let inputCheck: Promise<InputGuardrailResult> | undefined;
     const checkInput = (parent: Span | undefined): Promise<InputGuardrailResult> => {
@@ -552,7 +572,8 @@ export class Gateway implements BatchLinePort {
         callRequest = checked.intervened ? fitToReservation(candidate, checked.request) : checked.request;
         inputIntervened = checked.intervened;
       }
-      if (chat.stream && !gatewaySideGuardrail(candidate)) {
+      // A grounding check needs the whole answer: such a stream is buffered, then sent as a stream.
+      if (chat.stream && !gatewaySideGuardrail(candidate) && retrieved?.grounding === undefined) {
         trace.candidate = candidate;
         const opened = await openStreamOnTarget(candidate, callRequest, ctx);
         return { kind: 'stream', opened, ...(ctx.tracing?.served ? { attemptSpan: ctx.tracing.served } : {}) };
@@ -592,6 +613,7 @@ export class Gateway implements BatchLinePort {
       fallback,
       created: Math.floor(request.receivedAt / 1000),
       ...(chat.prompt !== undefined ? { prompt: `${chat.prompt.id}@${chat.prompt.version}` } : {}),
+      ...(retrieved !== undefined ? { citations: citationsOf(retrieved) } : {}),
     };
 
     if (result.kind === 'stream') {
@@ -599,13 +621,18 @@ export class Gateway implements BatchLinePort {
       await spans.span(STAGE.RESPONSE, { 'gateway.stream': true }, () => this.pipeStream(result.opened, chat, providerRequest, meta, out, trace, attemptSpan));
       return;
     }
-    await spans.span(STAGE.RESPONSE, { 'gateway.stream': chat.stream }, () => this.answer(result, candidate, chat, request, meta, out, trace));
+    const grounding = retrieved?.grounding;
+    const checkAnswer = grounding === undefined ? undefined : (text: string): Promise<void> =>
+      spans.span(STAGE.VALIDATION, { 'gateway.validation.check': 'grounding', 'gateway.guardrail.id': grounding.guardrail }, async (span) => {
+        await this.checkGrounding(retrieved!, text, plan.alias, trace, callOptions(), span);
+      });
+    await spans.span(STAGE.RESPONSE, { 'gateway.stream': chat.stream }, () => this.answer(result, candidate, chat, request, meta, out, trace, checkAnswer));
   }
 
   /** Writes a complete (or guardrail-blocked) answer, as JSON or as a stream. */
   private async answer(
     result: Exclude<Served, { kind: 'stream' }>, candidate: Candidate, chat: ChatRequest, request: GatewayRequest, meta: AnswerMeta,
-    out: GuardedSink, trace: RequestTrace,
+    out: GuardedSink, trace: RequestTrace, checkAnswer?: (text: string) => Promise<void>,
   ): Promise<void> {
     const completion: Completion = result.kind === 'blocked'
       ? { text: result.text, finishReason: 'content_filter', usage: ZERO_USAGE, servedModel: modelLabel(candidate), guardrailAction: 'INTERVENED' }
@@ -614,6 +641,7 @@ export class Gateway implements BatchLinePort {
       ? 'INTERVENED' : completion.guardrailAction;
     if (result.kind === 'blocked') trace.candidate = candidate;
     trace.guardrailAction = guardrailAction;
+    if (result.kind === 'completion' && checkAnswer) await checkAnswer(completion.text);
     const cost = trace.cost();
     if (chat.stream) {
       // Buffered (a gateway-side output guardrail had to see the whole answer), sent as a stream.
@@ -633,7 +661,9 @@ export class Gateway implements BatchLinePort {
    * The stages before any spending: tenant, parse, hints, prompt, tenant policy and route
    * selection (batch lines at the batch price), each recorded on the trace as it is learned.
    */
-  private async plan(request: GatewayRequest, trace: RequestTrace): Promise<{ tenant: TenantContext; chat: ChatRequest; hints: RoutingHints; plan: RoutePlan }> {
+  private async plan(
+    request: GatewayRequest, trace: RequestTrace, callOptions?: () => CallOptions,
+  ): Promise<{ tenant: TenantContext; chat: ChatRequest; hints: RoutingHints; plan: RoutePlan; retrieved?: RetrievedContext }> {
     const config = this.config;
     const spans = trace.spans;
     const tenant = spans.spanSync(STAGE.TENANT, undefined, () => resolveTenant(request.credentials, request.headers, config));
@@ -649,18 +679,38 @@ export class Gateway implements BatchLinePort {
     const hints = readRoutingHints(request.headers, parsed.metadata);
     trace.hints = hints;
     const namesPrompt = parsed.promptRef !== undefined || hints.promptId !== undefined;
-    const chat = await spans.span(STAGE.PROMPT, undefined, async (span) => {
+    const prompted = await spans.span(STAGE.PROMPT, undefined, async (span) => {
       const labelOverrides = namesPrompt && this.labelOverrides ? await this.labelOverrides.current() : undefined;
       return applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config, labelOverrides,
         onResolved: (prompt) => {
           trace.prompt = prompt;
           span.set('gateway.prompt.id', prompt.id).set('gateway.prompt.version', String(prompt.version));
         },
+        contextMarker: `\u0000context-${randomUUID()}\u0000`,
       });
     });
-    const policy = spans.spanSync(STAGE.TENANT_POLICY, undefined, () => applyTenantPolicy(tenant, chat.model, hints, config));
+    const policy = spans.spanSync(STAGE.TENANT_POLICY, undefined, () => applyTenantPolicy(tenant, prompted.model, hints, config));
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
+    let retrieved: RetrievedContext | undefined;
+    if (retrieves(prompted, config)) {
+      if (!callOptions) {
+        throw new InvalidRequestError('Batch lines cannot search a knowledge source: send retrieval requests synchronously.', 'invalid_value', 'retrieval');
+      }
+      retrieved = await spans.span(STAGE.RETRIEVAL, undefined, async (span) => {
+        const found = await retrieveContext({
+          chat: prompted, tenant, sensitivity: policy.sensitivity, config, retrievers: this.retrievers, options: callOptions(), now: this.now,
+        });
+        if (found) {
+          span.set('gateway.retrieval.source', found.sourceId).set('gateway.retrieval.documents', found.passages.map((p) => p.documentId))
+            .set('gateway.retrieval.context_tokens', found.contextTokens).set('gateway.retrieval.dropped', found.dropped)
+            .set('gateway.retrieval.refused', found.refused);
+        }
+        return found;
+      });
+      trace.retrieval = retrieved;
+    }
+    const chat = assembleContext(prompted, retrieved);
     const plan = await spans.span(STAGE.ROUTE, undefined, async (span) => {
       const chosen = await this.controls.apply(selectRoute({
         tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env,
@@ -671,7 +721,32 @@ export class Gateway implements BatchLinePort {
     });
     trace.route = plan.alias;
     trace.plan = plan;
-    return { tenant, chat, hints, plan };
+    return { tenant, chat, hints, plan, retrieved };
+  }
+
+  /**
+   * The route's grounding check of an answer against its passages. A failure goes to the route's
+   * validation policy; until the router has validation policies, it rejects the answer (502
+   * `grounding_failed`). A check that cannot run fails closed (503 `guardrail_unavailable`).
+   */
+  private async checkGrounding(
+    retrieved: RetrievedContext, answer: string, alias: string, trace: RequestTrace, options: CallOptions, span: Span,
+  ): Promise<void> {
+    const check = retrieved.grounding!;
+    const ref = this.config.guardrails.get(check.guardrail);
+    if (!this.grounding || !ref) {
+      throw new ServiceUnavailableError(`The grounding check of route '${alias}' could not be applied; retry later.`, 'guardrail_unavailable', 1);
+    }
+    let verdict;
+    try {
+      verdict = await groundingValidator(this.grounding, ref, check, options)(answer, retrieved.passages, retrieved.query);
+    } catch (error) {
+      if (error instanceof UpstreamError && error.code === 'aborted') throw new ClientGone();
+      throw new ServiceUnavailableError(`The grounding check of route '${alias}' could not be applied; retry later.`, 'guardrail_unavailable', 1);
+    }
+    trace.grounding = verdict;
+    span.set('gateway.grounding.score', verdict.score).set('gateway.grounding.passed', verdict.passed);
+    if (!verdict.passed) throw groundingFailed(verdict);
   }
 
   /** Sends an opened stream to the client; failures after the first chunk end it with an error event. */
@@ -785,6 +860,17 @@ function outcomeOf(error: GatewayError): Outcome {
   if (error instanceof InternalError) return Outcome.INTERNAL_ERROR;
   if (error.status >= 500 || error.code.startsWith('upstream_') || UPSTREAM_CODES.has(error.code)) return Outcome.UPSTREAM_ERROR;
   return Outcome.REJECTED;
+}
+
+/** The answer's `citations`: each passage in the prompt by its number. */
+function citationsOf(retrieved: RetrievedContext): Citation[] {
+  return retrieved.passages.map((p) => ({
+    index: p.index,
+    source: retrieved.sourceId,
+    document_id: p.documentId,
+    score: Math.round(p.score * 10_000) / 10_000,
+    ...(p.uri !== undefined ? { uri: p.uri } : {}),
+  }));
 }
 
 /** The model named in the `x-gateway-model` header: the underlying model for per-tenant profiles. */

@@ -14,6 +14,9 @@ import { GuardrailApplier, GuardrailVerdict } from './pipeline/guardrail-types';
 import { ProviderRegistry } from './pipeline/invoke';
 import { OpenAiAdapter } from './providers/openai/adapter';
 import type { BedrockTarget, CallOptions, Completion, ProviderAdapter, ProviderRequest, StreamChunk } from './providers/types';
+import type { GroundingGuardrail, GroundingScorer, GroundingScores } from './retrieval/grounding';
+import { LocalCorpusRetriever } from './retrieval/local-corpus';
+import type { Passage, RetrievalQuery, Retriever, RetrieverRegistry } from './retrieval/types';
 
 // The configuration file (local mode and the CLI); the deployed router loads through
 // `loadConfig` in ./config-source, which reads AWS AppConfig when the environment names it.
@@ -25,6 +28,7 @@ export { CONFIG_FILE_NAME, CONFIG_PATH_ENV, configPath } from './config-source/s
 interface BedrockRuntime {
   readonly adapter: ProviderAdapter<BedrockTarget>;
   readonly guardrails: GuardrailApplier;
+  readonly grounding: GroundingScorer;
 }
 
 /** Loads the Bedrock modules on first use; one pool for the adapter and the guardrail client. */
@@ -46,13 +50,14 @@ class LazyBedrock {
   }
 
   private async load(): Promise<BedrockRuntime> {
-    const [{ BedrockClientPool }, { BedrockAdapter }, { BedrockGuardrailClient }] = await Promise.all([
+    const [{ BedrockClientPool }, { BedrockAdapter }, { BedrockGuardrailClient }, { BedrockGroundingScorer }] = await Promise.all([
       import('./providers/bedrock/client.js'),
       import('./providers/bedrock/adapter.js'),
       import('./providers/bedrock/apply-guardrail.js'),
+      import('./retrieval/grounding.js'),
     ]);
     const pool = new BedrockClientPool();
-    return { adapter: new BedrockAdapter({ pool }), guardrails: new BedrockGuardrailClient({ pool }) };
+    return { adapter: new BedrockAdapter({ pool }), guardrails: new BedrockGuardrailClient({ pool }), grounding: new BedrockGroundingScorer({ pool }) };
   }
 }
 
@@ -79,12 +84,44 @@ class LazyBedrockGuardrails implements GuardrailApplier {
   }
 }
 
-/** The real adapters and the ApplyGuardrail client, sharing one Bedrock client pool (loaded on first use). */
-export function createProviders(): { providers: ProviderRegistry; guardrails: GuardrailApplier } {
+/** The contextual grounding scorer, loaded with the Bedrock modules on its first check. */
+class LazyGroundingScorer implements GroundingScorer {
+  constructor(private readonly bedrock: LazyBedrock) {}
+
+  async score(guardrail: GroundingGuardrail, input: Parameters<GroundingScorer['score']>[1], options: CallOptions): Promise<GroundingScores> {
+    return (await this.bedrock.get()).grounding.score(guardrail, input, options);
+  }
+}
+
+/** The Bedrock knowledge base retriever (and the Agent Runtime client), loaded on the first search. */
+class LazyKnowledgeBaseRetriever implements Retriever {
+  private loading?: Promise<Retriever>;
+
+  async retrieve(query: RetrievalQuery, options: CallOptions): Promise<readonly Passage[]> {
+    this.loading ??= import('./retrieval/bedrock-knowledge-base.js').then(
+      ({ BedrockKnowledgeBaseRetriever }) => new BedrockKnowledgeBaseRetriever(),
+      (error: unknown) => {
+        this.loading = undefined;
+        throw error;
+      },
+    );
+    return (await this.loading).retrieve(query, options);
+  }
+}
+
+/**
+ * The real adapters, the ApplyGuardrail client and grounding scorer (sharing one Bedrock client
+ * pool, loaded on first use), and the knowledge source retrievers.
+ */
+export function createProviders(options: { readonly configDir?: string } = {}): {
+  providers: ProviderRegistry; guardrails: GuardrailApplier; grounding: GroundingScorer; retrievers: RetrieverRegistry;
+} {
   const bedrock = new LazyBedrock();
   return {
     providers: { bedrock: new LazyBedrockAdapter(bedrock), openai: new OpenAiAdapter() },
     guardrails: new LazyBedrockGuardrails(bedrock),
+    grounding: new LazyGroundingScorer(bedrock),
+    retrievers: { bedrock: new LazyKnowledgeBaseRetriever(), local: new LocalCorpusRetriever({ baseDir: options.configDir }) },
   };
 }
 
@@ -92,12 +129,18 @@ export function createProviders(): { providers: ProviderRegistry; guardrails: Gu
  * A gateway over a resolved configuration with the real adapters; options override the defaults
  * (tests pass their own usage sink, clock or adapters).
  */
-export function createGateway(config: ResolvedGatewayConfig, options: Partial<GatewayOptions> = {}): Gateway {
-  const real = options.providers ? undefined : createProviders();
+export function createGateway(
+  config: ResolvedGatewayConfig, options: Partial<GatewayOptions> & { readonly configDir?: string } = {},
+): Gateway {
+  const { configDir, ...gatewayOptions } = options;
+  const real = createProviders({ configDir });
+  const fakes = options.providers !== undefined;
   return new Gateway({
-    ...options,
+    ...gatewayOptions,
     config,
-    providers: options.providers ?? real!.providers,
-    guardrails: options.guardrails ?? real?.guardrails,
+    providers: options.providers ?? real.providers,
+    guardrails: options.guardrails ?? (fakes ? undefined : real.guardrails),
+    grounding: options.grounding ?? (fakes ? undefined : real.grounding),
+    retrievers: options.retrievers ?? real.retrievers,
   });
 }

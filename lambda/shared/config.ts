@@ -8,6 +8,7 @@
  * structs, maps as `{ [key: string]: T }`, one interface per concept with optional per-kind fields
  * (checked by `GatewayConfigValidator`) instead of union types.
  */
+import { KnowledgeSourceConfig, RouteRetrievalConfig } from './config-retrieval';
 
 /** How quickly the caller needs the answer; a routing hint. */
 export enum LatencyClass {
@@ -88,6 +89,12 @@ export interface TenantConfig {
    * @default - every prompt of the configuration
    */
   readonly allowedPrompts?: string[];
+
+  /**
+   * The knowledge source ids (`knowledgeSources`) this tenant's requests may search.
+   * @default - none: the tenant's requests cannot retrieve
+   */
+  readonly allowedKnowledgeSources?: string[];
 
   /**
    * A description for operators.
@@ -262,6 +269,12 @@ export interface RouteConfig {
    * @default false
    */
   readonly restrictedAllowed?: boolean;
+
+  /**
+   * Retrieval on every request to this route (a request may still name its own source).
+   * @default - none: only requests that ask for retrieval retrieve
+   */
+  readonly retrieval?: RouteRetrievalConfig;
 
   /**
    * A description for operators, also returned by `GET /v1/models`.
@@ -493,6 +506,12 @@ export interface GatewayConfig {
    * @default - none
    */
   readonly localKeys?: { [keySha256: string]: string };
+
+  /**
+   * Knowledge sources requests may search, granted per tenant (`allowedKnowledgeSources`).
+   * @default - none
+   */
+  readonly knowledgeSources?: KnowledgeSourceConfig[];
 }
 
 /** The role of a message turn of a prompt template. */

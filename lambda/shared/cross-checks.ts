@@ -6,6 +6,7 @@
 import { GatewayConfig, PromptConfig, PromptVariable, PromptVariableType, Sensitivity, TargetConfig, TargetKind, TimeoutPolicy } from './config';
 import { CONFIG_DEFAULTS, priceKeyOf, sensitivityAbove } from './defaults';
 import { templateSlots, templateTexts } from './prompt-template';
+import { CONTEXT_SLOT, crossCheckRetrieval } from './retrieval-defaults';
 
 function known(noun: string, names: readonly string[]): string {
   if (names.length === 0) return `no ${noun} are defined`;
@@ -122,6 +123,7 @@ export function crossCheck(config: GatewayConfig, issues: string[]): void {
   checkTimeouts(config.timeouts, 'timeouts', CONFIG_DEFAULTS.timeouts.totalMs, issues);
 
   checkPrompts(config, aliases, issues);
+  crossCheckRetrieval(config, issues);
   const promptIds = (config.prompts ?? []).map((p) => p.id);
   config.tenants.forEach((t, i) => (t.allowedPrompts ?? []).forEach((p, j) => {
     if (!promptIds.includes(p)) issues.push(`tenants[${i}].allowedPrompts[${j}]: unknown prompt '${p}'; ${known('prompts', promptIds)}`);
@@ -180,6 +182,8 @@ function checkPrompt(p: PromptConfig, i: number, config: GatewayConfig, aliases:
       for (const slot of templateSlots(text)) {
         if (!slot.valid) {
           issues.push(`${vat}.${path}: '{{${slot.inner.slice(0, 40)}}}' is not a slot; write {{name}} with a declared variable name (letters, digits, '_')`);
+        } else if (slot.inner === CONTEXT_SLOT) {
+          // Filled by the retrieval stage (the passages and their citations), never by the client.
         } else if (!declared.includes(slot.inner)) {
           issues.push(`${vat}.${path}: unknown variable '${slot.inner}' in the template; ${known('variables', declared)}`);
         } else {
@@ -188,6 +192,7 @@ function checkPrompt(p: PromptConfig, i: number, config: GatewayConfig, aliases:
       }
     }
     (v.variables ?? []).forEach((x, k) => {
+      if (x.name === CONTEXT_SLOT) issues.push(`${vat}.variables[${k}].name: '${CONTEXT_SLOT}' is reserved for the retrieved passages; use {{${CONTEXT_SLOT}}} without declaring it`);
       if (!used.has(x.name)) issues.push(`${vat}.variables[${k}].name: variable '${x.name}' is declared but no template uses {{${x.name}}}`);
       checkVariable(x, `${vat}.variables[${k}]`, issues);
     });

@@ -6,6 +6,7 @@ import {
   AutoRoutingRule, GatewayConfig, GuardrailRef, LatencyClass, ModelPrice, PromptConfig, PromptLabelConfig, PromptVersionConfig, RouteConfig,
   Sensitivity, TargetConfig, TenantConfig,
 } from './config';
+import { ResolvedKnowledgeSource, resolveKnowledgeSource } from './retrieval-defaults';
 
 /** Default values of the optional settings. */
 export const CONFIG_DEFAULTS = {
@@ -95,6 +96,8 @@ export interface ResolvedGatewayConfig {
   readonly localKeys: ReadonlyMap<string, string>;
   /** Prompts by id. */
   readonly prompts: ReadonlyMap<string, ResolvedPrompt>;
+  /** Knowledge sources by id. */
+  readonly knowledgeSources: ReadonlyMap<string, ResolvedKnowledgeSource>;
 }
 
 function resolvePrompt(p: PromptConfig): ResolvedPrompt {
@@ -181,6 +184,7 @@ export function resolveGatewayConfig(config: GatewayConfig): ResolvedGatewayConf
     },
     localKeys: new Map(Object.entries(config.localKeys ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     prompts: new Map((config.prompts ?? []).map((p) => [p.id, resolvePrompt(p)])),
+    knowledgeSources: new Map((config.knowledgeSources ?? []).map((s) => [s.id, resolveKnowledgeSource(s)])),
   };
 }
 

@@ -6,6 +6,7 @@
 import { LatencyClass, PromptRole, PromptVariableType, Sensitivity, TargetKind } from './config';
 import { CONFIG_DEFAULTS } from './defaults';
 import { ArrayNode, ObjectNode, SchemaNode, StringNode } from './schema-dsl';
+import { knowledgeSourceNode, RetrievalSchemaParts, routeRetrievalNode } from './schema-retrieval';
 
 /** Ids of tenants, targets and guardrails. */
 export const ID_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
@@ -41,6 +42,13 @@ const listOf = (items: SchemaNode, desc: string, extra: Partial<ArrayNode> = {})
   ({ type: 'array', items, description: desc, ...extra });
 const usd = (desc: string): SchemaNode => ({ type: 'number', description: desc, minimum: 0, maximum: 10_000 });
 
+const retrievalParts: RetrievalSchemaParts = {
+  id,
+  region: { type: 'string', pattern: REGION_PATTERN, patternHint: 'an AWS Region such as us-east-1' },
+  url: { type: 'string', pattern: URL_PATTERN, patternHint: 'an http(s) URL' },
+  description,
+};
+
 const SENSITIVITIES = Object.values(Sensitivity);
 const LATENCY_CLASSES = Object.values(LatencyClass);
 const TARGET_KINDS = Object.values(TargetKind);
@@ -67,6 +75,7 @@ const tenant: ObjectNode = {
     defaultSensitivity: enumOf(SENSITIVITIES, 'The sensitivity of requests without a sensitivity hint (at most the clearance). Default: internal, or public when the clearance is public.'),
     guardrail: id('A guardrail id (a key of guardrails); takes precedence over the route guardrail.'),
     allowedPrompts: listOf(id('A prompt id.'), 'The prompt ids this tenant may use. Default: every prompt.', { uniqueItems: true }),
+    allowedKnowledgeSources: listOf(id('A knowledge source id.'), 'The knowledge sources this tenant may search. Default: none.', { uniqueItems: true }),
     budget: {
       type: 'object',
       description: 'Spending limits in USD, enforced with reservations in the usage table. Default: no budget.',
@@ -130,6 +139,7 @@ const route: ObjectNode = {
     targets: listOf(id('A target id.'), 'Target ids in order: the first healthy one serves, the others are its fallbacks.', { minItems: 1, maxItems: 10, uniqueItems: true }),
     guardrail: id('A guardrail id (a key of guardrails).'),
     restrictedAllowed: { type: 'boolean', default: false, description: 'Whether restricted requests may use this route.' },
+    retrieval: routeRetrievalNode(retrievalParts),
     description,
   },
 };
@@ -321,6 +331,7 @@ export const GATEWAY_CONFIG_SCHEMA: ObjectNode = {
       },
     },
     prompts: listOf(prompt, 'Versioned prompt templates. Default: none.', { maxItems: 1000 }),
+    knowledgeSources: listOf(knowledgeSourceNode(retrievalParts), 'Knowledge sources requests may search, granted per tenant. Default: none.', { maxItems: 100 }),
     localKeys: {
       type: 'map',
       description: 'Local mode only: hex SHA-256 of an API key to tenant id.',

@@ -152,6 +152,27 @@ export class GovernanceControls {
           { resourceType: 'AWS::CloudWatch::Alarm', property: 'AlarmActions', description: 'alarms that notify' },
         ],
       },
+      {
+        control: 'Retrieval governance',
+        status: GovernanceControlStatus.PARTIAL,
+        implementedBy: ['TenantKnowledgeBase', 'AiGateway knowledgeSources (bedrock:Retrieve on exactly those knowledge bases)', 'router retrieval stage', 'grounding check'],
+        settings: [
+          'knowledge sources granted per tenant (allowedKnowledgeSources)',
+          'every search filtered by the gateway: tenant AND sensitivity at most the request\'s, AND the client filter (narrows only)',
+          'every returned passage checked against tenant and clearance again',
+          'context budget per source (maxResults, minScore, maxContextTokens, budgetSharePercent, costPerQueryUsd)',
+          'contextual grounding per route (grounding_failed)',
+          'document ids, scores, context tokens and retrieval cost in the usage record; gateway.retrieval and gateway.validation spans',
+          'ingestion on deploy (on create and on each data source configuration change) and on a schedule',
+        ],
+        tests: ['test/router/retrieval/', 'test/retrieval/'],
+        evidence: [
+          { resourceType: 'AWS::Bedrock::KnowledgeBase', property: 'StorageConfiguration', description: 'a knowledge base and its vector store' },
+          { resourceType: 'AWS::S3Vectors::VectorBucket', property: 'EncryptionConfiguration.KmsKeyArn', description: 'a vector store encrypted with a customer key' },
+          { resourceType: 'Custom::KnowledgeBaseIngestion', property: 'Create', description: 'an ingestion job started on deploy' },
+        ],
+        gap: 'A failed grounding check rejects the answer until routes have validation policies (retry, escalate, flag); the local source searches lexically (BM25), not yet with embeddings.',
+      },
     ];
   }
 }

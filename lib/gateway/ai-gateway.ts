@@ -13,6 +13,8 @@ import {
   AutoRoutingRule, CircuitBreakerPolicy, GatewayConfig, GuardrailRef, ModelPrice, RequestLimits, RetryPolicy,
   RouteConfig, Sensitivity, TargetConfig, TargetKind, TenantBudget, TenantConfig, TimeoutPolicy,
 } from '../../lambda/shared/config';
+import { KnowledgeSourceConfig, RouteRetrievalConfig } from '../../lambda/shared/config-retrieval';
+import { IKnowledgeSource } from '../retrieval/tenant-knowledge-base';
 import { TraceExport } from '../../lambda/shared/config-tracing';
 import { PromptRegistry } from '../prompts/prompt-registry';
 import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../bedrock/guardrails/gateway-guardrail';
@@ -41,7 +43,6 @@ import { TenantKeyTable } from './tenant-keys/tenant-key-table';
 import { TenantTier, TenantUsagePlans } from './tenant-keys/tenant-usage-plans';
 
 /** The guardrail id the gateway configuration uses for the gateway's own guardrail. */
-const GATEWAY_GUARDRAIL_ID = 'gateway';
 
 /** A tenant of an {@link AiGateway}. */
 export interface AiGatewayTenant {
@@ -77,6 +78,39 @@ export interface AiGatewayTenant {
    * @default - every prompt
    */
   readonly allowedPrompts?: string[];
+  /**
+   * The knowledge source ids (`AiGatewayProps.knowledgeSources`) this tenant's requests may search.
+   * @default - none
+   */
+  readonly allowedKnowledgeSources?: string[];
+}
+
+/** A knowledge source of an {@link AiGateway}: the router may search it for the tenants granted it. */
+export interface AiGatewayKnowledgeSource {
+  /** The source id requests, routes and tenants name. */
+  readonly id: string;
+  /** The knowledge base (`TenantKnowledgeBase`, or `TenantKnowledgeBase.fromKnowledgeBaseId`). */
+  readonly source: IKnowledgeSource;
+  /**
+   * The most passages per request.
+   * @default 5
+   */
+  readonly maxResults?: number;
+  /**
+   * The most passage tokens in the prompt (lowest-scored passages dropped first).
+   * @default 2000
+   */
+  readonly maxContextTokens?: number;
+  /**
+   * The least relevance score of a passage (0–1).
+   * @default 0
+   */
+  readonly minScore?: number;
+  /**
+   * What one search costs in USD, reserved and charged per request.
+   * @default 0
+   */
+  readonly costPerQueryUsd?: number;
 }
 
 /** A route of an {@link AiGateway}: an alias applications put in `model`. */
@@ -110,6 +144,12 @@ export interface AiGatewayRoute {
    * @default false
    */
   readonly restrictedAllowed?: boolean;
+  /**
+   * Retrieval on every request to this route (a knowledge source id of `knowledgeSources`), with an
+   * optional grounding check.
+   * @default - only requests that ask for retrieval retrieve
+   */
+  readonly retrieval?: RouteRetrievalConfig;
   /**
    * A description for operators.
    * @default - none
@@ -178,6 +218,12 @@ export interface AiGatewayProps {
    * @default - no prompts
    */
   readonly promptRegistry?: PromptRegistry;
+  /**
+   * Knowledge sources the router may search, granted per tenant (`allowedKnowledgeSources`); the
+   * router gets `bedrock:Retrieve` on exactly these knowledge bases.
+   * @default - none
+   */
+  readonly knowledgeSources?: AiGatewayKnowledgeSource[];
 
   /**
    * The guardrail applied on routes with `guardrail` on: an existing one
@@ -385,6 +431,9 @@ export interface AiGatewayProps {
  * // OpenAI base URL: gateway.baseUrl
  */
 export class AiGateway extends Construct {
+  /** The gateway guardrail's id in the router configuration (e.g. `retrieval.grounding.guardrail` of a route). */
+  public static readonly GUARDRAIL_ID = 'gateway';
+
   /** The OpenAI-compatible base URL (`…/<stage>/v1`). */
   public readonly baseUrl: string;
   /** The REST API. */
@@ -500,6 +549,7 @@ export class AiGateway extends Construct {
     // exactly those ARNs on the router's policy, not wildcards in general.
     if (invoke) acknowledgeCrossRegionModelArns(invoke, this.router);
     this.guardrail?.grantApply(this.router);
+    for (const k of props.knowledgeSources ?? []) k.source.grantRetrieve(this.router);
 
     this.authorizer = new TenantAuthorizer(this, 'Authorizer', {
       tenantKeyTable: table,
@@ -597,8 +647,21 @@ export class AiGateway extends Construct {
       // The gateway's own interface endpoints, or those of a GatewayVpc that has them: the router
       // and the authorizer may reach the AWS APIs only through them (and DynamoDB's gateway endpoint).
       const endpointSecurityGroup = (props.createVpcEndpoints ?? !hasGatewayEndpoints(props.vpc))
-        ? this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!)
+        ? this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!, (props.knowledgeSources ?? []).length > 0)
         : (props.vpc instanceof GatewayVpc ? props.vpc.endpointSecurityGroup : undefined);
+      if (endpointSecurityGroup && props.vpc instanceof GatewayVpc && endpointSecurityGroup === props.vpc.endpointSecurityGroup
+        && (props.knowledgeSources ?? []).length > 0) {
+        // A GatewayVpc has no Bedrock Agent Runtime endpoint (only retrieval needs it): the gateway adds
+        // it, behind the VPC's endpoint security group, so Retrieve stays inside the VPC.
+        new ec2.InterfaceVpcEndpoint(this, 'BedrockAgentRuntimeEndpoint', {
+          vpc: props.vpc,
+          service: ec2.InterfaceVpcEndpointAwsService.BEDROCK_AGENT_RUNTIME,
+          privateDnsEnabled: true,
+          subnets: props.vpcSubnets,
+          securityGroups: [endpointSecurityGroup],
+          open: false,
+        });
+      }
       restrictGatewayEgress(this, routerSecurityGroup!, authorizerSecurityGroup!, {
         endpointSecurityGroup,
         dynamoDbPrefixListId: props.dynamoDbPrefixListId,
@@ -655,7 +718,7 @@ export class AiGateway extends Construct {
     Object.assign(prices, props.prices);
 
     const guardrails: { [id: string]: GuardrailRef } | undefined = this.guardrail
-      ? { [GATEWAY_GUARDRAIL_ID]: { identifier: this.guardrail.guardrailId, version: this.guardrail.guardrailVersion } }
+      ? { [AiGateway.GUARDRAIL_ID]: { identifier: this.guardrail.guardrailId, version: this.guardrail.guardrailVersion } }
       : undefined;
 
     const routes: RouteConfig[] = props.routes.map((r) => ({
@@ -665,8 +728,9 @@ export class AiGateway extends Construct {
         ...(r.model ? [bedrockTargetId(r.alias)] : []),
         ...(r.fallbackAliases ?? []).map(bedrockTargetId),
       ],
-      guardrail: this.guardrail && (r.guardrail ?? true) ? GATEWAY_GUARDRAIL_ID : undefined,
+      guardrail: this.guardrail && (r.guardrail ?? true) ? AiGateway.GUARDRAIL_ID : undefined,
       restrictedAllowed: r.restrictedAllowed,
+      ...(r.retrieval ? { retrieval: r.retrieval } : {}),
       description: r.description,
     }));
 
@@ -677,8 +741,16 @@ export class AiGateway extends Construct {
       sensitivityClearance: t.sensitivityClearance,
       ...(t.budget ? { budget: t.budget } : {}),
       ...(t.allowedPrompts ? { allowedPrompts: t.allowedPrompts } : {}),
+      ...(t.allowedKnowledgeSources ? { allowedKnowledgeSources: t.allowedKnowledgeSources } : {}),
     }));
     const prompts = props.promptRegistry?._configsFor(this) ?? [];
+    const knowledgeSources: KnowledgeSourceConfig[] = (props.knowledgeSources ?? []).map((k) => ({
+      ...k.source.knowledgeSourceConfig(k.id),
+      ...(k.maxResults !== undefined ? { maxResults: k.maxResults } : {}),
+      ...(k.maxContextTokens !== undefined ? { maxContextTokens: k.maxContextTokens } : {}),
+      ...(k.minScore !== undefined ? { minScore: k.minScore } : {}),
+      ...(k.costPerQueryUsd !== undefined ? { costPerQueryUsd: k.costPerQueryUsd } : {}),
+    }));
 
     return {
       tenants,
@@ -692,10 +764,11 @@ export class AiGateway extends Construct {
       ...(props.circuitBreaker ? { circuitBreaker: props.circuitBreaker } : {}),
       ...(props.limits ? { limits: props.limits } : {}),
       ...(prompts.length > 0 ? { prompts } : {}),
+      ...(knowledgeSources.length > 0 ? { knowledgeSources } : {}),
     };
   }
 
-  private addVpcEndpoints(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | undefined, router: ec2.ISecurityGroup): ec2.ISecurityGroup {
+  private addVpcEndpoints(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | undefined, router: ec2.ISecurityGroup, retrieval: boolean): ec2.ISecurityGroup {
     const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc,
       description: 'cdk-ai-gateway VPC endpoints: HTTPS from the gateway functions only',
@@ -710,6 +783,8 @@ export class AiGateway extends Construct {
       ['AppConfigData', ec2.InterfaceVpcEndpointAwsService.APPCONFIGDATA],
       ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
       ['XRay', ec2.InterfaceVpcEndpointAwsService.XRAY],
+      // Retrieve, for gateways with knowledge sources.
+      ...(retrieval ? [['BedrockAgentRuntime', ec2.InterfaceVpcEndpointAwsService.BEDROCK_AGENT_RUNTIME] as [string, ec2.InterfaceVpcEndpointAwsService]] : []),
     ];
     for (const [name, service] of services) {
       // In this construct's scope (not the VPC's), so an imported VPC from another stack works.

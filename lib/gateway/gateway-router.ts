@@ -217,7 +217,8 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
       application,
       content: appconfig.ConfigurationContent.fromInlineJson(Stack.of(this).toJsonString(props.config)),
       type: appconfig.ConfigurationType.FREEFORM,
-      validators: [appconfig.JsonSchemaValidator.fromInline(readFileSync(SCHEMA_FILE, 'utf8'))],
+      // Minified: AppConfig allows a validator of at most 32,768 characters.
+      validators: [appconfig.JsonSchemaValidator.fromInline(JSON.stringify(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'))))],
       deployTo: [environment],
       deploymentKey: key,
       // The router reads the configuration only at cold start, and the function is updated with

@@ -14,7 +14,7 @@ import { cloudWatchAlarmsKeyStatement, newKey } from '../private/kms';
 import { GatewayQueries } from './gateway-queries';
 import {
   feedbackByWorkflowAndPromptQuery, guardrailInterventionsQuery, stageLatencyByRouteQuery, tokensAndCostByTenantAndWorkflowQuery,
-  validationFailuresQuery, wasteByTenantAndRouteQuery,
+  validationFailuresQuery, wasteByTenantAndRouteQuery, retrievalBySourceQuery,
 } from './private/queries';
 import { GATEWAY_METRIC, METRICS_NAMESPACE, ROUTE_NONE, TENANT_UNAUTHENTICATED } from '../private/telemetry-conventions';
 
@@ -599,6 +599,11 @@ export class GatewayObservability extends Construct {
     dashboard.addWidgets(new cloudwatch.LogQueryWidget({
       title: 'Waste: cost of failed attempts, cut streams and abandoned answers (USD)',
       logGroupNames, queryString: wasteByTenantAndRouteQuery().toString(),
+      view: cloudwatch.LogQueryVisualizationType.TABLE, width: 24, height: 6,
+    }));
+    dashboard.addWidgets(new cloudwatch.LogQueryWidget({
+      title: 'Retrieval by knowledge source and tenant: latency, context tokens, cost, grounding failures',
+      logGroupNames, queryString: retrievalBySourceQuery().toString(),
       view: cloudwatch.LogQueryVisualizationType.TABLE, width: 24, height: 6,
     }));
 

@@ -1,6 +1,7 @@
 import { Reference, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { IConstruct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { flattenValue } from '../compliance/rules/iam-statements';
@@ -95,6 +96,33 @@ export function acknowledgeCustomResourceFunctionFindings(fn: lambda.CfnFunction
   GatewayCompliance.acknowledge(fn, 'Serverless-LambdaTracing', `${invoked}; it serves no request path to trace, and each invocation `
     + 'is recorded in its CloudWatch log group and in the CloudFormation stack events (its AWS API calls in CloudTrail).');
   if (context.outsideVpc) acknowledgeOutsideVpc(fn, `${invoked}. ${context.outsideVpc}`);
+}
+
+/** The construct id, under the stack, of the function every `AwsCustomResource` of the stack shares. */
+const AWS_CUSTOM_RESOURCE_FUNCTION_ID = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
+
+/** The shared `AwsCustomResource` functions already acknowledged (each finding is acknowledged once). */
+const ACKNOWLEDGED_AWS_CUSTOM_RESOURCE_FUNCTIONS = new WeakSet<lambda.CfnFunction>();
+
+/**
+ * Acknowledges, once, the custom resource function findings and the runtime lag on the function
+ * every `AwsCustomResource` of the stack shares (when it exists). Every cdk-ai-gateway
+ * `AwsCustomResource` makes one AWS SDK call at deployment, so one reason fits them all.
+ */
+export function acknowledgeAwsCustomResourceFunction(stack: Stack): void {
+  const fn = stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_FUNCTION_ID)?.node.defaultChild;
+  if (!(fn instanceof lambda.CfnFunction) || ACKNOWLEDGED_AWS_CUSTOM_RESOURCE_FUNCTIONS.has(fn)) return;
+  ACKNOWLEDGED_AWS_CUSTOM_RESOURCE_FUNCTIONS.add(fn);
+  acknowledgeCustomResourceFunctionFindings(fn, {
+    invocation: 'once per create or update of an AwsCustomResource of the stack (cdk-ai-gateway uses them for the DynamoDB '
+      + 'prefix list lookup and to start knowledge base ingestion jobs on deploy)',
+    outsideVpc: 'It only makes the AWS SDK call of its custom resource (Amazon EC2 DescribeManagedPrefixLists, Amazon Bedrock '
+      + 'StartIngestionJob) and answers the CloudFormation pre-signed response URL; it handles no application data and needs no VPC resource.',
+  });
+  acknowledgeLatestNodeRuntimeLag(fn, {
+    subject: 'the function of AwsCustomResource (shared by every AwsCustomResource of the stack)',
+    job: 'The function only makes the SDK call of its custom resource at deployment and answers CloudFormation',
+  });
 }
 
 /**

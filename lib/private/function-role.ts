@@ -1,8 +1,10 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { ManagedPolicyRole } from './managed-policy-role';
+import { AiGatewayValidationError } from './errors';
 
 /** Options of a {@link FunctionExecutionRole}. */
 export interface FunctionExecutionRoleProps {
@@ -117,4 +119,16 @@ function isTracingStatement(statement: iam.PolicyStatement): boolean {
     && Object.keys(json).every((k) => ['Effect', 'Action', 'Resource'].includes(k))
     && JSON.stringify(list(json.Action)) === JSON.stringify([...XRAY_ACTIONS].sort())
     && JSON.stringify(list(json.Resource)) === JSON.stringify(['*']);
+}
+
+/**
+ * Gives the function every `AwsCustomResource` of the stack shares the permissions of `resource`:
+ * when another `AwsCustomResource` created that function first, it runs with that one's role (not
+ * `role`), which then gets `policy` too (a managed policy: no inline statement, its acknowledgments kept).
+ */
+export function shareWithAwsCustomResourceFunction(resource: cr.AwsCustomResource, role: iam.IRole, policy: iam.IManagedPolicy): void {
+  const runsWith = resource.grantPrincipal;
+  if (runsWith === role) return;
+  if (runsWith instanceof iam.Role) runsWith.addManagedPolicy(policy);
+  else throw new AiGatewayValidationError('The shared AwsCustomResource function runs with a role cdk-ai-gateway cannot add a policy to.', resource);
 }

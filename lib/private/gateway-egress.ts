@@ -2,13 +2,12 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
-import { acknowledgeCustomResourceFunctionFindings, acknowledgeLatestNodeRuntimeLag } from './function-compliance';
-import { FunctionExecutionRole } from './function-role';
+import { acknowledgeAwsCustomResourceFunction } from './function-compliance';
+import { FunctionExecutionRole, shareWithAwsCustomResourceFunction } from './function-role';
 import { encryptedLogGroup } from './kms';
 import { GatewayEgressRule } from '../gateway/gateway-egress';
 import { ISelfHostedTarget } from '../selfhosted/self-hosted-target';
@@ -94,8 +93,6 @@ export interface PrefixListLookupLogs {
 const LOOKUP_ID = 'CdkAiGatewayDynamoDbPrefixList';
 /** The response field that holds the prefix list id. */
 const PREFIX_LIST_ID_PATH = 'PrefixLists.0.PrefixListId';
-/** The construct id, under the stack, of the function every `AwsCustomResource` of the stack shares. */
-const SINGLETON_ID = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
 
 /**
  * The id of the Region's AWS-managed DynamoDB prefix list (`com.amazonaws.<region>.dynamodb`),
@@ -161,23 +158,10 @@ class DynamoDbPrefixListLookup extends Construct {
       memorySize: 256,
       installLatestAwsSdk: false,
     });
-    // The function every AwsCustomResource of the stack shares: when another one created it first,
-    // it runs with that one's role, which then needs the permission too.
-    if (lookup.grantPrincipal !== role) lookup.grantPrincipal.addToPrincipalPolicy(statement);
+    shareWithAwsCustomResourceFunction(lookup, role, policy);
     lookup.node.addDependency(policy);
     this.prefixListId = lookup.getResponseField(PREFIX_LIST_ID_PATH);
 
-    const fn = stack.node.tryFindChild(SINGLETON_ID)?.node.defaultChild;
-    if (fn instanceof lambda.CfnFunction) {
-      acknowledgeCustomResourceFunctionFindings(fn, {
-        invocation: 'once per create or update of the custom resource that looks up the id of the Region\'s DynamoDB prefix list',
-        outsideVpc: 'It only calls the Amazon EC2 DescribeManagedPrefixLists API and the CloudFormation pre-signed response URL, '
-          + 'handles no application data, and needs no VPC resource.',
-      });
-      acknowledgeLatestNodeRuntimeLag(fn, {
-        subject: 'the function of AwsCustomResource (shared by every AwsCustomResource of the stack)',
-        job: 'The function only makes the SDK call of the DynamoDB prefix list lookup at deployment and answers CloudFormation',
-      });
-    }
+    acknowledgeAwsCustomResourceFunction(stack);
   }
 }

@@ -17,6 +17,13 @@ export const GATEWAY_METRIC = [
 export const PROMPT_METRIC = ['Requests', 'Errors', 'PromptValidationFailures', 'CostUsd'] as const;
 export const PROMPT_METRIC_DIMENSIONS = ['Prompt', 'PromptVersion'] as const;
 
+/**
+ * The metrics of requests that retrieved, by {@link RETRIEVAL_METRIC_DIMENSIONS}: search latency,
+ * passages in the prompt, their tokens, the search's cost, grounding failures.
+ */
+export const RETRIEVAL_METRIC = ['RetrievalLatencyMs', 'RetrievedPassages', 'ContextTokens', 'RetrievalCostUsd', 'GroundingFailures'] as const;
+export const RETRIEVAL_METRIC_DIMENSIONS = ['KnowledgeSource'] as const;
+
 /** The router's metrics namespace unless `GATEWAY_METRICS_NAMESPACE` names another. */
 export const METRICS_NAMESPACE = 'CdkAiGateway';
 
@@ -53,6 +60,14 @@ export const LOG_FIELD = {
   /** The first model call attempt (Logs Insights flattens arrays with the element index). */
   firstAttemptTarget: 'gateway.attempts.detail.0.targetId',
   firstAttemptResult: 'gateway.attempts.detail.0.result',
+  /** Requests that retrieved: the knowledge source, search latency, context tokens, cost, grounding. */
+  retrievalSource: 'gateway.retrieval.source',
+  retrievalLatencyMs: 'gateway.retrieval.latency_ms',
+  retrievalContextTokens: 'gateway.retrieval.context_tokens',
+  retrievalCostUsd: 'gateway.retrieval.cost_usd',
+  retrievalRefused: 'gateway.retrieval.refused',
+  /** The EMF value on the same line: 1 when the route's grounding check failed the answer. */
+  groundingFailures: 'GroundingFailures',
 } as const;
 
 /** `gateway.guardrail.action` of a request a guardrail blocked or masked. */

@@ -15,6 +15,7 @@ const PLACEHOLDERS: Readonly<Record<string, string>> = {
   endpoint: 'https://placeholder.invalid',
   region: 'us-east-1',
   model: 'placeholder',
+  knowledgeBaseId: 'PLACEHOLD0',
 };
 
 /**

@@ -11,9 +11,10 @@ function inventory(template: TemplateJson): Record<string, number> {
 }
 
 interface RouterConfigJson {
-  readonly routes: { alias: string; targets: string[]; guardrail?: string }[];
+  readonly routes: { alias: string; targets: string[]; guardrail?: string; retrieval?: unknown }[];
   readonly targets: { id: string }[];
-  readonly tenants: unknown[];
+  readonly tenants: { id: string; allowedKnowledgeSources?: string[] }[];
+  readonly knowledgeSources?: unknown[];
   readonly autoRouting: unknown[];
 }
 
@@ -124,10 +125,11 @@ describe('the example app (bin/example.ts)', () => {
       ['support-summary', ['bedrock-support-summary', 'bedrock-classify'], 'gateway'],
       ['classify', ['bedrock-classify'], undefined],
       ['chat-8b', ['llama-8b', 'bedrock-classify'], undefined],
+      ['handbook-answer', ['bedrock-handbook-answer'], 'gateway'],
     ]);
     expect(config.targets.find((t) => t.id === 'llama-8b')).toMatchObject({ kind: 'openai-compatible', baseUrl: expect.stringMatching(/^http:\/\/TOKEN/) });
     expect(config.tenants).toEqual([
-      expect.objectContaining({ id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'chat-8b'], sensitivityClearance: 'restricted' }),
+      expect.objectContaining({ id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'chat-8b', 'handbook-answer'], sensitivityClearance: 'restricted' }),
       expect.objectContaining({ id: 'globex', tier: 'standard', allowedAliases: ['support-summary'], budget: { monthlyUsd: 200, dailyUsd: 20, softThresholdPercent: 80 } }),
     ]);
     expect(config.tenants[0]).not.toHaveProperty('budget');
@@ -135,6 +137,29 @@ describe('the example app (bin/example.ts)', () => {
       { alias: 'classify', latencyClasses: ['batch'], description: 'Batch work goes to the cheapest model' },
       { alias: 'support-summary', description: 'Everything else' },
     ]);
+  });
+
+  test('retrieval governance: acme may search the handbook knowledge base, whose route retrieves and checks grounding', () => {
+    const config = routerConfig(example.templateJson('AiGatewayExample'));
+    expect(config.knowledgeSources).toEqual([expect.objectContaining({ id: 'handbook', kind: 'bedrock-knowledge-base', maxContextTokens: 2000 })]);
+    expect(config.tenants.map((t) => [t.id, t.allowedKnowledgeSources])).toEqual([['acme', ['handbook']], ['globex', undefined]]);
+    expect(config.routes.find((r) => r.alias === 'handbook-answer')?.retrieval).toEqual({
+      source: 'handbook', topK: 5, grounding: { guardrail: 'gateway', groundingThreshold: 0.7, relevanceThreshold: 0.5 },
+    });
+  });
+
+  test('the router reaches Retrieve through a Bedrock Agent Runtime endpoint in the shared VPC', () => {
+    example.template('AiGatewayExample').hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: 'com.amazonaws.us-east-1.bedrock-agent-runtime', PrivateDnsEnabled: true, VpcEndpointType: 'Interface',
+    });
+  });
+
+  test('the gateway guardrail scores contextual grounding and relevance without blocking on them', () => {
+    example.template('AiGatewayExample').hasResourceProperties('AWS::Bedrock::Guardrail', {
+      ContextualGroundingPolicyConfig: { FiltersConfig: [
+        { Type: 'GROUNDING', Threshold: 0, Action: 'NONE', Enabled: true }, { Type: 'RELEVANCE', Threshold: 0, Action: 'NONE', Enabled: true },
+      ] },
+    });
   });
 
   test('the OpenAI-compatible API: /v1/chat/completions, /v1/models, feedback and usage, and the base URL as an output', () => {

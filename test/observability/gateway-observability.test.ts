@@ -418,6 +418,15 @@ describe('dashboard', () => {
     expect(waste.view).toBe('table');
   });
 
+  test('retrieval: searches, latency, context tokens, cost, refused passages and grounding failures by source and tenant', () => {
+    const body = dashboardBody(synth().template);
+    const retrieval = widget(body, 'Retrieval by knowledge source and tenant: latency, context tokens, cost, grounding failures');
+    expect(retrieval.query).toContain('filter ispresent(gateway.retrieval.source)');
+    expect(retrieval.query).toContain('by gateway.retrieval.source, gateway.tenant.id');
+    expect(retrieval.query).toContain('sum(GroundingFailures) as grounding_failures');
+    expect(retrieval.view).toBe('table');
+  });
+
   test('router function invocations, errors, throttles, duration and concurrency', () => {
     const body = dashboardBody(synth().template);
     expect(widget(body, 'Router invocations, errors, throttles').metrics).toEqual([

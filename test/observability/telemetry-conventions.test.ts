@@ -1,5 +1,5 @@
 import {
-  BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS, GATEWAY_METRIC, TRACE_FIELD, TRACE_STAGES, PROMPT_METRIC, PROMPT_METRIC_DIMENSIONS, GUARDRAIL_INTERVENED, LOG_FIELD, METRICS_NAMESPACE, OUTCOME_REJECTED, ROUTE_NONE, TENANT_UNAUTHENTICATED,
+  BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS, GATEWAY_METRIC, TRACE_FIELD, TRACE_STAGES, RETRIEVAL_METRIC, RETRIEVAL_METRIC_DIMENSIONS, PROMPT_METRIC, PROMPT_METRIC_DIMENSIONS, GUARDRAIL_INTERVENED, LOG_FIELD, METRICS_NAMESPACE, OUTCOME_REJECTED, ROUTE_NONE, TENANT_UNAUTHENTICATED,
 } from '../../lib/private/telemetry-conventions';
 import { DEFAULT_METRICS_NAMESPACE, METRIC_DIMENSIONS, toLogLine } from '../../lambda/router/telemetry/log-sink';
 import { BUDGET_METRIC as ROUTER_BUDGET_METRIC, BUDGET_METRIC_DIMENSIONS as ROUTER_BUDGET_DIMENSIONS } from '../../lambda/router/usage/dynamo-budget';
@@ -60,6 +60,7 @@ describe('telemetry conventions of the observability construct', () => {
     const fields = insightsFields(toLogLine(fellBack, DEFAULT_METRICS_NAMESPACE));
     for (const name of Object.values(LOG_FIELD)) {
       if (name === LOG_FIELD.errorType) continue; // only on failed requests, checked below
+      if (name.startsWith('gateway.retrieval.') || name === LOG_FIELD.groundingFailures) continue; // only on requests that retrieved, checked below
       expect(fields).toHaveProperty([name]);
     }
     expect(fields[LOG_FIELD.fallbacks]).toBe(1);
@@ -108,5 +109,33 @@ describe('telemetry conventions of the observability construct', () => {
   test('the dashboard stages are the router\'s stage spans (the usage record, written after its own line, excepted)', () => {
     const router = Object.values(STAGE).map((s) => s.replace(/^gateway\./, '')).filter((s) => s !== 'usage.record');
     expect([...TRACE_STAGES].sort()).toEqual(router.sort());
+  });
+});
+
+describe('retrieval telemetry conventions', () => {
+  const retrieved: UsageRecord = {
+    ...fellBack,
+    retrieval: { source: 'handbook', latencyMs: 42, documents: [{ id: 's3://d/a.txt', score: 0.8 }], dropped: 1, refused: 0, contextTokens: 120, costUsd: 0.0002, groundingScore: 0.4, groundingPassed: false },
+  };
+
+  test('the retrieval metrics and dimensions are exactly those of the router\'s retrieval EMF directive', () => {
+    const line = toLogLine(retrieved, DEFAULT_METRICS_NAMESPACE);
+    const directives = (line._aws as { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] }).CloudWatchMetrics;
+    const emf = directives[directives.length - 1];
+    expect(emf.Metrics.map((m) => m.Name)).toEqual([...RETRIEVAL_METRIC]);
+    expect(emf.Dimensions).toEqual([[...RETRIEVAL_METRIC_DIMENSIONS]]);
+    expect(line.GroundingFailures).toBe(1);
+  });
+
+  test('the retrieval log fields the saved query reads are on the line', () => {
+    const fields = insightsFields(toLogLine(retrieved, DEFAULT_METRICS_NAMESPACE));
+    for (const key of ['retrievalSource', 'retrievalLatencyMs', 'retrievalContextTokens', 'retrievalCostUsd', 'retrievalRefused', 'groundingFailures'] as const) {
+      expect(fields).toHaveProperty([LOG_FIELD[key]]);
+    }
+  });
+
+  test('a request without retrieval has no retrieval directive', () => {
+    const directives = (toLogLine(fellBack, DEFAULT_METRICS_NAMESPACE)._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] }).CloudWatchMetrics;
+    expect(directives.flatMap((d) => d.Metrics.map((m) => m.Name))).not.toContain('RetrievalLatencyMs');
   });
 });

@@ -21,6 +21,7 @@ import { BodyError } from '../http';
 import { InvalidRequestError, PayloadTooLargeError, RequestTimeoutError } from '../errors';
 import { ChatTurn, ResponseFormat } from '../providers/types';
 import { HINTS } from './hints';
+import { parseRetrievalRequest } from '../retrieval/request';
 import { ChatRequest, PromptReference } from './types';
 
 type Limits = Required<RequestLimits>;
@@ -380,6 +381,7 @@ export function parseChatRequest(
   const responseFormat = parseResponseFormat(json.response_format);
   const metadata = parseMetadata(json.metadata);
   const user = optionalString(json, 'user', MAX_USER_CHARS);
+  const retrieval = parseRetrievalRequest(json.retrieval);
 
   return {
     model,
@@ -395,5 +397,6 @@ export function parseChatRequest(
     ...(responseFormat !== undefined ? { responseFormat } : {}),
     ...(user !== undefined ? { user } : {}),
     ...(promptRef !== undefined ? { promptRef } : {}),
+    ...(retrieval !== undefined ? { retrieval } : {}),
   };
 }

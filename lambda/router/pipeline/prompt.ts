@@ -26,6 +26,7 @@ import { PromptVariable, PromptVariableType, PromptVersionConfig, RequestLimits 
 import { valueHasType } from '../../shared/cross-checks';
 import { CONFIG_DEFAULTS, ResolvedGatewayConfig, ResolvedPrompt } from '../../shared/defaults';
 import { renderTemplate } from '../../shared/prompt-template';
+import { CONTEXT_SLOT } from '../../shared/retrieval-defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, NotFoundError, PermissionDeniedError } from '../errors';
 import { labelOverrideSortKey as overrideKey } from '../../shared/prompt-label-schema';
@@ -51,6 +52,12 @@ export interface PromptStageInput {
    * @default none
    */
   readonly onResolved?: (prompt: ResolvedPromptRef) => void;
+  /**
+   * Rendered in place of the template's `{{context}}` slot, for the retrieval stage to replace with
+   * the passages (a per-request random string no client can forge).
+   * @default the slot renders empty
+   */
+  readonly contextMarker?: string;
 }
 
 /**
@@ -322,7 +329,11 @@ export function applyPrompt(input: PromptStageInput): ChatRequest {
   // A label may land on any of its versions: accept the variables of every version of the prompt.
   const tolerated = label !== undefined
     ? new Set([...prompt.versions.values()].flatMap((v) => (v.variables ?? []).map((x) => x.name))) : undefined;
-  const rendered = renderPrompt(version, validateVariables(version, ref.variables, located.variablesParam, tolerated));
+  const values = validateVariables(version, ref.variables, located.variablesParam, tolerated);
+  values.set(CONTEXT_SLOT, input.contextMarker ?? '');
+  const rendered = renderPrompt(version, values);
+  const usesContext = input.contextMarker !== undefined
+    && [rendered.system ?? '', ...rendered.turns.map((t) => t.content)].some((t) => t.includes(input.contextMarker!));
 
   const system = rendered.system !== undefined && rendered.system.length > 0 ? [rendered.system, ...chat.system] : [...chat.system];
   const messages = conversation(rendered.turns, chat.messages);
@@ -334,6 +345,7 @@ export function applyPrompt(input: PromptStageInput): ChatRequest {
     system,
     messages,
     prompt: resolved,
+    ...(usesContext ? { contextMarker: input.contextMarker } : {}),
     ...(chat.maxTokens === undefined && defaults.maxTokens !== undefined ? { maxTokens: defaults.maxTokens } : {}),
     ...(chat.temperature === undefined && defaults.temperature !== undefined ? { temperature: defaults.temperature } : {}),
     ...(chat.topP === undefined && defaults.topP !== undefined ? { topP: defaults.topP } : {}),

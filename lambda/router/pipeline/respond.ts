@@ -38,6 +38,22 @@ export interface AnswerMeta {
   readonly created: number;
   /** The resolved prompt as `id@version`, for the `x-gateway-prompt` header. */
   readonly prompt?: string;
+  /** The retrieved passages the prompt cited, as the answer's `citations` extension field. */
+  readonly citations?: readonly Citation[];
+}
+
+/**
+ * A passage the answer may cite as `[index]`: the gateway's `citations` extension field, at the top
+ * level of a `chat.completion` and of a stream's finishing chunk (OpenAI clients ignore it; read it
+ * from the raw response).
+ */
+export interface Citation {
+  readonly index: number;
+  /** The knowledge source id. */
+  readonly source: string;
+  readonly document_id: string;
+  readonly score: number;
+  readonly uri?: string;
 }
 
 function baseHeaders(meta: AnswerMeta): Record<string, string> {
@@ -79,6 +95,7 @@ export async function writeCompletion(
       finish_reason: answer.finishReason,
     }],
     usage: openAiUsage(answer.usage),
+    ...(meta.citations !== undefined ? { citations: meta.citations } : {}),
   };
   sink.start(200, {
     'content-type': 'application/json',
@@ -162,7 +179,8 @@ export class SseWriter {
     this.start();
     const delta = this.roleSent ? {} : { role: 'assistant', content: '' };
     this.roleSent = true;
-    let out = this.chunk([{ index: 0, delta, logprobs: null, finish_reason: finishReason }]);
+    let out = this.chunk([{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      this.meta.citations !== undefined ? { citations: this.meta.citations } : {});
     if (usage) {
       out += this.chunk([], {
         usage: openAiUsage(usage),

@@ -2,6 +2,7 @@
 import { LatencyClass, Sensitivity } from '../../shared/config';
 import { ResolvedPrice, ResolvedTarget } from '../../shared/defaults';
 import { ChatTurn, ResponseFormat, Target } from '../providers/types';
+import type { RetrievalRequest } from '../retrieval/request';
 
 /** A chat completion request after parsing and validation (the output of parse.ts). */
 export interface ChatRequest {
@@ -26,6 +27,13 @@ export interface ChatRequest {
   readonly promptRef?: PromptReference;
   /** The prompt version the gateway resolved and rendered in front of `messages` (prompt.ts). */
   readonly prompt?: ResolvedPromptRef;
+  /** The body's `retrieval` object (parse.ts); pipeline/retrieval.ts runs it. */
+  readonly retrieval?: RetrievalRequest;
+  /**
+   * The marker prompt.ts rendered in place of the template's `{{context}}` slot, replaced by the
+   * passages (or nothing) once retrieval ran; absent when the template has no such slot.
+   */
+  readonly contextMarker?: string;
 }
 
 /** A prompt named by a request: an id, a version number or label, and variable values. */

@@ -10,7 +10,9 @@ import { NO_SPANS, RequestSpans } from '../tracing/spans';
 import { FeedbackAttribution } from '../usage/store';
 import { NO_DIMENSION_VALUE } from '../../shared/usage-table-schema';
 import { costUsd, roundUsd, ZERO_USAGE } from '../usage/cost';
-import { AttemptRecord, Outcome, UsageRecord } from '../usage/types';
+import { AttemptRecord, Outcome, RetrievalUsage, UsageRecord } from '../usage/types';
+import type { RetrievedContext } from './retrieval';
+import type { ValidationVerdict } from '../retrieval/grounding';
 import { Candidate, ResolvedPromptRef, RoutePlan, RoutingHints, TenantContext } from './types';
 
 /**
@@ -60,6 +62,10 @@ export class RequestTrace {
    * times the real count for English text. Computed only when an attempt failed after reaching a model.
    */
   inputTokensEstimate?: () => number;
+  /** What the retrieval stage found (pipeline/retrieval.ts). */
+  retrieval?: RetrievedContext;
+  /** The grounding check's verdict, when the route checks. */
+  grounding?: ValidationVerdict;
   /**
    * The request's spans: every stage records its span here (`trace.spans.span(STAGE.X, attrs, fn)`,
    * see tracing/spans.ts). `NO_SPANS` when the request is not traced.
@@ -110,9 +116,25 @@ export class RequestTrace {
     return fields;
   }
 
-  /** The cost of the tokens recorded, at the serving (or last tried) target's price. */
+  /** The cost of the tokens recorded, at the serving (or last tried) target's price, and of the search. */
   cost(): number {
-    return this.candidate ? costUsd(this.usage, this.candidate.price) : 0;
+    return (this.candidate ? costUsd(this.usage, this.candidate.price) : 0) + (this.retrieval?.costUsd ?? 0);
+  }
+
+  /** The retrieval part of the record (document ids and scores, never passage text). */
+  private retrievalUsage(): RetrievalUsage | undefined {
+    const r = this.retrieval;
+    if (!r) return undefined;
+    return {
+      source: r.sourceId,
+      latencyMs: r.latencyMs,
+      documents: r.passages.map((p) => ({ id: p.documentId, score: p.score })),
+      dropped: r.dropped,
+      refused: r.refused,
+      contextTokens: r.contextTokens,
+      costUsd: r.costUsd,
+      ...(this.grounding ? { groundingScore: this.grounding.score, groundingPassed: this.grounding.passed } : {}),
+    };
   }
 
   /**
@@ -188,6 +210,7 @@ export class RequestTrace {
       latencyMs: Math.max(0, (this.endedAt ?? now) - this.receivedAt),
       ...(this.guardrailAction !== undefined ? { guardrailAction: this.guardrailAction } : {}),
       ...(this.errorDetail !== undefined && !restricted ? { errorDetail: this.errorDetail } : {}),
+      ...(this.retrieval ? { retrieval: this.retrievalUsage() } : {}),
       ...(this.feedbackScore !== undefined ? { feedbackScore: this.feedbackScore } : {}),
       ...(this.spans.recording ? { traceId: this.spans.traceId, stageMs: this.spans.stageDurations() } : {}),
     };

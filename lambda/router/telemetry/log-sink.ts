@@ -13,14 +13,15 @@
  * Message text, `user` and `metadata` values never appear in the line, for any request.
  */
 import { PROMPT_VALIDATION_ERROR_CODES } from '../pipeline/prompt';
+import { GROUNDING_FAILED } from '../retrieval/grounding';
 import { Outcome, UsageRecord, UsageSink } from '../usage/types';
 
 /**
  * The error codes of requests refused by a validation (today: a prompt version's variables, size
- * and routes); `gateway.validation.failed` on the log line is true for them. Response validation
- * adds its codes here.
+ * and routes) or an answer's check (a route's grounding check); `gateway.validation.failed` on the
+ * log line is true for them. Response validation adds its codes here.
  */
-export const VALIDATION_ERROR_CODES: ReadonlySet<string> = new Set(PROMPT_VALIDATION_ERROR_CODES);
+export const VALIDATION_ERROR_CODES: ReadonlySet<string> = new Set([...PROMPT_VALIDATION_ERROR_CODES, GROUNDING_FAILED]);
 
 /** The metrics namespace unless `GATEWAY_METRICS_NAMESPACE` names another. */
 export const DEFAULT_METRICS_NAMESPACE = 'CdkAiGateway';
@@ -50,6 +51,19 @@ export const PROMPT_METRIC_DIMENSIONS = [['Prompt', 'PromptVersion']] as const;
 export const PROMPT_METRICS = ['Requests', 'Errors', 'PromptValidationFailures', 'CostUsd'] as const;
 const PROMPT_METRIC_DEFINITIONS = Object.freeze(PROMPT_METRICS.map((Name) => Object.freeze({ Name, Unit: Name === 'CostUsd' ? 'None' : 'Count' })));
 const PROMPT_DIMENSIONS = Object.freeze(PROMPT_METRIC_DIMENSIONS.map((d) => Object.freeze([...d])));
+
+/** The dimension set of the retrieval metrics: the knowledge source id (a configured id, never free text). */
+export const RETRIEVAL_METRIC_DIMENSIONS = [['KnowledgeSource']] as const;
+
+/**
+ * The metrics of requests that retrieved: search latency, passages in the prompt, their tokens, the
+ * search's cost, and `GroundingFailures` (1 when the route's grounding check failed the answer).
+ */
+export const RETRIEVAL_METRICS = [
+  ['RetrievalLatencyMs', 'Milliseconds'], ['RetrievedPassages', 'Count'], ['ContextTokens', 'Count'], ['RetrievalCostUsd', 'None'], ['GroundingFailures', 'Count'],
+] as const;
+const RETRIEVAL_METRIC_DEFINITIONS = Object.freeze(RETRIEVAL_METRICS.map(([Name, Unit]) => Object.freeze({ Name, Unit })));
+const RETRIEVAL_DIMENSIONS = Object.freeze(RETRIEVAL_METRIC_DIMENSIONS.map((d) => Object.freeze([...d])));
 
 /** The EMF metric definitions (the same for every line but for the TTFT metric), built once. */
 const definitions = (metrics: readonly (readonly [string, Unit])[]): readonly { Name: string; Unit: Unit }[] =>
@@ -132,6 +146,18 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
   put('gateway.guardrail.action', r.guardrailAction);
   line['gateway.outcome'] = r.outcome;
   put('gateway.error.detail', r.errorDetail);
+  const retrieval = r.retrieval;
+  if (retrieval) {
+    line['gateway.retrieval.source'] = retrieval.source;
+    line['gateway.retrieval.latency_ms'] = retrieval.latencyMs;
+    line['gateway.retrieval.documents'] = retrieval.documents;
+    line['gateway.retrieval.dropped'] = retrieval.dropped;
+    line['gateway.retrieval.refused'] = retrieval.refused;
+    line['gateway.retrieval.context_tokens'] = retrieval.contextTokens;
+    line['gateway.retrieval.cost_usd'] = retrieval.costUsd;
+    put('gateway.retrieval.grounding_score', retrieval.groundingScore);
+    put('gateway.retrieval.grounding_passed', retrieval.groundingPassed);
+  }
   put('gateway.feedback.score', r.feedbackScore);
   if (r.operation === 'chat.completions') line['gateway.validation.failed'] = r.errorCode !== undefined && VALIDATION_ERROR_CODES.has(r.errorCode);
   put('gateway.trace_id', r.traceId);
@@ -144,6 +170,7 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
   }];
   const prompted = r.promptId !== undefined && r.promptVersion !== undefined;
   if (prompted) directives.push({ Namespace: namespace, Dimensions: PROMPT_DIMENSIONS, Metrics: PROMPT_METRIC_DEFINITIONS });
+  if (retrieval) directives.push({ Namespace: namespace, Dimensions: RETRIEVAL_DIMENSIONS, Metrics: RETRIEVAL_METRIC_DEFINITIONS });
   line._aws = { Timestamp: Date.parse(r.timestamp), CloudWatchMetrics: directives };
   line.Route = r.route ?? 'none';
   line.Tenant = r.tenantId ?? 'unauthenticated';
@@ -154,6 +181,14 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
     line.Prompt = r.promptId;
     line.PromptVersion = r.promptVersion;
     line.PromptValidationFailures = r.errorCode !== undefined && PROMPT_VALIDATION_ERROR_CODES.has(r.errorCode) ? 1 : 0;
+  }
+  if (retrieval) {
+    line.KnowledgeSource = retrieval.source;
+    line.RetrievalLatencyMs = retrieval.latencyMs;
+    line.RetrievedPassages = retrieval.documents.length;
+    line.ContextTokens = retrieval.contextTokens;
+    line.RetrievalCostUsd = retrieval.costUsd;
+    line.GroundingFailures = retrieval.groundingPassed === false ? 1 : 0;
   }
   return line;
 }

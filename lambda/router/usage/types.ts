@@ -109,12 +109,41 @@ export interface UsageRecord {
    * For internal errors only, and never for restricted requests: the exception, for the operator.
    */
   readonly errorDetail?: string;
+  /** What the retrieval stage did, for requests that retrieved. */
+  readonly retrieval?: RetrievalUsage;
   /** A feedback request: the score it recorded (its workflow and prompt fields are the rated request's). */
   readonly feedbackScore?: number;
   /** The request's trace (32 hex digits, X-Ray `1-xxxxxxxx-…` without dashes), when it was traced. */
   readonly traceId?: string;
   /** When traced: milliseconds per pipeline stage (span name → time), for the log line only (not the ledger). */
   readonly stageMs?: Readonly<Record<string, number>>;
+}
+
+/** One passage that entered the prompt: the document and its relevance score (never its text). */
+export interface RetrievedDocument {
+  readonly id: string;
+  readonly score: number;
+}
+
+/** The retrieval part of a usage record. */
+export interface RetrievalUsage {
+  /** The knowledge source id searched. */
+  readonly source: string;
+  readonly latencyMs: number;
+  /** The passages that entered the prompt, best first. */
+  readonly documents: readonly RetrievedDocument[];
+  /** Passages returned but dropped by the context budget (score, tokens, count). */
+  readonly dropped: number;
+  /** Passages returned outside the tenant or clearance, dropped by the gateway's check (expected 0). */
+  readonly refused: number;
+  /** Estimated tokens of the passages in the prompt. */
+  readonly contextTokens: number;
+  /** The search's price (`costPerQueryUsd`), part of `costUsd`. */
+  readonly costUsd: number;
+  /** The grounding check's score (the lower of grounding and relevance), when the route checks. */
+  readonly groundingScore?: number;
+  /** Whether the answer passed the grounding check, when the route checks. */
+  readonly groundingPassed?: boolean;
 }
 
 /** Where usage records go. `record` must not throw; a failing sink logs its own failure. */

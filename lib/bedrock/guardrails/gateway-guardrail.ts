@@ -188,6 +188,15 @@ export interface GatewayGuardrailProps {
   readonly deniedTopics?: GuardrailDeniedTopic[];
 
   /**
+   * Adds contextual grounding and relevance filters that only score (action `NONE`, never block):
+   * ApplyGuardrail then reports the grounding and relevance scores the gateway's routes with
+   * `retrieval.grounding` compare with their own thresholds. Without it such a route fails every
+   * answer (the check fails closed). Model calls without a grounding source are not affected.
+   * @default false
+   */
+  readonly contextualGroundingScores?: boolean;
+
+  /**
    * The message returned instead of a blocked prompt (1-500 characters). It should not say which
    * filter fired.
    * @default GatewayGuardrail.DEFAULT_BLOCKED_INPUT_MESSAGE
@@ -291,6 +300,9 @@ export abstract class GatewayGuardrailBase extends Resource implements IGatewayG
  * guardrail.grantApply(routerFunction);
  */
 export class GatewayGuardrail extends GatewayGuardrailBase {
+  /** The contextual grounding filter types `contextualGroundingScores` adds. */
+  public static readonly CONTEXTUAL_GROUNDING_TYPES = ['GROUNDING', 'RELEVANCE'];
+
   /** The default message returned for a blocked prompt. */
   public static readonly DEFAULT_BLOCKED_INPUT_MESSAGE =
     'Sorry, this request cannot be processed because it conflicts with our usage policy or contains sensitive information such as payment card or account details.';
@@ -463,6 +475,9 @@ export class GatewayGuardrail extends GatewayGuardrailBase {
           inputAction: t.inputAction ?? GuardrailAction.BLOCK,
           outputAction: t.outputAction ?? GuardrailAction.BLOCK,
         })),
+      },
+      contextualGroundingPolicyConfig: props.contextualGroundingScores !== true ? undefined : {
+        filtersConfig: GatewayGuardrail.CONTEXTUAL_GROUNDING_TYPES.map((type) => ({ type, threshold: 0, action: 'NONE', enabled: true })),
       },
     };
     const resource = new bedrock.CfnGuardrail(this, 'Resource', cfnProps);

@@ -96,6 +96,23 @@ export function guardrailInterventionsQuery(): logs.QueryString {
   });
 }
 
+/**
+ * Retrieval per knowledge source and tenant: searches, latency, context tokens, cost, passages the
+ * gateway's own check refused (expected 0) and answers that failed grounding.
+ */
+export function retrievalBySourceQuery(): logs.QueryString {
+  return new logs.QueryString({
+    filterStatements: [`ispresent(${f(LOG_FIELD.retrievalSource)})`],
+    statsStatements: [`count(*) as searches, avg(${f(LOG_FIELD.retrievalLatencyMs)}) as avg_latency_ms, `
+      + `pct(${f(LOG_FIELD.retrievalLatencyMs)}, 99) as p99_latency_ms, avg(${f(LOG_FIELD.retrievalContextTokens)}) as avg_context_tokens, `
+      + `sum(${f(LOG_FIELD.retrievalCostUsd)}) as retrieval_cost_usd, sum(${f(LOG_FIELD.retrievalRefused)}) as refused_passages, `
+      + `sum(${f(LOG_FIELD.groundingFailures)}) as grounding_failures `
+      + `by ${f(LOG_FIELD.retrievalSource)}, ${f(LOG_FIELD.tenant)}`],
+    sort: 'searches desc',
+    limit: 100,
+  });
+}
+
 /** Per-stage latency p50 / p99 per route (traced requests), the trace chain's time budget. */
 export function stageLatencyByRouteQuery(): logs.QueryString {
   const stage = (name: string) => f(`${TRACE_FIELD.stageMsPrefix}.${name}`);

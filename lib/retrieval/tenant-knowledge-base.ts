@@ -1,0 +1,242 @@
+import { ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import * as bedrock from 'aws-cdk-lib/aws-bedrock';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import { KnowledgeSourceConfig, KnowledgeSourceKind } from '../../lambda/shared/config-retrieval';
+import { AiGatewayValidationError } from '../private/errors';
+import { newKey } from '../private/kms';
+import { ManagedPolicyRole } from '../private/managed-policy-role';
+import { GatewayCompliance } from '../compliance/gateway-compliance';
+import { flattenValue } from '../compliance/rules/iam-statements';
+import { IngestionOnDeploy } from './private/ingestion-on-deploy';
+
+/** What the knowledge base and its schedule do with the key, without wildcards. */
+const KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'];
+
+/** `bedrock:Retrieve` on exactly one knowledge base. */
+function grantRetrieveOn(grantee: iam.IGrantable, knowledgeBaseArn: string): iam.Grant {
+  return iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:Retrieve'], resourceArns: [knowledgeBaseArn] });
+}
+
+function bedrockSourceConfig(id: string, knowledgeBaseId: string): KnowledgeSourceConfig {
+  return { id, kind: KnowledgeSourceKind.BEDROCK_KNOWLEDGE_BASE, knowledgeBaseId };
+}
+
+/** A knowledge base the gateway may search: one built here, or one brought by id. */
+export interface IKnowledgeSource {
+  /** The knowledge base id. */
+  readonly knowledgeBaseId: string;
+  /** The knowledge base ARN. */
+  readonly knowledgeBaseArn: string;
+  /** Grants `bedrock:Retrieve` on exactly this knowledge base. */
+  grantRetrieve(grantee: iam.IGrantable): iam.Grant;
+  /** The gateway configuration entry of this source (add it to `knowledgeSources`). */
+  knowledgeSourceConfig(id: string): KnowledgeSourceConfig;
+}
+
+/** Props of `TenantKnowledgeBase`. */
+export interface TenantKnowledgeBaseProps {
+  /**
+   * The bucket of the documents. Each document carries a `<name>.metadata.json` sidecar with
+   * `{"metadataAttributes": {"tenant": "acme", "sensitivity": "internal", "source": "handbook"}}`.
+   */
+  readonly documents: s3.IBucket;
+
+  /**
+   * Only documents under this prefix are ingested.
+   * @default - the whole bucket
+   */
+  readonly documentsPrefix?: string;
+
+  /**
+   * The key that encrypts the vector store and the knowledge base's transient ingestion data.
+   * @default - a new customer-managed key with rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * The Bedrock embedding model id.
+   * @default TenantKnowledgeBase.DEFAULT_EMBEDDING_MODEL_ID
+   */
+  readonly embeddingModelId?: string;
+
+  /**
+   * The embedding dimensions (Titan Text Embeddings V2: 256, 512 or 1024).
+   * @default 1024
+   */
+  readonly dimensions?: number;
+
+  /**
+   * How often the documents are ingested again (an EventBridge Scheduler rate, in hours).
+   * @default Duration.days(1)
+   */
+  readonly ingestionInterval?: Duration;
+}
+
+/**
+ * A tenant-aware Amazon Bedrock Knowledge Base over an S3 data source, with Amazon S3 Vectors as
+ * the vector store: KMS-encrypted with a customer key, a least-privilege service role, an ingestion
+ * job on deploy (when the data source is created or its configuration changes) and an EventBridge
+ * Scheduler schedule that starts one (`bedrockagent:StartIngestionJob`) at the set interval.
+ * Documents carry `tenant`, `sensitivity` and `source` metadata in S3 `.metadata.json` sidecars; the gateway filters every search by tenant and clearance.
+ *
+ * @example
+ * const kb = new TenantKnowledgeBase(this, 'Handbook', { documents: bucket });
+ * // gateway configuration: knowledgeSources: [kb.knowledgeSourceConfig('handbook')]
+ */
+export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
+  /** Titan Text Embeddings V2. */
+  public static readonly DEFAULT_EMBEDDING_MODEL_ID = 'amazon.titan-embed-text-v2:0';
+  /** Titan V2 dimensions. */
+  public static readonly ALLOWED_DIMENSIONS = [256, 512, 1024];
+  /**
+   * Metadata Bedrock writes that must not be filterable on S3 Vectors: filterable metadata is
+   * limited to 2 KB per vector and the chunk text alone exceeds it.
+   */
+  public static readonly NON_FILTERABLE_METADATA_KEYS = ['AMAZON_BEDROCK_TEXT', 'AMAZON_BEDROCK_METADATA'];
+
+  /** A knowledge base made elsewhere (OpenSearch Serverless, any vector store), by id. */
+  public static fromKnowledgeBaseId(scope: Construct, id: string, knowledgeBaseId: string): IKnowledgeSource {
+    const arn = Stack.of(scope).formatArn({ service: 'bedrock', resource: 'knowledge-base', resourceName: knowledgeBaseId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    return new ImportedKnowledgeBase(scope, id, knowledgeBaseId, arn);
+  }
+
+  public readonly knowledgeBaseId: string;
+  public readonly knowledgeBaseArn: string;
+  /** The data source id (for ingestion jobs). */
+  public readonly dataSourceId: string;
+  /** The key of the vector store. */
+  public readonly encryptionKey: kms.IKey;
+  /** The knowledge base's service role. */
+  public readonly role: iam.IRole;
+
+  constructor(scope: Construct, id: string, props: TenantKnowledgeBaseProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const dimensions = props.dimensions ?? 1024;
+    if (!Token.isUnresolved(dimensions) && !TenantKnowledgeBase.ALLOWED_DIMENSIONS.includes(dimensions)) {
+      throw new AiGatewayValidationError(`dimensions must be one of ${TenantKnowledgeBase.ALLOWED_DIMENSIONS.join(', ')}, received ${dimensions}.`, this);
+    }
+    const hours = (props.ingestionInterval ?? Duration.days(1)).toHours({ integral: false });
+    if (!Number.isInteger(hours) || hours < 1) throw new AiGatewayValidationError(`ingestionInterval must be a whole number of hours (at least 1), received ${hours}.`, this);
+    const modelId = props.embeddingModelId ?? TenantKnowledgeBase.DEFAULT_EMBEDDING_MODEL_ID;
+    const modelArn = stack.formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: modelId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    this.encryptionKey = props.encryptionKey ?? newKey(this, 'Key', 'Encrypts a cdk-ai-gateway knowledge base vector store');
+
+    const vectorBucket = new s3vectors.CfnVectorBucket(this, 'VectorBucket', {
+      encryptionConfiguration: { sseType: 'aws:kms', kmsKeyArn: this.encryptionKey.keyArn },
+    });
+    const index = new s3vectors.CfnIndex(this, 'Index', {
+      vectorBucketArn: vectorBucket.attrVectorBucketArn,
+      dataType: 'float32',
+      dimension: dimensions,
+      distanceMetric: 'cosine',
+      metadataConfiguration: { nonFilterableMetadataKeys: TenantKnowledgeBase.NON_FILTERABLE_METADATA_KEYS },
+    });
+
+    const role = new ManagedPolicyRole(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('bedrock.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'bedrock', resource: 'knowledge-base', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }) },
+        },
+      }),
+      description: 'The service role of a cdk-ai-gateway knowledge base: embeds documents and reads and writes its vector index',
+    });
+    this.role = role;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: [modelArn] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3vectors:GetIndex', 's3vectors:PutVectors', 's3vectors:GetVectors', 's3vectors:DeleteVectors', 's3vectors:QueryVectors', 's3vectors:ListVectors'],
+      resources: [index.attrIndexArn],
+    }));
+    // Exact actions (no grantRead wildcards): list the bucket, read the documents under the prefix.
+    const documentObjects = props.documents.arnForObjects(`${props.documentsPrefix ?? ''}*`);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.documents.bucketArn] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [documentObjects] }));
+    props.documents.encryptionKey?.grant(role, 'kms:Decrypt');
+    this.encryptionKey.grant(role, ...KEY_ACTIONS);
+    GatewayCompliance.acknowledge(role.grantsPolicy, `AwsSolutions-IAM5[Resource::${flattenValue(stack.resolve(documentObjects))}]`,
+      'The knowledge base ingests every document under its prefix (only GetObject, on that prefix of the one documents bucket): the objects are not known at deploy time.');
+
+    const kb = new bedrock.CfnKnowledgeBase(this, 'KnowledgeBase', {
+      name: Names.uniqueResourceName(this, { maxLength: 100 }),
+      roleArn: role.roleArn,
+      knowledgeBaseConfiguration: {
+        type: 'VECTOR',
+        vectorKnowledgeBaseConfiguration: {
+          embeddingModelArn: modelArn,
+          embeddingModelConfiguration: { bedrockEmbeddingModelConfiguration: { dimensions, embeddingDataType: 'FLOAT32' } },
+        },
+      },
+      storageConfiguration: { type: 'S3_VECTORS', s3VectorsConfiguration: { indexArn: index.attrIndexArn } },
+    });
+    kb.node.addDependency(role);
+    this.knowledgeBaseId = kb.attrKnowledgeBaseId;
+    this.knowledgeBaseArn = kb.attrKnowledgeBaseArn;
+
+    const dataSource = new bedrock.CfnDataSource(this, 'DataSource', {
+      knowledgeBaseId: kb.attrKnowledgeBaseId,
+      name: 'documents',
+      dataDeletionPolicy: 'DELETE',
+      dataSourceConfiguration: {
+        type: 'S3',
+        s3Configuration: { bucketArn: props.documents.bucketArn, ...(props.documentsPrefix ? { inclusionPrefixes: [props.documentsPrefix] } : {}) },
+      },
+      serverSideEncryptionConfiguration: { kmsKeyArn: this.encryptionKey.keyArn },
+    });
+    this.dataSourceId = dataSource.attrDataSourceId;
+
+    const schedulerRole = new ManagedPolicyRole(this, 'IngestionScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      description: 'Starts the ingestion jobs of a cdk-ai-gateway knowledge base on its schedule',
+    });
+    schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['bedrock:StartIngestionJob'], resources: [kb.attrKnowledgeBaseArn] }));
+    new scheduler.CfnSchedule(this, 'IngestionSchedule', {
+      description: 'Ingests the knowledge base documents again (cdk-ai-gateway)',
+      scheduleExpression: `rate(${hours} ${hours === 1 ? 'hour' : 'hours'})`,
+      flexibleTimeWindow: { mode: 'OFF' },
+      kmsKeyArn: this.encryptionKey.keyArn,
+      target: {
+        arn: 'arn:aws:scheduler:::aws-sdk:bedrockagent:startIngestionJob',
+        roleArn: schedulerRole.roleArn,
+        input: stack.toJsonString({ KnowledgeBaseId: kb.attrKnowledgeBaseId, DataSourceId: dataSource.attrDataSourceId }),
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+      },
+    });
+    this.encryptionKey.grant(schedulerRole, ...KEY_ACTIONS);
+
+    new IngestionOnDeploy(this, 'IngestionOnDeploy', {
+      knowledgeBaseId: kb.attrKnowledgeBaseId,
+      knowledgeBaseArn: kb.attrKnowledgeBaseArn,
+      dataSource,
+      key: this.encryptionKey,
+      after: [role.grantsPolicy, kb],
+    });
+  }
+
+  public grantRetrieve(grantee: iam.IGrantable): iam.Grant {
+    return grantRetrieveOn(grantee, this.knowledgeBaseArn);
+  }
+
+  public knowledgeSourceConfig(id: string): KnowledgeSourceConfig {
+    return bedrockSourceConfig(id, this.knowledgeBaseId);
+  }
+}
+
+class ImportedKnowledgeBase extends Construct implements IKnowledgeSource {
+  constructor(scope: Construct, id: string, public readonly knowledgeBaseId: string, public readonly knowledgeBaseArn: string) {
+    super(scope, id);
+  }
+
+  public grantRetrieve(grantee: iam.IGrantable): iam.Grant {
+    return grantRetrieveOn(grantee, this.knowledgeBaseArn);
+  }
+
+  public knowledgeSourceConfig(id: string): KnowledgeSourceConfig {
+    return bedrockSourceConfig(id, this.knowledgeBaseId);
+  }
+}
