@@ -202,7 +202,7 @@ export class Gateway {
       }
       const record = trace.toUsageRecord(this.now());
       const reservation = budget.reservation;
-      await reservation?.pending;
+      if (reservation?.pending) await reservation.pending;
       // The DynamoDB ledger settles the reservation in the record's own transaction; otherwise the
       // guard settles it here. Neither fails the request: a reservation left open keeps its
       // in-flight item, which the usage sweeper settles as abandoned once it expires.
@@ -343,7 +343,8 @@ export class Gateway {
       route: plan.alias,
       estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)),
       receivedAt: request.receivedAt,
-      recordFields: trace.abandonedRecordFields(),
+      // Only a guard that keeps in-flight items needs them (NoBudgetGuard does not).
+      ...(this.budget instanceof NoBudgetGuard ? {} : { recordFields: trace.abandonedRecordFields() }),
     });
 
     const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan);
