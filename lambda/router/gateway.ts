@@ -22,6 +22,7 @@ import { applyInputGuardrail, InputGuardrailResult } from './pipeline/input-guar
 import {
   ClientGone, completeOnTarget, InvokeContext, OpenedStream, openStreamOnTarget, ProviderRegistry,
 } from './pipeline/invoke';
+import { EmbeddingsContext, serveEmbeddings } from './pipeline/embeddings';
 import { applyOutputGuardrail } from './pipeline/output-guardrail';
 import { parseChatRequest } from './pipeline/parse';
 import { applyPrompt } from './pipeline/prompt';
@@ -85,6 +86,7 @@ export interface GatewayOptions {
 }
 
 const CHAT_PATH = '/v1/chat/completions';
+const EMBEDDINGS_PATH = '/v1/embeddings';
 const MODELS_PATH = '/v1/models';
 const FEEDBACK_PATH = '/v1/feedback';
 const USAGE_PATH = '/v1/usage';
@@ -154,6 +156,7 @@ export class Gateway {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly embeddings: EmbeddingsContext;
 
   constructor(options: GatewayOptions) {
     this.config = options.config;
@@ -169,6 +172,10 @@ export class Gateway {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? defaultSleep;
+    this.embeddings = {
+      config: this.config, providers: this.providers, breakers: this.breakers, controls: this.controls, budget: this.budget,
+      guardrails: this.guardrails, env: this.env, now: this.now, random: this.random, sleep: this.sleep,
+    };
   }
 
   /**
@@ -229,6 +236,12 @@ export class Gateway {
       trace.operation = 'chat.completions';
       if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, CHAT_PATH, ['POST']);
       await this.chat(request, out, trace, signal, budget);
+      return;
+    }
+    if (path === EMBEDDINGS_PATH) {
+      trace.operation = 'embeddings';
+      if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, EMBEDDINGS_PATH, ['POST']);
+      await serveEmbeddings(this.embeddings, request, out, trace, signal, budget);
       return;
     }
     if (path === MODELS_PATH) {
@@ -528,7 +541,7 @@ export class Gateway {
       gatewayError = new InternalError(`The gateway failed to process this request (request id ${trace.requestId}).`, 'internal_error');
       // The detail is for the operator; a chat request whose sensitivity is not known yet could be
       // restricted, so its detail is dropped (the record keeps the code).
-      const mayCarryText = trace.operation === 'chat.completions' && trace.sensitivity === undefined;
+      const mayCarryText = (trace.operation === 'chat.completions' || trace.operation === 'embeddings') && trace.sensitivity === undefined;
       if (!mayCarryText) {
         trace.errorDetail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`).slice(0, 2000) : String(error).slice(0, 200);
       }

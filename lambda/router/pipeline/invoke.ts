@@ -20,7 +20,7 @@
  */
 import { UpstreamError } from '../errors';
 import {
-  BedrockTarget, CallOptions, Completion, OpenAiTarget, ProviderAdapter, ProviderRequest, StreamChunk,
+  BedrockTarget, CallOptions, Completion, EmbeddingRequest, Embeddings, OpenAiTarget, ProviderAdapter, ProviderRequest, StreamChunk,
 } from '../providers/types';
 import { backoffDelayMs } from '../reliability/backoff';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
@@ -180,6 +180,24 @@ function adapterFor(ctx: InvokeContext, candidate: Candidate): {
     complete: (r, o) => ctx.providers.openai.complete(target, r, o),
     stream: (r, o) => ctx.providers.openai.stream(target, r, o),
   };
+}
+
+/**
+ * The embeddings of `request` from `candidate`, with retries (an adapter without `embed` fails
+ * over: it serves no embeddings).
+ *
+ * @example
+ * const embeddings = await embedOnTarget(candidate, embeddingRequest, ctx);
+ */
+export function embedOnTarget(candidate: Candidate, request: EmbeddingRequest, ctx: InvokeContext): Promise<Embeddings> {
+  const target = candidate.target;
+  return withRetries(candidate, ctx, (options) => {
+    const embed = target.kind === 'bedrock'
+      ? ctx.providers.bedrock.embed?.bind(ctx.providers.bedrock, target)
+      : ctx.providers.openai.embed?.bind(ctx.providers.openai, target);
+    if (!embed) throw new UpstreamError(`the ${target.kind} adapter serves no embeddings`, { disposition: 'fallback', code: 'notEmbeddingModel' });
+    return embed(request, options);
+  });
 }
 
 /**
