@@ -14,7 +14,8 @@
 import { AUTO_ALIAS } from '../../shared/schema';
 import { Sensitivity } from '../../shared/config';
 import { ResolvedGatewayConfig } from '../../shared/defaults';
-import { InvalidRequestError, ServiceUnavailableError } from '../errors';
+import { InvalidRequestError, ServiceUnavailableError, UpstreamError } from '../errors';
+import { embeddingCalls } from '../providers/bedrock/embeddings';
 import { GatewayRequest, ResponseSink } from '../http';
 import { utf8Bytes } from '../providers/token-bound';
 import { EmbeddingRequest, Embeddings } from '../providers/types';
@@ -95,6 +96,22 @@ async function checkGuardrail(ctx: EmbeddingsContext, guardrail: NonNullable<Ret
 }
 
 /**
+ * Refuses, naming the parameter, what the serving (first) target's model cannot take: a
+ * `dimensions` a Bedrock model does not produce, a text longer than Cohere Embed accepts.
+ */
+function checkModelLimits(plan: ReturnType<typeof planNamedRoute>, call: EmbeddingRequest): void {
+  const target = plan.candidates[0].target;
+  if (target.kind !== 'bedrock' || target.embeddingFamily === undefined) return;
+  try {
+    embeddingCalls(target.embeddingFamily, call);
+  } catch (error) {
+    if (!(error instanceof UpstreamError)) throw error;
+    const param = error.code === 'unsupportedDimensions' ? 'dimensions' : 'input';
+    throw new InvalidRequestError(`The model '${plan.alias}' cannot take this request: ${error.message}.`, 'invalid_value', param);
+  }
+}
+
+/**
  * Serves `POST /v1/embeddings` into `out`; throws the request's `GatewayError` (the gateway writes
  * it and the usage record).
  *
@@ -142,6 +159,7 @@ export async function serveEmbeddings(
     ...(parsed.inputType !== undefined ? { inputType: parsed.inputType } : {}),
     ...(parsed.user !== undefined ? { user: parsed.user } : {}),
   };
+  checkModelLimits(plan, call);
   const estimate = (): number => parsed.inputs.reduce((n, t) => n + estimateTokens(t), 0);
   trace.inputTokensEstimate = estimate;
   const invoke: InvokeContext = {
