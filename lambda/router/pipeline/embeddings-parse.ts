@@ -46,6 +46,7 @@ const TOKEN_ARRAYS = "'input' as token ids is not supported: the gateway's model
 
 function parseInput(value: unknown, maxChars: number): string[] {
   if (value === undefined || value === null) throw bad("'input' is required.", 'input', 'missing_required_parameter');
+  if (typeof value === 'number') throw bad(TOKEN_ARRAYS, 'input', 'unsupported_input');
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list)) throw bad(`'input' must be a string or an array of strings, not ${kind(value)}.`, 'input', 'invalid_type');
   if (list.length === 0) throw bad("'input' must not be an empty array.", 'input');
