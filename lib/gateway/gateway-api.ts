@@ -193,7 +193,7 @@ const GATEWAY_ERRORS: ReadonlyArray<{ type: apigateway.ResponseType; status: str
 
 /**
  * The gateway's REST API (regional, or private behind an `execute-api` VPC endpoint): `POST /v1/chat/completions` (streamed through Lambda response
- * streaming), `GET /v1/models`, `POST /v1/feedback`, all behind the tenant authorizer, with
+ * streaming), `POST /v1/embeddings`, `GET /v1/models`, `POST /v1/feedback`, all behind the tenant authorizer, with
  * request validation, JSON access logs in a KMS-encrypted log group, execution logs without
  * bodies, X-Ray tracing, stage throttling and OpenAI-shaped error responses.
  *
@@ -361,7 +361,21 @@ export class GatewayApi extends Construct {
         },
       },
     });
+    const embeddingsModel = this.api.addModel('EmbeddingsRequest', {
+      contentType: 'application/json',
+      modelName: 'EmbeddingsRequest',
+      description: 'The shape API Gateway checks before the router validates the embeddings request in full',
+      schema: {
+        schema: apigateway.JsonSchemaVersion.DRAFT4,
+        type: apigateway.JsonSchemaType.OBJECT,
+        required: ['model', 'input'],
+        properties: {
+          model: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: 256 },
+        },
+      },
+    });
     this.addRoute('POST', '/v1/chat/completions', chatModel);
+    this.addRoute('POST', '/v1/embeddings', embeddingsModel);
     this.addRoute('GET', '/v1/models');
     this.addRoute('POST', '/v1/feedback', feedbackModel);
 
