@@ -27,6 +27,7 @@ import { applyOutputGuardrail } from './pipeline/output-guardrail';
 import { parseChatRequest } from './pipeline/parse';
 import { applyPrompt } from './pipeline/prompt';
 import { readRoutingHints } from './pipeline/hints';
+import { reserveForPlan } from './pipeline/reserve';
 import { CachedControls, IncidentControlsStage } from './pipeline/controls';
 import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
@@ -350,15 +351,7 @@ export class Gateway {
     const plan = await this.controls.apply(selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env }), tenant);
     trace.route = plan.alias;
     trace.plan = plan;
-    budget.reservation = await this.budget.reserve({
-      requestId: trace.requestId,
-      tenantId: tenant.tenantId,
-      route: plan.alias,
-      estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)),
-      receivedAt: request.receivedAt,
-      // Only a guard that keeps in-flight items needs them (NoBudgetGuard does not).
-      ...(this.budget instanceof NoBudgetGuard ? {} : { recordFields: trace.abandonedRecordFields() }),
-    });
+    budget.reservation = await reserveForPlan(this.budget, trace, plan, request.receivedAt);
 
     const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan);
     trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);

@@ -21,7 +21,7 @@ import { utf8Bytes } from '../providers/token-bound';
 import { EmbeddingRequest, Embeddings } from '../providers/types';
 import { estimateTokens } from '../providers/usage';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
-import { BudgetGuard, BudgetReservation, NoBudgetGuard } from '../usage/budget';
+import { BudgetGuard, BudgetReservation } from '../usage/budget';
 import { Outcome } from '../usage/types';
 import { IncidentControlsStage } from './controls';
 import { EmbeddingsRequest, parseEmbeddingsRequest } from './embeddings-parse';
@@ -32,6 +32,7 @@ import { guardrailUnavailable } from './input-guardrail';
 import { ClientGone, embedOnTarget, InvokeContext, ProviderRegistry } from './invoke';
 import { applyTenantPolicy } from './policy';
 import { AnswerMeta, baseHeaders, formatUsd, HEADERS } from './respond';
+import { reserveForPlan } from './reserve';
 import { planNamedRoute, PlanBound } from './route';
 import { resolveTenant } from './tenant';
 import { RequestTrace } from './usage';
@@ -141,14 +142,7 @@ export async function serveEmbeddings(
   const plan = await ctx.controls.apply(planNamedRoute({ tenant, hints, policy, config, breakers: ctx.breakers, env: ctx.env }, parsed.model, embeddingsBound(parsed.inputs)), tenant);
   trace.route = plan.alias;
   trace.plan = plan;
-  budget.reservation = await ctx.budget.reserve({
-    requestId: trace.requestId,
-    tenantId: tenant.tenantId,
-    route: plan.alias,
-    estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)),
-    receivedAt: request.receivedAt,
-    ...(ctx.budget instanceof NoBudgetGuard ? {} : { recordFields: trace.abandonedRecordFields() }),
-  });
+  budget.reservation = await reserveForPlan(ctx.budget, trace, plan, request.receivedAt);
   const deadline = request.receivedAt + config.timeouts.totalMs;
   if (plan.guardrail) await checkGuardrail(ctx, plan.guardrail, parsed.inputs, signal, deadline);
 

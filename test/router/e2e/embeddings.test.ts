@@ -16,6 +16,7 @@ import { fakeEmbedding, fakeEmbeddingTokens } from '../../helpers/fake-embedding
 import { BedrockBehaviours, startFakeBedrockRuntime, type FakeBedrockRuntime } from '../../helpers/fake-bedrock-runtime';
 import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
+import { apiError } from '../../helpers/openai-errors';
 import { ACME_KEY, FAKE_AWS_ENV, setEnv, testConfig } from '../../helpers/router-config';
 
 const TITAN = 'amazon.titan-embed-text-v2:0';
@@ -61,16 +62,6 @@ function embeddingConfig(bedrockEndpoint: string, openaiUrl: string): GatewayCon
     retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 20 },
     timeouts: { connectMs: 3000, totalMs: 5000 },
   };
-}
-
-async function apiError(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return e;
-    throw e;
-  }
-  throw new Error('expected an APIError');
 }
 
 describe('POST /v1/embeddings: openai client → local gateway → real adapters → loopback upstreams', () => {

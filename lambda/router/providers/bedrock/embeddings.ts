@@ -17,6 +17,7 @@ import { InvokeModelCommand, type BedrockRuntimeClient } from '@aws-sdk/client-b
 import { BedrockEmbeddingFamily, COHERE_V3_DIMENSIONS, TITAN_V2_DIMENSIONS } from '../../../shared/config-capabilities';
 import { UpstreamError } from '../../errors';
 import type { BedrockTarget, EmbeddingRequest, Embeddings } from '../types';
+import { embeddingAnswerObject, isVector, malformedEmbeddingAnswer as malformed } from '../embedding-answer';
 import { estimateTokens } from '../usage';
 
 /** Titan embeds one text per call: this many calls of one request run at once. */
@@ -76,13 +77,6 @@ export function embeddingCalls(family: BedrockEmbeddingFamily, request: Embeddin
   return calls;
 }
 
-function isVector(value: unknown): value is number[] {
-  return Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === 'number' && Number.isFinite(x));
-}
-
-function malformed(what: string): UpstreamError {
-  return new UpstreamError(`the embedding model answered without ${what}`, { disposition: 'fallback', code: 'malformedResponse' });
-}
 
 /**
  * The vectors and token count of one call's answer (`tokenHeader`: the header's value, if any).
@@ -92,13 +86,7 @@ function malformed(what: string): UpstreamError {
 export function parseEmbeddingAnswer(
   family: BedrockEmbeddingFamily, text: string, count: number, tokenHeader?: string,
 ): { vectors: number[][]; inputTokens?: number } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw malformed('a JSON body');
-  }
-  const body = typeof json === 'object' && json !== null ? json as Record<string, unknown> : {};
+  const body = embeddingAnswerObject(text);
   const headerTokens = tokenHeader !== undefined && /^\d+$/.test(tokenHeader) ? Number(tokenHeader) : undefined;
   if (family === BedrockEmbeddingFamily.TITAN_TEXT_V2) {
     if (!isVector(body.embedding)) throw malformed('an embedding');

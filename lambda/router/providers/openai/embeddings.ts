@@ -4,8 +4,8 @@
  * for its own client, so it reads one shape), and the answer's vectors are taken in `index` order.
  * Pure mapping; the adapter does the call.
  */
-import { UpstreamError } from '../../errors';
 import type { EmbeddingRequest, Embeddings, OpenAiTarget } from '../types';
+import { embeddingAnswerObject, isVector, malformedEmbeddingAnswer as malformed } from '../embedding-answer';
 import { estimateTokens } from '../usage';
 
 /** `{baseUrl}/embeddings`, whether or not the base URL ends with a slash. */
@@ -28,9 +28,6 @@ export function toEmbeddingsBody(target: OpenAiTarget, request: EmbeddingRequest
   };
 }
 
-function malformed(what: string): UpstreamError {
-  return new UpstreamError(`the upstream answered without ${what}`, { disposition: 'fallback', code: 'malformedResponse' });
-}
 
 /**
  * The vectors of an upstream answer, one per input in input order; usage from `usage.prompt_tokens`
@@ -39,13 +36,7 @@ function malformed(what: string): UpstreamError {
  * @example fromEmbeddingsResponse(target, request, '{"data":[{"index":0,"embedding":[0.1]}],"usage":{"prompt_tokens":1}}')
  */
 export function fromEmbeddingsResponse(target: OpenAiTarget, request: EmbeddingRequest, text: string): Embeddings {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw malformed('a JSON body');
-  }
-  const body = typeof json === 'object' && json !== null ? json as Record<string, unknown> : {};
+  const body = embeddingAnswerObject(text);
   const data = body.data;
   if (!Array.isArray(data) || data.length !== request.inputs.length) throw malformed(`${request.inputs.length} embeddings`);
   const vectors = new Array<number[]>(data.length);
@@ -56,10 +47,8 @@ export function fromEmbeddingsResponse(target: OpenAiTarget, request: EmbeddingR
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= data.length || vectors[index] !== undefined) {
       throw malformed('a distinct index for each embedding');
     }
-    if (!Array.isArray(vector) || vector.length === 0 || !vector.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-      throw malformed('float embeddings');
-    }
-    vectors[index] = vector as number[];
+    if (!isVector(vector)) throw malformed('float embeddings');
+    vectors[index] = vector;
   }
   const usage = typeof body.usage === 'object' && body.usage !== null ? body.usage as Record<string, unknown> : {};
   const reported = typeof usage.prompt_tokens === 'number' && Number.isInteger(usage.prompt_tokens) && usage.prompt_tokens >= 0
