@@ -3,7 +3,7 @@
  * router can call, a route is all chat or all embeddings, and automatic routing (chat only) never
  * picks an embeddings route.
  */
-import { bedrockEmbeddingFamily, servesEmbeddings } from './config-capabilities';
+import { bedrockEmbeddingFamily, servesEmbeddings } from './embedding-models';
 import { GatewayConfig, TargetKind } from './config';
 import { priceKeyOf } from './defaults';
 

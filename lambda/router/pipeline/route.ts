@@ -11,7 +11,7 @@
  * target's `maxOutputTokens` — at the output price. Every call to the target carries that limit.
  */
 import { RouteConfig, Sensitivity, TargetKind } from '../../shared/config';
-import { bedrockEmbeddingFamily, servesEmbeddings } from '../../shared/config-capabilities';
+import { bedrockEmbeddingFamily, servesEmbeddings } from '../../shared/embedding-models';
 import { ResolvedGatewayConfig, ResolvedTarget } from '../../shared/defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, PermissionDeniedError, ServiceUnavailableError, UpstreamError } from '../errors';

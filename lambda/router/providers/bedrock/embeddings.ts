@@ -14,7 +14,8 @@
  * does the calls.
  */
 import { InvokeModelCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { BedrockEmbeddingFamily, COHERE_V3_DIMENSIONS, TITAN_V2_DIMENSIONS } from '../../../shared/config-capabilities';
+import { BedrockEmbeddingFamily } from '../../../shared/config-capabilities';
+import { COHERE_V3_DIMENSIONS, TITAN_V2_DIMENSIONS } from '../../../shared/embedding-models';
 import { UpstreamError } from '../../errors';
 import type { BedrockTarget, EmbeddingRequest, Embeddings } from '../types';
 import { embeddingAnswerObject, isVector, malformedEmbeddingAnswer as malformed } from '../embedding-answer';
