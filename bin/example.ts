@@ -141,6 +141,12 @@ export function buildExampleApp(app: App = new App()): App {
         description: 'Cheap, fast classification',
       },
       {
+        alias: 'embed',
+        model: ModelSource.foundationModel('amazon.titan-embed-text-v2:0'),
+        guardrail: false,
+        description: 'Embeddings for retrieval (POST /v1/embeddings), Titan Text Embeddings V2',
+      },
+      {
         alias: 'chat-8b',
         targets: ['llama-8b'],
         fallbackAliases: ['classify'],

@@ -38,6 +38,15 @@ const JSON_BODY = Buffer.from(JSON.stringify({
 }));
 const JSON_HEADERS = { 'content-type': 'application/json', 'content-length': String(JSON_BODY.length) };
 
+// `POST /v1/embeddings`: one 1,024-value vector (Titan V2's default size), as an embedding server answers.
+const EMBEDDINGS_BODY = Buffer.from(JSON.stringify({
+  object: 'list',
+  data: [{ object: 'embedding', index: 0, embedding: Array.from({ length: 1024 }, (_, i) => ((i * 37) % 2048) / 1024 - 1) }],
+  model: 'bench-embed-model',
+  usage: { prompt_tokens: 7, total_tokens: 7 },
+}));
+const EMBEDDINGS_HEADERS = { 'content-type': 'application/json', 'content-length': String(EMBEDDINGS_BODY.length) };
+
 const chunk = (delta, finishReason = null, usage) => `data: ${JSON.stringify({
   id: 'chatcmpl-bench',
   object: 'chat.completion.chunk',
@@ -61,6 +70,11 @@ const server = http.createServer((req, res) => {
   const parts = [];
   req.on('data', (c) => parts.push(c));
   req.on('end', () => {
+    if (req.method === 'POST' && req.url.endsWith('/embeddings')) {
+      res.writeHead(200, EMBEDDINGS_HEADERS);
+      res.end(EMBEDDINGS_BODY);
+      return;
+    }
     if (req.method !== 'POST' || !req.url.endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json', 'content-length': String(NOT_FOUND.length) });
       res.end(NOT_FOUND);

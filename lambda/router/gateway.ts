@@ -22,10 +22,12 @@ import { applyInputGuardrail, InputGuardrailResult } from './pipeline/input-guar
 import {
   ClientGone, completeOnTarget, InvokeContext, OpenedStream, openStreamOnTarget, ProviderRegistry,
 } from './pipeline/invoke';
+import { EmbeddingsContext, serveEmbeddings } from './pipeline/embeddings';
 import { applyOutputGuardrail } from './pipeline/output-guardrail';
 import { parseChatRequest } from './pipeline/parse';
 import { applyPrompt } from './pipeline/prompt';
 import { readRoutingHints } from './pipeline/hints';
+import { reserveForPlan } from './pipeline/reserve';
 import { CachedControls, IncidentControlsStage } from './pipeline/controls';
 import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
@@ -98,6 +100,7 @@ export interface GatewayOptions {
 const preciseNow = (): number => performance.timeOrigin + performance.now();
 
 const CHAT_PATH = '/v1/chat/completions';
+const EMBEDDINGS_PATH = '/v1/embeddings';
 const MODELS_PATH = '/v1/models';
 const FEEDBACK_PATH = '/v1/feedback';
 const USAGE_PATH = '/v1/usage';
@@ -174,6 +177,7 @@ export class Gateway {
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly traces?: SpanExporter;
   private readonly traceClock: () => number;
+  private readonly embeddings: EmbeddingsContext;
 
   constructor(options: GatewayOptions) {
     this.config = options.config;
@@ -191,6 +195,10 @@ export class Gateway {
     this.sleep = options.sleep ?? defaultSleep;
     this.traces = options.traces;
     this.traceClock = options.traceClock ?? preciseNow;
+    this.embeddings = {
+      config: this.config, providers: this.providers, breakers: this.breakers, controls: this.controls, budget: this.budget,
+      guardrails: this.guardrails, env: this.env, now: this.now, random: this.random, sleep: this.sleep,
+    };
   }
 
   /**
@@ -225,7 +233,7 @@ export class Gateway {
       }
       const record = trace.toUsageRecord(this.now());
       const reservation = budget.reservation;
-      await reservation?.pending;
+      if (reservation?.pending) await reservation.pending;
       // The DynamoDB ledger settles the reservation in the record's own transaction; otherwise the
       // guard settles it here. Neither fails the request: a reservation left open keeps its
       // in-flight item, which the usage sweeper settles as abandoned once it expires.
@@ -268,6 +276,12 @@ export class Gateway {
       trace.operation = 'chat.completions';
       if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, CHAT_PATH, ['POST']);
       await this.chat(request, out, trace, signal, budget);
+      return;
+    }
+    if (path === EMBEDDINGS_PATH) {
+      trace.operation = 'embeddings';
+      if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, EMBEDDINGS_PATH, ['POST']);
+      await serveEmbeddings(this.embeddings, request, out, trace, signal, budget);
       return;
     }
     if (path === MODELS_PATH) {
@@ -387,14 +401,7 @@ export class Gateway {
     });
     trace.route = plan.alias;
     trace.plan = plan;
-    budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => this.budget.reserve({
-      requestId: trace.requestId,
-      tenantId: tenant.tenantId,
-      route: plan.alias,
-      estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)),
-      receivedAt: request.receivedAt,
-      recordFields: trace.abandonedRecordFields(),
-    }));
+    budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => reserveForPlan(this.budget, trace, plan, request.receivedAt));
 
     const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan);
     trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
@@ -604,7 +611,7 @@ export class Gateway {
       gatewayError = new InternalError(`The gateway failed to process this request (request id ${trace.requestId}).`, 'internal_error');
       // The detail is for the operator; a chat request whose sensitivity is not known yet could be
       // restricted, so its detail is dropped (the record keeps the code).
-      const mayCarryText = trace.operation === 'chat.completions' && trace.sensitivity === undefined;
+      const mayCarryText = (trace.operation === 'chat.completions' || trace.operation === 'embeddings') && trace.sensitivity === undefined;
       if (!mayCarryText) {
         trace.errorDetail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`).slice(0, 2000) : String(error).slice(0, 200);
       }

@@ -10,6 +10,8 @@
  */
 
 /** How quickly the caller needs the answer; a routing hint. */
+import { TargetCapabilities } from './config-capabilities';
+
 export enum LatencyClass {
   /** A person is waiting for the answer (chat, autocomplete). */
   INTERACTIVE = 'interactive',
@@ -231,6 +233,13 @@ export interface TargetConfig {
    * @default - the gateway-wide `timeouts`
    */
   readonly timeouts?: TimeoutPolicy;
+
+  /**
+   * What the target's model serves besides chat completions (an embedding model serves only
+   * `POST /v1/embeddings`).
+   * @default - a chat model
+   */
+  readonly capabilities?: TargetCapabilities;
 
   /**
    * A description for operators.

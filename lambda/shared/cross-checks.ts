@@ -5,6 +5,7 @@
  */
 import { GatewayConfig, PromptConfig, PromptVariable, PromptVariableType, Sensitivity, TargetConfig, TargetKind, TimeoutPolicy } from './config';
 import { CONFIG_DEFAULTS, priceKeyOf, sensitivityAbove } from './defaults';
+import { crossCheckEmbeddings } from './cross-checks-embeddings';
 import { templateSlots, templateTexts } from './prompt-template';
 
 function known(noun: string, names: readonly string[]): string {
@@ -121,6 +122,7 @@ export function crossCheck(config: GatewayConfig, issues: string[]): void {
   }
   checkTimeouts(config.timeouts, 'timeouts', CONFIG_DEFAULTS.timeouts.totalMs, issues);
 
+  crossCheckEmbeddings(config, issues);
   checkPrompts(config, aliases, issues);
   const promptIds = (config.prompts ?? []).map((p) => p.id);
   config.tenants.forEach((t, i) => (t.allowedPrompts ?? []).forEach((p, j) => {

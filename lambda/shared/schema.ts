@@ -55,6 +55,14 @@ const timeouts: ObjectNode = {
   },
 };
 
+const capabilities: ObjectNode = {
+  type: 'object',
+  description: 'What the target serves besides chat completions.',
+  properties: {
+    embeddings: { type: 'boolean', default: false, description: 'The target is an embedding model: it serves POST /v1/embeddings only, never chat completions.' },
+  },
+};
+
 const tenant: ObjectNode = {
   type: 'object',
   description: 'A tenant: one customer or team whose calls are attributed, limited and billed together.',
@@ -109,6 +117,7 @@ const target: ObjectNode = {
     latencyClasses: listOf(enumOf(LATENCY_CLASSES, 'A latency class.'), 'The latency classes this target serves. Default: all.', { minItems: 1, uniqueItems: true }),
     maxOutputTokens: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'The most output tokens this target\'s model may be asked for; a request\'s limit (max_tokens, or limits.maxTokensCap) is lowered to it. Default: the request\'s limit.' },
     timeouts,
+    capabilities,
     description,
   },
   dependentRequired: { profileArns: ['priceModelId'] },

@@ -14,6 +14,7 @@ import {
   RouteConfig, Sensitivity, TargetConfig, TargetKind, TenantBudget, TenantConfig, TimeoutPolicy,
 } from '../../lambda/shared/config';
 import { TraceExport } from '../../lambda/shared/config-tracing';
+import { bedrockEmbeddingFamily } from '../../lambda/shared/embedding-models';
 import { PromptRegistry } from '../prompts/prompt-registry';
 import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../bedrock/guardrails/gateway-guardrail';
 import { ModelSource } from '../bedrock/inference-profiles/model-source';
@@ -602,6 +603,8 @@ export class AiGateway extends Construct {
         profileArns,
         priceModelId: r.model!.modelId,
         restrictedAllowed: r.restrictedAllowed,
+        // An embedding model (Titan Text Embeddings V2, Cohere Embed v3) serves POST /v1/embeddings only.
+        ...(bedrockEmbeddingFamily(r.model!.modelId) !== undefined ? { capabilities: { embeddings: true } } : {}),
         description: `Bedrock ${r.model!.sourceId} through each tenant's application inference profile`,
       };
     });

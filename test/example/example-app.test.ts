@@ -123,11 +123,13 @@ describe('the example app (bin/example.ts)', () => {
     expect(config.routes.map((r) => [r.alias, r.targets, r.guardrail])).toEqual([
       ['support-summary', ['bedrock-support-summary', 'bedrock-classify'], 'gateway'],
       ['classify', ['bedrock-classify'], undefined],
+      ['embed', ['bedrock-embed'], undefined],
       ['chat-8b', ['llama-8b', 'bedrock-classify'], undefined],
     ]);
+    expect(config.targets.find((t) => t.id === 'bedrock-embed')).toMatchObject({ priceModelId: 'amazon.titan-embed-text-v2:0', capabilities: { embeddings: true } });
     expect(config.targets.find((t) => t.id === 'llama-8b')).toMatchObject({ kind: 'openai-compatible', baseUrl: expect.stringMatching(/^http:\/\/TOKEN/) });
     expect(config.tenants).toEqual([
-      expect.objectContaining({ id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'chat-8b'], sensitivityClearance: 'restricted' }),
+      expect.objectContaining({ id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'embed', 'chat-8b'], sensitivityClearance: 'restricted' }),
       expect.objectContaining({ id: 'globex', tier: 'standard', allowedAliases: ['support-summary'], budget: { monthlyUsd: 200, dailyUsd: 20, softThresholdPercent: 80 } }),
     ]);
     expect(config.tenants[0]).not.toHaveProperty('budget');
@@ -137,10 +139,10 @@ describe('the example app (bin/example.ts)', () => {
     ]);
   });
 
-  test('the OpenAI-compatible API: /v1/chat/completions, /v1/models, feedback and usage, and the base URL as an output', () => {
+  test('the OpenAI-compatible API: /v1/chat/completions, /v1/embeddings, /v1/models, feedback and usage, and the base URL as an output', () => {
     const gateway = example.template('AiGatewayExample');
     const parts = Object.values(gateway.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart).sort();
-    expect(parts).toEqual(['chat', 'completions', 'feedback', 'models', 'usage', 'v1']);
+    expect(parts).toEqual(['chat', 'completions', 'embeddings', 'feedback', 'models', 'usage', 'v1']);
     gateway.hasOutput('BaseUrl', { Description: 'OpenAI-compatible base URL' });
   });
 

@@ -33,6 +33,7 @@ import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
+import { fakeEmbedding, fakeEmbeddingTokens } from './fake-embeddings';
 import { scriptedServer } from './fake-server';
 
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +188,7 @@ export const BEDROCK_ERROR_STATUS: Readonly<Record<string, number>> = {
 // Recorded requests
 // ---------------------------------------------------------------------------------------------
 
-export type FakeBedrockOperation = 'converse' | 'converseStream' | 'applyGuardrail' | 'unknown';
+export type FakeBedrockOperation = 'converse' | 'converseStream' | 'invokeModel' | 'applyGuardrail' | 'unknown';
 
 /**
  * How an exchange ended: the fake finished its answer, the client closed the request before the
@@ -420,7 +421,7 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
       case 'success':
       case 'streamException': {
         const spent = behaviour.kind === 'success' && behaviour.spendOutputLimit ? { ...behaviour, usage: worstUsageOf(body) } : behaviour;
-        await answer(ex, route.operation, spent, baseHeaders, { sleep, finish, cut });
+        await answer(ex, route.operation, spent, baseHeaders, { sleep, finish, cut }, body);
         return;
       }
     }
@@ -432,6 +433,7 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
     behaviour: BedrockSuccessBehaviour | BedrockStreamExceptionBehaviour,
     baseHeaders: Record<string, string>,
     io: { sleep: (ms?: number) => Promise<void>; finish: (chunk?: Uint8Array | string) => void; cut: () => void },
+    body?: unknown,
   ): Promise<void> => {
     if (behaviour.kind === 'success') await io.sleep(behaviour.delayMs);
     if (ex.closed) return;
@@ -439,6 +441,13 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
     if (operation === 'applyGuardrail') {
       ex.writeHead(200, { ...baseHeaders, 'content-type': 'application/json' });
       io.finish(JSON.stringify(guardrailAnswer('NONE', [], undefined, undefined)));
+      return;
+    }
+
+    if (operation === 'invokeModel') {
+      const answer = embeddingAnswer(ex.url, body);
+      ex.writeHead(200, { ...baseHeaders, 'content-type': 'application/json', ...answer.headers });
+      io.finish(JSON.stringify(answer.body));
       return;
     }
 
@@ -577,9 +586,10 @@ interface Route {
 }
 
 function parsePath(path: string): Route {
-  const model = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(path);
+  const model = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/.exec(path);
   if (model) {
-    return { operation: model[2] === 'converse' ? 'converse' : 'converseStream', modelId: decodeURIComponent(model[1]) };
+    const operation = model[2] === 'converse' ? 'converse' : model[2] === 'invoke' ? 'invokeModel' : 'converseStream';
+    return { operation, modelId: decodeURIComponent(model[1]) };
   }
   const guardrail = /^\/guardrail\/([^/]+)\/version\/([^/]+)\/apply$/.exec(path);
   if (guardrail) {
@@ -681,4 +691,27 @@ function h2Exchange(req: http2.Http2ServerRequest, res: http2.Http2ServerRespons
     get closed() { return closed; },
     onClose: (l) => { listeners.push(l); },
   };
+}
+
+/**
+ * InvokeModel of an embedding model: Titan Text Embeddings V2 (`{embedding, inputTextTokenCount}`,
+ * `dimensions` default 1024) or Cohere Embed v3 (`{embeddings: {float}}` for `embedding_types`,
+ * else a bare list; the token count only in the `X-Amzn-Bedrock-Input-Token-Count` header, as Bedrock
+ * sends it). Cohere vectors have 1024 values.
+ */
+function embeddingAnswer(url: string, body: unknown): { body: Record<string, unknown>; headers: Record<string, string> } {
+  const b = typeof body === 'object' && body !== null ? body as Record<string, unknown> : {};
+  if (/cohere\.embed/.test(decodeURIComponent(url))) {
+    const texts = Array.isArray(b.texts) ? b.texts.map(String) : [];
+    const vectors = texts.map((t) => fakeEmbedding(t, 1024));
+    const typed = Array.isArray(b.embedding_types);
+    return {
+      body: { id: 'fake-cohere', texts, response_type: typed ? 'embeddings_by_type' : 'embeddings_floats', embeddings: typed ? { float: vectors } : vectors },
+      headers: { 'x-amzn-bedrock-input-token-count': String(texts.reduce((n, t) => n + fakeEmbeddingTokens(t), 0)) },
+    };
+  }
+  const text = String(b.inputText ?? '');
+  const dimensions = typeof b.dimensions === 'number' ? b.dimensions : 1024;
+  const embedding = fakeEmbedding(text, dimensions);
+  return { body: { embedding, inputTextTokenCount: fakeEmbeddingTokens(text), embeddingsByType: { float: embedding } }, headers: {} };
 }

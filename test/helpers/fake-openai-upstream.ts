@@ -21,6 +21,7 @@
  * await upstream.close();
  */
 import * as http from 'node:http';
+import { fakeEmbedding, fakeEmbeddingTokens } from './fake-embeddings';
 import { scriptedServer } from './fake-server';
 
 // ---------------------------------------------------------------------------------------------
@@ -255,10 +256,11 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
     const path = (req.url ?? '/').split('?')[0];
     const method = req.method ?? 'GET';
     const isCompletion = method === 'POST' && path === '/v1/chat/completions';
+    const isEmbeddings = method === 'POST' && path === '/v1/embeddings';
     const stream = isRecord(body) && body.stream === true;
     const limitMissing = isCompletion && (options.requireOutputLimit ?? true) && !hasOutputLimit(body);
     if (limitMissing) missingOutputLimit += 1;
-    let behaviour = isCompletion && !limitMissing ? core.next() : undefined;
+    let behaviour = (isCompletion && !limitMissing) || isEmbeddings ? core.next() : undefined;
 
     let settle: (o: UpstreamExchangeOutcome) => void = () => undefined;
     const outcome = new Promise<UpstreamExchangeOutcome>((resolve) => { settle = resolve; });
@@ -308,6 +310,12 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
     }
 
     const requestModel = isRecord(body) && typeof body.model === 'string' ? body.model : models[0];
+    if (isEmbeddings && behaviour.kind === 'success') {
+      await sleep(behaviour.delayMs);
+      if (closed) return;
+      json(200, embeddingsAnswer(body, requestModel, behaviour.omitUsage !== true));
+      return;
+    }
     if (behaviour.kind === 'success' && behaviour.spendOutputLimit) behaviour = { ...behaviour, usage: worstUsageOf(body) };
     const streamOptions = isRecord(body) && isRecord(body.stream_options) ? body.stream_options : undefined;
     const includeUsage = streamOptions?.include_usage === true;
@@ -486,4 +494,17 @@ function readAll(stream: http.IncomingMessage): Promise<string> {
     stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     stream.on('error', reject);
   });
+}
+
+/**
+ * `POST /v1/embeddings`: one vector per input (`dimensions` values, default 8), in reverse order of
+ * `data` (clients must sort by `index`); usage unless `omitUsage`.
+ */
+function embeddingsAnswer(body: unknown, model: string, withUsage: boolean): Record<string, unknown> {
+  const input = isRecord(body) ? body.input : undefined;
+  const inputs = Array.isArray(input) ? input.map(String) : [String(input)];
+  const dimensions = isRecord(body) && typeof body.dimensions === 'number' ? body.dimensions : 8;
+  const data = inputs.map((text, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(text, dimensions) })).reverse();
+  const tokens = inputs.reduce((n, t) => n + fakeEmbeddingTokens(t), 0);
+  return { object: 'list', data, model, ...(withUsage ? { usage: { prompt_tokens: tokens, total_tokens: tokens } } : {}) };
 }

@@ -24,7 +24,7 @@ import { HINTS } from './hints';
 import { ChatRequest, PromptReference } from './types';
 
 type Limits = Required<RequestLimits>;
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 /** OpenAI's own limits on `metadata`. */
 export const METADATA_LIMITS = { maxEntries: 16, maxKeyChars: 64, maxValueChars: 512 } as const;
@@ -57,25 +57,25 @@ const IGNORED_NUMBERS: Record<string, [number, number]> = {
 const IGNORED_STRINGS = ['service_tier', 'reasoning_effort', 'verbosity', 'prompt_cache_key', 'safety_identifier'];
 const IGNORED_BOOLEANS = ['store', 'parallel_tool_calls'];
 
-function bad(message: string, param: string, code = 'invalid_value'): InvalidRequestError {
+export function bad(message: string, param: string, code = 'invalid_value'): InvalidRequestError {
   return new InvalidRequestError(message, code, param);
 }
 
-function kind(value: unknown): string {
+export function kind(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-function isObject(value: unknown): value is Json {
+export function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function present(body: Json, key: string): boolean {
+export function present(body: Json, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(body, key) && body[key] !== null && body[key] !== undefined;
 }
 
-function decodeBody(body: Uint8Array, limits: Limits): Json {
+export function decodeBody(body: Uint8Array, limits: Limits): Json {
   if (body.byteLength > limits.maxBodyBytes) {
     throw new PayloadTooLargeError(
       `The request body is ${body.byteLength} bytes; the limit is ${limits.maxBodyBytes} bytes.`, 'request_too_large');
@@ -99,7 +99,7 @@ function decodeBody(body: Uint8Array, limits: Limits): Json {
   return parsed;
 }
 
-function optionalNumber(body: Json, key: string, min: number, max: number, integer = false): number | undefined {
+export function optionalNumber(body: Json, key: string, min: number, max: number, integer = false): number | undefined {
   if (!present(body, key)) return undefined;
   const v = body[key];
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
@@ -109,7 +109,7 @@ function optionalNumber(body: Json, key: string, min: number, max: number, integ
   return v;
 }
 
-function optionalString(body: Json, key: string, maxChars: number): string | undefined {
+export function optionalString(body: Json, key: string, maxChars: number): string | undefined {
   if (!present(body, key)) return undefined;
   const v = body[key];
   if (typeof v !== 'string') throw bad(`'${key}' must be a string, not ${kind(v)}.`, key, 'invalid_type');
@@ -259,7 +259,7 @@ function parseStop(body: Json): string[] | undefined {
   return list.length > 0 ? list : undefined;
 }
 
-function parseMetadata(value: unknown): Record<string, string> {
+export function parseMetadata(value: unknown): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   if (value === undefined || value === null) return out;
   if (!isObject(value)) throw bad(`'metadata' must be an object of strings, not ${kind(value)}.`, 'metadata', 'invalid_type');

@@ -40,7 +40,7 @@ export interface AnswerMeta {
   readonly prompt?: string;
 }
 
-function baseHeaders(meta: AnswerMeta): Record<string, string> {
+export function baseHeaders(meta: AnswerMeta): Record<string, string> {
   return {
     [HEADERS.requestId]: meta.requestId,
     [HEADERS.route]: meta.alias,

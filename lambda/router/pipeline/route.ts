@@ -11,6 +11,7 @@
  * target's `maxOutputTokens` — at the output price. Every call to the target carries that limit.
  */
 import { RouteConfig, Sensitivity, TargetKind } from '../../shared/config';
+import { bedrockEmbeddingFamily, servesEmbeddings } from '../../shared/embedding-models';
 import { ResolvedGatewayConfig, ResolvedTarget } from '../../shared/defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, PermissionDeniedError, ServiceUnavailableError, UpstreamError } from '../errors';
@@ -58,6 +59,7 @@ export function providerTarget(
       ...(t.region !== undefined ? { region: t.region } : {}),
       ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}),
       ...(guardrail ? { guardrail: { identifier: guardrail.identifier, version: guardrail.version } } : {}),
+      ...(servesEmbeddings(t) ? { embeddingFamily: bedrockEmbeddingFamily(t.priceModelId) } : {}),
     };
   }
   const apiKey = t.apiKeyEnv !== undefined ? env[t.apiKeyEnv] : undefined;
@@ -134,13 +136,29 @@ interface Attempted {
   readonly route: RouteConfig;
 }
 
-function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllowed: boolean }): Attempted {
-  const { tenant, request, policy, config, breakers, hints } = input;
-  const guardrail = chooseGuardrail(tenant, route, config);
+/** What a plan reserves for: the kind of request, its output limit and its input bound on a target. */
+export interface PlanBound {
+  /** An embeddings request (served only by embedding targets) rather than a chat request. */
+  readonly embeddings: boolean;
+  readonly outputTokens: number;
+  inputTokensOn(target: Target): number;
+}
+
+/** A chat request's bound: the client's output limit (or the cap) and the texts each adapter sends. */
+function chatBound(request: ChatRequest, config: ResolvedGatewayConfig): PlanBound {
   // The effective output limit: sent to every target, and reserved in full.
   const outputTokens = request.maxTokens ?? config.limits.maxTokensCap;
   const forBound = boundRequest(request, outputTokens);
   const base = requestTokenBound(forBound);
+  return { embeddings: false, outputTokens, inputTokensOn: (target) => inputTokensBoundOn(target, forBound, base) };
+}
+
+function plan(
+  input: Omit<RouteSelectionInput, 'request'>, route: RouteConfig & { restrictedAllowed: boolean }, bound: PlanBound,
+): Attempted {
+  const { tenant, policy, config, breakers, hints } = input;
+  const guardrail = chooseGuardrail(tenant, route, config);
+  const outputTokens = bound.outputTokens;
   const candidates: Candidate[] = [];
   const skipped: Skipped[] = [];
   let maxInputTokens = 0;
@@ -149,11 +167,12 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
     const target = providerTarget(t, tenant.tenantId, guardrail, input.env);
     const price = config.prices.get(t.priceModelId)!;
     const maxOutputTokens = Math.min(outputTokens, t.maxOutputTokens ?? outputTokens);
-    const inputTokens = target ? inputTokensBoundOn(target, forBound, base) : 0;
+    const inputTokens = target ? bound.inputTokensOn(target) : 0;
     maxInputTokens = Math.max(maxInputTokens, inputTokens);
     const estimatedCostUsd = target ? worstCaseCostUsd(inputTokens, maxOutputTokens, price) : 0;
     let reason: SkipReason | undefined;
     if (!target) reason = 'no_profile_for_tenant';
+    else if (servesEmbeddings(t) !== bound.embeddings) reason = 'wrong_capability';
     else if (policy.sensitivity === Sensitivity.RESTRICTED && !t.restrictedAllowed) reason = 'not_restricted';
     else if (!t.latencyClasses.includes(policy.latencyClass)) reason = 'latency_class';
     else if (hints.maxCostUsd !== undefined && estimatedCostUsd > hints.maxCostUsd) reason = 'max_cost';
@@ -184,9 +203,16 @@ function fmtUsd(n: number): string {
 }
 
 /** The error for a route none of whose targets can take the request. */
-function noCandidates(attempt: Attempted, input: RouteSelectionInput): Error {
+function noCandidates(attempt: Attempted, input: Omit<RouteSelectionInput, 'request'>): Error {
   const { plan: p } = attempt;
   const reasons = new Set(p.skipped.map((s) => s.reason));
+  if (reasons.has('wrong_capability') && p.skipped.every((s) => s.reason === 'wrong_capability' || s.reason === 'no_profile_for_tenant')) {
+    const embeddingModel = servesEmbeddings(input.config.targets.get(p.skipped.find((s) => s.reason === 'wrong_capability')!.targetId)!);
+    return new InvalidRequestError(embeddingModel
+      ? `The model '${p.alias}' is an embedding model: call POST /v1/embeddings, not chat completions.`
+      : `The model '${p.alias}' is a chat model: call POST /v1/chat/completions, or name an embedding model for embeddings.`,
+    'model_not_supported', 'model');
+  }
   if (reasons.has('circuit_open')) {
     const waits = p.skipped.filter((s) => s.reason === 'circuit_open').map((s) => {
       const t = input.config.targets.get(s.targetId)!;
@@ -220,8 +246,9 @@ function noCandidates(attempt: Attempted, input: RouteSelectionInput): Error {
  */
 export function selectRoute(input: RouteSelectionInput): RoutePlan {
   const { config, tenant, request, policy, hints } = input;
+  const bound = chatBound(request, config);
   if (request.model !== AUTO_ALIAS) {
-    const attempt = plan(input, config.routes.get(request.model)!);
+    const attempt = plan(input, config.routes.get(request.model)!, bound);
     if (attempt.plan.candidates.length === 0) throw noCandidates(attempt, input);
     return attempt.plan;
   }
@@ -238,7 +265,7 @@ export function selectRoute(input: RouteSelectionInput): RoutePlan {
       restrictedBlocked = true;
       continue;
     }
-    const attempt = plan(input, route);
+    const attempt = plan(input, route, bound);
     if (attempt.plan.candidates.length > 0) return attempt.plan;
     firstFailure ??= attempt;
   }
@@ -248,4 +275,16 @@ export function selectRoute(input: RouteSelectionInput): RoutePlan {
   }
   throw new InvalidRequestError(
     "No automatic routing rule matches this request; name a model instead of 'auto'.", 'no_route_matched', 'model');
+}
+
+/**
+ * The plan of a request on one named route with its own bound (an embeddings request: no `auto`,
+ * see ./embeddings.ts). Throws as `selectRoute` does when no target can take it.
+ *
+ * @example const plan = planNamedRoute({ tenant, hints, policy, config, breakers, env }, 'embed', bound);
+ */
+export function planNamedRoute(input: Omit<RouteSelectionInput, 'request'>, alias: string, bound: PlanBound): RoutePlan {
+  const attempt = plan(input, input.config.routes.get(alias)!, bound);
+  if (attempt.plan.candidates.length === 0) throw noCandidates(attempt, input);
+  return attempt.plan;
 }

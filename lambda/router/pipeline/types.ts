@@ -112,7 +112,9 @@ export interface Candidate {
 }
 
 /** Why a target of the route was not tried. */
-export type SkipReason = 'no_profile_for_tenant' | 'latency_class' | 'max_cost' | 'circuit_open' | 'not_restricted' | 'forced_fallback' | 'target_suspended';
+export type SkipReason = 'no_profile_for_tenant' | 'latency_class' | 'max_cost' | 'circuit_open' | 'not_restricted' | 'forced_fallback' | 'target_suspended'
+  /** A chat request on an embedding model, or an embeddings request on a chat model. */
+  | 'wrong_capability';
 
 /** The route chosen and its candidate targets in fallback order (the output of route.ts). */
 export interface RoutePlan {

@@ -5,6 +5,8 @@
  * `UpstreamError` (see ../errors.ts).
  */
 
+import type { BedrockEmbeddingFamily } from '../../shared/config-capabilities';
+
 /** One turn of the conversation, after parsing. System prompts travel separately. */
 export interface ChatTurn {
   readonly role: 'user' | 'assistant';
@@ -43,6 +45,34 @@ export interface ProviderRequest {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
+/** The use an input is embedded for (Cohere Embed's `input_type`; other models ignore it). */
+export type EmbeddingInputType = 'search_document' | 'search_query' | 'classification' | 'clustering';
+
+/** An embeddings call, provider-neutral. */
+export interface EmbeddingRequest {
+  /** The gateway's request id. */
+  readonly requestId: string;
+  /** The texts to embed, in order; at least one, none empty. */
+  readonly inputs: readonly string[];
+  /** The size of each vector the client asked for (OpenAI `dimensions`). @default the model's own */
+  readonly dimensions?: number;
+  /** Cohere Embed's `input_type`. @default 'search_document' */
+  readonly inputType?: EmbeddingInputType;
+  /** The client's end-user id (OpenAI `user`), passed to OpenAI-compatible targets. */
+  readonly user?: string;
+}
+
+/** The vectors of an embeddings call, one per input in the input's order. */
+export interface Embeddings {
+  readonly vectors: readonly (readonly number[])[];
+  /** Input tokens billed for the call. */
+  readonly inputTokens: number;
+  /** The model that served the call, as the provider names it. */
+  readonly servedModel: string;
+  /** True when the provider reported no token count and `inputTokens` is the adapter's estimate. @default false */
+  readonly usageEstimated?: boolean;
+}
+
 /** A Bedrock target: an application inference profile ARN, a cross-region profile id or a model id. */
 export interface BedrockTarget {
   readonly kind: 'bedrock';
@@ -62,6 +92,8 @@ export interface BedrockTarget {
    * @default false (JSON output is asked for with a system instruction)
    */
   readonly structuredOutputs?: boolean;
+  /** Set on embedding targets: the request body family InvokeModel is called with. @default a chat target */
+  readonly embeddingFamily?: BedrockEmbeddingFamily;
 }
 
 /** An OpenAI-compatible HTTP target (vLLM, or any server that speaks `/v1/chat/completions`). */
@@ -140,4 +172,6 @@ export interface ProviderAdapter<T extends Target = Target> {
   readonly kind: T['kind'];
   complete(target: T, request: ProviderRequest, options: CallOptions): Promise<Completion>;
   stream(target: T, request: ProviderRequest, options: CallOptions): AsyncIterable<StreamChunk>;
+  /** Embeds `request.inputs` on an embedding target (`POST /v1/embeddings`); adapters without it serve no embeddings. */
+  embed?(target: T, request: EmbeddingRequest, options: CallOptions): Promise<Embeddings>;
 }

@@ -12,6 +12,7 @@ import { LocalServer, startLocalServer } from '../../../lambda/router/local/serv
 import { createGateway } from '../../../lambda/router/runtime';
 import { UsageRecord } from '../../../lambda/router/usage/types';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
+import { apiError } from '../../helpers/openai-errors';
 import { GatewayConfig } from '../../../lambda/shared/config';
 import { resolveGatewayConfig } from '../../../lambda/shared/defaults';
 import { GatewayConfigValidator } from '../../../lambda/shared/validator';
@@ -42,16 +43,6 @@ async function records(usage: InMemoryUsageSink, n: number): Promise<UsageRecord
   while (usage.records.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
   expect(usage.records).toHaveLength(n);
   return usage.records;
-}
-
-async function apiError(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return e;
-    throw e;
-  }
-  throw new Error('expected an APIError');
 }
 
 const ask = (content = 'Hello there') => [{ role: 'user' as const, content }];

@@ -16,9 +16,12 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { UpstreamError } from '../../errors';
 import { CallGuard } from '../call-guard';
-import type { BedrockTarget, CallOptions, Completion, ProviderAdapter, ProviderRequest, StreamChunk } from '../types';
+import type {
+  BedrockTarget, CallOptions, Completion, EmbeddingRequest, Embeddings, ProviderAdapter, ProviderRequest, StreamChunk,
+} from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
 import { BedrockClientPool, type BedrockClientPoolOptions } from './client';
+import { invokeEmbeddings } from './embeddings';
 import { classifyBedrockError } from './errors';
 import {
   finishReasonOf,
@@ -66,6 +69,19 @@ export class BedrockAdapter implements ProviderAdapter<BedrockTarget> {
       const client = this.pool.client(target, options.connectTimeoutMs);
       const output = await client.send(new ConverseCommand(input), { abortSignal: guard.signal });
       return fromConverseOutput(target, request, output);
+    } catch (error) {
+      throw guard.classify(error, classifyBedrockError);
+    } finally {
+      guard.release();
+    }
+  }
+
+  /** InvokeModel with the target's embedding model (./embeddings.ts). */
+  async embed(target: BedrockTarget, request: EmbeddingRequest, options: CallOptions): Promise<Embeddings> {
+    const guard = new CallGuard(options);
+    try {
+      guard.throwIfStopped();
+      return await invokeEmbeddings(this.pool.client(target, options.connectTimeoutMs), target, request, guard.signal);
     } catch (error) {
       throw guard.classify(error, classifyBedrockError);
     } finally {

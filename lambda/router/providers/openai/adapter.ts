@@ -17,9 +17,10 @@
  */
 import { UpstreamError } from '../../errors';
 import { CallGuard } from '../call-guard';
-import type { CallOptions, Completion, FinishReason, OpenAiTarget, ProviderAdapter, ProviderRequest, StreamChunk } from '../types';
+import type { CallOptions, Completion, EmbeddingRequest, Embeddings, FinishReason, OpenAiTarget, ProviderAdapter, ProviderRequest, StreamChunk } from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
 import { classifyHttpStatus, classifyOpenAiError, classifyStreamError } from './errors';
+import { embeddingsUrl, fromEmbeddingsResponse, toEmbeddingsBody } from './embeddings';
 import { fromChatCompletion, parseStreamEvent, toChatCompletionsBody } from './mapping';
 import { SseDecoder, type SseLimits } from './sse';
 import { HttpTransport, type HttpTransportOptions, type TransportResponse } from './transport';
@@ -44,6 +45,8 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
   readonly transport: HttpTransport;
   /** `chatCompletionsUrl` per base URL: parsed once, not per call. */
   private readonly urls = new Map<string, URL>();
+  /** `embeddingsUrl` per base URL. */
+  private readonly embeddingUrls = new Map<string, URL>();
   private readonly sseLimits: SseLimits;
 
   constructor(options: OpenAiAdapterOptions = {}) {
@@ -144,6 +147,31 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
     } finally {
       if (!finished) response?.discard();
       guard.release(!finished);
+    }
+  }
+
+  /** `POST {baseUrl}/embeddings` (./embeddings.ts). */
+  async embed(target: OpenAiTarget, request: EmbeddingRequest, options: CallOptions): Promise<Embeddings> {
+    const guard = new CallGuard(options);
+    let response: TransportResponse | undefined;
+    try {
+      guard.throwIfStopped();
+      let url = this.embeddingUrls.get(target.baseUrl);
+      if (!url) {
+        url = embeddingsUrl(target.baseUrl);
+        this.embeddingUrls.set(target.baseUrl, url);
+      }
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'x-request-id': request.requestId };
+      if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
+      response = await this.transport.send({ url, method: 'POST', headers, body: JSON.stringify(toEmbeddingsBody(target, request)) }, guard, options.connectTimeoutMs);
+      const body = await response.text();
+      if (response.status < 200 || response.status >= 300) throw classifyHttpStatus(response.status, body, response.headers);
+      return fromEmbeddingsResponse(target, request, body);
+    } catch (error) {
+      response?.discard();
+      throw guard.classify(error, classifyOpenAiError);
+    } finally {
+      guard.release();
     }
   }
 
