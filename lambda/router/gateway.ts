@@ -30,6 +30,7 @@ import { CachedControls, IncidentControlsStage } from './pipeline/controls';
 import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
 import { fitToReservation, selectRoute } from './pipeline/route';
+import { checkStructuredOutput } from './pipeline/structured-output';
 import { resolveTenant } from './pipeline/tenant';
 import { Candidate, ChatRequest, RoutePlan, RoutingHints, TenantContext } from './pipeline/types';
 import { RequestTrace } from './pipeline/usage';
@@ -432,12 +433,17 @@ export class Gateway {
       ? 'INTERVENED' : completion.guardrailAction;
     if (result.kind === 'blocked') trace.candidate = candidate;
     trace.guardrailAction = guardrailAction;
+    if (result.kind === 'completion') {
+      const invalid = checkStructuredOutput(completion, chat.responseFormat);
+      if (invalid) throw invalid;
+    }
     const cost = trace.cost();
     if (chat.stream) {
       // Buffered (a gateway-side output guardrail had to see the whole answer), sent as a stream.
       const sse = new SseWriter(out, meta);
       trace.ttftMs = this.now() - request.receivedAt;
       if (completion.text.length > 0) await sse.text(completion.text);
+      for (const [index, call] of (completion.toolCalls ?? []).entries()) await sse.toolCall({ type: 'tool_call', index, ...call });
       await sse.finish(completion.finishReason, chat.includeUsage ? completion.usage : undefined, { costUsd: cost, guardrailAction });
     } else {
       await writeCompletion(out, meta, { ...completion, costUsd: cost, guardrailAction });
@@ -456,12 +462,18 @@ export class Gateway {
     trace.status = 200;
     let text = '';
     let chunk = opened.first;
+    let invalid: GatewayError | undefined;
     try {
       for (;;) {
-        if (chunk.type === 'text') {
+        if (chunk.type === 'text' || chunk.type === 'tool_call') {
           if (trace.ttftMs === undefined) trace.ttftMs = this.now() - trace.receivedAt;
-          text += chunk.text;
-          await sse.text(chunk.text);
+          if (chunk.type === 'text') {
+            text += chunk.text;
+            await sse.text(chunk.text);
+          } else {
+            text += chunk.arguments;
+            await sse.toolCall(chunk);
+          }
           if (out.gone) throw new ClientGone();
         } else {
           trace.usage = chunk.usage;
@@ -469,6 +481,9 @@ export class Gateway {
           trace.servedModel = chunk.servedModel;
           trace.guardrailAction = chunk.guardrailAction;
           trace.ttftMs ??= this.now() - trace.receivedAt;
+          // The content is out; a mismatch ends the stream with the error instead of [DONE].
+          invalid = checkStructuredOutput({ text, finishReason: chunk.finishReason }, chat.responseFormat);
+          if (invalid) break;
           await sse.finish(chunk.finishReason, chat.includeUsage ? chunk.usage : undefined, {
             costUsd: trace.cost(), guardrailAction: chunk.guardrailAction,
           });
@@ -492,6 +507,7 @@ export class Gateway {
     } finally {
       opened.close();
     }
+    throw new MidStreamFailure(invalid);
   }
 
   /** Records estimated tokens for a call whose upstream never reported usage (cut or abandoned). */
@@ -588,5 +604,6 @@ function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantC
     ...(chat.topP !== undefined ? { topP: chat.topP } : {}),
     ...(chat.stop !== undefined ? { stop: chat.stop } : {}),
     ...(chat.responseFormat !== undefined ? { responseFormat: chat.responseFormat } : {}),
+    ...(chat.tools !== undefined ? { tools: chat.tools } : {}),
   };
 }

@@ -8,6 +8,7 @@
  * structs, maps as `{ [key: string]: T }`, one interface per concept with optional per-kind fields
  * (checked by `GatewayConfigValidator`) instead of union types.
  */
+import { TargetCapabilities } from './config-capabilities';
 
 /** How quickly the caller needs the answer; a routing hint. */
 export enum LatencyClass {
@@ -231,6 +232,13 @@ export interface TargetConfig {
    * @default - the gateway-wide `timeouts`
    */
   readonly timeouts?: TimeoutPolicy;
+
+  /**
+   * What the target's model can do beyond plain chat (tools, enforced structured output); routing
+   * skips a target that lacks what a request needs.
+   * @default - the model family's defaults (see `TargetCapabilities`)
+   */
+  readonly capabilities?: TargetCapabilities;
 
   /**
    * A description for operators.

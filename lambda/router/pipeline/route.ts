@@ -2,8 +2,9 @@
  * Stage: route selection. Resolves `auto` through the automatic routing rules, then orders the
  * route's targets (its fallback chain) and drops those that cannot serve this request: a Bedrock
  * target without a profile for this tenant, a target that does not serve the request's latency
- * class, a target whose worst-case cost exceeds the request's maximum cost, a target whose circuit
- * is open. The guardrail is the tenant's, else the route's.
+ * class, a target that lacks a capability the request needs (tools, enforced structured output:
+ * `capabilities` of the target), a target whose worst-case cost exceeds the request's maximum
+ * cost, a target whose circuit is open. The guardrail is the tenant's, else the route's.
  *
  * Each candidate carries the request's cost bound on it (`estimatedCostUsd`): its input-token
  * bound (../providers/token-bound.ts, from the texts its adapter sends) at the highest input price,
@@ -11,6 +12,7 @@
  * target's `maxOutputTokens` — at the output price. Every call to the target carries that limit.
  */
 import { RouteConfig, Sensitivity, TargetKind } from '../../shared/config';
+import { TargetCapability } from '../../shared/config-capabilities';
 import { ResolvedGatewayConfig, ResolvedTarget } from '../../shared/defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, PermissionDeniedError, ServiceUnavailableError, UpstreamError } from '../errors';
@@ -58,6 +60,7 @@ export function providerTarget(
       ...(t.region !== undefined ? { region: t.region } : {}),
       ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}),
       ...(guardrail ? { guardrail: { identifier: guardrail.identifier, version: guardrail.version } } : {}),
+      ...(t.resolvedCapabilities.nativeStructuredOutputs ? { structuredOutputs: true } : {}),
     };
   }
   const apiKey = t.apiKeyEnv !== undefined ? env[t.apiKeyEnv] : undefined;
@@ -120,6 +123,7 @@ function boundRequest(request: ChatRequest, maxTokens: number): ProviderRequest 
     metadata: {},
     maxTokens,
     ...(request.responseFormat !== undefined ? { responseFormat: request.responseFormat } : {}),
+    ...(request.tools !== undefined ? { tools: request.tools } : {}),
   };
 }
 
@@ -155,6 +159,7 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
     let reason: SkipReason | undefined;
     if (!target) reason = 'no_profile_for_tenant';
     else if (policy.sensitivity === Sensitivity.RESTRICTED && !t.restrictedAllowed) reason = 'not_restricted';
+    else if (missingCapability(t, request) !== undefined) reason = 'missing_capability';
     else if (!t.latencyClasses.includes(policy.latencyClass)) reason = 'latency_class';
     else if (hints.maxCostUsd !== undefined && estimatedCostUsd > hints.maxCostUsd) reason = 'max_cost';
     else if (!breakers.isAvailable(`${t.id}|${modelOf(target)}`)) reason = 'circuit_open';
@@ -207,7 +212,33 @@ function noCandidates(attempt: Attempted, input: RouteSelectionInput): Error {
     return new InvalidRequestError(
       `The model '${p.alias}' does not serve the latency class '${input.policy.latencyClass}'.`, 'latency_class_not_served', 'latency_class');
   }
+  if (reasons.has('missing_capability')) {
+    const missing = p.skipped.map((s) => missingCapability(input.config.targets.get(s.targetId)!, input.request)).find((c) => c !== undefined)!;
+    const param = missing === TargetCapability.TOOLS ? 'tools' : 'response_format';
+    return new InvalidRequestError(
+      `The model '${p.alias}' has no target that supports ${CAPABILITY_NAMES[missing]}, which this request needs ('${param}'); `
+      + 'use a model whose targets do, or leave the parameter out.', 'capability_not_supported', param);
+  }
   return new PermissionDeniedError(`The model '${p.alias}' cannot serve this tenant or this data.`, 'no_eligible_target', 'model');
+}
+
+const CAPABILITY_NAMES: Record<TargetCapability, string> = {
+  [TargetCapability.TOOLS]: 'tool calls',
+  [TargetCapability.STRUCTURED_OUTPUTS]: "enforced structured output (response_format 'json_schema')",
+};
+
+/**
+ * The first capability `request` needs that target `t` lacks, or undefined when it has them all:
+ * tools offered to the model (`tool_choice` other than `none`) need `tools`; a `json_schema`
+ * response format needs `structuredOutputs`.
+ *
+ * @example missingCapability(target, { ...request, tools }) // TargetCapability.TOOLS
+ */
+export function missingCapability(t: ResolvedTarget, request: Pick<ChatRequest, 'tools' | 'responseFormat'>): TargetCapability | undefined {
+  const caps = t.resolvedCapabilities;
+  if (request.tools !== undefined && request.tools.choice.type !== 'none' && !caps.tools) return TargetCapability.TOOLS;
+  if (request.responseFormat?.type === 'json_schema' && !caps.structuredOutputs) return TargetCapability.STRUCTURED_OUTPUTS;
+  return undefined;
 }
 
 /**
