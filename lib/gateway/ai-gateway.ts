@@ -13,6 +13,7 @@ import {
   AutoRoutingRule, CircuitBreakerPolicy, GatewayConfig, GuardrailRef, ModelPrice, RequestLimits, RetryPolicy,
   RouteConfig, Sensitivity, TargetConfig, TargetKind, TenantBudget, TenantConfig, TimeoutPolicy,
 } from '../../lambda/shared/config';
+import { TargetCapabilities } from '../../lambda/shared/config-capabilities';
 import { PromptRegistry } from '../prompts/prompt-registry';
 import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../bedrock/guardrails/gateway-guardrail';
 import { ModelSource } from '../bedrock/inference-profiles/model-source';
@@ -108,6 +109,12 @@ export interface AiGatewayRoute {
    * @default false
    */
   readonly restrictedAllowed?: boolean;
+  /**
+   * What the route's Bedrock `model` can do (tool calls, enforced structured output), overriding the
+   * model family's defaults; requests that need a capability skip a target without it.
+   * @default - the model family's defaults (tool use for Claude 3 and later, Nova, Llama 3.1 and later, …)
+   */
+  readonly capabilities?: TargetCapabilities;
   /**
    * A description for operators.
    * @default - none
@@ -594,6 +601,7 @@ export class AiGateway extends Construct {
         profileArns,
         priceModelId: r.model!.modelId,
         restrictedAllowed: r.restrictedAllowed,
+        ...(r.capabilities ? { capabilities: r.capabilities } : {}),
         description: `Bedrock ${r.model!.sourceId} through each tenant's application inference profile`,
       };
     });

@@ -3,14 +3,18 @@
  *
  * Rules for fields (documented in lambda/router/README.md):
  * - Supported fields are type-checked and range-checked; a wrong type is a 400 naming the field.
- * - OpenAI fields the gateway cannot honour and that would change the answer's shape (`tools`,
- *   `tool_choice`, `functions`, `function_call`, `n` > 1, `logprobs`, `top_logprobs`, `audio`,
- *   non-text `modalities`, `prediction`, `web_search_options`) are refused with 400
- *   `unsupported_parameter`, rather than silently answered differently.
+ * - Tools: `tools`, `tool_choice`, `parallel_tool_calls`, assistant `tool_calls` and `tool`
+ *   messages are parsed by parse-tools.ts; legacy `functions`, `function_call` and `function`
+ *   messages are refused with 400 `unsupported_parameter` naming their replacement.
+ * - `response_format` `json_schema`: the schema is compiled once here (a schema the router cannot
+ *   check is a 400 `unsupported_schema`); structured-output.ts checks the answer against it.
+ * - OpenAI fields the gateway cannot honour and that would change the answer's shape (`n` > 1,
+ *   `logprobs`, `top_logprobs`, `audio`, non-text `modalities`, `prediction`,
+ *   `web_search_options`) are refused with 400 `unsupported_parameter`, rather than silently
+ *   answered differently.
  * - OpenAI tuning fields without an equivalent on every target (`frequency_penalty`,
- *   `presence_penalty`, `seed`, `logit_bias`, `service_tier`, `store`, `parallel_tool_calls`,
- *   `reasoning_effort`, `verbosity`, `prompt_cache_key`, `safety_identifier`) are type-checked
- *   and then ignored.
+ *   `presence_penalty`, `seed`, `logit_bias`, `service_tier`, `store`, `reasoning_effort`,
+ *   `verbosity`, `prompt_cache_key`, `safety_identifier`) are type-checked and then ignored.
  * - `prompt` (OpenAI's reusable-prompt reference `{id, version, variables}`) names a prompt of the
  *   gateway; with a prompt (in the body, the `x-gateway-prompt` header or `metadata.prompt`)
  *   `messages` may be left out, and the conversation is checked after rendering (prompt.ts).
