@@ -49,6 +49,7 @@ export function writeGatewayConfig(upstreamPort) {
       kind: 'openai-compatible',
       baseUrl: `http://127.0.0.1:${upstreamPort}/v1`,
       model: UPSTREAM_MODEL,
+      capabilities: { tools: true },
       description: 'The benchmark upstream (bench/servers/upstream.mjs)',
     }],
     routes: [{ alias: ALIAS, targets: ['upstream'] }],
@@ -63,8 +64,18 @@ export function writeGatewayConfig(upstreamPort) {
   return { dir, path, apiKey, cleanup };
 }
 
-/** The chat request every system gets (the gateway gets its alias as `model`). */
-export function chatBody(model, stream) {
+/** A tool the tool-call scenario offers. */
+const WEATHER_TOOL = {
+  type: 'function',
+  function: { name: 'get_weather', description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+};
+
+/**
+ * The chat request every system gets (the gateway gets its alias as `model`); `mode` is `json`,
+ * `stream` or `tools` (JSON with one tool offered: the upstream answers with a tool call).
+ */
+export function chatBody(model, mode) {
+  const stream = mode === 'stream' || mode === true;
   return JSON.stringify({
     model,
     messages: [
@@ -74,6 +85,7 @@ export function chatBody(model, stream) {
     max_tokens: 64,
     temperature: 0,
     ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    ...(mode === 'tools' ? { tools: [WEATHER_TOOL], tool_choice: 'auto' } : {}),
   });
 }
 

@@ -46,7 +46,8 @@ const TTFB_DURATION_S = QUICK ? 0.5 : Number(opts['ttfb-duration']);
 const WARMUP_S = QUICK ? 0.5 : Number(opts.warmup);
 const CONNECTIONS = opts.connections.split(',').map(Number);
 const SYSTEMS = opts.systems.split(',');
-const MODES = ['json', 'stream'];
+// `tools`: a JSON request with one tool, answered with a tool call (the tool-call scenario).
+const MODES = ['json', 'stream', 'tools'];
 for (const [name, value] of [['rounds', ROUNDS], ['duration', DURATION_S], ['ttfb-duration', TTFB_DURATION_S], ['warmup', WARMUP_S], ...CONNECTIONS.map((c) => ['connections', c])]) {
   if (!Number.isFinite(value) || value < 0 || (name !== 'warmup' && value === 0)) throw new Error(`--${name} must be a positive number, received ${value}`);
 }
@@ -87,11 +88,13 @@ function endpointsOf(servers, apiKey) {
 /** One request per system and mode, checked, so that a broken system fails before any number is taken. */
 async function smokeTest(system, endpoint) {
   for (const mode of MODES) {
-    const res = await fetch(endpoint.url, { method: 'POST', headers: endpoint.headers, body: chatBody(endpoint.model, mode === 'stream') });
+    const res = await fetch(endpoint.url, { method: 'POST', headers: endpoint.headers, body: chatBody(endpoint.model, mode) });
     const text = await res.text();
     const ok = res.status === 200 && (mode === 'json'
       ? JSON.parse(text).choices?.[0]?.message?.content === 'Hello from the benchmark upstream.'
-      : text.includes('"usage"') && text.includes('[DONE]') && text.includes('benchmark'));
+      : mode === 'tools'
+        ? JSON.parse(text).choices?.[0]?.message?.tool_calls?.[0]?.function?.arguments === '{"city":"Paris"}'
+        : text.includes('"usage"') && text.includes('[DONE]') && text.includes('benchmark'));
     if (!ok) throw new Error(`${system} ${mode}: unexpected answer ${res.status}: ${text.slice(0, 500)}`);
   }
 }
@@ -107,7 +110,7 @@ async function loadRun(endpoint, mode, connections, durationS, servers) {
     url: endpoint.url,
     method: 'POST',
     headers: endpoint.headers,
-    body: chatBody(endpoint.model, mode === 'stream'),
+    body: chatBody(endpoint.model, mode),
     connections,
     pipelining: 1,
     duration: durationS,
