@@ -123,11 +123,13 @@ describe('the example app (bin/example.ts)', () => {
     expect(config.routes.map((r) => [r.alias, r.targets, r.guardrail])).toEqual([
       ['support-summary', ['bedrock-support-summary', 'bedrock-classify'], 'gateway'],
       ['classify', ['bedrock-classify'], undefined],
+      ['agent', ['bedrock-agent'], 'gateway'],
       ['chat-8b', ['llama-8b', 'bedrock-classify'], undefined],
     ]);
+    expect(config.targets.find((t) => t.id === 'bedrock-agent')).toMatchObject({ capabilities: { tools: true, structuredOutputs: true } });
     expect(config.targets.find((t) => t.id === 'llama-8b')).toMatchObject({ kind: 'openai-compatible', baseUrl: expect.stringMatching(/^http:\/\/TOKEN/) });
     expect(config.tenants).toEqual([
-      expect.objectContaining({ id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'chat-8b'], sensitivityClearance: 'restricted' }),
+      expect.objectContaining({ id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'agent', 'chat-8b'], sensitivityClearance: 'restricted' }),
       expect.objectContaining({ id: 'globex', tier: 'standard', allowedAliases: ['support-summary'], budget: { monthlyUsd: 200, dailyUsd: 20, softThresholdPercent: 80 } }),
     ]);
     expect(config.tenants[0]).not.toHaveProperty('budget');
