@@ -15,8 +15,8 @@ import { GatewayConfigValidator } from '../../../lambda/shared/validator';
 import { BedrockBehaviours, startFakeBedrockRuntime, type FakeBedrockRuntime } from '../../helpers/fake-bedrock-runtime';
 import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
+import { apiError, records as recordsOf } from '../../helpers/openai-e2e';
 import { ACME_KEY, FAKE_AWS_ENV, setEnv, testConfig } from '../../helpers/router-config';
-import type { UsageRecord } from '../../../lambda/router/usage/types';
 
 const weatherTool: OpenAI.ChatCompletionTool = {
   type: 'function',
@@ -69,23 +69,9 @@ beforeEach(() => {
   usage.clear();
 });
 
-/** The usage records, once `n` have been written (the record follows the response). */
-async function records(n: number): Promise<UsageRecord[]> {
-  const until = Date.now() + 30_000;
-  while (usage.records.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-  expect(usage.records).toHaveLength(n);
-  return usage.records;
-}
 
-async function apiError(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return e;
-    throw e;
-  }
-  throw new Error('expected an APIError');
-}
+/** The usage records, once `n` have been written. */
+const records = (n: number) => recordsOf(usage, n);
 
 const toolUse = { toolUseId: 'tooluse_1', name: 'get_weather', input: { city: 'Paris' } };
 
