@@ -147,6 +147,15 @@ export function buildExampleApp(app: App = new App()): App {
         description: 'Embeddings for retrieval (POST /v1/embeddings), Titan Text Embeddings V2',
       },
       {
+        // Tool calls and enforced structured output (`response_format: json_schema`, enforced by a
+        // forced tool): Claude's family defaults, stated here so a model swap cannot drop them.
+        alias: 'agent',
+        model: ModelSource.crossRegionProfile('us.anthropic.claude-haiku-4-5-20251001-v1:0'),
+        capabilities: { tools: true, structuredOutputs: true },
+        guardrail: true,
+        description: 'Tool-calling agents and JSON Schema answers',
+      },
+      {
         alias: 'chat-8b',
         targets: ['llama-8b'],
         fallbackAliases: ['classify'],

@@ -52,6 +52,7 @@ export function writeGatewayConfig(upstreamPort) {
       kind: 'openai-compatible',
       baseUrl: `http://127.0.0.1:${upstreamPort}/v1`,
       model: UPSTREAM_MODEL,
+      capabilities: { tools: true },
       description: 'The benchmark upstream (bench/servers/upstream.mjs)',
     }, {
       id: 'upstream-embed',
@@ -73,8 +74,18 @@ export function writeGatewayConfig(upstreamPort) {
   return { dir, path, apiKey, cleanup };
 }
 
-/** The chat request every system gets (the gateway gets its alias as `model`). */
-export function chatBody(model, stream) {
+/** A tool the tool-call scenario offers. */
+const WEATHER_TOOL = {
+  type: 'function',
+  function: { name: 'get_weather', description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+};
+
+/**
+ * The chat request every system gets (the gateway gets its alias as `model`); `mode` is `json`,
+ * `stream` or `tools` (JSON with one tool offered: the upstream answers with a tool call).
+ */
+export function chatBody(model, mode) {
+  const stream = mode === 'stream' || mode === true;
   return JSON.stringify({
     model,
     messages: [
@@ -84,6 +95,7 @@ export function chatBody(model, stream) {
     max_tokens: 64,
     temperature: 0,
     ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    ...(mode === 'tools' ? { tools: [WEATHER_TOOL], tool_choice: 'auto' } : {}),
   });
 }
 
@@ -92,10 +104,10 @@ export function embeddingsBody(model) {
   return JSON.stringify({ model, input: 'Embed this sentence for the benchmark.', encoding_format: 'float' });
 }
 
-/** The URL path and body of one request of `mode` (`json`, `stream` or `embeddings`). */
+/** The URL path and body of one request of `mode` (`json`, `stream`, `tools` or `embeddings`). */
 export function requestOf(endpoint, mode) {
   if (mode === 'embeddings') return { url: endpoint.url.replace(/\/chat\/completions$/, '/embeddings'), body: embeddingsBody(endpoint.embedModel) };
-  return { url: endpoint.url, body: chatBody(endpoint.model, mode === 'stream') };
+  return { url: endpoint.url, body: chatBody(endpoint.model, mode) };
 }
 
 /** Machine facts, recorded with every result. */

@@ -46,7 +46,8 @@ const TTFB_DURATION_S = QUICK ? 0.5 : Number(opts['ttfb-duration']);
 const WARMUP_S = QUICK ? 0.5 : Number(opts.warmup);
 const CONNECTIONS = opts.connections.split(',').map(Number);
 const SYSTEMS = opts.systems.split(',');
-const MODES = ['json', 'stream', 'embeddings'];
+// `tools`: a JSON request with one tool, answered with a tool call (the tool-call scenario).
+const MODES = ['json', 'stream', 'tools', 'embeddings'];
 for (const [name, value] of [['rounds', ROUNDS], ['duration', DURATION_S], ['ttfb-duration', TTFB_DURATION_S], ['warmup', WARMUP_S], ...CONNECTIONS.map((c) => ['connections', c])]) {
   if (!Number.isFinite(value) || value < 0 || (name !== 'warmup' && value === 0)) throw new Error(`--${name} must be a positive number, received ${value}`);
 }
@@ -97,6 +98,8 @@ async function smokeTest(system, endpoint) {
       ? JSON.parse(text).data?.[0]?.embedding?.length === 1024
       : mode === 'json'
         ? JSON.parse(text).choices?.[0]?.message?.content === 'Hello from the benchmark upstream.'
+        : mode === 'tools'
+          ? JSON.parse(text).choices?.[0]?.message?.tool_calls?.[0]?.function?.arguments === '{"city":"Paris"}'
         : text.includes('"usage"') && text.includes('[DONE]') && text.includes('benchmark'));
     if (!ok) throw new Error(`${system} ${mode}: unexpected answer ${res.status}: ${text.slice(0, 500)}`);
   }

@@ -37,6 +37,22 @@ const JSON_BODY = Buffer.from(JSON.stringify({
   usage: USAGE,
 }));
 const JSON_HEADERS = { 'content-type': 'application/json', 'content-length': String(JSON_BODY.length) };
+// A request with `tools` gets a tool call (the tool-call scenario).
+const TOOL_BODY = Buffer.from(JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: CREATED,
+  model: MODEL,
+  choices: [{
+    index: 0,
+    message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_bench', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+    logprobs: null,
+    finish_reason: 'tool_calls',
+  }],
+  usage: USAGE,
+}));
+const TOOL_HEADERS = { 'content-type': 'application/json', 'content-length': String(TOOL_BODY.length) };
+const TOOLS_MARK = Buffer.from('"tools":');
 
 // `POST /v1/embeddings`: one 1,024-value vector (Titan V2's default size), as an embedding server answers.
 const EMBEDDINGS_BODY = Buffer.from(JSON.stringify({
@@ -86,6 +102,9 @@ const server = http.createServer((req, res) => {
       res.write(SSE_FIRST);
       if (gapMs > 0) setTimeout(() => res.end(SSE_REST), gapMs);
       else setImmediate(() => res.end(SSE_REST));
+    } else if (body.includes(TOOLS_MARK)) {
+      res.writeHead(200, TOOL_HEADERS);
+      res.end(TOOL_BODY);
     } else {
       res.writeHead(200, JSON_HEADERS);
       res.end(JSON_BODY);

@@ -32,6 +32,7 @@ import { CachedControls, IncidentControlsStage } from './pipeline/controls';
 import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
 import { fitToReservation, selectRoute } from './pipeline/route';
+import { checkStructuredOutputTraced } from './pipeline/structured-output';
 import { resolveTenant } from './pipeline/tenant';
 import { Candidate, ChatRequest, RoutePlan, RoutingHints, TenantContext } from './pipeline/types';
 import { RequestTrace } from './pipeline/usage';
@@ -514,12 +515,17 @@ export class Gateway {
       ? 'INTERVENED' : completion.guardrailAction;
     if (result.kind === 'blocked') trace.candidate = candidate;
     trace.guardrailAction = guardrailAction;
+    if (result.kind === 'completion') {
+      const invalid = checkStructuredOutputTraced(trace.spans, completion, chat.responseFormat);
+      if (invalid) throw invalid;
+    }
     const cost = trace.cost();
     if (chat.stream) {
       // Buffered (a gateway-side output guardrail had to see the whole answer), sent as a stream.
       const sse = new SseWriter(out, meta);
       trace.ttftMs = this.now() - request.receivedAt;
       if (completion.text.length > 0) await sse.text(completion.text);
+      for (const [index, call] of (completion.toolCalls ?? []).entries()) await sse.toolCall({ type: 'tool_call', index, ...call });
       await sse.finish(completion.finishReason, chat.includeUsage ? completion.usage : undefined, { costUsd: cost, guardrailAction });
     } else {
       await writeCompletion(out, meta, { ...completion, costUsd: cost, guardrailAction });
@@ -539,12 +545,18 @@ export class Gateway {
     trace.status = 200;
     let text = '';
     let chunk = opened.first;
+    let invalid: GatewayError | undefined;
     try {
       for (;;) {
-        if (chunk.type === 'text') {
+        if (chunk.type === 'text' || chunk.type === 'tool_call') {
           if (trace.ttftMs === undefined) trace.ttftMs = this.now() - trace.receivedAt;
-          text += chunk.text;
-          await sse.text(chunk.text);
+          if (chunk.type === 'text') {
+            text += chunk.text;
+            await sse.text(chunk.text);
+          } else {
+            text += chunk.arguments;
+            await sse.toolCall(chunk);
+          }
           if (out.gone) throw new ClientGone();
         } else {
           trace.usage = chunk.usage;
@@ -553,6 +565,9 @@ export class Gateway {
           trace.guardrailAction = chunk.guardrailAction;
           trace.ttftMs ??= this.now() - trace.receivedAt;
           if (attemptSpan) setResponse(attemptSpan, chunk.servedModel, chunk.finishReason, chunk.usage);
+          // The content is out; a mismatch ends the stream with the error instead of [DONE].
+          invalid = checkStructuredOutputTraced(trace.spans, { text, finishReason: chunk.finishReason }, chat.responseFormat);
+          if (invalid) break;
           await sse.finish(chunk.finishReason, chat.includeUsage ? chunk.usage : undefined, {
             costUsd: trace.cost(), guardrailAction: chunk.guardrailAction,
           });
@@ -576,6 +591,7 @@ export class Gateway {
     } finally {
       opened.close();
     }
+    throw new MidStreamFailure(invalid);
   }
 
   /** Records estimated tokens for a call whose upstream never reported usage (cut or abandoned). */
@@ -672,5 +688,6 @@ function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantC
     ...(chat.topP !== undefined ? { topP: chat.topP } : {}),
     ...(chat.stop !== undefined ? { stop: chat.stop } : {}),
     ...(chat.responseFormat !== undefined ? { responseFormat: chat.responseFormat } : {}),
+    ...(chat.tools !== undefined ? { tools: chat.tools } : {}),
   };
 }

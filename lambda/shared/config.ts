@@ -8,10 +8,9 @@
  * structs, maps as `{ [key: string]: T }`, one interface per concept with optional per-kind fields
  * (checked by `GatewayConfigValidator`) instead of union types.
  */
-
-/** How quickly the caller needs the answer; a routing hint. */
 import { TargetCapabilities } from './config-capabilities';
 
+/** How quickly the caller needs the answer; a routing hint. */
 export enum LatencyClass {
   /** A person is waiting for the answer (chat, autocomplete). */
   INTERACTIVE = 'interactive',
@@ -235,9 +234,10 @@ export interface TargetConfig {
   readonly timeouts?: TimeoutPolicy;
 
   /**
-   * What the target's model serves besides chat completions (an embedding model serves only
-   * `POST /v1/embeddings`).
-   * @default - a chat model
+   * What the target's model can do beyond plain chat (tools, enforced structured output, images,
+   * prompt caching, service tiers) or whether it is an embedding model; routing skips a target
+   * that lacks what a request needs.
+   * @default - the model family's defaults: a chat model (see `TargetCapabilities`)
    */
   readonly capabilities?: TargetCapabilities;
 

@@ -6,6 +6,7 @@ import {
   AutoRoutingRule, GatewayConfig, GuardrailRef, LatencyClass, ModelPrice, PromptConfig, PromptLabelConfig, PromptVersionConfig, RouteConfig,
   Sensitivity, TargetConfig, TenantConfig,
 } from './config';
+import { resolveCapabilities, ResolvedCapabilities } from './capability-defaults';
 
 /** Default values of the optional settings. */
 export const CONFIG_DEFAULTS = {
@@ -50,6 +51,8 @@ export interface ResolvedTarget extends TargetConfig {
   readonly timeouts: ResolvedTimeouts;
   /** The key of `prices` for this target. */
   readonly priceModelId: string;
+  /** What the target's model can do, the model family's defaults applied. */
+  readonly resolvedCapabilities: ResolvedCapabilities;
 }
 
 export interface ResolvedRoute extends RouteConfig {
@@ -149,6 +152,7 @@ export function resolveGatewayConfig(config: GatewayConfig): ResolvedGatewayConf
         totalMs: t.timeouts?.totalMs ?? timeouts.totalMs,
       },
       priceModelId: priceKeyOf(t),
+      resolvedCapabilities: resolveCapabilities(t.kind, t.modelId ?? priceKeyOf(t), t.capabilities),
     });
   }
   return {

@@ -4,6 +4,7 @@
  * that exists, a price for every target) are checked in ./cross-checks.ts.
  */
 import { LatencyClass, PromptRole, PromptVariableType, Sensitivity, TargetKind } from './config';
+import { CAPABILITIES_SCHEMA } from './capability-defaults';
 import { CONFIG_DEFAULTS } from './defaults';
 import { ArrayNode, ObjectNode, SchemaNode, StringNode } from './schema-dsl';
 
@@ -55,13 +56,6 @@ const timeouts: ObjectNode = {
   },
 };
 
-const capabilities: ObjectNode = {
-  type: 'object',
-  description: 'What the target serves besides chat completions.',
-  properties: {
-    embeddings: { type: 'boolean', default: false, description: 'The target is an embedding model: it serves POST /v1/embeddings only, never chat completions.' },
-  },
-};
 
 const tenant: ObjectNode = {
   type: 'object',
@@ -117,7 +111,7 @@ const target: ObjectNode = {
     latencyClasses: listOf(enumOf(LATENCY_CLASSES, 'A latency class.'), 'The latency classes this target serves. Default: all.', { minItems: 1, uniqueItems: true }),
     maxOutputTokens: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'The most output tokens this target\'s model may be asked for; a request\'s limit (max_tokens, or limits.maxTokensCap) is lowered to it. Default: the request\'s limit.' },
     timeouts,
-    capabilities,
+    capabilities: CAPABILITIES_SCHEMA,
     description,
   },
   dependentRequired: { profileArns: ['priceModelId'] },

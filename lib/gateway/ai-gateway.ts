@@ -13,6 +13,7 @@ import {
   AutoRoutingRule, CircuitBreakerPolicy, GatewayConfig, GuardrailRef, ModelPrice, RequestLimits, RetryPolicy,
   RouteConfig, Sensitivity, TargetConfig, TargetKind, TenantBudget, TenantConfig, TimeoutPolicy,
 } from '../../lambda/shared/config';
+import { TargetCapabilities } from '../../lambda/shared/config-capabilities';
 import { TraceExport } from '../../lambda/shared/config-tracing';
 import { bedrockEmbeddingFamily } from '../../lambda/shared/embedding-models';
 import { PromptRegistry } from '../prompts/prompt-registry';
@@ -110,6 +111,12 @@ export interface AiGatewayRoute {
    * @default false
    */
   readonly restrictedAllowed?: boolean;
+  /**
+   * What the route's Bedrock `model` can do (tool calls, enforced structured output), overriding the
+   * model family's defaults; requests that need a capability skip a target without it.
+   * @default - the model family's defaults (tool use for Claude 3 and later, Nova, Llama 3.1 and later, …)
+   */
+  readonly capabilities?: TargetCapabilities;
   /**
    * A description for operators.
    * @default - none
@@ -597,14 +604,19 @@ export class AiGateway extends Construct {
       for (const t of props.tenants) {
         if (reachable(t).includes(r.alias)) profileArns[t.id] = this.profiles!.profileArn(t.id, r.alias);
       }
+      // An embedding model (Titan Text Embeddings V2, Cohere Embed v3) serves POST /v1/embeddings only;
+      // the route's capabilities override the model family's defaults.
+      const embeddings = bedrockEmbeddingFamily(r.model!.modelId) !== undefined;
+      const capabilities: TargetCapabilities | undefined = embeddings || r.capabilities
+        ? { ...r.capabilities, ...(embeddings ? { embeddings: true } : {}) }
+        : undefined;
       return {
         id: bedrockTargetId(r.alias),
         kind: TargetKind.BEDROCK,
         profileArns,
         priceModelId: r.model!.modelId,
         restrictedAllowed: r.restrictedAllowed,
-        // An embedding model (Titan Text Embeddings V2, Cohere Embed v3) serves POST /v1/embeddings only.
-        ...(bedrockEmbeddingFamily(r.model!.modelId) !== undefined ? { capabilities: { embeddings: true } } : {}),
+        ...(capabilities ? { capabilities } : {}),
         description: `Bedrock ${r.model!.sourceId} through each tenant's application inference profile`,
       };
     });

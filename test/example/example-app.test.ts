@@ -124,12 +124,14 @@ describe('the example app (bin/example.ts)', () => {
       ['support-summary', ['bedrock-support-summary', 'bedrock-classify'], 'gateway'],
       ['classify', ['bedrock-classify'], undefined],
       ['embed', ['bedrock-embed'], undefined],
+      ['agent', ['bedrock-agent'], 'gateway'],
       ['chat-8b', ['llama-8b', 'bedrock-classify'], undefined],
     ]);
     expect(config.targets.find((t) => t.id === 'bedrock-embed')).toMatchObject({ priceModelId: 'amazon.titan-embed-text-v2:0', capabilities: { embeddings: true } });
+    expect(config.targets.find((t) => t.id === 'bedrock-agent')).toMatchObject({ capabilities: { tools: true, structuredOutputs: true } });
     expect(config.targets.find((t) => t.id === 'llama-8b')).toMatchObject({ kind: 'openai-compatible', baseUrl: expect.stringMatching(/^http:\/\/TOKEN/) });
     expect(config.tenants).toEqual([
-      expect.objectContaining({ id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'embed', 'chat-8b'], sensitivityClearance: 'restricted' }),
+      expect.objectContaining({ id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'embed', 'agent', 'chat-8b'], sensitivityClearance: 'restricted' }),
       expect.objectContaining({ id: 'globex', tier: 'standard', allowedAliases: ['support-summary'], budget: { monthlyUsd: 200, dailyUsd: 20, softThresholdPercent: 80 } }),
     ]);
     expect(config.tenants[0]).not.toHaveProperty('budget');

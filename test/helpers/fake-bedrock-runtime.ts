@@ -80,6 +80,46 @@ export interface BedrockSuccessBehaviour {
   readonly cutAfterEvents?: number;
   /** Stop writing after this many stream events (JSON: after half of the body), keep the connection open. */
   readonly stallAfterEvents?: number;
+  /**
+   * Tool use blocks after the text (Converse `toolUse`; streamed as `contentBlockStart` with the id
+   * and name, then the input's JSON in `inputDeltas` fragments). With tool uses the default
+   * `stopReason` is `tool_use`.
+   */
+  readonly toolUses?: readonly FakeToolUse[];
+}
+
+/** A tool use the fake answers with. */
+export interface FakeToolUse {
+  readonly toolUseId: string;
+  readonly name: string;
+  readonly input: Readonly<Record<string, unknown>>;
+  /** The fragments the stream sends. @default the input's JSON cut in two */
+  readonly inputDeltas?: readonly string[];
+}
+
+/**
+ * The service's rule the fake enforces: `toolUse`/`toolResult` blocks need a `toolConfig`, and a
+ * `toolResult` needs the `toolUse` of the same id in the assistant turn before it. The message, or
+ * undefined when the body is valid.
+ */
+export function toolRuleViolation(body: unknown): string | undefined {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as {
+    messages?: { role?: string; content?: { toolUse?: { toolUseId?: string }; toolResult?: { toolUseId?: string } }[] }[]; toolConfig?: unknown;
+  };
+  let previousUses = new Set<string>();
+  for (const m of b.messages ?? []) {
+    const blocks = m.content ?? [];
+    if (blocks.some((c) => c.toolUse || c.toolResult) && b.toolConfig === undefined) {
+      return 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
+    }
+    for (const c of blocks) {
+      if (c.toolResult && !previousUses.has(c.toolResult.toolUseId ?? '')) {
+        return 'Expected toolResult blocks at messages.N.content for the following Ids: the previous turn\'s toolUse ids';
+      }
+    }
+    previousUses = new Set(blocks.flatMap((c) => (c.toolUse ? [c.toolUse.toolUseId ?? ''] : [])));
+  }
+  return undefined;
 }
 
 /** An HTTP error as Bedrock Runtime sends it. */
@@ -420,6 +460,12 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
       }
       case 'success':
       case 'streamException': {
+        const violation = toolRuleViolation(body);
+        if (violation !== undefined) {
+          ex.writeHead(400, { ...baseHeaders, 'content-type': 'application/json', 'x-amzn-errortype': `ValidationException:${ERROR_NAMESPACE}` });
+          finish(JSON.stringify({ message: violation }));
+          return;
+        }
         const spent = behaviour.kind === 'success' && behaviour.spendOutputLimit ? { ...behaviour, usage: worstUsageOf(body) } : behaviour;
         await answer(ex, route.operation, spent, baseHeaders, { sleep, finish, cut }, body);
         return;
@@ -460,8 +506,16 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
       const text = behaviour.text ?? (behaviour.deltas ? behaviour.deltas.join('') : DEFAULT_TEXT);
       const deltas = behaviour.deltas ?? splitDeltas(text);
       const payload: Record<string, unknown> = {
-        output: { message: { role: 'assistant', content: [{ text }] } },
-        stopReason: behaviour.stopReason ?? 'end_turn',
+        output: {
+          message: {
+            role: 'assistant',
+            content: [
+              ...(text !== '' || !behaviour.toolUses?.length ? [{ text }] : []),
+              ...(behaviour.toolUses ?? []).map((t) => ({ toolUse: { toolUseId: t.toolUseId, name: t.name, input: t.input } })),
+            ],
+          },
+        },
+        stopReason: behaviour.stopReason ?? (behaviour.toolUses?.length ? 'tool_use' : 'end_turn'),
         metrics: { latencyMs: behaviour.latencyMs ?? 7 },
       };
       if (!behaviour.omitUsage) payload.usage = usageOf(behaviour.usage, deltas.length);
@@ -494,7 +548,16 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
         events.push(encodeEventFrame('event', 'contentBlockDelta', { contentBlockIndex: 0, delta: { text: d }, p: PADDING }));
       }
       events.push(encodeEventFrame('event', 'contentBlockStop', { contentBlockIndex: 0, p: PADDING }));
-      events.push(encodeEventFrame('event', 'messageStop', { stopReason: behaviour.stopReason ?? 'end_turn', p: PADDING }));
+      (behaviour.toolUses ?? []).forEach((t, i) => {
+        const contentBlockIndex = i + 1;
+        events.push(encodeEventFrame('event', 'contentBlockStart', { contentBlockIndex, start: { toolUse: { toolUseId: t.toolUseId, name: t.name } }, p: PADDING }));
+        const json = JSON.stringify(t.input);
+        for (const input of t.inputDeltas ?? [json.slice(0, Math.ceil(json.length / 2)), json.slice(Math.ceil(json.length / 2))]) {
+          events.push(encodeEventFrame('event', 'contentBlockDelta', { contentBlockIndex, delta: { toolUse: { input } }, p: PADDING }));
+        }
+        events.push(encodeEventFrame('event', 'contentBlockStop', { contentBlockIndex, p: PADDING }));
+      });
+      events.push(encodeEventFrame('event', 'messageStop', { stopReason: behaviour.stopReason ?? (behaviour.toolUses?.length ? 'tool_use' : 'end_turn'), p: PADDING }));
       if (!behaviour.omitUsage) {
         const metadata: Record<string, unknown> = {
           usage: usageOf(behaviour.usage, deltas.length),

@@ -74,6 +74,11 @@ export interface OpenAiSuccessBehaviour {
   readonly cutAfterEvents?: number;
   /** Stop writing after this many stream events (JSON: after half of the body), keep the connection open. */
   readonly stallAfterEvents?: number;
+  /**
+   * Tool calls after the text (`message.tool_calls`; streamed as a delta with index, id, type and
+   * name, then argument fragments). With tool calls the default finish reason is `tool_calls`.
+   */
+  readonly toolCalls?: readonly { readonly id: string; readonly name: string; readonly arguments: string }[];
 }
 
 /** An HTTP error with the OpenAI error envelope. */
@@ -368,7 +373,18 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
             object: 'chat.completion',
             created,
             model: behaviour.model ?? requestModel,
-            choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: behaviour.finishReason ?? 'stop' }],
+            choices: [{
+              index: 0,
+              message: {
+                role: 'assistant',
+                content: behaviour.kind === 'success' && behaviour.toolCalls?.length && behaviour.text === undefined ? null : text,
+                ...(behaviour.kind === 'success' && behaviour.toolCalls?.length
+                  ? { tool_calls: behaviour.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
+                  : {}),
+              },
+              logprobs: null,
+              finish_reason: behaviour.finishReason ?? (behaviour.kind === 'success' && behaviour.toolCalls?.length ? 'tool_calls' : 'stop'),
+            }],
           };
           if (!behaviour.omitUsage) payload.usage = usageOf(behaviour.usage, deltas.length);
           const text$ = JSON.stringify(payload);
@@ -398,10 +414,17 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
           }));
           if (behaviour.done ?? true) events.push('[DONE]');
         } else {
-          const text = behaviour.text ?? DEFAULT_TEXT;
-          const deltas = behaviour.deltas ?? splitDeltas(text);
+          const calls = behaviour.toolCalls ?? [];
+          const text = behaviour.text ?? (calls.length > 0 ? '' : DEFAULT_TEXT);
+          const deltas = behaviour.deltas ?? (text === '' ? [] : splitDeltas(text));
           for (const d of deltas) events.push(chunk([{ index: 0, delta: { content: d }, logprobs: null, finish_reason: null }]));
-          events.push(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: behaviour.finishReason ?? 'stop' }]));
+          calls.forEach((c, index) => {
+            const half = Math.ceil(c.arguments.length / 2);
+            const open = { index, id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments.slice(0, half) } };
+            events.push(chunk([{ index: 0, delta: { tool_calls: [open] }, logprobs: null, finish_reason: null }]));
+            events.push(chunk([{ index: 0, delta: { tool_calls: [{ index, function: { arguments: c.arguments.slice(half) } }] }, logprobs: null, finish_reason: null }]));
+          });
+          events.push(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: behaviour.finishReason ?? (calls.length > 0 ? 'tool_calls' : 'stop') }]));
           if (includeUsage && !behaviour.omitUsage) {
             events.push(JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageOf(behaviour.usage, deltas.length) }));
           }

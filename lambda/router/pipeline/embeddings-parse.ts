@@ -18,7 +18,8 @@ import { BodyError } from '../http';
 import { PayloadTooLargeError, RequestTimeoutError } from '../errors';
 import { RequestLimits } from '../../shared/config';
 import type { EmbeddingInputType } from '../providers/types';
-import { bad, decodeBody, kind, optionalNumber, optionalString, parseMetadata, present } from './parse';
+import { decodeBody, optionalNumber, optionalString, parseMetadata } from './parse';
+import { bad, kind, present } from './parse-helpers';
 
 /** How the client wants the vectors: JSON numbers, or base64 of little-endian float32s. */
 export type EncodingFormat = 'float' | 'base64';

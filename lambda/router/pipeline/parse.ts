@@ -3,14 +3,18 @@
  *
  * Rules for fields (documented in lambda/router/README.md):
  * - Supported fields are type-checked and range-checked; a wrong type is a 400 naming the field.
- * - OpenAI fields the gateway cannot honour and that would change the answer's shape (`tools`,
- *   `tool_choice`, `functions`, `function_call`, `n` > 1, `logprobs`, `top_logprobs`, `audio`,
- *   non-text `modalities`, `prediction`, `web_search_options`) are refused with 400
- *   `unsupported_parameter`, rather than silently answered differently.
+ * - Tools: `tools`, `tool_choice`, `parallel_tool_calls`, assistant `tool_calls` and `tool`
+ *   messages are parsed by parse-tools.ts; legacy `functions`, `function_call` and `function`
+ *   messages are refused with 400 `unsupported_parameter` naming their replacement.
+ * - `response_format` `json_schema`: the schema is compiled once here (a schema the router cannot
+ *   check is a 400 `unsupported_schema`); structured-output.ts checks the answer against it.
+ * - OpenAI fields the gateway cannot honour and that would change the answer's shape (`n` > 1,
+ *   `logprobs`, `top_logprobs`, `audio`, non-text `modalities`, `prediction`,
+ *   `web_search_options`) are refused with 400 `unsupported_parameter`, rather than silently
+ *   answered differently.
  * - OpenAI tuning fields without an equivalent on every target (`frequency_penalty`,
- *   `presence_penalty`, `seed`, `logit_bias`, `service_tier`, `store`, `parallel_tool_calls`,
- *   `reasoning_effort`, `verbosity`, `prompt_cache_key`, `safety_identifier`) are type-checked
- *   and then ignored.
+ *   `presence_penalty`, `seed`, `logit_bias`, `service_tier`, `store`, `reasoning_effort`,
+ *   `verbosity`, `prompt_cache_key`, `safety_identifier`) are type-checked and then ignored.
  * - `prompt` (OpenAI's reusable-prompt reference `{id, version, variables}`) names a prompt of the
  *   gateway; with a prompt (in the body, the `x-gateway-prompt` header or `metadata.prompt`)
  *   `messages` may be left out, and the conversation is checked after rendering (prompt.ts).
@@ -18,13 +22,16 @@
  */
 import { RequestLimits } from '../../shared/config';
 import { BodyError } from '../http';
-import { InvalidRequestError, PayloadTooLargeError, RequestTimeoutError } from '../errors';
-import { ChatTurn, ResponseFormat } from '../providers/types';
+import { PayloadTooLargeError, RequestTimeoutError } from '../errors';
+import { ChatTurn, ResponseFormat, ToolCall, ToolResult } from '../providers/types';
 import { HINTS } from './hints';
+import { bad, isObject, Json, jsonDepth, kind, present, shown } from './parse-helpers';
+import { compiledResponseSchema } from './structured-output';
+import { UnsupportedSchemaError } from '../validation/json-schema';
+import { legacyFunctionMessage, parseToolCalls, parseToolMessage, parseTools } from './parse-tools';
 import { ChatRequest, PromptReference } from './types';
 
 type Limits = Required<RequestLimits>;
-export type Json = Record<string, unknown>;
 
 /** OpenAI's own limits on `metadata`. */
 export const METADATA_LIMITS = { maxEntries: 16, maxKeyChars: 64, maxValueChars: 512 } as const;
@@ -36,10 +43,6 @@ const MAX_SCHEMA_DEPTH = 32;
 const MAX_SCHEMA_NAME = 64;
 
 const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
-  tools: (v) => !(Array.isArray(v) && v.length === 0),
-  tool_choice: (v) => v !== 'none',
-  functions: (v) => !(Array.isArray(v) && v.length === 0),
-  function_call: (v) => v !== 'none',
   n: (v) => v !== 1,
   logprobs: (v) => v !== false,
   top_logprobs: (v) => v !== 0,
@@ -55,25 +58,7 @@ const IGNORED_NUMBERS: Record<string, [number, number]> = {
   seed: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 const IGNORED_STRINGS = ['service_tier', 'reasoning_effort', 'verbosity', 'prompt_cache_key', 'safety_identifier'];
-const IGNORED_BOOLEANS = ['store', 'parallel_tool_calls'];
-
-export function bad(message: string, param: string, code = 'invalid_value'): InvalidRequestError {
-  return new InvalidRequestError(message, code, param);
-}
-
-export function kind(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
-export function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function present(body: Json, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(body, key) && body[key] !== null && body[key] !== undefined;
-}
+const IGNORED_BOOLEANS = ['store'];
 
 export function decodeBody(body: Uint8Array, limits: Limits): Json {
   if (body.byteLength > limits.maxBodyBytes) {
@@ -165,36 +150,54 @@ function parseMessages(value: unknown, limits: Limits, prompted: boolean): Parse
     throw bad(`'messages' has ${value.length} messages; the limit is ${limits.maxMessages}.`, 'messages', 'too_many_messages');
   }
   const system: string[] = [];
-  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
+  const turns: { role: 'user' | 'assistant'; content: string; toolCalls?: ToolCall[]; toolResults?: ToolResult[] }[] = [];
+  // The ids of the last assistant message's tool calls that no `tool` message has answered yet.
+  let unanswered = new Set<string>();
+  const readText = (content: unknown, param: string): string => contentText(content, param, limits);
   value.forEach((m, i) => {
     const at = `messages[${i}]`;
     if (!isObject(m)) throw bad(`'${at}' must be an object, not ${kind(m)}.`, at, 'invalid_type');
     const role = m.role;
-    if (role === 'tool' || role === 'function') {
-      throw bad(`'${at}.role' '${role}' is not supported: the gateway does not support tool calls.`, `${at}.role`, 'unsupported_parameter');
+    if (role === 'function') throw legacyFunctionMessage(at);
+    if (role === 'tool') {
+      const result = parseToolMessage(m, at, readText);
+      if (!unanswered.delete(result.toolCallId)) {
+        throw bad(`'${at}.tool_call_id' answers no tool call of the preceding assistant message (or one already answered).`, `${at}.tool_call_id`, 'invalid_conversation');
+      }
+      const last = turns[turns.length - 1];
+      if (last.role === 'user') (last.toolResults ??= []).push(result);
+      else turns.push({ role: 'user', content: '', toolResults: [result] });
+      return;
     }
     if (role !== 'system' && role !== 'developer' && role !== 'user' && role !== 'assistant') {
-      const shown = typeof role === 'string' ? JSON.stringify(role.slice(0, 40)) : kind(role);
-      throw bad(`'${at}.role' ${shown} is not allowed; allowed: system, developer, user, assistant.`, `${at}.role`);
+      throw bad(`'${at}.role' ${shown(role)} is not allowed; allowed: system, developer, user, assistant, tool.`, `${at}.role`);
     }
-    if (present(m, 'tool_calls') && !(Array.isArray(m.tool_calls) && m.tool_calls.length === 0)) {
-      throw bad(`'${at}.tool_calls' is not supported: the gateway does not support tool calls.`, `${at}.tool_calls`, 'unsupported_parameter');
+    if (unanswered.size > 0 && role !== 'system' && role !== 'developer') {
+      throw bad(`'${at}': the preceding assistant message's tool calls need a 'tool' message each (${unanswered.size} unanswered) before any other message.`,
+        at, 'invalid_conversation');
     }
-    if (present(m, 'function_call')) {
-      throw bad(`'${at}.function_call' is not supported: the gateway does not support tool calls.`, `${at}.function_call`, 'unsupported_parameter');
-    }
-    if (!present(m, 'content')) throw bad(`'${at}.content' is required.`, `${at}.content`, 'missing_required_parameter');
-    const text = contentText(m.content, `${at}.content`, limits);
+    const toolCalls = role === 'assistant' ? parseToolCalls(m, at) : [];
+    if (role !== 'assistant' && present(m, 'tool_calls')) throw bad(`'${at}.tool_calls' is only allowed on assistant messages.`, `${at}.tool_calls`);
+    if (toolCalls.length === 0 && !present(m, 'content')) throw bad(`'${at}.content' is required.`, `${at}.content`, 'missing_required_parameter');
+    const text = present(m, 'content') ? contentText(m.content, `${at}.content`, limits) : '';
     if (role === 'system' || role === 'developer') {
       if (text.length > 0) system.push(text);
       return;
     }
-    if (text.trim().length === 0) throw bad(`'${at}.content' must not be empty.`, `${at}.content`);
+    if (text.trim().length === 0 && toolCalls.length === 0) throw bad(`'${at}.content' must not be empty.`, `${at}.content`);
+    if (toolCalls.length > 0) unanswered = new Set(toolCalls.map((c) => c.id));
     const last = turns[turns.length - 1];
     // Consecutive turns of one role are merged: every target then sees an alternating conversation.
-    if (last && last.role === role) last.content = `${last.content}\n\n${text}`;
-    else turns.push({ role, content: text });
+    if (last && last.role === role) {
+      if (text.trim().length > 0) last.content = last.content === '' ? text : `${last.content}\n\n${text}`;
+      if (toolCalls.length > 0) (last.toolCalls ??= []).push(...toolCalls);
+    } else {
+      turns.push({ role, content: text, ...(toolCalls.length > 0 ? { toolCalls } : {}) });
+    }
   });
+  if (unanswered.size > 0) {
+    throw bad(`'messages': the last assistant message's tool calls need a 'tool' message each (${unanswered.size} unanswered).`, 'messages', 'invalid_conversation');
+  }
   // With a prompt, the conversation is checked once the template's turns are in front (prompt.ts).
   if (prompted) return { system, turns };
   if (turns.length === 0) throw bad("'messages' must contain at least one user message.", 'messages');
@@ -203,20 +206,6 @@ function parseMessages(value: unknown, limits: Limits, prompted: boolean): Parse
     throw bad("'messages': the last message must be from the user.", 'messages', 'invalid_conversation');
   }
   return { system, turns };
-}
-
-function schemaDepth(value: unknown): number {
-  // Iterative, so a hostile schema cannot exhaust the stack.
-  let max = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    max = Math.max(max, d);
-    if (max > MAX_SCHEMA_DEPTH) return max;
-    for (const child of Object.values(v)) stack.push([child, d + 1]);
-  }
-  return max;
 }
 
 function parseResponseFormat(value: unknown): ResponseFormat | undefined {
@@ -236,8 +225,14 @@ function parseResponseFormat(value: unknown): ResponseFormat | undefined {
   }
   const schema = js.schema ?? {};
   if (!isObject(schema)) throw bad(`'${p}.json_schema.schema' must be an object, not ${kind(schema)}.`, `${p}.json_schema.schema`, 'invalid_type');
-  if (schemaDepth(schema) > MAX_SCHEMA_DEPTH) {
+  if (jsonDepth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH) {
     throw bad(`'${p}.json_schema.schema' is nested deeper than ${MAX_SCHEMA_DEPTH} levels.`, `${p}.json_schema.schema`);
+  }
+  try {
+    compiledResponseSchema(schema);
+  } catch (e) {
+    if (!(e instanceof UnsupportedSchemaError)) throw e;
+    throw bad(`'${p}.json_schema.schema' cannot be enforced: ${e.message}.`, `${p}.json_schema.schema`, 'unsupported_schema');
   }
   if (present(js, 'strict') && typeof js.strict !== 'boolean') {
     throw bad(`'${p}.json_schema.strict' must be true or false, not ${kind(js.strict)}.`, `${p}.json_schema.strict`, 'invalid_type');
@@ -378,6 +373,7 @@ export function parseChatRequest(
   const topP = optionalNumber(json, 'top_p', 0, 1);
   const stop = parseStop(json);
   const responseFormat = parseResponseFormat(json.response_format);
+  const tools = parseTools(json, responseFormat);
   const metadata = parseMetadata(json.metadata);
   const user = optionalString(json, 'user', MAX_USER_CHARS);
 
@@ -393,6 +389,7 @@ export function parseChatRequest(
     ...(topP !== undefined ? { topP } : {}),
     ...(stop !== undefined ? { stop } : {}),
     ...(responseFormat !== undefined ? { responseFormat } : {}),
+    ...(tools !== undefined ? { tools } : {}),
     ...(user !== undefined ? { user } : {}),
     ...(promptRef !== undefined ? { promptRef } : {}),
   };

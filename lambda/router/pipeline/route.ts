@@ -2,8 +2,9 @@
  * Stage: route selection. Resolves `auto` through the automatic routing rules, then orders the
  * route's targets (its fallback chain) and drops those that cannot serve this request: a Bedrock
  * target without a profile for this tenant, a target that does not serve the request's latency
- * class, a target whose worst-case cost exceeds the request's maximum cost, a target whose circuit
- * is open. The guardrail is the tenant's, else the route's.
+ * class, a target that lacks a capability the request needs (tools, enforced structured output:
+ * `capabilities` of the target), a target whose worst-case cost exceeds the request's maximum
+ * cost, a target whose circuit is open. The guardrail is the tenant's, else the route's.
  *
  * Each candidate carries the request's cost bound on it (`estimatedCostUsd`): its input-token
  * bound (../providers/token-bound.ts, from the texts its adapter sends) at the highest input price,
@@ -12,6 +13,7 @@
  */
 import { RouteConfig, Sensitivity, TargetKind } from '../../shared/config';
 import { bedrockEmbeddingFamily, servesEmbeddings } from '../../shared/embedding-models';
+import { TargetCapability } from '../../shared/config-capabilities';
 import { ResolvedGatewayConfig, ResolvedTarget } from '../../shared/defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, PermissionDeniedError, ServiceUnavailableError, UpstreamError } from '../errors';
@@ -60,6 +62,7 @@ export function providerTarget(
       ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}),
       ...(guardrail ? { guardrail: { identifier: guardrail.identifier, version: guardrail.version } } : {}),
       ...(servesEmbeddings(t) ? { embeddingFamily: bedrockEmbeddingFamily(t.priceModelId) } : {}),
+      ...(t.resolvedCapabilities.nativeStructuredOutputs ? { structuredOutputs: true } : {}),
     };
   }
   const apiKey = t.apiKeyEnv !== undefined ? env[t.apiKeyEnv] : undefined;
@@ -122,6 +125,7 @@ function boundRequest(request: ChatRequest, maxTokens: number): ProviderRequest 
     metadata: {},
     maxTokens,
     ...(request.responseFormat !== undefined ? { responseFormat: request.responseFormat } : {}),
+    ...(request.tools !== undefined ? { tools: request.tools } : {}),
   };
 }
 
@@ -140,6 +144,8 @@ interface Attempted {
 export interface PlanBound {
   /** An embeddings request (served only by embedding targets) rather than a chat request. */
   readonly embeddings: boolean;
+  /** The chat request, whose needs (tools, structured output) the targets' capabilities must meet. @default an embeddings request */
+  readonly request?: ChatRequest;
   readonly outputTokens: number;
   inputTokensOn(target: Target): number;
 }
@@ -150,7 +156,7 @@ function chatBound(request: ChatRequest, config: ResolvedGatewayConfig): PlanBou
   const outputTokens = request.maxTokens ?? config.limits.maxTokensCap;
   const forBound = boundRequest(request, outputTokens);
   const base = requestTokenBound(forBound);
-  return { embeddings: false, outputTokens, inputTokensOn: (target) => inputTokensBoundOn(target, forBound, base) };
+  return { embeddings: false, request, outputTokens, inputTokensOn: (target) => inputTokensBoundOn(target, forBound, base) };
 }
 
 function plan(
@@ -174,6 +180,7 @@ function plan(
     if (!target) reason = 'no_profile_for_tenant';
     else if (servesEmbeddings(t) !== bound.embeddings) reason = 'wrong_capability';
     else if (policy.sensitivity === Sensitivity.RESTRICTED && !t.restrictedAllowed) reason = 'not_restricted';
+    else if (bound.request !== undefined && missingCapability(t, bound.request) !== undefined) reason = 'missing_capability';
     else if (!t.latencyClasses.includes(policy.latencyClass)) reason = 'latency_class';
     else if (hints.maxCostUsd !== undefined && estimatedCostUsd > hints.maxCostUsd) reason = 'max_cost';
     else if (!breakers.isAvailable(`${t.id}|${modelOf(target)}`)) reason = 'circuit_open';
@@ -203,7 +210,7 @@ function fmtUsd(n: number): string {
 }
 
 /** The error for a route none of whose targets can take the request. */
-function noCandidates(attempt: Attempted, input: Omit<RouteSelectionInput, 'request'>): Error {
+function noCandidates(attempt: Attempted, input: Omit<RouteSelectionInput, 'request'>, request: ChatRequest | undefined): Error {
   const { plan: p } = attempt;
   const reasons = new Set(p.skipped.map((s) => s.reason));
   if (reasons.has('wrong_capability') && p.skipped.every((s) => s.reason === 'wrong_capability' || s.reason === 'no_profile_for_tenant')) {
@@ -233,7 +240,33 @@ function noCandidates(attempt: Attempted, input: Omit<RouteSelectionInput, 'requ
     return new InvalidRequestError(
       `The model '${p.alias}' does not serve the latency class '${input.policy.latencyClass}'.`, 'latency_class_not_served', 'latency_class');
   }
+  if (reasons.has('missing_capability') && request !== undefined) {
+    const missing = p.skipped.map((s) => missingCapability(input.config.targets.get(s.targetId)!, request)).find((c) => c !== undefined)!;
+    const param = missing === TargetCapability.TOOLS ? 'tools' : 'response_format';
+    return new InvalidRequestError(
+      `The model '${p.alias}' has no target that supports ${CAPABILITY_NAMES[missing]}, which this request needs ('${param}'); `
+      + 'use a model whose targets do, or leave the parameter out.', 'capability_not_supported', param);
+  }
   return new PermissionDeniedError(`The model '${p.alias}' cannot serve this tenant or this data.`, 'no_eligible_target', 'model');
+}
+
+const CAPABILITY_NAMES: Record<TargetCapability, string> = {
+  [TargetCapability.TOOLS]: 'tool calls',
+  [TargetCapability.STRUCTURED_OUTPUTS]: "enforced structured output (response_format 'json_schema')",
+};
+
+/**
+ * The first capability `request` needs that target `t` lacks, or undefined when it has them all:
+ * tools offered to the model (`tool_choice` other than `none`) need `tools`; a `json_schema`
+ * response format needs `structuredOutputs`.
+ *
+ * @example missingCapability(target, { ...request, tools }) // TargetCapability.TOOLS
+ */
+export function missingCapability(t: ResolvedTarget, request: Pick<ChatRequest, 'tools' | 'responseFormat'>): TargetCapability | undefined {
+  const caps = t.resolvedCapabilities;
+  if (request.tools !== undefined && request.tools.choice.type !== 'none' && !caps.tools) return TargetCapability.TOOLS;
+  if (request.responseFormat?.type === 'json_schema' && !caps.structuredOutputs) return TargetCapability.STRUCTURED_OUTPUTS;
+  return undefined;
 }
 
 /**
@@ -249,7 +282,7 @@ export function selectRoute(input: RouteSelectionInput): RoutePlan {
   const bound = chatBound(request, config);
   if (request.model !== AUTO_ALIAS) {
     const attempt = plan(input, config.routes.get(request.model)!, bound);
-    if (attempt.plan.candidates.length === 0) throw noCandidates(attempt, input);
+    if (attempt.plan.candidates.length === 0) throw noCandidates(attempt, input, request);
     return attempt.plan;
   }
   let firstFailure: Attempted | undefined;
@@ -269,7 +302,7 @@ export function selectRoute(input: RouteSelectionInput): RoutePlan {
     if (attempt.plan.candidates.length > 0) return attempt.plan;
     firstFailure ??= attempt;
   }
-  if (firstFailure) throw noCandidates(firstFailure, input);
+  if (firstFailure) throw noCandidates(firstFailure, input, request);
   if (restrictedBlocked) {
     throw new PermissionDeniedError('No model cleared for restricted data matches this request.', 'route_not_cleared', 'model');
   }
@@ -285,6 +318,6 @@ export function selectRoute(input: RouteSelectionInput): RoutePlan {
  */
 export function planNamedRoute(input: Omit<RouteSelectionInput, 'request'>, alias: string, bound: PlanBound): RoutePlan {
   const attempt = plan(input, input.config.routes.get(alias)!, bound);
-  if (attempt.plan.candidates.length === 0) throw noCandidates(attempt, input);
+  if (attempt.plan.candidates.length === 0) throw noCandidates(attempt, input, bound.request);
   return attempt.plan;
 }

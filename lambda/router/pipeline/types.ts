@@ -1,7 +1,7 @@
 /** The typed values that flow between the pipeline's stages. */
 import { LatencyClass, Sensitivity } from '../../shared/config';
 import { ResolvedPrice, ResolvedTarget } from '../../shared/defaults';
-import { ChatTurn, ResponseFormat, Target } from '../providers/types';
+import { ChatTurn, ResponseFormat, Target, ToolRequest } from '../providers/types';
 
 /** A chat completion request after parsing and validation (the output of parse.ts). */
 export interface ChatRequest {
@@ -19,6 +19,8 @@ export interface ChatRequest {
   /** `stream_options.include_usage`: send a usage chunk before `[DONE]`. */
   readonly includeUsage: boolean;
   readonly responseFormat?: ResponseFormat;
+  /** `tools`, `tool_choice` and `parallel_tool_calls` (parse-tools.ts); absent: no tools. */
+  readonly tools?: ToolRequest;
   /** The request's `metadata` (validated string map). */
   readonly metadata: Readonly<Record<string, string>>;
   readonly user?: string;
@@ -112,7 +114,7 @@ export interface Candidate {
 }
 
 /** Why a target of the route was not tried. */
-export type SkipReason = 'no_profile_for_tenant' | 'latency_class' | 'max_cost' | 'circuit_open' | 'not_restricted' | 'forced_fallback' | 'target_suspended'
+export type SkipReason = 'no_profile_for_tenant' | 'missing_capability' | 'latency_class' | 'max_cost' | 'circuit_open' | 'not_restricted' | 'forced_fallback' | 'target_suspended'
   /** A chat request on an embedding model, or an embeddings request on a chat model. */
   | 'wrong_capability';
 

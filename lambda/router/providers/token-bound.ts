@@ -5,7 +5,9 @@
  * The bound counts every text the provider receives: the request's system prompts and turns as
  * they are, and the texts the adapter adds (each mapping lists them with `addedPromptTexts`): the
  * JSON instruction and schema text the Bedrock adapter adds for `response_format`, the schema sent
- * as Bedrock `outputConfig` or OpenAI `response_format`, the continuation prompt. It is
+ * as Bedrock `outputConfig` or OpenAI `response_format`, the tool definitions (and Bedrock's forced
+ * response tool), the continuation prompt; tool calls and results of the conversation count their
+ * ids, names, arguments and contents plus `TOKENS_PER_TOOL_ITEM` each. It is
  *
  *     Σ over those texts (UTF-8 bytes + SEPARATOR_BYTES + TOKENS_PER_TEXT) + TOKENS_PER_REQUEST
  *
@@ -36,6 +38,12 @@ export const SEPARATOR_BYTES = 2;
 export const TOKENS_PER_TEXT = 8;
 /** Template tokens allowed per request: BOS, the assistant header, a template's default system prompt. */
 export const TOKENS_PER_REQUEST = 128;
+/**
+ * Tokens allowed per tool call or tool result of the conversation beyond its texts (id, name,
+ * arguments or content, counted as bytes): the provider's block framing, or the bracketed label the
+ * Bedrock adapter writes when it sends tool traffic as text (`[tool call <id>: <name>(…)]`).
+ */
+export const TOKENS_PER_TOOL_ITEM = 32;
 
 /**
  * The UTF-8 length of `text` in bytes (native, without encoding it). A lone surrogate counts 3
@@ -61,7 +69,11 @@ function textTokens(text: string): number {
 export function requestTokenBound(request: Pick<ProviderRequest, 'system' | 'messages'>): number {
   let tokens = TOKENS_PER_REQUEST;
   for (const text of request.system) tokens += textTokens(text);
-  for (const turn of request.messages) tokens += textTokens(turn.content);
+  for (const turn of request.messages) {
+    tokens += textTokens(turn.content);
+    for (const c of turn.toolCalls ?? []) tokens += utf8Bytes(c.id) + utf8Bytes(c.name) + utf8Bytes(c.arguments) + TOKENS_PER_TOOL_ITEM;
+    for (const r of turn.toolResults ?? []) tokens += utf8Bytes(r.toolCallId) + utf8Bytes(r.content) + TOKENS_PER_TOOL_ITEM;
+  }
   return tokens;
 }
 

@@ -7,10 +7,65 @@
 
 import type { BedrockEmbeddingFamily } from '../../shared/config-capabilities';
 
-/** One turn of the conversation, after parsing. System prompts travel separately. */
+/** A tool call the assistant made (OpenAI `tool_calls[]`, Bedrock `toolUse`). */
+export interface ToolCall {
+  /** The call's id, echoed by the tool result that answers it. */
+  readonly id: string;
+  /** The function's name. */
+  readonly name: string;
+  /** The arguments as a JSON text (OpenAI sends them as a string; Bedrock as an object). */
+  readonly arguments: string;
+}
+
+/** The result of a tool call, sent back by the client (an OpenAI `tool` message). */
+export interface ToolResult {
+  /** The id of the call it answers. */
+  readonly toolCallId: string;
+  readonly content: string;
+}
+
+/**
+ * One turn of the conversation, after parsing. System prompts travel separately.
+ *
+ * Tool traffic rides on the two roles, as Converse models it: an assistant turn carries the tool
+ * calls it made (`toolCalls`), and the OpenAI `tool` messages that answer them become the next user
+ * turn's `toolResults` (with any user text that follows them). The conversation therefore still
+ * alternates and ends with a user turn.
+ */
 export interface ChatTurn {
   readonly role: 'user' | 'assistant';
+  /** The turn's text ('' for an assistant turn that only calls tools, or a user turn of tool results). */
   readonly content: string;
+  /** Assistant turns: the tools it called. */
+  readonly toolCalls?: readonly ToolCall[];
+  /** User turns: results of the previous assistant turn's tool calls, in order. */
+  readonly toolResults?: readonly ToolResult[];
+}
+
+/** A function the model may call (OpenAI `tools[]` of type `function`). */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description?: string;
+  /** The JSON Schema of the arguments (an object schema). */
+  readonly parameters: Readonly<Record<string, unknown>>;
+  /** OpenAI `strict`: the arguments must follow the schema exactly. */
+  readonly strict?: boolean;
+}
+
+/** Which tools the model may or must call (OpenAI `tool_choice`). */
+export type ToolChoice =
+  | { readonly type: 'auto' }
+  | { readonly type: 'none' }
+  | { readonly type: 'required' }
+  | { readonly type: 'function'; readonly name: string };
+
+/** The tools of a request: definitions, the choice and whether several calls may come at once. */
+export interface ToolRequest {
+  /** At least one tool. */
+  readonly tools: readonly ToolDefinition[];
+  readonly choice: ToolChoice;
+  /** OpenAI `parallel_tool_calls`; absent: the provider's default (allowed). */
+  readonly parallel?: boolean;
 }
 
 /** The output format the client asked for (OpenAI `response_format`). */
@@ -37,6 +92,8 @@ export interface ProviderRequest {
   readonly topP?: number;
   readonly stop?: readonly string[];
   readonly responseFormat?: ResponseFormat;
+  /** The tools the model may call; absent: none (tool history in `messages` is still sent). */
+  readonly tools?: ToolRequest;
   /**
    * Attribution carried to the provider where it supports it (Bedrock `requestMetadata`, which
    * appears in model invocation logs): tenant, workflow, prompt version, request id. Keys and
@@ -89,7 +146,7 @@ export interface BedrockTarget {
   /**
    * The model supports Bedrock structured outputs (`outputConfig.textFormat`), so a `json_schema`
    * response format is enforced by the service. Only some models do; others reject the field.
-   * @default false (JSON output is asked for with a system instruction)
+   * @default false (a `json_schema` is enforced by forcing a tool whose input schema it is)
    */
   readonly structuredOutputs?: boolean;
   /** Set on embedding targets: the request body family InvokeModel is called with. @default a chat target */
@@ -129,7 +186,7 @@ export interface TokenUsage {
 }
 
 /** Why generation stopped, in OpenAI's vocabulary. */
-export type FinishReason = 'stop' | 'length' | 'content_filter';
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
 
 /** Whether a provider-side guardrail changed the answer. */
 export type GuardrailAction = 'NONE' | 'INTERVENED';
@@ -137,6 +194,8 @@ export type GuardrailAction = 'NONE' | 'INTERVENED';
 /** A complete (non-streamed) answer. */
 export interface Completion {
   readonly text: string;
+  /** The tools the model called (finish reason `tool_calls`). */
+  readonly toolCalls?: readonly ToolCall[];
   readonly finishReason: FinishReason;
   readonly usage: TokenUsage;
   /** The model that served the call, as the provider names it. */
@@ -149,9 +208,15 @@ export interface Completion {
   readonly usageEstimated?: boolean;
 }
 
-/** A piece of a streamed answer. A stream yields `text` chunks and ends with exactly one `end`. */
+/**
+ * A piece of a streamed answer. A stream yields `text` and `tool_call` chunks and ends with exactly
+ * one `end`. A tool call arrives as one chunk that opens it (its `index`, `id` and `name`, maybe
+ * the first arguments) and chunks that add argument fragments (`index` and `arguments` only), as
+ * OpenAI streams `tool_calls` deltas; `index` counts the answer's tool calls from 0.
+ */
 export type StreamChunk =
   | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'tool_call'; readonly index: number; readonly id?: string; readonly name?: string; readonly arguments: string }
   | {
     readonly type: 'end';
     readonly finishReason: FinishReason;

@@ -19,11 +19,15 @@ export function estimateTokens(text: string): number {
   return Math.ceil(text.length / CHARS_PER_TOKEN);
 }
 
-/** The estimated input tokens of a request: its system prompts and turns. */
+/** The estimated input tokens of a request: its system prompts and turns (tool calls and results included). */
 export function estimateInputTokens(request: ProviderRequest): number {
   let chars = 0;
   for (const s of request.system) chars += s.length;
-  for (const m of request.messages) chars += m.content.length;
+  for (const m of request.messages) {
+    chars += m.content.length;
+    for (const c of m.toolCalls ?? []) chars += c.name.length + c.arguments.length;
+    for (const r of m.toolResults ?? []) chars += r.content.length;
+  }
   return Math.ceil(chars / CHARS_PER_TOKEN);
 }
 

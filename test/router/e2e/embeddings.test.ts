@@ -16,7 +16,7 @@ import { fakeEmbedding, fakeEmbeddingTokens } from '../../helpers/fake-embedding
 import { BedrockBehaviours, startFakeBedrockRuntime, type FakeBedrockRuntime } from '../../helpers/fake-bedrock-runtime';
 import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
-import { apiError } from '../../helpers/openai-errors';
+import { apiError } from '../../helpers/openai-e2e';
 import { ACME_KEY, FAKE_AWS_ENV, setEnv, testConfig } from '../../helpers/router-config';
 
 const TITAN = 'amazon.titan-embed-text-v2:0';

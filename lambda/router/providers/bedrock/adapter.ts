@@ -3,8 +3,9 @@
  * their application inference profile ARN), through warm keep-alive clients (./client.ts).
  *
  * - `complete()` → Converse; `stream()` → ConverseStream as an async generator that yields each
- *   `contentBlockDelta` text, then one `end` chunk built from `messageStop.stopReason` and
- *   `metadata.usage` (estimated and marked when the stream carries no usage).
+ *   `contentBlockDelta` text and tool use (./tool-stream.ts), then one `end` chunk built from
+ *   `messageStop.stopReason` and `metadata.usage` (estimated and marked when the stream carries no
+ *   usage).
  * - Deadline (`timeoutMs`, until the last byte), connect timeout and the router's abort signal are
  *   enforced per call; a consumer that stops iterating early aborts the request.
  * - Failures are classified by ./errors.ts; the adapter never retries.
@@ -32,6 +33,7 @@ import {
   toConverseInput,
   toConverseStreamInput,
 } from './mapping';
+import { ToolUseStream } from './tool-stream';
 
 export interface BedrockAdapterOptions extends BedrockClientPoolOptions {
   /** Share a client pool (e.g. with the guardrail client). @default a pool of its own */
@@ -105,11 +107,23 @@ export class BedrockAdapter implements ProviderAdapter<BedrockTarget> {
       let stopped = false;
       let usage: ReportedUsage | undefined;
       let invokedModelId: string | undefined;
+      const tools = new ToolUseStream(target, request);
       for await (const event of response.stream) {
-        const text = event.contentBlockDelta?.delta?.text;
-        if (text) {
-          output += text;
-          yield { type: 'text', text };
+        const delta = event.contentBlockDelta;
+        if (delta?.delta?.text) {
+          if (tools.passesText()) {
+            output += delta.delta.text;
+            yield { type: 'text', text: delta.delta.text };
+          }
+        } else if (delta?.delta?.toolUse) {
+          const chunk = tools.delta(delta.contentBlockIndex, delta.delta.toolUse.input ?? '');
+          if (chunk) {
+            output += chunk.type === 'text' ? chunk.text : chunk.arguments;
+            yield chunk;
+          }
+        } else if (event.contentBlockStart?.start?.toolUse) {
+          const chunk = tools.start(event.contentBlockStart.contentBlockIndex, event.contentBlockStart.start.toolUse);
+          if (chunk) yield chunk;
         } else if (event.messageStop) {
           stopped = true;
           stopReason = event.messageStop.stopReason;
@@ -129,7 +143,7 @@ export class BedrockAdapter implements ProviderAdapter<BedrockTarget> {
       const resolved = resolveUsage(usage, request, output);
       const end: StreamChunk = {
         type: 'end',
-        finishReason: finishReasonOf(stopReason),
+        finishReason: tools.calls > 0 ? 'tool_calls' : finishReasonOf(stopReason),
         usage: resolved.usage,
         servedModel: servedModelOf(target, invokedModelId),
         guardrailAction: guardrailActionOf(target, stopReason),

@@ -13,10 +13,14 @@
  * - `requestMetadata`: the request's attribution, sanitised to Bedrock's rules (see
  *   `sanitiseRequestMetadata`), so invocation logs join to the gateway's records.
  * - `outputConfig.textFormat` (`json_schema`): only for a `json_schema` response format on a
- *   target marked `structuredOutputs` — models without structured outputs reject the field.
+ *   target marked `structuredOutputs` — models without structured outputs reject the field; on
+ *   other targets the schema is enforced by a forced tool (./tools.ts).
+ * - `toolConfig` and tool traffic: see ./tools.ts.
  *
- * Response: the text blocks of the output message joined; `stopReason` → finish reason;
- * usage including cache read/write tokens; guardrail intervention from `stopReason`.
+ * Response: the text blocks of the output message joined (or, with a forced response tool, that
+ * tool's input as JSON); other `toolUse` blocks → tool calls with finish reason `tool_calls`;
+ * `stopReason` → finish reason; usage including cache read/write tokens; guardrail intervention
+ * from `stopReason`.
  */
 import type {
   ConverseCommandInput,
@@ -29,8 +33,9 @@ import type {
 import { UpstreamError } from '../../errors';
 import { CONTINUATION_PROMPT, normaliseTurns } from '../conversation';
 import { sanitiseRequestMetadata } from '../request-metadata';
-import type { BedrockTarget, Completion, FinishReason, GuardrailAction, ProviderRequest, ResponseFormat } from '../types';
+import type { BedrockTarget, Completion, FinishReason, GuardrailAction, ProviderRequest, ResponseFormat, ToolCall } from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
+import { clientToolsOffered, converseMessage, responseToolName, toolConfigOf, toolPromptTexts } from './tools';
 
 /** The system instruction for `json_object`. */
 export const JSON_OBJECT_INSTRUCTION =
@@ -38,13 +43,10 @@ export const JSON_OBJECT_INSTRUCTION =
 
 /**
  * The system instruction that asks for JSON output, or undefined when none is needed (plain text,
- * or a `json_schema` the service enforces through `outputConfig`).
+ * or a `json_schema`, which `outputConfig` or a forced tool enforces).
  */
-export function jsonInstruction(format: ResponseFormat | undefined, serviceEnforcesSchema: boolean): string | undefined {
-  if (!format || format.type === 'text') return undefined;
-  if (format.type === 'json_object') return JSON_OBJECT_INSTRUCTION;
-  if (serviceEnforcesSchema) return undefined;
-  return `${JSON_OBJECT_INSTRUCTION} The object must conform to this JSON Schema (named "${format.name}"):\n${JSON.stringify(format.schema)}`;
+export function jsonInstruction(format: ResponseFormat | undefined): string | undefined {
+  return format?.type === 'json_object' ? JSON_OBJECT_INSTRUCTION : undefined;
 }
 
 /** The fields Converse and ConverseStream share. */
@@ -54,17 +56,20 @@ function common(target: BedrockTarget, request: ProviderRequest): ConverseCommon
   const format = request.responseFormat;
   const enforce = format?.type === 'json_schema' && target.structuredOutputs === true;
   const system: SystemContentBlock[] = request.system.filter((s) => s.trim() !== '').map((text) => ({ text }));
-  const instruction = jsonInstruction(format, enforce);
+  const instruction = jsonInstruction(format);
   if (instruction) system.push({ text: instruction });
 
   const turns = normaliseTurns(request.messages, { dropBlank: true, userFirst: true });
   if (turns.length === 0) {
     throw new UpstreamError('the request has no non-blank message for Converse', { disposition: 'client', code: 'validation' });
   }
-  const messages: Message[] = turns.map((t) => ({ role: t.role, content: [{ text: t.content }] }));
+  const toolBlocks = clientToolsOffered(request);
+  const messages: Message[] = turns.map((t) => converseMessage(t, toolBlocks));
 
   const input: ConverseCommon = { modelId: target.modelId, messages };
   if (system.length > 0) input.system = system;
+  const toolConfig = toolConfigOf(target, request);
+  if (toolConfig) input.toolConfig = toolConfig;
 
   // Always set: without it the model's own default applies, which no budget reservation bounds.
   const inference: NonNullable<ConverseCommandInput['inferenceConfig']> = { maxTokens: request.maxTokens };
@@ -95,15 +100,16 @@ function common(target: BedrockTarget, request: ProviderRequest): ConverseCommon
  *
  * @example addedPromptTexts(target, { ...request, responseFormat: { type: 'json_object' } }) // [JSON_OBJECT_INSTRUCTION]
  */
-export function addedPromptTexts(target: BedrockTarget, request: Pick<ProviderRequest, 'responseFormat' | 'messages'>): string[] {
+export function addedPromptTexts(target: BedrockTarget, request: Pick<ProviderRequest, 'responseFormat' | 'messages' | 'tools'>): string[] {
   const format = request.responseFormat;
   const enforce = format?.type === 'json_schema' && target.structuredOutputs === true;
   // The continuation prompt goes before a conversation whose first non-blank turn is the assistant's.
-  const first = request.messages.find((m) => /\S/.test(m.content));
+  const first = request.messages.find((m) => /\S/.test(m.content) || (m.toolCalls?.length ?? 0) + (m.toolResults?.length ?? 0) > 0);
   const texts: string[] = first?.role === 'assistant' ? [CONTINUATION_PROMPT] : [];
-  const instruction = jsonInstruction(format, enforce);
+  const instruction = jsonInstruction(format);
   if (instruction) texts.push(instruction);
   if (enforce && format?.type === 'json_schema') texts.push(`${format.name}${JSON.stringify(format.schema)}`);
+  texts.push(...toolPromptTexts(target, request));
   return texts;
 }
 
@@ -142,7 +148,7 @@ export function toConverseStreamInput(target: BedrockTarget, request: ProviderRe
  *
  * | stopReason | finish reason |
  * |---|---|
- * | end_turn, stop_sequence, tool_use, (missing or unknown) | stop |
+ * | end_turn, stop_sequence, tool_use, (missing or unknown) | stop (`tool_calls` is decided by the answer's tool calls) |
  * | max_tokens, model_context_window_exceeded | length |
  * | guardrail_intervened, content_filtered | content_filter |
  */
@@ -200,11 +206,25 @@ export function fromConverseOutput(
   if (!Array.isArray(content)) {
     throw new UpstreamError('Converse answered without an output message', { disposition: 'fallback', code: 'malformedResponse' });
   }
-  const text = content.map((block) => block.text ?? '').join('');
-  const finishReason = finishReasonOf(output.stopReason);
-  const { usage, estimated } = resolveUsage(reportedUsageOf(output.usage), request, text);
+  const responseTool = responseToolName(target, request);
+  let text = '';
+  const toolCalls: ToolCall[] = [];
+  for (const block of content) {
+    if (block.toolUse) {
+      const input = JSON.stringify(block.toolUse.input ?? {});
+      if (block.toolUse.name === responseTool) text = input;
+      else if (request.tools?.parallel !== false || toolCalls.length === 0) {
+        toolCalls.push({ id: block.toolUse.toolUseId ?? '', name: block.toolUse.name ?? '', arguments: input });
+      }
+    } else if (block.text !== undefined && responseTool === undefined) {
+      text += block.text;
+    }
+  }
+  const finishReason = toolCalls.length > 0 ? 'tool_calls' : finishReasonOf(output.stopReason);
+  const { usage, estimated } = resolveUsage(reportedUsageOf(output.usage), request, text + toolCalls.map((c) => c.arguments).join(''));
   const completion: Completion = {
     text,
+    ...(toolCalls.length > 0 ? { toolCalls } : {}),
     finishReason,
     usage,
     servedModel: servedModelOf(target, output.trace?.promptRouter?.invokedModelId),

@@ -88,6 +88,7 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
         finished = true;
         guard.release();
         if (completion.text !== '') yield { type: 'text', text: completion.text };
+        for (const [index, call] of (completion.toolCalls ?? []).entries()) yield { type: 'tool_call', index, ...call };
         yield { type: 'end', ...endOf(completion) };
         return;
       }
@@ -101,39 +102,34 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
       let usage: ReportedUsage | undefined;
       let model: string | undefined;
       let done = false;
-      const handle = (data: string): string | undefined => {
-        if (done) return undefined; // nothing after [DONE] counts
+      let sawToolCall = false;
+      const handle = (data: string): StreamChunk[] => {
+        if (done) return []; // nothing after [DONE] counts
         const event = parseStreamEvent(data);
         if (event.error) throw classifyStreamError(event.error);
-        if (event.done) { done = true; return undefined; }
+        if (event.done) { done = true; return []; }
         if (event.finishReason) finishReason = event.finishReason;
         if (event.usage) usage = event.usage;
         if (event.model) model = event.model;
-        return event.text;
+        const chunks: StreamChunk[] = event.text !== undefined ? [{ type: 'text', text: event.text }] : [];
+        if (event.toolCalls) {
+          sawToolCall = true;
+          chunks.push(...event.toolCalls);
+        }
+        for (const c of chunks) output += c.type === 'text' ? c.text : c.type === 'tool_call' ? c.arguments : '';
+        return chunks;
       };
       for await (const bytes of response.chunks()) {
-        for (const event of decoder.push(bytes)) {
-          const text = handle(event.data);
-          if (text !== undefined) {
-            output += text;
-            yield { type: 'text', text };
-          }
-        }
+        for (const event of decoder.push(bytes)) yield* handle(event.data);
       }
-      for (const event of decoder.end()) {
-        const text = handle(event.data);
-        if (text !== undefined) {
-          output += text;
-          yield { type: 'text', text };
-        }
-      }
+      for (const event of decoder.end()) yield* handle(event.data);
       if (!done && finishReason === undefined) {
         throw new UpstreamError('the event stream ended without finish_reason or [DONE]', { disposition: 'retryable', code: 'streamTruncated' });
       }
       const resolved = resolveUsage(usage, request, output);
       const end: StreamChunk = {
         type: 'end',
-        finishReason: finishReason ?? 'stop',
+        finishReason: sawToolCall && (finishReason === undefined || finishReason === 'stop') ? 'tool_calls' : finishReason ?? 'stop',
         usage: resolved.usage,
         servedModel: model ?? target.model,
         ...(resolved.estimated ? { usageEstimated: true } : {}),
