@@ -1,5 +1,7 @@
 // The shared gateway configuration module: types, validation and the authorizer contract, used by
 // both the construct library (lib/) and the router Lambda (lambda/router/). Dependency-free.
 export * from './config';
+export * from './config-capabilities';
+export * from './config-surface';
 export * from './validator';
 export * from './authorizer-context';

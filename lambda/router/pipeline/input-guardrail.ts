@@ -44,6 +44,11 @@ export async function applyInputGuardrail(
   }
   if (verdict.action === 'NONE') return { kind: 'pass', request, intervened: false };
   if (verdict.blocked || verdict.text === undefined) return { kind: 'blocked', text: verdict.text ?? DEFAULT_BLOCKED_INPUT };
-  const messages = [...request.messages.slice(0, -1), { role: 'user' as const, content: verdict.text }];
+  // The masked text replaces the turn's text; its images stay.
+  const images = (last.parts ?? []).filter((p) => p.type !== 'text');
+  const masked = images.length > 0
+    ? { role: 'user' as const, content: verdict.text, parts: [{ type: 'text' as const, text: verdict.text }, ...images] }
+    : { role: 'user' as const, content: verdict.text };
+  const messages = [...request.messages.slice(0, -1), masked];
   return { kind: 'pass', request: { ...request, messages }, intervened: true };
 }

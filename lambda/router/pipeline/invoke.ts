@@ -25,7 +25,7 @@ import {
 import { backoffDelayMs } from '../reliability/backoff';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
 import { AttemptRecord } from '../usage/types';
-import { withOutputLimit } from './route';
+import { targetRequest } from './route';
 import { Candidate } from './types';
 
 /** The adapters, one per target kind. */
@@ -190,7 +190,7 @@ function adapterFor(ctx: InvokeContext, candidate: Candidate): {
  */
 export function completeOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<Completion> {
   const adapter = adapterFor(ctx, candidate);
-  const call = withOutputLimit(candidate, request);
+  const call = targetRequest(candidate, request);
   return withRetries(candidate, ctx, (options) => adapter.complete(call, options));
 }
 
@@ -204,7 +204,7 @@ export function completeOnTarget(candidate: Candidate, request: ProviderRequest,
 export function openStreamOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<OpenedStream> {
   const adapter = adapterFor(ctx, candidate);
   const firstTokenMs = candidate.config.timeouts.firstTokenMs;
-  const call = withOutputLimit(candidate, request);
+  const call = targetRequest(candidate, request);
   return withRetries(candidate, ctx, async (options, controller) => {
     const iterator = adapter.stream(call, options)[Symbol.asyncIterator]();
     const timer = firstTokenMs !== undefined ? setTimeout(() => controller.abort(FIRST_TOKEN), firstTokenMs) : undefined;

@@ -29,6 +29,7 @@ import { renderTemplate } from '../../shared/prompt-template';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, NotFoundError, PermissionDeniedError } from '../errors';
 import { labelOverrideSortKey as overrideKey } from '../../shared/prompt-label-schema';
+import { appendTurn } from '../providers/conversation';
 import { ChatTurn } from '../providers/types';
 import { ChatRequest, PromptReference, ResolvedPromptRef, RoutingHints, TenantContext } from './types';
 
@@ -246,12 +247,8 @@ export function renderPrompt(version: PromptVersionConfig, values: ReadonlyMap<s
 
 /** Template turns followed by the client's, consecutive turns of one role merged (as parse.ts does). */
 function conversation(template: readonly ChatTurn[], client: readonly ChatTurn[]): ChatTurn[] {
-  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
-  for (const t of [...template, ...client]) {
-    const last = turns[turns.length - 1];
-    if (last && last.role === t.role) last.content = `${last.content}\n\n${t.content}`;
-    else turns.push({ role: t.role, content: t.content });
-  }
+  const turns: ChatTurn[] = [];
+  for (const t of [...template, ...client]) appendTurn(turns, t);
   return turns;
 }
 

@@ -9,15 +9,22 @@
  * bound (../providers/token-bound.ts, from the texts its adapter sends) at the highest input price,
  * plus its output limit — the client's `max_tokens`, or `limits.maxTokensCap`, lowered to the
  * target's `maxOutputTokens` — at the output price. Every call to the target carries that limit.
+ *
+ * Capabilities (../../shared/config-capabilities.ts): a request with images skips targets without
+ * `images`; a request that asks for a service tier skips targets that do not offer it. Each
+ * candidate carries its service tier (the request's, else the route's where the target offers
+ * it) with the price of that tier (`ModelPrice.tierMultipliers`), and the route's cache-point
+ * placement on targets with `promptCaching`.
  */
 import { RouteConfig, Sensitivity, TargetKind } from '../../shared/config';
-import { ResolvedGatewayConfig, ResolvedTarget } from '../../shared/defaults';
+import { ServiceTier } from '../../shared/config-surface';
+import { ResolvedGatewayConfig, ResolvedPrice, ResolvedTarget } from '../../shared/defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, PermissionDeniedError, ServiceUnavailableError, UpstreamError } from '../errors';
 import { addedPromptTexts as bedrockAddedTexts } from '../providers/bedrock/mapping';
 import { addedPromptTexts as openAiAddedTexts } from '../providers/openai/mapping';
 import { inputTokenBound, requestTokenBound } from '../providers/token-bound';
-import { ProviderRequest, Target } from '../providers/types';
+import { CachePlacement, ProviderRequest, Target } from '../providers/types';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
 import { worstCaseCostUsd } from '../usage/cost';
 import {
@@ -102,6 +109,62 @@ export function fitToReservation(candidate: Candidate, raw: ProviderRequest): Pr
 }
 
 /**
+ * `request` as `candidate`'s target is called with: its output limit (`withOutputLimit`), its
+ * service tier and its cache-point placement.
+ *
+ * @example adapter.complete(target, targetRequest(candidate, request), options)
+ */
+export function targetRequest(candidate: Candidate, request: ProviderRequest): ProviderRequest {
+  const limited = withOutputLimit(candidate, request);
+  if (candidate.serviceTier === undefined && candidate.cache === undefined) return limited;
+  return {
+    ...limited,
+    ...(candidate.serviceTier !== undefined ? { serviceTier: candidate.serviceTier } : {}),
+    ...(candidate.cache !== undefined ? { cache: candidate.cache } : {}),
+  };
+}
+
+/** Whether the request holds an image (decoded, or a URL still to fetch). */
+export function hasImages(request: Pick<ChatRequest, 'messages'>): boolean {
+  return request.messages.some((m) => (m.parts ?? []).some((p) => p.type !== 'text'));
+}
+
+/** `price` at service tier `tier`: every token price times the tier's factor. */
+export function priceAtTier(price: ResolvedPrice, tier: ServiceTier | undefined): ResolvedPrice {
+  const factor = tier === undefined || tier === ServiceTier.DEFAULT ? 1 : price.tierMultipliers?.[tier];
+  if (factor === undefined || factor === 1) return price;
+  return {
+    ...price,
+    inputUsdPer1K: price.inputUsdPer1K * factor,
+    outputUsdPer1K: price.outputUsdPer1K * factor,
+    cacheReadUsdPer1K: price.cacheReadUsdPer1K * factor,
+    cacheWriteUsdPer1K: price.cacheWriteUsdPer1K * factor,
+  };
+}
+
+/**
+ * The tier a target is called at, or `null` when the request asks for a tier the target does not
+ * offer: the request's tier, else the route's where the target offers it, else none (default).
+ */
+function tierOn(t: ResolvedTarget, requested: ServiceTier | undefined, route: RouteConfig): ServiceTier | undefined | null {
+  const offers = (tier: ServiceTier): boolean => tier === ServiceTier.DEFAULT || (t.capabilities?.serviceTiers ?? []).includes(tier);
+  if (requested !== undefined) return offers(requested) ? requested : null;
+  const preferred = route.serviceTier;
+  return preferred !== undefined && preferred !== ServiceTier.DEFAULT && offers(preferred) ? preferred : undefined;
+}
+
+/** The route's cache-point placement on `t`, when the route caches and `t` supports it. */
+function cacheOn(t: ResolvedTarget, route: RouteConfig): CachePlacement | undefined {
+  const caching = route.promptCaching;
+  if (!caching || t.kind !== TargetKind.BEDROCK || t.capabilities?.promptCaching !== true) return undefined;
+  return {
+    afterSystem: caching.afterSystem ?? true,
+    afterTools: caching.afterTools ?? true,
+    ...(caching.afterMessages !== undefined ? { afterTurns: caching.afterMessages } : {}),
+  };
+}
+
+/**
  * `request` with the output limit of `candidate` (its target's `maxOutputTokens`, when lower than
  * the request's): what the target is called with.
  *
@@ -144,10 +207,12 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
   const candidates: Candidate[] = [];
   const skipped: Skipped[] = [];
   let maxInputTokens = 0;
+  const images = hasImages(request);
   for (const id of route.targets) {
     const t = config.targets.get(id)!;
     const target = providerTarget(t, tenant.tenantId, guardrail, input.env);
-    const price = config.prices.get(t.priceModelId)!;
+    const tier = tierOn(t, request.serviceTier, route);
+    const price = priceAtTier(config.prices.get(t.priceModelId)!, tier ?? undefined);
     const maxOutputTokens = Math.min(outputTokens, t.maxOutputTokens ?? outputTokens);
     const inputTokens = target ? inputTokensBoundOn(target, forBound, base) : 0;
     maxInputTokens = Math.max(maxInputTokens, inputTokens);
@@ -155,6 +220,8 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
     let reason: SkipReason | undefined;
     if (!target) reason = 'no_profile_for_tenant';
     else if (policy.sensitivity === Sensitivity.RESTRICTED && !t.restrictedAllowed) reason = 'not_restricted';
+    else if (images && t.capabilities?.images !== true) reason = 'no_image_input';
+    else if (tier === null) reason = 'service_tier';
     else if (!t.latencyClasses.includes(policy.latencyClass)) reason = 'latency_class';
     else if (hints.maxCostUsd !== undefined && estimatedCostUsd > hints.maxCostUsd) reason = 'max_cost';
     else if (!breakers.isAvailable(`${t.id}|${modelOf(target)}`)) reason = 'circuit_open';
@@ -162,8 +229,11 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
       skipped.push({ targetId: id, reason: reason ?? 'no_profile_for_tenant', estimatedCostUsd });
       continue;
     }
+    const cache = cacheOn(t, route);
     candidates.push({
       config: t, target, price, breakerKey: `${t.id}|${modelOf(target)}`, estimatedCostUsd, estimatedInputTokens: inputTokens, maxOutputTokens,
+      ...(tier ? { serviceTier: tier } : {}),
+      ...(cache ? { cache } : {}),
     });
   }
   return {
@@ -202,6 +272,16 @@ function noCandidates(attempt: Attempted, input: RouteSelectionInput): Error {
       `The model '${p.alias}' may cost up to ${fmtUsd(cheapest)} for this request (at most ${p.estimatedInputTokens} input tokens, `
       + `${p.estimatedOutputTokens} output tokens allowed), above the maximum cost of ${fmtUsd(input.hints.maxCostUsd!)}. `
       + 'Lower max_tokens or raise the maximum cost.', 'max_cost_exceeded', 'max_cost_usd');
+  }
+  if (reasons.has('no_image_input')) {
+    return new InvalidRequestError(
+      `The model '${p.alias}' does not accept images (no target of the route has the images capability); send text only or use another model.`,
+      'images_not_supported', 'messages');
+  }
+  if (reasons.has('service_tier')) {
+    return new InvalidRequestError(
+      `The model '${p.alias}' does not offer the service tier '${input.request.serviceTier}'; omit service_tier or use 'auto' or 'default'.`,
+      'service_tier_not_offered', 'service_tier');
   }
   if (reasons.has('latency_class')) {
     return new InvalidRequestError(

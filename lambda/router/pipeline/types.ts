@@ -1,7 +1,8 @@
 /** The typed values that flow between the pipeline's stages. */
 import { LatencyClass, Sensitivity } from '../../shared/config';
+import { ServiceTier } from '../../shared/config-surface';
 import { ResolvedPrice, ResolvedTarget } from '../../shared/defaults';
-import { ChatTurn, ResponseFormat, Target } from '../providers/types';
+import { CachePlacement, ChatTurn, ResponseFormat, Target } from '../providers/types';
 
 /** A chat completion request after parsing and validation (the output of parse.ts). */
 export interface ChatRequest {
@@ -26,6 +27,11 @@ export interface ChatRequest {
   readonly promptRef?: PromptReference;
   /** The prompt version the gateway resolved and rendered in front of `messages` (prompt.ts). */
   readonly prompt?: ResolvedPromptRef;
+  readonly seed?: number;
+  readonly presencePenalty?: number;
+  readonly frequencyPenalty?: number;
+  /** The `service_tier` the client asked for (absent for `auto` or none: the route's tier). */
+  readonly serviceTier?: ServiceTier;
 }
 
 /** A prompt named by a request: an id, a version number or label, and variable values. */
@@ -109,10 +115,14 @@ export interface Candidate {
   readonly estimatedInputTokens: number;
   /** The output limit calls to this target carry: the plan's, lowered to the target's `maxOutputTokens`. */
   readonly maxOutputTokens: number;
+  /** The service tier calls to this target use (`price` is that tier's). @default the default tier */
+  readonly serviceTier?: ServiceTier;
+  /** Where calls to this target place prompt-cache points. @default none */
+  readonly cache?: CachePlacement;
 }
 
 /** Why a target of the route was not tried. */
-export type SkipReason = 'no_profile_for_tenant' | 'latency_class' | 'max_cost' | 'circuit_open' | 'not_restricted' | 'forced_fallback' | 'target_suspended';
+export type SkipReason = 'no_profile_for_tenant' | 'no_image_input' | 'service_tier' | 'latency_class' | 'max_cost' | 'circuit_open' | 'not_restricted' | 'forced_fallback' | 'target_suspended';
 
 /** The route chosen and its candidate targets in fallback order (the output of route.ts). */
 export interface RoutePlan {

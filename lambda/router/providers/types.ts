@@ -4,11 +4,47 @@
  * (Bedrock Converse/ConverseStream, OpenAI-compatible HTTP) and maps its failures onto
  * `UpstreamError` (see ../errors.ts).
  */
+import type { ServiceTier } from '../../shared/config-surface';
+import type { ImageFormat } from '../images/sniff';
+
+/** A decoded image of a user turn: its bytes and what sniffing them found (../images/sniff.ts). */
+export interface ImagePart {
+  readonly type: 'image';
+  readonly format: ImageFormat;
+  readonly bytes: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * An `https` image URL not fetched yet: the image stage (../pipeline/images.ts) replaces it with
+ * an `ImagePart` before routing, or refuses the request. Adapters never receive one.
+ */
+export interface RemoteImagePart {
+  readonly type: 'remote_image';
+  readonly url: string;
+  /** The request parameter it came from, for errors (`messages[0].content[1].image_url.url`). */
+  readonly param: string;
+}
+
+/** A text part of a turn with images. */
+export interface TextPart {
+  readonly type: 'text';
+  readonly text: string;
+}
+
+export type ContentPart = TextPart | ImagePart | RemoteImagePart;
 
 /** One turn of the conversation, after parsing. System prompts travel separately. */
 export interface ChatTurn {
   readonly role: 'user' | 'assistant';
+  /** The turn's text (its text parts joined by a line break). */
   readonly content: string;
+  /**
+   * The turn's parts in order, when it has images (user turns only); absent for text-only turns,
+   * whose text is `content`.
+   */
+  readonly parts?: readonly ContentPart[];
 }
 
 /** The output format the client asked for (OpenAI `response_format`). */
@@ -35,12 +71,34 @@ export interface ProviderRequest {
   readonly topP?: number;
   readonly stop?: readonly string[];
   readonly responseFormat?: ResponseFormat;
+  /** OpenAI `seed`: passed to OpenAI-compatible targets; Converse has no equivalent. */
+  readonly seed?: number;
+  /** OpenAI `presence_penalty`: passed to OpenAI-compatible targets; Converse has no equivalent. */
+  readonly presencePenalty?: number;
+  /** OpenAI `frequency_penalty`: passed to OpenAI-compatible targets; Converse has no equivalent. */
+  readonly frequencyPenalty?: number;
+  /**
+   * The service tier of this call (set per target by routing: a tier the target offers).
+   * @default the provider's default tier
+   */
+  readonly serviceTier?: ServiceTier;
+  /** Where to place prompt-cache points (set per target by routing, on targets that cache). */
+  readonly cache?: CachePlacement;
   /**
    * Attribution carried to the provider where it supports it (Bedrock `requestMetadata`, which
    * appears in model invocation logs): tenant, workflow, prompt version, request id. Keys and
    * values already satisfy Bedrock's rules (≤ 256 chars of `[a-zA-Z0-9\s._:/=+$@-]`).
    */
   readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** Where a Converse call places `cachePoint` blocks (the route's `promptCaching`). */
+export interface CachePlacement {
+  readonly afterSystem: boolean;
+  /** After `toolConfig.tools`, for requests with tools (the tools mapping places it). */
+  readonly afterTools: boolean;
+  /** After the first N turns of the conversation as sent. */
+  readonly afterTurns?: number;
 }
 
 /** A Bedrock target: an application inference profile ARN, a cross-region profile id or a model id. */

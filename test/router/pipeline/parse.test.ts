@@ -4,7 +4,7 @@ import { BodyError } from '../../../lambda/router/http';
 import { parseChatRequest } from '../../../lambda/router/pipeline/parse';
 import { thrownBy } from '../../helpers/router-config';
 
-const limits = { maxBodyBytes: 4096, maxMessages: 4, maxMessageChars: 200, maxTokensCap: 1000 };
+const limits = { maxBodyBytes: 4096, maxMessages: 4, maxMessageChars: 200, maxTokensCap: 1000, maxImageBytes: 1024, maxImagesPerRequest: 2, maxImageBytesPerRequest: 1536 };
 const bytes = (v: unknown): Uint8Array => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 const parse = (v: unknown) => parseChatRequest(bytes(v), undefined, limits);
 const base = { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] };

@@ -5,7 +5,14 @@
  * - `system`: one text block per non-blank system prompt, in order; then, for a JSON response
  *   format that the service does not enforce, one more block with the JSON instruction.
  * - `messages`: turns normalised for Converse (blank turns dropped, consecutive same-role turns
- *   merged, a user turn first — see ../conversation.ts), one text block each.
+ *   merged, a user turn first — see ../conversation.ts), one text block each; a turn with images
+ *   one block per part in order (`image` blocks with the decoded bytes, non-blank text blocks).
+ * - `cachePoint` blocks where the request's `cache` places them (a route's `promptCaching`, on a
+ *   target that caches): after the system blocks, after the first N turns (the tools mapping
+ *   places the one after `toolConfig.tools`: `cachePointAfterTools`).
+ * - `serviceTier` {type: flex | priority} or `performanceConfig` {latency: optimized} for the
+ *   request's service tier; nothing for the default tier.
+ * - `seed`, `presence_penalty`, `frequency_penalty` have no Converse equivalent and are not sent.
  * - `inferenceConfig`: `maxTokens` always (the router's effective limit), `temperature`, `topP`,
  *   `stopSequences` when set.
  * - `guardrailConfig`: the target's guardrail with `trace: enabled` (streams also
@@ -19,6 +26,7 @@
  * usage including cache read/write tokens; guardrail intervention from `stopReason`.
  */
 import type {
+  ContentBlock,
   ConverseCommandInput,
   ConverseCommandOutput,
   ConverseStreamCommandInput,
@@ -27,9 +35,10 @@ import type {
   TokenUsage as BedrockTokenUsage,
 } from '@aws-sdk/client-bedrock-runtime';
 import { UpstreamError } from '../../errors';
+import { ServiceTier } from '../../../shared/config-surface';
 import { CONTINUATION_PROMPT, normaliseTurns } from '../conversation';
 import { sanitiseRequestMetadata } from '../request-metadata';
-import type { BedrockTarget, Completion, FinishReason, GuardrailAction, ProviderRequest, ResponseFormat } from '../types';
+import type { BedrockTarget, ChatTurn, Completion, FinishReason, GuardrailAction, ProviderRequest, ResponseFormat } from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
 
 /** The system instruction for `json_object`. */
@@ -47,6 +56,41 @@ export function jsonInstruction(format: ResponseFormat | undefined, serviceEnfor
   return `${JSON_OBJECT_INSTRUCTION} The object must conform to this JSON Schema (named "${format.name}"):\n${JSON.stringify(format.schema)}`;
 }
 
+/** A Converse prompt-cache point. */
+export const CACHE_POINT = { cachePoint: { type: 'default' } } as const;
+
+/**
+ * Whether a Converse call of `request` puts a cache point after its `toolConfig.tools` (the tools
+ * mapping appends `CACHE_POINT` to the tool list when this is true).
+ */
+export function cachePointAfterTools(request: Pick<ProviderRequest, 'cache'>): boolean {
+  return request.cache?.afterTools === true;
+}
+
+/** A turn's content blocks: its text, or its parts in order (images as image blocks, blank texts dropped). */
+function contentBlocks(turn: ChatTurn): ContentBlock[] {
+  if (!turn.parts) return [{ text: turn.content }];
+  const blocks: ContentBlock[] = [];
+  for (const part of turn.parts) {
+    if (part.type === 'text') {
+      if (part.text.trim() !== '') blocks.push({ text: part.text });
+    } else if (part.type === 'image') {
+      blocks.push({ image: { format: part.format, source: { bytes: part.bytes } } });
+    } else {
+      // The image stage fetches every remote image before routing; one here is a bug, not an answer.
+      throw new UpstreamError('an image URL reached the Bedrock adapter unfetched', { disposition: 'client', code: 'validation' });
+    }
+  }
+  return blocks;
+}
+
+/** The Converse fields of a service tier. */
+function tierFields(tier: ServiceTier | undefined): Pick<ConverseCommandInput, 'serviceTier' | 'performanceConfig'> {
+  if (tier === ServiceTier.FLEX || tier === ServiceTier.PRIORITY) return { serviceTier: { type: tier } };
+  if (tier === ServiceTier.LATENCY_OPTIMIZED) return { performanceConfig: { latency: 'optimized' } };
+  return {};
+}
+
 /** The fields Converse and ConverseStream share. */
 type ConverseCommon = Omit<ConverseCommandInput, 'guardrailConfig'>;
 
@@ -56,14 +100,18 @@ function common(target: BedrockTarget, request: ProviderRequest): ConverseCommon
   const system: SystemContentBlock[] = request.system.filter((s) => s.trim() !== '').map((text) => ({ text }));
   const instruction = jsonInstruction(format, enforce);
   if (instruction) system.push({ text: instruction });
+  const cache = request.cache;
+  if (cache?.afterSystem && system.length > 0) system.push(CACHE_POINT);
 
   const turns = normaliseTurns(request.messages, { dropBlank: true, userFirst: true });
   if (turns.length === 0) {
     throw new UpstreamError('the request has no non-blank message for Converse', { disposition: 'client', code: 'validation' });
   }
-  const messages: Message[] = turns.map((t) => ({ role: t.role, content: [{ text: t.content }] }));
+  const messages: Message[] = turns.map((t) => ({ role: t.role, content: contentBlocks(t) }));
+  // After a stable prefix of the conversation, when the conversation goes on past it.
+  if (cache?.afterTurns !== undefined && cache.afterTurns < messages.length) messages[cache.afterTurns - 1].content!.push(CACHE_POINT);
 
-  const input: ConverseCommon = { modelId: target.modelId, messages };
+  const input: ConverseCommon = { modelId: target.modelId, messages, ...tierFields(request.serviceTier) };
   if (system.length > 0) input.system = system;
 
   // Always set: without it the model's own default applies, which no budget reservation bounds.
