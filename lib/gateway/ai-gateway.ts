@@ -13,6 +13,8 @@ import {
   AutoRoutingRule, CircuitBreakerPolicy, GatewayConfig, GuardrailRef, ModelPrice, RequestLimits, RetryPolicy,
   RouteConfig, Sensitivity, TargetConfig, TargetKind, TenantBudget, TenantConfig, TimeoutPolicy,
 } from '../../lambda/shared/config';
+import { TargetCapabilities } from '../../lambda/shared/config-capabilities';
+import { ImageFetchConfig, PromptCachingConfig, ServiceTier } from '../../lambda/shared/config-surface';
 import { PromptRegistry } from '../prompts/prompt-registry';
 import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../bedrock/guardrails/gateway-guardrail';
 import { ModelSource } from '../bedrock/inference-profiles/model-source';
@@ -108,6 +110,30 @@ export interface AiGatewayRoute {
    * @default false
    */
   readonly restrictedAllowed?: boolean;
+  /**
+   * What the route's Bedrock `model` can do beyond text (images, prompt caching, service tiers);
+   * routing skips it for requests that need more. Each tier it offers needs a price factor
+   * (`ModelPrice.tierMultipliers` in `prices`).
+   * @default - text chat only
+   */
+  readonly modelCapabilities?: TargetCapabilities;
+  /**
+   * The service tier of calls that ask for none, on targets that offer it.
+   * @default ServiceTier.DEFAULT
+   */
+  readonly serviceTier?: ServiceTier;
+  /**
+   * Bedrock prompt-cache points (after the system prompt, the tools, a stable prefix) on targets
+   * with the `promptCaching` capability.
+   * @default - no cache points
+   */
+  readonly promptCaching?: PromptCachingConfig;
+  /**
+   * Hosts whose `https` image URLs the router may fetch for this route. In a VPC, the router also
+   * needs an outbound rule to them (`routerEgress`).
+   * @default - only base64 data URLs are accepted
+   */
+  readonly imageFetch?: ImageFetchConfig;
   /**
    * A description for operators.
    * @default - none
@@ -594,6 +620,7 @@ export class AiGateway extends Construct {
         profileArns,
         priceModelId: r.model!.modelId,
         restrictedAllowed: r.restrictedAllowed,
+        ...(r.modelCapabilities ? { capabilities: r.modelCapabilities } : {}),
         description: `Bedrock ${r.model!.sourceId} through each tenant's application inference profile`,
       };
     });
@@ -621,6 +648,9 @@ export class AiGateway extends Construct {
       ],
       guardrail: this.guardrail && (r.guardrail ?? true) ? GATEWAY_GUARDRAIL_ID : undefined,
       restrictedAllowed: r.restrictedAllowed,
+      ...(r.serviceTier ? { serviceTier: r.serviceTier } : {}),
+      ...(r.promptCaching ? { promptCaching: r.promptCaching } : {}),
+      ...(r.imageFetch ? { imageFetch: r.imageFetch } : {}),
       description: r.description,
     }));
 
