@@ -18,6 +18,7 @@ import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } fr
 import { IMAGE_HOST, ImageHost, loopbackFetcher, startImageHost } from '../../helpers/image-host';
 import { dataUrl, jpegBytes, pngBytes } from '../../helpers/images';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
+import { apiError, records } from '../../helpers/openai-e2e';
 import { ACME_KEY, FAKE_AWS_ENV, GLOBEX_KEY, setEnv, testConfig } from '../../helpers/router-config';
 
 const SONNET = 'anthropic.claude-sonnet-4';
@@ -53,22 +54,6 @@ function surfaceConfig(bedrock: string, vllm: string): GatewayConfig {
   };
 }
 
-async function records(usage: InMemoryUsageSink, n: number): Promise<UsageRecord[]> {
-  const until = Date.now() + 30_000;
-  while (usage.records.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-  expect(usage.records).toHaveLength(n);
-  return usage.records;
-}
-
-async function apiError(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof OpenAI.APIError) return e;
-    throw e;
-  }
-  throw new Error('expected an APIError');
-}
 
 const imageQuestion = (url: string): ChatCompletionMessageParam[] => [{
   role: 'user',
