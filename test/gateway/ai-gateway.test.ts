@@ -420,7 +420,7 @@ describe('AiGateway', () => {
 
   test('without the ledger: no usage table, no usage route, and budgets are refused', () => {
     const { template } = build({ usageLedger: false });
-    template.resourceCountIs('AWS::ApiGateway::Resource', 5); // v1, chat, completions, models, feedback
+    template.resourceCountIs('AWS::ApiGateway::Resource', 6); // v1, chat, completions, models, {model}, feedback
     expect(JSON.stringify(template.toJSON())).not.toMatch(/GATEWAY_USAGE_TABLE/);
     expect(() => build({ usageLedger: false, tenants: [{ id: 'acme', costCenter: 'c', tier: 'standard', budget: { monthlyUsd: 1 } }] }))
       .toThrow(/tenants acme have a budget, which needs usageLedger/);
