@@ -24,8 +24,8 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AiGateway, GatewayAuditTrail, GatewayCompliance, GatewayTransactionSearch, GatewayEndpointType, GatewayVpc, LatencyClass, ModelInvocationLogging, ModelSource,
-  ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole, SelfHostedModels, Sensitivity,
+  AiGateway, BedrockPrices, GatewayAuditTrail, GatewayCompliance, GatewayTransactionSearch, GatewayEndpointType, GatewayVpc, LatencyClass, ModelInvocationLogging,
+  ModelSource, ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole, SelfHostedModels, Sensitivity, ServiceTier,
 } from '../lib';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
@@ -129,9 +129,14 @@ export function buildExampleApp(app: App = new App()): App {
     routes: [
       {
         alias: 'support-summary',
-        model: ModelSource.crossRegionProfile('us.anthropic.claude-haiku-4-5-20251001-v1:0'),
+        model: ModelSource.crossRegionProfile(`us.${HAIKU}`),
         fallbackAliases: ['classify'],
         guardrail: true,
+        // Screenshots in support conversations (base64 data URLs), the long summarising instructions
+        // cached after the system prompt, and the flex tier (summaries can wait; half price).
+        capabilities: { images: true, promptCaching: true, serviceTiers: [ServiceTier.FLEX] },
+        promptCaching: { afterSystem: true },
+        serviceTier: ServiceTier.FLEX,
         description: 'Summaries of support conversations',
       },
       {
@@ -163,6 +168,8 @@ export function buildExampleApp(app: App = new App()): App {
         description: 'High-volume chat on the self-hosted Llama 3.1 8B; Bedrock when it is unavailable',
       },
     ],
+    // Every tier a model offers is priced: flex at half the on-demand price (check your model's tier prices).
+    prices: { [HAIKU]: { ...BedrockPrices.of(HAIKU)!, tierMultipliers: { [ServiceTier.FLEX]: 0.5 } } },
     promptRegistry: prompts,
     vpc,
     selfHostedTargets: selfHosted.targets,
@@ -213,6 +220,9 @@ export function buildExampleApp(app: App = new App()): App {
   });
   return app;
 }
+
+/** Claude Haiku 4.5 (the price table's key; its US cross-Region profile serves `support-summary`). */
+const HAIKU = 'anthropic.claude-haiku-4-5-20251001-v1:0';
 
 if (require.main === module) {
   const app = new App();

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Sensitivity } from '../shared/config';
+import { ServiceTier } from '../shared/config-surface';
 import { ResolvedGatewayConfig } from '../shared/defaults';
 import { AUTO_ALIAS } from '../shared/schema';
 import {
@@ -26,6 +27,8 @@ import { EmbeddingsContext, serveEmbeddings } from './pipeline/embeddings';
 import { applyOutputGuardrail } from './pipeline/output-guardrail';
 import { parseChatRequest } from './pipeline/parse';
 import { applyPrompt } from './pipeline/prompt';
+import { hasRemoteImages, resolveImageUrls } from './pipeline/images';
+import { ImageFetcher } from './images/fetch';
 import { readRoutingHints } from './pipeline/hints';
 import { reserveForPlan } from './pipeline/reserve';
 import { CachedControls, IncidentControlsStage } from './pipeline/controls';
@@ -79,6 +82,12 @@ export interface GatewayOptions {
   readonly labelOverrides?: LabelOverrideSource;
   /** The operators' incident controls (kill switch). @default none: plans pass unchanged */
   readonly controls?: CachedControls;
+  /**
+   * Fetches image URLs for routes that allow it (`imageFetch`); tests inject one whose resolver
+   * and address policy reach a loopback server.
+   * @default an ImageFetcher with the system resolver, public addresses only
+   */
+  readonly imageFetcher?: ImageFetcher;
   /** @default circuit breakers of this gateway instance, per the configuration */
   readonly breakers?: CircuitBreakers;
   /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
@@ -171,6 +180,7 @@ export class Gateway {
   private readonly usageStore?: UsageStore;
   private readonly labelOverrides?: LabelOverrideSource;
   private readonly breakers: CircuitBreakers;
+  private readonly imageFetcher: ImageFetcher;
   private readonly controls: IncidentControlsStage;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly now: () => number;
@@ -189,6 +199,7 @@ export class Gateway {
     this.usageStore = options.usageStore;
     this.labelOverrides = options.labelOverrides;
     this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
+    this.imageFetcher = options.imageFetcher ?? new ImageFetcher();
     this.controls = new IncidentControlsStage(options.config, options.controls);
     this.env = options.env ?? process.env;
     this.now = options.now ?? Date.now;
@@ -291,6 +302,12 @@ export class Gateway {
       await this.models(request, out, trace);
       return;
     }
+    if (path.startsWith(`${MODELS_PATH}/`)) {
+      trace.operation = 'models';
+      if (request.method !== 'GET') throw new MethodNotAllowedError(request.method, `${MODELS_PATH}/{model}`, ['GET']);
+      await this.model(request, decodeModelId(path.slice(MODELS_PATH.length + 1)), out, trace);
+      return;
+    }
     if (path === FEEDBACK_PATH) {
       trace.operation = 'feedback';
       if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, FEEDBACK_PATH, ['POST']);
@@ -307,23 +324,39 @@ export class Gateway {
     throw new NotFoundError(`Unknown request URL: ${request.method.slice(0, 10)} ${shown}.`, 'unknown_url');
   }
 
+  /** The aliases `tenant` may call, `auto` first when a rule of it can choose one of them. */
+  private aliasesOf(tenant: TenantContext): string[] {
+    const aliases = [...tenant.allowedAliases].filter((a) => this.config.routes.has(a)).sort();
+    if (this.config.autoRouting.some((rule) => tenant.allowedAliases.has(rule.alias))) aliases.unshift(AUTO_ALIAS);
+    return aliases;
+  }
+
+  /** OpenAI's model object of an alias. */
+  private modelObject(id: string): Record<string, unknown> {
+    const description = this.config.routes.get(id)?.description;
+    return { id, object: 'model', created: 0, owned_by: 'cdk-ai-gateway', ...(description ? { description } : {}) };
+  }
+
+  /** `GET /v1/models`: the aliases the caller may use. */
   private async models(request: GatewayRequest, out: GuardedSink, trace: RequestTrace): Promise<void> {
     const tenant = resolveTenant(request.credentials, request.headers, this.config);
     trace.tenant = tenant;
-    const aliases = [...tenant.allowedAliases].filter((a) => this.config.routes.has(a)).sort();
-    if (this.config.autoRouting.some((rule) => tenant.allowedAliases.has(rule.alias))) aliases.unshift(AUTO_ALIAS);
-    const body = {
-      object: 'list',
-      data: aliases.map((id) => {
-        const description = this.config.routes.get(id)?.description;
-        return { id, object: 'model', created: 0, owned_by: 'cdk-ai-gateway', ...(description ? { description } : {}) };
-      }),
-    };
-    out.start(200, { 'content-type': 'application/json', 'cache-control': 'no-store', [HEADERS.requestId]: trace.requestId });
-    await out.write(JSON.stringify(body));
-    await out.end();
-    trace.status = 200;
-    trace.outcome = Outcome.SUCCESS;
+    await this.writeJson(out, trace, { object: 'list', data: this.aliasesOf(tenant).map((id) => this.modelObject(id)) });
+  }
+
+  /**
+   * `GET /v1/models/{model}` (the openai SDK's `models.retrieve`): an alias the caller may use;
+   * any other id, another tenant's alias included, is the same 404.
+   */
+  private async model(request: GatewayRequest, id: string | undefined, out: GuardedSink, trace: RequestTrace): Promise<void> {
+    const tenant = resolveTenant(request.credentials, request.headers, this.config);
+    trace.tenant = tenant;
+    if (id === undefined || !this.aliasesOf(tenant).includes(id)) {
+      const shown = id === undefined ? 'this model' : `'${id.slice(0, 64)}'`;
+      throw new NotFoundError(`The model ${shown} does not exist or you do not have access to it.`, 'model_not_found', 'model');
+    }
+    trace.requestedModel = id;
+    await this.writeJson(out, trace, this.modelObject(id));
   }
 
   /** The ledger, or a 404 when this gateway has none. */
@@ -383,7 +416,7 @@ export class Gateway {
     const hints = readRoutingHints(request.headers, parsed.metadata);
     trace.hints = hints;
     const namesPrompt = parsed.promptRef !== undefined || hints.promptId !== undefined;
-    const chat = await spans.span(STAGE.PROMPT, undefined, async (span) => {
+    const prompted = await spans.span(STAGE.PROMPT, undefined, async (span) => {
       const labelOverrides = namesPrompt && this.labelOverrides ? await this.labelOverrides.current() : undefined;
       return applyPrompt({ chat: parsed, hints, tenant, requestId: trace.requestId, config, labelOverrides,
         onResolved: (prompt) => {
@@ -392,9 +425,12 @@ export class Gateway {
         },
       });
     });
-    const policy = spans.spanSync(STAGE.TENANT_POLICY, undefined, () => applyTenantPolicy(tenant, chat.model, hints, config));
+    const policy = spans.spanSync(STAGE.TENANT_POLICY, undefined, () => applyTenantPolicy(tenant, prompted.model, hints, config));
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
+    const chat = hasRemoteImages(prompted)
+      ? await spans.span(STAGE.IMAGES, undefined, () => resolveImageUrls({ chat: prompted, config, fetcher: this.imageFetcher, signal }))
+      : prompted;
     const plan = await spans.span(STAGE.ROUTE, undefined, async (span) => {
       const chosen = await this.controls.apply(selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env }), tenant);
       span.set('gateway.route', chosen.alias).set('gateway.route.candidates', chosen.candidates.map((c) => c.config.id));
@@ -493,6 +529,7 @@ export class Gateway {
       fallback,
       created: Math.floor(request.receivedAt / 1000),
       ...(chat.prompt !== undefined ? { prompt: `${chat.prompt.id}@${chat.prompt.version}` } : {}),
+      ...answerTier(chat, config.routes.get(plan.alias)?.serviceTier, candidate),
     };
 
     if (result.kind === 'stream') {
@@ -689,5 +726,27 @@ function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantC
     ...(chat.stop !== undefined ? { stop: chat.stop } : {}),
     ...(chat.responseFormat !== undefined ? { responseFormat: chat.responseFormat } : {}),
     ...(chat.tools !== undefined ? { tools: chat.tools } : {}),
+    ...(chat.seed !== undefined ? { seed: chat.seed } : {}),
+    ...(chat.presencePenalty !== undefined ? { presencePenalty: chat.presencePenalty } : {}),
+    ...(chat.frequencyPenalty !== undefined ? { frequencyPenalty: chat.frequencyPenalty } : {}),
   };
+}
+
+/**
+ * The answer's `service_tier`: the tier the serving target was called at, when the request or its
+ * route asked for one (`default` when that target does not offer the route's tier); absent otherwise.
+ */
+function answerTier(chat: ChatRequest, routeTier: ServiceTier | undefined, candidate: Candidate): { serviceTier?: string } {
+  if (candidate.serviceTier !== undefined) return { serviceTier: candidate.serviceTier };
+  return chat.serviceTier !== undefined || routeTier !== undefined ? { serviceTier: ServiceTier.DEFAULT } : {};
+}
+
+/** The model id of a `/v1/models/{model}` path, or undefined when it is not one segment of valid percent-encoding. */
+function decodeModelId(segment: string): string | undefined {
+  if (segment.length === 0 || segment.length > 512 || segment.includes('/')) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

@@ -8,6 +8,7 @@
  * model serves only `POST /v1/embeddings` and a chat model only `POST /v1/chat/completions`, so a
  * route — whose targets must all be of one kind — is a chat route or an embeddings route.
  */
+import { ServiceTier } from './config-surface';
 
 /** A capability a request may need from a target (named in routing errors). */
 export enum TargetCapability {
@@ -15,6 +16,8 @@ export enum TargetCapability {
   TOOLS = 'tools',
   /** Enforced structured output: `response_format` `json_schema`. */
   STRUCTURED_OUTPUTS = 'structuredOutputs',
+  /** Image input: `image_url` content parts. */
+  IMAGES = 'images',
 }
 
 /** The capabilities of a target's model. Unset fields take the model family's default. */
@@ -45,6 +48,29 @@ export interface TargetCapabilities {
    * @default false
    */
   readonly nativeStructuredOutputs?: boolean;
+
+  /**
+   * The model accepts images (OpenAI `image_url` content parts; Converse image blocks). Requests
+   * with images skip targets without it.
+   * @default false
+   */
+  readonly images?: boolean;
+
+  /**
+   * The model supports Bedrock prompt caching (Converse `cachePoint` blocks): a route's
+   * `promptCaching` places cache points only on such targets. OpenAI-compatible servers (vLLM
+   * `--enable-prefix-caching`) cache prefixes on their own and need no flag.
+   * @default false
+   */
+  readonly promptCaching?: boolean;
+
+  /**
+   * The service tiers the model can be called with besides `default` (Bedrock `serviceTier`
+   * flex/priority, latency-optimized inference). A request that asks for another tier skips this
+   * target; each tier needs its price (`ModelPrice.tierMultipliers`).
+   * @default - only the default tier
+   */
+  readonly serviceTiers?: ServiceTier[];
 
   /**
    * The target is an embedding model: it serves `POST /v1/embeddings` and never chat completions.

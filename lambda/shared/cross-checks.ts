@@ -7,6 +7,7 @@ import { GatewayConfig, PromptConfig, PromptVariable, PromptVariableType, Sensit
 import { CONFIG_DEFAULTS, priceKeyOf, sensitivityAbove } from './defaults';
 import { crossCheckEmbeddings } from './cross-checks-embeddings';
 import { templateSlots, templateTexts } from './prompt-template';
+import { crossCheckSurface } from './schema-surface';
 
 function known(noun: string, names: readonly string[]): string {
   if (names.length === 0) return `no ${noun} are defined`;
@@ -124,6 +125,7 @@ export function crossCheck(config: GatewayConfig, issues: string[]): void {
 
   crossCheckEmbeddings(config, issues);
   checkPrompts(config, aliases, issues);
+  crossCheckSurface(config, issues);
   const promptIds = (config.prompts ?? []).map((p) => p.id);
   config.tenants.forEach((t, i) => (t.allowedPrompts ?? []).forEach((p, j) => {
     if (!promptIds.includes(p)) issues.push(`tenants[${i}].allowedPrompts[${j}]: unknown prompt '${p}'; ${known('prompts', promptIds)}`);

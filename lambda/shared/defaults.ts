@@ -15,7 +15,13 @@ export const CONFIG_DEFAULTS = {
   retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2000 },
   timeouts: { connectMs: 3000, totalMs: 60_000 },
   circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
-  limits: { maxBodyBytes: 1_048_576, maxMessages: 256, maxMessageChars: 200_000, maxTokensCap: 8192 },
+  limits: {
+    maxBodyBytes: 1_048_576, maxMessages: 256, maxMessageChars: 200_000, maxTokensCap: 8192,
+    // Bedrock's own limits: 3.75 MB per image, 20 images per message.
+    maxImageBytes: 3_932_160, maxImagesPerRequest: 20, maxImageBytesPerRequest: 15_728_640,
+  },
+  /** How long an image fetch (a route's `imageFetch`) may take. */
+  imageFetchTimeoutMs: 5000,
   promptVariableMaxLength: 10_000,
   /** The label a request that names no prompt version gets (else the highest version). */
   promptDefaultLabel: 'prod',
@@ -64,6 +70,8 @@ export interface ResolvedPrice {
   readonly outputUsdPer1K: number;
   readonly cacheReadUsdPer1K: number;
   readonly cacheWriteUsdPer1K: number;
+  /** Service tier → price factor (tiers other than `default`; absent: the tier is not priced). */
+  readonly tierMultipliers?: Readonly<Record<string, number>>;
 }
 
 /** A prompt with its versions and labels indexed. */
@@ -91,6 +99,9 @@ export interface ResolvedGatewayConfig {
     readonly maxMessages: number;
     readonly maxMessageChars: number;
     readonly maxTokensCap: number;
+    readonly maxImageBytes: number;
+    readonly maxImagesPerRequest: number;
+    readonly maxImageBytesPerRequest: number;
   };
   /** Local mode: key SHA-256 (hex, lower case) → tenant id. */
   readonly localKeys: ReadonlyMap<string, string>;
@@ -113,6 +124,7 @@ function resolvePrice(p: ModelPrice): ResolvedPrice {
     outputUsdPer1K: p.outputUsdPer1K,
     cacheReadUsdPer1K: p.cacheReadUsdPer1K ?? p.inputUsdPer1K,
     cacheWriteUsdPer1K: p.cacheWriteUsdPer1K ?? p.inputUsdPer1K,
+    ...(p.tierMultipliers !== undefined ? { tierMultipliers: { ...p.tierMultipliers } } : {}),
   };
 }
 
@@ -177,6 +189,9 @@ export function resolveGatewayConfig(config: GatewayConfig): ResolvedGatewayConf
       maxMessages: config.limits?.maxMessages ?? CONFIG_DEFAULTS.limits.maxMessages,
       maxMessageChars: config.limits?.maxMessageChars ?? CONFIG_DEFAULTS.limits.maxMessageChars,
       maxTokensCap: config.limits?.maxTokensCap ?? CONFIG_DEFAULTS.limits.maxTokensCap,
+      maxImageBytes: config.limits?.maxImageBytes ?? CONFIG_DEFAULTS.limits.maxImageBytes,
+      maxImagesPerRequest: config.limits?.maxImagesPerRequest ?? CONFIG_DEFAULTS.limits.maxImagesPerRequest,
+      maxImageBytesPerRequest: config.limits?.maxImageBytesPerRequest ?? CONFIG_DEFAULTS.limits.maxImageBytesPerRequest,
     },
     localKeys: new Map(Object.entries(config.localKeys ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     prompts: new Map((config.prompts ?? []).map((p) => [p.id, resolvePrompt(p)])),

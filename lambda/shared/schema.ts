@@ -7,6 +7,7 @@ import { LatencyClass, PromptRole, PromptVariableType, Sensitivity, TargetKind }
 import { CAPABILITIES_SCHEMA } from './capability-defaults';
 import { CONFIG_DEFAULTS } from './defaults';
 import { ArrayNode, ObjectNode, SchemaNode, StringNode } from './schema-dsl';
+import { CAPABILITY_SURFACE_PROPERTIES, LIMITS_SURFACE_PROPERTIES, ROUTE_SURFACE_PROPERTIES, TIER_MULTIPLIERS_NODE } from './schema-surface';
 
 /** Ids of tenants, targets and guardrails. */
 export const ID_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
@@ -111,7 +112,7 @@ const target: ObjectNode = {
     latencyClasses: listOf(enumOf(LATENCY_CLASSES, 'A latency class.'), 'The latency classes this target serves. Default: all.', { minItems: 1, uniqueItems: true }),
     maxOutputTokens: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'The most output tokens this target\'s model may be asked for; a request\'s limit (max_tokens, or limits.maxTokensCap) is lowered to it. Default: the request\'s limit.' },
     timeouts,
-    capabilities: CAPABILITIES_SCHEMA,
+    capabilities: { ...CAPABILITIES_SCHEMA, properties: { ...CAPABILITIES_SCHEMA.properties, ...CAPABILITY_SURFACE_PROPERTIES } },
     description,
   },
   dependentRequired: { profileArns: ['priceModelId'] },
@@ -133,6 +134,7 @@ const route: ObjectNode = {
     targets: listOf(id('A target id.'), 'Target ids in order: the first healthy one serves, the others are its fallbacks.', { minItems: 1, maxItems: 10, uniqueItems: true }),
     guardrail: id('A guardrail id (a key of guardrails).'),
     restrictedAllowed: { type: 'boolean', default: false, description: 'Whether restricted requests may use this route.' },
+    ...ROUTE_SURFACE_PROPERTIES,
     description,
   },
 };
@@ -160,6 +162,7 @@ const price: ObjectNode = {
     outputUsdPer1K: usd('USD per 1,000 output tokens.'),
     cacheReadUsdPer1K: usd('USD per 1,000 cache-read input tokens. Default: inputUsdPer1K.'),
     cacheWriteUsdPer1K: usd('USD per 1,000 cache-write input tokens. Default: inputUsdPer1K.'),
+    tierMultipliers: TIER_MULTIPLIERS_NODE,
   },
 };
 
@@ -319,6 +322,7 @@ export const GATEWAY_CONFIG_SCHEMA: ObjectNode = {
         maxMessages: { type: 'integer', minimum: 1, maximum: 10_000, default: CONFIG_DEFAULTS.limits.maxMessages, description: 'Most messages in a request.' },
         maxMessageChars: { type: 'integer', minimum: 1, maximum: 10_000_000, default: CONFIG_DEFAULTS.limits.maxMessageChars, description: 'Most characters in one message.' },
         maxTokensCap: { type: 'integer', minimum: 1, maximum: 1_000_000, default: CONFIG_DEFAULTS.limits.maxTokensCap, description: 'Largest max_tokens a request may ask for.' },
+        ...LIMITS_SURFACE_PROPERTIES,
       },
     },
     prompts: listOf(prompt, 'Versioned prompt templates. Default: none.', { maxItems: 1000 }),

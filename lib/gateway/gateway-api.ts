@@ -193,7 +193,7 @@ const GATEWAY_ERRORS: ReadonlyArray<{ type: apigateway.ResponseType; status: str
 
 /**
  * The gateway's REST API (regional, or private behind an `execute-api` VPC endpoint): `POST /v1/chat/completions` (streamed through Lambda response
- * streaming), `POST /v1/embeddings`, `GET /v1/models`, `POST /v1/feedback`, all behind the tenant authorizer, with
+ * streaming), `POST /v1/embeddings`, `GET /v1/models`, `GET /v1/models/{model}`, `POST /v1/feedback`, all behind the tenant authorizer, with
  * request validation, JSON access logs in a KMS-encrypted log group, execution logs without
  * bodies, X-Ray tracing, stage throttling and OpenAI-shaped error responses.
  *
@@ -348,6 +348,7 @@ export class GatewayApi extends Construct {
     this.addRoute('POST', '/v1/chat/completions', chatModel);
     this.addRoute('POST', '/v1/embeddings', embeddingsModel);
     this.addRoute('GET', '/v1/models');
+    this.addRoute('GET', '/v1/models/{model}');
     this.addRoute('POST', '/v1/feedback', feedbackModel);
 
     this.baseUrl = `${this.api.url}v1`;
@@ -372,12 +373,13 @@ export class GatewayApi extends Construct {
    * usage plan enforcement and integration as the built-in routes.
    *
    * @param httpMethod `GET`, `POST`, ...
-   * @param path `/v1/<segment>[/<segment>...]`
+   * @param path `/v1/<segment>[/<segment>...]`, a segment may be a path parameter (`{model}`)
    * @param requestModel a model API Gateway validates the JSON body against before the router sees it
    */
   public addRoute(httpMethod: string, path: string, requestModel?: apigateway.IModel): apigateway.Method {
-    if (!/^\/v1(\/[a-z0-9_-]+)+$/.test(path)) {
-      throw new AiGatewayValidationError(`path must look like /v1/<segment>[/<segment>...] with lower-case segments, received '${path}'.`, this);
+    if (!/^\/v1(\/([a-z0-9_-]+|\{[a-z][A-Za-z0-9]{0,63}\}))+$/.test(path)) {
+      throw new AiGatewayValidationError(
+        `path must look like /v1/<segment>[/<segment>...] with lower-case segments or path parameters such as {model}, received '${path}'.`, this);
     }
     let resource: apigateway.IResource = this.api.root;
     for (const part of path.split('/').filter(Boolean)) {

@@ -141,10 +141,10 @@ describe('the example app (bin/example.ts)', () => {
     ]);
   });
 
-  test('the OpenAI-compatible API: /v1/chat/completions, /v1/embeddings, /v1/models, feedback and usage, and the base URL as an output', () => {
+  test('the OpenAI-compatible API: /v1/chat/completions, /v1/embeddings, /v1/models, /v1/models/{model}, feedback and usage, and the base URL as an output', () => {
     const gateway = example.template('AiGatewayExample');
     const parts = Object.values(gateway.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart).sort();
-    expect(parts).toEqual(['chat', 'completions', 'embeddings', 'feedback', 'models', 'usage', 'v1']);
+    expect(parts).toEqual(['chat', 'completions', 'embeddings', 'feedback', 'models', 'usage', 'v1', '{model}']);
     gateway.hasOutput('BaseUrl', { Description: 'OpenAI-compatible base URL' });
   });
 

@@ -51,7 +51,7 @@ describe('GatewayApi', () => {
   test('serves the four routes, each behind the authorizer with a usage identifier required', () => {
     const { stack, api } = build();
     const template = Template.fromStack(stack);
-    expect(Object.keys(api.methods).sort()).toEqual(['GET /v1/models', 'POST /v1/chat/completions', 'POST /v1/embeddings', 'POST /v1/feedback']);
+    expect(Object.keys(api.methods).sort()).toEqual(['GET /v1/models', 'GET /v1/models/{model}', 'POST /v1/chat/completions', 'POST /v1/embeddings', 'POST /v1/feedback']);
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
     expect(methods).toHaveLength(4);
     for (const m of methods) {
@@ -175,6 +175,12 @@ describe('GatewayApi', () => {
     api.addRoute('GET', '/v1/usage');
     Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'usage' });
     expect(() => api.addRoute('GET', '/usage')).toThrow(/path must look like \/v1\/<segment>/);
+    expect(() => api.addRoute('GET', '/v1/{Bad-Param}')).toThrow(/path parameters such as \{model\}/);
+  });
+
+  test('GET /v1/models/{model} (the openai SDK\'s models.retrieve) is a path-parameter resource under /v1/models', () => {
+    const template = synth();
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{model}', ParentId: { Ref: Match.stringLikeRegexp('Apiv1models') } });
   });
 
   test.each([
@@ -202,7 +208,7 @@ describe('GatewayApi compliance', () => {
     const { stack, api } = build();
     api.addRoute('GET', '/v1/usage');
     const acks = acknowledged(stack);
-    for (const path of ['v1/chat/completions/POST', 'v1/embeddings/POST', 'v1/models/GET', 'v1/feedback/POST', 'v1/usage/GET']) {
+    for (const path of ['v1/chat/completions/POST', 'v1/embeddings/POST', 'v1/models/GET', 'v1/models/{model}/GET', 'v1/feedback/POST', 'v1/usage/GET']) {
       expect(acks[`Gateway/Api/Default/${path}/Resource`]).toEqual(['AwsSolutions-COG4']);
     }
   });

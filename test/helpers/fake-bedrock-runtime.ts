@@ -9,6 +9,11 @@
  *   `contentBlockStop`, `messageStop`, `metadata`. Exceptions mid-stream use lower-camel names
  *   (`throttlingException`), as the service sends them.
  * - `POST /guardrail/{id}/version/{version}/apply`: ApplyGuardrail.
+ * - Prompt caching: a Converse(Stream) body with `cachePoint` blocks (in `system` or a message's
+ *   content) is answered with cache usage, unless the behaviour sets its own: the tokens before
+ *   the last cache point (⌈UTF-8 bytes / 4⌉ of its texts, 1,600 per image) are cache writes the
+ *   first time that prefix is seen since start or `reset()`, cache reads after; `inputTokens` is
+ *   then the rest. Image blocks arrive base64-encoded (the SDK's JSON protocol), as recorded.
  * - Errors: the HTTP status of the exception, `x-amzn-errortype: <Name>:<namespace>` and a JSON
  *   `{"message": ...}` body, as the service sends them.
  *
@@ -360,10 +365,11 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
   const protocol = options.protocol ?? 'http1';
   let sessionCount = 0;
   const sessions = new Set<http2.ServerHttp2Session>();
+  const cachedPrefixes = new Set<string>();
   const core = scriptedServer<BedrockBehaviour, RecordedBedrockRequest>({
     name: 'fake-bedrock-runtime',
     defaultBehaviour: options.defaultBehaviour ?? BedrockBehaviours.success(),
-    onReset: () => { sessionCount = 0; },
+    onReset: () => { sessionCount = 0; cachedPrefixes.clear(); },
     onDropConnections: () => { for (const session of sessions) session.destroy(); },
   });
   const sleep = core.sleep;
@@ -466,7 +472,10 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
           finish(JSON.stringify({ message: violation }));
           return;
         }
-        const spent = behaviour.kind === 'success' && behaviour.spendOutputLimit ? { ...behaviour, usage: worstUsageOf(body) } : behaviour;
+        let spent = behaviour.kind === 'success' && behaviour.spendOutputLimit ? { ...behaviour, usage: worstUsageOf(body) } : behaviour;
+        const cached = behaviour.kind === 'success' && behaviour.usage?.cacheReadInputTokens === undefined
+          && behaviour.usage?.cacheWriteInputTokens === undefined ? cacheUsageOf(body, cachedPrefixes) : undefined;
+        if (cached && spent.kind === 'success') spent = { ...spent, usage: { ...spent.usage, ...cached } };
         await answer(ex, route.operation, spent, baseHeaders, { sleep, finish, cut }, body);
         return;
       }
@@ -628,6 +637,39 @@ function worstUsageOf(body: unknown): FakeBedrockUsage {
   const blocks = [...(b.system ?? []), ...(b.messages ?? []).flatMap((m) => m.content ?? [])];
   const inputTokens = blocks.reduce((sum, block) => sum + Buffer.byteLength(block.text ?? '', 'utf8') + 5, 3);
   return { inputTokens, outputTokens: b.inferenceConfig?.maxTokens ?? 32_768 };
+}
+
+interface ConverseBlock { text?: string; image?: unknown; cachePoint?: unknown; toolSpec?: unknown }
+
+/** Tokens the fake counts for a block: ⌈UTF-8 bytes / 4⌉ of a text or a tool's JSON, 1,600 for an image. */
+function blockTokens(block: ConverseBlock): number {
+  if (block.image !== undefined) return 1600;
+  if (block.toolSpec !== undefined) return Math.ceil(Buffer.byteLength(JSON.stringify(block.toolSpec), 'utf8') / 4);
+  return Math.ceil(Buffer.byteLength(block.text ?? '', 'utf8') / 4);
+}
+
+/**
+ * The cache usage of a body with cache points (see the module comment), or undefined without any.
+ * The prefix is identified by the JSON of every block before the last cache point.
+ */
+function cacheUsageOf(body: unknown, seen: Set<string>): FakeBedrockUsage | undefined {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as {
+    toolConfig?: { tools?: ConverseBlock[] }; system?: ConverseBlock[]; messages?: { content?: ConverseBlock[] }[];
+  };
+  // Bedrock's prefix order: tools, system, messages.
+  const blocks = [...(b.toolConfig?.tools ?? []), ...(b.system ?? []), ...(b.messages ?? []).flatMap((m) => m.content ?? [])];
+  let last = -1;
+  blocks.forEach((block, i) => { if (block.cachePoint !== undefined) last = i; });
+  if (last < 0) return undefined;
+  const prefix = blocks.slice(0, last).filter((block) => block.cachePoint === undefined);
+  const prefixTokens = prefix.reduce((sum, block) => sum + blockTokens(block), 0);
+  const rest = blocks.slice(last + 1).reduce((sum, block) => sum + blockTokens(block), 0);
+  const key = JSON.stringify(prefix);
+  const hit = seen.has(key);
+  seen.add(key);
+  return hit
+    ? { inputTokens: rest, cacheReadInputTokens: prefixTokens, cacheWriteInputTokens: 0 }
+    : { inputTokens: rest, cacheReadInputTokens: 0, cacheWriteInputTokens: prefixTokens };
 }
 
 /** Whether a Converse body sets `inferenceConfig.maxTokens` to a positive integer. */

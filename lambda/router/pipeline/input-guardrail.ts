@@ -48,9 +48,15 @@ export async function applyInputGuardrail(
     throw guardrailUnavailable(error);
   }
   if (verdict.action === 'NONE') return { kind: 'pass', request, intervened: false };
+  // A masking intervention on tool results blocks: masked text cannot be put back into the results.
   if (verdict.blocked || verdict.text === undefined || results.length > 0) {
     return { kind: 'blocked', text: verdict.blocked && verdict.text !== undefined ? verdict.text : DEFAULT_BLOCKED_INPUT };
   }
-  const messages = [...request.messages.slice(0, -1), { role: 'user' as const, content: verdict.text }];
+  // The masked text replaces the turn's text; its images stay.
+  const images = (last.parts ?? []).filter((p) => p.type !== 'text');
+  const masked = images.length > 0
+    ? { role: 'user' as const, content: verdict.text, parts: [{ type: 'text' as const, text: verdict.text }, ...images] }
+    : { role: 'user' as const, content: verdict.text };
+  const messages = [...request.messages.slice(0, -1), masked];
   return { kind: 'pass', request: { ...request, messages }, intervened: true };
 }

@@ -27,7 +27,7 @@ import { CircuitBreakers } from '../reliability/circuit-breaker';
 import { attemptSpan, embeddingsAttemptSpan, SpanDescription } from '../tracing/gen-ai';
 import { errorTypeOf, RequestSpans, Span, SpanKind } from '../tracing/spans';
 import { AttemptRecord } from '../usage/types';
-import { withOutputLimit } from './route';
+import { targetRequest } from './route';
 import { Candidate } from './types';
 
 /** The adapters, one per target kind. */
@@ -230,7 +230,7 @@ export function embedOnTarget(candidate: Candidate, request: EmbeddingRequest, c
  */
 export function completeOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<Completion> {
   const adapter = adapterFor(ctx, candidate);
-  const call = withOutputLimit(candidate, request);
+  const call = targetRequest(candidate, request);
   return withRetries(candidate, (n) => attemptSpan(candidate, call, n), ctx, (options) => adapter.complete(call, options));
 }
 
@@ -244,7 +244,7 @@ export function completeOnTarget(candidate: Candidate, request: ProviderRequest,
 export function openStreamOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<OpenedStream> {
   const adapter = adapterFor(ctx, candidate);
   const firstTokenMs = candidate.config.timeouts.firstTokenMs;
-  const call = withOutputLimit(candidate, request);
+  const call = targetRequest(candidate, request);
   return withRetries(candidate, (n) => attemptSpan(candidate, call, n), ctx, async (options, controller) => {
     const iterator = adapter.stream(call, options)[Symbol.asyncIterator]();
     const timer = firstTokenMs !== undefined ? setTimeout(() => controller.abort(FIRST_TOKEN), firstTokenMs) : undefined;

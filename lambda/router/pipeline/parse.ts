@@ -11,19 +11,29 @@
  * - OpenAI fields the gateway cannot honour and that would change the answer's shape (`n` > 1,
  *   `logprobs`, `top_logprobs`, `audio`, non-text `modalities`, `prediction`,
  *   `web_search_options`) are refused with 400 `unsupported_parameter`, rather than silently
- *   answered differently.
- * - OpenAI tuning fields without an equivalent on every target (`frequency_penalty`,
- *   `presence_penalty`, `seed`, `logit_bias`, `service_tier`, `store`, `reasoning_effort`,
- *   `verbosity`, `prompt_cache_key`, `safety_identifier`) are type-checked and then ignored.
+ *   answered differently (`n` and `logprobs` with a message saying what to do instead).
+ * - User messages may hold `image_url` parts: base64 data URLs of PNG, JPEG, GIF or WebP images,
+ *   decoded and checked against their bytes here (../images/data-url.ts), or `https` URLs that the
+ *   image stage (images.ts) fetches when the route allows the host. Per-image and per-request
+ *   limits (`limits.maxImageBytes`, `maxImagesPerRequest`, `maxImageBytesPerRequest`).
+ * - `seed`, `presence_penalty`, `frequency_penalty` are range-checked and passed to
+ *   OpenAI-compatible targets (Converse has no equivalent: Bedrock ignores them, documented);
+ *   `service_tier` (auto, default, flex, priority, latency_optimized) chooses the tier (route.ts).
+ * - OpenAI tuning fields without an equivalent on any target (`logit_bias`, `store`,
+ *   `reasoning_effort`, `verbosity`, `prompt_cache_key`, `safety_identifier`) are type-checked
+ *   and then ignored.
  * - `prompt` (OpenAI's reusable-prompt reference `{id, version, variables}`) names a prompt of the
  *   gateway; with a prompt (in the body, the `x-gateway-prompt` header or `metadata.prompt`)
  *   `messages` may be left out, and the conversation is checked after rendering (prompt.ts).
  * - Any other field is ignored, so newer SDKs that send new optional fields keep working.
  */
 import { RequestLimits } from '../../shared/config';
+import { ServiceTier } from '../../shared/config-surface';
+import { ImageInputError, parseImageDataUrl } from '../images/data-url';
 import { BodyError } from '../http';
 import { PayloadTooLargeError, RequestTimeoutError } from '../errors';
-import { ChatTurn, ResponseFormat, ToolCall, ToolResult } from '../providers/types';
+import { appendTurn } from '../providers/conversation';
+import { ChatTurn, ContentPart, ResponseFormat } from '../providers/types';
 import { HINTS } from './hints';
 import { bad, isObject, Json, jsonDepth, kind, present, shown } from './parse-helpers';
 import { compiledResponseSchema } from './structured-output';
@@ -42,6 +52,16 @@ const MAX_USER_CHARS = 256;
 const MAX_SCHEMA_DEPTH = 32;
 const MAX_SCHEMA_NAME = 64;
 
+/** Why a refused field is refused, when there is more to say than "not supported". */
+const UNSUPPORTED_WHY: Record<string, string> = {
+  n: "'n' must be 1: the gateway answers one choice per request (send several requests for several choices; each is metered).",
+  logprobs: "'logprobs' is not supported: the gateway does not return token log probabilities (Bedrock Converse has none).",
+  top_logprobs: "'top_logprobs' is not supported: the gateway does not return token log probabilities (Bedrock Converse has none).",
+};
+
+/** OpenAI's `service_tier` values the gateway serves (`auto`: the route's tier), plus Bedrock's latency-optimized inference. */
+const SERVICE_TIER_VALUES = ['auto', ...Object.values(ServiceTier)];
+
 const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
   n: (v) => v !== 1,
   logprobs: (v) => v !== false,
@@ -52,12 +72,7 @@ const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
   web_search_options: () => true,
 };
 
-const IGNORED_NUMBERS: Record<string, [number, number]> = {
-  frequency_penalty: [-2, 2],
-  presence_penalty: [-2, 2],
-  seed: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-};
-const IGNORED_STRINGS = ['service_tier', 'reasoning_effort', 'verbosity', 'prompt_cache_key', 'safety_identifier'];
+const IGNORED_STRINGS = ['reasoning_effort', 'verbosity', 'prompt_cache_key', 'safety_identifier'];
 const IGNORED_BOOLEANS = ['store'];
 
 export function decodeBody(body: Uint8Array, limits: Limits): Json {
@@ -109,32 +124,80 @@ function optionalBoolean(body: Json, key: string): boolean | undefined {
   return v;
 }
 
-/** The text of a message's `content`: a string, or an array of text parts. */
-function contentText(content: unknown, param: string, limits: Limits): string {
+/** Images seen so far in the request, against the per-request limits. */
+interface ImageBudget {
+  count: number;
+  bytes: number;
+}
+
+/** The content of a message: its text, and its parts when it holds images. */
+interface ParsedContent {
+  readonly text: string;
+  readonly parts?: ContentPart[];
+}
+
+function imagePart(part: Json, at: string, limits: Limits, images: ImageBudget): ContentPart {
+  const p = `${at}.image_url`;
+  const ref = part.image_url;
+  if (!isObject(ref)) throw bad(`'${p}' must be an object such as {"url": "data:image/png;base64,…"}, not ${kind(ref)}.`, p, 'invalid_type');
+  if (typeof ref.url !== 'string') throw bad(`'${p}.url' must be a string, not ${kind(ref.url)}.`, `${p}.url`, 'invalid_type');
+  if (present(ref, 'detail') && !['auto', 'low', 'high'].includes(ref.detail as string)) {
+    throw bad(`'${p}.detail' must be one of auto, low, high.`, `${p}.detail`);
+  }
+  images.count++;
+  if (images.count > limits.maxImagesPerRequest) {
+    throw bad(`The request has more than ${limits.maxImagesPerRequest} images; the limit is ${limits.maxImagesPerRequest}.`, p, 'too_many_images');
+  }
+  const url = ref.url;
+  if (/^https?:\/\//i.test(url)) return { type: 'remote_image', url, param: `${p}.url` };
+  try {
+    const image = parseImageDataUrl(url, limits.maxImageBytes);
+    images.bytes += image.bytes.byteLength;
+    if (images.bytes > limits.maxImageBytesPerRequest) {
+      throw new ImageInputError(`the request's images total more than ${limits.maxImageBytesPerRequest} bytes, the limit`, 'images_too_large');
+    }
+    return { type: 'image', format: image.format, bytes: image.bytes, width: image.width, height: image.height };
+  } catch (e) {
+    if (e instanceof ImageInputError) throw bad(`'${p}.url': ${e.message}.`, `${p}.url`, e.code);
+    throw e;
+  }
+}
+
+/** A message's `content`: a string, or an array of text parts (and, in user messages, image parts). */
+function parseContent(content: unknown, param: string, limits: Limits, imagesAllowed: boolean, images: ImageBudget): ParsedContent {
   let text: string;
+  let parts: ContentPart[] | undefined;
   if (typeof content === 'string') {
     text = content;
   } else if (Array.isArray(content)) {
     if (content.length === 0) throw bad(`'${param}' must not be an empty array.`, param);
-    const parts: string[] = [];
+    const all: ContentPart[] = [];
+    const texts: string[] = [];
     content.forEach((part, j) => {
       const at = `${param}[${j}]`;
       if (!isObject(part)) throw bad(`'${at}' must be an object, not ${kind(part)}.`, at, 'invalid_type');
+      if (part.type === 'image_url' && imagesAllowed) {
+        all.push(imagePart(part, at, limits, images));
+        return;
+      }
       if (part.type !== 'text') {
         const type = typeof part.type === 'string' ? part.type.slice(0, 40) : kind(part.type);
-        throw bad(`'${at}.type' ${JSON.stringify(type)} is not supported; only text parts are.`, `${at}.type`, 'unsupported_content');
+        const allowed = imagesAllowed ? 'text and image_url parts are' : 'only text parts are (images only in user messages)';
+        throw bad(`'${at}.type' ${JSON.stringify(type)} is not supported; ${allowed}.`, `${at}.type`, 'unsupported_content');
       }
       if (typeof part.text !== 'string') throw bad(`'${at}.text' must be a string, not ${kind(part.text)}.`, `${at}.text`, 'invalid_type');
-      parts.push(part.text);
+      texts.push(part.text);
+      all.push({ type: 'text', text: part.text });
     });
-    text = parts.join('\n');
+    text = texts.join('\n');
+    if (all.some((p) => p.type !== 'text')) parts = all;
   } else {
-    throw bad(`'${param}' must be a string or an array of text parts, not ${kind(content)}.`, param, 'invalid_type');
+    throw bad(`'${param}' must be a string or an array of content parts, not ${kind(content)}.`, param, 'invalid_type');
   }
   if (text.length > limits.maxMessageChars) {
     throw bad(`'${param}' is ${text.length} characters; the limit is ${limits.maxMessageChars}.`, param, 'message_too_long');
   }
-  return text;
+  return parts ? { text, parts } : { text };
 }
 
 interface ParsedMessages {
@@ -150,10 +213,11 @@ function parseMessages(value: unknown, limits: Limits, prompted: boolean): Parse
     throw bad(`'messages' has ${value.length} messages; the limit is ${limits.maxMessages}.`, 'messages', 'too_many_messages');
   }
   const system: string[] = [];
-  const turns: { role: 'user' | 'assistant'; content: string; toolCalls?: ToolCall[]; toolResults?: ToolResult[] }[] = [];
+  const turns: ChatTurn[] = [];
+  const images: ImageBudget = { count: 0, bytes: 0 };
   // The ids of the last assistant message's tool calls that no `tool` message has answered yet.
   let unanswered = new Set<string>();
-  const readText = (content: unknown, param: string): string => contentText(content, param, limits);
+  const readText = (content: unknown, param: string): string => parseContent(content, param, limits, false, images).text;
   value.forEach((m, i) => {
     const at = `messages[${i}]`;
     if (!isObject(m)) throw bad(`'${at}' must be an object, not ${kind(m)}.`, at, 'invalid_type');
@@ -164,9 +228,7 @@ function parseMessages(value: unknown, limits: Limits, prompted: boolean): Parse
       if (!unanswered.delete(result.toolCallId)) {
         throw bad(`'${at}.tool_call_id' answers no tool call of the preceding assistant message (or one already answered).`, `${at}.tool_call_id`, 'invalid_conversation');
       }
-      const last = turns[turns.length - 1];
-      if (last.role === 'user') (last.toolResults ??= []).push(result);
-      else turns.push({ role: 'user', content: '', toolResults: [result] });
+      appendTurn(turns, { role: 'user', content: '', toolResults: [result] });
       return;
     }
     if (role !== 'system' && role !== 'developer' && role !== 'user' && role !== 'assistant') {
@@ -179,21 +241,15 @@ function parseMessages(value: unknown, limits: Limits, prompted: boolean): Parse
     const toolCalls = role === 'assistant' ? parseToolCalls(m, at) : [];
     if (role !== 'assistant' && present(m, 'tool_calls')) throw bad(`'${at}.tool_calls' is only allowed on assistant messages.`, `${at}.tool_calls`);
     if (toolCalls.length === 0 && !present(m, 'content')) throw bad(`'${at}.content' is required.`, `${at}.content`, 'missing_required_parameter');
-    const text = present(m, 'content') ? contentText(m.content, `${at}.content`, limits) : '';
+    const { text, parts } = present(m, 'content') ? parseContent(m.content, `${at}.content`, limits, role === 'user', images) : { text: '', parts: undefined };
     if (role === 'system' || role === 'developer') {
       if (text.length > 0) system.push(text);
       return;
     }
-    if (text.trim().length === 0 && toolCalls.length === 0) throw bad(`'${at}.content' must not be empty.`, `${at}.content`);
+    if (text.trim().length === 0 && !parts && toolCalls.length === 0) throw bad(`'${at}.content' must not be empty.`, `${at}.content`);
     if (toolCalls.length > 0) unanswered = new Set(toolCalls.map((c) => c.id));
-    const last = turns[turns.length - 1];
     // Consecutive turns of one role are merged: every target then sees an alternating conversation.
-    if (last && last.role === role) {
-      if (text.trim().length > 0) last.content = last.content === '' ? text : `${last.content}\n\n${text}`;
-      if (toolCalls.length > 0) (last.toolCalls ??= []).push(...toolCalls);
-    } else {
-      turns.push({ role, content: text, ...(toolCalls.length > 0 ? { toolCalls } : {}) });
-    }
+    appendTurn(turns, { role, content: text, ...(parts ? { parts } : {}), ...(toolCalls.length > 0 ? { toolCalls } : {}) });
   });
   if (unanswered.size > 0) {
     throw bad(`'messages': the last assistant message's tool calls need a 'tool' message each (${unanswered.size} unanswered).`, 'messages', 'invalid_conversation');
@@ -306,10 +362,9 @@ function parsePromptReference(value: unknown): PromptReference | undefined {
 function checkUnsupportedAndIgnored(body: Json): void {
   for (const [key, unsupported] of Object.entries(UNSUPPORTED)) {
     if (present(body, key) && unsupported(body[key])) {
-      throw bad(`'${key}' is not supported by this gateway.`, key, 'unsupported_parameter');
+      throw bad(UNSUPPORTED_WHY[key] ?? `'${key}' is not supported by this gateway.`, key, 'unsupported_parameter');
     }
   }
-  for (const [key, [min, max]] of Object.entries(IGNORED_NUMBERS)) optionalNumber(body, key, min, max, key === 'seed');
   for (const key of IGNORED_STRINGS) optionalString(body, key, 512);
   for (const key of IGNORED_BOOLEANS) optionalBoolean(body, key);
   if (present(body, 'logit_bias') && !isObject(body.logit_bias)) {
@@ -376,6 +431,10 @@ export function parseChatRequest(
   const tools = parseTools(json, responseFormat);
   const metadata = parseMetadata(json.metadata);
   const user = optionalString(json, 'user', MAX_USER_CHARS);
+  const seed = optionalNumber(json, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true);
+  const presencePenalty = optionalNumber(json, 'presence_penalty', -2, 2);
+  const frequencyPenalty = optionalNumber(json, 'frequency_penalty', -2, 2);
+  const serviceTier = parseServiceTier(json);
 
   return {
     model,
@@ -392,5 +451,19 @@ export function parseChatRequest(
     ...(tools !== undefined ? { tools } : {}),
     ...(user !== undefined ? { user } : {}),
     ...(promptRef !== undefined ? { promptRef } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(presencePenalty !== undefined ? { presencePenalty } : {}),
+    ...(frequencyPenalty !== undefined ? { frequencyPenalty } : {}),
+    ...(serviceTier !== undefined ? { serviceTier } : {}),
   };
+}
+
+/** `service_tier`: a tier, or undefined for `auto` and absent (the route's tier applies). */
+function parseServiceTier(body: Json): ServiceTier | undefined {
+  const value = optionalString(body, 'service_tier', 64);
+  if (value === undefined || value === 'auto') return undefined;
+  if (!SERVICE_TIER_VALUES.includes(value)) {
+    throw bad(`'service_tier' ${JSON.stringify(value.slice(0, 40))} is not allowed; allowed: ${SERVICE_TIER_VALUES.join(', ')}.`, 'service_tier');
+  }
+  return value as ServiceTier;
 }

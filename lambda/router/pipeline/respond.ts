@@ -38,6 +38,8 @@ export interface AnswerMeta {
   readonly created: number;
   /** The resolved prompt as `id@version`, for the `x-gateway-prompt` header. */
   readonly prompt?: string;
+  /** The answer's `service_tier`, when the request or its route chose one. */
+  readonly serviceTier?: string;
 }
 
 export function baseHeaders(meta: AnswerMeta): Record<string, string> {
@@ -76,6 +78,7 @@ export async function writeCompletion(
     object: 'chat.completion',
     created: meta.created,
     model: meta.alias,
+    ...(meta.serviceTier !== undefined ? { service_tier: meta.serviceTier } : {}),
     choices: [{
       index: 0,
       message: {
@@ -147,6 +150,7 @@ export class SseWriter {
       object: 'chat.completion.chunk',
       created: this.meta.created,
       model: this.meta.alias,
+      ...(this.meta.serviceTier !== undefined ? { service_tier: this.meta.serviceTier } : {}),
       choices,
       ...extra,
     })}\n\n`;
@@ -156,7 +160,8 @@ export class SseWriter {
   async text(text: string): Promise<void> {
     this.start();
     this.deltaPrefix ??= `data: {"id":${JSON.stringify(`chatcmpl-${this.meta.requestId}`)},"object":"chat.completion.chunk",`
-      + `"created":${JSON.stringify(this.meta.created)},"model":${JSON.stringify(this.meta.alias)},"choices":[{"index":0,"delta":{`;
+      + `"created":${JSON.stringify(this.meta.created)},"model":${JSON.stringify(this.meta.alias)},`
+      + `${this.meta.serviceTier !== undefined ? `"service_tier":${JSON.stringify(this.meta.serviceTier)},` : ''}"choices":[{"index":0,"delta":{`;
     const role = this.roleSent ? '' : '"role":"assistant",';
     this.roleSent = true;
     await this.sink.write(`${this.deltaPrefix}${role}"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]}\n\n`);

@@ -1,26 +1,34 @@
 /**
  * Stage: route selection. Resolves `auto` through the automatic routing rules, then orders the
  * route's targets (its fallback chain) and drops those that cannot serve this request: a Bedrock
- * target without a profile for this tenant, a target that does not serve the request's latency
- * class, a target that lacks a capability the request needs (tools, enforced structured output:
- * `capabilities` of the target), a target whose worst-case cost exceeds the request's maximum
+ * target without a profile for this tenant, a target of the other kind (an embedding model for a
+ * chat request, or the reverse), a target that does not serve the request's latency class, a
+ * target that lacks a capability the request needs (tools, enforced structured output, images:
+ * `capabilities` of the target, one check: `missingCapability`), a target whose worst-case cost exceeds the request's maximum
  * cost, a target whose circuit is open. The guardrail is the tenant's, else the route's.
  *
  * Each candidate carries the request's cost bound on it (`estimatedCostUsd`): its input-token
  * bound (../providers/token-bound.ts, from the texts its adapter sends) at the highest input price,
  * plus its output limit — the client's `max_tokens`, or `limits.maxTokensCap`, lowered to the
  * target's `maxOutputTokens` — at the output price. Every call to the target carries that limit.
+ *
+ * Capabilities (../../shared/config-capabilities.ts): a request with images skips targets without
+ * `images`; a request that asks for a service tier skips targets that do not offer it. Each
+ * candidate carries its service tier (the request's, else the route's where the target offers
+ * it) with the price of that tier (`ModelPrice.tierMultipliers`), and the route's cache-point
+ * placement on targets with `promptCaching`.
  */
 import { RouteConfig, Sensitivity, TargetKind } from '../../shared/config';
 import { bedrockEmbeddingFamily, servesEmbeddings } from '../../shared/embedding-models';
 import { TargetCapability } from '../../shared/config-capabilities';
-import { ResolvedGatewayConfig, ResolvedTarget } from '../../shared/defaults';
+import { ServiceTier } from '../../shared/config-surface';
+import { ResolvedGatewayConfig, ResolvedPrice, ResolvedTarget } from '../../shared/defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, PermissionDeniedError, ServiceUnavailableError, UpstreamError } from '../errors';
 import { addedPromptTexts as bedrockAddedTexts } from '../providers/bedrock/mapping';
 import { addedPromptTexts as openAiAddedTexts } from '../providers/openai/mapping';
 import { inputTokenBound, requestTokenBound } from '../providers/token-bound';
-import { ProviderRequest, Target } from '../providers/types';
+import { CachePlacement, ProviderRequest, Target } from '../providers/types';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
 import { worstCaseCostUsd } from '../usage/cost';
 import {
@@ -107,6 +115,62 @@ export function fitToReservation(candidate: Candidate, raw: ProviderRequest): Pr
 }
 
 /**
+ * `request` as `candidate`'s target is called with: its output limit (`withOutputLimit`), its
+ * service tier and its cache-point placement.
+ *
+ * @example adapter.complete(target, targetRequest(candidate, request), options)
+ */
+export function targetRequest(candidate: Candidate, request: ProviderRequest): ProviderRequest {
+  const limited = withOutputLimit(candidate, request);
+  if (candidate.serviceTier === undefined && candidate.cache === undefined) return limited;
+  return {
+    ...limited,
+    ...(candidate.serviceTier !== undefined ? { serviceTier: candidate.serviceTier } : {}),
+    ...(candidate.cache !== undefined ? { cache: candidate.cache } : {}),
+  };
+}
+
+/** Whether the request holds an image (decoded, or a URL still to fetch). */
+export function hasImages(request: Pick<ChatRequest, 'messages'>): boolean {
+  return request.messages.some((m) => (m.parts ?? []).some((p) => p.type !== 'text'));
+}
+
+/** `price` at service tier `tier`: every token price times the tier's factor. */
+export function priceAtTier(price: ResolvedPrice, tier: ServiceTier | undefined): ResolvedPrice {
+  const factor = tier === undefined || tier === ServiceTier.DEFAULT ? 1 : price.tierMultipliers?.[tier];
+  if (factor === undefined || factor === 1) return price;
+  return {
+    ...price,
+    inputUsdPer1K: price.inputUsdPer1K * factor,
+    outputUsdPer1K: price.outputUsdPer1K * factor,
+    cacheReadUsdPer1K: price.cacheReadUsdPer1K * factor,
+    cacheWriteUsdPer1K: price.cacheWriteUsdPer1K * factor,
+  };
+}
+
+/**
+ * The tier a target is called at, or `null` when the request asks for a tier the target does not
+ * offer: the request's tier, else the route's where the target offers it, else none (default).
+ */
+function tierOn(t: ResolvedTarget, requested: ServiceTier | undefined, route: RouteConfig): ServiceTier | undefined | null {
+  const offers = (tier: ServiceTier): boolean => tier === ServiceTier.DEFAULT || (t.capabilities?.serviceTiers ?? []).includes(tier);
+  if (requested !== undefined) return offers(requested) ? requested : null;
+  const preferred = route.serviceTier;
+  return preferred !== undefined && preferred !== ServiceTier.DEFAULT && offers(preferred) ? preferred : undefined;
+}
+
+/** The route's cache-point placement on `t`, when the route caches and `t` supports it. */
+function cacheOn(t: ResolvedTarget, route: RouteConfig): CachePlacement | undefined {
+  const caching = route.promptCaching;
+  if (!caching || t.kind !== TargetKind.BEDROCK || t.capabilities?.promptCaching !== true) return undefined;
+  return {
+    afterSystem: caching.afterSystem ?? true,
+    afterTools: caching.afterTools ?? true,
+    ...(caching.afterMessages !== undefined ? { afterTurns: caching.afterMessages } : {}),
+  };
+}
+
+/**
  * `request` with the output limit of `candidate` (its target's `maxOutputTokens`, when lower than
  * the request's): what the target is called with.
  *
@@ -168,10 +232,13 @@ function plan(
   const candidates: Candidate[] = [];
   const skipped: Skipped[] = [];
   let maxInputTokens = 0;
+  const request = bound.request;
+  const images = request !== undefined && hasImages(request);
   for (const id of route.targets) {
     const t = config.targets.get(id)!;
     const target = providerTarget(t, tenant.tenantId, guardrail, input.env);
-    const price = config.prices.get(t.priceModelId)!;
+    const tier = tierOn(t, request?.serviceTier, route);
+    const price = priceAtTier(config.prices.get(t.priceModelId)!, tier ?? undefined);
     const maxOutputTokens = Math.min(outputTokens, t.maxOutputTokens ?? outputTokens);
     const inputTokens = target ? bound.inputTokensOn(target) : 0;
     maxInputTokens = Math.max(maxInputTokens, inputTokens);
@@ -180,7 +247,8 @@ function plan(
     if (!target) reason = 'no_profile_for_tenant';
     else if (servesEmbeddings(t) !== bound.embeddings) reason = 'wrong_capability';
     else if (policy.sensitivity === Sensitivity.RESTRICTED && !t.restrictedAllowed) reason = 'not_restricted';
-    else if (bound.request !== undefined && missingCapability(t, bound.request) !== undefined) reason = 'missing_capability';
+    else if (request !== undefined && missingCapability(t, request, images) !== undefined) reason = 'missing_capability';
+    else if (tier === null) reason = 'service_tier';
     else if (!t.latencyClasses.includes(policy.latencyClass)) reason = 'latency_class';
     else if (hints.maxCostUsd !== undefined && estimatedCostUsd > hints.maxCostUsd) reason = 'max_cost';
     else if (!breakers.isAvailable(`${t.id}|${modelOf(target)}`)) reason = 'circuit_open';
@@ -188,8 +256,11 @@ function plan(
       skipped.push({ targetId: id, reason: reason ?? 'no_profile_for_tenant', estimatedCostUsd });
       continue;
     }
+    const cache = cacheOn(t, route);
     candidates.push({
       config: t, target, price, breakerKey: `${t.id}|${modelOf(target)}`, estimatedCostUsd, estimatedInputTokens: inputTokens, maxOutputTokens,
+      ...(tier ? { serviceTier: tier } : {}),
+      ...(cache ? { cache } : {}),
     });
   }
   return {
@@ -236,12 +307,23 @@ function noCandidates(attempt: Attempted, input: Omit<RouteSelectionInput, 'requ
       + `${p.estimatedOutputTokens} output tokens allowed), above the maximum cost of ${fmtUsd(input.hints.maxCostUsd!)}. `
       + 'Lower max_tokens or raise the maximum cost.', 'max_cost_exceeded', 'max_cost_usd');
   }
+  if (reasons.has('service_tier')) {
+    return new InvalidRequestError(
+      `The model '${p.alias}' does not offer the service tier '${request?.serviceTier}'; omit service_tier or use 'auto' or 'default'.`,
+      'service_tier_not_offered', 'service_tier');
+  }
   if (reasons.has('latency_class')) {
     return new InvalidRequestError(
       `The model '${p.alias}' does not serve the latency class '${input.policy.latencyClass}'.`, 'latency_class_not_served', 'latency_class');
   }
   if (reasons.has('missing_capability') && request !== undefined) {
-    const missing = p.skipped.map((s) => missingCapability(input.config.targets.get(s.targetId)!, request)).find((c) => c !== undefined)!;
+    const images = hasImages(request);
+    const missing = p.skipped.map((s) => missingCapability(input.config.targets.get(s.targetId)!, request, images)).find((c) => c !== undefined)!;
+    if (missing === TargetCapability.IMAGES) {
+      return new InvalidRequestError(
+        `The model '${p.alias}' does not accept images (no target of the route has the images capability); send text only or use another model.`,
+        'images_not_supported', 'messages');
+    }
     const param = missing === TargetCapability.TOOLS ? 'tools' : 'response_format';
     return new InvalidRequestError(
       `The model '${p.alias}' has no target that supports ${CAPABILITY_NAMES[missing]}, which this request needs ('${param}'); `
@@ -252,20 +334,25 @@ function noCandidates(attempt: Attempted, input: Omit<RouteSelectionInput, 'requ
 
 const CAPABILITY_NAMES: Record<TargetCapability, string> = {
   [TargetCapability.TOOLS]: 'tool calls',
+  [TargetCapability.IMAGES]: 'image input',
   [TargetCapability.STRUCTURED_OUTPUTS]: "enforced structured output (response_format 'json_schema')",
 };
 
 /**
  * The first capability `request` needs that target `t` lacks, or undefined when it has them all:
  * tools offered to the model (`tool_choice` other than `none`) need `tools`; a `json_schema`
- * response format needs `structuredOutputs`.
+ * response format needs `structuredOutputs`; image parts (`images`: `hasImages(request)`) need
+ * `images`. Embedding models and service tiers are checked apart (`wrong_capability`, `service_tier`).
  *
- * @example missingCapability(target, { ...request, tools }) // TargetCapability.TOOLS
+ * @example missingCapability(target, { ...request, tools }, false) // TargetCapability.TOOLS
  */
-export function missingCapability(t: ResolvedTarget, request: Pick<ChatRequest, 'tools' | 'responseFormat'>): TargetCapability | undefined {
+export function missingCapability(
+  t: ResolvedTarget, request: Pick<ChatRequest, 'tools' | 'responseFormat'>, images: boolean,
+): TargetCapability | undefined {
   const caps = t.resolvedCapabilities;
   if (request.tools !== undefined && request.tools.choice.type !== 'none' && !caps.tools) return TargetCapability.TOOLS;
   if (request.responseFormat?.type === 'json_schema' && !caps.structuredOutputs) return TargetCapability.STRUCTURED_OUTPUTS;
+  if (images && t.capabilities?.images !== true) return TargetCapability.IMAGES;
   return undefined;
 }
 

@@ -1,7 +1,8 @@
 /** The typed values that flow between the pipeline's stages. */
 import { LatencyClass, Sensitivity } from '../../shared/config';
+import { ServiceTier } from '../../shared/config-surface';
 import { ResolvedPrice, ResolvedTarget } from '../../shared/defaults';
-import { ChatTurn, ResponseFormat, Target, ToolRequest } from '../providers/types';
+import { CachePlacement, ChatTurn, ResponseFormat, Target, ToolRequest } from '../providers/types';
 
 /** A chat completion request after parsing and validation (the output of parse.ts). */
 export interface ChatRequest {
@@ -28,6 +29,11 @@ export interface ChatRequest {
   readonly promptRef?: PromptReference;
   /** The prompt version the gateway resolved and rendered in front of `messages` (prompt.ts). */
   readonly prompt?: ResolvedPromptRef;
+  readonly seed?: number;
+  readonly presencePenalty?: number;
+  readonly frequencyPenalty?: number;
+  /** The `service_tier` the client asked for (absent for `auto` or none: the route's tier). */
+  readonly serviceTier?: ServiceTier;
 }
 
 /** A prompt named by a request: an id, a version number or label, and variable values. */
@@ -111,10 +117,15 @@ export interface Candidate {
   readonly estimatedInputTokens: number;
   /** The output limit calls to this target carry: the plan's, lowered to the target's `maxOutputTokens`. */
   readonly maxOutputTokens: number;
+  /** The service tier calls to this target use (`price` is that tier's). @default the default tier */
+  readonly serviceTier?: ServiceTier;
+  /** Where calls to this target place prompt-cache points. @default none */
+  readonly cache?: CachePlacement;
 }
 
 /** Why a target of the route was not tried. */
-export type SkipReason = 'no_profile_for_tenant' | 'missing_capability' | 'latency_class' | 'max_cost' | 'circuit_open' | 'not_restricted' | 'forced_fallback' | 'target_suspended'
+export type SkipReason = 'no_profile_for_tenant' | 'missing_capability' | 'service_tier' | 'latency_class' | 'max_cost' | 'circuit_open' | 'not_restricted'
+  | 'forced_fallback' | 'target_suspended'
   /** A chat request on an embedding model, or an embeddings request on a chat model. */
   | 'wrong_capability';
 

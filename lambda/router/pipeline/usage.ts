@@ -168,6 +168,7 @@ export class RequestTrace {
         targetId: c.config.id,
         provider: c.target.kind === 'bedrock' ? 'aws.bedrock' : 'openai',
         priceModelId: c.config.priceModelId,
+        ...(c.serviceTier !== undefined ? { serviceTier: c.serviceTier } : {}),
       } : {}),
       ...(this.servedModel !== undefined ? { servedModel: this.servedModel } : {}),
       stream: this.stream,

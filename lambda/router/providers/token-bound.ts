@@ -10,6 +10,7 @@
  * ids, names, arguments and contents plus `TOKENS_PER_TOOL_ITEM` each. It is
  *
  *     Σ over those texts (UTF-8 bytes + SEPARATOR_BYTES + TOKENS_PER_TEXT) + TOKENS_PER_REQUEST
+ *     + Σ over images (⌈width × height / 750⌉ + TOKENS_PER_TEXT)
  *
  * Adapters only merge texts (consecutive turns, several system prompts joined by a blank line:
  * `SEPARATOR_BYTES` each) and drop blank ones, so the texts on the wire never hold more bytes, nor
@@ -30,7 +31,8 @@
  * bytes) are covered by `TOKENS_PER_REQUEST`. A model whose template adds more than that is outside
  * the bound; say so in its target's description.
  */
-import type { ProviderRequest } from './types';
+import { imageTokens } from '../images/sniff';
+import type { ChatTurn, ProviderRequest } from './types';
 
 /** Bytes allowed per text for the separator an adapter puts between merged texts (`\n\n`). */
 export const SEPARATOR_BYTES = 2;
@@ -61,6 +63,18 @@ function textTokens(text: string): number {
 }
 
 /**
+ * The tokens of a turn's images: each image's estimate (width × height / 750, ../images/sniff.ts)
+ * and its framing. Not a tokenizer bound like the bytes of a text: a provider's own count of an
+ * image follows its resizing rules; the estimate is above Claude's (which downscales images past
+ * 1568 pixels a side) and Qwen-VL's (28×28-pixel patches).
+ */
+export function turnImageTokens(turn: ChatTurn): number {
+  let tokens = 0;
+  for (const part of turn.parts ?? []) if (part.type === 'image') tokens += imageTokens(part) + TOKENS_PER_TEXT;
+  return tokens;
+}
+
+/**
  * The part of the bound that is the same on every target: the request's own system prompts and
  * turns, and the per-request framing. Computed once per request (one pass over its bytes).
  *
@@ -70,7 +84,7 @@ export function requestTokenBound(request: Pick<ProviderRequest, 'system' | 'mes
   let tokens = TOKENS_PER_REQUEST;
   for (const text of request.system) tokens += textTokens(text);
   for (const turn of request.messages) {
-    tokens += textTokens(turn.content);
+    tokens += textTokens(turn.content) + turnImageTokens(turn);
     for (const c of turn.toolCalls ?? []) tokens += utf8Bytes(c.id) + utf8Bytes(c.name) + utf8Bytes(c.arguments) + TOKENS_PER_TOOL_ITEM;
     for (const r of turn.toolResults ?? []) tokens += utf8Bytes(r.toolCallId) + utf8Bytes(r.content) + TOKENS_PER_TOOL_ITEM;
   }

@@ -4,8 +4,37 @@
  * (Bedrock Converse/ConverseStream, OpenAI-compatible HTTP) and maps its failures onto
  * `UpstreamError` (see ../errors.ts).
  */
-
 import type { BedrockEmbeddingFamily } from '../../shared/config-capabilities';
+import type { ServiceTier } from '../../shared/config-surface';
+import type { ImageFormat } from '../images/sniff';
+
+/** A decoded image of a user turn: its bytes and what sniffing them found (../images/sniff.ts). */
+export interface ImagePart {
+  readonly type: 'image';
+  readonly format: ImageFormat;
+  readonly bytes: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * An `https` image URL not fetched yet: the image stage (../pipeline/images.ts) replaces it with
+ * an `ImagePart` before routing, or refuses the request. Adapters never receive one.
+ */
+export interface RemoteImagePart {
+  readonly type: 'remote_image';
+  readonly url: string;
+  /** The request parameter it came from, for errors (`messages[0].content[1].image_url.url`). */
+  readonly param: string;
+}
+
+/** A text part of a turn with images. */
+export interface TextPart {
+  readonly type: 'text';
+  readonly text: string;
+}
+
+export type ContentPart = TextPart | ImagePart | RemoteImagePart;
 
 /** A tool call the assistant made (OpenAI `tool_calls[]`, Bedrock `toolUse`). */
 export interface ToolCall {
@@ -40,6 +69,11 @@ export interface ChatTurn {
   readonly toolCalls?: readonly ToolCall[];
   /** User turns: results of the previous assistant turn's tool calls, in order. */
   readonly toolResults?: readonly ToolResult[];
+  /**
+   * The turn's parts in order, when it has images (user turns only); absent for text-only turns,
+   * whose text is `content` (text parts joined by a line break).
+   */
+  readonly parts?: readonly ContentPart[];
 }
 
 /** A function the model may call (OpenAI `tools[]` of type `function`). */
@@ -94,6 +128,19 @@ export interface ProviderRequest {
   readonly responseFormat?: ResponseFormat;
   /** The tools the model may call; absent: none (tool history in `messages` is still sent). */
   readonly tools?: ToolRequest;
+  /** OpenAI `seed`: passed to OpenAI-compatible targets; Converse has no equivalent. */
+  readonly seed?: number;
+  /** OpenAI `presence_penalty`: passed to OpenAI-compatible targets; Converse has no equivalent. */
+  readonly presencePenalty?: number;
+  /** OpenAI `frequency_penalty`: passed to OpenAI-compatible targets; Converse has no equivalent. */
+  readonly frequencyPenalty?: number;
+  /**
+   * The service tier of this call (set per target by routing: a tier the target offers).
+   * @default the provider's default tier
+   */
+  readonly serviceTier?: ServiceTier;
+  /** Where to place prompt-cache points (set per target by routing, on targets that cache). */
+  readonly cache?: CachePlacement;
   /**
    * Attribution carried to the provider where it supports it (Bedrock `requestMetadata`, which
    * appears in model invocation logs): tenant, workflow, prompt version, request id. Keys and
@@ -128,6 +175,15 @@ export interface Embeddings {
   readonly servedModel: string;
   /** True when the provider reported no token count and `inputTokens` is the adapter's estimate. @default false */
   readonly usageEstimated?: boolean;
+}
+
+/** Where a Converse call places `cachePoint` blocks (the route's `promptCaching`). */
+export interface CachePlacement {
+  readonly afterSystem: boolean;
+  /** After `toolConfig.tools`, for requests with tools (the tools mapping places it). */
+  readonly afterTools: boolean;
+  /** After the first N turns of the conversation as sent. */
+  readonly afterTurns?: number;
 }
 
 /** A Bedrock target: an application inference profile ARN, a cross-region profile id or a model id. */

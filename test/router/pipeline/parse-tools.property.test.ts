@@ -9,7 +9,7 @@ import { parseChatRequest } from '../../../lambda/router/pipeline/parse';
 import { MAX_TOOLS, TOOL_NAME_PATTERN } from '../../../lambda/router/pipeline/parse-tools';
 import { thrownBy } from '../../helpers/router-config';
 
-const limits = { maxBodyBytes: 1_048_576, maxMessages: 16, maxMessageChars: 2000, maxTokensCap: 1000 };
+const limits = { maxBodyBytes: 1_048_576, maxMessages: 16, maxMessageChars: 2000, maxTokensCap: 1000, maxImageBytes: 1024, maxImagesPerRequest: 2, maxImageBytesPerRequest: 2048 };
 const parse = (v: unknown) => parseChatRequest(Buffer.from(JSON.stringify(v)), undefined, limits);
 const question = { role: 'user', content: 'Hi' };
 const validName = fc.stringMatching(/^[a-zA-Z0-9_-]{1,64}$/);

@@ -5,7 +5,14 @@
  * - `system`: one text block per non-blank system prompt, in order; then, for a JSON response
  *   format that the service does not enforce, one more block with the JSON instruction.
  * - `messages`: turns normalised for Converse (blank turns dropped, consecutive same-role turns
- *   merged, a user turn first — see ../conversation.ts), one text block each.
+ *   merged, a user turn first — see ../conversation.ts), one text block each; a turn with images
+ *   one block per part in order (`image` blocks with the decoded bytes, non-blank text blocks).
+ * - `cachePoint` blocks where the request's `cache` places them (a route's `promptCaching`, on a
+ *   target that caches): after the system blocks, after the first N turns, and after
+ *   `toolConfig.tools` when the call offers tools (`cachePointAfterTools`).
+ * - `serviceTier` {type: flex | priority} or `performanceConfig` {latency: optimized} for the
+ *   request's service tier; nothing for the default tier.
+ * - `seed`, `presence_penalty`, `frequency_penalty` have no Converse equivalent and are not sent.
  * - `inferenceConfig`: `maxTokens` always (the router's effective limit), `temperature`, `topP`,
  *   `stopSequences` when set.
  * - `guardrailConfig`: the target's guardrail with `trace: enabled` (streams also
@@ -23,6 +30,7 @@
  * from `stopReason`.
  */
 import type {
+  ContentBlock,
   ConverseCommandInput,
   ConverseCommandOutput,
   ConverseStreamCommandInput,
@@ -31,9 +39,10 @@ import type {
   TokenUsage as BedrockTokenUsage,
 } from '@aws-sdk/client-bedrock-runtime';
 import { UpstreamError } from '../../errors';
+import { ServiceTier } from '../../../shared/config-surface';
 import { CONTINUATION_PROMPT, normaliseTurns } from '../conversation';
 import { sanitiseRequestMetadata } from '../request-metadata';
-import type { BedrockTarget, Completion, FinishReason, GuardrailAction, ProviderRequest, ResponseFormat, ToolCall } from '../types';
+import type { BedrockTarget, ChatTurn, Completion, FinishReason, GuardrailAction, ProviderRequest, ResponseFormat, ToolCall } from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
 import { clientToolsOffered, converseMessage, responseToolName, toolConfigOf, toolPromptTexts } from './tools';
 
@@ -49,6 +58,41 @@ export function jsonInstruction(format: ResponseFormat | undefined): string | un
   return format?.type === 'json_object' ? JSON_OBJECT_INSTRUCTION : undefined;
 }
 
+/** A Converse prompt-cache point. */
+export const CACHE_POINT = { cachePoint: { type: 'default' } } as const;
+
+/**
+ * Whether a Converse call of `request` puts a cache point after its `toolConfig.tools` (the tools
+ * mapping appends `CACHE_POINT` to the tool list when this is true).
+ */
+export function cachePointAfterTools(request: Pick<ProviderRequest, 'cache'>): boolean {
+  return request.cache?.afterTools === true;
+}
+
+/** A turn's content blocks: its text, or its parts in order (images as image blocks, blank texts dropped). */
+function contentBlocks(turn: ChatTurn): ContentBlock[] {
+  if (!turn.parts) return [{ text: turn.content }];
+  const blocks: ContentBlock[] = [];
+  for (const part of turn.parts) {
+    if (part.type === 'text') {
+      if (part.text.trim() !== '') blocks.push({ text: part.text });
+    } else if (part.type === 'image') {
+      blocks.push({ image: { format: part.format, source: { bytes: part.bytes } } });
+    } else {
+      // The image stage fetches every remote image before routing; one here is a bug, not an answer.
+      throw new UpstreamError('an image URL reached the Bedrock adapter unfetched', { disposition: 'client', code: 'validation' });
+    }
+  }
+  return blocks;
+}
+
+/** The Converse fields of a service tier. */
+function tierFields(tier: ServiceTier | undefined): Pick<ConverseCommandInput, 'serviceTier' | 'performanceConfig'> {
+  if (tier === ServiceTier.FLEX || tier === ServiceTier.PRIORITY) return { serviceTier: { type: tier } };
+  if (tier === ServiceTier.LATENCY_OPTIMIZED) return { performanceConfig: { latency: 'optimized' } };
+  return {};
+}
+
 /** The fields Converse and ConverseStream share. */
 type ConverseCommon = Omit<ConverseCommandInput, 'guardrailConfig'>;
 
@@ -58,18 +102,26 @@ function common(target: BedrockTarget, request: ProviderRequest): ConverseCommon
   const system: SystemContentBlock[] = request.system.filter((s) => s.trim() !== '').map((text) => ({ text }));
   const instruction = jsonInstruction(format);
   if (instruction) system.push({ text: instruction });
+  const cache = request.cache;
+  if (cache?.afterSystem && system.length > 0) system.push(CACHE_POINT);
 
   const turns = normaliseTurns(request.messages, { dropBlank: true, userFirst: true });
   if (turns.length === 0) {
     throw new UpstreamError('the request has no non-blank message for Converse', { disposition: 'client', code: 'validation' });
   }
   const toolBlocks = clientToolsOffered(request);
-  const messages: Message[] = turns.map((t) => converseMessage(t, toolBlocks));
+  const messages: Message[] = turns.map((t) => converseMessage(t, toolBlocks, contentBlocks(t)));
+  // After a stable prefix of the conversation, when the conversation goes on past it.
+  if (cache?.afterTurns !== undefined && cache.afterTurns < messages.length) messages[cache.afterTurns - 1].content!.push(CACHE_POINT);
 
-  const input: ConverseCommon = { modelId: target.modelId, messages };
+  const input: ConverseCommon = { modelId: target.modelId, messages, ...tierFields(request.serviceTier) };
   if (system.length > 0) input.system = system;
   const toolConfig = toolConfigOf(target, request);
-  if (toolConfig) input.toolConfig = toolConfig;
+  if (toolConfig) {
+    // The tool definitions are a stable prefix too: a cache point after them, where the route says.
+    if (cachePointAfterTools(request)) toolConfig.tools!.push(CACHE_POINT);
+    input.toolConfig = toolConfig;
+  }
 
   // Always set: without it the model's own default applies, which no budget reservation bounds.
   const inference: NonNullable<ConverseCommandInput['inferenceConfig']> = { maxTokens: request.maxTokens };

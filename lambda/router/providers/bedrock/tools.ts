@@ -92,26 +92,36 @@ function toolTrafficText(turn: ChatTurn): string[] {
 }
 
 /**
- * A normalised turn as a Converse message: tool results first (user turns), the text, then tool
- * calls (assistant turns); blank text is left out. With `asBlocks` false, tool traffic is text.
+ * A normalised turn as a Converse message: tool results first (user turns), the turn's own blocks
+ * (`body`: its text, or its text and image blocks in order; blank texts left out), then tool calls
+ * (assistant turns). With `asBlocks` false, tool traffic is text.
  */
-export function converseMessage(turn: ChatTurn, asBlocks: boolean): Message {
+export function converseMessage(turn: ChatTurn, asBlocks: boolean, body: readonly ContentBlock[]): Message {
   const content: ContentBlock[] = [];
   if (!asBlocks) {
-    const texts = [...(turn.role === 'user' ? toolTrafficText(turn) : []), ...(turn.content.trim() !== '' ? [turn.content] : []),
-      ...(turn.role === 'assistant' ? toolTrafficText(turn) : [])];
-    return { role: turn.role, content: [{ text: texts.join('\n\n') }] };
+    const before = turn.role === 'user' ? toolTrafficText(turn) : [];
+    const after = turn.role === 'assistant' ? toolTrafficText(turn) : [];
+    if (before.length + after.length === 0) return { role: turn.role, content: [...body] };
+    if (turn.parts === undefined) {
+      const texts = [...before, ...(turn.content.trim() !== '' ? [turn.content] : []), ...after];
+      return { role: turn.role, content: [{ text: texts.join('\n\n') }] };
+    }
+    return { role: turn.role, content: [...before.map((text) => ({ text })), ...nonBlank(body), ...after.map((text) => ({ text }))] };
   }
   for (const r of turn.toolResults ?? []) {
     content.push({
       toolResult: { toolUseId: bedrockToolUseId(r.toolCallId), content: [r.content.trim() !== '' ? { text: r.content } : { json: {} }] },
     });
   }
-  if (turn.content.trim() !== '') content.push({ text: turn.content });
+  content.push(...nonBlank(body));
   for (const c of turn.toolCalls ?? []) {
     content.push({ toolUse: { toolUseId: bedrockToolUseId(c.id), name: c.name, input: argumentsObject(c) } });
   }
   return { role: turn.role, content };
+}
+
+function nonBlank(blocks: readonly ContentBlock[]): ContentBlock[] {
+  return blocks.filter((b) => b.text === undefined || b.text.trim() !== '');
 }
 
 /**

@@ -7,8 +7,11 @@
  *   templates served by vLLM accept only one, and only first), then the turns with consecutive
  *   same-role turns merged (see ../conversation.ts);
  * - `max_tokens` always (the router's effective limit; `max_tokens`, not `max_completion_tokens`,
- *   because every OpenAI-compatible server knows it), `temperature`, `top_p`, `stop` when set;
+ *   because every OpenAI-compatible server knows it), `temperature`, `top_p`, `stop`, `seed`,
+ *   `presence_penalty`, `frequency_penalty` when set; `service_tier` for flex and priority;
  * - tools: passed through (./tools.ts);
+ * - a turn with images: `content` as parts (`text`, and `image_url` with a base64 data URL of the
+ *   decoded bytes — fetched images included, so the upstream never fetches anything);
  * - `response_format`: passed through (`json_object`, or `json_schema` with name, schema, strict) —
  *   vLLM enforces it with guided decoding;
  * - streams: `stream: true` and `stream_options: {include_usage: true}`, so usage is known for every
@@ -18,8 +21,10 @@
  * `prompt_tokens_details.cached_tokens` as cache reads, `model` as the served model.
  */
 import { UpstreamError } from '../../errors';
+import { ServiceTier } from '../../../shared/config-surface';
+import { toDataUrl } from '../../images/data-url';
 import { normaliseTurns } from '../conversation';
-import type { Completion, FinishReason, OpenAiTarget, ProviderRequest, StreamChunk } from '../types';
+import type { ChatTurn, Completion, FinishReason, OpenAiTarget, ProviderRequest, StreamChunk } from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
 import { parseErrorBody, type UpstreamErrorBody } from './errors';
 import { chatMessagesOf, toolCallDeltasOf, toolCallsOf, toolFieldsOf } from './tools';
@@ -35,7 +40,7 @@ export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderReq
   const system = request.system.filter((s) => s.trim() !== '');
   if (system.length > 0) messages.push({ role: 'system', content: system.join('\n\n') });
   for (const turn of normaliseTurns(request.messages, { dropBlank: false, userFirst: false })) {
-    messages.push(...chatMessagesOf(turn));
+    messages.push(...chatMessagesOf(turn, messageContent(turn)));
   }
   const body: ChatCompletionsBody = { model: target.model, messages, ...toolFieldsOf(request) };
   // Always set: without it vLLM generates up to the context window minus the prompt.
@@ -43,6 +48,10 @@ export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderReq
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) body.stop = [...request.stop];
+  if (request.seed !== undefined) body.seed = request.seed;
+  if (request.presencePenalty !== undefined) body.presence_penalty = request.presencePenalty;
+  if (request.frequencyPenalty !== undefined) body.frequency_penalty = request.frequencyPenalty;
+  if (request.serviceTier === ServiceTier.FLEX || request.serviceTier === ServiceTier.PRIORITY) body.service_tier = request.serviceTier;
   const format = responseFormatOf(request);
   if (format) body.response_format = format;
   if (stream) {
@@ -50,6 +59,17 @@ export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderReq
     body.stream_options = { include_usage: true };
   }
   return body;
+}
+
+/** A message's `content`: its text, or its parts (images as base64 data URLs). */
+function messageContent(turn: ChatTurn): unknown {
+  if (!turn.parts) return turn.content;
+  return turn.parts.map((part) => {
+    if (part.type === 'text') return { type: 'text', text: part.text };
+    if (part.type === 'image') return { type: 'image_url', image_url: { url: toDataUrl(part.format, part.bytes) } };
+    // The image stage fetches every remote image before routing; one here is a bug, not an answer.
+    throw new UpstreamError('an image URL reached the OpenAI adapter unfetched', { disposition: 'client', code: 'validation' });
+  });
 }
 
 /**

@@ -14,18 +14,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The chat messages of one normalised turn. */
-export function chatMessagesOf(turn: ChatTurn): Record<string, unknown>[] {
+/** The chat messages of one normalised turn (`content`: its message content, the text or the parts with images). */
+export function chatMessagesOf(turn: ChatTurn, content: unknown = turn.content): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const r of turn.toolResults ?? []) out.push({ role: 'tool', tool_call_id: r.toolCallId, content: r.content });
   if (turn.toolCalls?.length) {
     out.push({
       role: 'assistant',
-      content: turn.content === '' ? null : turn.content,
+      content: turn.content === '' ? null : content,
       tool_calls: turn.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
     });
-  } else if (turn.content !== '' || !turn.toolResults?.length) {
-    out.push({ role: turn.role, content: turn.content });
+  } else if (turn.content !== '' || turn.parts !== undefined || !turn.toolResults?.length) {
+    out.push({ role: turn.role, content });
   }
   return out;
 }
