@@ -18,6 +18,8 @@ const OPTIONS = {
   format: 'cjs',
   target: 'es2023',
   platform: 'node',
+  // Jest's module registry cannot load a real `import()`: esbuild turns it into a promised require.
+  supported: { 'dynamic-import': false },
   sourcemap: 'external',
   sourcesContent: false,
   tsconfigRaw: { compilerOptions: { target: 'es2023', useDefineForClassFields: true, esModuleInterop: true } },
