@@ -15,7 +15,7 @@ import { AUTO_ALIAS } from '../../shared/schema';
 import { Sensitivity } from '../../shared/config';
 import { ResolvedGatewayConfig } from '../../shared/defaults';
 import { InvalidRequestError, ServiceUnavailableError, UpstreamError } from '../errors';
-import { embeddingCalls } from '../providers/bedrock/embeddings';
+import { embeddingCalls } from '../providers/bedrock/embedding-calls';
 import { GatewayRequest, ResponseSink } from '../http';
 import { utf8Bytes } from '../providers/token-bound';
 import { EmbeddingRequest, Embeddings } from '../providers/types';

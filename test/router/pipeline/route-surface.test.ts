@@ -46,7 +46,7 @@ const image = { messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' 
 test('a request with an image skips the targets without the images capability', () => {
   const p = plan(image);
   expect(p.candidates.map((c) => c.config.id)).toEqual(['sonnet-vision']);
-  expect(p.skipped.map((s) => [s.targetId, s.reason])).toEqual([['vllm', 'no_image_input'], ['bedrock-nova', 'no_image_input']]);
+  expect(p.skipped.map((s) => [s.targetId, s.reason])).toEqual([['vllm', 'missing_capability'], ['bedrock-nova', 'missing_capability']]);
 });
 
 test('the image counts in the reservation: 1500 × 1000 / 750 = 2000 tokens more than the text alone', () => {
