@@ -149,7 +149,7 @@ describe('AiGateway', () => {
     expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9][0-9])\.x$/);
     expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual(
       ['GATEWAY_APPCONFIG_APPLICATION', 'GATEWAY_APPCONFIG_ENVIRONMENT', 'GATEWAY_APPCONFIG_PROFILE', 'GATEWAY_CONFIG_VERSION',
-        'GATEWAY_CONTROLS_CACHE_SECONDS', 'GATEWAY_CONTROLS_TABLE', 'GATEWAY_FUNCTION_TIMEOUT_MS', 'GATEWAY_USAGE_DIMENSION_CAP',
+        'GATEWAY_CONTROLS_CACHE_SECONDS', 'GATEWAY_CONTROLS_TABLE', 'GATEWAY_FUNCTION_TIMEOUT_MS', 'GATEWAY_TRACES', 'GATEWAY_USAGE_DIMENSION_CAP',
         'GATEWAY_USAGE_RECORD_TTL_DAYS', 'GATEWAY_USAGE_TABLE']);
     expect(fn.Properties.Environment.Variables.GATEWAY_FUNCTION_TIMEOUT_MS).toBe('900000');
     // Ref of a hosted configuration version is its version number.
@@ -420,7 +420,7 @@ describe('AiGateway', () => {
 
   test('without the ledger: no usage table, no usage route, and budgets are refused', () => {
     const { template } = build({ usageLedger: false });
-    template.resourceCountIs('AWS::ApiGateway::Resource', 6); // v1, chat, completions, models, {model}, feedback
+    template.resourceCountIs('AWS::ApiGateway::Resource', 7); // v1, chat, completions, embeddings, models, {model}, feedback
     expect(JSON.stringify(template.toJSON())).not.toMatch(/GATEWAY_USAGE_TABLE/);
     expect(() => build({ usageLedger: false, tenants: [{ id: 'acme', costCenter: 'c', tier: 'standard', budget: { monthlyUsd: 1 } }] }))
       .toThrow(/tenants acme have a budget, which needs usageLedger/);

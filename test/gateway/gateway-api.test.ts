@@ -48,12 +48,12 @@ describe('GatewayApi', () => {
     expect(() => synth({ streaming: false, integrationTimeout: Duration.seconds(60) })).toThrow(/integrationTimeout must be between 50 ms and 29 seconds without streaming, received 1 minute/);
   });
 
-  test('serves the four routes, each behind the authorizer with a usage identifier required', () => {
+  test('serves the five routes, each behind the authorizer with a usage identifier required', () => {
     const { stack, api } = build();
     const template = Template.fromStack(stack);
     expect(Object.keys(api.methods).sort()).toEqual(['GET /v1/models', 'GET /v1/models/{model}', 'POST /v1/chat/completions', 'POST /v1/embeddings', 'POST /v1/feedback']);
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
-    expect(methods).toHaveLength(4);
+    expect(methods).toHaveLength(5);
     for (const m of methods) {
       expect(m.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', ApiKeyRequired: true, AuthorizerId: { Ref: expect.stringMatching(/Authorizer/) } });
     }
