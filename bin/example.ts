@@ -25,8 +25,8 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AiGateway, GatewayAuditTrail, GatewayCompliance, GatewayTransactionSearch, GatewayEndpointType, GatewayVpc, LatencyClass, ModelInvocationLogging, ModelSource,
-  ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole, SelfHostedModels, Sensitivity, TenantKnowledgeBase,
+  AiGateway, BedrockPrices, GatewayAuditTrail, GatewayCompliance, GatewayTransactionSearch, GatewayEndpointType, GatewayVpc, LatencyClass, ModelInvocationLogging,
+  ModelSource, ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole, SelfHostedModels, Sensitivity, ServiceTier, TenantKnowledgeBase,
 } from '../lib';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
@@ -140,9 +140,14 @@ export function buildExampleApp(app: App = new App()): App {
     routes: [
       {
         alias: 'support-summary',
-        model: ModelSource.crossRegionProfile('us.anthropic.claude-haiku-4-5-20251001-v1:0'),
+        model: ModelSource.crossRegionProfile(`us.${HAIKU}`),
         fallbackAliases: ['classify'],
         guardrail: true,
+        // Screenshots in support conversations (base64 data URLs), the long summarising instructions
+        // cached after the system prompt, and the flex tier (summaries can wait; half price).
+        capabilities: { images: true, promptCaching: true, serviceTiers: [ServiceTier.FLEX] },
+        promptCaching: { afterSystem: true },
+        serviceTier: ServiceTier.FLEX,
         description: 'Summaries of support conversations',
       },
       {
@@ -150,6 +155,21 @@ export function buildExampleApp(app: App = new App()): App {
         model: ModelSource.foundationModel('amazon.nova-micro-v1:0'),
         guardrail: false,
         description: 'Cheap, fast classification',
+      },
+      {
+        alias: 'embed',
+        model: ModelSource.foundationModel('amazon.titan-embed-text-v2:0'),
+        guardrail: false,
+        description: 'Embeddings for retrieval (POST /v1/embeddings), Titan Text Embeddings V2',
+      },
+      {
+        // Tool calls and enforced structured output (`response_format: json_schema`, enforced by a
+        // forced tool): Claude's family defaults, stated here so a model swap cannot drop them.
+        alias: 'agent',
+        model: ModelSource.crossRegionProfile('us.anthropic.claude-haiku-4-5-20251001-v1:0'),
+        capabilities: { tools: true, structuredOutputs: true },
+        guardrail: true,
+        description: 'Tool-calling agents and JSON Schema answers',
       },
       {
         alias: 'chat-8b',
@@ -171,6 +191,8 @@ export function buildExampleApp(app: App = new App()): App {
     knowledgeSources: [{ id: 'handbook', source: handbook, maxContextTokens: 2000, costPerQueryUsd: 0.0005 }],
     // The guardrail also scores contextual grounding (never blocks on it) for the grounded route.
     guardrailProps: { contextualGroundingScores: true },
+    // Every tier a model offers is priced: flex at half the on-demand price (check your model's tier prices).
+    prices: { [HAIKU]: { ...BedrockPrices.of(HAIKU)!, tierMultipliers: { [ServiceTier.FLEX]: 0.5 } } },
     promptRegistry: prompts,
     vpc,
     selfHostedTargets: selfHosted.targets,
@@ -221,6 +243,9 @@ export function buildExampleApp(app: App = new App()): App {
   });
   return app;
 }
+
+/** Claude Haiku 4.5 (the price table's key; its US cross-Region profile serves `support-summary`). */
+const HAIKU = 'anthropic.claude-haiku-4-5-20251001-v1:0';
 
 if (require.main === module) {
   const app = new App();

@@ -19,6 +19,9 @@ export const PORTKEY_SCRIPT = join(BENCH_DIR, 'servers', 'portkey.mjs');
 export const ALIAS = 'bench';
 export const TENANT = 'bench';
 export const UPSTREAM_MODEL = 'bench-model';
+/** The embeddings route alias and upstream embedding model (the `embeddings` scenario). */
+export const EMBED_ALIAS = 'bench-embed';
+export const UPSTREAM_EMBED_MODEL = 'bench-embed-model';
 
 /**
  * Brings the bundles up to date with the repository's own bundler (it skips what is fresh), so the
@@ -43,16 +46,24 @@ export function writeGatewayConfig(upstreamPort) {
   const dir = mkdtempSync(join(os.tmpdir(), 'cdk-ai-gateway-bench-'));
   const apiKey = `sk-bench-${randomBytes(16).toString('hex')}`;
   const config = {
-    tenants: [{ id: TENANT, allowedAliases: [ALIAS], description: 'Benchmark tenant' }],
+    tenants: [{ id: TENANT, allowedAliases: [ALIAS, EMBED_ALIAS], description: 'Benchmark tenant' }],
     targets: [{
       id: 'upstream',
       kind: 'openai-compatible',
       baseUrl: `http://127.0.0.1:${upstreamPort}/v1`,
       model: UPSTREAM_MODEL,
+      capabilities: { tools: true },
       description: 'The benchmark upstream (bench/servers/upstream.mjs)',
+    }, {
+      id: 'upstream-embed',
+      kind: 'openai-compatible',
+      baseUrl: `http://127.0.0.1:${upstreamPort}/v1`,
+      model: UPSTREAM_EMBED_MODEL,
+      capabilities: { embeddings: true },
+      description: 'The benchmark upstream as an embedding model',
     }],
-    routes: [{ alias: ALIAS, targets: ['upstream'] }],
-    prices: { [UPSTREAM_MODEL]: { inputUsdPer1K: 0.0005, outputUsdPer1K: 0.0015 } },
+    routes: [{ alias: ALIAS, targets: ['upstream'] }, { alias: EMBED_ALIAS, targets: ['upstream-embed'] }],
+    prices: { [UPSTREAM_MODEL]: { inputUsdPer1K: 0.0005, outputUsdPer1K: 0.0015 }, [UPSTREAM_EMBED_MODEL]: { inputUsdPer1K: 0.00002, outputUsdPer1K: 0 } },
     localKeys: { [createHash('sha256').update(apiKey).digest('hex')]: TENANT },
   };
   const path = join(dir, 'gateway-config.json');
@@ -63,8 +74,18 @@ export function writeGatewayConfig(upstreamPort) {
   return { dir, path, apiKey, cleanup };
 }
 
-/** The chat request every system gets (the gateway gets its alias as `model`). */
-export function chatBody(model, stream) {
+/** A tool the tool-call scenario offers. */
+const WEATHER_TOOL = {
+  type: 'function',
+  function: { name: 'get_weather', description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+};
+
+/**
+ * The chat request every system gets (the gateway gets its alias as `model`); `mode` is `json`,
+ * `stream` or `tools` (JSON with one tool offered: the upstream answers with a tool call).
+ */
+export function chatBody(model, mode) {
+  const stream = mode === 'stream' || mode === true;
   return JSON.stringify({
     model,
     messages: [
@@ -74,7 +95,19 @@ export function chatBody(model, stream) {
     max_tokens: 64,
     temperature: 0,
     ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    ...(mode === 'tools' ? { tools: [WEATHER_TOOL], tool_choice: 'auto' } : {}),
   });
+}
+
+/** The embeddings request every system gets (the gateway gets its embeddings alias as `model`). */
+export function embeddingsBody(model) {
+  return JSON.stringify({ model, input: 'Embed this sentence for the benchmark.', encoding_format: 'float' });
+}
+
+/** The URL path and body of one request of `mode` (`json`, `stream`, `tools` or `embeddings`). */
+export function requestOf(endpoint, mode) {
+  if (mode === 'embeddings') return { url: endpoint.url.replace(/\/chat\/completions$/, '/embeddings'), body: embeddingsBody(endpoint.embedModel) };
+  return { url: endpoint.url, body: chatBody(endpoint.model, mode) };
 }
 
 /** Machine facts, recorded with every result. */

@@ -16,6 +16,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import * as os from 'node:os';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { childEnv, killAll, startServer } from '../lib/processes.mjs';
 import {
@@ -63,8 +64,22 @@ function originOf(source) {
 
 /** Self time per function, file and origin from .cpuprofile files (samples × sampling interval). */
 function analyse(profiles, bundlePath) {
-  const map = mapper(bundlePath);
-  const bundleName = relative(REPO_DIR, bundlePath);
+  // The bundle is split into chunks (esbuild `splitting`): each file of its folder has its own map.
+  const bundleDir = join(bundlePath, '..');
+  const maps = new Map();
+  const mapOf = (url) => {
+    if (!url.startsWith('file://')) return undefined;
+    const path = fileURLToPath(url);
+    if (relative(bundleDir, path).startsWith('..')) return undefined;
+    if (!maps.has(path)) {
+      try {
+        maps.set(path, mapper(path));
+      } catch {
+        maps.set(path, undefined);
+      }
+    }
+    return maps.get(path);
+  };
   const byFunction = new Map();
   const byFile = new Map();
   const byOrigin = new Map();
@@ -83,7 +98,9 @@ function analyse(profiles, bundlePath) {
       total += us;
       let where;
       let file;
-      if (url.endsWith(bundleName)) {
+      const map = mapOf(url);
+      const bundleName = map ? relative(REPO_DIR, fileURLToPath(url)) : undefined;
+      if (map) {
         const original = map(lineNumber, columnNumber);
         file = original ? original.source : `${bundleName} (unmapped)`;
         where = original ? `${original.name ?? (functionName || '(anonymous)')} ${original.source}:${original.line}` : `${functionName || '(anonymous)'} ${bundleName} (unmapped)`;
@@ -93,7 +110,7 @@ function analyse(profiles, bundlePath) {
       }
       add(byFunction, where, us);
       add(byFile, file, us);
-      add(byOrigin, url.endsWith(bundleName) ? originOf(file) : originOf(url.startsWith('file:') ? url : file), us);
+      add(byOrigin, map ? originOf(file) : originOf(url.startsWith('file:') ? url : file), us);
     }
   }
   return { total, byFunction, byFile, byOrigin };

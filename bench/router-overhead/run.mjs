@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuMs, DROPPED_ENV, killAll, startServer } from '../lib/processes.mjs';
 import {
-  ALIAS, checkQuiet, chatBody, CLI_BUNDLE, ensureBundles, machineFacts, PORTKEY_SCRIPT, REPO_DIR, RESULTS_DIR,
+  ALIAS, checkQuiet, chatBody, EMBED_ALIAS, requestOf, UPSTREAM_EMBED_MODEL, CLI_BUNDLE, ensureBundles, machineFacts, PORTKEY_SCRIPT, REPO_DIR, RESULTS_DIR,
   UPSTREAM_MODEL, UPSTREAM_SCRIPT, writeGatewayConfig,
 } from '../lib/setup.mjs';
 import { percentile, round, sorted, table } from '../lib/stats.mjs';
@@ -46,7 +46,8 @@ const TTFB_DURATION_S = QUICK ? 0.5 : Number(opts['ttfb-duration']);
 const WARMUP_S = QUICK ? 0.5 : Number(opts.warmup);
 const CONNECTIONS = opts.connections.split(',').map(Number);
 const SYSTEMS = opts.systems.split(',');
-const MODES = ['json', 'stream'];
+// `tools`: a JSON request with one tool, answered with a tool call (the tool-call scenario).
+const MODES = ['json', 'stream', 'tools', 'embeddings'];
 for (const [name, value] of [['rounds', ROUNDS], ['duration', DURATION_S], ['ttfb-duration', TTFB_DURATION_S], ['warmup', WARMUP_S], ...CONNECTIONS.map((c) => ['connections', c])]) {
   if (!Number.isFinite(value) || value < 0 || (name !== 'warmup' && value === 0)) throw new Error(`--${name} must be a positive number, received ${value}`);
 }
@@ -66,12 +67,14 @@ function endpointsOf(servers, apiKey) {
       url: `${upstreamBase}/chat/completions`,
       headers: { ...json, authorization: 'Bearer sk-upstream' },
       model: UPSTREAM_MODEL,
+      embedModel: UPSTREAM_EMBED_MODEL,
       pid: undefined,
     },
     gateway: servers.gateway && {
       url: `http://127.0.0.1:${servers.gateway.port}/v1/chat/completions`,
       headers: { ...json, authorization: `Bearer ${apiKey}` },
       model: ALIAS,
+      embedModel: EMBED_ALIAS,
       pid: servers.gateway.pid,
     },
     portkey: servers.portkey && {
@@ -79,6 +82,7 @@ function endpointsOf(servers, apiKey) {
       // Portkey forwards the bearer token to the provider as its API key.
       headers: { ...json, authorization: 'Bearer sk-upstream', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstreamBase },
       model: UPSTREAM_MODEL,
+      embedModel: UPSTREAM_EMBED_MODEL,
       pid: servers.portkey.pid,
     },
   };
@@ -87,11 +91,16 @@ function endpointsOf(servers, apiKey) {
 /** One request per system and mode, checked, so that a broken system fails before any number is taken. */
 async function smokeTest(system, endpoint) {
   for (const mode of MODES) {
-    const res = await fetch(endpoint.url, { method: 'POST', headers: endpoint.headers, body: chatBody(endpoint.model, mode === 'stream') });
+    const { url, body } = requestOf(endpoint, mode);
+    const res = await fetch(url, { method: 'POST', headers: endpoint.headers, body });
     const text = await res.text();
-    const ok = res.status === 200 && (mode === 'json'
-      ? JSON.parse(text).choices?.[0]?.message?.content === 'Hello from the benchmark upstream.'
-      : text.includes('"usage"') && text.includes('[DONE]') && text.includes('benchmark'));
+    const ok = res.status === 200 && (mode === 'embeddings'
+      ? JSON.parse(text).data?.[0]?.embedding?.length === 1024
+      : mode === 'json'
+        ? JSON.parse(text).choices?.[0]?.message?.content === 'Hello from the benchmark upstream.'
+        : mode === 'tools'
+          ? JSON.parse(text).choices?.[0]?.message?.tool_calls?.[0]?.function?.arguments === '{"city":"Paris"}'
+        : text.includes('"usage"') && text.includes('[DONE]') && text.includes('benchmark'));
     if (!ok) throw new Error(`${system} ${mode}: unexpected answer ${res.status}: ${text.slice(0, 500)}`);
   }
 }
@@ -103,11 +112,12 @@ async function loadRun(endpoint, mode, connections, durationS, servers) {
   const pids = { upstream: servers.upstream.pid, ...(endpoint.pid ? { system: endpoint.pid } : {}) };
   const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
   const clientBefore = process.cpuUsage();
+  const request = requestOf(endpoint, mode);
   const instance = autocannon({
-    url: endpoint.url,
+    url: request.url,
     method: 'POST',
     headers: endpoint.headers,
-    body: chatBody(endpoint.model, mode === 'stream'),
+    body: request.body,
     connections,
     pipelining: 1,
     duration: durationS,

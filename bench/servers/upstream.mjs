@@ -37,6 +37,31 @@ const JSON_BODY = Buffer.from(JSON.stringify({
   usage: USAGE,
 }));
 const JSON_HEADERS = { 'content-type': 'application/json', 'content-length': String(JSON_BODY.length) };
+// A request with `tools` gets a tool call (the tool-call scenario).
+const TOOL_BODY = Buffer.from(JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: CREATED,
+  model: MODEL,
+  choices: [{
+    index: 0,
+    message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_bench', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+    logprobs: null,
+    finish_reason: 'tool_calls',
+  }],
+  usage: USAGE,
+}));
+const TOOL_HEADERS = { 'content-type': 'application/json', 'content-length': String(TOOL_BODY.length) };
+const TOOLS_MARK = Buffer.from('"tools":');
+
+// `POST /v1/embeddings`: one 1,024-value vector (Titan V2's default size), as an embedding server answers.
+const EMBEDDINGS_BODY = Buffer.from(JSON.stringify({
+  object: 'list',
+  data: [{ object: 'embedding', index: 0, embedding: Array.from({ length: 1024 }, (_, i) => ((i * 37) % 2048) / 1024 - 1) }],
+  model: 'bench-embed-model',
+  usage: { prompt_tokens: 7, total_tokens: 7 },
+}));
+const EMBEDDINGS_HEADERS = { 'content-type': 'application/json', 'content-length': String(EMBEDDINGS_BODY.length) };
 
 const chunk = (delta, finishReason = null, usage) => `data: ${JSON.stringify({
   id: 'chatcmpl-bench',
@@ -61,6 +86,11 @@ const server = http.createServer((req, res) => {
   const parts = [];
   req.on('data', (c) => parts.push(c));
   req.on('end', () => {
+    if (req.method === 'POST' && req.url.endsWith('/embeddings')) {
+      res.writeHead(200, EMBEDDINGS_HEADERS);
+      res.end(EMBEDDINGS_BODY);
+      return;
+    }
     if (req.method !== 'POST' || !req.url.endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json', 'content-length': String(NOT_FOUND.length) });
       res.end(NOT_FOUND);
@@ -72,6 +102,9 @@ const server = http.createServer((req, res) => {
       res.write(SSE_FIRST);
       if (gapMs > 0) setTimeout(() => res.end(SSE_REST), gapMs);
       else setImmediate(() => res.end(SSE_REST));
+    } else if (body.includes(TOOLS_MARK)) {
+      res.writeHead(200, TOOL_HEADERS);
+      res.end(TOOL_BODY);
     } else {
       res.writeHead(200, JSON_HEADERS);
       res.end(JSON_BODY);

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Sensitivity } from '../shared/config';
+import { ServiceTier } from '../shared/config-surface';
 import { ResolvedGatewayConfig } from '../shared/defaults';
 import { AUTO_ALIAS } from '../shared/schema';
 import {
@@ -22,14 +23,19 @@ import { applyInputGuardrail, InputGuardrailResult } from './pipeline/input-guar
 import {
   ClientGone, completeOnTarget, InvokeContext, OpenedStream, openStreamOnTarget, ProviderRegistry,
 } from './pipeline/invoke';
+import { EmbeddingsContext, serveEmbeddings } from './pipeline/embeddings';
 import { applyOutputGuardrail } from './pipeline/output-guardrail';
 import { parseChatRequest } from './pipeline/parse';
 import { applyPrompt } from './pipeline/prompt';
+import { hasRemoteImages, resolveImageUrls } from './pipeline/images';
+import { ImageFetcher } from './images/fetch';
 import { readRoutingHints } from './pipeline/hints';
+import { reserveForPlan } from './pipeline/reserve';
 import { CachedControls, IncidentControlsStage } from './pipeline/controls';
 import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, Citation, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
 import { fitToReservation, selectRoute } from './pipeline/route';
+import { checkStructuredOutputTraced } from './pipeline/structured-output';
 import { resolveTenant } from './pipeline/tenant';
 import { Candidate, ChatRequest, RoutePlan, RoutingHints, TenantContext } from './pipeline/types';
 import { RequestTrace } from './pipeline/usage';
@@ -99,6 +105,12 @@ export interface GatewayOptions {
   readonly grounding?: GroundingScorer;
   /** The operators' incident controls (kill switch). @default none: plans pass unchanged */
   readonly controls?: CachedControls;
+  /**
+   * Fetches image URLs for routes that allow it (`imageFetch`); tests inject one whose resolver
+   * and address policy reach a loopback server.
+   * @default an ImageFetcher with the system resolver, public addresses only
+   */
+  readonly imageFetcher?: ImageFetcher;
   /** @default circuit breakers of this gateway instance, per the configuration */
   readonly breakers?: CircuitBreakers;
   /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
@@ -121,6 +133,7 @@ export interface GatewayOptions {
 const preciseNow = (): number => performance.timeOrigin + performance.now();
 
 const CHAT_PATH = '/v1/chat/completions';
+const EMBEDDINGS_PATH = '/v1/embeddings';
 const MODELS_PATH = '/v1/models';
 const FEEDBACK_PATH = '/v1/feedback';
 const USAGE_PATH = '/v1/usage';
@@ -218,6 +231,7 @@ export class Gateway implements BatchLinePort {
   private readonly retrievers: RetrieverRegistry;
   private readonly grounding?: GroundingScorer;
   private readonly breakers: CircuitBreakers;
+  private readonly imageFetcher: ImageFetcher;
   private readonly controls: IncidentControlsStage;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly now: () => number;
@@ -225,6 +239,7 @@ export class Gateway implements BatchLinePort {
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly traces?: SpanExporter;
   private readonly traceClock: () => number;
+  private readonly embeddings: EmbeddingsContext;
 
   constructor(options: GatewayOptions) {
     this.config = options.config;
@@ -238,6 +253,7 @@ export class Gateway implements BatchLinePort {
     this.retrievers = options.retrievers ?? {};
     this.grounding = options.grounding;
     this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
+    this.imageFetcher = options.imageFetcher ?? new ImageFetcher();
     this.controls = new IncidentControlsStage(options.config, options.controls);
     this.env = options.env ?? process.env;
     this.now = options.now ?? Date.now;
@@ -245,6 +261,10 @@ export class Gateway implements BatchLinePort {
     this.sleep = options.sleep ?? defaultSleep;
     this.traces = options.traces;
     this.traceClock = options.traceClock ?? preciseNow;
+    this.embeddings = {
+      config: this.config, providers: this.providers, breakers: this.breakers, controls: this.controls, budget: this.budget,
+      guardrails: this.guardrails, env: this.env, now: this.now, random: this.random, sleep: this.sleep,
+    };
   }
 
   /**
@@ -279,7 +299,7 @@ export class Gateway implements BatchLinePort {
       }
       const record = trace.toUsageRecord(this.now());
       const reservation = budget.reservation;
-      await reservation?.pending;
+      if (reservation?.pending) await reservation.pending;
       // The DynamoDB ledger settles the reservation in the record's own transaction; otherwise the
       // guard settles it here. Neither fails the request: a reservation left open keeps its
       // in-flight item, which the usage sweeper settles as abandoned once it expires.
@@ -335,10 +355,22 @@ export class Gateway implements BatchLinePort {
       await this.chat(request, out, trace, signal, budget);
       return;
     }
+    if (path === EMBEDDINGS_PATH) {
+      trace.operation = 'embeddings';
+      if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, EMBEDDINGS_PATH, ['POST']);
+      await serveEmbeddings(this.embeddings, request, out, trace, signal, budget);
+      return;
+    }
     if (path === MODELS_PATH) {
       trace.operation = 'models';
       if (request.method !== 'GET') throw new MethodNotAllowedError(request.method, MODELS_PATH, ['GET']);
       await this.models(request, out, trace);
+      return;
+    }
+    if (path.startsWith(`${MODELS_PATH}/`)) {
+      trace.operation = 'models';
+      if (request.method !== 'GET') throw new MethodNotAllowedError(request.method, `${MODELS_PATH}/{model}`, ['GET']);
+      await this.model(request, decodeModelId(path.slice(MODELS_PATH.length + 1)), out, trace);
       return;
     }
     if (path === FEEDBACK_PATH) {
@@ -446,23 +478,39 @@ export class Gateway implements BatchLinePort {
     };
   }
 
+  /** The aliases `tenant` may call, `auto` first when a rule of it can choose one of them. */
+  private aliasesOf(tenant: TenantContext): string[] {
+    const aliases = [...tenant.allowedAliases].filter((a) => this.config.routes.has(a)).sort();
+    if (this.config.autoRouting.some((rule) => tenant.allowedAliases.has(rule.alias))) aliases.unshift(AUTO_ALIAS);
+    return aliases;
+  }
+
+  /** OpenAI's model object of an alias. */
+  private modelObject(id: string): Record<string, unknown> {
+    const description = this.config.routes.get(id)?.description;
+    return { id, object: 'model', created: 0, owned_by: 'cdk-ai-gateway', ...(description ? { description } : {}) };
+  }
+
+  /** `GET /v1/models`: the aliases the caller may use. */
   private async models(request: GatewayRequest, out: GuardedSink, trace: RequestTrace): Promise<void> {
     const tenant = resolveTenant(request.credentials, request.headers, this.config);
     trace.tenant = tenant;
-    const aliases = [...tenant.allowedAliases].filter((a) => this.config.routes.has(a)).sort();
-    if (this.config.autoRouting.some((rule) => tenant.allowedAliases.has(rule.alias))) aliases.unshift(AUTO_ALIAS);
-    const body = {
-      object: 'list',
-      data: aliases.map((id) => {
-        const description = this.config.routes.get(id)?.description;
-        return { id, object: 'model', created: 0, owned_by: 'cdk-ai-gateway', ...(description ? { description } : {}) };
-      }),
-    };
-    out.start(200, { 'content-type': 'application/json', 'cache-control': 'no-store', [HEADERS.requestId]: trace.requestId });
-    await out.write(JSON.stringify(body));
-    await out.end();
-    trace.status = 200;
-    trace.outcome = Outcome.SUCCESS;
+    await this.writeJson(out, trace, { object: 'list', data: this.aliasesOf(tenant).map((id) => this.modelObject(id)) });
+  }
+
+  /**
+   * `GET /v1/models/{model}` (the openai SDK's `models.retrieve`): an alias the caller may use;
+   * any other id, another tenant's alias included, is the same 404.
+   */
+  private async model(request: GatewayRequest, id: string | undefined, out: GuardedSink, trace: RequestTrace): Promise<void> {
+    const tenant = resolveTenant(request.credentials, request.headers, this.config);
+    trace.tenant = tenant;
+    if (id === undefined || !this.aliasesOf(tenant).includes(id)) {
+      const shown = id === undefined ? 'this model' : `'${id.slice(0, 64)}'`;
+      throw new NotFoundError(`The model ${shown} does not exist or you do not have access to it.`, 'model_not_found', 'model');
+    }
+    trace.requestedModel = id;
+    await this.writeJson(out, trace, this.modelObject(id));
   }
 
   /** The ledger, or a 404 when this gateway has none. */
@@ -519,14 +567,7 @@ export class Gateway implements BatchLinePort {
       timeoutMs: Math.max(1, deadline - this.now()),
     });
     const { tenant, chat, hints, plan, retrieved } = await this.plan(request, trace, callOptions);
-    budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => this.budget.reserve({
-      requestId: trace.requestId,
-      tenantId: tenant.tenantId,
-      route: plan.alias,
-      estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)) + (retrieved?.costUsd ?? 0),
-      receivedAt: request.receivedAt,
-      recordFields: trace.abandonedRecordFields(),
-    }));
+    budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => reserveForPlan(this.budget, trace, plan, request.receivedAt, retrieved?.costUsd));
 
     const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan);
     trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
@@ -614,6 +655,7 @@ export class Gateway implements BatchLinePort {
       created: Math.floor(request.receivedAt / 1000),
       ...(chat.prompt !== undefined ? { prompt: `${chat.prompt.id}@${chat.prompt.version}` } : {}),
       ...(retrieved !== undefined ? { citations: citationsOf(retrieved) } : {}),
+      ...answerTier(chat, config.routes.get(plan.alias)?.serviceTier, candidate),
     };
 
     if (result.kind === 'stream') {
@@ -641,6 +683,10 @@ export class Gateway implements BatchLinePort {
       ? 'INTERVENED' : completion.guardrailAction;
     if (result.kind === 'blocked') trace.candidate = candidate;
     trace.guardrailAction = guardrailAction;
+    if (result.kind === 'completion') {
+      const invalid = checkStructuredOutputTraced(trace.spans, completion, chat.responseFormat);
+      if (invalid) throw invalid;
+    }
     if (result.kind === 'completion' && checkAnswer) await checkAnswer(completion.text);
     const cost = trace.cost();
     if (chat.stream) {
@@ -648,6 +694,7 @@ export class Gateway implements BatchLinePort {
       const sse = new SseWriter(out, meta);
       trace.ttftMs = this.now() - request.receivedAt;
       if (completion.text.length > 0) await sse.text(completion.text);
+      for (const [index, call] of (completion.toolCalls ?? []).entries()) await sse.toolCall({ type: 'tool_call', index, ...call });
       await sse.finish(completion.finishReason, chat.includeUsage ? completion.usage : undefined, { costUsd: cost, guardrailAction });
     } else {
       await writeCompletion(out, meta, { ...completion, costUsd: cost, guardrailAction });
@@ -710,7 +757,13 @@ export class Gateway implements BatchLinePort {
       });
       trace.retrieval = retrieved;
     }
-    const chat = assembleContext(prompted, retrieved);
+    const withImages = !hasRemoteImages(prompted) ? prompted : await spans.span(STAGE.IMAGES, undefined, () => {
+      if (!callOptions) {
+        throw new InvalidRequestError('Batch lines cannot carry image URLs: send the images as base64 data URLs.', 'invalid_value', 'messages');
+      }
+      return resolveImageUrls({ chat: prompted, config, fetcher: this.imageFetcher, signal: callOptions().signal });
+    });
+    const chat = assembleContext(withImages, retrieved);
     const plan = await spans.span(STAGE.ROUTE, undefined, async (span) => {
       const chosen = await this.controls.apply(selectRoute({
         tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env,
@@ -759,12 +812,18 @@ export class Gateway implements BatchLinePort {
     trace.status = 200;
     let text = '';
     let chunk = opened.first;
+    let invalid: GatewayError | undefined;
     try {
       for (;;) {
-        if (chunk.type === 'text') {
+        if (chunk.type === 'text' || chunk.type === 'tool_call') {
           if (trace.ttftMs === undefined) trace.ttftMs = this.now() - trace.receivedAt;
-          text += chunk.text;
-          await sse.text(chunk.text);
+          if (chunk.type === 'text') {
+            text += chunk.text;
+            await sse.text(chunk.text);
+          } else {
+            text += chunk.arguments;
+            await sse.toolCall(chunk);
+          }
           if (out.gone) throw new ClientGone();
         } else {
           trace.usage = chunk.usage;
@@ -773,6 +832,9 @@ export class Gateway implements BatchLinePort {
           trace.guardrailAction = chunk.guardrailAction;
           trace.ttftMs ??= this.now() - trace.receivedAt;
           if (attemptSpan) setResponse(attemptSpan, chunk.servedModel, chunk.finishReason, chunk.usage);
+          // The content is out; a mismatch ends the stream with the error instead of [DONE].
+          invalid = checkStructuredOutputTraced(trace.spans, { text, finishReason: chunk.finishReason }, chat.responseFormat);
+          if (invalid) break;
           await sse.finish(chunk.finishReason, chat.includeUsage ? chunk.usage : undefined, {
             costUsd: trace.cost(), guardrailAction: chunk.guardrailAction,
           });
@@ -796,6 +858,7 @@ export class Gateway implements BatchLinePort {
     } finally {
       opened.close();
     }
+    throw new MidStreamFailure(invalid);
   }
 
   /** Records estimated tokens for a call whose upstream never reported usage (cut or abandoned). */
@@ -831,7 +894,7 @@ export class Gateway implements BatchLinePort {
       gatewayError = new InternalError(`The gateway failed to process this request (request id ${trace.requestId}).`, 'internal_error');
       // The detail is for the operator; a chat request whose sensitivity is not known yet could be
       // restricted, so its detail is dropped (the record keeps the code).
-      const mayCarryText = trace.operation === 'chat.completions' && trace.sensitivity === undefined;
+      const mayCarryText = (trace.operation === 'chat.completions' || trace.operation === 'embeddings') && trace.sensitivity === undefined;
       if (!mayCarryText) {
         trace.errorDetail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`).slice(0, 2000) : String(error).slice(0, 200);
       }
@@ -903,5 +966,28 @@ function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantC
     ...(chat.topP !== undefined ? { topP: chat.topP } : {}),
     ...(chat.stop !== undefined ? { stop: chat.stop } : {}),
     ...(chat.responseFormat !== undefined ? { responseFormat: chat.responseFormat } : {}),
+    ...(chat.tools !== undefined ? { tools: chat.tools } : {}),
+    ...(chat.seed !== undefined ? { seed: chat.seed } : {}),
+    ...(chat.presencePenalty !== undefined ? { presencePenalty: chat.presencePenalty } : {}),
+    ...(chat.frequencyPenalty !== undefined ? { frequencyPenalty: chat.frequencyPenalty } : {}),
   };
+}
+
+/**
+ * The answer's `service_tier`: the tier the serving target was called at, when the request or its
+ * route asked for one (`default` when that target does not offer the route's tier); absent otherwise.
+ */
+function answerTier(chat: ChatRequest, routeTier: ServiceTier | undefined, candidate: Candidate): { serviceTier?: string } {
+  if (candidate.serviceTier !== undefined) return { serviceTier: candidate.serviceTier };
+  return chat.serviceTier !== undefined || routeTier !== undefined ? { serviceTier: ServiceTier.DEFAULT } : {};
+}
+
+/** The model id of a `/v1/models/{model}` path, or undefined when it is not one segment of valid percent-encoding. */
+function decodeModelId(segment: string): string | undefined {
+  if (segment.length === 0 || segment.length > 512 || segment.includes('/')) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

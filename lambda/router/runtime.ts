@@ -13,7 +13,9 @@ import { Gateway, GatewayOptions } from './gateway';
 import { GuardrailApplier, GuardrailVerdict } from './pipeline/guardrail-types';
 import { ProviderRegistry } from './pipeline/invoke';
 import { OpenAiAdapter } from './providers/openai/adapter';
-import type { BedrockTarget, CallOptions, Completion, ProviderAdapter, ProviderRequest, StreamChunk } from './providers/types';
+import type {
+  BedrockTarget, CallOptions, Completion, EmbeddingRequest, Embeddings, ProviderAdapter, ProviderRequest, StreamChunk,
+} from './providers/types';
 import type { GroundingGuardrail, GroundingScorer, GroundingScores } from './retrieval/grounding';
 import { LocalCorpusRetriever } from './retrieval/local-corpus';
 import type { Passage, RetrievalQuery, Retriever, RetrieverRegistry } from './retrieval/types';
@@ -72,6 +74,10 @@ class LazyBedrockAdapter implements ProviderAdapter<BedrockTarget> {
 
   async *stream(target: BedrockTarget, request: ProviderRequest, options: CallOptions): AsyncGenerator<StreamChunk, void, undefined> {
     yield* (await this.bedrock.get()).adapter.stream(target, request, options);
+  }
+
+  async embed(target: BedrockTarget, request: EmbeddingRequest, options: CallOptions): Promise<Embeddings> {
+    return (await this.bedrock.get()).adapter.embed!(target, request, options);
   }
 }
 

@@ -9,6 +9,8 @@
  * (checked by `GatewayConfigValidator`) instead of union types.
  */
 import { KnowledgeSourceConfig, RouteRetrievalConfig } from './config-retrieval';
+import { TargetCapabilities } from './config-capabilities';
+import { ImageFetchConfig, PromptCachingConfig, ServiceTier } from './config-surface';
 
 /** How quickly the caller needs the answer; a routing hint. */
 export enum LatencyClass {
@@ -240,6 +242,14 @@ export interface TargetConfig {
   readonly timeouts?: TimeoutPolicy;
 
   /**
+   * What the target's model can do beyond plain chat (tools, enforced structured output, images,
+   * prompt caching, service tiers) or whether it is an embedding model; routing skips a target
+   * that lacks what a request needs.
+   * @default - the model family's defaults: a chat model (see `TargetCapabilities`)
+   */
+  readonly capabilities?: TargetCapabilities;
+
+  /**
    * A description for operators.
    * @default - none
    */
@@ -275,6 +285,25 @@ export interface RouteConfig {
    * @default - none: only requests that ask for retrieval retrieve
    */
   readonly retrieval?: RouteRetrievalConfig;
+
+  /**
+   * The service tier of calls that do not ask for one (`service_tier` absent or `auto`), on
+   * targets that support it; other targets of the chain are called at the default tier.
+   * @default ServiceTier.DEFAULT
+   */
+  readonly serviceTier?: ServiceTier;
+
+  /**
+   * Bedrock prompt-cache points on targets that support prompt caching.
+   * @default - no cache points
+   */
+  readonly promptCaching?: PromptCachingConfig;
+
+  /**
+   * Hosts whose `https` image URLs the gateway may fetch for this route.
+   * @default - image URLs are refused; only base64 data URLs are accepted
+   */
+  readonly imageFetch?: ImageFetchConfig;
 
   /**
    * A description for operators, also returned by `GET /v1/models`.
@@ -355,6 +384,14 @@ export interface ModelPrice {
    * @default - `outputUsdPer1K` (no discount assumed)
    */
   readonly batchOutputUsdPer1K?: number;
+
+  /**
+   * The price factor of each service tier other than `default` (a `ServiceTier` value → factor
+   * applied to every token price), e.g. `{ flex: 0.5, priority: 1.75 }`. A target may only offer
+   * a tier (`capabilities.serviceTiers`) whose factor is set here.
+   * @default - only the default tier is priced
+   */
+  readonly tierMultipliers?: { [serviceTier: string]: number };
 }
 
 /** A Bedrock guardrail version. */
@@ -441,6 +478,24 @@ export interface RequestLimits {
    * @default 8192
    */
   readonly maxTokensCap?: number;
+
+  /**
+   * The largest image, in bytes after decoding (Bedrock accepts 3.75 MB per image).
+   * @default 3932160
+   */
+  readonly maxImageBytes?: number;
+
+  /**
+   * The most images in one request (Bedrock accepts 20 per message).
+   * @default 20
+   */
+  readonly maxImagesPerRequest?: number;
+
+  /**
+   * The most image bytes in one request, all images together, after decoding.
+   * @default 15728640
+   */
+  readonly maxImageBytesPerRequest?: number;
 }
 
 /** The whole gateway configuration. */

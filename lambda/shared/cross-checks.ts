@@ -5,8 +5,10 @@
  */
 import { GatewayConfig, PromptConfig, PromptVariable, PromptVariableType, Sensitivity, TargetConfig, TargetKind, TimeoutPolicy } from './config';
 import { CONFIG_DEFAULTS, priceKeyOf, sensitivityAbove } from './defaults';
+import { crossCheckEmbeddings } from './cross-checks-embeddings';
 import { templateSlots, templateTexts } from './prompt-template';
 import { CONTEXT_SLOT, crossCheckRetrieval } from './retrieval-defaults';
+import { crossCheckSurface } from './schema-surface';
 
 function known(noun: string, names: readonly string[]): string {
   if (names.length === 0) return `no ${noun} are defined`;
@@ -122,8 +124,10 @@ export function crossCheck(config: GatewayConfig, issues: string[]): void {
   }
   checkTimeouts(config.timeouts, 'timeouts', CONFIG_DEFAULTS.timeouts.totalMs, issues);
 
+  crossCheckEmbeddings(config, issues);
   checkPrompts(config, aliases, issues);
   crossCheckRetrieval(config, issues);
+  crossCheckSurface(config, issues);
   const promptIds = (config.prompts ?? []).map((p) => p.id);
   config.tenants.forEach((t, i) => (t.allowedPrompts ?? []).forEach((p, j) => {
     if (!promptIds.includes(p)) issues.push(`tenants[${i}].allowedPrompts[${j}]: unknown prompt '${p}'; ${known('prompts', promptIds)}`);

@@ -7,6 +7,7 @@ import {
   Sensitivity, TargetConfig, TenantConfig,
 } from './config';
 import { ResolvedKnowledgeSource, resolveKnowledgeSource } from './retrieval-defaults';
+import { resolveCapabilities, ResolvedCapabilities } from './capability-defaults';
 
 /** Default values of the optional settings. */
 export const CONFIG_DEFAULTS = {
@@ -15,7 +16,13 @@ export const CONFIG_DEFAULTS = {
   retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2000 },
   timeouts: { connectMs: 3000, totalMs: 60_000 },
   circuitBreaker: { failureThreshold: 5, cooldownMs: 30_000 },
-  limits: { maxBodyBytes: 1_048_576, maxMessages: 256, maxMessageChars: 200_000, maxTokensCap: 8192 },
+  limits: {
+    maxBodyBytes: 1_048_576, maxMessages: 256, maxMessageChars: 200_000, maxTokensCap: 8192,
+    // Bedrock's own limits: 3.75 MB per image, 20 images per message.
+    maxImageBytes: 3_932_160, maxImagesPerRequest: 20, maxImageBytesPerRequest: 15_728_640,
+  },
+  /** How long an image fetch (a route's `imageFetch`) may take. */
+  imageFetchTimeoutMs: 5000,
   promptVariableMaxLength: 10_000,
   /** The label a request that names no prompt version gets (else the highest version). */
   promptDefaultLabel: 'prod',
@@ -51,6 +58,8 @@ export interface ResolvedTarget extends TargetConfig {
   readonly timeouts: ResolvedTimeouts;
   /** The key of `prices` for this target. */
   readonly priceModelId: string;
+  /** What the target's model can do, the model family's defaults applied. */
+  readonly resolvedCapabilities: ResolvedCapabilities;
 }
 
 export interface ResolvedRoute extends RouteConfig {
@@ -64,6 +73,8 @@ export interface ResolvedPrice {
   readonly cacheWriteUsdPer1K: number;
   /** Batch lines: input (cache reads and writes alike) and output per 1,000 tokens. @default the on-demand prices */
   readonly batch?: { readonly inputUsdPer1K: number; readonly outputUsdPer1K: number };
+  /** Service tier → price factor (tiers other than `default`; absent: the tier is not priced). */
+  readonly tierMultipliers?: Readonly<Record<string, number>>;
 }
 
 /** A prompt with its versions and labels indexed. */
@@ -91,6 +102,9 @@ export interface ResolvedGatewayConfig {
     readonly maxMessages: number;
     readonly maxMessageChars: number;
     readonly maxTokensCap: number;
+    readonly maxImageBytes: number;
+    readonly maxImagesPerRequest: number;
+    readonly maxImageBytesPerRequest: number;
   };
   /** Local mode: key SHA-256 (hex, lower case) → tenant id. */
   readonly localKeys: ReadonlyMap<string, string>;
@@ -118,6 +132,7 @@ function resolvePrice(p: ModelPrice): ResolvedPrice {
     ...(p.batchInputUsdPer1K !== undefined || p.batchOutputUsdPer1K !== undefined
       ? { batch: { inputUsdPer1K: p.batchInputUsdPer1K ?? p.inputUsdPer1K, outputUsdPer1K: p.batchOutputUsdPer1K ?? p.outputUsdPer1K } }
       : {}),
+    ...(p.tierMultipliers !== undefined ? { tierMultipliers: { ...p.tierMultipliers } } : {}),
   };
 }
 
@@ -157,6 +172,7 @@ export function resolveGatewayConfig(config: GatewayConfig): ResolvedGatewayConf
         totalMs: t.timeouts?.totalMs ?? timeouts.totalMs,
       },
       priceModelId: priceKeyOf(t),
+      resolvedCapabilities: resolveCapabilities(t.kind, t.modelId ?? priceKeyOf(t), t.capabilities),
     });
   }
   return {
@@ -181,6 +197,9 @@ export function resolveGatewayConfig(config: GatewayConfig): ResolvedGatewayConf
       maxMessages: config.limits?.maxMessages ?? CONFIG_DEFAULTS.limits.maxMessages,
       maxMessageChars: config.limits?.maxMessageChars ?? CONFIG_DEFAULTS.limits.maxMessageChars,
       maxTokensCap: config.limits?.maxTokensCap ?? CONFIG_DEFAULTS.limits.maxTokensCap,
+      maxImageBytes: config.limits?.maxImageBytes ?? CONFIG_DEFAULTS.limits.maxImageBytes,
+      maxImagesPerRequest: config.limits?.maxImagesPerRequest ?? CONFIG_DEFAULTS.limits.maxImagesPerRequest,
+      maxImageBytesPerRequest: config.limits?.maxImageBytesPerRequest ?? CONFIG_DEFAULTS.limits.maxImageBytesPerRequest,
     },
     localKeys: new Map(Object.entries(config.localKeys ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     prompts: new Map((config.prompts ?? []).map((p) => [p.id, resolvePrompt(p)])),

@@ -2,6 +2,8 @@
 // both the construct library (lib/) and the router Lambda (lambda/router/). Dependency-free.
 export * from './config';
 export * from './config-retrieval';
+export * from './config-capabilities';
+export * from './config-surface';
 export * from './validator';
 export * from './authorizer-context';
 export * from './config-tracing';

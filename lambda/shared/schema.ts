@@ -4,9 +4,11 @@
  * that exists, a price for every target) are checked in ./cross-checks.ts.
  */
 import { LatencyClass, PromptRole, PromptVariableType, Sensitivity, TargetKind } from './config';
+import { CAPABILITIES_SCHEMA } from './capability-defaults';
 import { CONFIG_DEFAULTS } from './defaults';
 import { ArrayNode, ObjectNode, SchemaNode, StringNode } from './schema-dsl';
 import { knowledgeSourceNode, RetrievalSchemaParts, routeRetrievalNode } from './schema-retrieval';
+import { CAPABILITY_SURFACE_PROPERTIES, LIMITS_SURFACE_PROPERTIES, ROUTE_SURFACE_PROPERTIES, TIER_MULTIPLIERS_NODE } from './schema-surface';
 
 /** Ids of tenants, targets and guardrails. */
 export const ID_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
@@ -63,6 +65,7 @@ const timeouts: ObjectNode = {
   },
 };
 
+
 const tenant: ObjectNode = {
   type: 'object',
   description: 'A tenant: one customer or team whose calls are attributed, limited and billed together.',
@@ -118,6 +121,7 @@ const target: ObjectNode = {
     latencyClasses: listOf(enumOf(LATENCY_CLASSES, 'A latency class.'), 'The latency classes this target serves. Default: all.', { minItems: 1, uniqueItems: true }),
     maxOutputTokens: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'The most output tokens this target\'s model may be asked for; a request\'s limit (max_tokens, or limits.maxTokensCap) is lowered to it. Default: the request\'s limit.' },
     timeouts,
+    capabilities: { ...CAPABILITIES_SCHEMA, properties: { ...CAPABILITIES_SCHEMA.properties, ...CAPABILITY_SURFACE_PROPERTIES } },
     description,
   },
   dependentRequired: { profileArns: ['priceModelId'] },
@@ -140,6 +144,7 @@ const route: ObjectNode = {
     guardrail: id('A guardrail id (a key of guardrails).'),
     restrictedAllowed: { type: 'boolean', default: false, description: 'Whether restricted requests may use this route.' },
     retrieval: routeRetrievalNode(retrievalParts),
+    ...ROUTE_SURFACE_PROPERTIES,
     description,
   },
 };
@@ -169,6 +174,7 @@ const price: ObjectNode = {
     cacheWriteUsdPer1K: usd('USD per 1,000 cache-write input tokens. Default: inputUsdPer1K.'),
     batchInputUsdPer1K: usd('USD per 1,000 input tokens of a batch line. Default: inputUsdPer1K.'),
     batchOutputUsdPer1K: usd('USD per 1,000 output tokens of a batch line. Default: outputUsdPer1K.'),
+    tierMultipliers: TIER_MULTIPLIERS_NODE,
   },
 };
 
@@ -328,6 +334,7 @@ export const GATEWAY_CONFIG_SCHEMA: ObjectNode = {
         maxMessages: { type: 'integer', minimum: 1, maximum: 10_000, default: CONFIG_DEFAULTS.limits.maxMessages, description: 'Most messages in a request.' },
         maxMessageChars: { type: 'integer', minimum: 1, maximum: 10_000_000, default: CONFIG_DEFAULTS.limits.maxMessageChars, description: 'Most characters in one message.' },
         maxTokensCap: { type: 'integer', minimum: 1, maximum: 1_000_000, default: CONFIG_DEFAULTS.limits.maxTokensCap, description: 'Largest max_tokens a request may ask for.' },
+        ...LIMITS_SURFACE_PROPERTIES,
       },
     },
     prompts: listOf(prompt, 'Versioned prompt templates. Default: none.', { maxItems: 1000 }),

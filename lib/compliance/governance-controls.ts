@@ -103,6 +103,21 @@ export class GovernanceControls {
         ],
       },
       {
+        control: 'Outbound requests on client input (image URLs)',
+        status: GovernanceControlStatus.IMPLEMENTED,
+        implementedBy: ['router image stage and fetcher (lambda/router/images/fetch.ts)', 'route imageFetch allow-lists', 'router security group egress (routerEgress) in a VPC'],
+        settings: [
+          'image URLs refused unless the route lists the host (imageFetch.allowedHosts, exact names); base64 data URLs otherwise',
+          'https and port 443 only, no credentials in URLs, same-host redirects only (at most 3)',
+          'every resolved address public (no loopback, private, link-local or metadata addresses), the connection pinned to the checked address',
+          'size limit (limits.maxImageBytes) and timeout (imageFetch.timeoutMs); image bytes checked by magic number',
+        ],
+        tests: ['test/router/images/fetch.test.ts', 'test/router/images/sniff.property.test.ts', 'test/router/e2e/openai-surface.test.ts'],
+        evidence: [
+          { resourceType: 'AWS::AppConfig::ConfigurationProfile', property: 'Validators', description: 'the router configuration, allow-lists included, validated against its schema before deployment' },
+        ],
+      },
+      {
         control: 'Approval workflows',
         status: GovernanceControlStatus.NOT_BUILT,
         implementedBy: [],

@@ -15,7 +15,10 @@ import {
 } from '../../lambda/shared/config';
 import { KnowledgeSourceConfig, RouteRetrievalConfig } from '../../lambda/shared/config-retrieval';
 import { IKnowledgeSource } from '../retrieval/tenant-knowledge-base';
+import { TargetCapabilities } from '../../lambda/shared/config-capabilities';
 import { TraceExport } from '../../lambda/shared/config-tracing';
+import { bedrockEmbeddingFamily } from '../../lambda/shared/embedding-models';
+import { ImageFetchConfig, PromptCachingConfig, ServiceTier } from '../../lambda/shared/config-surface';
 import { PromptRegistry } from '../prompts/prompt-registry';
 import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../bedrock/guardrails/gateway-guardrail';
 import { ModelSource } from '../bedrock/inference-profiles/model-source';
@@ -150,6 +153,32 @@ export interface AiGatewayRoute {
    * @default - only requests that ask for retrieval retrieve
    */
   readonly retrieval?: RouteRetrievalConfig;
+  /**
+   * What the route's Bedrock `model` can do (tool calls, enforced structured output, images,
+   * prompt caching, service tiers), overriding the model family's defaults; requests that need a
+   * capability skip a target without it. Each service tier it offers needs a price factor
+   * (`ModelPrice.tierMultipliers` in `prices`). An embedding model (Titan Text Embeddings V2,
+   * Cohere Embed v3) is marked `embeddings` whatever is set here.
+   * @default - the model family's defaults (tool use for Claude 3 and later, Nova, Llama 3.1 and later, …; no images, no prompt caching, the default tier only)
+   */
+  readonly capabilities?: TargetCapabilities;
+  /**
+   * The service tier of calls that ask for none, on targets that offer it.
+   * @default ServiceTier.DEFAULT
+   */
+  readonly serviceTier?: ServiceTier;
+  /**
+   * Bedrock prompt-cache points (after the system prompt, the tools, a stable prefix) on targets
+   * with the `promptCaching` capability.
+   * @default - no cache points
+   */
+  readonly promptCaching?: PromptCachingConfig;
+  /**
+   * Hosts whose `https` image URLs the router may fetch for this route. In a VPC, the router also
+   * needs an outbound rule to them (`routerEgress`).
+   * @default - only base64 data URLs are accepted
+   */
+  readonly imageFetch?: ImageFetchConfig;
   /**
    * A description for operators.
    * @default - none
@@ -697,12 +726,19 @@ export class AiGateway extends Construct {
       for (const t of props.tenants) {
         if (reachable(t).includes(r.alias)) profileArns[t.id] = this.profiles!.profileArn(t.id, r.alias);
       }
+      // An embedding model (Titan Text Embeddings V2, Cohere Embed v3) serves POST /v1/embeddings only;
+      // the route's capabilities override the model family's defaults.
+      const embeddings = bedrockEmbeddingFamily(r.model!.modelId) !== undefined;
+      const capabilities: TargetCapabilities | undefined = embeddings || r.capabilities
+        ? { ...r.capabilities, ...(embeddings ? { embeddings: true } : {}) }
+        : undefined;
       return {
         id: bedrockTargetId(r.alias),
         kind: TargetKind.BEDROCK,
         profileArns,
         priceModelId: r.model!.modelId,
         restrictedAllowed: r.restrictedAllowed,
+        ...(capabilities ? { capabilities } : {}),
         description: `Bedrock ${r.model!.sourceId} through each tenant's application inference profile`,
       };
     });
@@ -731,6 +767,9 @@ export class AiGateway extends Construct {
       guardrail: this.guardrail && (r.guardrail ?? true) ? AiGateway.GUARDRAIL_ID : undefined,
       restrictedAllowed: r.restrictedAllowed,
       ...(r.retrieval ? { retrieval: r.retrieval } : {}),
+      ...(r.serviceTier ? { serviceTier: r.serviceTier } : {}),
+      ...(r.promptCaching ? { promptCaching: r.promptCaching } : {}),
+      ...(r.imageFetch ? { imageFetch: r.imageFetch } : {}),
       description: r.description,
     }));
 

@@ -193,7 +193,7 @@ const GATEWAY_ERRORS: ReadonlyArray<{ type: apigateway.ResponseType; status: str
 
 /**
  * The gateway's REST API (regional, or private behind an `execute-api` VPC endpoint): `POST /v1/chat/completions` (streamed through Lambda response
- * streaming), `GET /v1/models`, `POST /v1/feedback`, all behind the tenant authorizer, with
+ * streaming), `POST /v1/embeddings`, `GET /v1/models`, `GET /v1/models/{model}`, `POST /v1/feedback`, all behind the tenant authorizer, with
  * request validation, JSON access logs in a KMS-encrypted log group, execution logs without
  * bodies, X-Ray tracing, stage throttling and OpenAI-shaped error responses.
  *
@@ -332,37 +332,23 @@ export class GatewayApi extends Construct {
     // required, so it refuses nothing today and holds for routes that will).
     this.validator = this.api.addRequestValidator('RequestValidator', { validateRequestBody: true, validateRequestParameters: true });
 
-    const chatModel = this.api.addModel('ChatCompletionRequest', {
-      contentType: 'application/json',
-      modelName: 'ChatCompletionRequest',
-      description: 'The shape API Gateway checks before the router validates the request in full',
-      schema: {
-        schema: apigateway.JsonSchemaVersion.DRAFT4,
-        type: apigateway.JsonSchemaType.OBJECT,
-        required: ['model', 'messages'],
-        properties: {
-          model: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: 256 },
-          messages: { type: apigateway.JsonSchemaType.ARRAY, minItems: 1 },
-          stream: { type: apigateway.JsonSchemaType.BOOLEAN },
-        },
-      },
+    const chatModel = this.bodyModel('ChatCompletionRequest', ['model', 'messages'], {
+      model: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: 256 },
+      messages: { type: apigateway.JsonSchemaType.ARRAY, minItems: 1 },
+      stream: { type: apigateway.JsonSchemaType.BOOLEAN },
+    }, 'The shape API Gateway checks before the router validates the request in full');
+    const feedbackModel = this.bodyModel('FeedbackRequest', ['request_id', 'score'], {
+      request_id: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: 128 },
+      score: { type: apigateway.JsonSchemaType.NUMBER },
+      comment: { type: apigateway.JsonSchemaType.STRING, maxLength: 4000 },
     });
-    const feedbackModel = this.api.addModel('FeedbackRequest', {
-      contentType: 'application/json',
-      modelName: 'FeedbackRequest',
-      schema: {
-        schema: apigateway.JsonSchemaVersion.DRAFT4,
-        type: apigateway.JsonSchemaType.OBJECT,
-        required: ['request_id', 'score'],
-        properties: {
-          request_id: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: 128 },
-          score: { type: apigateway.JsonSchemaType.NUMBER },
-          comment: { type: apigateway.JsonSchemaType.STRING, maxLength: 4000 },
-        },
-      },
-    });
+    const embeddingsModel = this.bodyModel('EmbeddingsRequest', ['model', 'input'], {
+      model: { type: apigateway.JsonSchemaType.STRING, minLength: 1, maxLength: 256 },
+    }, 'The shape API Gateway checks before the router validates the embeddings request in full');
     this.addRoute('POST', '/v1/chat/completions', chatModel);
+    this.addRoute('POST', '/v1/embeddings', embeddingsModel);
     this.addRoute('GET', '/v1/models');
+    this.addRoute('GET', '/v1/models/{model}');
     this.addRoute('POST', '/v1/feedback', feedbackModel);
 
     this.baseUrl = `${this.api.url}v1`;
@@ -370,17 +356,30 @@ export class GatewayApi extends Construct {
     this.acknowledgeCloudWatchRole();
   }
 
+  /** A JSON body model (draft 4) API Gateway checks a route's body against. */
+  private bodyModel(
+    name: string, required: string[], properties: { [name: string]: apigateway.JsonSchema }, description?: string,
+  ): apigateway.Model {
+    return this.api.addModel(name, {
+      contentType: 'application/json',
+      modelName: name,
+      ...(description ? { description } : {}),
+      schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT, required, properties },
+    });
+  }
+
   /**
    * Adds a route served by the router (for example `GET /v1/usage`), with the same authorizer,
    * usage plan enforcement and integration as the built-in routes.
    *
    * @param httpMethod `GET`, `POST`, ...
-   * @param path `/v1/<segment>[/<segment>...]`
+   * @param path `/v1/<segment>[/<segment>...]`, a segment may be a path parameter (`{model}`)
    * @param requestModel a model API Gateway validates the JSON body against before the router sees it
    */
   public addRoute(httpMethod: string, path: string, requestModel?: apigateway.IModel): apigateway.Method {
-    if (!/^\/v1(\/([a-z0-9_-]+|\{[a-z_]+\}))+$/.test(path)) {
-      throw new AiGatewayValidationError(`path must look like /v1/<segment>[/<segment>...] with lower-case segments or {path_parameter}s, received '${path}'.`, this);
+    if (!/^\/v1(\/([a-z0-9_-]+|\{[a-z][A-Za-z0-9]{0,63}\}))+$/.test(path)) {
+      throw new AiGatewayValidationError(
+        `path must look like /v1/<segment>[/<segment>...] with lower-case segments or path parameters such as {model}, received '${path}'.`, this);
     }
     let resource: apigateway.IResource = this.api.root;
     for (const part of path.split('/').filter(Boolean)) {

@@ -23,6 +23,10 @@ const ON_DEMAND: Readonly<Record<string, ModelPrice>> = {
   'amazon.nova-micro-v1:0': { inputUsdPer1K: 0.000035, outputUsdPer1K: 0.00014, cacheReadUsdPer1K: 0.00000875 },
   'meta.llama3-3-70b-instruct-v1:0': { inputUsdPer1K: 0.00072, outputUsdPer1K: 0.00072 },
   'meta.llama3-1-8b-instruct-v1:0': { inputUsdPer1K: 0.00022, outputUsdPer1K: 0.00022 },
+  // Embedding models: input tokens only.
+  'amazon.titan-embed-text-v2:0': { inputUsdPer1K: 0.00002, outputUsdPer1K: 0 },
+  'cohere.embed-english-v3': { inputUsdPer1K: 0.0001, outputUsdPer1K: 0 },
+  'cohere.embed-multilingual-v3': { inputUsdPer1K: 0.0001, outputUsdPer1K: 0 },
   'mistral.mistral-large-2407-v1:0': { inputUsdPer1K: 0.002, outputUsdPer1K: 0.006 },
 };
 

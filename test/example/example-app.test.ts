@@ -124,12 +124,16 @@ describe('the example app (bin/example.ts)', () => {
     expect(config.routes.map((r) => [r.alias, r.targets, r.guardrail])).toEqual([
       ['support-summary', ['bedrock-support-summary', 'bedrock-classify'], 'gateway'],
       ['classify', ['bedrock-classify'], undefined],
+      ['embed', ['bedrock-embed'], undefined],
+      ['agent', ['bedrock-agent'], 'gateway'],
       ['chat-8b', ['llama-8b', 'bedrock-classify'], undefined],
       ['handbook-answer', ['bedrock-handbook-answer'], 'gateway'],
     ]);
+    expect(config.targets.find((t) => t.id === 'bedrock-embed')).toMatchObject({ priceModelId: 'amazon.titan-embed-text-v2:0', capabilities: { embeddings: true } });
+    expect(config.targets.find((t) => t.id === 'bedrock-agent')).toMatchObject({ capabilities: { tools: true, structuredOutputs: true } });
     expect(config.targets.find((t) => t.id === 'llama-8b')).toMatchObject({ kind: 'openai-compatible', baseUrl: expect.stringMatching(/^http:\/\/TOKEN/) });
     expect(config.tenants).toEqual([
-      expect.objectContaining({ id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'chat-8b', 'handbook-answer'], sensitivityClearance: 'restricted' }),
+      expect.objectContaining({ id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'embed', 'agent', 'chat-8b', 'handbook-answer'], sensitivityClearance: 'restricted' }),
       expect.objectContaining({ id: 'globex', tier: 'standard', allowedAliases: ['support-summary'], budget: { monthlyUsd: 200, dailyUsd: 20, softThresholdPercent: 80 } }),
     ]);
     expect(config.tenants[0]).not.toHaveProperty('budget');
@@ -162,10 +166,10 @@ describe('the example app (bin/example.ts)', () => {
     });
   });
 
-  test('the OpenAI-compatible API: /v1/chat/completions, /v1/models, feedback and usage, and the base URL as an output', () => {
+  test('the OpenAI-compatible API: /v1/chat/completions, /v1/embeddings, /v1/models, /v1/models/{model}, feedback and usage, and the base URL as an output', () => {
     const gateway = example.template('AiGatewayExample');
     const parts = Object.values(gateway.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart).sort();
-    expect(parts).toEqual(['chat', 'completions', 'feedback', 'models', 'usage', 'v1']);
+    expect(parts).toEqual(['chat', 'completions', 'embeddings', 'feedback', 'models', 'usage', 'v1', '{model}']);
     gateway.hasOutput('BaseUrl', { Description: 'OpenAI-compatible base URL' });
   });
 

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -161,6 +163,14 @@ describe('AiGateway', () => {
       Validators: [{ Type: 'JSON_SCHEMA', Content: Match.stringLikeRegexp('"\\$schema"') }],
     });
     template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', { GrowthFactor: 100, DeploymentDurationInMinutes: 0, FinalBakeTimeInMinutes: 0 });
+  });
+
+  test('the validator is the schema file without its indentation, within AppConfig\'s 32,768 characters', () => {
+    const { template } = defaultGateway();
+    const [profile] = Object.values(template.findResources('AWS::AppConfig::ConfigurationProfile'));
+    const content = profile.Properties.Validators[0].Content as string;
+    expect(JSON.parse(content)).toEqual(JSON.parse(readFileSync(join(__dirname, '../../schema/gateway-config.schema.json'), 'utf8')));
+    expect(content.length).toBeLessThanOrEqual(32_768);
   });
 
   test('API, authorizer, usage plans per tier and the web ACL are wired together', () => {
@@ -410,7 +420,7 @@ describe('AiGateway', () => {
 
   test('without the ledger: no usage table, no usage route, and budgets are refused', () => {
     const { template } = build({ usageLedger: false });
-    template.resourceCountIs('AWS::ApiGateway::Resource', 5); // v1, chat, completions, models, feedback
+    template.resourceCountIs('AWS::ApiGateway::Resource', 7); // v1, chat, completions, embeddings, models, {model}, feedback
     expect(JSON.stringify(template.toJSON())).not.toMatch(/GATEWAY_USAGE_TABLE/);
     expect(() => build({ usageLedger: false, tenants: [{ id: 'acme', costCenter: 'c', tier: 'standard', budget: { monthlyUsd: 1 } }] }))
       .toThrow(/tenants acme have a budget, which needs usageLedger/);

@@ -48,17 +48,26 @@ describe('GatewayApi', () => {
     expect(() => synth({ streaming: false, integrationTimeout: Duration.seconds(60) })).toThrow(/integrationTimeout must be between 50 ms and 29 seconds without streaming, received 1 minute/);
   });
 
-  test('serves the three routes, each behind the authorizer with a usage identifier required', () => {
+  test('serves the five routes, each behind the authorizer with a usage identifier required', () => {
     const { stack, api } = build();
     const template = Template.fromStack(stack);
-    expect(Object.keys(api.methods).sort()).toEqual(['GET /v1/models', 'POST /v1/chat/completions', 'POST /v1/feedback']);
+    expect(Object.keys(api.methods).sort()).toEqual(['GET /v1/models', 'GET /v1/models/{model}', 'POST /v1/chat/completions', 'POST /v1/embeddings', 'POST /v1/feedback']);
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
-    expect(methods).toHaveLength(3);
+    expect(methods).toHaveLength(5);
     for (const m of methods) {
       expect(m.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', ApiKeyRequired: true, AuthorizerId: { Ref: expect.stringMatching(/Authorizer/) } });
     }
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER', EndpointConfiguration: { Types: ['REGIONAL'] } });
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'completions' });
+  });
+
+  test('POST /v1/embeddings checks its body against the EmbeddingsRequest model (model and input required)', () => {
+    const template = synth();
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      Name: 'EmbeddingsRequest',
+      Schema: Match.objectLike({ required: ['model', 'input'] }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'embeddings' });
   });
 
   test('validates request bodies against models, and request parameters, before the router runs (AwsSolutions-APIG2)', () => {
@@ -166,6 +175,12 @@ describe('GatewayApi', () => {
     api.addRoute('GET', '/v1/usage');
     Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'usage' });
     expect(() => api.addRoute('GET', '/usage')).toThrow(/path must look like \/v1\/<segment>/);
+    expect(() => api.addRoute('GET', '/v1/{Bad-Param}')).toThrow(/path parameters such as \{model\}/);
+  });
+
+  test('GET /v1/models/{model} (the openai SDK\'s models.retrieve) is a path-parameter resource under /v1/models', () => {
+    const template = synth();
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{model}', ParentId: { Ref: Match.stringLikeRegexp('Apiv1models') } });
   });
 
   test.each([
@@ -193,7 +208,7 @@ describe('GatewayApi compliance', () => {
     const { stack, api } = build();
     api.addRoute('GET', '/v1/usage');
     const acks = acknowledged(stack);
-    for (const path of ['v1/chat/completions/POST', 'v1/models/GET', 'v1/feedback/POST', 'v1/usage/GET']) {
+    for (const path of ['v1/chat/completions/POST', 'v1/embeddings/POST', 'v1/models/GET', 'v1/models/{model}/GET', 'v1/feedback/POST', 'v1/usage/GET']) {
       expect(acks[`Gateway/Api/Default/${path}/Resource`]).toEqual(['AwsSolutions-COG4']);
     }
   });

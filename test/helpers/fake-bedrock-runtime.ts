@@ -9,6 +9,11 @@
  *   `contentBlockStop`, `messageStop`, `metadata`. Exceptions mid-stream use lower-camel names
  *   (`throttlingException`), as the service sends them.
  * - `POST /guardrail/{id}/version/{version}/apply`: ApplyGuardrail.
+ * - Prompt caching: a Converse(Stream) body with `cachePoint` blocks (in `system` or a message's
+ *   content) is answered with cache usage, unless the behaviour sets its own: the tokens before
+ *   the last cache point (⌈UTF-8 bytes / 4⌉ of its texts, 1,600 per image) are cache writes the
+ *   first time that prefix is seen since start or `reset()`, cache reads after; `inputTokens` is
+ *   then the rest. Image blocks arrive base64-encoded (the SDK's JSON protocol), as recorded.
  * - Errors: the HTTP status of the exception, `x-amzn-errortype: <Name>:<namespace>` and a JSON
  *   `{"message": ...}` body, as the service sends them.
  *
@@ -33,6 +38,7 @@ import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
+import { fakeEmbedding, fakeEmbeddingTokens } from './fake-embeddings';
 import { scriptedServer } from './fake-server';
 
 // ---------------------------------------------------------------------------------------------
@@ -79,6 +85,46 @@ export interface BedrockSuccessBehaviour {
   readonly cutAfterEvents?: number;
   /** Stop writing after this many stream events (JSON: after half of the body), keep the connection open. */
   readonly stallAfterEvents?: number;
+  /**
+   * Tool use blocks after the text (Converse `toolUse`; streamed as `contentBlockStart` with the id
+   * and name, then the input's JSON in `inputDeltas` fragments). With tool uses the default
+   * `stopReason` is `tool_use`.
+   */
+  readonly toolUses?: readonly FakeToolUse[];
+}
+
+/** A tool use the fake answers with. */
+export interface FakeToolUse {
+  readonly toolUseId: string;
+  readonly name: string;
+  readonly input: Readonly<Record<string, unknown>>;
+  /** The fragments the stream sends. @default the input's JSON cut in two */
+  readonly inputDeltas?: readonly string[];
+}
+
+/**
+ * The service's rule the fake enforces: `toolUse`/`toolResult` blocks need a `toolConfig`, and a
+ * `toolResult` needs the `toolUse` of the same id in the assistant turn before it. The message, or
+ * undefined when the body is valid.
+ */
+export function toolRuleViolation(body: unknown): string | undefined {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as {
+    messages?: { role?: string; content?: { toolUse?: { toolUseId?: string }; toolResult?: { toolUseId?: string } }[] }[]; toolConfig?: unknown;
+  };
+  let previousUses = new Set<string>();
+  for (const m of b.messages ?? []) {
+    const blocks = m.content ?? [];
+    if (blocks.some((c) => c.toolUse || c.toolResult) && b.toolConfig === undefined) {
+      return 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
+    }
+    for (const c of blocks) {
+      if (c.toolResult && !previousUses.has(c.toolResult.toolUseId ?? '')) {
+        return 'Expected toolResult blocks at messages.N.content for the following Ids: the previous turn\'s toolUse ids';
+      }
+    }
+    previousUses = new Set(blocks.flatMap((c) => (c.toolUse ? [c.toolUse.toolUseId ?? ''] : [])));
+  }
+  return undefined;
 }
 
 /** An HTTP error as Bedrock Runtime sends it. */
@@ -187,7 +233,7 @@ export const BEDROCK_ERROR_STATUS: Readonly<Record<string, number>> = {
 // Recorded requests
 // ---------------------------------------------------------------------------------------------
 
-export type FakeBedrockOperation = 'converse' | 'converseStream' | 'applyGuardrail' | 'unknown';
+export type FakeBedrockOperation = 'converse' | 'converseStream' | 'invokeModel' | 'applyGuardrail' | 'unknown';
 
 /**
  * How an exchange ended: the fake finished its answer, the client closed the request before the
@@ -319,10 +365,11 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
   const protocol = options.protocol ?? 'http1';
   let sessionCount = 0;
   const sessions = new Set<http2.ServerHttp2Session>();
+  const cachedPrefixes = new Set<string>();
   const core = scriptedServer<BedrockBehaviour, RecordedBedrockRequest>({
     name: 'fake-bedrock-runtime',
     defaultBehaviour: options.defaultBehaviour ?? BedrockBehaviours.success(),
-    onReset: () => { sessionCount = 0; },
+    onReset: () => { sessionCount = 0; cachedPrefixes.clear(); },
     onDropConnections: () => { for (const session of sessions) session.destroy(); },
   });
   const sleep = core.sleep;
@@ -419,8 +466,17 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
       }
       case 'success':
       case 'streamException': {
-        const spent = behaviour.kind === 'success' && behaviour.spendOutputLimit ? { ...behaviour, usage: worstUsageOf(body) } : behaviour;
-        await answer(ex, route.operation, spent, baseHeaders, { sleep, finish, cut });
+        const violation = toolRuleViolation(body);
+        if (violation !== undefined) {
+          ex.writeHead(400, { ...baseHeaders, 'content-type': 'application/json', 'x-amzn-errortype': `ValidationException:${ERROR_NAMESPACE}` });
+          finish(JSON.stringify({ message: violation }));
+          return;
+        }
+        let spent = behaviour.kind === 'success' && behaviour.spendOutputLimit ? { ...behaviour, usage: worstUsageOf(body) } : behaviour;
+        const cached = behaviour.kind === 'success' && behaviour.usage?.cacheReadInputTokens === undefined
+          && behaviour.usage?.cacheWriteInputTokens === undefined ? cacheUsageOf(body, cachedPrefixes) : undefined;
+        if (cached && spent.kind === 'success') spent = { ...spent, usage: { ...spent.usage, ...cached } };
+        await answer(ex, route.operation, spent, baseHeaders, { sleep, finish, cut }, body);
         return;
       }
     }
@@ -432,6 +488,7 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
     behaviour: BedrockSuccessBehaviour | BedrockStreamExceptionBehaviour,
     baseHeaders: Record<string, string>,
     io: { sleep: (ms?: number) => Promise<void>; finish: (chunk?: Uint8Array | string) => void; cut: () => void },
+    body?: unknown,
   ): Promise<void> => {
     if (behaviour.kind === 'success') await io.sleep(behaviour.delayMs);
     if (ex.closed) return;
@@ -439,6 +496,13 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
     if (operation === 'applyGuardrail') {
       ex.writeHead(200, { ...baseHeaders, 'content-type': 'application/json' });
       io.finish(JSON.stringify(guardrailAnswer('NONE', [], undefined, undefined)));
+      return;
+    }
+
+    if (operation === 'invokeModel') {
+      const answer = embeddingAnswer(ex.url, body);
+      ex.writeHead(200, { ...baseHeaders, 'content-type': 'application/json', ...answer.headers });
+      io.finish(JSON.stringify(answer.body));
       return;
     }
 
@@ -451,8 +515,16 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
       const text = behaviour.text ?? (behaviour.deltas ? behaviour.deltas.join('') : DEFAULT_TEXT);
       const deltas = behaviour.deltas ?? splitDeltas(text);
       const payload: Record<string, unknown> = {
-        output: { message: { role: 'assistant', content: [{ text }] } },
-        stopReason: behaviour.stopReason ?? 'end_turn',
+        output: {
+          message: {
+            role: 'assistant',
+            content: [
+              ...(text !== '' || !behaviour.toolUses?.length ? [{ text }] : []),
+              ...(behaviour.toolUses ?? []).map((t) => ({ toolUse: { toolUseId: t.toolUseId, name: t.name, input: t.input } })),
+            ],
+          },
+        },
+        stopReason: behaviour.stopReason ?? (behaviour.toolUses?.length ? 'tool_use' : 'end_turn'),
         metrics: { latencyMs: behaviour.latencyMs ?? 7 },
       };
       if (!behaviour.omitUsage) payload.usage = usageOf(behaviour.usage, deltas.length);
@@ -485,7 +557,16 @@ export async function startFakeBedrockRuntime(options: FakeBedrockRuntimeOptions
         events.push(encodeEventFrame('event', 'contentBlockDelta', { contentBlockIndex: 0, delta: { text: d }, p: PADDING }));
       }
       events.push(encodeEventFrame('event', 'contentBlockStop', { contentBlockIndex: 0, p: PADDING }));
-      events.push(encodeEventFrame('event', 'messageStop', { stopReason: behaviour.stopReason ?? 'end_turn', p: PADDING }));
+      (behaviour.toolUses ?? []).forEach((t, i) => {
+        const contentBlockIndex = i + 1;
+        events.push(encodeEventFrame('event', 'contentBlockStart', { contentBlockIndex, start: { toolUse: { toolUseId: t.toolUseId, name: t.name } }, p: PADDING }));
+        const json = JSON.stringify(t.input);
+        for (const input of t.inputDeltas ?? [json.slice(0, Math.ceil(json.length / 2)), json.slice(Math.ceil(json.length / 2))]) {
+          events.push(encodeEventFrame('event', 'contentBlockDelta', { contentBlockIndex, delta: { toolUse: { input } }, p: PADDING }));
+        }
+        events.push(encodeEventFrame('event', 'contentBlockStop', { contentBlockIndex, p: PADDING }));
+      });
+      events.push(encodeEventFrame('event', 'messageStop', { stopReason: behaviour.stopReason ?? (behaviour.toolUses?.length ? 'tool_use' : 'end_turn'), p: PADDING }));
       if (!behaviour.omitUsage) {
         const metadata: Record<string, unknown> = {
           usage: usageOf(behaviour.usage, deltas.length),
@@ -558,6 +639,39 @@ function worstUsageOf(body: unknown): FakeBedrockUsage {
   return { inputTokens, outputTokens: b.inferenceConfig?.maxTokens ?? 32_768 };
 }
 
+interface ConverseBlock { text?: string; image?: unknown; cachePoint?: unknown; toolSpec?: unknown }
+
+/** Tokens the fake counts for a block: ⌈UTF-8 bytes / 4⌉ of a text or a tool's JSON, 1,600 for an image. */
+function blockTokens(block: ConverseBlock): number {
+  if (block.image !== undefined) return 1600;
+  if (block.toolSpec !== undefined) return Math.ceil(Buffer.byteLength(JSON.stringify(block.toolSpec), 'utf8') / 4);
+  return Math.ceil(Buffer.byteLength(block.text ?? '', 'utf8') / 4);
+}
+
+/**
+ * The cache usage of a body with cache points (see the module comment), or undefined without any.
+ * The prefix is identified by the JSON of every block before the last cache point.
+ */
+function cacheUsageOf(body: unknown, seen: Set<string>): FakeBedrockUsage | undefined {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as {
+    toolConfig?: { tools?: ConverseBlock[] }; system?: ConverseBlock[]; messages?: { content?: ConverseBlock[] }[];
+  };
+  // Bedrock's prefix order: tools, system, messages.
+  const blocks = [...(b.toolConfig?.tools ?? []), ...(b.system ?? []), ...(b.messages ?? []).flatMap((m) => m.content ?? [])];
+  let last = -1;
+  blocks.forEach((block, i) => { if (block.cachePoint !== undefined) last = i; });
+  if (last < 0) return undefined;
+  const prefix = blocks.slice(0, last).filter((block) => block.cachePoint === undefined);
+  const prefixTokens = prefix.reduce((sum, block) => sum + blockTokens(block), 0);
+  const rest = blocks.slice(last + 1).reduce((sum, block) => sum + blockTokens(block), 0);
+  const key = JSON.stringify(prefix);
+  const hit = seen.has(key);
+  seen.add(key);
+  return hit
+    ? { inputTokens: rest, cacheReadInputTokens: prefixTokens, cacheWriteInputTokens: 0 }
+    : { inputTokens: rest, cacheReadInputTokens: 0, cacheWriteInputTokens: prefixTokens };
+}
+
 /** Whether a Converse body sets `inferenceConfig.maxTokens` to a positive integer. */
 function hasOutputLimit(body: unknown): boolean {
   const inference = typeof body === 'object' && body !== null ? (body as { inferenceConfig?: unknown }).inferenceConfig : undefined;
@@ -577,9 +691,10 @@ interface Route {
 }
 
 function parsePath(path: string): Route {
-  const model = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(path);
+  const model = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/.exec(path);
   if (model) {
-    return { operation: model[2] === 'converse' ? 'converse' : 'converseStream', modelId: decodeURIComponent(model[1]) };
+    const operation = model[2] === 'converse' ? 'converse' : model[2] === 'invoke' ? 'invokeModel' : 'converseStream';
+    return { operation, modelId: decodeURIComponent(model[1]) };
   }
   const guardrail = /^\/guardrail\/([^/]+)\/version\/([^/]+)\/apply$/.exec(path);
   if (guardrail) {
@@ -681,4 +796,27 @@ function h2Exchange(req: http2.Http2ServerRequest, res: http2.Http2ServerRespons
     get closed() { return closed; },
     onClose: (l) => { listeners.push(l); },
   };
+}
+
+/**
+ * InvokeModel of an embedding model: Titan Text Embeddings V2 (`{embedding, inputTextTokenCount}`,
+ * `dimensions` default 1024) or Cohere Embed v3 (`{embeddings: {float}}` for `embedding_types`,
+ * else a bare list; the token count only in the `X-Amzn-Bedrock-Input-Token-Count` header, as Bedrock
+ * sends it). Cohere vectors have 1024 values.
+ */
+function embeddingAnswer(url: string, body: unknown): { body: Record<string, unknown>; headers: Record<string, string> } {
+  const b = typeof body === 'object' && body !== null ? body as Record<string, unknown> : {};
+  if (/cohere\.embed/.test(decodeURIComponent(url))) {
+    const texts = Array.isArray(b.texts) ? b.texts.map(String) : [];
+    const vectors = texts.map((t) => fakeEmbedding(t, 1024));
+    const typed = Array.isArray(b.embedding_types);
+    return {
+      body: { id: 'fake-cohere', texts, response_type: typed ? 'embeddings_by_type' : 'embeddings_floats', embeddings: typed ? { float: vectors } : vectors },
+      headers: { 'x-amzn-bedrock-input-token-count': String(texts.reduce((n, t) => n + fakeEmbeddingTokens(t), 0)) },
+    };
+  }
+  const text = String(b.inputText ?? '');
+  const dimensions = typeof b.dimensions === 'number' ? b.dimensions : 1024;
+  const embedding = fakeEmbedding(text, dimensions);
+  return { body: { embedding, inputTextTokenCount: fakeEmbeddingTokens(text), embeddingsByType: { float: embedding } }, headers: {} };
 }

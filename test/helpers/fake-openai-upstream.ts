@@ -21,6 +21,7 @@
  * await upstream.close();
  */
 import * as http from 'node:http';
+import { fakeEmbedding, fakeEmbeddingTokens } from './fake-embeddings';
 import { scriptedServer } from './fake-server';
 
 // ---------------------------------------------------------------------------------------------
@@ -73,6 +74,11 @@ export interface OpenAiSuccessBehaviour {
   readonly cutAfterEvents?: number;
   /** Stop writing after this many stream events (JSON: after half of the body), keep the connection open. */
   readonly stallAfterEvents?: number;
+  /**
+   * Tool calls after the text (`message.tool_calls`; streamed as a delta with index, id, type and
+   * name, then argument fragments). With tool calls the default finish reason is `tool_calls`.
+   */
+  readonly toolCalls?: readonly { readonly id: string; readonly name: string; readonly arguments: string }[];
 }
 
 /** An HTTP error with the OpenAI error envelope. */
@@ -255,10 +261,11 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
     const path = (req.url ?? '/').split('?')[0];
     const method = req.method ?? 'GET';
     const isCompletion = method === 'POST' && path === '/v1/chat/completions';
+    const isEmbeddings = method === 'POST' && path === '/v1/embeddings';
     const stream = isRecord(body) && body.stream === true;
     const limitMissing = isCompletion && (options.requireOutputLimit ?? true) && !hasOutputLimit(body);
     if (limitMissing) missingOutputLimit += 1;
-    let behaviour = isCompletion && !limitMissing ? core.next() : undefined;
+    let behaviour = (isCompletion && !limitMissing) || isEmbeddings ? core.next() : undefined;
 
     let settle: (o: UpstreamExchangeOutcome) => void = () => undefined;
     const outcome = new Promise<UpstreamExchangeOutcome>((resolve) => { settle = resolve; });
@@ -308,6 +315,12 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
     }
 
     const requestModel = isRecord(body) && typeof body.model === 'string' ? body.model : models[0];
+    if (isEmbeddings && behaviour.kind === 'success') {
+      await sleep(behaviour.delayMs);
+      if (closed) return;
+      json(200, embeddingsAnswer(body, requestModel, behaviour.omitUsage !== true));
+      return;
+    }
     if (behaviour.kind === 'success' && behaviour.spendOutputLimit) behaviour = { ...behaviour, usage: worstUsageOf(body) };
     const streamOptions = isRecord(body) && isRecord(body.stream_options) ? body.stream_options : undefined;
     const includeUsage = streamOptions?.include_usage === true;
@@ -360,7 +373,18 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
             object: 'chat.completion',
             created,
             model: behaviour.model ?? requestModel,
-            choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: behaviour.finishReason ?? 'stop' }],
+            choices: [{
+              index: 0,
+              message: {
+                role: 'assistant',
+                content: behaviour.kind === 'success' && behaviour.toolCalls?.length && behaviour.text === undefined ? null : text,
+                ...(behaviour.kind === 'success' && behaviour.toolCalls?.length
+                  ? { tool_calls: behaviour.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
+                  : {}),
+              },
+              logprobs: null,
+              finish_reason: behaviour.finishReason ?? (behaviour.kind === 'success' && behaviour.toolCalls?.length ? 'tool_calls' : 'stop'),
+            }],
           };
           if (!behaviour.omitUsage) payload.usage = usageOf(behaviour.usage, deltas.length);
           const text$ = JSON.stringify(payload);
@@ -390,10 +414,17 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
           }));
           if (behaviour.done ?? true) events.push('[DONE]');
         } else {
-          const text = behaviour.text ?? DEFAULT_TEXT;
-          const deltas = behaviour.deltas ?? splitDeltas(text);
+          const calls = behaviour.toolCalls ?? [];
+          const text = behaviour.text ?? (calls.length > 0 ? '' : DEFAULT_TEXT);
+          const deltas = behaviour.deltas ?? (text === '' ? [] : splitDeltas(text));
           for (const d of deltas) events.push(chunk([{ index: 0, delta: { content: d }, logprobs: null, finish_reason: null }]));
-          events.push(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: behaviour.finishReason ?? 'stop' }]));
+          calls.forEach((c, index) => {
+            const half = Math.ceil(c.arguments.length / 2);
+            const open = { index, id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments.slice(0, half) } };
+            events.push(chunk([{ index: 0, delta: { tool_calls: [open] }, logprobs: null, finish_reason: null }]));
+            events.push(chunk([{ index: 0, delta: { tool_calls: [{ index, function: { arguments: c.arguments.slice(half) } }] }, logprobs: null, finish_reason: null }]));
+          });
+          events.push(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: behaviour.finishReason ?? (calls.length > 0 ? 'tool_calls' : 'stop') }]));
           if (includeUsage && !behaviour.omitUsage) {
             events.push(JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageOf(behaviour.usage, deltas.length) }));
           }
@@ -486,4 +517,17 @@ function readAll(stream: http.IncomingMessage): Promise<string> {
     stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     stream.on('error', reject);
   });
+}
+
+/**
+ * `POST /v1/embeddings`: one vector per input (`dimensions` values, default 8), in reverse order of
+ * `data` (clients must sort by `index`); usage unless `omitUsage`.
+ */
+function embeddingsAnswer(body: unknown, model: string, withUsage: boolean): Record<string, unknown> {
+  const input = isRecord(body) ? body.input : undefined;
+  const inputs = Array.isArray(input) ? input.map(String) : [String(input)];
+  const dimensions = isRecord(body) && typeof body.dimensions === 'number' ? body.dimensions : 8;
+  const data = inputs.map((text, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(text, dimensions) })).reverse();
+  const tokens = inputs.reduce((n, t) => n + fakeEmbeddingTokens(t), 0);
+  return { object: 'list', data, model, ...(withUsage ? { usage: { prompt_tokens: tokens, total_tokens: tokens } } : {}) };
 }

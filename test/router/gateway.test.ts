@@ -124,7 +124,7 @@ describe('Gateway.handle: errors', () => {
     ['internal data from a public-only tenant', [hello('chat'), { key: INITECH_KEY, headers: { 'x-gateway-sensitivity': 'internal' } }], 403, 'sensitivity_not_cleared', 'permission_error', 'sensitivity'],
     ['an oversize body', [undefined, { rawBody: `{"model":"chat","messages":[{"role":"user","content":"${'x'.repeat(1_100_000)}"}]}` }], 413, 'request_too_large', 'invalid_request_error', null],
     ['a wrong method', [hello(), { method: 'GET' }], 405, 'method_not_allowed', 'invalid_request_error', null],
-    ['an unknown path', [hello(), { path: '/v1/embeddings' }], 404, 'unknown_url', 'not_found_error', null],
+    ['an unknown path', [hello(), { path: '/v1/audio/speech' }], 404, 'unknown_url', 'not_found_error', null],
   ])('%s: the status, the OpenAI envelope and a usage record', async (_name, args, status, code, type, param) => {
     const t = testGateway();
     const res = await send(t.gateway, chatRequest(...args));

@@ -5,6 +5,9 @@
  *
  * - NONE: the request goes on unchanged.
  * - INTERVENED, masked only: the latest turn is replaced by the masked text and the request goes on.
+ *   A latest turn that carries tool results is checked with them (tool output is input the model
+ *   reads); masked text cannot be put back into the individual results, so a masking intervention
+ *   on such a turn blocks the request (fail closed).
  * - INTERVENED, blocked: no model is called; the answer is the guardrail's message with
  *   `finish_reason: content_filter` (as Bedrock answers when Converse's guardrail blocks).
  *
@@ -35,15 +38,25 @@ export async function applyInputGuardrail(
   applier: GuardrailApplier, guardrail: ChosenGuardrail, request: ProviderRequest, options: CallOptions,
 ): Promise<InputGuardrailResult> {
   const last = request.messages[request.messages.length - 1];
+  const results = last.toolResults ?? [];
+  const text = [...results.map((r) => r.content), last.content].filter((t) => t.trim() !== '').join('\n\n');
   let verdict;
   try {
-    verdict = await applier.apply(guardrail, 'INPUT', last.content, options);
+    verdict = await applier.apply(guardrail, 'INPUT', text, options);
   } catch (error) {
     if (options.signal.aborted) throw error;
     throw guardrailUnavailable(error);
   }
   if (verdict.action === 'NONE') return { kind: 'pass', request, intervened: false };
-  if (verdict.blocked || verdict.text === undefined) return { kind: 'blocked', text: verdict.text ?? DEFAULT_BLOCKED_INPUT };
-  const messages = [...request.messages.slice(0, -1), { role: 'user' as const, content: verdict.text }];
+  // A masking intervention on tool results blocks: masked text cannot be put back into the results.
+  if (verdict.blocked || verdict.text === undefined || results.length > 0) {
+    return { kind: 'blocked', text: verdict.blocked && verdict.text !== undefined ? verdict.text : DEFAULT_BLOCKED_INPUT };
+  }
+  // The masked text replaces the turn's text; its images stay.
+  const images = (last.parts ?? []).filter((p) => p.type !== 'text');
+  const masked = images.length > 0
+    ? { role: 'user' as const, content: verdict.text, parts: [{ type: 'text' as const, text: verdict.text }, ...images] }
+    : { role: 'user' as const, content: verdict.text };
+  const messages = [...request.messages.slice(0, -1), masked];
   return { kind: 'pass', request: { ...request, messages }, intervened: true };
 }

@@ -20,14 +20,14 @@
  */
 import { UpstreamError } from '../errors';
 import {
-  BedrockTarget, CallOptions, Completion, OpenAiTarget, ProviderAdapter, ProviderRequest, StreamChunk,
+  BedrockTarget, CallOptions, Completion, EmbeddingRequest, Embeddings, OpenAiTarget, ProviderAdapter, ProviderRequest, StreamChunk,
 } from '../providers/types';
 import { backoffDelayMs } from '../reliability/backoff';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
-import { attemptSpan } from '../tracing/gen-ai';
+import { attemptSpan, embeddingsAttemptSpan, SpanDescription } from '../tracing/gen-ai';
 import { errorTypeOf, RequestSpans, Span, SpanKind } from '../tracing/spans';
 import { AttemptRecord } from '../usage/types';
-import { withOutputLimit } from './route';
+import { targetRequest } from './route';
 import { Candidate } from './types';
 
 /** The adapters, one per target kind. */
@@ -123,7 +123,8 @@ function linkedController(signal: AbortSignal): AbortController {
  * `UpstreamError`, `CircuitOpen`, `DeadlineExceeded` or `ClientGone`.
  */
 async function withRetries<T>(
-  candidate: Candidate, request: ProviderRequest, ctx: InvokeContext, attempt: (options: CallOptions, attemptSignal: AbortController) => Promise<T>,
+  candidate: Candidate, describe: (attempt: number) => SpanDescription, ctx: InvokeContext,
+  attempt: (options: CallOptions, attemptSignal: AbortController) => Promise<T>,
 ): Promise<T> {
   const { retry } = ctx;
   const timeouts = candidate.config.timeouts;
@@ -136,7 +137,7 @@ async function withRetries<T>(
     // On a retry, an open circuit ends the attempts with this request's own last error.
     if (!ctx.breakers.tryAcquire(candidate.breakerKey)) throw lastError ?? new CircuitOpen(candidate.config.id);
     const started = ctx.now();
-    const spanOf = ctx.tracing ? attemptSpan(candidate, request, n) : undefined;
+    const spanOf = ctx.tracing ? describe(n) : undefined;
     const span = ctx.tracing && spanOf ? ctx.tracing.spans.start(spanOf.name, spanOf.attributes, { kind: SpanKind.CLIENT, parent: ctx.tracing.parent }) : undefined;
     // The attempt's own stop (first-token timeout, an abandoned stream), joined with the client's.
     const controller = linkedController(ctx.signal);
@@ -204,6 +205,24 @@ function adapterFor(ctx: InvokeContext, candidate: Candidate): {
 }
 
 /**
+ * The embeddings of `request` from `candidate`, with retries (an adapter without `embed` fails
+ * over: it serves no embeddings).
+ *
+ * @example
+ * const embeddings = await embedOnTarget(candidate, embeddingRequest, ctx);
+ */
+export function embedOnTarget(candidate: Candidate, request: EmbeddingRequest, ctx: InvokeContext): Promise<Embeddings> {
+  const target = candidate.target;
+  return withRetries(candidate, (n) => embeddingsAttemptSpan(candidate, request, n), ctx, (options) => {
+    const embed = target.kind === 'bedrock'
+      ? ctx.providers.bedrock.embed?.bind(ctx.providers.bedrock, target)
+      : ctx.providers.openai.embed?.bind(ctx.providers.openai, target);
+    if (!embed) throw new UpstreamError(`the ${target.kind} adapter serves no embeddings`, { disposition: 'fallback', code: 'notEmbeddingModel' });
+    return embed(request, options);
+  });
+}
+
+/**
  * A complete (non-streamed) answer from `candidate`, with retries.
  *
  * @example
@@ -211,8 +230,8 @@ function adapterFor(ctx: InvokeContext, candidate: Candidate): {
  */
 export function completeOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<Completion> {
   const adapter = adapterFor(ctx, candidate);
-  const call = withOutputLimit(candidate, request);
-  return withRetries(candidate, call, ctx, (options) => adapter.complete(call, options));
+  const call = targetRequest(candidate, request);
+  return withRetries(candidate, (n) => attemptSpan(candidate, call, n), ctx, (options) => adapter.complete(call, options));
 }
 
 /**
@@ -225,8 +244,8 @@ export function completeOnTarget(candidate: Candidate, request: ProviderRequest,
 export function openStreamOnTarget(candidate: Candidate, request: ProviderRequest, ctx: InvokeContext): Promise<OpenedStream> {
   const adapter = adapterFor(ctx, candidate);
   const firstTokenMs = candidate.config.timeouts.firstTokenMs;
-  const call = withOutputLimit(candidate, request);
-  return withRetries(candidate, call, ctx, async (options, controller) => {
+  const call = targetRequest(candidate, request);
+  return withRetries(candidate, (n) => attemptSpan(candidate, call, n), ctx, async (options, controller) => {
     const iterator = adapter.stream(call, options)[Symbol.asyncIterator]();
     const timer = firstTokenMs !== undefined ? setTimeout(() => controller.abort(FIRST_TOKEN), firstTokenMs) : undefined;
     const stop = (): void => {

@@ -3,12 +3,23 @@
  *
  * Rules for fields (documented in lambda/router/README.md):
  * - Supported fields are type-checked and range-checked; a wrong type is a 400 naming the field.
- * - OpenAI fields the gateway cannot honour and that would change the answer's shape (`tools`,
- *   `tool_choice`, `functions`, `function_call`, `n` > 1, `logprobs`, `top_logprobs`, `audio`,
- *   non-text `modalities`, `prediction`, `web_search_options`) are refused with 400
- *   `unsupported_parameter`, rather than silently answered differently.
- * - OpenAI tuning fields without an equivalent on every target (`frequency_penalty`,
- *   `presence_penalty`, `seed`, `logit_bias`, `service_tier`, `store`, `parallel_tool_calls`,
+ * - Tools: `tools`, `tool_choice`, `parallel_tool_calls`, assistant `tool_calls` and `tool`
+ *   messages are parsed by parse-tools.ts; legacy `functions`, `function_call` and `function`
+ *   messages are refused with 400 `unsupported_parameter` naming their replacement.
+ * - `response_format` `json_schema`: the schema is compiled once here (a schema the router cannot
+ *   check is a 400 `unsupported_schema`); structured-output.ts checks the answer against it.
+ * - OpenAI fields the gateway cannot honour and that would change the answer's shape (`n` > 1,
+ *   `logprobs`, `top_logprobs`, `audio`, non-text `modalities`, `prediction`,
+ *   `web_search_options`) are refused with 400 `unsupported_parameter`, rather than silently
+ *   answered differently (`n` and `logprobs` with a message saying what to do instead).
+ * - User messages may hold `image_url` parts: base64 data URLs of PNG, JPEG, GIF or WebP images,
+ *   decoded and checked against their bytes here (../images/data-url.ts), or `https` URLs that the
+ *   image stage (images.ts) fetches when the route allows the host. Per-image and per-request
+ *   limits (`limits.maxImageBytes`, `maxImagesPerRequest`, `maxImageBytesPerRequest`).
+ * - `seed`, `presence_penalty`, `frequency_penalty` are range-checked and passed to
+ *   OpenAI-compatible targets (Converse has no equivalent: Bedrock ignores them, documented);
+ *   `service_tier` (auto, default, flex, priority, latency_optimized) chooses the tier (route.ts).
+ * - OpenAI tuning fields without an equivalent on any target (`logit_bias`, `store`,
  *   `reasoning_effort`, `verbosity`, `prompt_cache_key`, `safety_identifier`) are type-checked
  *   and then ignored.
  * - `prompt` (OpenAI's reusable-prompt reference `{id, version, variables}`) names a prompt of the
@@ -17,15 +28,21 @@
  * - Any other field is ignored, so newer SDKs that send new optional fields keep working.
  */
 import { RequestLimits } from '../../shared/config';
+import { ServiceTier } from '../../shared/config-surface';
+import { ImageInputError, parseImageDataUrl } from '../images/data-url';
 import { BodyError } from '../http';
-import { InvalidRequestError, PayloadTooLargeError, RequestTimeoutError } from '../errors';
-import { ChatTurn, ResponseFormat } from '../providers/types';
+import { PayloadTooLargeError, RequestTimeoutError } from '../errors';
+import { appendTurn } from '../providers/conversation';
+import { ChatTurn, ContentPart, ResponseFormat } from '../providers/types';
 import { HINTS } from './hints';
 import { parseRetrievalRequest } from '../retrieval/request';
+import { bad, isObject, Json, jsonDepth, kind, present, shown } from './parse-helpers';
+import { compiledResponseSchema } from './structured-output';
+import { UnsupportedSchemaError } from '../validation/json-schema';
+import { legacyFunctionMessage, parseToolCalls, parseToolMessage, parseTools } from './parse-tools';
 import { ChatRequest, PromptReference } from './types';
 
 type Limits = Required<RequestLimits>;
-type Json = Record<string, unknown>;
 
 /** OpenAI's own limits on `metadata`. */
 export const METADATA_LIMITS = { maxEntries: 16, maxKeyChars: 64, maxValueChars: 512 } as const;
@@ -36,11 +53,17 @@ const MAX_USER_CHARS = 256;
 const MAX_SCHEMA_DEPTH = 32;
 const MAX_SCHEMA_NAME = 64;
 
+/** Why a refused field is refused, when there is more to say than "not supported". */
+const UNSUPPORTED_WHY: Record<string, string> = {
+  n: "'n' must be 1: the gateway answers one choice per request (send several requests for several choices; each is metered).",
+  logprobs: "'logprobs' is not supported: the gateway does not return token log probabilities (Bedrock Converse has none).",
+  top_logprobs: "'top_logprobs' is not supported: the gateway does not return token log probabilities (Bedrock Converse has none).",
+};
+
+/** OpenAI's `service_tier` values the gateway serves (`auto`: the route's tier), plus Bedrock's latency-optimized inference. */
+const SERVICE_TIER_VALUES = ['auto', ...Object.values(ServiceTier)];
+
 const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
-  tools: (v) => !(Array.isArray(v) && v.length === 0),
-  tool_choice: (v) => v !== 'none',
-  functions: (v) => !(Array.isArray(v) && v.length === 0),
-  function_call: (v) => v !== 'none',
   n: (v) => v !== 1,
   logprobs: (v) => v !== false,
   top_logprobs: (v) => v !== 0,
@@ -50,33 +73,10 @@ const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
   web_search_options: () => true,
 };
 
-const IGNORED_NUMBERS: Record<string, [number, number]> = {
-  frequency_penalty: [-2, 2],
-  presence_penalty: [-2, 2],
-  seed: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-};
-const IGNORED_STRINGS = ['service_tier', 'reasoning_effort', 'verbosity', 'prompt_cache_key', 'safety_identifier'];
-const IGNORED_BOOLEANS = ['store', 'parallel_tool_calls'];
+const IGNORED_STRINGS = ['reasoning_effort', 'verbosity', 'prompt_cache_key', 'safety_identifier'];
+const IGNORED_BOOLEANS = ['store'];
 
-function bad(message: string, param: string, code = 'invalid_value'): InvalidRequestError {
-  return new InvalidRequestError(message, code, param);
-}
-
-function kind(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function present(body: Json, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(body, key) && body[key] !== null && body[key] !== undefined;
-}
-
-function decodeBody(body: Uint8Array, limits: Limits): Json {
+export function decodeBody(body: Uint8Array, limits: Limits): Json {
   if (body.byteLength > limits.maxBodyBytes) {
     throw new PayloadTooLargeError(
       `The request body is ${body.byteLength} bytes; the limit is ${limits.maxBodyBytes} bytes.`, 'request_too_large');
@@ -100,7 +100,7 @@ function decodeBody(body: Uint8Array, limits: Limits): Json {
   return parsed;
 }
 
-function optionalNumber(body: Json, key: string, min: number, max: number, integer = false): number | undefined {
+export function optionalNumber(body: Json, key: string, min: number, max: number, integer = false): number | undefined {
   if (!present(body, key)) return undefined;
   const v = body[key];
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
@@ -110,7 +110,7 @@ function optionalNumber(body: Json, key: string, min: number, max: number, integ
   return v;
 }
 
-function optionalString(body: Json, key: string, maxChars: number): string | undefined {
+export function optionalString(body: Json, key: string, maxChars: number): string | undefined {
   if (!present(body, key)) return undefined;
   const v = body[key];
   if (typeof v !== 'string') throw bad(`'${key}' must be a string, not ${kind(v)}.`, key, 'invalid_type');
@@ -125,32 +125,80 @@ function optionalBoolean(body: Json, key: string): boolean | undefined {
   return v;
 }
 
-/** The text of a message's `content`: a string, or an array of text parts. */
-function contentText(content: unknown, param: string, limits: Limits): string {
+/** Images seen so far in the request, against the per-request limits. */
+interface ImageBudget {
+  count: number;
+  bytes: number;
+}
+
+/** The content of a message: its text, and its parts when it holds images. */
+interface ParsedContent {
+  readonly text: string;
+  readonly parts?: ContentPart[];
+}
+
+function imagePart(part: Json, at: string, limits: Limits, images: ImageBudget): ContentPart {
+  const p = `${at}.image_url`;
+  const ref = part.image_url;
+  if (!isObject(ref)) throw bad(`'${p}' must be an object such as {"url": "data:image/png;base64,…"}, not ${kind(ref)}.`, p, 'invalid_type');
+  if (typeof ref.url !== 'string') throw bad(`'${p}.url' must be a string, not ${kind(ref.url)}.`, `${p}.url`, 'invalid_type');
+  if (present(ref, 'detail') && !['auto', 'low', 'high'].includes(ref.detail as string)) {
+    throw bad(`'${p}.detail' must be one of auto, low, high.`, `${p}.detail`);
+  }
+  images.count++;
+  if (images.count > limits.maxImagesPerRequest) {
+    throw bad(`The request has more than ${limits.maxImagesPerRequest} images; the limit is ${limits.maxImagesPerRequest}.`, p, 'too_many_images');
+  }
+  const url = ref.url;
+  if (/^https?:\/\//i.test(url)) return { type: 'remote_image', url, param: `${p}.url` };
+  try {
+    const image = parseImageDataUrl(url, limits.maxImageBytes);
+    images.bytes += image.bytes.byteLength;
+    if (images.bytes > limits.maxImageBytesPerRequest) {
+      throw new ImageInputError(`the request's images total more than ${limits.maxImageBytesPerRequest} bytes, the limit`, 'images_too_large');
+    }
+    return { type: 'image', format: image.format, bytes: image.bytes, width: image.width, height: image.height };
+  } catch (e) {
+    if (e instanceof ImageInputError) throw bad(`'${p}.url': ${e.message}.`, `${p}.url`, e.code);
+    throw e;
+  }
+}
+
+/** A message's `content`: a string, or an array of text parts (and, in user messages, image parts). */
+function parseContent(content: unknown, param: string, limits: Limits, imagesAllowed: boolean, images: ImageBudget): ParsedContent {
   let text: string;
+  let parts: ContentPart[] | undefined;
   if (typeof content === 'string') {
     text = content;
   } else if (Array.isArray(content)) {
     if (content.length === 0) throw bad(`'${param}' must not be an empty array.`, param);
-    const parts: string[] = [];
+    const all: ContentPart[] = [];
+    const texts: string[] = [];
     content.forEach((part, j) => {
       const at = `${param}[${j}]`;
       if (!isObject(part)) throw bad(`'${at}' must be an object, not ${kind(part)}.`, at, 'invalid_type');
+      if (part.type === 'image_url' && imagesAllowed) {
+        all.push(imagePart(part, at, limits, images));
+        return;
+      }
       if (part.type !== 'text') {
         const type = typeof part.type === 'string' ? part.type.slice(0, 40) : kind(part.type);
-        throw bad(`'${at}.type' ${JSON.stringify(type)} is not supported; only text parts are.`, `${at}.type`, 'unsupported_content');
+        const allowed = imagesAllowed ? 'text and image_url parts are' : 'only text parts are (images only in user messages)';
+        throw bad(`'${at}.type' ${JSON.stringify(type)} is not supported; ${allowed}.`, `${at}.type`, 'unsupported_content');
       }
       if (typeof part.text !== 'string') throw bad(`'${at}.text' must be a string, not ${kind(part.text)}.`, `${at}.text`, 'invalid_type');
-      parts.push(part.text);
+      texts.push(part.text);
+      all.push({ type: 'text', text: part.text });
     });
-    text = parts.join('\n');
+    text = texts.join('\n');
+    if (all.some((p) => p.type !== 'text')) parts = all;
   } else {
-    throw bad(`'${param}' must be a string or an array of text parts, not ${kind(content)}.`, param, 'invalid_type');
+    throw bad(`'${param}' must be a string or an array of content parts, not ${kind(content)}.`, param, 'invalid_type');
   }
   if (text.length > limits.maxMessageChars) {
     throw bad(`'${param}' is ${text.length} characters; the limit is ${limits.maxMessageChars}.`, param, 'message_too_long');
   }
-  return text;
+  return parts ? { text, parts } : { text };
 }
 
 interface ParsedMessages {
@@ -166,36 +214,47 @@ function parseMessages(value: unknown, limits: Limits, prompted: boolean): Parse
     throw bad(`'messages' has ${value.length} messages; the limit is ${limits.maxMessages}.`, 'messages', 'too_many_messages');
   }
   const system: string[] = [];
-  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
+  const turns: ChatTurn[] = [];
+  const images: ImageBudget = { count: 0, bytes: 0 };
+  // The ids of the last assistant message's tool calls that no `tool` message has answered yet.
+  let unanswered = new Set<string>();
+  const readText = (content: unknown, param: string): string => parseContent(content, param, limits, false, images).text;
   value.forEach((m, i) => {
     const at = `messages[${i}]`;
     if (!isObject(m)) throw bad(`'${at}' must be an object, not ${kind(m)}.`, at, 'invalid_type');
     const role = m.role;
-    if (role === 'tool' || role === 'function') {
-      throw bad(`'${at}.role' '${role}' is not supported: the gateway does not support tool calls.`, `${at}.role`, 'unsupported_parameter');
+    if (role === 'function') throw legacyFunctionMessage(at);
+    if (role === 'tool') {
+      const result = parseToolMessage(m, at, readText);
+      if (!unanswered.delete(result.toolCallId)) {
+        throw bad(`'${at}.tool_call_id' answers no tool call of the preceding assistant message (or one already answered).`, `${at}.tool_call_id`, 'invalid_conversation');
+      }
+      appendTurn(turns, { role: 'user', content: '', toolResults: [result] });
+      return;
     }
     if (role !== 'system' && role !== 'developer' && role !== 'user' && role !== 'assistant') {
-      const shown = typeof role === 'string' ? JSON.stringify(role.slice(0, 40)) : kind(role);
-      throw bad(`'${at}.role' ${shown} is not allowed; allowed: system, developer, user, assistant.`, `${at}.role`);
+      throw bad(`'${at}.role' ${shown(role)} is not allowed; allowed: system, developer, user, assistant, tool.`, `${at}.role`);
     }
-    if (present(m, 'tool_calls') && !(Array.isArray(m.tool_calls) && m.tool_calls.length === 0)) {
-      throw bad(`'${at}.tool_calls' is not supported: the gateway does not support tool calls.`, `${at}.tool_calls`, 'unsupported_parameter');
+    if (unanswered.size > 0 && role !== 'system' && role !== 'developer') {
+      throw bad(`'${at}': the preceding assistant message's tool calls need a 'tool' message each (${unanswered.size} unanswered) before any other message.`,
+        at, 'invalid_conversation');
     }
-    if (present(m, 'function_call')) {
-      throw bad(`'${at}.function_call' is not supported: the gateway does not support tool calls.`, `${at}.function_call`, 'unsupported_parameter');
-    }
-    if (!present(m, 'content')) throw bad(`'${at}.content' is required.`, `${at}.content`, 'missing_required_parameter');
-    const text = contentText(m.content, `${at}.content`, limits);
+    const toolCalls = role === 'assistant' ? parseToolCalls(m, at) : [];
+    if (role !== 'assistant' && present(m, 'tool_calls')) throw bad(`'${at}.tool_calls' is only allowed on assistant messages.`, `${at}.tool_calls`);
+    if (toolCalls.length === 0 && !present(m, 'content')) throw bad(`'${at}.content' is required.`, `${at}.content`, 'missing_required_parameter');
+    const { text, parts } = present(m, 'content') ? parseContent(m.content, `${at}.content`, limits, role === 'user', images) : { text: '', parts: undefined };
     if (role === 'system' || role === 'developer') {
       if (text.length > 0) system.push(text);
       return;
     }
-    if (text.trim().length === 0) throw bad(`'${at}.content' must not be empty.`, `${at}.content`);
-    const last = turns[turns.length - 1];
+    if (text.trim().length === 0 && !parts && toolCalls.length === 0) throw bad(`'${at}.content' must not be empty.`, `${at}.content`);
+    if (toolCalls.length > 0) unanswered = new Set(toolCalls.map((c) => c.id));
     // Consecutive turns of one role are merged: every target then sees an alternating conversation.
-    if (last && last.role === role) last.content = `${last.content}\n\n${text}`;
-    else turns.push({ role, content: text });
+    appendTurn(turns, { role, content: text, ...(parts ? { parts } : {}), ...(toolCalls.length > 0 ? { toolCalls } : {}) });
   });
+  if (unanswered.size > 0) {
+    throw bad(`'messages': the last assistant message's tool calls need a 'tool' message each (${unanswered.size} unanswered).`, 'messages', 'invalid_conversation');
+  }
   // With a prompt, the conversation is checked once the template's turns are in front (prompt.ts).
   if (prompted) return { system, turns };
   if (turns.length === 0) throw bad("'messages' must contain at least one user message.", 'messages');
@@ -204,20 +263,6 @@ function parseMessages(value: unknown, limits: Limits, prompted: boolean): Parse
     throw bad("'messages': the last message must be from the user.", 'messages', 'invalid_conversation');
   }
   return { system, turns };
-}
-
-function schemaDepth(value: unknown): number {
-  // Iterative, so a hostile schema cannot exhaust the stack.
-  let max = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    max = Math.max(max, d);
-    if (max > MAX_SCHEMA_DEPTH) return max;
-    for (const child of Object.values(v)) stack.push([child, d + 1]);
-  }
-  return max;
 }
 
 function parseResponseFormat(value: unknown): ResponseFormat | undefined {
@@ -237,8 +282,14 @@ function parseResponseFormat(value: unknown): ResponseFormat | undefined {
   }
   const schema = js.schema ?? {};
   if (!isObject(schema)) throw bad(`'${p}.json_schema.schema' must be an object, not ${kind(schema)}.`, `${p}.json_schema.schema`, 'invalid_type');
-  if (schemaDepth(schema) > MAX_SCHEMA_DEPTH) {
+  if (jsonDepth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH) {
     throw bad(`'${p}.json_schema.schema' is nested deeper than ${MAX_SCHEMA_DEPTH} levels.`, `${p}.json_schema.schema`);
+  }
+  try {
+    compiledResponseSchema(schema);
+  } catch (e) {
+    if (!(e instanceof UnsupportedSchemaError)) throw e;
+    throw bad(`'${p}.json_schema.schema' cannot be enforced: ${e.message}.`, `${p}.json_schema.schema`, 'unsupported_schema');
   }
   if (present(js, 'strict') && typeof js.strict !== 'boolean') {
     throw bad(`'${p}.json_schema.strict' must be true or false, not ${kind(js.strict)}.`, `${p}.json_schema.strict`, 'invalid_type');
@@ -260,7 +311,7 @@ function parseStop(body: Json): string[] | undefined {
   return list.length > 0 ? list : undefined;
 }
 
-function parseMetadata(value: unknown): Record<string, string> {
+export function parseMetadata(value: unknown): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   if (value === undefined || value === null) return out;
   if (!isObject(value)) throw bad(`'metadata' must be an object of strings, not ${kind(value)}.`, 'metadata', 'invalid_type');
@@ -312,10 +363,9 @@ function parsePromptReference(value: unknown): PromptReference | undefined {
 function checkUnsupportedAndIgnored(body: Json): void {
   for (const [key, unsupported] of Object.entries(UNSUPPORTED)) {
     if (present(body, key) && unsupported(body[key])) {
-      throw bad(`'${key}' is not supported by this gateway.`, key, 'unsupported_parameter');
+      throw bad(UNSUPPORTED_WHY[key] ?? `'${key}' is not supported by this gateway.`, key, 'unsupported_parameter');
     }
   }
-  for (const [key, [min, max]] of Object.entries(IGNORED_NUMBERS)) optionalNumber(body, key, min, max, key === 'seed');
   for (const key of IGNORED_STRINGS) optionalString(body, key, 512);
   for (const key of IGNORED_BOOLEANS) optionalBoolean(body, key);
   if (present(body, 'logit_bias') && !isObject(body.logit_bias)) {
@@ -379,9 +429,14 @@ export function parseChatRequest(
   const topP = optionalNumber(json, 'top_p', 0, 1);
   const stop = parseStop(json);
   const responseFormat = parseResponseFormat(json.response_format);
+  const tools = parseTools(json, responseFormat);
   const metadata = parseMetadata(json.metadata);
   const user = optionalString(json, 'user', MAX_USER_CHARS);
   const retrieval = parseRetrievalRequest(json.retrieval);
+  const seed = optionalNumber(json, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true);
+  const presencePenalty = optionalNumber(json, 'presence_penalty', -2, 2);
+  const frequencyPenalty = optionalNumber(json, 'frequency_penalty', -2, 2);
+  const serviceTier = parseServiceTier(json);
 
   return {
     model,
@@ -395,8 +450,23 @@ export function parseChatRequest(
     ...(topP !== undefined ? { topP } : {}),
     ...(stop !== undefined ? { stop } : {}),
     ...(responseFormat !== undefined ? { responseFormat } : {}),
+    ...(tools !== undefined ? { tools } : {}),
     ...(user !== undefined ? { user } : {}),
     ...(promptRef !== undefined ? { promptRef } : {}),
     ...(retrieval !== undefined ? { retrieval } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(presencePenalty !== undefined ? { presencePenalty } : {}),
+    ...(frequencyPenalty !== undefined ? { frequencyPenalty } : {}),
+    ...(serviceTier !== undefined ? { serviceTier } : {}),
   };
+}
+
+/** `service_tier`: a tier, or undefined for `auto` and absent (the route's tier applies). */
+function parseServiceTier(body: Json): ServiceTier | undefined {
+  const value = optionalString(body, 'service_tier', 64);
+  if (value === undefined || value === 'auto') return undefined;
+  if (!SERVICE_TIER_VALUES.includes(value)) {
+    throw bad(`'service_tier' ${JSON.stringify(value.slice(0, 40))} is not allowed; allowed: ${SERVICE_TIER_VALUES.join(', ')}.`, 'service_tier');
+  }
+  return value as ServiceTier;
 }

@@ -30,6 +30,7 @@ import { CONTEXT_SLOT } from '../../shared/retrieval-defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, NotFoundError, PermissionDeniedError } from '../errors';
 import { labelOverrideSortKey as overrideKey } from '../../shared/prompt-label-schema';
+import { normaliseTurns } from '../providers/conversation';
 import { ChatTurn } from '../providers/types';
 import { ChatRequest, PromptReference, ResolvedPromptRef, RoutingHints, TenantContext } from './types';
 
@@ -253,13 +254,7 @@ export function renderPrompt(version: PromptVersionConfig, values: ReadonlyMap<s
 
 /** Template turns followed by the client's, consecutive turns of one role merged (as parse.ts does). */
 function conversation(template: readonly ChatTurn[], client: readonly ChatTurn[]): ChatTurn[] {
-  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
-  for (const t of [...template, ...client]) {
-    const last = turns[turns.length - 1];
-    if (last && last.role === t.role) last.content = `${last.content}\n\n${t.content}`;
-    else turns.push({ role: t.role, content: t.content });
-  }
-  return turns;
+  return normaliseTurns([...template, ...client], { dropBlank: false, userFirst: false });
 }
 
 function chooseRoute(chat: ChatRequest, version: PromptVersionConfig, tenant: TenantContext, id: string): string {

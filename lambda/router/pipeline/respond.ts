@@ -6,7 +6,7 @@
  */
 import { ErrorEnvelope, GatewayError } from '../errors';
 import { ResponseSink } from '../http';
-import { FinishReason, TokenUsage } from '../providers/types';
+import { FinishReason, StreamChunk, TokenUsage, ToolCall } from '../providers/types';
 
 /** Response header names. */
 export const HEADERS = {
@@ -38,6 +38,8 @@ export interface AnswerMeta {
   readonly created: number;
   /** The resolved prompt as `id@version`, for the `x-gateway-prompt` header. */
   readonly prompt?: string;
+  /** The answer's `service_tier`, when the request or its route chose one. */
+  readonly serviceTier?: string;
   /** The retrieved passages the prompt cited, as the answer's `citations` extension field. */
   readonly citations?: readonly Citation[];
 }
@@ -56,7 +58,7 @@ export interface Citation {
   readonly uri?: string;
 }
 
-function baseHeaders(meta: AnswerMeta): Record<string, string> {
+export function baseHeaders(meta: AnswerMeta): Record<string, string> {
   return {
     [HEADERS.requestId]: meta.requestId,
     [HEADERS.route]: meta.alias,
@@ -81,16 +83,29 @@ export function openAiUsage(usage: TokenUsage): Record<string, unknown> {
 /** Writes a complete JSON answer. */
 export async function writeCompletion(
   sink: ResponseSink, meta: AnswerMeta,
-  answer: { readonly text: string; readonly finishReason: FinishReason; readonly usage: TokenUsage; readonly costUsd: number; readonly guardrailAction?: string },
+  answer: {
+    readonly text: string; readonly toolCalls?: readonly ToolCall[]; readonly finishReason: FinishReason; readonly usage: TokenUsage;
+    readonly costUsd: number; readonly guardrailAction?: string;
+  },
 ): Promise<void> {
+  const calls = answer.toolCalls ?? [];
   const body = {
     id: `chatcmpl-${meta.requestId}`,
     object: 'chat.completion',
     created: meta.created,
     model: meta.alias,
+    ...(meta.serviceTier !== undefined ? { service_tier: meta.serviceTier } : {}),
     choices: [{
       index: 0,
-      message: { role: 'assistant', content: answer.text, refusal: null },
+      message: {
+        role: 'assistant',
+        // OpenAI sends null content with tool calls and no text.
+        content: calls.length > 0 && answer.text === '' ? null : answer.text,
+        refusal: null,
+        ...(calls.length > 0
+          ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
+          : {}),
+      },
       logprobs: null,
       finish_reason: answer.finishReason,
     }],
@@ -152,6 +167,7 @@ export class SseWriter {
       object: 'chat.completion.chunk',
       created: this.meta.created,
       model: this.meta.alias,
+      ...(this.meta.serviceTier !== undefined ? { service_tier: this.meta.serviceTier } : {}),
       choices,
       ...extra,
     })}\n\n`;
@@ -161,10 +177,26 @@ export class SseWriter {
   async text(text: string): Promise<void> {
     this.start();
     this.deltaPrefix ??= `data: {"id":${JSON.stringify(`chatcmpl-${this.meta.requestId}`)},"object":"chat.completion.chunk",`
-      + `"created":${JSON.stringify(this.meta.created)},"model":${JSON.stringify(this.meta.alias)},"choices":[{"index":0,"delta":{`;
+      + `"created":${JSON.stringify(this.meta.created)},"model":${JSON.stringify(this.meta.alias)},`
+      + `${this.meta.serviceTier !== undefined ? `"service_tier":${JSON.stringify(this.meta.serviceTier)},` : ''}"choices":[{"index":0,"delta":{`;
     const role = this.roleSent ? '' : '"role":"assistant",';
     this.roleSent = true;
     await this.sink.write(`${this.deltaPrefix}${role}"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]}\n\n`);
+  }
+
+  /**
+   * A tool call delta: the chunk that opens a call carries its id, type and name (and the first
+   * role), later ones argument fragments — the shape the OpenAI SDKs' stream helpers assemble.
+   */
+  async toolCall(chunk: Extract<StreamChunk, { type: 'tool_call' }>): Promise<void> {
+    this.start();
+    const opens = chunk.id !== undefined || chunk.name !== undefined;
+    const call = opens
+      ? { index: chunk.index, id: chunk.id ?? '', type: 'function', function: { name: chunk.name ?? '', arguments: chunk.arguments } }
+      : { index: chunk.index, function: { arguments: chunk.arguments } };
+    const delta = { ...(this.roleSent ? {} : { role: 'assistant', content: null }), tool_calls: [call] };
+    this.roleSent = true;
+    await this.sink.write(this.chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]));
   }
 
   /**

@@ -1,23 +1,34 @@
 /**
  * Stage: route selection. Resolves `auto` through the automatic routing rules, then orders the
  * route's targets (its fallback chain) and drops those that cannot serve this request: a Bedrock
- * target without a profile for this tenant, a target that does not serve the request's latency
- * class, a target whose worst-case cost exceeds the request's maximum cost, a target whose circuit
- * is open. The guardrail is the tenant's, else the route's.
+ * target without a profile for this tenant, a target of the other kind (an embedding model for a
+ * chat request, or the reverse), a target that does not serve the request's latency class, a
+ * target that lacks a capability the request needs (tools, enforced structured output, images:
+ * `capabilities` of the target, one check: `missingCapability`), a target whose worst-case cost exceeds the request's maximum
+ * cost, a target whose circuit is open. The guardrail is the tenant's, else the route's.
  *
  * Each candidate carries the request's cost bound on it (`estimatedCostUsd`): its input-token
  * bound (../providers/token-bound.ts, from the texts its adapter sends) at the highest input price,
  * plus its output limit — the client's `max_tokens`, or `limits.maxTokensCap`, lowered to the
  * target's `maxOutputTokens` — at the output price. Every call to the target carries that limit.
+ *
+ * Capabilities (../../shared/config-capabilities.ts): a request with images skips targets without
+ * `images`; a request that asks for a service tier skips targets that do not offer it. Each
+ * candidate carries its service tier (the request's, else the route's where the target offers
+ * it) with the price of that tier (`ModelPrice.tierMultipliers`), and the route's cache-point
+ * placement on targets with `promptCaching`.
  */
 import { RouteConfig, Sensitivity, TargetKind } from '../../shared/config';
-import { ResolvedGatewayConfig, ResolvedTarget } from '../../shared/defaults';
+import { bedrockEmbeddingFamily, servesEmbeddings } from '../../shared/embedding-models';
+import { TargetCapability } from '../../shared/config-capabilities';
+import { ServiceTier } from '../../shared/config-surface';
+import { ResolvedGatewayConfig, ResolvedPrice, ResolvedTarget } from '../../shared/defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, PermissionDeniedError, ServiceUnavailableError, UpstreamError } from '../errors';
 import { addedPromptTexts as bedrockAddedTexts } from '../providers/bedrock/mapping';
 import { addedPromptTexts as openAiAddedTexts } from '../providers/openai/mapping';
 import { inputTokenBound, requestTokenBound } from '../providers/token-bound';
-import { ProviderRequest, Target } from '../providers/types';
+import { CachePlacement, ProviderRequest, Target } from '../providers/types';
 import { CircuitBreakers } from '../reliability/circuit-breaker';
 import { batchPrice, worstCaseCostUsd } from '../usage/cost';
 import {
@@ -60,6 +71,8 @@ export function providerTarget(
       ...(t.region !== undefined ? { region: t.region } : {}),
       ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}),
       ...(guardrail ? { guardrail: { identifier: guardrail.identifier, version: guardrail.version } } : {}),
+      ...(servesEmbeddings(t) ? { embeddingFamily: bedrockEmbeddingFamily(t.priceModelId) } : {}),
+      ...(t.resolvedCapabilities.nativeStructuredOutputs ? { structuredOutputs: true } : {}),
     };
   }
   const apiKey = t.apiKeyEnv !== undefined ? env[t.apiKeyEnv] : undefined;
@@ -104,6 +117,62 @@ export function fitToReservation(candidate: Candidate, raw: ProviderRequest): Pr
 }
 
 /**
+ * `request` as `candidate`'s target is called with: its output limit (`withOutputLimit`), its
+ * service tier and its cache-point placement.
+ *
+ * @example adapter.complete(target, targetRequest(candidate, request), options)
+ */
+export function targetRequest(candidate: Candidate, request: ProviderRequest): ProviderRequest {
+  const limited = withOutputLimit(candidate, request);
+  if (candidate.serviceTier === undefined && candidate.cache === undefined) return limited;
+  return {
+    ...limited,
+    ...(candidate.serviceTier !== undefined ? { serviceTier: candidate.serviceTier } : {}),
+    ...(candidate.cache !== undefined ? { cache: candidate.cache } : {}),
+  };
+}
+
+/** Whether the request holds an image (decoded, or a URL still to fetch). */
+export function hasImages(request: Pick<ChatRequest, 'messages'>): boolean {
+  return request.messages.some((m) => (m.parts ?? []).some((p) => p.type !== 'text'));
+}
+
+/** `price` at service tier `tier`: every token price times the tier's factor. */
+export function priceAtTier(price: ResolvedPrice, tier: ServiceTier | undefined): ResolvedPrice {
+  const factor = tier === undefined || tier === ServiceTier.DEFAULT ? 1 : price.tierMultipliers?.[tier];
+  if (factor === undefined || factor === 1) return price;
+  return {
+    ...price,
+    inputUsdPer1K: price.inputUsdPer1K * factor,
+    outputUsdPer1K: price.outputUsdPer1K * factor,
+    cacheReadUsdPer1K: price.cacheReadUsdPer1K * factor,
+    cacheWriteUsdPer1K: price.cacheWriteUsdPer1K * factor,
+  };
+}
+
+/**
+ * The tier a target is called at, or `null` when the request asks for a tier the target does not
+ * offer: the request's tier, else the route's where the target offers it, else none (default).
+ */
+function tierOn(t: ResolvedTarget, requested: ServiceTier | undefined, route: RouteConfig): ServiceTier | undefined | null {
+  const offers = (tier: ServiceTier): boolean => tier === ServiceTier.DEFAULT || (t.capabilities?.serviceTiers ?? []).includes(tier);
+  if (requested !== undefined) return offers(requested) ? requested : null;
+  const preferred = route.serviceTier;
+  return preferred !== undefined && preferred !== ServiceTier.DEFAULT && offers(preferred) ? preferred : undefined;
+}
+
+/** The route's cache-point placement on `t`, when the route caches and `t` supports it. */
+function cacheOn(t: ResolvedTarget, route: RouteConfig): CachePlacement | undefined {
+  const caching = route.promptCaching;
+  if (!caching || t.kind !== TargetKind.BEDROCK || t.capabilities?.promptCaching !== true) return undefined;
+  return {
+    afterSystem: caching.afterSystem ?? true,
+    afterTools: caching.afterTools ?? true,
+    ...(caching.afterMessages !== undefined ? { afterTurns: caching.afterMessages } : {}),
+  };
+}
+
+/**
  * `request` with the output limit of `candidate` (its target's `maxOutputTokens`, when lower than
  * the request's): what the target is called with.
  *
@@ -122,6 +191,7 @@ function boundRequest(request: ChatRequest, maxTokens: number): ProviderRequest 
     metadata: {},
     maxTokens,
     ...(request.responseFormat !== undefined ? { responseFormat: request.responseFormat } : {}),
+    ...(request.tools !== undefined ? { tools: request.tools } : {}),
   };
 }
 
@@ -136,28 +206,52 @@ interface Attempted {
   readonly route: RouteConfig;
 }
 
-function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllowed: boolean }): Attempted {
-  const { tenant, request, policy, config, breakers, hints } = input;
-  const guardrail = chooseGuardrail(tenant, route, config);
+/** What a plan reserves for: the kind of request, its output limit and its input bound on a target. */
+export interface PlanBound {
+  /** An embeddings request (served only by embedding targets) rather than a chat request. */
+  readonly embeddings: boolean;
+  /** The chat request, whose needs (tools, structured output) the targets' capabilities must meet. @default an embeddings request */
+  readonly request?: ChatRequest;
+  readonly outputTokens: number;
+  inputTokensOn(target: Target): number;
+}
+
+/** A chat request's bound: the client's output limit (or the cap) and the texts each adapter sends. */
+function chatBound(request: ChatRequest, config: ResolvedGatewayConfig): PlanBound {
   // The effective output limit: sent to every target, and reserved in full.
   const outputTokens = request.maxTokens ?? config.limits.maxTokensCap;
   const forBound = boundRequest(request, outputTokens);
   const base = requestTokenBound(forBound);
+  return { embeddings: false, request, outputTokens, inputTokensOn: (target) => inputTokensBoundOn(target, forBound, base) };
+}
+
+function plan(
+  input: Omit<RouteSelectionInput, 'request'>, route: RouteConfig & { restrictedAllowed: boolean }, bound: PlanBound,
+): Attempted {
+  const { tenant, policy, config, breakers, hints } = input;
+  const guardrail = chooseGuardrail(tenant, route, config);
+  const outputTokens = bound.outputTokens;
   const candidates: Candidate[] = [];
   const skipped: Skipped[] = [];
   let maxInputTokens = 0;
+  const request = bound.request;
+  const images = request !== undefined && hasImages(request);
   for (const id of route.targets) {
     const t = config.targets.get(id)!;
     const target = providerTarget(t, tenant.tenantId, guardrail, input.env);
+    const tier = tierOn(t, request?.serviceTier, route);
     const listed = config.prices.get(t.priceModelId)!;
-    const price = input.batchPricing === true ? batchPrice(listed) : listed;
+    const price = priceAtTier(input.batchPricing === true ? batchPrice(listed) : listed, tier ?? undefined);
     const maxOutputTokens = Math.min(outputTokens, t.maxOutputTokens ?? outputTokens);
-    const inputTokens = target ? inputTokensBoundOn(target, forBound, base) : 0;
+    const inputTokens = target ? bound.inputTokensOn(target) : 0;
     maxInputTokens = Math.max(maxInputTokens, inputTokens);
     const estimatedCostUsd = target ? worstCaseCostUsd(inputTokens, maxOutputTokens, price) : 0;
     let reason: SkipReason | undefined;
     if (!target) reason = 'no_profile_for_tenant';
+    else if (servesEmbeddings(t) !== bound.embeddings) reason = 'wrong_capability';
     else if (policy.sensitivity === Sensitivity.RESTRICTED && !t.restrictedAllowed) reason = 'not_restricted';
+    else if (request !== undefined && missingCapability(t, request, images) !== undefined) reason = 'missing_capability';
+    else if (tier === null) reason = 'service_tier';
     else if (!t.latencyClasses.includes(policy.latencyClass)) reason = 'latency_class';
     else if (hints.maxCostUsd !== undefined && estimatedCostUsd > hints.maxCostUsd) reason = 'max_cost';
     else if (!breakers.isAvailable(`${t.id}|${modelOf(target)}`)) reason = 'circuit_open';
@@ -165,8 +259,11 @@ function plan(input: RouteSelectionInput, route: RouteConfig & { restrictedAllow
       skipped.push({ targetId: id, reason: reason ?? 'no_profile_for_tenant', estimatedCostUsd });
       continue;
     }
+    const cache = cacheOn(t, route);
     candidates.push({
       config: t, target, price, breakerKey: `${t.id}|${modelOf(target)}`, estimatedCostUsd, estimatedInputTokens: inputTokens, maxOutputTokens,
+      ...(tier ? { serviceTier: tier } : {}),
+      ...(cache ? { cache } : {}),
     });
   }
   return {
@@ -187,9 +284,16 @@ function fmtUsd(n: number): string {
 }
 
 /** The error for a route none of whose targets can take the request. */
-function noCandidates(attempt: Attempted, input: RouteSelectionInput): Error {
+function noCandidates(attempt: Attempted, input: Omit<RouteSelectionInput, 'request'>, request: ChatRequest | undefined): Error {
   const { plan: p } = attempt;
   const reasons = new Set(p.skipped.map((s) => s.reason));
+  if (reasons.has('wrong_capability') && p.skipped.every((s) => s.reason === 'wrong_capability' || s.reason === 'no_profile_for_tenant')) {
+    const embeddingModel = servesEmbeddings(input.config.targets.get(p.skipped.find((s) => s.reason === 'wrong_capability')!.targetId)!);
+    return new InvalidRequestError(embeddingModel
+      ? `The model '${p.alias}' is an embedding model: call POST /v1/embeddings, not chat completions.`
+      : `The model '${p.alias}' is a chat model: call POST /v1/chat/completions, or name an embedding model for embeddings.`,
+    'model_not_supported', 'model');
+  }
   if (reasons.has('circuit_open')) {
     const waits = p.skipped.filter((s) => s.reason === 'circuit_open').map((s) => {
       const t = input.config.targets.get(s.targetId)!;
@@ -206,11 +310,53 @@ function noCandidates(attempt: Attempted, input: RouteSelectionInput): Error {
       + `${p.estimatedOutputTokens} output tokens allowed), above the maximum cost of ${fmtUsd(input.hints.maxCostUsd!)}. `
       + 'Lower max_tokens or raise the maximum cost.', 'max_cost_exceeded', 'max_cost_usd');
   }
+  if (reasons.has('service_tier')) {
+    return new InvalidRequestError(
+      `The model '${p.alias}' does not offer the service tier '${request?.serviceTier}'; omit service_tier or use 'auto' or 'default'.`,
+      'service_tier_not_offered', 'service_tier');
+  }
   if (reasons.has('latency_class')) {
     return new InvalidRequestError(
       `The model '${p.alias}' does not serve the latency class '${input.policy.latencyClass}'.`, 'latency_class_not_served', 'latency_class');
   }
+  if (reasons.has('missing_capability') && request !== undefined) {
+    const images = hasImages(request);
+    const missing = p.skipped.map((s) => missingCapability(input.config.targets.get(s.targetId)!, request, images)).find((c) => c !== undefined)!;
+    if (missing === TargetCapability.IMAGES) {
+      return new InvalidRequestError(
+        `The model '${p.alias}' does not accept images (no target of the route has the images capability); send text only or use another model.`,
+        'images_not_supported', 'messages');
+    }
+    const param = missing === TargetCapability.TOOLS ? 'tools' : 'response_format';
+    return new InvalidRequestError(
+      `The model '${p.alias}' has no target that supports ${CAPABILITY_NAMES[missing]}, which this request needs ('${param}'); `
+      + 'use a model whose targets do, or leave the parameter out.', 'capability_not_supported', param);
+  }
   return new PermissionDeniedError(`The model '${p.alias}' cannot serve this tenant or this data.`, 'no_eligible_target', 'model');
+}
+
+const CAPABILITY_NAMES: Record<TargetCapability, string> = {
+  [TargetCapability.TOOLS]: 'tool calls',
+  [TargetCapability.IMAGES]: 'image input',
+  [TargetCapability.STRUCTURED_OUTPUTS]: "enforced structured output (response_format 'json_schema')",
+};
+
+/**
+ * The first capability `request` needs that target `t` lacks, or undefined when it has them all:
+ * tools offered to the model (`tool_choice` other than `none`) need `tools`; a `json_schema`
+ * response format needs `structuredOutputs`; image parts (`images`: `hasImages(request)`) need
+ * `images`. Embedding models and service tiers are checked apart (`wrong_capability`, `service_tier`).
+ *
+ * @example missingCapability(target, { ...request, tools }, false) // TargetCapability.TOOLS
+ */
+export function missingCapability(
+  t: ResolvedTarget, request: Pick<ChatRequest, 'tools' | 'responseFormat'>, images: boolean,
+): TargetCapability | undefined {
+  const caps = t.resolvedCapabilities;
+  if (request.tools !== undefined && request.tools.choice.type !== 'none' && !caps.tools) return TargetCapability.TOOLS;
+  if (request.responseFormat?.type === 'json_schema' && !caps.structuredOutputs) return TargetCapability.STRUCTURED_OUTPUTS;
+  if (images && t.capabilities?.images !== true) return TargetCapability.IMAGES;
+  return undefined;
 }
 
 /**
@@ -223,9 +369,10 @@ function noCandidates(attempt: Attempted, input: RouteSelectionInput): Error {
  */
 export function selectRoute(input: RouteSelectionInput): RoutePlan {
   const { config, tenant, request, policy, hints } = input;
+  const bound = chatBound(request, config);
   if (request.model !== AUTO_ALIAS) {
-    const attempt = plan(input, config.routes.get(request.model)!);
-    if (attempt.plan.candidates.length === 0) throw noCandidates(attempt, input);
+    const attempt = plan(input, config.routes.get(request.model)!, bound);
+    if (attempt.plan.candidates.length === 0) throw noCandidates(attempt, input, request);
     return attempt.plan;
   }
   let firstFailure: Attempted | undefined;
@@ -241,14 +388,26 @@ export function selectRoute(input: RouteSelectionInput): RoutePlan {
       restrictedBlocked = true;
       continue;
     }
-    const attempt = plan(input, route);
+    const attempt = plan(input, route, bound);
     if (attempt.plan.candidates.length > 0) return attempt.plan;
     firstFailure ??= attempt;
   }
-  if (firstFailure) throw noCandidates(firstFailure, input);
+  if (firstFailure) throw noCandidates(firstFailure, input, request);
   if (restrictedBlocked) {
     throw new PermissionDeniedError('No model cleared for restricted data matches this request.', 'route_not_cleared', 'model');
   }
   throw new InvalidRequestError(
     "No automatic routing rule matches this request; name a model instead of 'auto'.", 'no_route_matched', 'model');
+}
+
+/**
+ * The plan of a request on one named route with its own bound (an embeddings request: no `auto`,
+ * see ./embeddings.ts). Throws as `selectRoute` does when no target can take it.
+ *
+ * @example const plan = planNamedRoute({ tenant, hints, policy, config, breakers, env }, 'embed', bound);
+ */
+export function planNamedRoute(input: Omit<RouteSelectionInput, 'request'>, alias: string, bound: PlanBound): RoutePlan {
+  const attempt = plan(input, input.config.routes.get(alias)!, bound);
+  if (attempt.plan.candidates.length === 0) throw noCandidates(attempt, input, bound.request);
+  return attempt.plan;
 }

@@ -1,7 +1,8 @@
 /** The typed values that flow between the pipeline's stages. */
 import { LatencyClass, Sensitivity } from '../../shared/config';
+import { ServiceTier } from '../../shared/config-surface';
 import { ResolvedPrice, ResolvedTarget } from '../../shared/defaults';
-import { ChatTurn, ResponseFormat, Target } from '../providers/types';
+import { CachePlacement, ChatTurn, ResponseFormat, Target, ToolRequest } from '../providers/types';
 import type { RetrievalRequest } from '../retrieval/request';
 
 /** A chat completion request after parsing and validation (the output of parse.ts). */
@@ -20,6 +21,8 @@ export interface ChatRequest {
   /** `stream_options.include_usage`: send a usage chunk before `[DONE]`. */
   readonly includeUsage: boolean;
   readonly responseFormat?: ResponseFormat;
+  /** `tools`, `tool_choice` and `parallel_tool_calls` (parse-tools.ts); absent: no tools. */
+  readonly tools?: ToolRequest;
   /** The request's `metadata` (validated string map). */
   readonly metadata: Readonly<Record<string, string>>;
   readonly user?: string;
@@ -34,6 +37,11 @@ export interface ChatRequest {
    * passages (or nothing) once retrieval ran; absent when the template has no such slot.
    */
   readonly contextMarker?: string;
+  readonly seed?: number;
+  readonly presencePenalty?: number;
+  readonly frequencyPenalty?: number;
+  /** The `service_tier` the client asked for (absent for `auto` or none: the route's tier). */
+  readonly serviceTier?: ServiceTier;
 }
 
 /** A prompt named by a request: an id, a version number or label, and variable values. */
@@ -117,10 +125,17 @@ export interface Candidate {
   readonly estimatedInputTokens: number;
   /** The output limit calls to this target carry: the plan's, lowered to the target's `maxOutputTokens`. */
   readonly maxOutputTokens: number;
+  /** The service tier calls to this target use (`price` is that tier's). @default the default tier */
+  readonly serviceTier?: ServiceTier;
+  /** Where calls to this target place prompt-cache points. @default none */
+  readonly cache?: CachePlacement;
 }
 
 /** Why a target of the route was not tried. */
-export type SkipReason = 'no_profile_for_tenant' | 'latency_class' | 'max_cost' | 'circuit_open' | 'not_restricted' | 'forced_fallback' | 'target_suspended';
+export type SkipReason = 'no_profile_for_tenant' | 'missing_capability' | 'service_tier' | 'latency_class' | 'max_cost' | 'circuit_open' | 'not_restricted'
+  | 'forced_fallback' | 'target_suspended'
+  /** A chat request on an embedding model, or an embeddings request on a chat model. */
+  | 'wrong_capability';
 
 /** The route chosen and its candidate targets in fallback order (the output of route.ts). */
 export interface RoutePlan {

@@ -143,8 +143,10 @@ export class RequestTrace {
    * it). The last attempt is not, when the request's own usage already estimates it (a call the
    * client abandoned).
    */
-  private attemptsWithWaste(): AttemptRecord[] {
+  private attemptsWithWaste(): readonly AttemptRecord[] {
     const plan = this.plan;
+    // The usual case, every attempt answered or spent nothing: the attempts as they are, no copy.
+    if (!plan || !this.attempts.some((a) => a.result !== 'ok' && TOKEN_SPENDING_FAILURES.has(a.result))) return this.attempts;
     return this.attempts.map((a, i) => {
       if (!plan || a.result === 'ok' || !TOKEN_SPENDING_FAILURES.has(a.result)) return a;
       if (i === this.attempts.length - 1 && this.usageEstimated && this.usage.inputTokens > 0) return a;
@@ -188,6 +190,7 @@ export class RequestTrace {
         targetId: c.config.id,
         provider: c.target.kind === 'bedrock' ? 'aws.bedrock' : 'openai',
         priceModelId: c.config.priceModelId,
+        ...(c.serviceTier !== undefined ? { serviceTier: c.serviceTier } : {}),
       } : {}),
       ...(this.servedModel !== undefined ? { servedModel: this.servedModel } : {}),
       stream: this.stream,

@@ -5,9 +5,12 @@
  * The bound counts every text the provider receives: the request's system prompts and turns as
  * they are, and the texts the adapter adds (each mapping lists them with `addedPromptTexts`): the
  * JSON instruction and schema text the Bedrock adapter adds for `response_format`, the schema sent
- * as Bedrock `outputConfig` or OpenAI `response_format`, the continuation prompt. It is
+ * as Bedrock `outputConfig` or OpenAI `response_format`, the tool definitions (and Bedrock's forced
+ * response tool), the continuation prompt; tool calls and results of the conversation count their
+ * ids, names, arguments and contents plus `TOKENS_PER_TOOL_ITEM` each. It is
  *
  *     Σ over those texts (UTF-8 bytes + SEPARATOR_BYTES + TOKENS_PER_TEXT) + TOKENS_PER_REQUEST
+ *     + Σ over images (⌈width × height / 750⌉ + TOKENS_PER_TEXT)
  *
  * Adapters only merge texts (consecutive turns, several system prompts joined by a blank line:
  * `SEPARATOR_BYTES` each) and drop blank ones, so the texts on the wire never hold more bytes, nor
@@ -28,7 +31,8 @@
  * bytes) are covered by `TOKENS_PER_REQUEST`. A model whose template adds more than that is outside
  * the bound; say so in its target's description.
  */
-import type { ProviderRequest } from './types';
+import { imageTokens } from '../images/sniff';
+import type { ChatTurn, ProviderRequest } from './types';
 
 /** Bytes allowed per text for the separator an adapter puts between merged texts (`\n\n`). */
 export const SEPARATOR_BYTES = 2;
@@ -36,6 +40,12 @@ export const SEPARATOR_BYTES = 2;
 export const TOKENS_PER_TEXT = 8;
 /** Template tokens allowed per request: BOS, the assistant header, a template's default system prompt. */
 export const TOKENS_PER_REQUEST = 128;
+/**
+ * Tokens allowed per tool call or tool result of the conversation beyond its texts (id, name,
+ * arguments or content, counted as bytes): the provider's block framing, or the bracketed label the
+ * Bedrock adapter writes when it sends tool traffic as text (`[tool call <id>: <name>(…)]`).
+ */
+export const TOKENS_PER_TOOL_ITEM = 32;
 
 /**
  * The UTF-8 length of `text` in bytes (native, without encoding it). A lone surrogate counts 3
@@ -53,6 +63,18 @@ function textTokens(text: string): number {
 }
 
 /**
+ * The tokens of a turn's images: each image's estimate (width × height / 750, ../images/sniff.ts)
+ * and its framing. Not a tokenizer bound like the bytes of a text: a provider's own count of an
+ * image follows its resizing rules; the estimate is above Claude's (which downscales images past
+ * 1568 pixels a side) and Qwen-VL's (28×28-pixel patches).
+ */
+export function turnImageTokens(turn: ChatTurn): number {
+  let tokens = 0;
+  for (const part of turn.parts ?? []) if (part.type === 'image') tokens += imageTokens(part) + TOKENS_PER_TEXT;
+  return tokens;
+}
+
+/**
  * The part of the bound that is the same on every target: the request's own system prompts and
  * turns, and the per-request framing. Computed once per request (one pass over its bytes).
  *
@@ -61,7 +83,11 @@ function textTokens(text: string): number {
 export function requestTokenBound(request: Pick<ProviderRequest, 'system' | 'messages'>): number {
   let tokens = TOKENS_PER_REQUEST;
   for (const text of request.system) tokens += textTokens(text);
-  for (const turn of request.messages) tokens += textTokens(turn.content);
+  for (const turn of request.messages) {
+    tokens += textTokens(turn.content) + turnImageTokens(turn);
+    for (const c of turn.toolCalls ?? []) tokens += utf8Bytes(c.id) + utf8Bytes(c.name) + utf8Bytes(c.arguments) + TOKENS_PER_TOOL_ITEM;
+    for (const r of turn.toolResults ?? []) tokens += utf8Bytes(r.toolCallId) + utf8Bytes(r.content) + TOKENS_PER_TOOL_ITEM;
+  }
   return tokens;
 }
 

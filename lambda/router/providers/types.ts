@@ -4,11 +4,102 @@
  * (Bedrock Converse/ConverseStream, OpenAI-compatible HTTP) and maps its failures onto
  * `UpstreamError` (see ../errors.ts).
  */
+import type { BedrockEmbeddingFamily } from '../../shared/config-capabilities';
+import type { ServiceTier } from '../../shared/config-surface';
+import type { ImageFormat } from '../images/sniff';
 
-/** One turn of the conversation, after parsing. System prompts travel separately. */
+/** A decoded image of a user turn: its bytes and what sniffing them found (../images/sniff.ts). */
+export interface ImagePart {
+  readonly type: 'image';
+  readonly format: ImageFormat;
+  readonly bytes: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * An `https` image URL not fetched yet: the image stage (../pipeline/images.ts) replaces it with
+ * an `ImagePart` before routing, or refuses the request. Adapters never receive one.
+ */
+export interface RemoteImagePart {
+  readonly type: 'remote_image';
+  readonly url: string;
+  /** The request parameter it came from, for errors (`messages[0].content[1].image_url.url`). */
+  readonly param: string;
+}
+
+/** A text part of a turn with images. */
+export interface TextPart {
+  readonly type: 'text';
+  readonly text: string;
+}
+
+export type ContentPart = TextPart | ImagePart | RemoteImagePart;
+
+/** A tool call the assistant made (OpenAI `tool_calls[]`, Bedrock `toolUse`). */
+export interface ToolCall {
+  /** The call's id, echoed by the tool result that answers it. */
+  readonly id: string;
+  /** The function's name. */
+  readonly name: string;
+  /** The arguments as a JSON text (OpenAI sends them as a string; Bedrock as an object). */
+  readonly arguments: string;
+}
+
+/** The result of a tool call, sent back by the client (an OpenAI `tool` message). */
+export interface ToolResult {
+  /** The id of the call it answers. */
+  readonly toolCallId: string;
+  readonly content: string;
+}
+
+/**
+ * One turn of the conversation, after parsing. System prompts travel separately.
+ *
+ * Tool traffic rides on the two roles, as Converse models it: an assistant turn carries the tool
+ * calls it made (`toolCalls`), and the OpenAI `tool` messages that answer them become the next user
+ * turn's `toolResults` (with any user text that follows them). The conversation therefore still
+ * alternates and ends with a user turn.
+ */
 export interface ChatTurn {
   readonly role: 'user' | 'assistant';
+  /** The turn's text ('' for an assistant turn that only calls tools, or a user turn of tool results). */
   readonly content: string;
+  /** Assistant turns: the tools it called. */
+  readonly toolCalls?: readonly ToolCall[];
+  /** User turns: results of the previous assistant turn's tool calls, in order. */
+  readonly toolResults?: readonly ToolResult[];
+  /**
+   * The turn's parts in order, when it has images (user turns only); absent for text-only turns,
+   * whose text is `content` (text parts joined by a line break).
+   */
+  readonly parts?: readonly ContentPart[];
+}
+
+/** A function the model may call (OpenAI `tools[]` of type `function`). */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description?: string;
+  /** The JSON Schema of the arguments (an object schema). */
+  readonly parameters: Readonly<Record<string, unknown>>;
+  /** OpenAI `strict`: the arguments must follow the schema exactly. */
+  readonly strict?: boolean;
+}
+
+/** Which tools the model may or must call (OpenAI `tool_choice`). */
+export type ToolChoice =
+  | { readonly type: 'auto' }
+  | { readonly type: 'none' }
+  | { readonly type: 'required' }
+  | { readonly type: 'function'; readonly name: string };
+
+/** The tools of a request: definitions, the choice and whether several calls may come at once. */
+export interface ToolRequest {
+  /** At least one tool. */
+  readonly tools: readonly ToolDefinition[];
+  readonly choice: ToolChoice;
+  /** OpenAI `parallel_tool_calls`; absent: the provider's default (allowed). */
+  readonly parallel?: boolean;
 }
 
 /** The output format the client asked for (OpenAI `response_format`). */
@@ -35,12 +126,64 @@ export interface ProviderRequest {
   readonly topP?: number;
   readonly stop?: readonly string[];
   readonly responseFormat?: ResponseFormat;
+  /** The tools the model may call; absent: none (tool history in `messages` is still sent). */
+  readonly tools?: ToolRequest;
+  /** OpenAI `seed`: passed to OpenAI-compatible targets; Converse has no equivalent. */
+  readonly seed?: number;
+  /** OpenAI `presence_penalty`: passed to OpenAI-compatible targets; Converse has no equivalent. */
+  readonly presencePenalty?: number;
+  /** OpenAI `frequency_penalty`: passed to OpenAI-compatible targets; Converse has no equivalent. */
+  readonly frequencyPenalty?: number;
+  /**
+   * The service tier of this call (set per target by routing: a tier the target offers).
+   * @default the provider's default tier
+   */
+  readonly serviceTier?: ServiceTier;
+  /** Where to place prompt-cache points (set per target by routing, on targets that cache). */
+  readonly cache?: CachePlacement;
   /**
    * Attribution carried to the provider where it supports it (Bedrock `requestMetadata`, which
    * appears in model invocation logs): tenant, workflow, prompt version, request id. Keys and
    * values already satisfy Bedrock's rules (≤ 256 chars of `[a-zA-Z0-9\s._:/=+$@-]`).
    */
   readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** The use an input is embedded for (Cohere Embed's `input_type`; other models ignore it). */
+export type EmbeddingInputType = 'search_document' | 'search_query' | 'classification' | 'clustering';
+
+/** An embeddings call, provider-neutral. */
+export interface EmbeddingRequest {
+  /** The gateway's request id. */
+  readonly requestId: string;
+  /** The texts to embed, in order; at least one, none empty. */
+  readonly inputs: readonly string[];
+  /** The size of each vector the client asked for (OpenAI `dimensions`). @default the model's own */
+  readonly dimensions?: number;
+  /** Cohere Embed's `input_type`. @default 'search_document' */
+  readonly inputType?: EmbeddingInputType;
+  /** The client's end-user id (OpenAI `user`), passed to OpenAI-compatible targets. */
+  readonly user?: string;
+}
+
+/** The vectors of an embeddings call, one per input in the input's order. */
+export interface Embeddings {
+  readonly vectors: readonly (readonly number[])[];
+  /** Input tokens billed for the call. */
+  readonly inputTokens: number;
+  /** The model that served the call, as the provider names it. */
+  readonly servedModel: string;
+  /** True when the provider reported no token count and `inputTokens` is the adapter's estimate. @default false */
+  readonly usageEstimated?: boolean;
+}
+
+/** Where a Converse call places `cachePoint` blocks (the route's `promptCaching`). */
+export interface CachePlacement {
+  readonly afterSystem: boolean;
+  /** After `toolConfig.tools`, for requests with tools (the tools mapping places it). */
+  readonly afterTools: boolean;
+  /** After the first N turns of the conversation as sent. */
+  readonly afterTurns?: number;
 }
 
 /** A Bedrock target: an application inference profile ARN, a cross-region profile id or a model id. */
@@ -59,9 +202,11 @@ export interface BedrockTarget {
   /**
    * The model supports Bedrock structured outputs (`outputConfig.textFormat`), so a `json_schema`
    * response format is enforced by the service. Only some models do; others reject the field.
-   * @default false (JSON output is asked for with a system instruction)
+   * @default false (a `json_schema` is enforced by forcing a tool whose input schema it is)
    */
   readonly structuredOutputs?: boolean;
+  /** Set on embedding targets: the request body family InvokeModel is called with. @default a chat target */
+  readonly embeddingFamily?: BedrockEmbeddingFamily;
 }
 
 /** An OpenAI-compatible HTTP target (vLLM, or any server that speaks `/v1/chat/completions`). */
@@ -97,7 +242,7 @@ export interface TokenUsage {
 }
 
 /** Why generation stopped, in OpenAI's vocabulary. */
-export type FinishReason = 'stop' | 'length' | 'content_filter';
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
 
 /** Whether a provider-side guardrail changed the answer. */
 export type GuardrailAction = 'NONE' | 'INTERVENED';
@@ -105,6 +250,8 @@ export type GuardrailAction = 'NONE' | 'INTERVENED';
 /** A complete (non-streamed) answer. */
 export interface Completion {
   readonly text: string;
+  /** The tools the model called (finish reason `tool_calls`). */
+  readonly toolCalls?: readonly ToolCall[];
   readonly finishReason: FinishReason;
   readonly usage: TokenUsage;
   /** The model that served the call, as the provider names it. */
@@ -117,9 +264,15 @@ export interface Completion {
   readonly usageEstimated?: boolean;
 }
 
-/** A piece of a streamed answer. A stream yields `text` chunks and ends with exactly one `end`. */
+/**
+ * A piece of a streamed answer. A stream yields `text` and `tool_call` chunks and ends with exactly
+ * one `end`. A tool call arrives as one chunk that opens it (its `index`, `id` and `name`, maybe
+ * the first arguments) and chunks that add argument fragments (`index` and `arguments` only), as
+ * OpenAI streams `tool_calls` deltas; `index` counts the answer's tool calls from 0.
+ */
 export type StreamChunk =
   | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'tool_call'; readonly index: number; readonly id?: string; readonly name?: string; readonly arguments: string }
   | {
     readonly type: 'end';
     readonly finishReason: FinishReason;
@@ -140,4 +293,6 @@ export interface ProviderAdapter<T extends Target = Target> {
   readonly kind: T['kind'];
   complete(target: T, request: ProviderRequest, options: CallOptions): Promise<Completion>;
   stream(target: T, request: ProviderRequest, options: CallOptions): AsyncIterable<StreamChunk>;
+  /** Embeds `request.inputs` on an embedding target (`POST /v1/embeddings`); adapters without it serve no embeddings. */
+  embed?(target: T, request: EmbeddingRequest, options: CallOptions): Promise<Embeddings>;
 }

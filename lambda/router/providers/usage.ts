@@ -7,6 +7,7 @@
  * sent, output from the text it received — and marks the result `usageEstimated: true`, so the
  * ledger can tell a measured record from an estimate. Cache counts are never estimated (0).
  */
+import { imageTokens } from '../images/sniff';
 import type { ProviderRequest, TokenUsage } from './types';
 
 /** The estimate's ratio: about four characters per token for English text with common tokenizers. */
@@ -19,12 +20,18 @@ export function estimateTokens(text: string): number {
   return Math.ceil(text.length / CHARS_PER_TOKEN);
 }
 
-/** The estimated input tokens of a request: its system prompts and turns. */
+/** The estimated input tokens of a request: its system prompts and turns (tool calls and results included), and its images (../images/sniff.ts). */
 export function estimateInputTokens(request: ProviderRequest): number {
   let chars = 0;
   for (const s of request.system) chars += s.length;
-  for (const m of request.messages) chars += m.content.length;
-  return Math.ceil(chars / CHARS_PER_TOKEN);
+  let images = 0;
+  for (const m of request.messages) {
+    chars += m.content.length;
+    for (const c of m.toolCalls ?? []) chars += c.name.length + c.arguments.length;
+    for (const r of m.toolResults ?? []) chars += r.content.length;
+    for (const part of m.parts ?? []) if (part.type === 'image') images += imageTokens(part);
+  }
+  return Math.ceil(chars / CHARS_PER_TOKEN) + images;
 }
 
 /** What a provider reported; a missing field means it was not reported. */

@@ -3,7 +3,7 @@
  * spans: a model call attempt is a CLIENT span `chat {model}` with the request and response
  * attributes; the request's root span carries the usage record's attribution (`gateway.*`).
  */
-import { ProviderRequest, TokenUsage } from '../providers/types';
+import { EmbeddingRequest, ProviderRequest, TokenUsage } from '../providers/types';
 import { Candidate } from '../pipeline/types';
 import { UsageRecord } from '../usage/types';
 import { Attributes, Span } from './spans';
@@ -18,19 +18,21 @@ function requestModel(candidate: Candidate): string {
   return candidate.target.kind === 'bedrock' ? candidate.target.modelId : candidate.target.model;
 }
 
-/** The span name and attributes of one attempt on `candidate` (no message text, ever). */
-export function attemptSpan(candidate: Candidate, request: ProviderRequest, attempt: number): { name: string; attributes: Attributes } {
+/** A span's name and attributes, before it starts. */
+export interface SpanDescription {
+  readonly name: string;
+  readonly attributes: Attributes;
+}
+
+function modelCallSpan(operation: string, candidate: Candidate, attempt: number): { name: string; attributes: Attributes } {
   const model = requestModel(candidate);
   const attributes: Attributes = {
-    'gen_ai.operation.name': 'chat',
+    'gen_ai.operation.name': operation,
     'gen_ai.provider.name': providerName(candidate),
     'gen_ai.request.model': model,
     'gateway.target.id': candidate.config.id,
     'gateway.attempt': attempt,
   };
-  if (request.maxTokens !== undefined) attributes['gen_ai.request.max_tokens'] = request.maxTokens;
-  if (request.temperature !== undefined) attributes['gen_ai.request.temperature'] = request.temperature;
-  if (request.topP !== undefined) attributes['gen_ai.request.top_p'] = request.topP;
   if (candidate.target.kind !== 'bedrock') {
     try {
       const url = new URL(candidate.target.baseUrl);
@@ -39,7 +41,23 @@ export function attemptSpan(candidate: Candidate, request: ProviderRequest, atte
       // an invalid base URL fails the call itself
     }
   }
-  return { name: `chat ${model}`, attributes };
+  return { name: `${operation} ${model}`, attributes };
+}
+
+/** The span name and attributes of one chat attempt on `candidate` (no message text, ever). */
+export function attemptSpan(candidate: Candidate, request: ProviderRequest, attempt: number): SpanDescription {
+  const span = modelCallSpan('chat', candidate, attempt);
+  if (request.maxTokens !== undefined) span.attributes['gen_ai.request.max_tokens'] = request.maxTokens;
+  if (request.temperature !== undefined) span.attributes['gen_ai.request.temperature'] = request.temperature;
+  if (request.topP !== undefined) span.attributes['gen_ai.request.top_p'] = request.topP;
+  return span;
+}
+
+/** The span name and attributes of one embeddings attempt on `candidate` (no input text, ever). */
+export function embeddingsAttemptSpan(candidate: Candidate, request: EmbeddingRequest, attempt: number): SpanDescription {
+  const span = modelCallSpan('embeddings', candidate, attempt);
+  if (request.dimensions !== undefined) span.attributes['gen_ai.embeddings.dimension.count'] = request.dimensions;
+  return span;
 }
 
 /** The response attributes of a served attempt. */

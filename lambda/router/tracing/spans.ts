@@ -79,6 +79,7 @@ export const STAGE = {
   PARSE: 'gateway.parse',
   PROMPT: 'gateway.prompt',
   TENANT_POLICY: 'gateway.tenant_policy',
+  IMAGES: 'gateway.images',
   RETRIEVAL: 'gateway.retrieval',
   ROUTE: 'gateway.route',
   BUDGET: 'gateway.budget.reserve',

@@ -70,6 +70,8 @@ export interface UsageRecord {
   readonly servedModel?: string;
   /** The price-table key the cost was computed with. */
   readonly priceModelId?: string;
+  /** The service tier the serving target was called at (its price is that tier's); absent: default. */
+  readonly serviceTier?: string;
   readonly stream: boolean;
   /** The HTTP status the client received (200 for streams that failed after starting). */
   readonly status: number;

@@ -10,9 +10,8 @@ import { Gateway } from '../../../lambda/router/gateway';
 import { CircuitBreakers } from '../../../lambda/router/reliability/circuit-breaker';
 import { LocalServer, startLocalServer } from '../../../lambda/router/local/server';
 import { createGateway } from '../../../lambda/router/runtime';
-import { UsageRecord } from '../../../lambda/router/usage/types';
-import { apiError } from '../../helpers/openai-api-error';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
+import { apiError, records } from '../../helpers/openai-e2e';
 import { GatewayConfig } from '../../../lambda/shared/config';
 import { resolveGatewayConfig } from '../../../lambda/shared/defaults';
 import { GatewayConfigValidator } from '../../../lambda/shared/validator';
@@ -37,13 +36,6 @@ async function startStack(config: GatewayConfig, breakers?: CircuitBreakers): Pr
   };
 }
 
-/** The usage records, once `n` have been written (the record follows the response; allow a loaded machine 30 s). */
-async function records(usage: InMemoryUsageSink, n: number): Promise<UsageRecord[]> {
-  const until = Date.now() + 30_000;
-  while (usage.records.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-  expect(usage.records).toHaveLength(n);
-  return usage.records;
-}
 
 const ask = (content = 'Hello there') => [{ role: 'user' as const, content }];
 

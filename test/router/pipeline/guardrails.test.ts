@@ -27,6 +27,19 @@ describe('applyInputGuardrail', () => {
     expect(result).toEqual({ kind: 'pass', intervened: true, request: { ...request, messages: [request.messages[0], request.messages[1], { role: 'user', content: 'card {CARD}' }] } });
   });
 
+  test('tool results of the latest turn are checked with it; masking them blocks (fail closed)', async () => {
+    const g = new FakeGuardrails();
+    g.verdicts.push({ action: 'NONE', blocked: false }, { action: 'INTERVENED', blocked: false, text: '{EMAIL} thanks' });
+    const withResults: ProviderRequest = {
+      ...request,
+      messages: [request.messages[0], { role: 'assistant', content: '', toolCalls: [{ id: 'c', name: 'f', arguments: '{}' }] },
+        { role: 'user', content: 'thanks', toolResults: [{ toolCallId: 'c', content: 'a@b.c' }] }],
+    };
+    expect(await applyInputGuardrail(g, guardrail, withResults, options)).toMatchObject({ kind: 'pass', intervened: false });
+    expect(g.calls[0].text).toBe('a@b.c\n\nthanks');
+    expect(await applyInputGuardrail(g, guardrail, withResults, options)).toEqual({ kind: 'blocked', text: 'This request was blocked by a guardrail.' });
+  });
+
   test('blocked: the guardrail message, or a default one', async () => {
     const g = new FakeGuardrails();
     g.verdicts.push({ action: 'INTERVENED', blocked: true, text: 'No.' }, { action: 'INTERVENED', blocked: true });

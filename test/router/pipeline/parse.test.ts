@@ -4,7 +4,7 @@ import { BodyError } from '../../../lambda/router/http';
 import { parseChatRequest } from '../../../lambda/router/pipeline/parse';
 import { thrownBy } from '../../helpers/router-config';
 
-const limits = { maxBodyBytes: 4096, maxMessages: 4, maxMessageChars: 200, maxTokensCap: 1000 };
+const limits = { maxBodyBytes: 4096, maxMessages: 4, maxMessageChars: 200, maxTokensCap: 1000, maxImageBytes: 1024, maxImagesPerRequest: 2, maxImageBytesPerRequest: 1536 };
 const bytes = (v: unknown): Uint8Array => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 const parse = (v: unknown) => parseChatRequest(bytes(v), undefined, limits);
 const base = { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] };
@@ -51,6 +51,8 @@ describe('parseChatRequest', () => {
       responseFormat: { type: 'json_schema', name: 'answer', schema: { type: 'object' }, strict: true },
       metadata: { workflow: 'support' },
       user: 'u-1',
+      seed: 7,
+      frequencyPenalty: 0.5,
     });
   });
 
@@ -74,9 +76,13 @@ describe('parseChatRequest', () => {
     ['messages not an array', { ...base, messages: 'hi' }, 'messages', 'invalid_type'],
     ['too many messages', { ...base, messages: Array.from({ length: 5 }, () => ({ role: 'user', content: 'x' })) }, 'messages', 'too_many_messages'],
     ['an unknown role', { ...base, messages: [{ role: 'wizard', content: 'x' }] }, 'messages[0].role', 'invalid_value'],
-    ['a tool message', { ...base, messages: [{ role: 'tool', content: 'x' }] }, 'messages[0].role', 'unsupported_parameter'],
-    ['tool calls', { ...base, messages: [...base.messages, { role: 'assistant', content: 'x', tool_calls: [{ id: '1' }] }, { role: 'user', content: 'y' }] }, 'messages[1].tool_calls', 'unsupported_parameter'],
-    ['an image part', { ...base, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] }, 'messages[0].content[0].type', 'unsupported_content'],
+    ['a tool message answering no call', { ...base, messages: [{ role: 'tool', tool_call_id: 'c', content: 'x' }] }, 'messages[0].tool_call_id', 'invalid_conversation'],
+    ['a malformed tool call', { ...base, messages: [...base.messages, { role: 'assistant', content: 'x', tool_calls: [{ id: '1' }] }, { role: 'user', content: 'y' }] }, 'messages[1].tool_calls[0].type', 'unsupported_parameter'],
+    ['an image part that is not a URL', { ...base, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] }, 'messages[0].content[0].image_url.url', 'invalid_image_url'],
+    ['an image part in an assistant message', { ...base, messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: [{ type: 'image_url', image_url: { url: 'x' } }] }, { role: 'user', content: 'b' }] }, 'messages[1].content[0].type', 'unsupported_content'],
+    ['n above 1', { ...base, n: 2 }, 'n', 'unsupported_parameter'],
+    ['an unknown service tier', { ...base, service_tier: 'scale' }, 'service_tier', 'invalid_value'],
+    ['a presence penalty out of range', { ...base, presence_penalty: 3 }, 'presence_penalty', 'invalid_value'],
     ['a message too long', { ...base, messages: [{ role: 'user', content: 'x'.repeat(201) }] }, 'messages[0].content', 'message_too_long'],
     ['empty user content', { ...base, messages: [{ role: 'user', content: '  ' }] }, 'messages[0].content', 'invalid_value'],
     ['missing content', { ...base, messages: [{ role: 'user' }] }, 'messages[0].content', 'missing_required_parameter'],
@@ -94,7 +100,7 @@ describe('parseChatRequest', () => {
     ['stream_options not an object', { ...base, stream: true, stream_options: true }, 'stream_options', 'invalid_type'],
     ['too many stop sequences', { ...base, stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop', 'invalid_value'],
     ['a stop sequence of the wrong type', { ...base, stop: [1] }, 'stop', 'invalid_type'],
-    ['tools', { ...base, tools: [{ type: 'function' }] }, 'tools', 'unsupported_parameter'],
+    ['a tool without a function', { ...base, tools: [{ type: 'function' }] }, 'tools[0].function', 'invalid_type'],
     ['n above 1', { ...base, n: 2 }, 'n', 'unsupported_parameter'],
     ['logprobs', { ...base, logprobs: true }, 'logprobs', 'unsupported_parameter'],
     ['a seed of the wrong type', { ...base, seed: 'x' }, 'seed', 'invalid_type'],

@@ -102,10 +102,17 @@ test('every model call stays within the limit and the amount reserved for it', a
     }));
 
     const calls = [...t.openai.calls, ...t.bedrock.calls];
+    if (budget.reserved.length === 0) {
+      // A generated schema the router cannot check is refused when the request is parsed.
+      expect(sink.json()).toMatchObject({ error: { code: 'unsupported_schema', param: 'response_format.json_schema.schema' } });
+      expect(calls).toHaveLength(0);
+      return;
+    }
     expect(budget.reserved).toHaveLength(1);
     const reserved = budget.reserved[0].estimatedCostUsd;
     const limit = s.maxTokens ?? config.limits.maxTokensCap;
-    if (sink.status !== 200) {
+    // The fakes' answers are not JSON: a JSON response format ends in 422 after the call.
+    if (sink.status !== 200 && sink.status !== 422) {
       // Only a masked input that leaves not one output token within the reservation is refused, before any call.
       expect(s.masked).toBeDefined();
       expect(sink.json()).toMatchObject({ error: { code: 'upstream_rejected_request' } });

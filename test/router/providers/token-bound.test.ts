@@ -33,15 +33,14 @@ describe('inputTokenBound', () => {
 });
 
 describe('addedPromptTexts: what each adapter adds to the request', () => {
-  test('Bedrock: the continuation prompt, the JSON instruction with the schema; with structured outputs the schema and its name', () => {
+  test('Bedrock: the continuation prompt, the JSON instruction, the forced response tool; with structured outputs the schema and its name', () => {
     const request = providerRequest({ responseFormat: { type: 'json_schema', name: 'r', schema: { type: 'object' } } });
     const texts = bedrockAdded(bedrock, request);
-    expect(texts).toHaveLength(1);
-    expect(texts[0]).toContain(JSON_OBJECT_INSTRUCTION);
-    expect(texts[0]).toContain('{"type":"object"}');
+    expect(texts).toEqual([JSON.stringify(toConverseInput(bedrock, request).toolConfig?.tools?.[0]?.toolSpec)]);
     expect(bedrockAdded({ ...bedrock, structuredOutputs: true }, request)).toEqual(['r{"type":"object"}']);
+    expect(bedrockAdded(bedrock, providerRequest({ responseFormat: { type: 'json_object' } }))).toEqual([JSON_OBJECT_INSTRUCTION]);
     // What Converse receives is inside it: every system block is one of the request's, or added.
-    expect(toConverseInput(bedrock, request).system?.map((b) => b.text)).toEqual(['You are terse.', texts[0]]);
+    expect(toConverseInput(bedrock, request).system?.map((b) => b.text)).toEqual(['You are terse.']);
     // A conversation that starts with the assistant (after blank turns) gets the continuation prompt.
     const assistantFirst = providerRequest({ messages: [{ role: 'user', content: ' ' }, { role: 'assistant', content: 'a' }, { role: 'user', content: 'b' }] });
     expect(bedrockAdded(bedrock, assistantFirst)).toEqual([CONTINUATION_PROMPT]);

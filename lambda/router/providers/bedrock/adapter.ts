@@ -3,8 +3,9 @@
  * their application inference profile ARN), through warm keep-alive clients (./client.ts).
  *
  * - `complete()` → Converse; `stream()` → ConverseStream as an async generator that yields each
- *   `contentBlockDelta` text, then one `end` chunk built from `messageStop.stopReason` and
- *   `metadata.usage` (estimated and marked when the stream carries no usage).
+ *   `contentBlockDelta` text and tool use (./tool-stream.ts), then one `end` chunk built from
+ *   `messageStop.stopReason` and `metadata.usage` (estimated and marked when the stream carries no
+ *   usage).
  * - Deadline (`timeoutMs`, until the last byte), connect timeout and the router's abort signal are
  *   enforced per call; a consumer that stops iterating early aborts the request.
  * - Failures are classified by ./errors.ts; the adapter never retries.
@@ -16,9 +17,12 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { UpstreamError } from '../../errors';
 import { CallGuard } from '../call-guard';
-import type { BedrockTarget, CallOptions, Completion, ProviderAdapter, ProviderRequest, StreamChunk } from '../types';
+import type {
+  BedrockTarget, CallOptions, Completion, EmbeddingRequest, Embeddings, ProviderAdapter, ProviderRequest, StreamChunk,
+} from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
 import { BedrockClientPool, type BedrockClientPoolOptions } from './client';
+import { invokeEmbeddings } from './embeddings';
 import { classifyBedrockError } from './errors';
 import {
   finishReasonOf,
@@ -29,6 +33,7 @@ import {
   toConverseInput,
   toConverseStreamInput,
 } from './mapping';
+import { ToolUseStream } from './tool-stream';
 
 export interface BedrockAdapterOptions extends BedrockClientPoolOptions {
   /** Share a client pool (e.g. with the guardrail client). @default a pool of its own */
@@ -73,6 +78,19 @@ export class BedrockAdapter implements ProviderAdapter<BedrockTarget> {
     }
   }
 
+  /** InvokeModel with the target's embedding model (./embeddings.ts). */
+  async embed(target: BedrockTarget, request: EmbeddingRequest, options: CallOptions): Promise<Embeddings> {
+    const guard = new CallGuard(options);
+    try {
+      guard.throwIfStopped();
+      return await invokeEmbeddings(this.pool.client(target, options.connectTimeoutMs), target, request, guard.signal);
+    } catch (error) {
+      throw guard.classify(error, classifyBedrockError);
+    } finally {
+      guard.release();
+    }
+  }
+
   async *stream(target: BedrockTarget, request: ProviderRequest, options: CallOptions): AsyncGenerator<StreamChunk, void, undefined> {
     const guard = new CallGuard(options);
     let finished = false;
@@ -89,11 +107,23 @@ export class BedrockAdapter implements ProviderAdapter<BedrockTarget> {
       let stopped = false;
       let usage: ReportedUsage | undefined;
       let invokedModelId: string | undefined;
+      const tools = new ToolUseStream(target, request);
       for await (const event of response.stream) {
-        const text = event.contentBlockDelta?.delta?.text;
-        if (text) {
-          output += text;
-          yield { type: 'text', text };
+        const delta = event.contentBlockDelta;
+        if (delta?.delta?.text) {
+          if (tools.passesText()) {
+            output += delta.delta.text;
+            yield { type: 'text', text: delta.delta.text };
+          }
+        } else if (delta?.delta?.toolUse) {
+          const chunk = tools.delta(delta.contentBlockIndex, delta.delta.toolUse.input ?? '');
+          if (chunk) {
+            output += chunk.type === 'text' ? chunk.text : chunk.arguments;
+            yield chunk;
+          }
+        } else if (event.contentBlockStart?.start?.toolUse) {
+          const chunk = tools.start(event.contentBlockStart.contentBlockIndex, event.contentBlockStart.start.toolUse);
+          if (chunk) yield chunk;
         } else if (event.messageStop) {
           stopped = true;
           stopReason = event.messageStop.stopReason;
@@ -113,7 +143,7 @@ export class BedrockAdapter implements ProviderAdapter<BedrockTarget> {
       const resolved = resolveUsage(usage, request, output);
       const end: StreamChunk = {
         type: 'end',
-        finishReason: finishReasonOf(stopReason),
+        finishReason: tools.calls > 0 ? 'tool_calls' : finishReasonOf(stopReason),
         usage: resolved.usage,
         servedModel: servedModelOf(target, invokedModelId),
         guardrailAction: guardrailActionOf(target, stopReason),

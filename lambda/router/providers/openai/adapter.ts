@@ -17,9 +17,10 @@
  */
 import { UpstreamError } from '../../errors';
 import { CallGuard } from '../call-guard';
-import type { CallOptions, Completion, FinishReason, OpenAiTarget, ProviderAdapter, ProviderRequest, StreamChunk } from '../types';
+import type { CallOptions, Completion, EmbeddingRequest, Embeddings, FinishReason, OpenAiTarget, ProviderAdapter, ProviderRequest, StreamChunk } from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
 import { classifyHttpStatus, classifyOpenAiError, classifyStreamError } from './errors';
+import { embeddingsUrl, fromEmbeddingsResponse, toEmbeddingsBody } from './embeddings';
 import { fromChatCompletion, parseStreamEvent, toChatCompletionsBody } from './mapping';
 import { SseDecoder, type SseLimits } from './sse';
 import { HttpTransport, type HttpTransportOptions, type TransportResponse } from './transport';
@@ -44,6 +45,8 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
   readonly transport: HttpTransport;
   /** `chatCompletionsUrl` per base URL: parsed once, not per call. */
   private readonly urls = new Map<string, URL>();
+  /** `embeddingsUrl` per base URL. */
+  private readonly embeddingUrls = new Map<string, URL>();
   private readonly sseLimits: SseLimits;
 
   constructor(options: OpenAiAdapterOptions = {}) {
@@ -85,6 +88,7 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
         finished = true;
         guard.release();
         if (completion.text !== '') yield { type: 'text', text: completion.text };
+        for (const [index, call] of (completion.toolCalls ?? []).entries()) yield { type: 'tool_call', index, ...call };
         yield { type: 'end', ...endOf(completion) };
         return;
       }
@@ -98,39 +102,34 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
       let usage: ReportedUsage | undefined;
       let model: string | undefined;
       let done = false;
-      const handle = (data: string): string | undefined => {
-        if (done) return undefined; // nothing after [DONE] counts
+      let sawToolCall = false;
+      const handle = (data: string): StreamChunk[] => {
+        if (done) return []; // nothing after [DONE] counts
         const event = parseStreamEvent(data);
         if (event.error) throw classifyStreamError(event.error);
-        if (event.done) { done = true; return undefined; }
+        if (event.done) { done = true; return []; }
         if (event.finishReason) finishReason = event.finishReason;
         if (event.usage) usage = event.usage;
         if (event.model) model = event.model;
-        return event.text;
+        const chunks: StreamChunk[] = event.text !== undefined ? [{ type: 'text', text: event.text }] : [];
+        if (event.toolCalls) {
+          sawToolCall = true;
+          chunks.push(...event.toolCalls);
+        }
+        for (const c of chunks) output += c.type === 'text' ? c.text : c.type === 'tool_call' ? c.arguments : '';
+        return chunks;
       };
       for await (const bytes of response.chunks()) {
-        for (const event of decoder.push(bytes)) {
-          const text = handle(event.data);
-          if (text !== undefined) {
-            output += text;
-            yield { type: 'text', text };
-          }
-        }
+        for (const event of decoder.push(bytes)) yield* handle(event.data);
       }
-      for (const event of decoder.end()) {
-        const text = handle(event.data);
-        if (text !== undefined) {
-          output += text;
-          yield { type: 'text', text };
-        }
-      }
+      for (const event of decoder.end()) yield* handle(event.data);
       if (!done && finishReason === undefined) {
         throw new UpstreamError('the event stream ended without finish_reason or [DONE]', { disposition: 'retryable', code: 'streamTruncated' });
       }
       const resolved = resolveUsage(usage, request, output);
       const end: StreamChunk = {
         type: 'end',
-        finishReason: finishReason ?? 'stop',
+        finishReason: sawToolCall && (finishReason === undefined || finishReason === 'stop') ? 'tool_calls' : finishReason ?? 'stop',
         usage: resolved.usage,
         servedModel: model ?? target.model,
         ...(resolved.estimated ? { usageEstimated: true } : {}),
@@ -144,6 +143,31 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
     } finally {
       if (!finished) response?.discard();
       guard.release(!finished);
+    }
+  }
+
+  /** `POST {baseUrl}/embeddings` (./embeddings.ts). */
+  async embed(target: OpenAiTarget, request: EmbeddingRequest, options: CallOptions): Promise<Embeddings> {
+    const guard = new CallGuard(options);
+    let response: TransportResponse | undefined;
+    try {
+      guard.throwIfStopped();
+      let url = this.embeddingUrls.get(target.baseUrl);
+      if (!url) {
+        url = embeddingsUrl(target.baseUrl);
+        this.embeddingUrls.set(target.baseUrl, url);
+      }
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'x-request-id': request.requestId };
+      if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
+      response = await this.transport.send({ url, method: 'POST', headers, body: JSON.stringify(toEmbeddingsBody(target, request)) }, guard, options.connectTimeoutMs);
+      const body = await response.text();
+      if (response.status < 200 || response.status >= 300) throw classifyHttpStatus(response.status, body, response.headers);
+      return fromEmbeddingsResponse(target, request, body);
+    } catch (error) {
+      response?.discard();
+      throw guard.classify(error, classifyOpenAiError);
+    } finally {
+      guard.release();
     }
   }
 

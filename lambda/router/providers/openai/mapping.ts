@@ -7,7 +7,11 @@
  *   templates served by vLLM accept only one, and only first), then the turns with consecutive
  *   same-role turns merged (see ../conversation.ts);
  * - `max_tokens` always (the router's effective limit; `max_tokens`, not `max_completion_tokens`,
- *   because every OpenAI-compatible server knows it), `temperature`, `top_p`, `stop` when set;
+ *   because every OpenAI-compatible server knows it), `temperature`, `top_p`, `stop`, `seed`,
+ *   `presence_penalty`, `frequency_penalty` when set; `service_tier` for flex and priority;
+ * - tools: passed through (./tools.ts);
+ * - a turn with images: `content` as parts (`text`, and `image_url` with a base64 data URL of the
+ *   decoded bytes — fetched images included, so the upstream never fetches anything);
  * - `response_format`: passed through (`json_object`, or `json_schema` with name, schema, strict) —
  *   vLLM enforces it with guided decoding;
  * - streams: `stream: true` and `stream_options: {include_usage: true}`, so usage is known for every
@@ -17,10 +21,13 @@
  * `prompt_tokens_details.cached_tokens` as cache reads, `model` as the served model.
  */
 import { UpstreamError } from '../../errors';
+import { ServiceTier } from '../../../shared/config-surface';
+import { toDataUrl } from '../../images/data-url';
 import { normaliseTurns } from '../conversation';
-import type { Completion, FinishReason, OpenAiTarget, ProviderRequest } from '../types';
+import type { ChatTurn, Completion, FinishReason, OpenAiTarget, ProviderRequest, StreamChunk } from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
 import { parseErrorBody, type UpstreamErrorBody } from './errors';
+import { chatMessagesOf, toolCallDeltasOf, toolCallsOf, toolFieldsOf } from './tools';
 
 /** JSON body of a chat completions request. */
 export type ChatCompletionsBody = Record<string, unknown>;
@@ -29,18 +36,22 @@ export type ChatCompletionsBody = Record<string, unknown>;
  * @example toChatCompletionsBody(target, request, true) // { model, messages, stream: true, stream_options: { include_usage: true }, ... }
  */
 export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderRequest, stream: boolean): ChatCompletionsBody {
-  const messages: { role: string; content: string }[] = [];
+  const messages: Record<string, unknown>[] = [];
   const system = request.system.filter((s) => s.trim() !== '');
   if (system.length > 0) messages.push({ role: 'system', content: system.join('\n\n') });
   for (const turn of normaliseTurns(request.messages, { dropBlank: false, userFirst: false })) {
-    messages.push({ role: turn.role, content: turn.content });
+    messages.push(...chatMessagesOf(turn, messageContent(turn)));
   }
-  const body: ChatCompletionsBody = { model: target.model, messages };
+  const body: ChatCompletionsBody = { model: target.model, messages, ...toolFieldsOf(request) };
   // Always set: without it vLLM generates up to the context window minus the prompt.
   body.max_tokens = request.maxTokens;
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop !== undefined && request.stop.length > 0) body.stop = [...request.stop];
+  if (request.seed !== undefined) body.seed = request.seed;
+  if (request.presencePenalty !== undefined) body.presence_penalty = request.presencePenalty;
+  if (request.frequencyPenalty !== undefined) body.frequency_penalty = request.frequencyPenalty;
+  if (request.serviceTier === ServiceTier.FLEX || request.serviceTier === ServiceTier.PRIORITY) body.service_tier = request.serviceTier;
   const format = responseFormatOf(request);
   if (format) body.response_format = format;
   if (stream) {
@@ -48,6 +59,17 @@ export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderReq
     body.stream_options = { include_usage: true };
   }
   return body;
+}
+
+/** A message's `content`: its text, or its parts (images as base64 data URLs). */
+function messageContent(turn: ChatTurn): unknown {
+  if (!turn.parts) return turn.content;
+  return turn.parts.map((part) => {
+    if (part.type === 'text') return { type: 'text', text: part.text };
+    if (part.type === 'image') return { type: 'image_url', image_url: { url: toDataUrl(part.format, part.bytes) } };
+    // The image stage fetches every remote image before routing; one here is a bug, not an answer.
+    throw new UpstreamError('an image URL reached the OpenAI adapter unfetched', { disposition: 'client', code: 'validation' });
+  });
 }
 
 /**
@@ -58,9 +80,12 @@ export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderReq
  *
  * @example addedPromptTexts({ responseFormat: { type: 'json_object' } }) // ['{"type":"json_object"}']
  */
-export function addedPromptTexts(request: Pick<ProviderRequest, 'responseFormat'>): string[] {
+export function addedPromptTexts(request: Pick<ProviderRequest, 'responseFormat' | 'tools'>): string[] {
   const format = responseFormatOf(request);
-  return format ? [JSON.stringify(format)] : [];
+  const texts = format ? [JSON.stringify(format)] : [];
+  const tools = toolFieldsOf(request).tools;
+  if (Array.isArray(tools)) texts.push(...tools.map((t) => JSON.stringify(t)));
+  return texts;
 }
 
 /** The `response_format` field of the body, or undefined for plain text. */
@@ -75,11 +100,12 @@ function responseFormatOf(request: Pick<ProviderRequest, 'responseFormat'>): Rec
 }
 
 /**
- * OpenAI finish reason → the gateway's. `tool_calls`/`function_call` cannot happen (no tools are
- * sent) and map to `stop`, as does a missing or unknown reason.
+ * OpenAI finish reason → the gateway's: `length`, `content_filter` and `tool_calls` as they are;
+ * `function_call` (legacy, never asked for) and a missing or unknown reason → `stop`.
  */
 export function finishReasonOf(reason: unknown): FinishReason {
   if (reason === 'length') return 'length';
+  if (reason === 'tool_calls') return 'tool_calls';
   if (reason === 'content_filter') return 'content_filter';
   return 'stop';
 }
@@ -122,10 +148,12 @@ export function fromChatCompletion(target: OpenAiTarget, request: ProviderReques
   const content = first.message.content;
   if (content !== null && content !== undefined && typeof content !== 'string') throw malformed('choices[0].message.content is not a string');
   const text = content ?? '';
-  const { usage, estimated } = resolveUsage(reportedUsageOf(json.usage), request, text);
+  const toolCalls = toolCallsOf(first.message);
+  const { usage, estimated } = resolveUsage(reportedUsageOf(json.usage), request, text + toolCalls.map((c) => c.arguments).join(''));
   return {
     text,
-    finishReason: finishReasonOf(first.finish_reason),
+    ...(toolCalls.length > 0 ? { toolCalls } : {}),
+    finishReason: toolCalls.length > 0 ? 'tool_calls' : finishReasonOf(first.finish_reason),
     usage,
     servedModel: typeof json.model === 'string' && json.model !== '' ? json.model : target.model,
     ...(estimated ? { usageEstimated: true } : {}),
@@ -136,6 +164,8 @@ export function fromChatCompletion(target: OpenAiTarget, request: ProviderReques
 export interface StreamEventContent {
   readonly done: boolean;
   readonly text?: string;
+  /** The event's tool call deltas. */
+  readonly toolCalls?: readonly Extract<StreamChunk, { type: 'tool_call' }>[];
   readonly finishReason?: FinishReason;
   readonly usage?: ReportedUsage;
   readonly model?: string;
@@ -160,15 +190,18 @@ export function parseStreamEvent(data: string): StreamEventContent {
   const choices = Array.isArray(json.choices) ? json.choices : [];
   const first: unknown = choices[0];
   let text: string | undefined;
+  let toolCalls: Extract<StreamChunk, { type: 'tool_call' }>[] = [];
   let finishReason: FinishReason | undefined;
   if (isRecord(first)) {
     const delta = isRecord(first.delta) ? first.delta : undefined;
     if (typeof delta?.content === 'string' && delta.content !== '') text = delta.content;
+    if (delta) toolCalls = toolCallDeltasOf(delta);
     if (typeof first.finish_reason === 'string') finishReason = finishReasonOf(first.finish_reason);
   }
   return {
     done: false,
     ...(text !== undefined ? { text } : {}),
+    ...(toolCalls.length > 0 ? { toolCalls } : {}),
     ...(finishReason !== undefined ? { finishReason } : {}),
     ...(isRecord(json.usage) ? { usage: reportedUsageOf(json.usage) } : {}),
     ...(typeof json.model === 'string' && json.model !== '' ? { model: json.model } : {}),

@@ -93,12 +93,11 @@ describe('toConverseInput', () => {
     expect(input.outputConfig).toBeUndefined();
   });
 
-  test('json_schema without structured outputs → an instruction carrying the schema, no outputConfig', () => {
+  test('json_schema without native structured outputs → a forced tool whose input schema is the response schema', () => {
     const input = toConverseInput(target, providerRequest({ responseFormat: { type: 'json_schema', name: 'verdict', schema } }));
-    const last = input.system?.[input.system.length - 1]?.text ?? '';
-    expect(last).toContain(JSON_OBJECT_INSTRUCTION);
-    expect(last).toContain('"verdict"');
-    expect(last).toContain(JSON.stringify(schema));
+    expect(input.toolConfig?.tools?.[0]?.toolSpec).toMatchObject({ name: 'verdict', inputSchema: { json: schema } });
+    expect(input.toolConfig?.toolChoice).toEqual({ tool: { name: 'verdict' } });
+    expect(input.system).toEqual([{ text: 'You are terse.' }]);
     expect(input.outputConfig).toBeUndefined();
   });
 

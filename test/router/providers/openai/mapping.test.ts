@@ -80,10 +80,10 @@ describe('fromChatCompletion', () => {
     });
   });
 
-  test('finish reasons: content_filter kept, tool_calls and unknown → stop', () => {
+  test('finish reasons: content_filter and tool_calls kept, unknown → stop', () => {
     const reason = (r: unknown) => fromChatCompletion(target, providerRequest(), body({ choices: [{ message: { content: 'x' }, finish_reason: r }] })).finishReason;
     expect(reason('content_filter')).toBe('content_filter');
-    expect(reason('tool_calls')).toBe('stop');
+    expect(reason('tool_calls')).toBe('tool_calls');
     expect(reason(null)).toBe('stop');
   });
 
