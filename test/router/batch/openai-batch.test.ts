@@ -17,7 +17,7 @@ import { createGateway } from '../../../lambda/router/runtime';
 import { Outcome } from '../../../lambda/router/usage/types';
 import { resolveGatewayConfig } from '../../../lambda/shared/defaults';
 import { GatewayConfigValidator } from '../../../lambda/shared/validator';
-import { apiError } from '../../helpers/openai-api-error';
+import { apiError } from '../../helpers/openai-e2e';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
 import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
 import { ACME_KEY, GLOBEX_KEY, testConfig } from '../../helpers/router-config';
