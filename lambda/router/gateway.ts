@@ -322,8 +322,9 @@ export class Gateway {
     const parsed = parseChatRequest(request.body, request.bodyError, config.limits, request.headers);
     trace.stream = parsed.stream;
     trace.setRequestedModel(parsed.model, config);
-    // Until the hints are read, treat the request as restricted if its header says so.
-    if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
+    // Until the hints are read, treat the request as restricted if its header or the caller's floor says so.
+    if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED
+      || tenant.sensitivityFloor === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
     const hints = readRoutingHints(request.headers, parsed.metadata);
     trace.hints = hints;
     const namesPrompt = parsed.promptRef !== undefined || hints.promptId !== undefined;
