@@ -27,6 +27,9 @@ import { parseChatRequest } from './pipeline/parse';
 import { applyPrompt } from './pipeline/prompt';
 import { readRoutingHints } from './pipeline/hints';
 import { CachedControls, IncidentControlsStage } from './pipeline/controls';
+import { ApprovalStage } from './pipeline/approval';
+import { RedactionStage } from './pipeline/redact';
+import { CachedApprovals } from './approvals/approval-set';
 import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
 import { fitToReservation, selectRoute } from './pipeline/route';
@@ -72,6 +75,16 @@ export interface GatewayOptions {
   readonly labelOverrides?: LabelOverrideSource;
   /** The operators' incident controls (kill switch). @default none: plans pass unchanged */
   readonly controls?: CachedControls;
+  /**
+   * The approvals of restricted data (with `restrictedData.requireApproval`).
+   * @default none: no restricted request is approved
+   */
+  readonly approvals?: CachedApprovals;
+  /**
+   * Applies routes' redaction guardrails (`redactionGuardrail`).
+   * @default `guardrails` (ApplyGuardrail); local mode passes the pattern redactor
+   */
+  readonly redactor?: GuardrailApplier;
   /** @default circuit breakers of this gateway instance, per the configuration */
   readonly breakers?: CircuitBreakers;
   /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
@@ -150,6 +163,8 @@ export class Gateway {
   private readonly labelOverrides?: LabelOverrideSource;
   private readonly breakers: CircuitBreakers;
   private readonly controls: IncidentControlsStage;
+  private readonly approvals: ApprovalStage;
+  private readonly redaction: RedactionStage;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -167,6 +182,8 @@ export class Gateway {
     this.controls = new IncidentControlsStage(options.config, options.controls);
     this.env = options.env ?? process.env;
     this.now = options.now ?? Date.now;
+    this.approvals = new ApprovalStage(options.config, options.approvals, this.now);
+    this.redaction = new RedactionStage(options.config, options.redactor ?? options.guardrails);
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? defaultSleep;
   }
@@ -335,6 +352,7 @@ export class Gateway {
     const policy = applyTenantPolicy(tenant, chat.model, hints, config);
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
+    await this.approvals.check(tenant, hints, policy);
     const plan = await this.controls.apply(selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env }), tenant);
     trace.route = plan.alias;
     trace.plan = plan;
@@ -347,9 +365,16 @@ export class Gateway {
       recordFields: trace.abandonedRecordFields(),
     });
 
-    const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan);
-    trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
     const deadline = request.receivedAt + config.timeouts.totalMs;
+    const guardrailOptions = (): CallOptions => ({
+      signal,
+      connectTimeoutMs: config.timeouts.connectMs,
+      timeoutMs: Math.max(1, deadline - this.now()),
+    });
+    // Redaction, before any target (and any input guardrail) sees the prompt.
+    const redacted = await this.redaction.apply(plan.alias, chat, guardrailOptions());
+    const providerRequest = toProviderRequest(redacted.kind === 'pass' ? redacted.chat : chat, trace.requestId, tenant, hints, plan);
+    trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
     const ctx: InvokeContext = {
       providers: this.providers,
       breakers: this.breakers,
@@ -361,11 +386,6 @@ export class Gateway {
       sleep: this.sleep,
       attempts: trace.attempts,
     };
-    const guardrailOptions = (): CallOptions => ({
-      signal,
-      connectTimeoutMs: config.timeouts.connectMs,
-      timeoutMs: Math.max(1, deadline - this.now()),
-    });
     // The input guardrail runs at most once per request, before the first target that needs it.
     let inputCheck: Promise<InputGuardrailResult> | undefined;
     const checkInput = (): Promise<InputGuardrailResult> => {
@@ -378,13 +398,15 @@ export class Gateway {
     const gatewaySideGuardrail = (c: Candidate): boolean => plan.guardrail !== undefined && c.target.kind !== 'bedrock';
 
     const serve = async (candidate: Candidate): Promise<Served> => {
-      let callRequest = providerRequest;
+      if (redacted.kind === 'blocked') return { kind: 'blocked', text: redacted.text };
+      // Masked text may be longer than the original: keep the call within its reservation.
+      let callRequest = redacted.maskedTexts > 0 ? fitToReservation(candidate, providerRequest) : providerRequest;
       let inputIntervened = false;
       if (gatewaySideGuardrail(candidate)) {
         const checked = await checkInput();
         if (checked.kind === 'blocked') return { kind: 'blocked', text: checked.text };
         // Masked text may be longer than the original: keep the call within its reservation.
-        callRequest = checked.intervened ? fitToReservation(candidate, checked.request) : checked.request;
+        callRequest = checked.intervened || redacted.maskedTexts > 0 ? fitToReservation(candidate, checked.request) : checked.request;
         inputIntervened = checked.intervened;
       }
       if (chat.stream && !gatewaySideGuardrail(candidate)) {
