@@ -121,7 +121,10 @@ export class GovernanceControls {
           'restricted prompts and answers never in the gateway logs, usage records or error details',
         ],
         tests: ['test/router/restricted/', 'test/shared/restricted-checks.test.ts', 'test/gateway/restricted-route.test.ts'],
-        evidence: [{ resourceType: 'AWS::Lambda::Function', property: 'Environment.Variables.GATEWAY_APPROVALS_TABLE', description: 'a router that reads approvals of restricted data' }],
+        evidence: [{
+          resourceType: 'AWS::AppConfig::HostedConfigurationVersion', property: 'Content',
+          description: 'the router configuration (validated at synth: sensitivity floors, TLS-only restricted routes, redaction guardrails, the approval requirement)',
+        }],
       },
       {
         control: 'Escalation',
