@@ -43,7 +43,9 @@ export function buildExampleApp(app: App = new App()): App {
     env,
     description: 'cdk-ai-gateway example: Bedrock model invocation logging (account and Region wide)',
   });
-  new ModelInvocationLogging(logging, 'InvocationLogging', { keyPrefix: 'bedrock-invocations' });
+  // Text delivery off: the gateway's restricted route reaches Bedrock, and restricted prompts must not
+  // land in the account-wide invocation logs (AiGateway refuses the route at synth otherwise).
+  const invocationLogging = new ModelInvocationLogging(logging, 'InvocationLogging', { keyPrefix: 'bedrock-invocations', textDataDelivery: false });
 
   const network = new Stack(app, 'AiGatewayNetwork', {
     env,
@@ -123,7 +125,8 @@ export function buildExampleApp(app: App = new App()): App {
       { name: 'premium', rateLimit: 50, burstLimit: 100 },
     ],
     tenants: [
-      { id: 'acme', costCenter: 'cc-1001', tier: 'premium', sensitivityClearance: Sensitivity.RESTRICTED, tags: { team: 'payments' } },
+      // acme's requests are never less than internal, whatever a client declares (a key may raise it further).
+      { id: 'acme', costCenter: 'cc-1001', tier: 'premium', sensitivityClearance: Sensitivity.RESTRICTED, sensitivityFloor: Sensitivity.INTERNAL, tags: { team: 'payments' } },
       { id: 'globex', costCenter: 'cc-2002', tier: 'standard', allowedAliases: ['support-summary'], budget: { monthlyUsd: 200, dailyUsd: 20, softThresholdPercent: 80 } },
     ],
     routes: [
@@ -147,7 +150,17 @@ export function buildExampleApp(app: App = new App()): App {
         guardrail: false,
         description: 'High-volume chat on the self-hosted Llama 3.1 8B; Bedrock when it is unavailable',
       },
+      {
+        // The restricted route: PII masked by the gateway guardrail before the model sees the prompt,
+        // and admitted only for a tenant × workflow approved with `cdk-ai-gateway approvals grant`.
+        alias: 'kyc-review',
+        model: ModelSource.foundationModel('amazon.nova-micro-v1:0'),
+        restrictedAllowed: true,
+        redact: true,
+        description: 'Restricted data: KYC file reviews (approval required, PII redacted)',
+      },
     ],
+    invocationLogging,
     promptRegistry: prompts,
     vpc,
     selfHostedTargets: selfHosted.targets,
@@ -186,7 +199,15 @@ export function buildExampleApp(app: App = new App()): App {
   // The audit trail, for accounts whose organisation trail does not record these: every management
   // event, and who read or changed a tenant key or an incident control (DynamoDB data events).
   new GatewayAuditTrail(stack, 'AuditTrail', {
-    tables: [gateway.tenantKeyTable, ...(gateway.incidentControls ? [gateway.incidentControls.table] : [])],
+    tables: [
+      gateway.tenantKeyTable,
+      ...(gateway.incidentControls ? [gateway.incidentControls.table] : []),
+      ...(gateway.approvals ? [gateway.approvals.table] : []),
+    ],
+  });
+  new CfnOutput(stack, 'ApprovalsTable', {
+    value: gateway.approvals!.tableName,
+    description: 'cdk-ai-gateway approvals grant|revoke|list --table <this>',
   });
   new CfnOutput(stack, 'IncidentControlsTable', {
     value: gateway.incidentControls!.tableName,

@@ -27,6 +27,9 @@ import { parseChatRequest } from './pipeline/parse';
 import { applyPrompt } from './pipeline/prompt';
 import { readRoutingHints } from './pipeline/hints';
 import { CachedControls, IncidentControlsStage } from './pipeline/controls';
+import { ApprovalStage } from './pipeline/approval';
+import { RedactionStage } from './pipeline/redact';
+import { CachedApprovals } from './approvals/approval-set';
 import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
 import { fitToReservation, selectRoute } from './pipeline/route';
@@ -76,6 +79,16 @@ export interface GatewayOptions {
   readonly labelOverrides?: LabelOverrideSource;
   /** The operators' incident controls (kill switch). @default none: plans pass unchanged */
   readonly controls?: CachedControls;
+  /**
+   * The approvals of restricted data (with `restrictedData.requireApproval`).
+   * @default none: no restricted request is approved
+   */
+  readonly approvals?: CachedApprovals;
+  /**
+   * Applies routes' redaction guardrails (`redactionGuardrail`).
+   * @default `guardrails` (ApplyGuardrail); local mode passes the pattern redactor
+   */
+  readonly redactor?: GuardrailApplier;
   /** @default circuit breakers of this gateway instance, per the configuration */
   readonly breakers?: CircuitBreakers;
   /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
@@ -168,6 +181,8 @@ export class Gateway {
   private readonly labelOverrides?: LabelOverrideSource;
   private readonly breakers: CircuitBreakers;
   private readonly controls: IncidentControlsStage;
+  private readonly approvals: ApprovalStage;
+  private readonly redaction: RedactionStage;
   private readonly env: Readonly<Record<string, string | undefined>>;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -187,6 +202,8 @@ export class Gateway {
     this.controls = new IncidentControlsStage(options.config, options.controls);
     this.env = options.env ?? process.env;
     this.now = options.now ?? Date.now;
+    this.approvals = new ApprovalStage(options.config, options.approvals, this.now);
+    this.redaction = new RedactionStage(options.config, options.redactor ?? options.guardrails);
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? defaultSleep;
     this.traces = options.traces;
@@ -363,8 +380,9 @@ export class Gateway {
     const parsed = spans.spanSync(STAGE.PARSE, undefined, () => parseChatRequest(request.body, request.bodyError, config.limits, request.headers));
     trace.stream = parsed.stream;
     trace.setRequestedModel(parsed.model, config);
-    // Until the hints are read, treat the request as restricted if its header says so.
-    if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
+    // Until the hints are read, treat the request as restricted if its header or the caller's floor says so.
+    if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED
+      || tenant.sensitivityFloor === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
     const hints = readRoutingHints(request.headers, parsed.metadata);
     trace.hints = hints;
     const namesPrompt = parsed.promptRef !== undefined || hints.promptId !== undefined;
@@ -380,6 +398,7 @@ export class Gateway {
     const policy = spans.spanSync(STAGE.TENANT_POLICY, undefined, () => applyTenantPolicy(tenant, chat.model, hints, config));
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
+    if (this.approvals.applies(policy)) await spans.span(STAGE.APPROVAL, undefined, () => this.approvals.check(tenant, hints, policy));
     const plan = await spans.span(STAGE.ROUTE, undefined, async (span) => {
       const chosen = await this.controls.apply(selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env }), tenant);
       span.set('gateway.route', chosen.alias).set('gateway.route.candidates', chosen.candidates.map((c) => c.config.id));
@@ -396,9 +415,18 @@ export class Gateway {
       recordFields: trace.abandonedRecordFields(),
     }));
 
-    const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan);
-    trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
     const deadline = request.receivedAt + config.timeouts.totalMs;
+    const guardrailOptions = (): CallOptions => ({
+      signal,
+      connectTimeoutMs: config.timeouts.connectMs,
+      timeoutMs: Math.max(1, deadline - this.now()),
+    });
+    // Redaction, before any target (and any input guardrail) sees the prompt.
+    const redacted = this.redaction.applies(plan.alias)
+      ? await spans.span(STAGE.REDACTION, undefined, () => this.redaction.apply(plan.alias, chat, guardrailOptions()))
+      : { kind: 'pass' as const, chat, maskedTexts: 0 };
+    const providerRequest = toProviderRequest(redacted.kind === 'pass' ? redacted.chat : chat, trace.requestId, tenant, hints, plan);
+    trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
     const ctx: InvokeContext = {
       providers: this.providers,
       breakers: this.breakers,
@@ -411,11 +439,6 @@ export class Gateway {
       attempts: trace.attempts,
       ...(spans.recording ? { tracing: { spans } } : {}),
     };
-    const guardrailOptions = (): CallOptions => ({
-      signal,
-      connectTimeoutMs: config.timeouts.connectMs,
-      timeoutMs: Math.max(1, deadline - this.now()),
-    });
     // The input guardrail runs at most once per request, before the first target that needs it.
     let inputCheck: Promise<InputGuardrailResult> | undefined;
     const checkInput = (parent: Span | undefined): Promise<InputGuardrailResult> => {
@@ -436,13 +459,15 @@ export class Gateway {
       'gateway.target.id': candidate.config.id, 'gateway.fallback.index': fallbackIndex++,
     }, (span) => serveOn(candidate, ctx.tracing ? { ...ctx, tracing: { spans, parent: span } } : ctx));
     const serveOn = async (candidate: Candidate, ctx: InvokeContext): Promise<Served> => {
-      let callRequest = providerRequest;
+      if (redacted.kind === 'blocked') return { kind: 'blocked', text: redacted.text };
+      // Masked text may be longer than the original: keep the call within its reservation.
+      let callRequest = redacted.maskedTexts > 0 ? fitToReservation(candidate, providerRequest) : providerRequest;
       let inputIntervened = false;
       if (gatewaySideGuardrail(candidate)) {
         const checked = await checkInput(ctx.tracing?.parent);
         if (checked.kind === 'blocked') return { kind: 'blocked', text: checked.text };
         // Masked text may be longer than the original: keep the call within its reservation.
-        callRequest = checked.intervened ? fitToReservation(candidate, checked.request) : checked.request;
+        callRequest = checked.intervened || redacted.maskedTexts > 0 ? fitToReservation(candidate, checked.request) : checked.request;
         inputIntervened = checked.intervened;
       }
       if (chat.stream && !gatewaySideGuardrail(candidate)) {

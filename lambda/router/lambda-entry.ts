@@ -28,6 +28,7 @@ import { createGateway } from './runtime';
 import { LogUsageSink } from './telemetry/log-sink';
 import { Outcome } from './usage/types';
 import { CONTROLS_ENV } from '../shared/incident-controls-schema';
+import { APPROVALS_ENV } from '../shared/approvals-schema';
 import { USAGE_TABLE_ENV } from '../shared/usage-table-schema';
 import { stdoutLine } from './telemetry/stdout';
 import { SpanExporter } from './tracing/exporter';
@@ -307,9 +308,13 @@ export class RouterEnvironment {
       const controls = this.env[CONTROLS_ENV.tableName]?.trim()
         ? (await import('./incident/dynamo-controls.js')).controlsFromEnv(this.env)
         : undefined;
+      // The approvals of restricted data when the environment names their table; loaded only then.
+      const approvals = this.env[APPROVALS_ENV.tableName]?.trim()
+        ? (await import('./approvals/dynamo-approvals.js')).approvalsFromEnv(this.env)
+        : undefined;
       this.traces = this.options.gateway?.traces ?? this.tracesFromEnv();
       this.current = createGateway(loaded.config, {
-        ...usage, ...(controls ? { controls } : {}), ...(this.traces ? { traces: this.traces } : {}), ...this.options.gateway,
+        ...usage, ...(controls ? { controls } : {}), ...(approvals ? { approvals } : {}), ...(this.traces ? { traces: this.traces } : {}), ...this.options.gateway,
         env: this.options.gateway?.env ?? this.env,
       });
     } catch (error) {

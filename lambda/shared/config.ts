@@ -8,6 +8,7 @@
  * structs, maps as `{ [key: string]: T }`, one interface per concept with optional per-kind fields
  * (checked by `GatewayConfigValidator`) instead of union types.
  */
+import { RestrictedDataPolicy } from './config-restricted';
 
 /** How quickly the caller needs the answer; a routing hint. */
 export enum LatencyClass {
@@ -66,6 +67,14 @@ export interface TenantConfig {
    * @default - `Sensitivity.INTERNAL`, or `Sensitivity.PUBLIC` when the clearance is public
    */
   readonly defaultSensitivity?: Sensitivity;
+
+  /**
+   * The lowest sensitivity this tenant's requests get: a request may declare a higher one, never a
+   * lower one (a lower hint is raised to the floor). A key may raise it further (its
+   * `sensitivityFloor` in the tenant-key table). It may not exceed `sensitivityClearance`.
+   * @default Sensitivity.PUBLIC (no floor)
+   */
+  readonly sensitivityFloor?: Sensitivity;
 
   /**
    * The id of a guardrail (a key of `guardrails`) applied to this tenant's requests. It takes
@@ -262,6 +271,15 @@ export interface RouteConfig {
    * @default false
    */
   readonly restrictedAllowed?: boolean;
+
+  /**
+   * The id of a guardrail (a key of `guardrails`) whose sensitive-information policy anonymises
+   * PII: the router applies it (ApplyGuardrail) to every system and message text of the request
+   * before any target sees it, Bedrock and self-hosted alike. A guardrail that blocks refuses the
+   * request; one that cannot be reached fails closed (503).
+   * @default - no redaction
+   */
+  readonly redactionGuardrail?: string;
 
   /**
    * A description for operators, also returned by `GET /v1/models`.
@@ -480,6 +498,12 @@ export interface GatewayConfig {
    * @default - none
    */
   readonly localKeys?: { [keySha256: string]: string };
+
+  /**
+   * How restricted data is admitted (approvals).
+   * @default - restricted requests need no approval
+   */
+  readonly restrictedData?: RestrictedDataPolicy;
 }
 
 /** The role of a message turn of a prompt template. */

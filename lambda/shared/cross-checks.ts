@@ -6,6 +6,7 @@
 import { GatewayConfig, PromptConfig, PromptVariable, PromptVariableType, Sensitivity, TargetConfig, TargetKind, TimeoutPolicy } from './config';
 import { CONFIG_DEFAULTS, priceKeyOf, sensitivityAbove } from './defaults';
 import { templateSlots, templateTexts } from './prompt-template';
+import { checkRestrictedTransport, checkSensitivityFloor } from './restricted-checks';
 
 function known(noun: string, names: readonly string[]): string {
   if (names.length === 0) return `no ${noun} are defined`;
@@ -83,6 +84,8 @@ export function crossCheck(config: GatewayConfig, issues: string[]): void {
       }
     });
     checkGuardrail(r.guardrail, `routes[${i}].guardrail`);
+    checkGuardrail(r.redactionGuardrail, `routes[${i}].redactionGuardrail`);
+    if (r.restrictedAllowed) checkRestrictedTransport(r, i, targets, issues);
   });
 
   config.tenants.forEach((t, i) => {
@@ -106,6 +109,7 @@ export function crossCheck(config: GatewayConfig, issues: string[]): void {
     if (t.defaultSensitivity !== undefined && sensitivityAbove(t.defaultSensitivity, clearance)) {
       issues.push(`tenants[${i}].defaultSensitivity: '${t.defaultSensitivity}' is above the tenant's sensitivityClearance '${clearance}'`);
     }
+    checkSensitivityFloor(t, `tenants[${i}]`, clearance, issues);
   });
 
   (config.autoRouting ?? []).forEach((rule, i) => {

@@ -65,6 +65,7 @@ const tenant: ObjectNode = {
     allowedAliases: listOf(alias('A route alias.'), 'The route aliases this tenant may call.', { minItems: 1, uniqueItems: true }),
     sensitivityClearance: enumOf(SENSITIVITIES, 'The most sensitive data this tenant may send.', CONFIG_DEFAULTS.sensitivityClearance),
     defaultSensitivity: enumOf(SENSITIVITIES, 'The sensitivity of requests without a sensitivity hint (at most the clearance). Default: internal, or public when the clearance is public.'),
+    sensitivityFloor: enumOf(SENSITIVITIES, 'The lowest sensitivity of this tenant\'s requests: a lower hint is raised to it (at most the clearance). Default: public (no floor).'),
     guardrail: id('A guardrail id (a key of guardrails); takes precedence over the route guardrail.'),
     allowedPrompts: listOf(id('A prompt id.'), 'The prompt ids this tenant may use. Default: every prompt.', { uniqueItems: true }),
     budget: {
@@ -130,6 +131,7 @@ const route: ObjectNode = {
     targets: listOf(id('A target id.'), 'Target ids in order: the first healthy one serves, the others are its fallbacks.', { minItems: 1, maxItems: 10, uniqueItems: true }),
     guardrail: id('A guardrail id (a key of guardrails).'),
     restrictedAllowed: { type: 'boolean', default: false, description: 'Whether restricted requests may use this route.' },
+    redactionGuardrail: id('A guardrail id (a key of guardrails) that anonymises PII in every prompt text before any target sees it. Default: no redaction.'),
     description,
   },
 };
@@ -325,6 +327,13 @@ export const GATEWAY_CONFIG_SCHEMA: ObjectNode = {
       keyPattern: '^[0-9a-fA-F]{64}$',
       keyHint: 'the hex SHA-256 of an API key (64 hex digits)',
       values: id('A tenant id.'),
+    },
+    restrictedData: {
+      type: 'object',
+      description: 'How restricted data is admitted.',
+      properties: {
+        requireApproval: { type: 'boolean', default: false, description: 'Whether a restricted request needs an approval in force for its tenant and workflow (403 approval_required otherwise).' },
+      },
     },
   },
 };

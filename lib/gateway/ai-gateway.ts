@@ -31,6 +31,9 @@ import { BedrockPrices } from '../usage/bedrock-prices';
 import { UsageSweeper } from '../usage/usage-sweeper';
 import { UsageTable } from '../usage/usage-table';
 import { IncidentControlsTable } from '../incident/incident-controls-table';
+import { ApprovalsTable } from '../approvals/approvals-table';
+import { ModelInvocationLogging } from '../bedrock/invocation-logging/model-invocation-logging';
+import { checkRestrictedRoutes } from './restricted-route';
 import { GatewayApi, GatewayEndpointType, GatewayPrivateApiOptions } from './gateway-api';
 import { GatewayEgressRule } from './gateway-egress';
 import { GatewayRouter } from './gateway-router';
@@ -60,6 +63,12 @@ export interface AiGatewayTenant {
    * @default Sensitivity.INTERNAL
    */
   readonly sensitivityClearance?: Sensitivity;
+  /**
+   * The lowest sensitivity of the tenant's requests: a request may declare a higher one, never a
+   * lower one. A key may raise it further (`keys create --sensitivity-floor`).
+   * @default Sensitivity.PUBLIC (no floor)
+   */
+  readonly sensitivityFloor?: Sensitivity;
   /**
    * Extra tags on the tenant's inference profiles (cost allocation).
    * @default - none
@@ -109,6 +118,13 @@ export interface AiGatewayRoute {
    * @default false
    */
   readonly restrictedAllowed?: boolean;
+  /**
+   * Mask PII in every prompt text with the gateway guardrail's sensitive-information policy
+   * (ApplyGuardrail, before any target sees the prompt, Bedrock and self-hosted alike). Entities
+   * the policy blocks on input refuse the request instead.
+   * @default false
+   */
+  readonly redact?: boolean;
   /**
    * A description for operators.
    * @default - none
@@ -268,6 +284,26 @@ export interface AiGatewayProps {
    * @default true
    */
   readonly incidentControls?: boolean;
+  /**
+   * Approvals of restricted data: a table that `cdk-ai-gateway approvals grant|revoke` writes; a
+   * restricted request is admitted only for a tenant × workflow with an approval in force (403
+   * `approval_required` otherwise).
+   * @default true when a route is `restrictedAllowed`
+   */
+  readonly approvals?: boolean;
+  /**
+   * The account's Bedrock model invocation logging. When it delivers text
+   * (`textDataDelivered`), a restricted route that reaches Bedrock is refused at synth unless
+   * `restrictedTextLoggingReason` says why those logs may hold restricted data.
+   * @default - not checked
+   */
+  readonly invocationLogging?: ModelInvocationLogging;
+  /**
+   * Why the invocation logs may hold restricted prompts and answers (a reason a reviewer accepts,
+   * checked like compliance acknowledgments), when `invocationLogging` delivers text.
+   * @default - restricted Bedrock routes are refused while text is delivered
+   */
+  readonly restrictedTextLoggingReason?: string;
 
   /**
    * An existing AWS WAF web ACL (regional) to associate with the API stage instead of creating one.
@@ -390,6 +426,8 @@ export class AiGateway extends Construct {
   public readonly usageSweeper?: UsageSweeper;
   /** The incident controls (absent with `incidentControls: false`); `cdk-ai-gateway incident --table <its tableName>`. */
   public readonly incidentControls?: IncidentControlsTable;
+  /** The approvals of restricted data (see `approvals`); `cdk-ai-gateway approvals --table <its tableName>`. */
+  public readonly approvals?: ApprovalsTable;
   /** The dashboard, alarms and queries (absent with `observability: false`). */
   public readonly observability?: GatewayObservability;
   /**
@@ -424,6 +462,10 @@ export class AiGateway extends Construct {
     if (props.guardrailEnabled ?? true) {
       this.guardrail = props.guardrail ?? new GatewayGuardrail(this, 'Guardrail', props.guardrailProps ?? {});
     }
+    checkRestrictedRoutes(this, props, this.guardrail !== undefined);
+    if (props.approvals ?? props.routes.some((r) => r.restrictedAllowed)) {
+      this.approvals = new ApprovalsTable(this, 'Approvals', { encryptionKey: this.encryptionKey, removalPolicy });
+    }
 
     this.config = this.buildConfig(props, aliasesOf, reachable);
 
@@ -457,7 +499,7 @@ export class AiGateway extends Construct {
     }
     this.router = new GatewayRouter(this, 'Router', {
       config: this.config,
-      environment: { ...this.usageTable?.routerEnvironment(), ...this.incidentControls?.routerEnvironment() },
+      environment: { ...this.usageTable?.routerEnvironment(), ...this.incidentControls?.routerEnvironment(), ...this.approvals?.routerEnvironment() },
       memorySize: props.routerMemorySize,
       timeout: props.routerTimeout,
       reservedConcurrentExecutions: props.routerReservedConcurrency,
@@ -470,6 +512,7 @@ export class AiGateway extends Construct {
       removalPolicy,
     });
     this.incidentControls?.grantReadControls(this.router);
+    this.approvals?.grantReadApprovals(this.router);
     const invoke = this.profiles?.grantInvoke(this.router);
     // Cross-Region profiles need the model ARN in every Region of their geography: acknowledge
     // exactly those ARNs on the router's policy, not wildcards in general.
@@ -628,6 +671,7 @@ export class AiGateway extends Construct {
         ...(r.fallbackAliases ?? []).map(bedrockTargetId),
       ],
       guardrail: this.guardrail && (r.guardrail ?? true) ? GATEWAY_GUARDRAIL_ID : undefined,
+      ...(r.redact ? { redactionGuardrail: GATEWAY_GUARDRAIL_ID } : {}),
       restrictedAllowed: r.restrictedAllowed,
       description: r.description,
     }));
@@ -637,6 +681,7 @@ export class AiGateway extends Construct {
       tier: t.tier,
       allowedAliases: aliasesOf(t),
       sensitivityClearance: t.sensitivityClearance,
+      ...(t.sensitivityFloor ? { sensitivityFloor: t.sensitivityFloor } : {}),
       ...(t.budget ? { budget: t.budget } : {}),
       ...(t.allowedPrompts ? { allowedPrompts: t.allowedPrompts } : {}),
     }));
@@ -654,6 +699,7 @@ export class AiGateway extends Construct {
       ...(props.circuitBreaker ? { circuitBreaker: props.circuitBreaker } : {}),
       ...(props.limits ? { limits: props.limits } : {}),
       ...(prompts.length > 0 ? { prompts } : {}),
+      ...(this.approvals ? { restrictedData: { requireApproval: true } } : {}),
     };
   }
 
