@@ -1,5 +1,6 @@
 // The shared gateway configuration module: types, validation and the authorizer contract, used by
 // both the construct library (lib/) and the router Lambda (lambda/router/). Dependency-free.
 export * from './config';
+export * from './config-validation';
 export * from './validator';
 export * from './authorizer-context';
