@@ -28,8 +28,16 @@ import { applyPrompt } from './pipeline/prompt';
 import { readRoutingHints } from './pipeline/hints';
 import { CachedControls, IncidentControlsStage } from './pipeline/controls';
 import { applyTenantPolicy } from './pipeline/policy';
-import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
-import { fitToReservation, selectRoute } from './pipeline/route';
+import { AnswerMeta, HEADERS, SseWriter, validationHeader, writeCompletion, writeError } from './pipeline/respond';
+import { fitToReservation, RouteSelectionInput, selectRoute } from './pipeline/route';
+import { planEscalation } from './pipeline/escalation';
+import {
+  ResponseValidation, ValidationFailedError, ValidationPlan, ValidationResult, validationReserveUsd,
+} from './pipeline/validate';
+import { validateAnswer } from './pipeline/validation-run';
+import { FunctionTransport } from './validation/function-validator';
+import { ReviewSink } from './validation/review';
+import { ValidationOutcome } from './validation/types';
 import { resolveTenant } from './pipeline/tenant';
 import { Candidate, ChatRequest, RoutePlan, RoutingHints, TenantContext } from './pipeline/types';
 import { RequestTrace } from './pipeline/usage';
@@ -76,6 +84,14 @@ export interface GatewayOptions {
   readonly breakers?: CircuitBreakers;
   /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * How validator functions are called (Lambda Invoke deployed, HTTP in local mode). Without it, a
+   * validator function counts as failed and its `onError` applies.
+   * @default none
+   */
+  readonly validatorFunctions?: FunctionTransport;
+  /** Where flagged and rejected answers go for human review. @default none */
+  readonly reviews?: ReviewSink;
   /** @default Date.now */
   readonly now?: () => number;
   /** @default Math.random */
@@ -151,6 +167,8 @@ export class Gateway {
   private readonly breakers: CircuitBreakers;
   private readonly controls: IncidentControlsStage;
   private readonly env: Readonly<Record<string, string | undefined>>;
+  private readonly validation: ResponseValidation;
+  private readonly reviews?: ReviewSink;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -166,6 +184,8 @@ export class Gateway {
     this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
     this.controls = new IncidentControlsStage(options.config, options.controls);
     this.env = options.env ?? process.env;
+    this.validation = new ResponseValidation(options.config, options.validatorFunctions);
+    this.reviews = options.reviews;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? defaultSleep;
@@ -334,14 +354,20 @@ export class Gateway {
     const policy = applyTenantPolicy(tenant, chat.model, hints, config);
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
-    const plan = await this.controls.apply(selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env }), tenant);
+    const selection: RouteSelectionInput = { tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env };
+    const plan = await this.controls.apply(selectRoute(selection), tenant);
     trace.route = plan.alias;
     trace.plan = plan;
+    const validation = this.validation.plan(plan.alias, chat.prompt, chat.responseFormat);
+    const escalateTo = validation?.block.escalateTo;
+    const escalation = escalateTo !== undefined ? planEscalation(selection, escalateTo) : undefined;
+    trace.escalationPlan = escalation;
     budget.reservation = await this.budget.reserve({
       requestId: trace.requestId,
       tenantId: tenant.tenantId,
       route: plan.alias,
-      estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)),
+      // Every answer the validation policy may ask for: repairs and the escalation included.
+      estimatedCostUsd: validationReserveUsd(plan, validation, escalation),
       receivedAt: request.receivedAt,
       recordFields: trace.abandonedRecordFields(),
     });
@@ -374,19 +400,20 @@ export class Gateway {
       inputCheck ??= applyInputGuardrail(this.guardrails, plan.guardrail!, providerRequest, guardrailOptions());
       return inputCheck;
     };
-    const gatewaySideGuardrail = (c: Candidate): boolean => plan.guardrail !== undefined && c.target.kind !== 'bedrock';
-
-    const serve = async (candidate: Candidate): Promise<Served> => {
-      let callRequest = providerRequest;
+    // Streams whose route validates them buffered are served whole, then sent as a stream.
+    const streams = chat.stream && validation?.block.bufferStreams !== true;
+    const serveOn = (onPlan: RoutePlan, request: ProviderRequest, allowStream: boolean) => async (candidate: Candidate): Promise<Served> => {
+      const gatewaySideGuardrail = onPlan.guardrail !== undefined && candidate.target.kind !== 'bedrock';
+      let callRequest = request;
       let inputIntervened = false;
-      if (gatewaySideGuardrail(candidate)) {
+      if (gatewaySideGuardrail) {
         const checked = await checkInput();
         if (checked.kind === 'blocked') return { kind: 'blocked', text: checked.text };
         // Masked text may be longer than the original: keep the call within its reservation.
         callRequest = checked.intervened ? fitToReservation(candidate, checked.request) : checked.request;
         inputIntervened = checked.intervened;
       }
-      if (chat.stream && !gatewaySideGuardrail(candidate)) {
+      if (allowStream && !gatewaySideGuardrail) {
         trace.candidate = candidate;
         return { kind: 'stream', opened: await openStreamOnTarget(candidate, callRequest, ctx) };
       }
@@ -395,20 +422,40 @@ export class Gateway {
       trace.usage = completion.usage;
       trace.usageEstimated = completion.usageEstimated === true;
       trace.servedModel = completion.servedModel;
-      if (!gatewaySideGuardrail(candidate)) return { kind: 'completion', completion, inputIntervened };
-      return { kind: 'completion', completion: await applyOutputGuardrail(this.guardrails!, plan.guardrail!, completion, guardrailOptions()), inputIntervened };
+      if (!gatewaySideGuardrail) return { kind: 'completion', completion, inputIntervened };
+      return { kind: 'completion', completion: await applyOutputGuardrail(this.guardrails!, onPlan.guardrail!, completion, guardrailOptions()), inputIntervened };
     };
 
     let served: FallbackResult<Served>;
     try {
-      served = await runWithFallback(plan, ctx, serve);
+      served = await runWithFallback(plan, ctx, serveOn(plan, providerRequest, streams));
     } catch (error) {
       if (error instanceof ClientGone) {
         this.estimateSpentUsage(trace, providerRequest, '');
       }
       throw error;
     }
-    const { candidate, fallback, result } = served;
+    let { candidate, fallback, result } = served;
+    let validated: ValidationResult | undefined;
+    if (validation && result.kind === 'completion') {
+      validated = await validateAnswer({
+        validation: this.validation, plan: validation, trace, request: providerRequest, routePlan: plan, signal, reviews: this.reviews, now: this.now,
+        first: { completion: result.completion, candidate, fallback, alias: plan.alias },
+        ask: async (onPlan, request) => {
+          const next = await runWithFallback(onPlan, ctx, serveOn(onPlan, request, false));
+          if (next.result.kind !== 'completion') throw new ChainFailed(chainError(onPlan.alias, [], []), next.candidate);
+          return { completion: next.result.completion, candidate: next.candidate, fallback: next.fallback, alias: onPlan.alias };
+        },
+        ...(escalation ? { escalation: { plan: escalation, request: toProviderRequest(chat, trace.requestId, tenant, hints, escalation) } } : {}),
+      });
+      ({ candidate, fallback } = validated.answer);
+      result = { ...result, completion: validated.answer.completion };
+      trace.usage = validated.answer.completion.usage;
+      trace.usageEstimated = validated.answer.completion.usageEstimated === true;
+      trace.servedModel = validated.answer.completion.servedModel;
+      trace.candidate = candidate;
+      if (validated.outcome === ValidationOutcome.REJECTED) throw new ValidationFailedError(validated.violation!, validated.answers);
+    }
     trace.candidate = candidate;
     trace.fallback = fallback;
     const meta: AnswerMeta = {
@@ -419,10 +466,12 @@ export class Gateway {
       fallback,
       created: Math.floor(request.receivedAt / 1000),
       ...(chat.prompt !== undefined ? { prompt: `${chat.prompt.id}@${chat.prompt.version}` } : {}),
+      ...(trace.validation ? { validation: validationHeader(trace.validation) } : {}),
     };
 
     if (result.kind === 'stream') {
-      await this.pipeStream(result.opened, chat, providerRequest, meta, out, trace);
+      const streamed = validation ? { plan: validation, routePlan: plan, signal } : undefined;
+      await this.pipeStream(result.opened, chat, providerRequest, meta, out, trace, streamed);
       return;
     }
     const completion: Completion = result.kind === 'blocked'
@@ -438,7 +487,7 @@ export class Gateway {
       const sse = new SseWriter(out, meta);
       trace.ttftMs = this.now() - request.receivedAt;
       if (completion.text.length > 0) await sse.text(completion.text);
-      await sse.finish(completion.finishReason, chat.includeUsage ? completion.usage : undefined, { costUsd: cost, guardrailAction });
+      await sse.finish(completion.finishReason, chat.includeUsage ? completion.usage : undefined, { costUsd: cost, guardrailAction, validation: meta.validation });
     } else {
       await writeCompletion(out, meta, { ...completion, costUsd: cost, guardrailAction });
     }
@@ -450,12 +499,14 @@ export class Gateway {
   /** Sends an opened stream to the client; failures after the first chunk end it with an error event. */
   private async pipeStream(
     opened: OpenedStream, chat: ChatRequest, providerRequest: ProviderRequest, meta: AnswerMeta, out: GuardedSink, trace: RequestTrace,
+    validation?: { readonly plan: ValidationPlan; readonly routePlan: RoutePlan; readonly signal: AbortSignal },
   ): Promise<void> {
     const sse = new SseWriter(out, meta);
     sse.start();
     trace.status = 200;
     let text = '';
     let chunk = opened.first;
+    let rejection: ValidationFailedError | undefined;
     try {
       for (;;) {
         if (chunk.type === 'text') {
@@ -469,8 +520,21 @@ export class Gateway {
           trace.servedModel = chunk.servedModel;
           trace.guardrailAction = chunk.guardrailAction;
           trace.ttftMs ??= this.now() - trace.receivedAt;
+          // Unbuffered validation: the answer has streamed; a failure ends the stream with an error event.
+          const verdict = validation ? await validateAnswer({
+            validation: this.validation, plan: validation.plan, trace, request: providerRequest, routePlan: validation.routePlan,
+            signal: validation.signal, reviews: this.reviews, now: this.now,
+            first: {
+              completion: { text, finishReason: chunk.finishReason, usage: chunk.usage, servedModel: chunk.servedModel, guardrailAction: chunk.guardrailAction },
+              candidate: trace.candidate!, fallback: meta.fallback, alias: meta.alias,
+            },
+          }) : undefined;
+          if (verdict?.outcome === ValidationOutcome.REJECTED) {
+            rejection = new ValidationFailedError(verdict.violation!, verdict.answers);
+            break;
+          }
           await sse.finish(chunk.finishReason, chat.includeUsage ? chunk.usage : undefined, {
-            costUsd: trace.cost(), guardrailAction: chunk.guardrailAction,
+            costUsd: trace.cost(), guardrailAction: chunk.guardrailAction, validation: trace.validation ? validationHeader(trace.validation) : undefined,
           });
           trace.outcome = out.gone ? Outcome.CLIENT_DISCONNECT : Outcome.SUCCESS;
           trace.endedAt = this.now();
@@ -492,6 +556,7 @@ export class Gateway {
     } finally {
       opened.close();
     }
+    if (rejection) throw new MidStreamFailure(rejection);
   }
 
   /** Records estimated tokens for a call whose upstream never reported usage (cut or abandoned). */
@@ -546,6 +611,7 @@ export class Gateway {
     const headers: Record<string, string> = { [HEADERS.requestId]: trace.requestId };
     if (trace.route !== undefined) headers[HEADERS.route] = trace.route;
     if (trace.attempts.length > 0) headers[HEADERS.attempts] = String(trace.attempts.length);
+    if (trace.validation) headers[HEADERS.validation] = validationHeader(trace.validation);
     await writeError(out, gatewayError, headers);
   }
 }
