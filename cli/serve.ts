@@ -10,9 +10,11 @@ import { startLocalServer, LocalServer } from '../lambda/router/local/server';
 import { CachedLabelOverrides, FileLabelStore, LOCAL_LABEL_STORE_FILE } from '../lambda/router/prompts/label-store';
 import { CachedControls } from '../lambda/router/pipeline/controls';
 import { createGateway, loadGatewayConfig } from '../lambda/router/runtime';
+import { HttpFunctionTransport, localValidatorWarnings } from '../lambda/router/validation/function-validator';
+import { JsonlReviews, LOCAL_REVIEWS_FILE } from '../lambda/router/validation/jsonl-reviews';
 import { CliIo, EXIT } from './io';
 
-export const SERVE_USAGE = `Usage: cdk-ai-gateway serve --config FILE [--port N] [--host ADDRESS] [--controls FILE]
+export const SERVE_USAGE = `Usage: cdk-ai-gateway serve --config FILE [--port N] [--host ADDRESS] [--controls FILE] [--reviews FILE]
 
 Runs the gateway locally (OpenAI-compatible, at http://HOST:PORT/v1).
 
@@ -21,6 +23,8 @@ Runs the gateway locally (OpenAI-compatible, at http://HOST:PORT/v1).
       --host ADDRESS  the address to listen on (default 127.0.0.1)
       --controls FILE incident controls (kill switch) written by 'cdk-ai-gateway incident ... --file FILE',
                       read again at most every 30 s
+      --reviews FILE  the review queue: flagged and rejected answers, one JSON line each (default
+                      ${LOCAL_REVIEWS_FILE} beside the configuration; 'cdk-ai-gateway reviews --file')
   -h, --help          this help
 
 Tenants authenticate with "Authorization: Bearer <key>", where the configuration's localKeys maps
@@ -51,6 +55,7 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
         controls: { type: 'string' },
+        reviews: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -82,7 +87,10 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
       store: new FileLabelStore(join(dirname(values.config), LOCAL_LABEL_STORE_FILE)), ttlMs: 1000,
     });
     const controls = values.controls ? new CachedControls(new FileControlsLoader(values.controls)) : undefined;
-    gateway = createGateway(loadGatewayConfig(values.config), { labelOverrides, ...(controls ? { controls } : {}) });
+    const reviews = new JsonlReviews(values.reviews ?? join(dirname(values.config), LOCAL_REVIEWS_FILE));
+    gateway = createGateway(loadGatewayConfig(values.config), {
+      labelOverrides, reviews, validatorFunctions: new HttpFunctionTransport(), ...(controls ? { controls } : {}),
+    });
   } catch (error) {
     if (error instanceof GatewayConfigError) io.stderr(`error: ${values.config}: ${error.message}`);
     else io.stderr(`error: ${error instanceof Error ? error.message : String(error)}`);
@@ -99,6 +107,7 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
   const { config } = gateway;
   io.stderr(`cdk-ai-gateway serving ${server.baseUrl} (${config.tenants.size} tenants, routes: ${[...config.routes.keys()].join(', ')})`);
   if (config.localKeys.size === 0) io.stderr('warning: the configuration has no localKeys: every request will get 401');
+  for (const warning of localValidatorWarnings(config)) io.stderr(`warning: ${warning}`);
   hooks.onListening?.(server);
 
   await new Promise<void>((resolve) => {

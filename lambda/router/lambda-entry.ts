@@ -29,6 +29,8 @@ import { LogUsageSink } from './telemetry/log-sink';
 import { Outcome } from './usage/types';
 import { CONTROLS_ENV } from '../shared/incident-controls-schema';
 import { USAGE_TABLE_ENV } from '../shared/usage-table-schema';
+import { REVIEW_ENV } from '../shared/review-table-schema';
+import { usesValidatorFunctions } from './validation/function-validator';
 import { stdoutLine } from './telemetry/stdout';
 
 /** The REST API proxy event (payload format 1.0), as far as the router reads it. */
@@ -277,8 +279,12 @@ export class RouterEnvironment {
       const controls = this.env[CONTROLS_ENV.tableName]?.trim()
         ? (await import('./incident/dynamo-controls.js')).controlsFromEnv(this.env)
         : undefined;
+      // The review queue and validator functions when the environment or configuration needs them; loaded only then.
+      const validation = this.env[REVIEW_ENV.table]?.trim() || usesValidatorFunctions(loaded.config)
+        ? (await import('./validation/from-env.js')).validationFromEnv(this.env, loaded.config)
+        : {};
       this.current = createGateway(loaded.config, {
-        ...usage, ...(controls ? { controls } : {}), ...this.options.gateway, env: this.options.gateway?.env ?? this.env,
+        ...usage, ...validation, ...(controls ? { controls } : {}), ...this.options.gateway, env: this.options.gateway?.env ?? this.env,
       });
     } catch (error) {
       this.fail(new ConfigLoadError({

@@ -13,6 +13,7 @@
  * contract is a validator error; the block's `onError` decides what it counts as.
  */
 import { FunctionValidatorConfig, ValidatorErrorPolicy } from '../../shared/config-validation';
+import { ResolvedGatewayConfig } from '../../shared/defaults';
 import { Completion, ResponseFormat } from '../providers/types';
 import { ValidatorName, Violation } from './types';
 
@@ -59,6 +60,33 @@ export class HttpFunctionTransport implements FunctionTransport {
     if (!response.ok) throw new ValidatorUnavailable(`validator answered HTTP ${response.status}`);
     return text;
   }
+}
+
+/**
+ * Local mode's warnings: validator functions without a `localUrl`, whose routes then apply their
+ * `onError` to every answer (fail closed: every answer is refused).
+ *
+ * @example
+ * for (const w of localValidatorWarnings(config)) console.error(`warning: ${w}`);
+ */
+export function localValidatorWarnings(config: ResolvedGatewayConfig): string[] {
+  const warnings: string[] = [];
+  const warn = (where: string, fn: FunctionValidatorConfig): void => {
+    if (fn.localUrl !== undefined) return;
+    const effect = fn.onError === ValidatorErrorPolicy.FAIL_OPEN ? 'passes every answer (fail open)' : 'refuses every answer (fail closed)';
+    warnings.push(`${where}: validator function ${fn.functionArn} has no localUrl, so locally it ${effect}; set validation.function.localUrl`);
+  };
+  for (const route of config.routes.values()) if (route.validation?.function) warn(`route '${route.alias}'`, route.validation.function);
+  for (const prompt of config.prompts.values()) {
+    for (const v of prompt.versions.values()) if (v.validation?.function) warn(`prompt '${prompt.id}' version ${v.version}`, v.validation.function);
+  }
+  return warnings;
+}
+
+/** Whether the configuration has a validator function anywhere. */
+export function usesValidatorFunctions(config: ResolvedGatewayConfig): boolean {
+  if ([...config.routes.values()].some((r) => r.validation?.function !== undefined)) return true;
+  return [...config.prompts.values()].some((p) => [...p.versions.values()].some((v) => v.validation?.function !== undefined));
 }
 
 function parseReply(text: string): { valid: boolean; rule?: string; reason?: string } {

@@ -7,6 +7,9 @@ import { dirname } from 'node:path';
 import { ReviewStatus } from '../../shared/review-table-schema';
 import { ReviewItem, ReviewSink, ReviewStore, ReviewSubmission } from './review';
 
+/** The review file `cdk-ai-gateway serve` writes beside its configuration unless told otherwise. */
+export const LOCAL_REVIEWS_FILE = '.cdk-ai-gateway-reviews.jsonl';
+
 interface Line { readonly type: 'review' | 'resolution'; readonly [key: string]: unknown }
 
 export class JsonlReviews implements ReviewSink, ReviewStore {

@@ -140,7 +140,7 @@ describe('response validation through local mode with the openai client', () => 
     expect(error.code).toBe('validation_failed');
     expect(error.message).toMatch(/validator route_schema, rule schema\) after 3 answers/);
     expect(error.message).not.toMatch(/secret|leak|not json/);
-    expect(error.headers.get('x-gateway-validation')).toBe('rejected; validator=route_schema; rule=schema');
+    expect(error.headers?.get('x-gateway-validation')).toBe('rejected; validator=route_schema; rule=schema');
     const r = await record();
     expect(r).toMatchObject({
       status: 422, outcome: 'rejected', errorCode: 'validation_failed', validationOutcome: 'rejected', validator: 'route_schema',
