@@ -8,7 +8,7 @@ import { ResolvedGatewayConfig } from '../../shared/defaults';
 import { TokenUsage } from '../providers/types';
 import { costUsd, roundUsd, ZERO_USAGE } from '../usage/cost';
 import { AttemptRecord, Outcome, UsageRecord } from '../usage/types';
-import { ValidationOutcome, Violation } from '../validation/types';
+import { VALIDATION_FAILED, ValidationOutcome, Violation } from '../validation/types';
 import { Candidate, ResolvedPromptRef, RoutePlan, RoutingHints, TenantContext } from './types';
 
 /**
@@ -25,9 +25,6 @@ const WASTED_OUTCOMES: ReadonlySet<Outcome> = new Set([
   Outcome.STREAM_ERROR, Outcome.CLIENT_DISCONNECT, Outcome.UPSTREAM_ERROR, Outcome.INTERNAL_ERROR, Outcome.ABANDONED,
 ]);
 
-
-/** The `result` of an attempt whose answer failed validation. */
-export const VALIDATION_FAILED = 'validation_failed';
 
 /** What response validation recorded on the trace. */
 export interface TraceValidation {

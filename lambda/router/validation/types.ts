@@ -1,5 +1,8 @@
 /** The values response validation passes around (checks.ts, function-validator.ts, pipeline/validate.ts). */
 
+/** The `result` of an attempt (usage record `attemptDetails`) whose answer failed validation. */
+export const VALIDATION_FAILED = 'validation_failed';
+
 /** The checks an answer can fail, as records, headers, metrics and reviews name them. */
 export enum ValidatorName {
   REQUEST_SCHEMA = 'request_schema',
