@@ -116,7 +116,7 @@ export interface ResponseValidationConfig {
    * A bring-your-own validator function, called after the built-in checks pass.
    * @default - none
    */
-  readonly function?: FunctionValidatorConfig;
+  readonly validatorFunction?: FunctionValidatorConfig;
 
   /**
    * How many times the same route is asked again, with a repair instruction naming the failed

@@ -51,8 +51,8 @@ export function checkValidation(
       }
     }
   }
-  if (v.function?.localUrl !== undefined && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(v.function.localUrl)
-    && !v.function.localUrl.startsWith('https://')) {
-    issues.push(`${path}.function.localUrl: '${v.function.localUrl}' is plain http to another host; use https, or http on loopback`);
+  if (v.validatorFunction?.localUrl !== undefined && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(v.validatorFunction.localUrl)
+    && !v.validatorFunction.localUrl.startsWith('https://')) {
+    issues.push(`${path}.validatorFunction.localUrl: '${v.validatorFunction.localUrl}' is plain http to another host; use https, or http on loopback`);
   }
 }

@@ -32,7 +32,7 @@ export function validationNode(aliasNode: StringNode): ObjectNode {
       maxChars: { type: 'integer', minimum: 1, maximum: 10_000_000, description: 'The most characters of an answer.' },
       maxOutputTokens: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'The most output tokens of an answer.' },
       guardrail: { type: 'boolean', default: false, description: 'A guardrail intervention on the answer counts as a validation failure.' },
-      function: {
+      validatorFunction: {
         type: 'object',
         description: 'A bring-your-own validator Lambda function (contract cdk-ai-gateway.validation/v1).',
         required: ['functionArn'],

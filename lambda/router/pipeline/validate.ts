@@ -142,9 +142,9 @@ export class ResponseValidation {
     onValidatorError: (error: Error) => void,
   ): Promise<Violation | undefined> {
     const builtIn = runChecks(plan.checks, answer, plan.format, plan.requestSchema);
-    if (builtIn || !plan.block.function) return builtIn;
+    if (builtIn || !plan.block.validatorFunction) return builtIn;
     const transport: FunctionTransport = this.functions ?? { call: () => Promise.reject(new Error('no validator transport')) };
-    return callFunctionValidator(transport, plan.block.function, request, answer, signal, onValidatorError);
+    return callFunctionValidator(transport, plan.block.validatorFunction, request, answer, signal, onValidatorError);
   }
 }
 

@@ -74,19 +74,19 @@ export function localValidatorWarnings(config: ResolvedGatewayConfig): string[] 
   const warn = (where: string, fn: FunctionValidatorConfig): void => {
     if (fn.localUrl !== undefined) return;
     const effect = fn.onError === ValidatorErrorPolicy.FAIL_OPEN ? 'passes every answer (fail open)' : 'refuses every answer (fail closed)';
-    warnings.push(`${where}: validator function ${fn.functionArn} has no localUrl, so locally it ${effect}; set validation.function.localUrl`);
+    warnings.push(`${where}: validator function ${fn.functionArn} has no localUrl, so locally it ${effect}; set validation.validatorFunction.localUrl`);
   };
-  for (const route of config.routes.values()) if (route.validation?.function) warn(`route '${route.alias}'`, route.validation.function);
+  for (const route of config.routes.values()) if (route.validation?.validatorFunction) warn(`route '${route.alias}'`, route.validation.validatorFunction);
   for (const prompt of config.prompts.values()) {
-    for (const v of prompt.versions.values()) if (v.validation?.function) warn(`prompt '${prompt.id}' version ${v.version}`, v.validation.function);
+    for (const v of prompt.versions.values()) if (v.validation?.validatorFunction) warn(`prompt '${prompt.id}' version ${v.version}`, v.validation.validatorFunction);
   }
   return warnings;
 }
 
 /** Whether the configuration has a validator function anywhere. */
 export function usesValidatorFunctions(config: ResolvedGatewayConfig): boolean {
-  if ([...config.routes.values()].some((r) => r.validation?.function !== undefined)) return true;
-  return [...config.prompts.values()].some((p) => [...p.versions.values()].some((v) => v.validation?.function !== undefined));
+  if ([...config.routes.values()].some((r) => r.validation?.validatorFunction !== undefined)) return true;
+  return [...config.prompts.values()].some((p) => [...p.versions.values()].some((v) => v.validation?.validatorFunction !== undefined));
 }
 
 function parseReply(text: string): { valid: boolean; rule?: string; reason?: string } {

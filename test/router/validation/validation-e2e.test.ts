@@ -50,10 +50,10 @@ function config(vllm: string, validatorUrl: string): GatewayConfig {
       },
       { alias: 'streamed', targets: ['vllm'], validation: { maxChars: 20 } },
       { alias: 'buffered', targets: ['vllm'], validation: { requiredPatterns: ['^OK:'], retries: 1, bufferStreams: true } },
-      { alias: 'checked', targets: ['vllm'], validation: { function: { functionArn: 'arn:aws:lambda:us-east-1:111122223333:function:check', localUrl: validatorUrl, timeoutMs: 300 } } },
+      { alias: 'checked', targets: ['vllm'], validation: { validatorFunction: { functionArn: 'arn:aws:lambda:us-east-1:111122223333:function:check', localUrl: validatorUrl, timeoutMs: 300 } } },
       {
         alias: 'open-check', targets: ['vllm'],
-        validation: { function: { functionArn: 'arn:aws:lambda:us-east-1:111122223333:function:check', localUrl: validatorUrl, timeoutMs: 300, onError: ValidatorErrorPolicy.FAIL_OPEN } },
+        validation: { validatorFunction: { functionArn: 'arn:aws:lambda:us-east-1:111122223333:function:check', localUrl: validatorUrl, timeoutMs: 300, onError: ValidatorErrorPolicy.FAIL_OPEN } },
       },
     ],
     retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5 },
