@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,6 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { QUARANTINE_PREFIX, REVIEW_ENV, REVIEW_TABLE_KEYS } from '../../lambda/shared/review-table-schema';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
+import { enableServerAccessLogs } from '../private/access-logs';
 import { AiGatewayValidationError } from '../private/errors';
 import { newKey } from '../private/kms';
 import { acknowledgeNotInBackupPlan, secureTableProps } from '../private/tables';
@@ -128,8 +129,6 @@ export class ResponseReviewQueue extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
-      serverAccessLogsBucket: accessLogsBucket,
-      serverAccessLogsPrefix: `review-quarantine/${Names.uniqueId(this).slice(-32)}/`,
       removalPolicy,
       lifecycleRules: [{
         id: 'ExpireQuarantinedAnswers',
@@ -138,6 +137,11 @@ export class ResponseReviewQueue extends Construct {
         abortIncompleteMultipartUploadAfter: Duration.days(1),
       }],
     });
+    const { statement, added } = enableServerAccessLogs(this.bucket, accessLogsBucket, `review-quarantine/${Names.uniqueId(this).slice(-32)}/`);
+    if (!added) {
+      Annotations.of(this).addWarningV2('cdk-ai-gateway:reviewQueue:AccessLogsBucketPolicyNotManaged',
+        `The accessLogsBucket is imported: add this statement to its policy, or access log delivery fails: ${JSON.stringify(Stack.of(this).resolve(statement.toStatementJson()))}`);
+    }
     (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
     this.acknowledgeBucketFindings(props.accessLogsBucket ? undefined : accessLogsBucket);
   }
