@@ -6,6 +6,7 @@
  *   usage     report a tenant's usage from the usage table (cli/usage.ts)
  *   prompts   evaluate prompt versions through the gateway (cli/prompts.ts)
  *   incident  the operators' kill switch: suspend and resume tenants, keys, routes, targets (cli/incident.ts)
+ *   reviews   flagged and rejected answers: list and resolve (cli/reviews.ts)
  *   schema    print the configuration's JSON Schema
  *   validate  check a configuration file
  */
@@ -21,6 +22,7 @@ Commands:
   usage      report a tenant's usage: usage --table NAME --tenant ID [--month YYYY-MM]
   prompts    compare prompt versions: prompts eval --config FILE --prompt ID --versions 3,4 --cases FILE
   incident   kill switch: incident suspend-tenant|suspend-key|suspend-route|suspend-target|force-fallback|resume|list ...
+  reviews    answers that failed validation: reviews list|resolve (--table NAME | --file PATH) ...
   schema     print the JSON Schema of the gateway configuration
   validate   check a gateway configuration file: validate --config FILE
 
@@ -46,6 +48,8 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
       return (await import('./prompts.js')).runPromptsCommand(rest, io);
     case 'incident':
       return (await import('./incident.js')).runIncidentCommand(rest, io);
+    case 'reviews':
+      return (await import('./reviews.js')).runReviewsCommand(rest, io);
     case 'schema':
       return runSchemaCommand(rest, io);
     case 'validate':
@@ -57,7 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
       io.stdout(USAGE);
       return command === undefined ? EXIT.USAGE : EXIT.OK;
     default:
-      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, usage, prompts, incident, schema, validate\n\n${USAGE}`);
+      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, usage, prompts, incident, reviews, schema, validate\n\n${USAGE}`);
       return EXIT.USAGE;
   }
 }

@@ -34,7 +34,8 @@ export class AwsReviews implements ReviewSink, ReviewStore {
         Body: JSON.stringify({ reviewId: item.reviewId, answer: submission.content, detail: item.detail }),
       }));
       item = { ...item, contentLocation: `s3://${bucket}/${key}` };
-    } else if (submission.content === undefined) {
+    } else {
+      // Without the quarantine bucket nothing of the answer is kept: the detail may echo it.
       item = { ...item, detail: undefined };
     }
     await dynamodb.send(new PutCommand({
