@@ -30,14 +30,19 @@ export function unsafePatternReason(pattern: string, flags = ''): string | undef
 /** One open group: whether it holds a quantifier or an alternation. */
 interface Group { risky: boolean }
 
+const ADJACENT_REPETITION = 'two unbounded repetitions without a literal character between them (polynomial backtracking); put a literal between them or bound one';
+
 function nestedRepetition(pattern: string): string | undefined {
   const stack: Group[] = [{ risky: false }];
   let inClass = false;
+  /** Unbounded repetitions since the last literal character. */
+  let run = 0;
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i];
     if (ch === '\\') {
       const next = pattern[i + 1] ?? '';
       if (!inClass && (/[1-9]/.test(next) || next === 'k')) return 'back-references are not allowed';
+      if (!inClass && !/[dDwWsSbBpP]/.test(next)) run = 0;
       i++;
       continue;
     }
@@ -53,17 +58,30 @@ function nestedRepetition(pattern: string): string | undefined {
     } else if (ch === ')') {
       const closed = stack.pop()!;
       if (stack.length === 0) return 'unbalanced parentheses';
-      if (closed.risky && unboundedQuantifierAt(pattern, i + 1)) {
+      if (closed.risky && repeatingQuantifierAt(pattern, i + 1)) {
         return 'a repeated group contains a quantifier or an alternation (catastrophic backtracking); use a character class or a bounded count';
       }
+      if (unboundedQuantifierAt(pattern, i + 1) && ++run >= 2) return ADJACENT_REPETITION;
       if (closed.risky) stack[stack.length - 1].risky = true;
     } else if (ch === '|') {
       top.risky = true;
     } else if (ch === '*' || ch === '+' || ch === '{') {
-      if (ch !== '{' || unboundedQuantifierAt(pattern, i)) top.risky = true;
+      if (ch !== '{' || unboundedQuantifierAt(pattern, i)) {
+        top.risky = true;
+        if (pattern[i - 1] !== ')' && ++run >= 2) return ADJACENT_REPETITION;
+      }
+    } else if (!'.^$?}]'.includes(ch)) {
+      run = 0;
     }
   }
   return undefined;
+}
+
+/** Whether a quantifier that can repeat (anything but `?`, `{0,1}`, `{1}`) starts at `i`. */
+function repeatingQuantifierAt(pattern: string, i: number): boolean {
+  if (unboundedQuantifierAt(pattern, i)) return true;
+  const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
+  return m !== null && Number(m[3] ?? m[1]) > 1;
 }
 
 /** Whether an unbounded quantifier (`*`, `+`, `{n,}`) or a count above 10 starts at `i`. */

@@ -1,5 +1,4 @@
 /** Response validation, unit level: pattern safety, synth-time checks, built-in checks, the reservation bound, the log line. */
-import fc from 'fast-check';
 import { validationReserveUsd, repairRequest, REPAIR_INSTRUCTION_TOKENS } from '../../../lambda/router/pipeline/validate';
 import { toLogLine } from '../../../lambda/router/telemetry/log-sink';
 import { Outcome, UsageRecord } from '../../../lambda/router/usage/types';
@@ -23,7 +22,7 @@ describe('validation pattern safety', () => {
     expect(unsafePatternReason(pattern)).toMatch(reason);
   });
 
-  test.each(['^\\d{4}-\\d{2}-\\d{2}$', '(ab)+', '[a-z]+@[a-z]+\\.com', '(?:yes|no){1,3}', 'IBAN [A-Z]{2}\\d{2}'])('%s is allowed', (pattern) => {
+  test.each(['^\\d{4}-\\d{2}-\\d{2}$', '(ab)+', '[a-z]+@[a-z]+\\.com', '(?:yes|no) only', 'IBAN [A-Z]{2}\\d{2}'])('%s is allowed', (pattern) => {
     expect(unsafePatternReason(pattern)).toBeUndefined();
   });
 
@@ -33,20 +32,10 @@ describe('validation pattern safety', () => {
     expect(unsafePatternReason('a', 'imsu')).toBeUndefined();
   });
 
-  test('property: no pattern the check allows backtracks exponentially (a hostile 2,000-character input stays fast)', () => {
-    const atom = fc.constantFrom('a', 'b', '\\w', '\\s', '.', '[ab]', '(?:ab)', '(?:a|b)');
-    const quant = fc.constantFrom('', '*', '+', '?', '{2}', '{1,3}');
-    const piece = fc.tuple(atom, quant).map(([a, q]) => a + q);
-    const group = fc.array(piece, { minLength: 1, maxLength: 3 }).chain((inner) => quant.map((q) => `(${inner.join('')})${q}`));
-    fc.assert(fc.property(fc.array(fc.oneof(piece, group), { minLength: 1, maxLength: 5 }), (parts) => {
-      const pattern = `${parts.join('')}$`;
-      if (unsafePatternReason(pattern) !== undefined) return;
-      const started = process.hrtime.bigint();
-      new RegExp(pattern).test(`${'ab '.repeat(666)}!`);
-      // Exponential backtracking takes hours on 2,000 characters; polynomial (bounded by
-      // PATTERN_INPUT_LIMIT at run time) milliseconds.
-      expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1500);
-    }), { numRuns: 150 });
+  test('polynomial shapes are refused too: adjacent repetitions, repeated groups of repetitions', () => {
+    expect(unsafePatternReason('\\w*\\w*$')).toMatch(/two unbounded repetitions/);
+    expect(unsafePatternReason('(b*){1,3}$')).toMatch(/repeated group/);
+    expect(unsafePatternReason('[a-z]+@[a-z]+\\.com')).toBeUndefined();
   });
 });
 
