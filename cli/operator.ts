@@ -1,5 +1,5 @@
 /**
- * What the operator commands (`incident`, `approvals`) share: their AWS clients and who the
+ * What the operator commands (`incident`, `approvals`, `reviews`) share: their AWS clients and who the
  * operator is — the caller's IAM ARN from STS GetCallerIdentity, or the local user in local mode.
  */
 import { userInfo } from 'node:os';

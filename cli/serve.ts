@@ -15,10 +15,12 @@ import { PatternRedactor } from '../lambda/router/local/pattern-redactor';
 import { createGateway, loadGatewayConfig } from '../lambda/router/runtime';
 import { spanExporterFromEnv } from '../lambda/router/tracing/from-env';
 import { TRACE_EXPORT_ENV } from '../lambda/shared/config-tracing';
+import { HttpFunctionTransport, localValidatorWarnings } from '../lambda/router/validation/function-validator';
+import { JsonlReviews, LOCAL_REVIEWS_FILE } from '../lambda/router/validation/jsonl-reviews';
 import { CliIo, EXIT } from './io';
 
 export const SERVE_USAGE = `Usage: cdk-ai-gateway serve --config FILE [--port N] [--host ADDRESS] [--controls FILE] [--traces MODE]
-       [--approvals FILE] [--redaction local|guardrail]
+       [--approvals FILE] [--redaction local|guardrail] [--reviews FILE]
 
 Runs the gateway locally (OpenAI-compatible, at http://HOST:PORT/v1).
 
@@ -37,6 +39,8 @@ Runs the gateway locally (OpenAI-compatible, at http://HOST:PORT/v1).
       --redaction MODE  how routes with a redactionGuardrail are redacted: 'local' (default) masks PII
                       with local patterns (e-mail, card numbers, IBAN, phone, SSN, IP; LOCAL MODE ONLY,
                       no substitute for the guardrail), 'guardrail' calls ApplyGuardrail (AWS credentials)
+      --reviews FILE  the review queue: flagged and rejected answers, one JSON line each (default
+                      ${LOCAL_REVIEWS_FILE} beside the configuration; 'cdk-ai-gateway reviews --file')
   -h, --help          this help
 
 Tenants authenticate with "Authorization: Bearer <key>", where the configuration's localKeys maps
@@ -72,6 +76,7 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
         traces: { type: 'string' },
         approvals: { type: 'string' },
         redaction: { type: 'string' },
+        reviews: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -112,9 +117,10 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
     });
     const controls = values.controls ? new CachedControls(new FileControlsLoader(values.controls)) : undefined;
     const approvals = values.approvals ? new CachedApprovals(new FileApprovalsLoader(values.approvals)) : undefined;
+    const reviews = new JsonlReviews(values.reviews ?? join(dirname(values.config), LOCAL_REVIEWS_FILE));
     gateway = createGateway(loadGatewayConfig(values.config), {
-      labelOverrides, ...(controls ? { controls } : {}), ...(approvals ? { approvals } : {}),
-      ...(redaction === 'local' ? { redactor: new PatternRedactor() } : {}), ...(traces ? { traces } : {}),
+      labelOverrides, reviews, validatorFunctions: new HttpFunctionTransport(), ...(controls ? { controls } : {}),
+      ...(approvals ? { approvals } : {}), ...(redaction === 'local' ? { redactor: new PatternRedactor() } : {}), ...(traces ? { traces } : {}),
     });
   } catch (error) {
     if (error instanceof GatewayConfigError) io.stderr(`error: ${values.config}: ${error.message}`);
@@ -135,6 +141,7 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
   if (redaction === 'local' && [...config.routes.values()].some((r) => r.redactionGuardrail !== undefined)) {
     io.stderr('note: redaction uses the local pattern redactor (local mode only; deployed gateways apply the redaction guardrail)');
   }
+  for (const warning of localValidatorWarnings(config)) io.stderr(`warning: ${warning}`);
   hooks.onListening?.(server);
 
   await new Promise<void>((resolve) => {

@@ -31,8 +31,16 @@ import { ApprovalStage } from './pipeline/approval';
 import { RedactionStage } from './pipeline/redact';
 import { CachedApprovals } from './approvals/approval-set';
 import { applyTenantPolicy } from './pipeline/policy';
-import { AnswerMeta, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
-import { fitToReservation, selectRoute } from './pipeline/route';
+import { AnswerMeta, HEADERS, SseWriter, validationHeader, writeCompletion, writeError } from './pipeline/respond';
+import { fitToReservation, RouteSelectionInput, selectRoute } from './pipeline/route';
+import { planEscalation } from './pipeline/escalation';
+import {
+  ResponseValidation, ValidationFailedError, ValidationPlan, ValidationResult, validationReserveUsd,
+} from './pipeline/validate';
+import { validateAnswer } from './pipeline/validation-run';
+import { FunctionTransport } from './validation/function-validator';
+import { ReviewSink } from './validation/review';
+import { ValidationOutcome } from './validation/types';
 import { resolveTenant } from './pipeline/tenant';
 import { Candidate, ChatRequest, RoutePlan, RoutingHints, TenantContext } from './pipeline/types';
 import { RequestTrace } from './pipeline/usage';
@@ -93,6 +101,14 @@ export interface GatewayOptions {
   readonly breakers?: CircuitBreakers;
   /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * How validator functions are called (Lambda Invoke deployed, HTTP in local mode). Without it, a
+   * validator function counts as failed and its `onError` applies.
+   * @default none
+   */
+  readonly validatorFunctions?: FunctionTransport;
+  /** Where flagged and rejected answers go for human review. @default none */
+  readonly reviews?: ReviewSink;
   /** @default Date.now */
   readonly now?: () => number;
   /** @default Math.random */
@@ -184,6 +200,8 @@ export class Gateway {
   private readonly approvals: ApprovalStage;
   private readonly redaction: RedactionStage;
   private readonly env: Readonly<Record<string, string | undefined>>;
+  private readonly validation: ResponseValidation;
+  private readonly reviews?: ReviewSink;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -201,6 +219,8 @@ export class Gateway {
     this.breakers = options.breakers ?? new CircuitBreakers(options.config.circuitBreaker);
     this.controls = new IncidentControlsStage(options.config, options.controls);
     this.env = options.env ?? process.env;
+    this.validation = new ResponseValidation(options.config, options.validatorFunctions);
+    this.reviews = options.reviews;
     this.now = options.now ?? Date.now;
     this.approvals = new ApprovalStage(options.config, options.approvals, this.now);
     this.redaction = new RedactionStage(options.config, options.redactor ?? options.guardrails);
@@ -398,19 +418,27 @@ export class Gateway {
     const policy = spans.spanSync(STAGE.TENANT_POLICY, undefined, () => applyTenantPolicy(tenant, chat.model, hints, config));
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
+    // The approval covers the tenant × workflow at the effective sensitivity (floor applied): an escalation inherits it.
     if (this.approvals.applies(policy)) await spans.span(STAGE.APPROVAL, undefined, () => this.approvals.check(tenant, hints, policy));
+    const selection: RouteSelectionInput = { tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env };
     const plan = await spans.span(STAGE.ROUTE, undefined, async (span) => {
-      const chosen = await this.controls.apply(selectRoute({ tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env }), tenant);
+      const chosen = await this.controls.apply(selectRoute(selection), tenant);
       span.set('gateway.route', chosen.alias).set('gateway.route.candidates', chosen.candidates.map((c) => c.config.id));
       return chosen;
     });
     trace.route = plan.alias;
     trace.plan = plan;
+    const validation = this.validation.plan(plan.alias, chat.prompt, chat.responseFormat);
+    const escalateTo = validation?.block.escalateTo;
+    // planEscalation re-applies tenant policy with the effective sensitivity, so the floor holds on the escalation alias.
+    const escalation = escalateTo !== undefined ? planEscalation(selection, escalateTo) : undefined;
+    trace.escalationPlan = escalation;
     budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => this.budget.reserve({
       requestId: trace.requestId,
       tenantId: tenant.tenantId,
       route: plan.alias,
-      estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)),
+      // Every answer the validation policy may ask for: repairs and the escalation included.
+      estimatedCostUsd: validationReserveUsd(plan, validation, escalation),
       receivedAt: request.receivedAt,
       recordFields: trace.abandonedRecordFields(),
     }));
@@ -425,7 +453,9 @@ export class Gateway {
     const redacted = this.redaction.applies(plan.alias)
       ? await spans.span(STAGE.REDACTION, undefined, () => this.redaction.apply(plan.alias, chat, guardrailOptions()))
       : { kind: 'pass' as const, chat, maskedTexts: 0 };
-    const providerRequest = toProviderRequest(redacted.kind === 'pass' ? redacted.chat : chat, trace.requestId, tenant, hints, plan);
+    // The prompt every target sees, the escalation's included: redacted where the route redacts.
+    const promptChat = redacted.kind === 'pass' ? redacted.chat : chat;
+    const providerRequest = toProviderRequest(promptChat, trace.requestId, tenant, hints, plan);
     trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
     const ctx: InvokeContext = {
       providers: this.providers,
@@ -452,25 +482,26 @@ export class Gateway {
       }, { parent });
       return inputCheck;
     };
-    const gatewaySideGuardrail = (c: Candidate): boolean => plan.guardrail !== undefined && c.target.kind !== 'bedrock';
-
+    // Streams whose route validates them buffered are served whole, then sent as a stream.
+    const streams = chat.stream && validation?.block.bufferStreams !== true;
     let fallbackIndex = 0;
-    const serve = (candidate: Candidate): Promise<Served> => spans.span(STAGE.TARGET, {
+    const serveOn = (onPlan: RoutePlan, request: ProviderRequest, allowStream: boolean) => (candidate: Candidate): Promise<Served> => spans.span(STAGE.TARGET, {
       'gateway.target.id': candidate.config.id, 'gateway.fallback.index': fallbackIndex++,
-    }, (span) => serveOn(candidate, ctx.tracing ? { ...ctx, tracing: { spans, parent: span } } : ctx));
-    const serveOn = async (candidate: Candidate, ctx: InvokeContext): Promise<Served> => {
+    }, (span) => serveCandidate(onPlan, request, allowStream, candidate, ctx.tracing ? { ...ctx, tracing: { spans, parent: span } } : ctx));
+    const serveCandidate = async (onPlan: RoutePlan, request: ProviderRequest, allowStream: boolean, candidate: Candidate, ctx: InvokeContext): Promise<Served> => {
       if (redacted.kind === 'blocked') return { kind: 'blocked', text: redacted.text };
+      const gatewaySideGuardrail = onPlan.guardrail !== undefined && candidate.target.kind !== 'bedrock';
       // Masked text may be longer than the original: keep the call within its reservation.
-      let callRequest = redacted.maskedTexts > 0 ? fitToReservation(candidate, providerRequest) : providerRequest;
+      let callRequest = redacted.maskedTexts > 0 ? fitToReservation(candidate, request) : request;
       let inputIntervened = false;
-      if (gatewaySideGuardrail(candidate)) {
+      if (gatewaySideGuardrail) {
         const checked = await checkInput(ctx.tracing?.parent);
         if (checked.kind === 'blocked') return { kind: 'blocked', text: checked.text };
         // Masked text may be longer than the original: keep the call within its reservation.
         callRequest = checked.intervened || redacted.maskedTexts > 0 ? fitToReservation(candidate, checked.request) : checked.request;
         inputIntervened = checked.intervened;
       }
-      if (chat.stream && !gatewaySideGuardrail(candidate)) {
+      if (allowStream && !gatewaySideGuardrail) {
         trace.candidate = candidate;
         const opened = await openStreamOnTarget(candidate, callRequest, ctx);
         return { kind: 'stream', opened, ...(ctx.tracing?.served ? { attemptSpan: ctx.tracing.served } : {}) };
@@ -481,9 +512,9 @@ export class Gateway {
       trace.usageEstimated = completion.usageEstimated === true;
       trace.servedModel = completion.servedModel;
       if (ctx.tracing?.served) setResponse(ctx.tracing.served, completion.servedModel, completion.finishReason, completion.usage);
-      if (!gatewaySideGuardrail(candidate)) return { kind: 'completion', completion, inputIntervened };
+      if (!gatewaySideGuardrail) return { kind: 'completion', completion, inputIntervened };
       const checked = await spans.span(STAGE.OUTPUT_GUARDRAIL, undefined, async (span) => {
-        const result = await applyOutputGuardrail(this.guardrails!, plan.guardrail!, completion, guardrailOptions());
+        const result = await applyOutputGuardrail(this.guardrails!, onPlan.guardrail!, completion, guardrailOptions());
         span.set('gateway.guardrail.action', result.guardrailAction ?? 'NONE');
         return result;
       }, { parent: ctx.tracing?.parent });
@@ -492,14 +523,35 @@ export class Gateway {
 
     let served: FallbackResult<Served>;
     try {
-      served = await runWithFallback(plan, ctx, serve);
+      served = await runWithFallback(plan, ctx, serveOn(plan, providerRequest, streams));
     } catch (error) {
       if (error instanceof ClientGone) {
         this.estimateSpentUsage(trace, providerRequest, '');
       }
       throw error;
     }
-    const { candidate, fallback, result } = served;
+    let { candidate, fallback, result } = served;
+    let validated: ValidationResult | undefined;
+    if (validation && result.kind === 'completion') {
+      const first = { completion: result.completion, candidate, fallback, alias: plan.alias };
+      validated = await spans.span(STAGE.VALIDATION, undefined, () => validateAnswer({
+        validation: this.validation, plan: validation, trace, request: providerRequest, routePlan: plan, signal, reviews: this.reviews, now: this.now,
+        first,
+        ask: async (onPlan, request) => {
+          const next = await runWithFallback(onPlan, ctx, serveOn(onPlan, request, false));
+          if (next.result.kind !== 'completion') throw new ChainFailed(chainError(onPlan.alias, [], []), next.candidate);
+          return { completion: next.result.completion, candidate: next.candidate, fallback: next.fallback, alias: onPlan.alias };
+        },
+        ...(escalation ? { escalation: { plan: escalation, request: toProviderRequest(promptChat, trace.requestId, tenant, hints, escalation) } } : {}),
+      }));
+      ({ candidate, fallback } = validated.answer);
+      result = { ...result, completion: validated.answer.completion };
+      trace.usage = validated.answer.completion.usage;
+      trace.usageEstimated = validated.answer.completion.usageEstimated === true;
+      trace.servedModel = validated.answer.completion.servedModel;
+      trace.candidate = candidate;
+      if (validated.outcome === ValidationOutcome.REJECTED) throw new ValidationFailedError(validated.violation!, validated.answers);
+    }
     trace.candidate = candidate;
     trace.fallback = fallback;
     const meta: AnswerMeta = {
@@ -510,11 +562,13 @@ export class Gateway {
       fallback,
       created: Math.floor(request.receivedAt / 1000),
       ...(chat.prompt !== undefined ? { prompt: `${chat.prompt.id}@${chat.prompt.version}` } : {}),
+      ...(trace.validation ? { validation: validationHeader(trace.validation) } : {}),
     };
 
     if (result.kind === 'stream') {
       const attemptSpan = result.attemptSpan;
-      await spans.span(STAGE.RESPONSE, { 'gateway.stream': true }, () => this.pipeStream(result.opened, chat, providerRequest, meta, out, trace, attemptSpan));
+      const streamed = validation ? { plan: validation, routePlan: plan, signal } : undefined;
+      await spans.span(STAGE.RESPONSE, { 'gateway.stream': true }, () => this.pipeStream(result.opened, chat, providerRequest, meta, out, trace, attemptSpan, streamed));
       return;
     }
     await spans.span(STAGE.RESPONSE, { 'gateway.stream': chat.stream }, () => this.answer(result, candidate, chat, request, meta, out, trace));
@@ -538,7 +592,7 @@ export class Gateway {
       const sse = new SseWriter(out, meta);
       trace.ttftMs = this.now() - request.receivedAt;
       if (completion.text.length > 0) await sse.text(completion.text);
-      await sse.finish(completion.finishReason, chat.includeUsage ? completion.usage : undefined, { costUsd: cost, guardrailAction });
+      await sse.finish(completion.finishReason, chat.includeUsage ? completion.usage : undefined, { costUsd: cost, guardrailAction, validation: meta.validation });
     } else {
       await writeCompletion(out, meta, { ...completion, costUsd: cost, guardrailAction });
     }
@@ -551,12 +605,14 @@ export class Gateway {
   private async pipeStream(
     opened: OpenedStream, chat: ChatRequest, providerRequest: ProviderRequest, meta: AnswerMeta, out: GuardedSink, trace: RequestTrace,
     attemptSpan?: Span,
+    validation?: { readonly plan: ValidationPlan; readonly routePlan: RoutePlan; readonly signal: AbortSignal },
   ): Promise<void> {
     const sse = new SseWriter(out, meta);
     sse.start();
     trace.status = 200;
     let text = '';
     let chunk = opened.first;
+    let rejection: ValidationFailedError | undefined;
     try {
       for (;;) {
         if (chunk.type === 'text') {
@@ -571,8 +627,22 @@ export class Gateway {
           trace.guardrailAction = chunk.guardrailAction;
           trace.ttftMs ??= this.now() - trace.receivedAt;
           if (attemptSpan) setResponse(attemptSpan, chunk.servedModel, chunk.finishReason, chunk.usage);
+          // Unbuffered validation: the answer has streamed; a failure ends the stream with an error event.
+          const end = chunk;
+          const verdict = validation ? await trace.spans.span(STAGE.VALIDATION, { 'gateway.stream': true }, () => validateAnswer({
+            validation: this.validation, plan: validation.plan, trace, request: providerRequest, routePlan: validation.routePlan,
+            signal: validation.signal, reviews: this.reviews, now: this.now,
+            first: {
+              completion: { text, finishReason: end.finishReason, usage: end.usage, servedModel: end.servedModel, guardrailAction: end.guardrailAction },
+              candidate: trace.candidate!, fallback: meta.fallback, alias: meta.alias,
+            },
+          })) : undefined;
+          if (verdict?.outcome === ValidationOutcome.REJECTED) {
+            rejection = new ValidationFailedError(verdict.violation!, verdict.answers);
+            break;
+          }
           await sse.finish(chunk.finishReason, chat.includeUsage ? chunk.usage : undefined, {
-            costUsd: trace.cost(), guardrailAction: chunk.guardrailAction,
+            costUsd: trace.cost(), guardrailAction: chunk.guardrailAction, validation: trace.validation ? validationHeader(trace.validation) : undefined,
           });
           trace.outcome = out.gone ? Outcome.CLIENT_DISCONNECT : Outcome.SUCCESS;
           trace.endedAt = this.now();
@@ -594,6 +664,7 @@ export class Gateway {
     } finally {
       opened.close();
     }
+    if (rejection) throw new MidStreamFailure(rejection);
   }
 
   /** Records estimated tokens for a call whose upstream never reported usage (cut or abandoned). */
@@ -648,6 +719,7 @@ export class Gateway {
     const headers: Record<string, string> = { [HEADERS.requestId]: trace.requestId };
     if (trace.route !== undefined) headers[HEADERS.route] = trace.route;
     if (trace.attempts.length > 0) headers[HEADERS.attempts] = String(trace.attempts.length);
+    if (trace.validation) headers[HEADERS.validation] = validationHeader(trace.validation);
     await writeError(out, gatewayError, headers);
   }
 }

@@ -30,6 +30,8 @@ import { Outcome } from './usage/types';
 import { CONTROLS_ENV } from '../shared/incident-controls-schema';
 import { APPROVALS_ENV } from '../shared/approvals-schema';
 import { USAGE_TABLE_ENV } from '../shared/usage-table-schema';
+import { REVIEW_ENV } from '../shared/review-table-schema';
+import { usesValidatorFunctions } from './validation/function-validator';
 import { stdoutLine } from './telemetry/stdout';
 import { SpanExporter } from './tracing/exporter';
 import { spanExporterFromEnv } from './tracing/from-env';
@@ -312,9 +314,14 @@ export class RouterEnvironment {
       const approvals = this.env[APPROVALS_ENV.tableName]?.trim()
         ? (await import('./approvals/dynamo-approvals.js')).approvalsFromEnv(this.env)
         : undefined;
+      // The review queue and validator functions when the environment or configuration needs them; loaded only then.
+      const validation = this.env[REVIEW_ENV.table]?.trim() || usesValidatorFunctions(loaded.config)
+        ? (await import('./validation/from-env.js')).validationFromEnv(this.env, loaded.config)
+        : {};
       this.traces = this.options.gateway?.traces ?? this.tracesFromEnv();
       this.current = createGateway(loaded.config, {
-        ...usage, ...(controls ? { controls } : {}), ...(approvals ? { approvals } : {}), ...(this.traces ? { traces: this.traces } : {}), ...this.options.gateway,
+        ...usage, ...validation, ...(controls ? { controls } : {}), ...(approvals ? { approvals } : {}),
+        ...(this.traces ? { traces: this.traces } : {}), ...this.options.gateway,
         env: this.options.gateway?.env ?? this.env,
       });
     } catch (error) {

@@ -9,6 +9,7 @@
  * (checked by `GatewayConfigValidator`) instead of union types.
  */
 import { RestrictedDataPolicy } from './config-restricted';
+import { ResponseValidationConfig } from './config-validation';
 
 /** How quickly the caller needs the answer; a routing hint. */
 export enum LatencyClass {
@@ -280,6 +281,12 @@ export interface RouteConfig {
    * @default - no redaction
    */
   readonly redactionGuardrail?: string;
+  /**
+   * The checks every answer of this route must pass, and the policy when one fails. A prompt
+   * version's own `validation` replaces it for requests served with that version.
+   * @default - only the request's own `response_format` is checked (a mismatch is rejected)
+   */
+  readonly validation?: ResponseValidationConfig;
 
   /**
    * A description for operators, also returned by `GET /v1/models`.
@@ -643,6 +650,12 @@ export interface PromptVersionConfig {
    * the first of them the tenant may call.
    */
   readonly routes: string[];
+
+  /**
+   * The checks answers served with this version must pass; replaces the route's `validation`.
+   * @default - the route's validation
+   */
+  readonly validation?: ResponseValidationConfig;
 
   /**
    * A description for operators (what changed in this version).

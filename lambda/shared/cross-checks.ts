@@ -5,6 +5,7 @@
  */
 import { GatewayConfig, PromptConfig, PromptVariable, PromptVariableType, Sensitivity, TargetConfig, TargetKind, TimeoutPolicy } from './config';
 import { CONFIG_DEFAULTS, priceKeyOf, sensitivityAbove } from './defaults';
+import { checkValidation } from './cross-checks-validation';
 import { templateSlots, templateTexts } from './prompt-template';
 import { checkRestrictedTransport, checkSensitivityFloor } from './restricted-checks';
 
@@ -86,6 +87,7 @@ export function crossCheck(config: GatewayConfig, issues: string[]): void {
     checkGuardrail(r.guardrail, `routes[${i}].guardrail`);
     checkGuardrail(r.redactionGuardrail, `routes[${i}].redactionGuardrail`);
     if (r.restrictedAllowed) checkRestrictedTransport(r, i, targets, issues);
+    checkValidation(r.validation, `routes[${i}].validation`, [r.alias], config, issues);
   });
 
   config.tenants.forEach((t, i) => {
@@ -201,6 +203,7 @@ function checkPrompt(p: PromptConfig, i: number, config: GatewayConfig, aliases:
     if (v.inference?.maxTokens !== undefined && v.inference.maxTokens > maxTokensCap) {
       issues.push(`${vat}.inference.maxTokens: ${v.inference.maxTokens} exceeds limits.maxTokensCap ${maxTokensCap}`);
     }
+    checkValidation(v.validation, `${vat}.validation`, v.routes, config, issues);
   });
   const versions = [...new Set(numbers)].map(String);
   for (const [label, l] of Object.entries(p.labels ?? {})) {

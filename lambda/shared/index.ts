@@ -2,6 +2,7 @@
 // both the construct library (lib/) and the router Lambda (lambda/router/). Dependency-free.
 export * from './config';
 export * from './config-restricted';
+export * from './config-validation';
 export * from './validator';
 export * from './authorizer-context';
 export * from './config-tracing';

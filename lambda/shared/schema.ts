@@ -6,6 +6,7 @@
 import { LatencyClass, PromptRole, PromptVariableType, Sensitivity, TargetKind } from './config';
 import { CONFIG_DEFAULTS } from './defaults';
 import { ArrayNode, ObjectNode, SchemaNode, StringNode } from './schema-dsl';
+import { validationNode } from './schema-validation';
 
 /** Ids of tenants, targets and guardrails. */
 export const ID_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
@@ -132,6 +133,7 @@ const route: ObjectNode = {
     guardrail: id('A guardrail id (a key of guardrails).'),
     restrictedAllowed: { type: 'boolean', default: false, description: 'Whether restricted requests may use this route.' },
     redactionGuardrail: id('A guardrail id (a key of guardrails) that anonymises PII in every prompt text before any target sees it. Default: no redaction.'),
+    validation: validationNode(alias('A route alias.')),
     description,
   },
 };
@@ -227,6 +229,7 @@ const promptVersion: ObjectNode = {
       },
     },
     routes: listOf(alias('A route alias.'), 'The route aliases this version may be used with.', { minItems: 1, uniqueItems: true }),
+    validation: validationNode(alias('A route alias.')),
     description,
   },
 };

@@ -4,6 +4,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -14,6 +15,7 @@ import {
   RouteConfig, Sensitivity, TargetConfig, TargetKind, TenantBudget, TenantConfig, TimeoutPolicy,
 } from '../../lambda/shared/config';
 import { TraceExport } from '../../lambda/shared/config-tracing';
+import { ResponseValidationConfig } from '../../lambda/shared/config-validation';
 import { PromptRegistry } from '../prompts/prompt-registry';
 import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../bedrock/guardrails/gateway-guardrail';
 import { ModelSource } from '../bedrock/inference-profiles/model-source';
@@ -34,6 +36,7 @@ import { IncidentControlsTable } from '../incident/incident-controls-table';
 import { ApprovalsTable } from '../approvals/approvals-table';
 import { ModelInvocationLogging } from '../bedrock/invocation-logging/model-invocation-logging';
 import { checkRestrictedRoutes } from './restricted-route';
+import { ResponseReviewQueue } from '../validation/response-review-queue';
 import { GatewayApi, GatewayEndpointType, GatewayPrivateApiOptions } from './gateway-api';
 import { GatewayEgressRule } from './gateway-egress';
 import { GatewayRouter } from './gateway-router';
@@ -125,6 +128,13 @@ export interface AiGatewayRoute {
    * @default false
    */
   readonly redact?: boolean;
+  /**
+   * The checks every answer of this route must pass, and the policy when one fails (retry with a
+   * repair instruction, escalate to another alias, reject or flag). A validator function's ARN is
+   * granted `lambda:InvokeFunction` to the router, exactly.
+   * @default - only the request's own `response_format` is checked (a mismatch is rejected)
+   */
+  readonly validation?: ResponseValidationConfig;
   /**
    * A description for operators.
    * @default - none
@@ -380,6 +390,12 @@ export interface AiGatewayProps {
    * @default - a new KMS-encrypted topic
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Where flagged and rejected answers go for human review (`cdk-ai-gateway reviews list|resolve`).
+   * The router may only submit to it.
+   * @default - no review queue: validation failures are only in the usage records and metrics
+   */
+  readonly reviewQueue?: ResponseReviewQueue;
 }
 
 /**
@@ -499,7 +515,10 @@ export class AiGateway extends Construct {
     }
     this.router = new GatewayRouter(this, 'Router', {
       config: this.config,
-      environment: { ...this.usageTable?.routerEnvironment(), ...this.incidentControls?.routerEnvironment(), ...this.approvals?.routerEnvironment() },
+      environment: {
+        ...this.usageTable?.routerEnvironment(), ...this.incidentControls?.routerEnvironment(), ...this.approvals?.routerEnvironment(),
+        ...props.reviewQueue?.routerEnvironment(),
+      },
       memorySize: props.routerMemorySize,
       timeout: props.routerTimeout,
       reservedConcurrentExecutions: props.routerReservedConcurrency,
@@ -549,6 +568,11 @@ export class AiGateway extends Construct {
       privateApi: props.privateApi ?? (props.endpointType === GatewayEndpointType.PRIVATE && props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets } : undefined),
     });
     this.baseUrl = this.api.baseUrl;
+    props.reviewQueue?.grantSubmit(this.router);
+    const validatorArns = validatorFunctionArns(props.routes, props.promptRegistry);
+    if (validatorArns.length > 0) {
+      this.router.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: validatorArns }));
+    }
     if (this.usageTable) {
       this.usageTable.grantWriteUsage(this.router);
       // A tenant reads its own usage; the router answers from the usage table.
@@ -618,6 +642,7 @@ export class AiGateway extends Construct {
         routerFunction: this.router.function,
         routerLogGroup: this.router.logGroup,
         routes: props.routes.map((r) => r.alias),
+        validatedRoutes: props.routes.filter((r) => r.validation !== undefined).map((r) => r.alias),
         tenants: props.tenants.map((t) => t.id),
         api: this.api.api,
         bedrockModelIds: bedrockModelIds(props.routes),
@@ -673,6 +698,7 @@ export class AiGateway extends Construct {
       guardrail: this.guardrail && (r.guardrail ?? true) ? GATEWAY_GUARDRAIL_ID : undefined,
       ...(r.redact ? { redactionGuardrail: GATEWAY_GUARDRAIL_ID } : {}),
       restrictedAllowed: r.restrictedAllowed,
+      ...(r.validation ? { validation: r.validation } : {}),
       description: r.description,
     }));
 
@@ -905,4 +931,11 @@ function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   if (props.tenantKeyBackupPlan && props.tenantKeyTable) {
     fail('tenantKeyBackupPlan applies only to the tenant-key table this construct creates, and tenantKeyTable was given: add your table to a backup plan yourself, or remove tenantKeyTable.');
   }
+}
+
+/** The validator function ARNs of the routes (and prompt versions), each once. */
+function validatorFunctionArns(routes: readonly AiGatewayRoute[], prompts: PromptRegistry | undefined): string[] {
+  const arns = routes.map((r) => r.validation?.validatorFunction?.functionArn);
+  for (const p of prompts?.promptConfigs() ?? []) for (const v of p.versions) arns.push(v.validation?.validatorFunction?.functionArn);
+  return [...new Set(arns.filter((a): a is string => a !== undefined))];
 }

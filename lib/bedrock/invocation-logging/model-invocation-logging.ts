@@ -10,6 +10,7 @@ import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../../private/
 import { INVOCATION_LOGGING_PROPERTY } from '../../../lambda/shared/invocation-logging-properties';
 import { AiGatewayValidationError } from '../../private/errors';
 import { GatewayCompliance } from '../../compliance/gateway-compliance';
+import { enableServerAccessLogs } from '../../private/access-logs';
 import { acknowledgeCustomResourceFunctionFindings } from '../../private/function-compliance';
 import { cloudWatchLogsKeyStatement, newKey } from '../../private/kms';
 
@@ -569,20 +570,8 @@ export class ModelInvocationLogging extends Construct {
    * the target to ACLs, which the target's `BucketOwnerEnforced` ownership forbids.
    */
   private enableServerAccessLogs(source: s3.Bucket, target: s3.IBucket, prefix: string): void {
-    const stack = Stack.of(this);
-    (source.node.defaultChild as s3.CfnBucket).loggingConfiguration = { destinationBucketName: target.bucketName, logFilePrefix: prefix };
-    const statement = new iam.PolicyStatement({
-      sid: 'S3ServerAccessLogsDelivery',
-      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
-      actions: ['s3:PutObject'],
-      resources: [target.arnForObjects(`${prefix}*`)],
-      conditions: { ArnLike: { 'aws:SourceArn': source.bucketArn }, StringEquals: { 'aws:SourceAccount': stack.account } },
-    });
-    // No dependency of the source on this policy: the policy names the source's ARN (a cycle), and
-    // S3 delivers access logs on a best-effort basis once the policy exists.
-    if (!target.addToResourcePolicy(statement).statementAdded) {
-      this.warnImported('AccessLogsBucketPolicyNotManaged', 'accessLogsBucket', target.bucketName, statement);
-    }
+    const { statement, added } = enableServerAccessLogs(source, target, prefix);
+    if (!added) this.warnImported('AccessLogsBucketPolicyNotManaged', 'accessLogsBucket', target.bucketName, statement);
   }
 
   /** A policy the construct needs but cannot write (an imported resource): say exactly what to add. */

@@ -7,14 +7,14 @@ import { CreateTableCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { runIncidentCommand } from '../../../cli/incident';
 import { controlsFromEnv } from '../../../lambda/router/incident/dynamo-controls';
 import { CONTROL_ATTRIBUTES as A, CONTROLS_ENV } from '../../../lambda/shared/incident-controls-schema';
-import { FakeSts, startFakeSts as startFakeStsServer } from '../../helpers/fake-sts';
 import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
 import { ACME_KEY } from '../../helpers/router-config';
+import { startFakeSts } from '../../helpers/fake-sts';
 import { chatRequest, hello, send, testGateway } from '../../helpers/router-fakes';
 
 const TABLE = 'gw-incident-controls';
 const OPERATOR = 'arn:aws:sts::111122223333:assumed-role/OnCall/alice';
-const startFakeSts = (): Promise<FakeSts> => startFakeStsServer(OPERATOR);
+
 
 describe('incident controls against DynamoDB', () => {
   let dynamo: LocalDynamo;
@@ -32,7 +32,7 @@ describe('incident controls against DynamoDB', () => {
   beforeAll(async () => {
     restoreEnv = useTestAwsEnvironment();
     dynamo = await startDynalite();
-    sts = await startFakeSts();
+    sts = await startFakeSts(OPERATOR);
     await dynamo.client.send(new CreateTableCommand({
       TableName: TABLE,
       KeySchema: [{ AttributeName: A.pk, KeyType: 'HASH' }, { AttributeName: A.sk, KeyType: 'RANGE' }],
