@@ -199,7 +199,8 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
       application,
       content: appconfig.ConfigurationContent.fromInlineJson(Stack.of(this).toJsonString(props.config)),
       type: appconfig.ConfigurationType.FREEFORM,
-      validators: [appconfig.JsonSchemaValidator.fromInline(readFileSync(SCHEMA_FILE, 'utf8'))],
+      // Without the file's indentation: AppConfig allows 32,768 characters of validator content.
+      validators: [appconfig.JsonSchemaValidator.fromInline(JSON.stringify(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'))))],
       deployTo: [environment],
       deploymentKey: key,
       // The router reads the configuration only at cold start, and the function is updated with
