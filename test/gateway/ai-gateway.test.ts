@@ -147,7 +147,7 @@ describe('AiGateway', () => {
     expect(fn.Properties.Runtime).toMatch(/^nodejs(2[2-9]|[3-9][0-9])\.x$/);
     expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual(
       ['GATEWAY_APPCONFIG_APPLICATION', 'GATEWAY_APPCONFIG_ENVIRONMENT', 'GATEWAY_APPCONFIG_PROFILE', 'GATEWAY_CONFIG_VERSION',
-        'GATEWAY_CONTROLS_CACHE_SECONDS', 'GATEWAY_CONTROLS_TABLE', 'GATEWAY_FUNCTION_TIMEOUT_MS', 'GATEWAY_USAGE_DIMENSION_CAP',
+        'GATEWAY_CONTROLS_CACHE_SECONDS', 'GATEWAY_CONTROLS_TABLE', 'GATEWAY_FUNCTION_TIMEOUT_MS', 'GATEWAY_TRACES', 'GATEWAY_USAGE_DIMENSION_CAP',
         'GATEWAY_USAGE_RECORD_TTL_DAYS', 'GATEWAY_USAGE_TABLE']);
     expect(fn.Properties.Environment.Variables.GATEWAY_FUNCTION_TIMEOUT_MS).toBe('900000');
     // Ref of a hosted configuration version is its version number.
