@@ -16,6 +16,7 @@ export * from './gateway/gateway-egress';
 export * from './gateway/gateway-web-acl';
 export * from './gateway/gateway-router';
 export * from './gateway/ai-gateway';
+export * from './batch/batch-route';
 export * from './network';
 export * from './prompts';
 export * from './usage/bedrock-prices';

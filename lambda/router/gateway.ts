@@ -63,7 +63,7 @@ import type { BatchEndpoints, BatchLineAnswer, BatchLinePlan, BatchLinePort, Bat
 import type { LabelOverrideSource } from './prompts/label-store';
 import { sanitiseMetadataValue } from './providers/request-metadata';
 import { assembleContext, RetrievedContext, retrieveContext, retrieves } from './pipeline/retrieval';
-import { GroundingScorer, groundingFailed, groundingValidator } from './retrieval/grounding';
+import { GroundingScorer, groundingFailed, groundingValidator } from './retrieval/grounding-check';
 import { RetrieverRegistry } from './retrieval/types';
 import { SpanExporter } from './tracing/exporter';
 import { setRecord, setResponse } from './tracing/gen-ai';

@@ -377,7 +377,7 @@ export class GatewayApi extends Construct {
    * @param requestModel a model API Gateway validates the JSON body against before the router sees it
    */
   public addRoute(httpMethod: string, path: string, requestModel?: apigateway.IModel): apigateway.Method {
-    if (!/^\/v1(\/([a-z0-9_-]+|\{[a-z][A-Za-z0-9]{0,63}\}))+$/.test(path)) {
+    if (!/^\/v1(\/([a-z0-9_-]+|\{[a-z][A-Za-z0-9_]{0,63}\}))+$/.test(path)) {
       throw new AiGatewayValidationError(
         `path must look like /v1/<segment>[/<segment>...] with lower-case segments or path parameters such as {model}, received '${path}'.`, this);
     }

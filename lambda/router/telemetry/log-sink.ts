@@ -13,7 +13,7 @@
  * Message text, `user` and `metadata` values never appear in the line, for any request.
  */
 import { PROMPT_VALIDATION_ERROR_CODES } from '../pipeline/prompt';
-import { GROUNDING_FAILED } from '../retrieval/grounding';
+import { GROUNDING_FAILED } from '../retrieval/grounding-check';
 import { VALIDATION_FAILED } from '../validation/types';
 import { Outcome, UsageRecord, UsageSink } from '../usage/types';
 
