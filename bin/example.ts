@@ -44,7 +44,9 @@ export function buildExampleApp(app: App = new App()): App {
     env,
     description: 'cdk-ai-gateway example: Bedrock model invocation logging (account and Region wide)',
   });
-  new ModelInvocationLogging(logging, 'InvocationLogging', { keyPrefix: 'bedrock-invocations' });
+  // Text delivery off: the gateway's restricted route reaches Bedrock, and restricted prompts must not
+  // land in the account-wide invocation logs (AiGateway refuses the route at synth otherwise).
+  const invocationLogging = new ModelInvocationLogging(logging, 'InvocationLogging', { keyPrefix: 'bedrock-invocations', textDataDelivery: false });
 
   const network = new Stack(app, 'AiGatewayNetwork', {
     env,
@@ -134,7 +136,11 @@ export function buildExampleApp(app: App = new App()): App {
       { name: 'premium', rateLimit: 50, burstLimit: 100 },
     ],
     tenants: [
-      { id: 'acme', costCenter: 'cc-1001', tier: 'premium', sensitivityClearance: Sensitivity.RESTRICTED, tags: { team: 'payments' }, allowedKnowledgeSources: ['handbook'] },
+      // acme's requests are never less than internal, whatever a client declares (a key may raise it further).
+      {
+        id: 'acme', costCenter: 'cc-1001', tier: 'premium', sensitivityClearance: Sensitivity.RESTRICTED, sensitivityFloor: Sensitivity.INTERNAL,
+        tags: { team: 'payments' }, allowedKnowledgeSources: ['handbook'],
+      },
       { id: 'globex', costCenter: 'cc-2002', tier: 'standard', allowedAliases: ['support-summary'], budget: { monthlyUsd: 200, dailyUsd: 20, softThresholdPercent: 80 } },
     ],
     routes: [
@@ -187,12 +193,22 @@ export function buildExampleApp(app: App = new App()): App {
         retrieval: { source: 'handbook', topK: 5, grounding: { guardrail: AiGateway.GUARDRAIL_ID, groundingThreshold: 0.7, relevanceThreshold: 0.5 } },
         description: 'Answers from the company handbook, with citations, grounded',
       },
+      {
+        // The restricted route: PII masked by the gateway guardrail before the model sees the prompt,
+        // and admitted only for a tenant × workflow approved with `cdk-ai-gateway approvals grant`.
+        alias: 'kyc-review',
+        model: ModelSource.foundationModel('amazon.nova-micro-v1:0'),
+        restrictedAllowed: true,
+        redact: true,
+        description: 'Restricted data: KYC file reviews (approval required, PII redacted)',
+      },
     ],
     knowledgeSources: [{ id: 'handbook', source: handbook, maxContextTokens: 2000, costPerQueryUsd: 0.0005 }],
     // The guardrail also scores contextual grounding (never blocks on it) for the grounded route.
     guardrailProps: { contextualGroundingScores: true },
     // Every tier a model offers is priced: flex at half the on-demand price (check your model's tier prices).
     prices: { [HAIKU]: { ...BedrockPrices.of(HAIKU)!, tierMultipliers: { [ServiceTier.FLEX]: 0.5 } } },
+    invocationLogging,
     promptRegistry: prompts,
     vpc,
     selfHostedTargets: selfHosted.targets,
@@ -231,7 +247,15 @@ export function buildExampleApp(app: App = new App()): App {
   // The audit trail, for accounts whose organisation trail does not record these: every management
   // event, and who read or changed a tenant key or an incident control (DynamoDB data events).
   new GatewayAuditTrail(stack, 'AuditTrail', {
-    tables: [gateway.tenantKeyTable, ...(gateway.incidentControls ? [gateway.incidentControls.table] : [])],
+    tables: [
+      gateway.tenantKeyTable,
+      ...(gateway.incidentControls ? [gateway.incidentControls.table] : []),
+      ...(gateway.approvals ? [gateway.approvals.table] : []),
+    ],
+  });
+  new CfnOutput(stack, 'ApprovalsTable', {
+    value: gateway.approvals!.tableName,
+    description: 'cdk-ai-gateway approvals grant|revoke|list --table <this>',
   });
   new CfnOutput(stack, 'IncidentControlsTable', {
     value: gateway.incidentControls!.tableName,

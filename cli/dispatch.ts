@@ -8,6 +8,8 @@
  *   prompts   evaluate prompt versions through the gateway (cli/prompts.ts)
  *   batch     the Batch API from the command line (cli/batch.ts)
  *   incident  the operators' kill switch: suspend and resume tenants, keys, routes, targets (cli/incident.ts)
+ *   approvals who may send restricted data: grant, revoke, list approvals (cli/approvals.ts)
+ *   reviews   flagged and rejected answers: list and resolve (cli/reviews.ts)
  *   schema    print the configuration's JSON Schema
  *   validate  check a configuration file
  */
@@ -25,6 +27,8 @@ Commands:
   prompts    compare prompt versions: prompts eval --config FILE --prompt ID --versions 3,4 --cases FILE
   batch      batches: batch submit FILE|status ID|list|cancel ID|download ID --url BASE_URL
   incident   kill switch: incident suspend-tenant|suspend-key|suspend-route|suspend-target|force-fallback|resume|list ...
+  approvals  restricted data: approvals grant|revoke|list --table NAME ...
+  reviews    answers that failed validation: reviews list|resolve (--table NAME | --file PATH) ...
   schema     print the JSON Schema of the gateway configuration
   validate   check a gateway configuration file: validate --config FILE
 
@@ -54,6 +58,10 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
       return (await import('./incident.js')).runIncidentCommand(rest, io);
     case 'batch':
       return (await import('./batch.js')).runBatchCommand(rest, io);
+    case 'approvals':
+      return (await import('./approvals.js')).runApprovalsCommand(rest, io);
+    case 'reviews':
+      return (await import('./reviews.js')).runReviewsCommand(rest, io);
     case 'schema':
       return runSchemaCommand(rest, io);
     case 'validate':
@@ -65,7 +73,7 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO, ho
       io.stdout(USAGE);
       return command === undefined ? EXIT.USAGE : EXIT.OK;
     default:
-      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, usage, advise, prompts, batch, incident, schema, validate\n\n${USAGE}`);
+      io.stderr(`error: unknown command '${command.slice(0, 40)}'; allowed: serve, keys, usage, advise, prompts, batch, incident, approvals, reviews, schema, validate\n\n${USAGE}`);
       return EXIT.USAGE;
   }
 }

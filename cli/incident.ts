@@ -12,11 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { createDynamoDbClient } from '../lambda/authorizer/dynamodb';
+import { STSClient } from '@aws-sdk/client-sts';
 import { controlFromItem, DynamoControlsLoader, queryPartition } from '../lambda/router/incident/dynamo-controls';
 import { ControlHistoryEntry, readControlsFile } from '../lambda/router/incident/file-controls';
 import { ControlEntry } from '../lambda/router/pipeline/controls';
@@ -26,6 +24,7 @@ import {
 } from '../lambda/shared/incident-controls-schema';
 import { ALIAS_PATTERN, ID_PATTERN } from '../lambda/shared/schema';
 import { CliIo, EXIT } from './io';
+import { callerIdentity, localIdentity, OperatorIdentity, operatorClients } from './operator';
 
 export const INCIDENT_USAGE = `Usage: cdk-ai-gateway incident <action> (--table NAME | --file PATH) [options]
 
@@ -87,7 +86,7 @@ interface ControlStore {
   clear(kind: ControlKind, subject: string): Promise<boolean>;
   list(): Promise<ControlEntry[]>;
   history(limit: number): Promise<ControlHistoryEntry[]>;
-  identity(): Promise<{ actor: string; account?: string }>;
+  identity(): Promise<OperatorIdentity>;
   close(): void;
 }
 
@@ -98,10 +97,8 @@ class DynamoControlStore implements ControlStore {
     private readonly table: string,
   ) {}
 
-  async identity(): Promise<{ actor: string; account?: string }> {
-    const out = await this.sts.send(new GetCallerIdentityCommand({}));
-    if (!out.Arn) throw new Error('STS GetCallerIdentity returned no ARN');
-    return { actor: out.Arn, ...(out.Account ? { account: out.Account } : {}) };
+  async identity(): Promise<OperatorIdentity> {
+    return callerIdentity(this.sts);
   }
 
   async record(e: IncidentAction): Promise<void> {
@@ -167,8 +164,8 @@ function attributes(e: IncidentAction): Record<string, { S: string }> {
 class FileControlStore implements ControlStore {
   constructor(private readonly path: string) {}
 
-  async identity(): Promise<{ actor: string }> {
-    return { actor: `local:${userInfo().username}` };
+  async identity(): Promise<OperatorIdentity> {
+    return localIdentity();
   }
 
   async record(e: IncidentAction): Promise<void> {
@@ -270,12 +267,7 @@ function reasonOf(values: Parsed['values']): string {
 
 function openStore(values: Parsed['values']): ControlStore {
   if (typeof values.file === 'string') return new FileControlStore(values.file);
-  const region = typeof values.region === 'string' ? { region: values.region } : {};
-  const dynamodb = createDynamoDbClient({
-    connectTimeoutMs: 3000, requestTimeoutMs: 10_000, maxAttempts: 3, ...region,
-    ...(typeof values.endpoint === 'string' ? { endpoint: values.endpoint } : {}),
-  });
-  const sts = new STSClient({ maxAttempts: 3, ...region, ...(typeof values['sts-endpoint'] === 'string' ? { endpoint: values['sts-endpoint'] } : {}) });
+  const { dynamodb, sts } = operatorClients(values);
   return new DynamoControlStore(dynamodb, sts, String(values.table));
 }
 

@@ -10,12 +10,18 @@ import { startLocalServer, LocalServer } from '../lambda/router/local/server';
 import { CachedLabelOverrides, FileLabelStore, LOCAL_LABEL_STORE_FILE } from '../lambda/router/prompts/label-store';
 import { CachedControls } from '../lambda/router/pipeline/controls';
 import { BatchService } from '../lambda/router/batch/batch-service';
+import { CachedApprovals } from '../lambda/router/approvals/approval-set';
+import { FileApprovalsLoader } from '../lambda/router/approvals/file-approvals';
+import { PatternRedactor } from '../lambda/router/local/pattern-redactor';
 import { createGateway, loadGatewayConfig } from '../lambda/router/runtime';
 import { spanExporterFromEnv } from '../lambda/router/tracing/from-env';
 import { TRACE_EXPORT_ENV } from '../lambda/shared/config-tracing';
+import { HttpFunctionTransport, localValidatorWarnings } from '../lambda/router/validation/function-validator';
+import { JsonlReviews, LOCAL_REVIEWS_FILE } from '../lambda/router/validation/jsonl-reviews';
 import { CliIo, EXIT } from './io';
 
 export const SERVE_USAGE = `Usage: cdk-ai-gateway serve --config FILE [--port N] [--host ADDRESS] [--controls FILE] [--traces MODE]
+       [--approvals FILE] [--redaction local|guardrail] [--reviews FILE]
 
 Runs the gateway locally (OpenAI-compatible, at http://HOST:PORT/v1).
 
@@ -29,6 +35,13 @@ Runs the gateway locally (OpenAI-compatible, at http://HOST:PORT/v1).
                       on stderr), xray (the X-Ray OTLP endpoint of AWS_REGION, your shell's
                       credentials) or off; default: \$${TRACE_EXPORT_ENV}, else otlp when an OTLP
                       endpoint is set, else off
+      --approvals FILE  approvals of restricted data written by 'cdk-ai-gateway approvals ... --file FILE',
+                      read again at most every 30 s (with restrictedData.requireApproval)
+      --redaction MODE  how routes with a redactionGuardrail are redacted: 'local' (default) masks PII
+                      with local patterns (e-mail, card numbers, IBAN, phone, SSN, IP; LOCAL MODE ONLY,
+                      no substitute for the guardrail), 'guardrail' calls ApplyGuardrail (AWS credentials)
+      --reviews FILE  the review queue: flagged and rejected answers, one JSON line each (default
+                      ${LOCAL_REVIEWS_FILE} beside the configuration; 'cdk-ai-gateway reviews --file')
   -h, --help          this help
 
 Tenants authenticate with "Authorization: Bearer <key>", where the configuration's localKeys maps
@@ -64,6 +77,9 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
         host: { type: 'string' },
         controls: { type: 'string' },
         traces: { type: 'string' },
+        approvals: { type: 'string' },
+        redaction: { type: 'string' },
+        reviews: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -87,6 +103,11 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
     return EXIT.USAGE;
   }
   const host = values.host ?? '127.0.0.1';
+  const redaction = values.redaction ?? 'local';
+  if (redaction !== 'local' && redaction !== 'guardrail') {
+    io.stderr(`error: --redaction '${redaction}' is not allowed; expected local or guardrail`);
+    return EXIT.USAGE;
+  }
 
   let gateway;
   let traces;
@@ -99,8 +120,12 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
     });
     const controls = values.controls ? new CachedControls(new FileControlsLoader(values.controls)) : undefined;
     // The Batch API: batches run in this process against the configured (local) targets.
+    const approvals = values.approvals ? new CachedApprovals(new FileApprovalsLoader(values.approvals)) : undefined;
+    const reviews = new JsonlReviews(values.reviews ?? join(dirname(values.config), LOCAL_REVIEWS_FILE));
     gateway = createGateway(loadGatewayConfig(values.config), {
-      labelOverrides, batch: new BatchService(), configDir: dirname(values.config), ...(controls ? { controls } : {}), ...(traces ? { traces } : {}),
+      labelOverrides, batch: new BatchService(), configDir: dirname(values.config), reviews, validatorFunctions: new HttpFunctionTransport(),
+      ...(controls ? { controls } : {}), ...(approvals ? { approvals } : {}),
+      ...(redaction === 'local' ? { redactor: new PatternRedactor() } : {}), ...(traces ? { traces } : {}),
     });
   } catch (error) {
     if (error instanceof GatewayConfigError) io.stderr(`error: ${values.config}: ${error.message}`);
@@ -118,6 +143,10 @@ export async function runServeCommand(argv: readonly string[], io: CliIo, hooks:
   const { config } = gateway;
   io.stderr(`cdk-ai-gateway serving ${server.baseUrl} (${config.tenants.size} tenants, routes: ${[...config.routes.keys()].join(', ')})`);
   if (config.localKeys.size === 0) io.stderr('warning: the configuration has no localKeys: every request will get 401');
+  if (redaction === 'local' && [...config.routes.values()].some((r) => r.redactionGuardrail !== undefined)) {
+    io.stderr('note: redaction uses the local pattern redactor (local mode only; deployed gateways apply the redaction guardrail)');
+  }
+  for (const warning of localValidatorWarnings(config)) io.stderr(`warning: ${warning}`);
   hooks.onListening?.(server);
 
   await new Promise<void>((resolve) => {

@@ -24,6 +24,8 @@ export * from './usage/self-hosted-price';
 export * from './usage/usage-table';
 export * from './usage/usage-sweeper';
 export * from './incident/incident-controls-table';
+export * from './approvals/approvals-table';
+export * from './validation';
 export * from './audit/gateway-audit-trail';
 export * from './observability';
 export * from './selfhosted/eks/self-hosted-cluster';

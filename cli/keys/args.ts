@@ -3,7 +3,8 @@
  * (strict: an unknown flag is an error), and the validation of every value.
  */
 import { parseArgs, ParseArgsConfig } from 'node:util';
-import { isAlias, isTenantId, isTierName } from '../../lambda/authorizer/record';
+import { isAlias, isSensitivity, isTenantId, isTierName } from '../../lambda/authorizer/record';
+import { Sensitivity } from '../../lambda/shared/config';
 import { UsageError } from './errors';
 
 export const SUBCOMMANDS = ['create', 'list', 'revoke', 'sync'] as const;
@@ -25,6 +26,7 @@ export interface CreateOptions extends CommonOptions {
   readonly tier?: string;
   readonly aliases: string[];
   readonly expiresInDays?: number;
+  readonly sensitivityFloor?: Sensitivity;
   readonly apiKeyId?: string;
   readonly noUsagePlan: boolean;
 }
@@ -69,6 +71,7 @@ const FLAGS = {
     tier: { type: 'string' },
     aliases: { type: 'string' },
     'expires-in-days': { type: 'string' },
+    'sensitivity-floor': { type: 'string' },
     'api-key-id': { type: 'string' },
     'no-usage-plan': { type: 'boolean' },
   },
@@ -80,8 +83,9 @@ const FLAGS = {
 export const USAGE = `Usage: cdk-ai-gateway keys <create|list|revoke|sync> --table NAME --tenant ID [options]
 
   create  --table NAME --tenant ID [--tier TIER] [--aliases a,b] [--expires-in-days N]
-          [--api-key-id ID | --no-usage-plan]
-          Generates a key, stores only its SHA-256 and prints the key once.
+          [--sensitivity-floor public|internal|restricted] [--api-key-id ID | --no-usage-plan]
+          Generates a key, stores only its SHA-256 and prints the key once. A sensitivity
+          floor raises the tenant's: the key's requests are never treated as less sensitive.
   list    --table NAME --tenant ID
           Lists the tenant's keys (id, prefix, tier, status, dates); never a key.
   revoke  --table NAME --tenant ID --key-id HEX
@@ -211,6 +215,10 @@ export function parseKeysArgs(argv: readonly string[]): ParsedCommand {
           throw new UsageError(`--expires-in-days: ${JSON.stringify(daysRaw)} is not a whole number of days from 1 to ${MAX_EXPIRES_IN_DAYS}.`);
         }
       }
+      const floor = str(values, 'sensitivity-floor');
+      if (floor !== undefined && !isSensitivity(floor)) {
+        throw new UsageError(`--sensitivity-floor: ${JSON.stringify(floor)} is not allowed; allowed: ${Object.values(Sensitivity).join(', ')}.`);
+      }
       const apiKeyId = apiKeyIdOf(values);
       const noUsagePlan = values['no-usage-plan'] === true;
       if (noUsagePlan && apiKeyId !== undefined) throw new UsageError('--api-key-id and --no-usage-plan exclude each other.');
@@ -224,6 +232,7 @@ export function parseKeysArgs(argv: readonly string[]): ParsedCommand {
           noUsagePlan,
           ...(tier !== undefined ? { tier } : {}),
           ...(expiresInDays !== undefined ? { expiresInDays } : {}),
+          ...(floor !== undefined ? { sensitivityFloor: floor } : {}),
           ...(apiKeyId !== undefined ? { apiKeyId } : {}),
         },
       };

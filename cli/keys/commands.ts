@@ -44,6 +44,7 @@ function describe(record: TenantKeyRecord, now: Date): Record<string, unknown> {
     expiresAt: record.expiresAt ?? null,
     revokedAt: record.revokedAt ?? null,
     usageKeyId: record.usageKeyId ?? null,
+    sensitivityFloor: record.sensitivityFloor ?? null,
   };
 }
 
@@ -84,6 +85,7 @@ export async function createKey(ctx: KeysContext, options: CreateOptions): Promi
     status: TENANT_KEY_STATUS.active,
     createdAt: now.toISOString(),
     ...(options.expiresInDays !== undefined ? { expiresAt: new Date(now.getTime() + options.expiresInDays * DAY_MS).toISOString() } : {}),
+    ...(options.sensitivityFloor !== undefined ? { sensitivityFloor: options.sensitivityFloor } : {}),
     ...(usage !== undefined ? { usageKeyId: usage.id, usageKey: usage.value } : {}),
   };
   await putNewKey(ctx.dynamodb, options.table, record);
@@ -94,7 +96,7 @@ export async function createKey(ctx: KeysContext, options: CreateOptions): Promi
     ctx.output.stderr(
       `Created key ${record.keyId} for tenant ${record.tenantId}: tier ${record.tier}, ` +
       `aliases ${record.aliases.length > 0 ? record.aliases.join(',') : '(tenant default)'}, ` +
-      `expires ${record.expiresAt ?? 'never'}${usage !== undefined ? `, usage plan API key ${usage.id}` : ', no usage plan'}.`,
+      `expires ${record.expiresAt ?? 'never'}, sensitivity floor ${record.sensitivityFloor ?? '(tenant default)'}${usage !== undefined ? `, usage plan API key ${usage.id}` : ', no usage plan'}.`,
     );
     ctx.output.stdout(key);
   }

@@ -127,7 +127,10 @@ export function createHandler(deps: HandlerDependencies): (event: RequestAuthori
         return {
           principalId: record.tenantId,
           policyDocument: policyDocument('Allow', resource),
-          context: AuthorizerContext.encode({ tenantId: record.tenantId, keyId: record.keyId, tier: record.tier, aliases: [...record.aliases] }),
+          context: AuthorizerContext.encode({
+            tenantId: record.tenantId, keyId: record.keyId, tier: record.tier, aliases: [...record.aliases],
+            ...(record.sensitivityFloor !== undefined ? { sensitivityFloor: record.sensitivityFloor } : {}),
+          }),
           ...(record.usageKey !== undefined ? { usageIdentifierKey: record.usageKey } : {}),
         };
       }

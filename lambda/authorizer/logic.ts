@@ -53,7 +53,7 @@ export interface AuthorizerDependencies {
 }
 
 /** The attributes the authorizer reads (never more: `ProjectionExpression`). */
-const READ_ATTRIBUTES = [A.pk, A.keyId, A.keyPrefix, A.tenantId, A.tier, A.aliases, A.status, A.createdAt, A.expiresAt, A.usageKey] as const;
+const READ_ATTRIBUTES = [A.pk, A.keyId, A.keyPrefix, A.tenantId, A.tier, A.aliases, A.status, A.createdAt, A.expiresAt, A.usageKey, A.sensitivityFloor] as const;
 
 /**
  * Looks `keyHash` up in the table with a strongly consistent read, so a revocation is seen by

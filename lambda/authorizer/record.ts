@@ -7,6 +7,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   KEY_ALIAS_PATTERN, TENANT_ID_PATTERN, TENANT_KEY_ATTRIBUTES as A, TENANT_KEY_PK_PREFIX, TENANT_KEY_STATUS, TIER_NAME_PATTERN,
 } from '../shared/tenant-key-schema';
+import { Sensitivity } from '../shared/config';
 import { keyIdOf } from './key';
 
 export type TenantKeyStatus = (typeof TENANT_KEY_STATUS)[keyof typeof TENANT_KEY_STATUS];
@@ -34,6 +35,8 @@ export interface TenantKeyRecord {
   readonly usageKeyId?: string;
   /** Value of that API key: the authorizer's `usageIdentifierKey`. */
   readonly usageKey?: string;
+  /** The lowest sensitivity of the key's requests; absent: the tenant's floor. */
+  readonly sensitivityFloor?: Sensitivity;
 }
 
 export type Item = Record<string, AttributeValue>;
@@ -46,6 +49,11 @@ const TIER = new RegExp(TIER_NAME_PATTERN);
 /** Whether `value` is a valid route alias (the gateway configuration's rule; `auto` is not an alias). */
 export function isAlias(value: string): boolean {
   return ALIAS.test(value) && value !== 'auto';
+}
+
+/** Whether `value` is one of the sensitivities. */
+export function isSensitivity(value: string | undefined): value is Sensitivity {
+  return (Object.values(Sensitivity) as (string | undefined)[]).includes(value);
 }
 
 /** Whether `value` is a valid tenant id. */
@@ -74,6 +82,7 @@ export function toItem(record: TenantKeyRecord): Item {
   if (record.revokedAt !== undefined) item[A.revokedAt] = { S: record.revokedAt };
   if (record.usageKeyId !== undefined) item[A.usageKeyId] = { S: record.usageKeyId };
   if (record.usageKey !== undefined) item[A.usageKey] = { S: record.usageKey };
+  if (record.sensitivityFloor !== undefined) item[A.sensitivityFloor] = { S: record.sensitivityFloor };
   return item;
 }
 
@@ -122,6 +131,10 @@ export function fromItem(item: Item): ParsedItem {
     }
     aliases = aliasesValue.L.map((entry) => entry.S as string);
   }
+  const floor = str(item, A.sensitivityFloor);
+  if (item[A.sensitivityFloor] !== undefined && !isSensitivity(floor)) {
+    return { ok: false, problem: `${A.sensitivityFloor} is not one of ${Object.values(Sensitivity).join(', ')}` };
+  }
   const record: TenantKeyRecord = {
     keyHash,
     keyId: str(item, A.keyId) ?? keyIdOf(keyHash),
@@ -135,6 +148,7 @@ export function fromItem(item: Item): ParsedItem {
     ...(str(item, A.revokedAt) !== undefined ? { revokedAt: str(item, A.revokedAt) } : {}),
     ...(str(item, A.usageKeyId) !== undefined ? { usageKeyId: str(item, A.usageKeyId) } : {}),
     ...(str(item, A.usageKey) !== undefined ? { usageKey: str(item, A.usageKey) } : {}),
+    ...(isSensitivity(floor) ? { sensitivityFloor: floor } : {}),
   };
   return { ok: true, record };
 }

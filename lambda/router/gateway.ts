@@ -32,12 +32,23 @@ import { ImageFetcher } from './images/fetch';
 import { readRoutingHints } from './pipeline/hints';
 import { reserveForPlan } from './pipeline/reserve';
 import { CachedControls, IncidentControlsStage } from './pipeline/controls';
+import { ApprovalStage } from './pipeline/approval';
+import { RedactionStage } from './pipeline/redact';
+import { CachedApprovals } from './approvals/approval-set';
 import { applyTenantPolicy } from './pipeline/policy';
-import { AnswerMeta, Citation, HEADERS, SseWriter, writeCompletion, writeError } from './pipeline/respond';
+import { AnswerMeta, Citation, HEADERS, SseWriter, validationHeader, writeCompletion, writeError } from './pipeline/respond';
 import { fitToReservation, selectRoute } from './pipeline/route';
 import { checkStructuredOutputTraced } from './pipeline/structured-output';
+import { planEscalation } from './pipeline/escalation';
+import {
+  ResponseValidation, ValidationFailedError, ValidationResult, ValidationPlan, validationReserveUsd,
+} from './pipeline/validate';
+import { validateAnswer } from './pipeline/validation-run';
+import { FunctionTransport } from './validation/function-validator';
+import { ReviewSink } from './validation/review';
+import { ValidationOutcome } from './validation/types';
 import { resolveTenant } from './pipeline/tenant';
-import { Candidate, ChatRequest, RoutePlan, RoutingHints, TenantContext } from './pipeline/types';
+import { Candidate, ChatRequest, PolicyDecision, RoutePlan, RoutingHints, TenantContext } from './pipeline/types';
 import { RequestTrace } from './pipeline/usage';
 import { sleep as defaultSleep } from './reliability/backoff';
 import { CircuitBreakers } from './reliability/circuit-breaker';
@@ -111,10 +122,28 @@ export interface GatewayOptions {
    * @default an ImageFetcher with the system resolver, public addresses only
    */
   readonly imageFetcher?: ImageFetcher;
+  /**
+   * The approvals of restricted data (with `restrictedData.requireApproval`).
+   * @default none: no restricted request is approved
+   */
+  readonly approvals?: CachedApprovals;
+  /**
+   * Applies routes' redaction guardrails (`redactionGuardrail`).
+   * @default `guardrails` (ApplyGuardrail); local mode passes the pattern redactor
+   */
+  readonly redactor?: GuardrailApplier;
   /** @default circuit breakers of this gateway instance, per the configuration */
   readonly breakers?: CircuitBreakers;
   /** Environment variables for upstream API keys (`apiKeyEnv`). @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * How validator functions are called (Lambda Invoke deployed, HTTP in local mode). Without it, a
+   * validator function counts as failed and its `onError` applies.
+   * @default none
+   */
+  readonly validatorFunctions?: FunctionTransport;
+  /** Where flagged and rejected answers go for human review. @default none */
+  readonly reviews?: ReviewSink;
   /** @default Date.now */
   readonly now?: () => number;
   /** @default Math.random */
@@ -233,7 +262,11 @@ export class Gateway implements BatchLinePort {
   private readonly breakers: CircuitBreakers;
   private readonly imageFetcher: ImageFetcher;
   private readonly controls: IncidentControlsStage;
+  private readonly approvals: ApprovalStage;
+  private readonly redaction: RedactionStage;
   private readonly env: Readonly<Record<string, string | undefined>>;
+  private readonly validation: ResponseValidation;
+  private readonly reviews?: ReviewSink;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -256,7 +289,11 @@ export class Gateway implements BatchLinePort {
     this.imageFetcher = options.imageFetcher ?? new ImageFetcher();
     this.controls = new IncidentControlsStage(options.config, options.controls);
     this.env = options.env ?? process.env;
+    this.validation = new ResponseValidation(options.config, options.validatorFunctions);
+    this.reviews = options.reviews;
     this.now = options.now ?? Date.now;
+    this.approvals = new ApprovalStage(options.config, options.approvals, this.now);
+    this.redaction = new RedactionStage(options.config, options.redactor ?? options.guardrails);
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? defaultSleep;
     this.traces = options.traces;
@@ -566,10 +603,28 @@ export class Gateway implements BatchLinePort {
       connectTimeoutMs: config.timeouts.connectMs,
       timeoutMs: Math.max(1, deadline - this.now()),
     });
-    const { tenant, chat, hints, plan, retrieved } = await this.plan(request, trace, callOptions);
-    budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => reserveForPlan(this.budget, trace, plan, request.receivedAt, retrieved?.costUsd));
+    const { tenant, chat, hints, policy, plan, retrieved } = await this.plan(request, trace, callOptions);
+    // The route's (or prompt version's) validation block; without one, the request's response_format
+    // is checked by the structured-output stage (a mismatch is a 422 response_schema_mismatch).
+    const validation = this.validation.blockFor(plan.alias, chat.prompt, undefined) !== undefined
+      ? this.validation.plan(plan.alias, chat.prompt, chat.responseFormat) : undefined;
+    const escalateTo = validation?.block.escalateTo;
+    const selection = { tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env };
+    // planEscalation re-applies tenant policy with the effective sensitivity, so the floor holds on the escalation alias.
+    const escalation = escalateTo !== undefined ? planEscalation(selection, escalateTo) : undefined;
+    trace.escalationPlan = escalation;
+    // Every answer the validation policy may ask for (repairs and the escalation included), plus retrieval's cost.
+    budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => reserveForPlan(
+      this.budget, trace, plan, request.receivedAt, retrieved?.costUsd, validationReserveUsd(plan, validation, escalation)));
 
-    const providerRequest = toProviderRequest(chat, trace.requestId, tenant, hints, plan);
+    const guardrailOptions = callOptions;
+    // Redaction, before any target (and any input guardrail) sees the prompt.
+    const redacted = this.redaction.applies(plan.alias)
+      ? await spans.span(STAGE.REDACTION, undefined, () => this.redaction.apply(plan.alias, chat, guardrailOptions()))
+      : { kind: 'pass' as const, chat, maskedTexts: 0 };
+    // The prompt every target sees, the escalation's included: redacted where the route redacts.
+    const promptChat = redacted.kind === 'pass' ? redacted.chat : chat;
+    const providerRequest = toProviderRequest(promptChat, trace.requestId, tenant, hints, plan);
     trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
     const ctx: InvokeContext = {
       providers: request.batchLine?.answers ?? this.providers,
@@ -583,7 +638,6 @@ export class Gateway implements BatchLinePort {
       attempts: trace.attempts,
       ...(spans.recording ? { tracing: { spans } } : {}),
     };
-    const guardrailOptions = callOptions;
     // The input guardrail runs at most once per request, before the first target that needs it.
     let inputCheck: Promise<InputGuardrailResult> | undefined;
     const checkInput = (parent: Span | undefined): Promise<InputGuardrailResult> => {
@@ -597,24 +651,27 @@ export class Gateway implements BatchLinePort {
       }, { parent });
       return inputCheck;
     };
-    const gatewaySideGuardrail = (c: Candidate): boolean => plan.guardrail !== undefined && c.target.kind !== 'bedrock';
-
+    // Streams whose route validates them buffered are served whole, then sent as a stream.
+    // So are streams with a grounding check: it needs the whole answer.
+    const streams = chat.stream && validation?.block.bufferStreams !== true && retrieved?.grounding === undefined;
     let fallbackIndex = 0;
-    const serve = (candidate: Candidate): Promise<Served> => spans.span(STAGE.TARGET, {
+    const serveOn = (onPlan: RoutePlan, request: ProviderRequest, allowStream: boolean) => (candidate: Candidate): Promise<Served> => spans.span(STAGE.TARGET, {
       'gateway.target.id': candidate.config.id, 'gateway.fallback.index': fallbackIndex++,
-    }, (span) => serveOn(candidate, ctx.tracing ? { ...ctx, tracing: { spans, parent: span } } : ctx));
-    const serveOn = async (candidate: Candidate, ctx: InvokeContext): Promise<Served> => {
-      let callRequest = providerRequest;
+    }, (span) => serveCandidate(onPlan, request, allowStream, candidate, ctx.tracing ? { ...ctx, tracing: { spans, parent: span } } : ctx));
+    const serveCandidate = async (onPlan: RoutePlan, request: ProviderRequest, allowStream: boolean, candidate: Candidate, ctx: InvokeContext): Promise<Served> => {
+      if (redacted.kind === 'blocked') return { kind: 'blocked', text: redacted.text };
+      const gatewaySideGuardrail = onPlan.guardrail !== undefined && candidate.target.kind !== 'bedrock';
+      // Masked text may be longer than the original: keep the call within its reservation.
+      let callRequest = redacted.maskedTexts > 0 ? fitToReservation(candidate, request) : request;
       let inputIntervened = false;
-      if (gatewaySideGuardrail(candidate)) {
+      if (gatewaySideGuardrail) {
         const checked = await checkInput(ctx.tracing?.parent);
         if (checked.kind === 'blocked') return { kind: 'blocked', text: checked.text };
         // Masked text may be longer than the original: keep the call within its reservation.
-        callRequest = checked.intervened ? fitToReservation(candidate, checked.request) : checked.request;
+        callRequest = checked.intervened || redacted.maskedTexts > 0 ? fitToReservation(candidate, checked.request) : checked.request;
         inputIntervened = checked.intervened;
       }
-      // A grounding check needs the whole answer: such a stream is buffered, then sent as a stream.
-      if (chat.stream && !gatewaySideGuardrail(candidate) && retrieved?.grounding === undefined) {
+      if (allowStream && !gatewaySideGuardrail) {
         trace.candidate = candidate;
         const opened = await openStreamOnTarget(candidate, callRequest, ctx);
         return { kind: 'stream', opened, ...(ctx.tracing?.served ? { attemptSpan: ctx.tracing.served } : {}) };
@@ -625,9 +682,9 @@ export class Gateway implements BatchLinePort {
       trace.usageEstimated = completion.usageEstimated === true;
       trace.servedModel = completion.servedModel;
       if (ctx.tracing?.served) setResponse(ctx.tracing.served, completion.servedModel, completion.finishReason, completion.usage);
-      if (!gatewaySideGuardrail(candidate)) return { kind: 'completion', completion, inputIntervened };
+      if (!gatewaySideGuardrail) return { kind: 'completion', completion, inputIntervened };
       const checked = await spans.span(STAGE.OUTPUT_GUARDRAIL, undefined, async (span) => {
-        const result = await applyOutputGuardrail(this.guardrails!, plan.guardrail!, completion, guardrailOptions());
+        const result = await applyOutputGuardrail(this.guardrails!, onPlan.guardrail!, completion, guardrailOptions());
         span.set('gateway.guardrail.action', result.guardrailAction ?? 'NONE');
         return result;
       }, { parent: ctx.tracing?.parent });
@@ -636,14 +693,35 @@ export class Gateway implements BatchLinePort {
 
     let served: FallbackResult<Served>;
     try {
-      served = await runWithFallback(plan, ctx, serve);
+      served = await runWithFallback(plan, ctx, serveOn(plan, providerRequest, streams));
     } catch (error) {
       if (error instanceof ClientGone) {
         this.estimateSpentUsage(trace, providerRequest, '');
       }
       throw error;
     }
-    const { candidate, fallback, result } = served;
+    let { candidate, fallback, result } = served;
+    let validated: ValidationResult | undefined;
+    if (validation && result.kind === 'completion') {
+      const first = { completion: result.completion, candidate, fallback, alias: plan.alias };
+      validated = await spans.span(STAGE.VALIDATION, undefined, () => validateAnswer({
+        validation: this.validation, plan: validation, trace, request: providerRequest, routePlan: plan, signal, reviews: this.reviews, now: this.now,
+        first,
+        ask: async (onPlan, request) => {
+          const next = await runWithFallback(onPlan, ctx, serveOn(onPlan, request, false));
+          if (next.result.kind !== 'completion') throw new ChainFailed(chainError(onPlan.alias, [], []), next.candidate);
+          return { completion: next.result.completion, candidate: next.candidate, fallback: next.fallback, alias: onPlan.alias };
+        },
+        ...(escalation ? { escalation: { plan: escalation, request: toProviderRequest(promptChat, trace.requestId, tenant, hints, escalation) } } : {}),
+      }));
+      ({ candidate, fallback } = validated.answer);
+      result = { ...result, completion: validated.answer.completion };
+      trace.usage = validated.answer.completion.usage;
+      trace.usageEstimated = validated.answer.completion.usageEstimated === true;
+      trace.servedModel = validated.answer.completion.servedModel;
+      trace.candidate = candidate;
+      if (validated.outcome === ValidationOutcome.REJECTED) throw new ValidationFailedError(validated.violation!, validated.answers);
+    }
     trace.candidate = candidate;
     trace.fallback = fallback;
     const meta: AnswerMeta = {
@@ -656,25 +734,34 @@ export class Gateway implements BatchLinePort {
       ...(chat.prompt !== undefined ? { prompt: `${chat.prompt.id}@${chat.prompt.version}` } : {}),
       ...(retrieved !== undefined ? { citations: citationsOf(retrieved) } : {}),
       ...answerTier(chat, config.routes.get(plan.alias)?.serviceTier, candidate),
+      ...(trace.validation ? { validation: validationHeader(trace.validation) } : {}),
     };
 
     if (result.kind === 'stream') {
       const attemptSpan = result.attemptSpan;
-      await spans.span(STAGE.RESPONSE, { 'gateway.stream': true }, () => this.pipeStream(result.opened, chat, providerRequest, meta, out, trace, attemptSpan));
+      const streamed = validation ? { plan: validation, routePlan: plan, signal } : undefined;
+      await spans.span(STAGE.RESPONSE, { 'gateway.stream': true }, () => this.pipeStream(result.opened, chat, providerRequest, meta, out, trace, attemptSpan, streamed));
       return;
     }
     const grounding = retrieved?.grounding;
-    const checkAnswer = grounding === undefined ? undefined : (text: string): Promise<void> =>
-      spans.span(STAGE.VALIDATION, { 'gateway.validation.check': 'grounding', 'gateway.guardrail.id': grounding.guardrail }, async (span) => {
-        await this.checkGrounding(retrieved!, text, plan.alias, trace, callOptions(), span);
+    // One check of the response format: the validation stage's when the route validates, else this one.
+    const checkAnswer = async (completion: Completion): Promise<void> => {
+      if (!validation) {
+        const invalid = checkStructuredOutputTraced(spans, completion, chat.responseFormat);
+        if (invalid) throw invalid;
+      }
+      if (grounding === undefined) return;
+      await spans.span(STAGE.VALIDATION, { 'gateway.validation.check': 'grounding', 'gateway.guardrail.id': grounding.guardrail }, async (span) => {
+        await this.checkGrounding(retrieved!, completion.text, plan.alias, trace, callOptions(), span);
       });
+    };
     await spans.span(STAGE.RESPONSE, { 'gateway.stream': chat.stream }, () => this.answer(result, candidate, chat, request, meta, out, trace, checkAnswer));
   }
 
   /** Writes a complete (or guardrail-blocked) answer, as JSON or as a stream. */
   private async answer(
     result: Exclude<Served, { kind: 'stream' }>, candidate: Candidate, chat: ChatRequest, request: GatewayRequest, meta: AnswerMeta,
-    out: GuardedSink, trace: RequestTrace, checkAnswer?: (text: string) => Promise<void>,
+    out: GuardedSink, trace: RequestTrace, checkAnswer?: (completion: Completion) => Promise<void>,
   ): Promise<void> {
     const completion: Completion = result.kind === 'blocked'
       ? { text: result.text, finishReason: 'content_filter', usage: ZERO_USAGE, servedModel: modelLabel(candidate), guardrailAction: 'INTERVENED' }
@@ -683,11 +770,7 @@ export class Gateway implements BatchLinePort {
       ? 'INTERVENED' : completion.guardrailAction;
     if (result.kind === 'blocked') trace.candidate = candidate;
     trace.guardrailAction = guardrailAction;
-    if (result.kind === 'completion') {
-      const invalid = checkStructuredOutputTraced(trace.spans, completion, chat.responseFormat);
-      if (invalid) throw invalid;
-    }
-    if (result.kind === 'completion' && checkAnswer) await checkAnswer(completion.text);
+    if (result.kind === 'completion' && checkAnswer) await checkAnswer(completion);
     const cost = trace.cost();
     if (chat.stream) {
       // Buffered (a gateway-side output guardrail had to see the whole answer), sent as a stream.
@@ -695,7 +778,7 @@ export class Gateway implements BatchLinePort {
       trace.ttftMs = this.now() - request.receivedAt;
       if (completion.text.length > 0) await sse.text(completion.text);
       for (const [index, call] of (completion.toolCalls ?? []).entries()) await sse.toolCall({ type: 'tool_call', index, ...call });
-      await sse.finish(completion.finishReason, chat.includeUsage ? completion.usage : undefined, { costUsd: cost, guardrailAction });
+      await sse.finish(completion.finishReason, chat.includeUsage ? completion.usage : undefined, { costUsd: cost, guardrailAction, validation: meta.validation });
     } else {
       await writeCompletion(out, meta, { ...completion, costUsd: cost, guardrailAction });
     }
@@ -705,12 +788,13 @@ export class Gateway implements BatchLinePort {
   }
 
   /**
-   * The stages before any spending: tenant, parse, hints, prompt, tenant policy and route
-   * selection (batch lines at the batch price), each recorded on the trace as it is learned.
+   * The stages before any spending: tenant, parse, hints, prompt, tenant policy, approval,
+   * retrieval, images and route selection (batch lines at the batch price), each recorded on the
+   * trace as it is learned.
    */
   private async plan(
     request: GatewayRequest, trace: RequestTrace, callOptions?: () => CallOptions,
-  ): Promise<{ tenant: TenantContext; chat: ChatRequest; hints: RoutingHints; plan: RoutePlan; retrieved?: RetrievedContext }> {
+  ): Promise<{ tenant: TenantContext; chat: ChatRequest; hints: RoutingHints; policy: PolicyDecision; plan: RoutePlan; retrieved?: RetrievedContext }> {
     const config = this.config;
     const spans = trace.spans;
     const tenant = spans.spanSync(STAGE.TENANT, undefined, () => resolveTenant(request.credentials, request.headers, config));
@@ -721,8 +805,9 @@ export class Gateway implements BatchLinePort {
     if (request.batchLine !== undefined && parsed.stream) {
       throw new InvalidRequestError('Batch lines are answered in the output file, not streamed: remove "stream" from the body.', 'invalid_value', 'stream');
     }
-    // Until the hints are read, treat the request as restricted if its header says so.
-    if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
+    // Until the hints are read, treat the request as restricted if its header or the caller's floor says so.
+    if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED
+      || tenant.sensitivityFloor === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
     const hints = readRoutingHints(request.headers, parsed.metadata);
     trace.hints = hints;
     const namesPrompt = parsed.promptRef !== undefined || hints.promptId !== undefined;
@@ -739,6 +824,8 @@ export class Gateway implements BatchLinePort {
     const policy = spans.spanSync(STAGE.TENANT_POLICY, undefined, () => applyTenantPolicy(tenant, prompted.model, hints, config));
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
+    // The approval covers the tenant × workflow at the effective sensitivity (floor applied): an escalation inherits it.
+    if (this.approvals.applies(policy)) await spans.span(STAGE.APPROVAL, undefined, () => this.approvals.check(tenant, hints, policy));
     let retrieved: RetrievedContext | undefined;
     if (retrieves(prompted, config)) {
       if (!callOptions) {
@@ -774,7 +861,7 @@ export class Gateway implements BatchLinePort {
     });
     trace.route = plan.alias;
     trace.plan = plan;
-    return { tenant, chat, hints, plan, retrieved };
+    return { tenant, chat, hints, policy, plan, retrieved };
   }
 
   /**
@@ -806,6 +893,7 @@ export class Gateway implements BatchLinePort {
   private async pipeStream(
     opened: OpenedStream, chat: ChatRequest, providerRequest: ProviderRequest, meta: AnswerMeta, out: GuardedSink, trace: RequestTrace,
     attemptSpan?: Span,
+    validation?: { readonly plan: ValidationPlan; readonly routePlan: RoutePlan; readonly signal: AbortSignal },
   ): Promise<void> {
     const sse = new SseWriter(out, meta);
     sse.start();
@@ -832,11 +920,28 @@ export class Gateway implements BatchLinePort {
           trace.guardrailAction = chunk.guardrailAction;
           trace.ttftMs ??= this.now() - trace.receivedAt;
           if (attemptSpan) setResponse(attemptSpan, chunk.servedModel, chunk.finishReason, chunk.usage);
-          // The content is out; a mismatch ends the stream with the error instead of [DONE].
-          invalid = checkStructuredOutputTraced(trace.spans, { text, finishReason: chunk.finishReason }, chat.responseFormat);
-          if (invalid) break;
+          if (validation) {
+            // Unbuffered validation: the answer has streamed; a failure ends the stream with an error event.
+          const end = chunk;
+            const verdict = await trace.spans.span(STAGE.VALIDATION, { 'gateway.stream': true }, () => validateAnswer({
+              validation: this.validation, plan: validation.plan, trace, request: providerRequest, routePlan: validation.routePlan,
+              signal: validation.signal, reviews: this.reviews, now: this.now,
+              first: {
+                completion: { text, finishReason: end.finishReason, usage: end.usage, servedModel: end.servedModel, guardrailAction: end.guardrailAction },
+                candidate: trace.candidate!, fallback: meta.fallback, alias: meta.alias,
+              },
+            }));
+            if (verdict.outcome === ValidationOutcome.REJECTED) {
+              invalid = new ValidationFailedError(verdict.violation!, verdict.answers);
+              break;
+            }
+          } else {
+            // The content is out; a mismatch ends the stream with the error instead of [DONE].
+            invalid = checkStructuredOutputTraced(trace.spans, { text, finishReason: chunk.finishReason }, chat.responseFormat);
+            if (invalid) break;
+          }
           await sse.finish(chunk.finishReason, chat.includeUsage ? chunk.usage : undefined, {
-            costUsd: trace.cost(), guardrailAction: chunk.guardrailAction,
+            costUsd: trace.cost(), guardrailAction: chunk.guardrailAction, validation: trace.validation ? validationHeader(trace.validation) : undefined,
           });
           trace.outcome = out.gone ? Outcome.CLIENT_DISCONNECT : Outcome.SUCCESS;
           trace.endedAt = this.now();
@@ -913,6 +1018,7 @@ export class Gateway implements BatchLinePort {
     const headers: Record<string, string> = { [HEADERS.requestId]: trace.requestId };
     if (trace.route !== undefined) headers[HEADERS.route] = trace.route;
     if (trace.attempts.length > 0) headers[HEADERS.attempts] = String(trace.attempts.length);
+    if (trace.validation) headers[HEADERS.validation] = validationHeader(trace.validation);
     await writeError(out, gatewayError, headers);
   }
 }

@@ -29,7 +29,10 @@ import { BATCH_TABLE_ENV } from '../shared/batch-table-schema';
 import { LogUsageSink } from './telemetry/log-sink';
 import { Outcome } from './usage/types';
 import { CONTROLS_ENV } from '../shared/incident-controls-schema';
+import { APPROVALS_ENV } from '../shared/approvals-schema';
 import { USAGE_TABLE_ENV } from '../shared/usage-table-schema';
+import { REVIEW_ENV } from '../shared/review-table-schema';
+import { usesValidatorFunctions } from './validation/function-validator';
 import { stdoutLine } from './telemetry/stdout';
 import { SpanExporter } from './tracing/exporter';
 import { spanExporterFromEnv } from './tracing/from-env';
@@ -308,13 +311,22 @@ export class RouterEnvironment {
       const controls = this.env[CONTROLS_ENV.tableName]?.trim()
         ? (await import('./incident/dynamo-controls.js')).controlsFromEnv(this.env)
         : undefined;
+      // The approvals of restricted data when the environment names their table; loaded only then.
+      const approvals = this.env[APPROVALS_ENV.tableName]?.trim()
+        ? (await import('./approvals/dynamo-approvals.js')).approvalsFromEnv(this.env)
+        : undefined;
+      // The review queue and validator functions when the environment or configuration needs them; loaded only then.
+      const validation = this.env[REVIEW_ENV.table]?.trim() || usesValidatorFunctions(loaded.config)
+        ? (await import('./validation/from-env.js')).validationFromEnv(this.env, loaded.config)
+        : {};
       this.traces = this.options.gateway?.traces ?? this.tracesFromEnv();
       // The deployed Batch API when the environment names the batch table and bucket; loaded only then.
       const batch = this.env[BATCH_TABLE_ENV]?.trim()
         ? (await import('./batch/from-env.js')).batchFromEnv(this.env)?.service
         : undefined;
       this.current = createGateway(loaded.config, {
-        ...usage, ...(controls ? { controls } : {}), ...(this.traces ? { traces: this.traces } : {}), ...(batch ? { batch } : {}),
+        ...usage, ...validation, ...(controls ? { controls } : {}), ...(approvals ? { approvals } : {}),
+        ...(this.traces ? { traces: this.traces } : {}), ...(batch ? { batch } : {}),
         ...this.options.gateway,
         env: this.options.gateway?.env ?? this.env,
       });

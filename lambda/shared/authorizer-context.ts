@@ -1,3 +1,4 @@
+import { Sensitivity } from './config';
 import { ALIAS_PATTERN, ID_PATTERN } from './schema';
 
 /** Who is calling: what the authorizer established from the API key. */
@@ -24,6 +25,13 @@ export interface TenantIdentity {
    * @default - all the tenant's allowed aliases
    */
   readonly aliases?: string[];
+
+  /**
+   * The lowest sensitivity of the key's requests. The router takes the higher of it and the
+   * tenant's own `sensitivityFloor`: a key can raise the floor, never lower it.
+   * @default - the tenant's floor
+   */
+  readonly sensitivityFloor?: Sensitivity;
 }
 
 /**
@@ -41,6 +49,8 @@ export class AuthorizerContext {
   public static readonly TIER = 'tier';
   /** Context key of the comma-separated aliases the key is limited to (empty: no limit). */
   public static readonly ALIASES = 'aliases';
+  /** Context key of the key's sensitivity floor. */
+  public static readonly SENSITIVITY_FLOOR = 'sensitivityFloor';
 
   /**
    * The authorizer context for an identity (what the authorizer returns as `context`).
@@ -53,13 +63,15 @@ export class AuthorizerContext {
     if (identity.keyId !== undefined) context[AuthorizerContext.KEY_ID] = identity.keyId;
     if (identity.tier !== undefined) context[AuthorizerContext.TIER] = identity.tier;
     if (identity.aliases !== undefined && identity.aliases.length > 0) context[AuthorizerContext.ALIASES] = identity.aliases.join(',');
+    if (identity.sensitivityFloor !== undefined) context[AuthorizerContext.SENSITIVITY_FLOOR] = identity.sensitivityFloor;
     return context;
   }
 
   /**
    * The identity in an authorizer context, or `undefined` when it carries no valid tenant id.
    * Malformed optional values are dropped (an alias list is narrowed to its valid aliases, never
-   * widened).
+   * widened), except the sensitivity floor: a floor that is present but not a sensitivity raises
+   * the floor to `restricted` (fail closed: a malformed floor must not lower anything).
    *
    * @example
    * const identity = AuthorizerContext.decode(event.requestContext.authorizer);
@@ -76,6 +88,8 @@ export class AuthorizerContext {
     const tier = str(AuthorizerContext.TIER);
     const aliasList = str(AuthorizerContext.ALIASES);
     const aliasPattern = new RegExp(ALIAS_PATTERN);
+    const floor = str(AuthorizerContext.SENSITIVITY_FLOOR);
+    const sensitivities: string[] = Object.values(Sensitivity);
     return {
       tenantId,
       ...(keyId !== undefined && keyId.length > 0 && keyId.length <= 128 ? { keyId } : {}),
@@ -83,6 +97,7 @@ export class AuthorizerContext {
       ...(aliasList !== undefined && aliasList.trim() !== ''
         ? { aliases: aliasList.split(',').map((a) => a.trim()).filter((a) => aliasPattern.test(a)) }
         : {}),
+      ...(floor !== undefined ? { sensitivityFloor: sensitivities.includes(floor) ? floor as Sensitivity : Sensitivity.RESTRICTED } : {}),
     };
   }
 

@@ -11,6 +11,8 @@
 import { KnowledgeSourceConfig, RouteRetrievalConfig } from './config-retrieval';
 import { TargetCapabilities } from './config-capabilities';
 import { ImageFetchConfig, PromptCachingConfig, ServiceTier } from './config-surface';
+import { RestrictedDataPolicy } from './config-restricted';
+import { ResponseValidationConfig } from './config-validation';
 
 /** How quickly the caller needs the answer; a routing hint. */
 export enum LatencyClass {
@@ -69,6 +71,14 @@ export interface TenantConfig {
    * @default - `Sensitivity.INTERNAL`, or `Sensitivity.PUBLIC` when the clearance is public
    */
   readonly defaultSensitivity?: Sensitivity;
+
+  /**
+   * The lowest sensitivity this tenant's requests get: a request may declare a higher one, never a
+   * lower one (a lower hint is raised to the floor). A key may raise it further (its
+   * `sensitivityFloor` in the tenant-key table). It may not exceed `sensitivityClearance`.
+   * @default Sensitivity.PUBLIC (no floor)
+   */
+  readonly sensitivityFloor?: Sensitivity;
 
   /**
    * The id of a guardrail (a key of `guardrails`) applied to this tenant's requests. It takes
@@ -304,6 +314,21 @@ export interface RouteConfig {
    * @default - image URLs are refused; only base64 data URLs are accepted
    */
   readonly imageFetch?: ImageFetchConfig;
+
+  /**
+   * The id of a guardrail (a key of `guardrails`) whose sensitive-information policy anonymises
+   * PII: the router applies it (ApplyGuardrail) to every system and message text of the request
+   * before any target sees it, Bedrock and self-hosted alike. A guardrail that blocks refuses the
+   * request; one that cannot be reached fails closed (503).
+   * @default - no redaction
+   */
+  readonly redactionGuardrail?: string;
+  /**
+   * The checks every answer of this route must pass, and the policy when one fails. A prompt
+   * version's own `validation` replaces it for requests served with that version.
+   * @default - only the request's own `response_format` is checked (a mismatch is rejected)
+   */
+  readonly validation?: ResponseValidationConfig;
 
   /**
    * A description for operators, also returned by `GET /v1/models`.
@@ -567,6 +592,12 @@ export interface GatewayConfig {
    * @default - none
    */
   readonly knowledgeSources?: KnowledgeSourceConfig[];
+
+  /**
+   * How restricted data is admitted (approvals).
+   * @default - restricted requests need no approval
+   */
+  readonly restrictedData?: RestrictedDataPolicy;
 }
 
 /** The role of a message turn of a prompt template. */
@@ -706,6 +737,12 @@ export interface PromptVersionConfig {
    * the first of them the tenant may call.
    */
   readonly routes: string[];
+
+  /**
+   * The checks answers served with this version must pass; replaces the route's `validation`.
+   * @default - the route's validation
+   */
+  readonly validation?: ResponseValidationConfig;
 
   /**
    * A description for operators (what changed in this version).

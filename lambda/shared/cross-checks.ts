@@ -9,6 +9,8 @@ import { crossCheckEmbeddings } from './cross-checks-embeddings';
 import { templateSlots, templateTexts } from './prompt-template';
 import { CONTEXT_SLOT, crossCheckRetrieval } from './retrieval-defaults';
 import { crossCheckSurface } from './schema-surface';
+import { checkValidation } from './cross-checks-validation';
+import { checkRestrictedTransport, checkSensitivityFloor } from './restricted-checks';
 
 function known(noun: string, names: readonly string[]): string {
   if (names.length === 0) return `no ${noun} are defined`;
@@ -86,6 +88,9 @@ export function crossCheck(config: GatewayConfig, issues: string[]): void {
       }
     });
     checkGuardrail(r.guardrail, `routes[${i}].guardrail`);
+    checkGuardrail(r.redactionGuardrail, `routes[${i}].redactionGuardrail`);
+    if (r.restrictedAllowed) checkRestrictedTransport(r, i, targets, issues);
+    checkValidation(r.validation, `routes[${i}].validation`, [r.alias], config, issues);
   });
 
   config.tenants.forEach((t, i) => {
@@ -109,6 +114,7 @@ export function crossCheck(config: GatewayConfig, issues: string[]): void {
     if (t.defaultSensitivity !== undefined && sensitivityAbove(t.defaultSensitivity, clearance)) {
       issues.push(`tenants[${i}].defaultSensitivity: '${t.defaultSensitivity}' is above the tenant's sensitivityClearance '${clearance}'`);
     }
+    checkSensitivityFloor(t, `tenants[${i}]`, clearance, issues);
   });
 
   (config.autoRouting ?? []).forEach((rule, i) => {
@@ -206,6 +212,7 @@ function checkPrompt(p: PromptConfig, i: number, config: GatewayConfig, aliases:
     if (v.inference?.maxTokens !== undefined && v.inference.maxTokens > maxTokensCap) {
       issues.push(`${vat}.inference.maxTokens: ${v.inference.maxTokens} exceeds limits.maxTokensCap ${maxTokensCap}`);
     }
+    checkValidation(v.validation, `${vat}.validation`, v.routes, config, issues);
   });
   const versions = [...new Set(numbers)].map(String);
   for (const [label, l] of Object.entries(p.labels ?? {})) {

@@ -39,6 +39,11 @@ export function sensitivityAbove(a: Sensitivity, b: Sensitivity): boolean {
   return SENSITIVITY_ORDER.indexOf(a) > SENSITIVITY_ORDER.indexOf(b);
 }
 
+/** The higher of two sensitivities. */
+export function maxSensitivity(a: Sensitivity, b: Sensitivity): Sensitivity {
+  return sensitivityAbove(b, a) ? b : a;
+}
+
 /** Time limits with every value set (`firstTokenMs` stays optional: no limit by default). */
 export interface ResolvedTimeouts {
   readonly connectMs: number;
@@ -50,6 +55,7 @@ export interface ResolvedTenant extends TenantConfig {
   readonly tier: string;
   readonly sensitivityClearance: Sensitivity;
   readonly defaultSensitivity: Sensitivity;
+  readonly sensitivityFloor: Sensitivity;
 }
 
 export interface ResolvedTarget extends TargetConfig {
@@ -112,6 +118,8 @@ export interface ResolvedGatewayConfig {
   readonly prompts: ReadonlyMap<string, ResolvedPrompt>;
   /** Knowledge sources by id. */
   readonly knowledgeSources: ReadonlyMap<string, ResolvedKnowledgeSource>;
+  /** How restricted data is admitted. */
+  readonly restrictedData: { readonly requireApproval: boolean };
 }
 
 function resolvePrompt(p: PromptConfig): ResolvedPrompt {
@@ -152,12 +160,14 @@ export function resolveGatewayConfig(config: GatewayConfig): ResolvedGatewayConf
   const tenants = new Map<string, ResolvedTenant>();
   for (const t of config.tenants) {
     const clearance = t.sensitivityClearance ?? CONFIG_DEFAULTS.sensitivityClearance;
-    const fallbackDefault = sensitivityAbove(Sensitivity.INTERNAL, clearance) ? clearance : Sensitivity.INTERNAL;
+    const floor = t.sensitivityFloor ?? Sensitivity.PUBLIC;
+    const fallbackDefault = maxSensitivity(sensitivityAbove(Sensitivity.INTERNAL, clearance) ? clearance : Sensitivity.INTERNAL, floor);
     tenants.set(t.id, {
       ...t,
       tier: t.tier ?? CONFIG_DEFAULTS.tier,
       sensitivityClearance: clearance,
       defaultSensitivity: t.defaultSensitivity ?? fallbackDefault,
+      sensitivityFloor: floor,
     });
   }
   const targets = new Map<string, ResolvedTarget>();
@@ -204,6 +214,7 @@ export function resolveGatewayConfig(config: GatewayConfig): ResolvedGatewayConf
     localKeys: new Map(Object.entries(config.localKeys ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     prompts: new Map((config.prompts ?? []).map((p) => [p.id, resolvePrompt(p)])),
     knowledgeSources: new Map((config.knowledgeSources ?? []).map((s) => [s.id, resolveKnowledgeSource(s)])),
+    restrictedData: { requireApproval: config.restrictedData?.requireApproval ?? false },
   };
 }
 

@@ -4,6 +4,8 @@ export * from './config';
 export * from './config-retrieval';
 export * from './config-capabilities';
 export * from './config-surface';
+export * from './config-restricted';
+export * from './config-validation';
 export * from './validator';
 export * from './authorizer-context';
 export * from './config-tracing';

@@ -9,6 +9,7 @@ import { CONFIG_DEFAULTS } from './defaults';
 import { ArrayNode, ObjectNode, SchemaNode, StringNode } from './schema-dsl';
 import { knowledgeSourceNode, RetrievalSchemaParts, routeRetrievalNode } from './schema-retrieval';
 import { CAPABILITY_SURFACE_PROPERTIES, LIMITS_SURFACE_PROPERTIES, ROUTE_SURFACE_PROPERTIES, TIER_MULTIPLIERS_NODE } from './schema-surface';
+import { validationNode } from './schema-validation';
 
 /** Ids of tenants, targets and guardrails. */
 export const ID_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
@@ -76,6 +77,7 @@ const tenant: ObjectNode = {
     allowedAliases: listOf(alias('A route alias.'), 'The route aliases this tenant may call.', { minItems: 1, uniqueItems: true }),
     sensitivityClearance: enumOf(SENSITIVITIES, 'The most sensitive data this tenant may send.', CONFIG_DEFAULTS.sensitivityClearance),
     defaultSensitivity: enumOf(SENSITIVITIES, 'The sensitivity of requests without a sensitivity hint (at most the clearance). Default: internal, or public when the clearance is public.'),
+    sensitivityFloor: enumOf(SENSITIVITIES, 'The lowest sensitivity of this tenant\'s requests: a lower hint is raised to it (at most the clearance). Default: public (no floor).'),
     guardrail: id('A guardrail id (a key of guardrails); takes precedence over the route guardrail.'),
     allowedPrompts: listOf(id('A prompt id.'), 'The prompt ids this tenant may use. Default: every prompt.', { uniqueItems: true }),
     allowedKnowledgeSources: listOf(id('A knowledge source id.'), 'The knowledge sources this tenant may search. Default: none.', { uniqueItems: true }),
@@ -145,6 +147,8 @@ const route: ObjectNode = {
     restrictedAllowed: { type: 'boolean', default: false, description: 'Whether restricted requests may use this route.' },
     retrieval: routeRetrievalNode(retrievalParts),
     ...ROUTE_SURFACE_PROPERTIES,
+    redactionGuardrail: id('A guardrail id (a key of guardrails) that anonymises PII in every prompt text before any target sees it. Default: no redaction.'),
+    validation: validationNode(alias('A route alias.')),
     description,
   },
 };
@@ -243,6 +247,7 @@ const promptVersion: ObjectNode = {
       },
     },
     routes: listOf(alias('A route alias.'), 'The route aliases this version may be used with.', { minItems: 1, uniqueItems: true }),
+    validation: validationNode(alias('A route alias.')),
     description,
   },
 };
@@ -345,6 +350,13 @@ export const GATEWAY_CONFIG_SCHEMA: ObjectNode = {
       keyPattern: '^[0-9a-fA-F]{64}$',
       keyHint: 'the hex SHA-256 of an API key (64 hex digits)',
       values: id('A tenant id.'),
+    },
+    restrictedData: {
+      type: 'object',
+      description: 'How restricted data is admitted.',
+      properties: {
+        requireApproval: { type: 'boolean', default: false, description: 'Whether a restricted request needs an approval in force for its tenant and workflow (403 approval_required otherwise).' },
+      },
     },
   },
 };

@@ -20,6 +20,7 @@
  * | `revokedAt`  | S    | ISO 8601, set by `keys revoke`                                           |
  * | `usageKeyId` | S    | id of the tenant's API Gateway API key (its usage plan membership)      |
  * | `usageKey`   | S    | that API key's value: the authorizer's `usageIdentifierKey`             |
+ * | `sensitivityFloor` | S | optional: the lowest sensitivity of the key's requests (`public`, `internal`, `restricted`); it raises the tenant's floor, never lowers it |
  */
 import { ALIAS_PATTERN, ID_PATTERN } from './schema';
 
@@ -37,6 +38,7 @@ export const TENANT_KEY_ATTRIBUTES = {
   revokedAt: 'revokedAt',
   usageKeyId: 'usageKeyId',
   usageKey: 'usageKey',
+  sensitivityFloor: 'sensitivityFloor',
 } as const;
 
 /** Prefix of the partition key of a key item; the hex SHA-256 of the key follows. */
@@ -60,6 +62,7 @@ export const TENANT_KEY_INDEX = {
     TENANT_KEY_ATTRIBUTES.expiresAt,
     TENANT_KEY_ATTRIBUTES.revokedAt,
     TENANT_KEY_ATTRIBUTES.usageKeyId,
+    TENANT_KEY_ATTRIBUTES.sensitivityFloor,
   ],
 } as const;
 

@@ -4,6 +4,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -19,6 +20,7 @@ import { TargetCapabilities } from '../../lambda/shared/config-capabilities';
 import { TraceExport } from '../../lambda/shared/config-tracing';
 import { bedrockEmbeddingFamily } from '../../lambda/shared/embedding-models';
 import { ImageFetchConfig, PromptCachingConfig, ServiceTier } from '../../lambda/shared/config-surface';
+import { ResponseValidationConfig } from '../../lambda/shared/config-validation';
 import { PromptRegistry } from '../prompts/prompt-registry';
 import { GatewayGuardrail, GatewayGuardrailProps, IGatewayGuardrail } from '../bedrock/guardrails/gateway-guardrail';
 import { ModelSource } from '../bedrock/inference-profiles/model-source';
@@ -37,6 +39,10 @@ import { UsageSweeper } from '../usage/usage-sweeper';
 import { BatchRoute } from '../batch/batch-route';
 import { UsageTable } from '../usage/usage-table';
 import { IncidentControlsTable } from '../incident/incident-controls-table';
+import { ApprovalsTable } from '../approvals/approvals-table';
+import { ModelInvocationLogging } from '../bedrock/invocation-logging/model-invocation-logging';
+import { checkRestrictedRoutes } from './restricted-route';
+import { ResponseReviewQueue } from '../validation/response-review-queue';
 import { GatewayApi, GatewayEndpointType, GatewayPrivateApiOptions } from './gateway-api';
 import { GatewayEgressRule } from './gateway-egress';
 import { GatewayRouter } from './gateway-router';
@@ -65,6 +71,12 @@ export interface AiGatewayTenant {
    * @default Sensitivity.INTERNAL
    */
   readonly sensitivityClearance?: Sensitivity;
+  /**
+   * The lowest sensitivity of the tenant's requests: a request may declare a higher one, never a
+   * lower one. A key may raise it further (`keys create --sensitivity-floor`).
+   * @default Sensitivity.PUBLIC (no floor)
+   */
+  readonly sensitivityFloor?: Sensitivity;
   /**
    * Extra tags on the tenant's inference profiles (cost allocation).
    * @default - none
@@ -179,6 +191,20 @@ export interface AiGatewayRoute {
    * @default - only base64 data URLs are accepted
    */
   readonly imageFetch?: ImageFetchConfig;
+  /**
+   * Mask PII in every prompt text with the gateway guardrail's sensitive-information policy
+   * (ApplyGuardrail, before any target sees the prompt, Bedrock and self-hosted alike). Entities
+   * the policy blocks on input refuse the request instead.
+   * @default false
+   */
+  readonly redact?: boolean;
+  /**
+   * The checks every answer of this route must pass, and the policy when one fails (retry with a
+   * repair instruction, escalate to another alias, reject or flag). A validator function's ARN is
+   * granted `lambda:InvokeFunction` to the router, exactly.
+   * @default - only the request's own `response_format` is checked (a mismatch is rejected)
+   */
+  readonly validation?: ResponseValidationConfig;
   /**
    * A description for operators.
    * @default - none
@@ -358,6 +384,26 @@ export interface AiGatewayProps {
    * @default true
    */
   readonly incidentControls?: boolean;
+  /**
+   * Approvals of restricted data: a table that `cdk-ai-gateway approvals grant|revoke` writes; a
+   * restricted request is admitted only for a tenant × workflow with an approval in force (403
+   * `approval_required` otherwise).
+   * @default true when a route is `restrictedAllowed`
+   */
+  readonly approvals?: boolean;
+  /**
+   * The account's Bedrock model invocation logging. When it delivers text
+   * (`textDataDelivered`), a restricted route that reaches Bedrock is refused at synth unless
+   * `restrictedTextLoggingReason` says why those logs may hold restricted data.
+   * @default - not checked
+   */
+  readonly invocationLogging?: ModelInvocationLogging;
+  /**
+   * Why the invocation logs may hold restricted prompts and answers (a reason a reviewer accepts,
+   * checked like compliance acknowledgments), when `invocationLogging` delivers text.
+   * @default - restricted Bedrock routes are refused while text is delivered
+   */
+  readonly restrictedTextLoggingReason?: string;
 
   /**
    * An existing AWS WAF web ACL (regional) to associate with the API stage instead of creating one.
@@ -442,6 +488,12 @@ export interface AiGatewayProps {
    * @default - a new KMS-encrypted topic
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Where flagged and rejected answers go for human review (`cdk-ai-gateway reviews list|resolve`).
+   * The router may only submit to it.
+   * @default - no review queue: validation failures are only in the usage records and metrics
+   */
+  readonly reviewQueue?: ResponseReviewQueue;
 }
 
 /**
@@ -493,6 +545,8 @@ export class AiGateway extends Construct {
   public readonly usageSweeper?: UsageSweeper;
   /** The incident controls (absent with `incidentControls: false`); `cdk-ai-gateway incident --table <its tableName>`. */
   public readonly incidentControls?: IncidentControlsTable;
+  /** The approvals of restricted data (see `approvals`); `cdk-ai-gateway approvals --table <its tableName>`. */
+  public readonly approvals?: ApprovalsTable;
   /** The dashboard, alarms and queries (absent with `observability: false`). */
   public readonly observability?: GatewayObservability;
   /**
@@ -527,6 +581,10 @@ export class AiGateway extends Construct {
     if (props.guardrailEnabled ?? true) {
       this.guardrail = props.guardrail ?? new GatewayGuardrail(this, 'Guardrail', props.guardrailProps ?? {});
     }
+    checkRestrictedRoutes(this, props, this.guardrail !== undefined);
+    if (props.approvals ?? props.routes.some((r) => r.restrictedAllowed)) {
+      this.approvals = new ApprovalsTable(this, 'Approvals', { encryptionKey: this.encryptionKey, removalPolicy });
+    }
 
     this.config = this.buildConfig(props, aliasesOf, reachable);
 
@@ -560,7 +618,10 @@ export class AiGateway extends Construct {
     }
     this.router = new GatewayRouter(this, 'Router', {
       config: this.config,
-      environment: { ...this.usageTable?.routerEnvironment(), ...this.incidentControls?.routerEnvironment() },
+      environment: {
+        ...this.usageTable?.routerEnvironment(), ...this.incidentControls?.routerEnvironment(), ...this.approvals?.routerEnvironment(),
+        ...props.reviewQueue?.routerEnvironment(),
+      },
       memorySize: props.routerMemorySize,
       timeout: props.routerTimeout,
       reservedConcurrentExecutions: props.routerReservedConcurrency,
@@ -573,6 +634,7 @@ export class AiGateway extends Construct {
       removalPolicy,
     });
     this.incidentControls?.grantReadControls(this.router);
+    this.approvals?.grantReadApprovals(this.router);
     const invoke = this.profiles?.grantInvoke(this.router);
     // Cross-Region profiles need the model ARN in every Region of their geography: acknowledge
     // exactly those ARNs on the router's policy, not wildcards in general.
@@ -610,6 +672,11 @@ export class AiGateway extends Construct {
       privateApi: props.privateApi ?? (props.endpointType === GatewayEndpointType.PRIVATE && props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets } : undefined),
     });
     this.baseUrl = this.api.baseUrl;
+    props.reviewQueue?.grantSubmit(this.router);
+    const validatorArns = validatorFunctionArns(props.routes, props.promptRegistry);
+    if (validatorArns.length > 0) {
+      this.router.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: validatorArns }));
+    }
     if (this.usageTable) {
       this.usageTable.grantWriteUsage(this.router);
       // A tenant reads its own usage; the router answers from the usage table.
@@ -705,6 +772,7 @@ export class AiGateway extends Construct {
         routerFunction: this.router.function,
         routerLogGroup: this.router.logGroup,
         routes: props.routes.map((r) => r.alias),
+        validatedRoutes: props.routes.filter((r) => r.validation !== undefined).map((r) => r.alias),
         tenants: props.tenants.map((t) => t.id),
         api: this.api.api,
         bedrockModelIds: bedrockModelIds(props.routes),
@@ -765,11 +833,13 @@ export class AiGateway extends Construct {
         ...(r.fallbackAliases ?? []).map(bedrockTargetId),
       ],
       guardrail: this.guardrail && (r.guardrail ?? true) ? AiGateway.GUARDRAIL_ID : undefined,
+      ...(r.redact ? { redactionGuardrail: AiGateway.GUARDRAIL_ID } : {}),
       restrictedAllowed: r.restrictedAllowed,
       ...(r.retrieval ? { retrieval: r.retrieval } : {}),
       ...(r.serviceTier ? { serviceTier: r.serviceTier } : {}),
       ...(r.promptCaching ? { promptCaching: r.promptCaching } : {}),
       ...(r.imageFetch ? { imageFetch: r.imageFetch } : {}),
+      ...(r.validation ? { validation: r.validation } : {}),
       description: r.description,
     }));
 
@@ -778,6 +848,7 @@ export class AiGateway extends Construct {
       tier: t.tier,
       allowedAliases: aliasesOf(t),
       sensitivityClearance: t.sensitivityClearance,
+      ...(t.sensitivityFloor ? { sensitivityFloor: t.sensitivityFloor } : {}),
       ...(t.budget ? { budget: t.budget } : {}),
       ...(t.allowedPrompts ? { allowedPrompts: t.allowedPrompts } : {}),
       ...(t.allowedKnowledgeSources ? { allowedKnowledgeSources: t.allowedKnowledgeSources } : {}),
@@ -804,6 +875,7 @@ export class AiGateway extends Construct {
       ...(props.limits ? { limits: props.limits } : {}),
       ...(prompts.length > 0 ? { prompts } : {}),
       ...(knowledgeSources.length > 0 ? { knowledgeSources } : {}),
+      ...(this.approvals ? { restrictedData: { requireApproval: true } } : {}),
     };
   }
 
@@ -1011,4 +1083,11 @@ function validateGatewayProps(scope: Construct, props: AiGatewayProps): void {
   if (props.tenantKeyBackupPlan && props.tenantKeyTable) {
     fail('tenantKeyBackupPlan applies only to the tenant-key table this construct creates, and tenantKeyTable was given: add your table to a backup plan yourself, or remove tenantKeyTable.');
   }
+}
+
+/** The validator function ARNs of the routes (and prompt versions), each once. */
+function validatorFunctionArns(routes: readonly AiGatewayRoute[], prompts: PromptRegistry | undefined): string[] {
+  const arns = routes.map((r) => r.validation?.validatorFunction?.functionArn);
+  for (const p of prompts?.promptConfigs() ?? []) for (const v of p.versions) arns.push(v.validation?.validatorFunction?.functionArn);
+  return [...new Set(arns.filter((a): a is string => a !== undefined))];
 }

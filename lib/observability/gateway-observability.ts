@@ -51,6 +51,20 @@ export interface GatewayObservabilityProps {
   readonly routes: string[];
 
   /**
+   * The routes (among `routes`) whose answers are validated: each gets a validation-failure-rate
+   * alarm and a line on the validation widget.
+   * @default - none
+   */
+  readonly validatedRoutes?: string[];
+
+  /**
+   * Answers that failed response validation, in percent of a validated route's requests, above
+   * which its alarm fires.
+   * @default 10
+   */
+  readonly validationFailureRateThresholdPercent?: number;
+
+  /**
    * The tenant ids of the gateway configuration: the values of the `Tenant` dimension, for the
    * per-tenant cost and token widgets.
    */
@@ -215,6 +229,10 @@ export class GatewayObservability extends Construct {
     super(scope, id);
     validateProps(this, props);
     this.routes = [...props.routes];
+    const unknownValidated = (props.validatedRoutes ?? []).filter((r) => !Token.isUnresolved(r) && !this.routes.includes(r));
+    if (unknownValidated.length > 0) {
+      throw new AiGatewayValidationError(`validatedRoutes must be among routes (${this.routes.join(', ')}); received '${unknownValidated.join("', '")}'.`, this);
+    }
     this.tenants = [...props.tenants];
     this.period = props.period ?? Duration.minutes(5);
     this.metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
@@ -356,6 +374,22 @@ export class GatewayObservability extends Construct {
   }
 
   /**
+   * Answers that failed response validation (repaired, escalated, flagged or rejected ones).
+   * @default - statistic Sum over 5 minutes
+   */
+  public metricValidationFailures(route: string, options?: GatewayMetricOptions): cloudwatch.Metric {
+    return this.metric('ValidationFailures', route, { statistic: cloudwatch.Stats.SUM, ...options });
+  }
+
+  /**
+   * Answers that failed validation in percent of the requests of a route (0 when it had none).
+   * @default - over 5 minutes
+   */
+  public metricValidationFailureRate(route: string, options?: GatewayMetricOptions): cloudwatch.MathExpression {
+    return this.rate('Validation failure rate', 'validationFailures', this.metricValidationFailures(route, options), this.metricRequests(route, options), route, options?.tenant);
+  }
+
+  /**
    * Fallbacks in percent of the requests of a route (0 when it had no requests).
    * @default - over 5 minutes
    */
@@ -477,6 +511,11 @@ export class GatewayObservability extends Construct {
       alarm(`FallbackRate${suffix}`, this.metricFallbackRate(route), fallbackRate,
         `cdk-ai-gateway route '${route}': more than ${fallbackRate}% of requests fell back to another target in ${datapointsToAlarm} of ${evaluationPeriods} ${minutes}-minute periods.`);
     });
+    const validationRate = props.validationFailureRateThresholdPercent ?? 10;
+    (props.validatedRoutes ?? []).forEach((route) => {
+      alarm(`ValidationFailureRateRoute${this.routes.indexOf(route)}`, this.metricValidationFailureRate(route), validationRate,
+        `cdk-ai-gateway route '${route}': answers failing response validation above ${validationRate}% of requests in ${datapointsToAlarm} of ${evaluationPeriods} ${minutes}-minute periods; see 'cdk-ai-gateway reviews list'.`);
+    });
 
     // Any router error or throttle means a client got a 5XX from Lambda instead of an answer.
     alarm('RouterFunctionErrors', this.metricRouterFunctionErrors(), 1,
@@ -570,6 +609,14 @@ export class GatewayObservability extends Construct {
       ]), 'ms'),
       graph('Fallback rate per route (%)', perRoute((r) => [this.metricFallbackRate(r)]), '%'),
     );
+    const validated = props.validatedRoutes ?? [];
+    if (validated.length > 0) {
+      dashboard.addWidgets(new cloudwatch.GraphWidget({
+        title: 'Answers failing response validation per route', width: 24, height: 6, period: this.period,
+        left: validated.map((r) => this.metricValidationFailures(r, { label: r })),
+        leftYAxis: { label: 'answers', showUnits: false, min: 0 },
+      }));
+    }
 
     // The trace chain: where the time goes, what fails validation, what users think of the answers
     const table = (title: string, queryString: string, width: number) => new cloudwatch.LogQueryWidget({

@@ -7,14 +7,14 @@
 /** The metrics of the router's Embedded Metric Format block. */
 export const GATEWAY_METRIC = [
   'Requests', 'Rejections', 'Errors', 'InputTokens', 'OutputTokens', 'CacheReadInputTokens',
-  'CacheWriteInputTokens', 'CostUsd', 'LatencyMs', 'Attempts', 'Fallbacks', 'TimeToFirstTokenMs',
+  'CacheWriteInputTokens', 'CostUsd', 'LatencyMs', 'Attempts', 'Fallbacks', 'ValidationFailures', 'TimeToFirstTokenMs',
 ] as const;
 
 /**
  * The metrics per resolved prompt version, by {@link PROMPT_METRIC_DIMENSIONS}: `Requests`,
- * `Errors`, `CostUsd` (as above) and `PromptValidationFailures` (requests the version refused).
+ * `Errors`, `CostUsd`, `ValidationFailures` (as above) and `PromptValidationFailures` (requests the version refused).
  */
-export const PROMPT_METRIC = ['Requests', 'Errors', 'PromptValidationFailures', 'CostUsd'] as const;
+export const PROMPT_METRIC = ['Requests', 'Errors', 'PromptValidationFailures', 'CostUsd', 'ValidationFailures'] as const;
 export const PROMPT_METRIC_DIMENSIONS = ['Prompt', 'PromptVersion'] as const;
 
 /**

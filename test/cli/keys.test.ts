@@ -189,7 +189,7 @@ describe('keys list', () => {
     const rows = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
     expect(rows.length).toBeGreaterThanOrEqual(2);
     for (const row of rows) {
-      expect(Object.keys(row).sort()).toEqual(['aliases', 'createdAt', 'expiresAt', 'keyId', 'keyPrefix', 'revokedAt', 'status', 'tenantId', 'tier', 'usageKeyId']);
+      expect(Object.keys(row).sort()).toEqual(['aliases', 'createdAt', 'expiresAt', 'keyId', 'keyPrefix', 'revokedAt', 'sensitivityFloor', 'status', 'tenantId', 'tier', 'usageKeyId']);
     }
     expect(result.stdout).not.toContain('acme-usage-value');
   });
@@ -305,6 +305,7 @@ describe('command line', () => {
     [['create', '--table', TABLE, '--tenant', 'acme', '--no-usage-plan'], /--tier is required with --no-usage-plan/],
     [['create', '--table', TABLE, '--tenant', 'acme', '--no-usage-plan', '--api-key-id', 'abc'], /--api-key-id and --no-usage-plan exclude each other/],
     [['create', '--table', TABLE, '--tenant', 'acme', '--api-key-id', 'a/b'], /--api-key-id: "a\/b" is not an API Gateway API key id/],
+    [['create', '--table', TABLE, '--tenant', 'acme', '--sensitivity-floor', 'secret'], /--sensitivity-floor: "secret" is not allowed; allowed: public, internal, restricted/],
     [['revoke', '--table', TABLE, '--tenant', 'acme'], /--key-id is required for 'keys revoke'/],
     [['revoke', '--table', TABLE, '--tenant', 'acme', '--key-id', 'abc'], /--key-id: "abc" is not a key id \(8 to 64 lower-case hex/],
     [['revoke', '--table', TABLE, '--tenant', 'acme', '--key-id', 'ABCDEF0123'], /--key-id: "ABCDEF0123"/],

@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { GatewayAuditTrail } from '../../lib/audit/gateway-audit-trail';
 import { ModelSource } from '../../lib/bedrock/inference-profiles/model-source';
 import { AiGateway } from '../../lib/gateway/ai-gateway';
+import { ResponseReviewQueue } from '../../lib/validation/response-review-queue';
 
 /** A consumer's stack: the gateway and its audit trail, next to a bucket of the consumer's own with findings of its own. */
 export function consumerGovernanceApp(app: App): void {
@@ -15,6 +16,7 @@ export function consumerGovernanceApp(app: App): void {
     tiers: [{ name: 'standard', rateLimit: 5, burstLimit: 10 }],
     tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'standard' }],
     routes: [{ alias: 'classify', model: ModelSource.foundationModel('amazon.nova-micro-v1:0') }],
+    reviewQueue: new ResponseReviewQueue(stack, 'Reviews'),
   });
   new GatewayAuditTrail(stack, 'Audit', { tables: [gateway.tenantKeyTable, gateway.incidentControls!.table] });
   new s3.Bucket(stack, 'TheirBucket');

@@ -31,7 +31,7 @@ describe('compliance report: a consumer app', () => {
     for (const control of GovernanceControls.all()) expect(governance).toContain(`| ${control.control} | ${control.status} |`);
     expect(governance).toMatch(/`AWS::Logs::LogGroup KmsKeyId`: log groups encrypted with a customer key \([1-9]\d* found\)/);
     expect(governance).toMatch(/`AWS::CloudTrail::Trail EnableLogFileValidation`: a trail with log-file validation \(1 found\)/);
-    expect(governance).toMatch(/\| Approval workflows \| NOT_BUILT \|.*not built yet/);
+    expect(governance).toMatch(/\| Escalation \| IMPLEMENTED \|.*`AWS::SQS::Queue KmsMasterKeyId`: the review queue encrypted with a customer key \([1-9]\d* found\)/);
   });
 
   test('every evidence item of an implemented control is found in this app', () => {

@@ -16,6 +16,7 @@ interface RouterConfigJson {
   readonly tenants: { id: string; allowedKnowledgeSources?: string[] }[];
   readonly knowledgeSources?: unknown[];
   readonly autoRouting: unknown[];
+  readonly restrictedData?: unknown;
 }
 
 /** The router's configuration (AppConfig hosted content), with CloudFormation tokens as 'TOKEN'. */
@@ -128,12 +129,19 @@ describe('the example app (bin/example.ts)', () => {
       ['agent', ['bedrock-agent'], 'gateway'],
       ['chat-8b', ['llama-8b', 'bedrock-classify'], undefined],
       ['handbook-answer', ['bedrock-handbook-answer'], 'gateway'],
+      ['kyc-review', ['bedrock-kyc-review'], 'gateway'],
     ]);
+    // The restricted route: redacted by the gateway guardrail, approvals required.
+    expect(config.routes.find((r) => r.alias === 'kyc-review')).toMatchObject({ restrictedAllowed: true, redactionGuardrail: 'gateway' });
+    expect(config.restrictedData).toEqual({ requireApproval: true });
     expect(config.targets.find((t) => t.id === 'bedrock-embed')).toMatchObject({ priceModelId: 'amazon.titan-embed-text-v2:0', capabilities: { embeddings: true } });
     expect(config.targets.find((t) => t.id === 'bedrock-agent')).toMatchObject({ capabilities: { tools: true, structuredOutputs: true } });
     expect(config.targets.find((t) => t.id === 'llama-8b')).toMatchObject({ kind: 'openai-compatible', baseUrl: expect.stringMatching(/^http:\/\/TOKEN/) });
     expect(config.tenants).toEqual([
-      expect.objectContaining({ id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'embed', 'agent', 'chat-8b', 'handbook-answer'], sensitivityClearance: 'restricted' }),
+      expect.objectContaining({
+        id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'embed', 'agent', 'chat-8b', 'handbook-answer', 'kyc-review'],
+        sensitivityClearance: 'restricted', sensitivityFloor: 'internal',
+      }),
       expect.objectContaining({ id: 'globex', tier: 'standard', allowedAliases: ['support-summary'], budget: { monthlyUsd: 200, dailyUsd: 20, softThresholdPercent: 80 } }),
     ]);
     expect(config.tenants[0]).not.toHaveProperty('budget');
@@ -173,9 +181,9 @@ describe('the example app (bin/example.ts)', () => {
     gateway.hasOutput('BaseUrl', { Description: 'OpenAI-compatible base URL' });
   });
 
-  test('invocation logging delivers text to the bucket under bedrock-invocations/ and to the log group', () => {
+  test('invocation logging delivers no text (the restricted route reaches Bedrock) to the bucket under bedrock-invocations/ and to the log group', () => {
     example.template('AiGatewayInvocationLogging').hasResourceProperties('Custom::BedrockModelInvocationLogging', {
-      TextDataDeliveryEnabled: true, S3KeyPrefix: 'bedrock-invocations',
+      TextDataDeliveryEnabled: false, S3KeyPrefix: 'bedrock-invocations',
       S3BucketName: { Ref: Match.anyValue() }, LogGroupName: { Ref: Match.anyValue() },
     });
   });

@@ -48,7 +48,7 @@ describe('cdk-ai-gateway (in-process)', () => {
   test('an unknown command names the allowed ones', async () => {
     const io = capture();
     expect(await runCli(['deploy'], io)).toBe(2);
-    expect(io.err[0]).toMatch(/^error: unknown command 'deploy'; allowed: serve, keys, usage, advise, prompts, batch, incident, schema, validate/);
+    expect(io.err[0]).toMatch(/^error: unknown command 'deploy'; allowed: serve, keys, usage, advise, prompts, batch, incident, approvals, reviews, schema, validate/);
   });
 
   test.each<[string[], RegExp]>([

@@ -47,7 +47,7 @@ describe('GatewayConfigValidator.check', () => {
 
   test('unknown properties are rejected with the allowed names', () => {
     const issues = problems((d) => { at(d, 'routes', 1).fallback = ['x']; });
-    expect(issues).toEqual([expect.stringMatching(/^routes\[1\]\.fallback: unknown property; allowed: alias, targets, guardrail, restrictedAllowed, retrieval, serviceTier, promptCaching, imageFetch, description$/)]);
+    expect(issues).toEqual([expect.stringMatching(/^routes\[1\]\.fallback: unknown property; allowed: alias, targets, guardrail, restrictedAllowed, retrieval, serviceTier, promptCaching, imageFetch, redactionGuardrail, validation, description$/)]);
   });
 
   test('$schema at the top level is allowed and ignored', () => {

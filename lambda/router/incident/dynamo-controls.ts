@@ -3,15 +3,15 @@
  * (strongly consistent, every page), with explicit timeouts. Loaded only when the environment
  * names the table.
  */
-import { DynamoDBClient, QueryCommand, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CONTROL_ATTRIBUTES as A, CONTROL_PARTITIONS, CONTROLS_ENV, isControlKind, MAX_CONTROLS_CACHE_SECONDS,
 } from '../../shared/incident-controls-schema';
 import { CachedControls, ControlEntry, ControlsLoader } from '../pipeline/controls';
+import { cacheOptionsFromEnv, FromEnvOptions, Item, queryPartition, routerDynamoDbClient } from '../dynamo-query';
 
-/** One item of a Query answer. */
-export type Item = NonNullable<QueryCommandOutput['Items']>[number];
+export type { Item };
+export { queryPartition };
 
 /** An active control from its item; undefined for an item that is not one (it is ignored). */
 export function controlFromItem(item: Item): ControlEntry | undefined {
@@ -19,29 +19,6 @@ export function controlFromItem(item: Item): ControlEntry | undefined {
   const subject = item[A.subject]?.S;
   if (!isControlKind(kind) || !subject) return undefined;
   return { kind, subject, reason: item[A.reason]?.S ?? '', actor: item[A.actor]?.S ?? '', at: item[A.at]?.S ?? '' };
-}
-
-/** The items of one partition of the controls table, strongly consistent, every page (up to `limit`). */
-export async function queryPartition(
-  client: DynamoDBClient, tableName: string, pk: string, options: { forward?: boolean; limit?: number } = {},
-): Promise<Item[]> {
-  const items: Item[] = [];
-  let start: QueryCommandOutput['LastEvaluatedKey'];
-  do {
-    const out = await client.send(new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': A.pk },
-      ExpressionAttributeValues: { ':pk': { S: pk } },
-      ConsistentRead: true,
-      ScanIndexForward: options.forward ?? true,
-      ...(options.limit !== undefined ? { Limit: options.limit - items.length } : {}),
-      ...(start ? { ExclusiveStartKey: start } : {}),
-    }));
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start && (options.limit === undefined || items.length < options.limit));
-  return items;
 }
 
 export class DynamoControlsLoader implements ControlsLoader {
@@ -53,12 +30,7 @@ export class DynamoControlsLoader implements ControlsLoader {
   }
 }
 
-export interface ControlsFromEnvOptions {
-  /** Endpoint override (tests). @default - the Regional endpoint */
-  readonly endpoint?: string;
-  /** @default Date.now */
-  readonly now?: () => number;
-}
+export type ControlsFromEnvOptions = FromEnvOptions;
 
 /**
  * The cached controls of the table the environment names (`GATEWAY_CONTROLS_TABLE`, kept for
@@ -67,14 +39,6 @@ export interface ControlsFromEnvOptions {
 export function controlsFromEnv(env: Readonly<Record<string, string | undefined>>, options: ControlsFromEnvOptions = {}): CachedControls | undefined {
   const tableName = env[CONTROLS_ENV.tableName]?.trim();
   if (!tableName) return undefined;
-  const seconds = Number(env[CONTROLS_ENV.cacheSeconds] ?? MAX_CONTROLS_CACHE_SECONDS);
-  const client = new DynamoDBClient({
-    maxAttempts: 2,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true }),
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-  });
-  return new CachedControls(new DynamoControlsLoader(client, tableName), {
-    cacheMs: Number.isFinite(seconds) ? Math.min(Math.max(seconds, 0), MAX_CONTROLS_CACHE_SECONDS) * 1000 : MAX_CONTROLS_CACHE_SECONDS * 1000,
-    ...(options.now ? { now: options.now } : {}),
-  });
+  const client = routerDynamoDbClient(options.endpoint);
+  return new CachedControls(new DynamoControlsLoader(client, tableName), cacheOptionsFromEnv(env[CONTROLS_ENV.cacheSeconds], MAX_CONTROLS_CACHE_SECONDS, options));
 }

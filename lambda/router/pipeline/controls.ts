@@ -23,6 +23,7 @@
 import { ResolvedGatewayConfig } from '../../shared/defaults';
 import { CONTROL_KINDS, ControlKind, MAX_CONTROLS_CACHE_SECONDS } from '../../shared/incident-controls-schema';
 import { PermissionDeniedError, ServiceUnavailableError } from '../errors';
+import { CachedSnapshot, CachedSnapshotOptions } from '../reliability/cached-snapshot';
 import { RoutePlan, TenantContext } from './types';
 
 /** One active control. */
@@ -41,16 +42,7 @@ export interface ControlsLoader {
   load(): Promise<readonly ControlEntry[]>;
 }
 
-export interface CachedControlsOptions {
-  /** How long controls are kept before they are read again, in ms (at most 30 s). @default 30_000 */
-  readonly cacheMs?: number;
-  /** After a failed read, how long before the next attempt, in ms. @default 5_000 */
-  readonly retryMs?: number;
-  /** @default Date.now */
-  readonly now?: () => number;
-  /** Writes one structured log line. @default a JSON line on stderr */
-  readonly log?: (line: Record<string, unknown>) => void;
-}
+export type CachedControlsOptions = CachedSnapshotOptions;
 
 /** Controls by kind and subject, for lookups. */
 export class ControlSet {
@@ -67,54 +59,19 @@ export class ControlSet {
 }
 
 /**
- * The controls of one router process, read through `loader` at most every `cacheMs`; concurrent
- * requests share one read. See the module comment for what happens when a read fails.
+ * The controls of one router process, read through `loader` at most every `cacheMs` (30 s at
+ * most); concurrent requests share one read. See the module comment for what happens when a read
+ * fails.
  */
-export class CachedControls {
-  private current?: ControlSet;
-  private validUntil = Number.NEGATIVE_INFINITY;
-  private reading?: Promise<ControlSet>;
-  private readonly cacheMs: number;
-  private readonly retryMs: number;
-  private readonly now: () => number;
-  private readonly log: (line: Record<string, unknown>) => void;
-
-  constructor(private readonly loader: ControlsLoader, options: CachedControlsOptions = {}) {
-    const cacheMs = options.cacheMs ?? MAX_CONTROLS_CACHE_SECONDS * 1000;
-    if (!Number.isFinite(cacheMs) || cacheMs < 0 || cacheMs > MAX_CONTROLS_CACHE_SECONDS * 1000) {
-      throw new RangeError(`cacheMs must be between 0 and ${MAX_CONTROLS_CACHE_SECONDS * 1000}, received ${cacheMs}`);
-    }
-    this.cacheMs = cacheMs;
-    this.retryMs = Math.min(options.retryMs ?? 5_000, cacheMs || 5_000);
-    this.now = options.now ?? Date.now;
-    this.log = options.log ?? ((line) => { process.stderr.write(`${JSON.stringify(line)}\n`); });
-  }
-
-  /** The controls in force now. Never throws. */
-  async get(): Promise<ControlSet> {
-    if (this.current && this.now() < this.validUntil) return this.current;
-    this.reading ??= this.read().finally(() => { this.reading = undefined; });
-    return this.reading;
-  }
-
-  private async read(): Promise<ControlSet> {
-    try {
-      const entries = await this.loader.load();
-      this.current = new ControlSet(entries);
-      this.validUntil = this.now() + this.cacheMs;
-      return this.current;
-    } catch (error) {
-      this.validUntil = this.now() + this.retryMs;
-      this.log({
-        timestamp: new Date(this.now()).toISOString(),
-        level: 'ERROR',
-        message: 'incident controls unavailable',
-        kept: this.current ? 'last controls read' : 'none (serving without controls)',
-        error: error instanceof Error ? error.name : 'error',
-      });
-      this.current ??= ControlSet.EMPTY;
-      return this.current;
-    }
+export class CachedControls extends CachedSnapshot<ControlSet> {
+  constructor(loader: ControlsLoader, options: CachedControlsOptions = {}) {
+    super({ load: async () => new ControlSet(await loader.load()) }, {
+      empty: ControlSet.EMPTY,
+      maxCacheMs: MAX_CONTROLS_CACHE_SECONDS * 1000,
+      unavailable: 'incident controls unavailable',
+      keptLast: 'last controls read',
+      keptNone: 'none (serving without controls)',
+    }, options);
   }
 }
 

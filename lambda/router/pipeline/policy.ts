@@ -1,11 +1,12 @@
 /**
  * Stage: tenant policy. The alias must be one the caller may use (unknown aliases and other
  * tenants' aliases get the same 404, so nothing leaks about which exist); the request's sensitivity
+ * is the higher of its hint (or the tenant's default) and the caller's floor (tenant and key), and
  * must be within the tenant's clearance; restricted requests may name only routes marked
  * `restrictedAllowed` (for `auto`, route.ts picks only such routes).
  */
 import { LatencyClass, Sensitivity } from '../../shared/config';
-import { ResolvedGatewayConfig, sensitivityAbove } from '../../shared/defaults';
+import { maxSensitivity, ResolvedGatewayConfig, sensitivityAbove } from '../../shared/defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { NotFoundError, PermissionDeniedError } from '../errors';
 import { PolicyDecision, RoutingHints, TenantContext } from './types';
@@ -34,7 +35,8 @@ export function applyTenantPolicy(
   } else if (!tenant.allowedAliases.has(model) || !config.routes.has(model)) {
     throw modelNotFound(model);
   }
-  const sensitivity = hints.sensitivity ?? tenant.defaultSensitivity;
+  // A hint may raise the sensitivity, never lower it below the caller's floor.
+  const sensitivity = maxSensitivity(hints.sensitivity ?? tenant.defaultSensitivity, tenant.sensitivityFloor);
   if (sensitivityAbove(sensitivity, tenant.sensitivityClearance)) {
     throw new PermissionDeniedError(
       `This tenant is not cleared for ${sensitivity} data (its clearance is ${tenant.sensitivityClearance}).`,

@@ -7,20 +7,22 @@ import { RoutePlan } from './types';
 import { RequestTrace } from './usage';
 
 /**
- * Reserves the plan's worst-case cost for the traced request; throws the guard's `RateLimitError`
+ * Reserves the plan's worst-case cost (or `answersCostUsd`) for the traced request; throws the guard's `RateLimitError`
  * when the tenant's budget cannot cover it.
  *
  * @example budget.reservation = await reserveForPlan(this.budget, trace, plan, request.receivedAt);
  */
 export function reserveForPlan(
   guard: BudgetGuard, trace: RequestTrace, plan: RoutePlan, receivedAt: number, extraCostUsd = 0,
+  answersCostUsd = Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)),
 ): Promise<BudgetReservation> {
   return guard.reserve({
     requestId: trace.requestId,
     tenantId: trace.tenant!.tenantId,
     route: plan.alias,
     // extraCostUsd: what the request costs whichever target serves it (a knowledge source's search).
-    estimatedCostUsd: Math.max(...plan.candidates.map((c) => c.estimatedCostUsd)) + extraCostUsd,
+    // answersCostUsd: the answers' worst case (the plan's bound, or what a validation policy may ask for).
+    estimatedCostUsd: answersCostUsd + extraCostUsd,
     receivedAt,
     // Only a guard that keeps in-flight items needs them (NoBudgetGuard does not).
     ...(guard instanceof NoBudgetGuard ? {} : { recordFields: trace.abandonedRecordFields() }),

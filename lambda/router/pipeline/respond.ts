@@ -18,7 +18,23 @@ export const HEADERS = {
   costUsd: 'x-gateway-cost-usd',
   guardrailAction: 'x-gateway-guardrail-action',
   prompt: 'x-gateway-prompt',
+  validation: 'x-gateway-validation',
 } as const;
+
+/**
+ * The `x-gateway-validation` value: the outcome, then (when an answer failed) the validator and
+ * rule, and the alias an escalation was served by: `flagged; validator=route_schema; rule=schema`.
+ *
+ * @example validationHeader({ outcome: 'flagged', violation: { validator: 'length', rule: 'maxChars 10' } })
+ */
+export function validationHeader(v: {
+  readonly outcome: string; readonly violation?: { readonly validator: string; readonly rule: string }; readonly escalatedTo?: string;
+}): string {
+  const parts = [v.outcome];
+  if (v.violation) parts.push(`validator=${v.violation.validator}`, `rule=${v.violation.rule}`);
+  if (v.escalatedTo !== undefined) parts.push(`alias=${v.escalatedTo}`);
+  return parts.join('; ');
+}
 
 /** Cost as a header or body value: USD with up to 9 decimals, no exponent. */
 export function formatUsd(cost: number): string {
@@ -42,6 +58,8 @@ export interface AnswerMeta {
   readonly serviceTier?: string;
   /** The retrieved passages the prompt cited, as the answer's `citations` extension field. */
   readonly citations?: readonly Citation[];
+  /** The `x-gateway-validation` value, when the answer was validated before the headers went out. */
+  readonly validation?: string;
 }
 
 /**
@@ -66,6 +84,7 @@ export function baseHeaders(meta: AnswerMeta): Record<string, string> {
     [HEADERS.attempts]: String(meta.attempts),
     [HEADERS.fallback]: String(meta.fallback),
     ...(meta.prompt !== undefined ? { [HEADERS.prompt]: meta.prompt } : {}),
+    ...(meta.validation !== undefined ? { [HEADERS.validation]: meta.validation } : {}),
   };
 }
 
@@ -206,18 +225,22 @@ export class SseWriter {
    */
   async finish(
     finishReason: FinishReason, usage: TokenUsage | undefined,
-    gateway: { readonly costUsd: number; readonly guardrailAction?: string },
+    gateway: { readonly costUsd: number; readonly guardrailAction?: string; readonly validation?: string },
   ): Promise<void> {
     this.start();
     const delta = this.roleSent ? {} : { role: 'assistant', content: '' };
     this.roleSent = true;
     let out = this.chunk([{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
       this.meta.citations !== undefined ? { citations: this.meta.citations } : {});
+    const validation = gateway.validation !== undefined ? { validation: gateway.validation } : {};
     if (usage) {
       out += this.chunk([], {
         usage: openAiUsage(usage),
-        x_gateway: { cost_usd: formatUsd(gateway.costUsd), ...(gateway.guardrailAction ? { guardrail_action: gateway.guardrailAction } : {}) },
+        x_gateway: { cost_usd: formatUsd(gateway.costUsd), ...(gateway.guardrailAction ? { guardrail_action: gateway.guardrailAction } : {}), ...validation },
       });
+    } else if (gateway.validation !== undefined && !gateway.validation.startsWith('passed')) {
+      // Headers went out before the answer was validated: a flagged stream says so in a last chunk.
+      out += this.chunk([], { x_gateway: validation });
     }
     await this.sink.write(`${out}data: [DONE]\n\n`);
     await this.sink.end();

@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AuthorizerContext, TenantIdentity } from '../../shared/authorizer-context';
-import { ResolvedGatewayConfig } from '../../shared/defaults';
+import { maxSensitivity, ResolvedGatewayConfig } from '../../shared/defaults';
 import { AuthenticationError, PermissionDeniedError } from '../errors';
 import { Credentials } from '../http';
 import { TenantContext } from './types';
@@ -58,6 +58,7 @@ export function resolveTenant(credentials: Credentials, headers: Readonly<Record
     allowedAliases: effective,
     sensitivityClearance: tenant.sensitivityClearance,
     defaultSensitivity: tenant.defaultSensitivity,
+    sensitivityFloor: identity.sensitivityFloor === undefined ? tenant.sensitivityFloor : maxSensitivity(tenant.sensitivityFloor, identity.sensitivityFloor),
     ...(identity.keyId !== undefined ? { keyId: identity.keyId } : {}),
     ...(tenant.guardrail !== undefined ? { guardrail: tenant.guardrail } : {}),
   };

@@ -88,6 +88,8 @@ export interface TenantContext {
   readonly allowedAliases: ReadonlySet<string>;
   readonly sensitivityClearance: Sensitivity;
   readonly defaultSensitivity: Sensitivity;
+  /** The lowest sensitivity of the caller's requests: the higher of the tenant's and the key's floor. */
+  readonly sensitivityFloor: Sensitivity;
   /** The tenant's own guardrail id, if any. */
   readonly guardrail?: string;
 }

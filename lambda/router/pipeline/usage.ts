@@ -13,6 +13,7 @@ import { costUsd, roundUsd, ZERO_USAGE } from '../usage/cost';
 import { AttemptRecord, Outcome, RetrievalUsage, UsageRecord } from '../usage/types';
 import type { RetrievedContext } from './retrieval';
 import type { ValidationVerdict } from '../retrieval/grounding';
+import { VALIDATION_FAILED, ValidationOutcome, Violation } from '../validation/types';
 import { Candidate, ResolvedPromptRef, RoutePlan, RoutingHints, TenantContext } from './types';
 
 /**
@@ -29,6 +30,26 @@ const WASTED_OUTCOMES: ReadonlySet<Outcome> = new Set([
   Outcome.STREAM_ERROR, Outcome.CLIENT_DISCONNECT, Outcome.UPSTREAM_ERROR, Outcome.INTERNAL_ERROR, Outcome.ABANDONED,
 ]);
 
+
+/** What response validation recorded on the trace. */
+export interface TraceValidation {
+  readonly outcome: ValidationOutcome;
+  readonly policy: string;
+  readonly answers: number;
+  readonly violation?: Violation;
+  readonly escalatedTo?: string;
+}
+
+function validationFields(v: TraceValidation | undefined): Partial<UsageRecord> {
+  if (!v) return {};
+  return {
+    validationOutcome: v.outcome,
+    validationPolicy: v.policy,
+    validationAnswers: v.answers,
+    ...(v.violation ? { validator: v.violation.validator, validationRule: v.violation.rule } : {}),
+    ...(v.escalatedTo !== undefined ? { escalatedTo: v.escalatedTo } : {}),
+  };
+}
 
 export class RequestTrace {
   operation = 'other';
@@ -56,6 +77,10 @@ export class RequestTrace {
   guardrailAction?: string;
   /** The route plan, once chosen: the prices and the input estimate of failed attempts. */
   plan?: RoutePlan;
+  /** The validation escalation's plan, when the policy has one: the prices of its attempts. */
+  escalationPlan?: RoutePlan;
+  /** How response validation ended (pipeline/validate.ts). */
+  validation?: TraceValidation;
   /**
    * The typical input-token count of the request as sent (about 4 characters per token), for the
    * waste of failed attempts: the plan's `estimatedInputTokens` is a bound for reservations, several
@@ -116,6 +141,25 @@ export class RequestTrace {
     return fields;
   }
 
+  /**
+   * Marks the attempt that produced `answer` as failing validation; `charge` records its tokens as
+   * waste on the attempt (an answer replaced by another one), otherwise the request's own usage
+   * already counts them (the answer that was rejected).
+   */
+  markFailedAnswer(candidate: Candidate, usage: TokenUsage, validator: string, charge: boolean): void {
+    for (let i = this.attempts.length - 1; i >= 0; i--) {
+      const a = this.attempts[i];
+      if (a.targetId !== candidate.config.id || a.result !== 'ok') continue;
+      const waste = charge ? {
+        wasteInputTokens: usage.inputTokens + usage.cacheReadInputTokens + usage.cacheWriteInputTokens,
+        wasteOutputTokens: usage.outputTokens,
+        wasteUsd: costUsd(usage, candidate.price),
+      } : {};
+      this.attempts[i] = { ...a, result: VALIDATION_FAILED, validator, ...waste };
+      return;
+    }
+  }
+
   /** The cost of the tokens recorded, at the serving (or last tried) target's price, and of the search. */
   cost(): number {
     return (this.candidate ? costUsd(this.usage, this.candidate.price) : 0) + (this.retrieval?.costUsd ?? 0);
@@ -150,7 +194,7 @@ export class RequestTrace {
     return this.attempts.map((a, i) => {
       if (!plan || a.result === 'ok' || !TOKEN_SPENDING_FAILURES.has(a.result)) return a;
       if (i === this.attempts.length - 1 && this.usageEstimated && this.usage.inputTokens > 0) return a;
-      const price = plan.candidates.find((c) => c.config.id === a.targetId)?.price;
+      const price = [...plan.candidates, ...(this.escalationPlan?.candidates ?? [])].find((c) => c.config.id === a.targetId)?.price;
       if (!price) return a;
       const usage = { ...ZERO_USAGE, inputTokens: this.inputTokensEstimate?.() ?? plan.estimatedInputTokens };
       return { ...a, wasteInputTokens: usage.inputTokens, wasteOutputTokens: 0, wasteUsd: costUsd(usage, price) };
@@ -161,7 +205,7 @@ export class RequestTrace {
     const c = this.candidate;
     const attempts = this.attemptsWithWaste();
     const own = this.cost();
-    const ownWasted = WASTED_OUTCOMES.has(this.outcome);
+    const ownWasted = WASTED_OUTCOMES.has(this.outcome) || this.validation?.outcome === ValidationOutcome.REJECTED;
     let wasteUsd = ownWasted ? own : 0;
     let wasteInputTokens = ownWasted ? this.usage.inputTokens + this.usage.cacheReadInputTokens + this.usage.cacheWriteInputTokens : 0;
     let wasteOutputTokens = ownWasted ? this.usage.outputTokens : 0;
@@ -212,6 +256,7 @@ export class RequestTrace {
       ...(this.ttftMs !== undefined ? { ttftMs: this.ttftMs } : {}),
       latencyMs: Math.max(0, (this.endedAt ?? now) - this.receivedAt),
       ...(this.guardrailAction !== undefined ? { guardrailAction: this.guardrailAction } : {}),
+      ...validationFields(this.validation),
       ...(this.errorDetail !== undefined && !restricted ? { errorDetail: this.errorDetail } : {}),
       ...(this.retrieval ? { retrieval: this.retrievalUsage() } : {}),
       ...(this.feedbackScore !== undefined ? { feedbackScore: this.feedbackScore } : {}),

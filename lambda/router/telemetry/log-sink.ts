@@ -14,6 +14,7 @@
  */
 import { PROMPT_VALIDATION_ERROR_CODES } from '../pipeline/prompt';
 import { GROUNDING_FAILED } from '../retrieval/grounding-check';
+import { VALIDATION_FAILED } from '../validation/types';
 import { Outcome, UsageRecord, UsageSink } from '../usage/types';
 
 /**
@@ -35,7 +36,7 @@ type Unit = 'Count' | 'Milliseconds' | 'None';
 const METRICS: readonly (readonly [string, Unit])[] = [
   ['Requests', 'Count'], ['Rejections', 'Count'], ['Errors', 'Count'], ['InputTokens', 'Count'], ['OutputTokens', 'Count'],
   ['CacheReadInputTokens', 'Count'], ['CacheWriteInputTokens', 'Count'], ['CostUsd', 'None'], ['LatencyMs', 'Milliseconds'],
-  ['Attempts', 'Count'], ['Fallbacks', 'Count'],
+  ['Attempts', 'Count'], ['Fallbacks', 'Count'], ['ValidationFailures', 'Count'],
 ];
 const TTFT_METRIC = ['TimeToFirstTokenMs', 'Milliseconds'] as const;
 
@@ -45,10 +46,10 @@ export const PROMPT_METRIC_DIMENSIONS = [['Prompt', 'PromptVersion']] as const;
 /**
  * The metrics per prompt version: `Requests`, `Errors` and `CostUsd` as above, and
  * `PromptValidationFailures`, 1 when the resolved version refused the request (its variables, its
- * rendered size or its routes: the codes of `PROMPT_VALIDATION_ERROR_CODES`). The router has no
- * validator of answers yet, so answers never count as validation failures.
+ * rendered size or its routes: the codes of `PROMPT_VALIDATION_ERROR_CODES`), and
+ * `ValidationFailures`, the answers of the request that failed response validation.
  */
-export const PROMPT_METRICS = ['Requests', 'Errors', 'PromptValidationFailures', 'CostUsd'] as const;
+export const PROMPT_METRICS = ['Requests', 'Errors', 'PromptValidationFailures', 'CostUsd', 'ValidationFailures'] as const;
 const PROMPT_METRIC_DEFINITIONS = Object.freeze(PROMPT_METRICS.map((Name) => Object.freeze({ Name, Unit: Name === 'CostUsd' ? 'None' : 'Count' })));
 const PROMPT_DIMENSIONS = Object.freeze(PROMPT_METRIC_DIMENSIONS.map((d) => Object.freeze([...d])));
 
@@ -85,7 +86,15 @@ function metricValues(r: UsageRecord): number[] {
     r.latencyMs,
     r.attempts,
     r.fallback ? 1 : 0,
+    validationFailures(r),
   ];
+}
+
+/** The answers of a request that failed response validation (repaired, escalated, flagged or rejected). */
+function validationFailures(r: UsageRecord): number {
+  let n = 0;
+  for (const a of r.attemptDetails) if (a.result === VALIDATION_FAILED) n++;
+  return n;
 }
 
 function levelOf(r: UsageRecord): string {
@@ -144,6 +153,12 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
   line['gateway.cost_usd'] = r.costUsd;
   line['gateway.waste_usd'] = r.wasteUsd ?? 0;
   put('gateway.guardrail.action', r.guardrailAction);
+  put('gateway.validation.outcome', r.validationOutcome);
+  put('gateway.validation.validator', r.validator);
+  put('gateway.validation.rule', r.validationRule);
+  put('gateway.validation.policy', r.validationPolicy);
+  put('gateway.validation.answers', r.validationAnswers);
+  put('gateway.validation.escalated_to', r.escalatedTo);
   line['gateway.outcome'] = r.outcome;
   put('gateway.error.detail', r.errorDetail);
   const retrieval = r.retrieval;
@@ -181,6 +196,7 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
     line.Prompt = r.promptId;
     line.PromptVersion = r.promptVersion;
     line.PromptValidationFailures = r.errorCode !== undefined && PROMPT_VALIDATION_ERROR_CODES.has(r.errorCode) ? 1 : 0;
+    // ValidationFailures is on the line already (the per-route metric of the same name).
   }
   if (retrieval) {
     line.KnowledgeSource = retrieval.source;

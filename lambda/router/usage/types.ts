@@ -42,6 +42,11 @@ export interface AttemptRecord {
   readonly wasteOutputTokens?: number;
   /** Their cost at the attempt's target's price, in USD. */
   readonly wasteUsd?: number;
+  /**
+   * The validator an answer of this attempt failed (its `result` is then `validation_failed`).
+   * @default - none
+   */
+  readonly validator?: string;
 }
 
 export interface UsageRecord {
@@ -107,6 +112,21 @@ export interface UsageRecord {
   readonly latencyMs: number;
   /** `NONE`, `INTERVENED`, or absent when no guardrail applied. */
   readonly guardrailAction?: string;
+  /**
+   * How response validation ended (`passed`, `repaired`, `escalated`, `flagged`, `rejected`);
+   * absent when the request had nothing to validate.
+   */
+  readonly validationOutcome?: string;
+  /** The validator of the last failure (`request_schema`, `forbidden_pattern`, `function`, ...). */
+  readonly validator?: string;
+  /** The rule of the last failure, in the configuration's words (`forbiddenPatterns[1]`). */
+  readonly validationRule?: string;
+  /** The policy that applied, such as `retry:1>escalate:strong>reject`. */
+  readonly validationPolicy?: string;
+  /** The answers validation asked for (1 + repairs + escalation). */
+  readonly validationAnswers?: number;
+  /** The alias whose answer was returned after an escalation. */
+  readonly escalatedTo?: string;
   /**
    * For internal errors only, and never for restricted requests: the exception, for the operator.
    */

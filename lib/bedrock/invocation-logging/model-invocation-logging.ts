@@ -249,12 +249,20 @@ export class ModelInvocationLogging extends Construct {
   public readonly largeDataDeliveryKeyPrefix: string;
   /** A hash over every setting; it changes, and the setting is put again, when any setting changes. */
   public readonly configHash: string;
+  /**
+   * Whether the prompts and answers of text models are delivered to the logs (`textDataDelivery`):
+   * every Converse call of the account and Region, the gateway's included. `AiGateway` given this
+   * construct (`invocationLogging`) refuses a restricted Bedrock route while it is true, unless the
+   * text logging is acknowledged with a reason.
+   */
+  public readonly textDataDelivered: boolean;
 
   constructor(scope: Construct, id: string, props: ModelInvocationLoggingProps = {}) {
     super(scope, id);
     const settings = validateProps(this, props);
     this.keyPrefix = settings.keyPrefix;
     this.largeDataDeliveryKeyPrefix = settings.largeDataDeliveryKeyPrefix;
+    this.textDataDelivered = props.textDataDelivery ?? true;
     const disableLoggingOnDelete = props.disableLoggingOnDelete ?? false;
     const names = this.resourceNames(props);
 
@@ -280,7 +288,7 @@ export class ModelInvocationLogging extends Construct {
     this.handler = fn;
 
     const properties: Record<string, string | boolean> = {
-      [PROPERTY.textDataDeliveryEnabled]: props.textDataDelivery ?? true,
+      [PROPERTY.textDataDeliveryEnabled]: this.textDataDelivered,
       [PROPERTY.imageDataDeliveryEnabled]: props.imageDataDelivery ?? false,
       [PROPERTY.embeddingDataDeliveryEnabled]: props.embeddingDataDelivery ?? false,
       [PROPERTY.videoDataDeliveryEnabled]: props.videoDataDelivery ?? false,

@@ -72,7 +72,7 @@ describe('TenantKeyTable defaults', () => {
         KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }],
         Projection: {
           ProjectionType: 'INCLUDE',
-          NonKeyAttributes: ['keyId', 'keyPrefix', 'tier', 'aliases', 'status', 'expiresAt', 'revokedAt', 'usageKeyId'],
+          NonKeyAttributes: ['keyId', 'keyPrefix', 'tier', 'aliases', 'status', 'expiresAt', 'revokedAt', 'usageKeyId', 'sensitivityFloor'],
         },
       }],
     });

@@ -118,6 +118,18 @@ describe('a valid key', () => {
     expect(dynamo.count('GetItem')).toBe(1);
   });
 
+  test('a key created with --sensitivity-floor carries it to the router through the authorizer context', async () => {
+    // Prepare: keys create --sensitivity-floor restricted writes the floor into the key's item
+    const key = await cli(['create', '--tenant', 'acme', '--sensitivity-floor', 'restricted']);
+    const h = harness();
+    // Act
+    const result = await h.handle(event(bearer(key)));
+    h.close();
+    // Assess
+    expect(result.context).toMatchObject({ sensitivityFloor: 'restricted' });
+    expect(AuthorizerContext.decode(result.context)?.sensitivityFloor).toBe('restricted');
+  });
+
   test.each([
     ['authorization', 'Bearer'],
     ['AUTHORIZATION', 'bearer'],

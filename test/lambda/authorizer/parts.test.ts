@@ -3,6 +3,7 @@ import { TtlCache } from '../../../lambda/authorizer/cache';
 import { HeaderProblem, MAX_AUTHORIZATION_LENGTH, parseAuthorization } from '../../../lambda/authorizer/header';
 import { generateTenantKey, hashTenantKey, isTenantKey, keyIdOf, TENANT_KEY_PATTERN } from '../../../lambda/authorizer/key';
 import { MethodArnError, stageWideArn } from '../../../lambda/authorizer/policy';
+import { Sensitivity } from '../../../lambda/shared/config';
 import { fromItem, toItem, TenantKeyRecord } from '../../../lambda/authorizer/record';
 
 describe('tenant keys', () => {
@@ -123,6 +124,11 @@ describe('record codec', () => {
     expect(fromItem(toItem(record))).toEqual({ ok: true, record });
   });
 
+  test('round-trips a sensitivity floor', () => {
+    const floored: TenantKeyRecord = { ...record, sensitivityFloor: Sensitivity.RESTRICTED };
+    expect(fromItem(toItem(floored))).toEqual({ ok: true, record: floored });
+  });
+
   test.each([
     ['pk', { pk: { S: 'hash' } }, /pk is missing/],
     ['pk hash', { pk: { S: 'KEY#xyz' } }, /hex SHA-256/],
@@ -133,6 +139,7 @@ describe('record codec', () => {
     ['expiresAt', { expiresAt: { S: 'soon' } }, /expiresAt/],
     ['aliases type', { aliases: { SS: ['a'] } }, /aliases is not a list/],
     ['alias value', { aliases: { L: [{ S: 'auto' }] } }, /invalid alias/],
+    ['sensitivity floor', { sensitivityFloor: { S: 'publik' } }, /sensitivityFloor is not one of public, internal, restricted/],
   ])('an item with a bad %s is reported', (_name, override, problem) => {
     const parsed = fromItem({ ...toItem(record), ...override });
     expect(parsed.ok).toBe(false);

@@ -3,40 +3,18 @@
  * identity from STS GetCallerIdentity (a loopback fake), and the router's DynamoDB loader reading
  * the same table through `controlsFromEnv`, as the Lambda entry wires it.
  */
-import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
 import { CreateTableCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { runIncidentCommand } from '../../../cli/incident';
 import { controlsFromEnv } from '../../../lambda/router/incident/dynamo-controls';
 import { CONTROL_ATTRIBUTES as A, CONTROLS_ENV } from '../../../lambda/shared/incident-controls-schema';
 import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
 import { ACME_KEY } from '../../helpers/router-config';
+import { startFakeSts } from '../../helpers/fake-sts';
 import { chatRequest, hello, send, testGateway } from '../../helpers/router-fakes';
 
 const TABLE = 'gw-incident-controls';
 const OPERATOR = 'arn:aws:sts::111122223333:assumed-role/OnCall/alice';
 
-/** A loopback STS that answers GetCallerIdentity (AWS query protocol, XML). */
-async function startFakeSts(): Promise<{ endpoint: string; actions: string[]; close(): Promise<void> }> {
-  const actions: string[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => { body += d.toString(); });
-    req.on('end', () => {
-      actions.push(new URLSearchParams(body).get('Action') ?? '');
-      res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end('<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
-        + `<Arn>${OPERATOR}</Arn><UserId>AROAEXAMPLE:alice</UserId><Account>111122223333</Account>`
-        + '</GetCallerIdentityResult><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></GetCallerIdentityResponse>');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    actions,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe('incident controls against DynamoDB', () => {
   let dynamo: LocalDynamo;
@@ -54,7 +32,7 @@ describe('incident controls against DynamoDB', () => {
   beforeAll(async () => {
     restoreEnv = useTestAwsEnvironment();
     dynamo = await startDynalite();
-    sts = await startFakeSts();
+    sts = await startFakeSts(OPERATOR);
     await dynamo.client.send(new CreateTableCommand({
       TableName: TABLE,
       KeySchema: [{ AttributeName: A.pk, KeyType: 'HASH' }, { AttributeName: A.sk, KeyType: 'RANGE' }],

@@ -13,7 +13,7 @@ describe('resolveTenant', () => {
       expect(tenant).toEqual({
         tenantId: 'acme', tier: 'premium', keyId: sha256(ACME_KEY).slice(0, 12),
         allowedAliases: new Set(['chat', 'summary', 'secure', 'batch-only', 'guarded']),
-        sensitivityClearance: 'restricted', defaultSensitivity: 'internal',
+        sensitivityClearance: 'restricted', defaultSensitivity: 'internal', sensitivityFloor: 'public',
       });
       expect(resolveTenant({ kind: 'bearer' }, { authorization: `bearer   ${GLOBEX_KEY}` }, config).tenantId).toBe('globex');
     });

@@ -35,14 +35,15 @@ describe('toLogLine', () => {
           { Name: 'Requests', Unit: 'Count' }, { Name: 'Rejections', Unit: 'Count' }, { Name: 'Errors', Unit: 'Count' },
           { Name: 'InputTokens', Unit: 'Count' }, { Name: 'OutputTokens', Unit: 'Count' }, { Name: 'CacheReadInputTokens', Unit: 'Count' },
           { Name: 'CacheWriteInputTokens', Unit: 'Count' }, { Name: 'CostUsd', Unit: 'None' }, { Name: 'LatencyMs', Unit: 'Milliseconds' },
-          { Name: 'Attempts', Unit: 'Count' }, { Name: 'Fallbacks', Unit: 'Count' }, { Name: 'TimeToFirstTokenMs', Unit: 'Milliseconds' },
+          { Name: 'Attempts', Unit: 'Count' }, { Name: 'Fallbacks', Unit: 'Count' }, { Name: 'ValidationFailures', Unit: 'Count' },
+          { Name: 'TimeToFirstTokenMs', Unit: 'Milliseconds' },
         ],
       }, {
         Namespace: 'Ns',
         Dimensions: [['Prompt', 'PromptVersion']],
         Metrics: [
           { Name: 'Requests', Unit: 'Count' }, { Name: 'Errors', Unit: 'Count' }, { Name: 'PromptValidationFailures', Unit: 'Count' },
-          { Name: 'CostUsd', Unit: 'None' },
+          { Name: 'CostUsd', Unit: 'None' }, { Name: 'ValidationFailures', Unit: 'Count' },
         ],
       }],
     });
@@ -91,12 +92,12 @@ describe('toLogLine', () => {
       + '"Dimensions":[["Route"],["Tenant","Route"]],"Metrics":[{"Name":"Requests","Unit":"Count"},{"Name":"Rejections","Unit":"Count"},'
       + '{"Name":"Errors","Unit":"Count"},{"Name":"InputTokens","Unit":"Count"},{"Name":"OutputTokens","Unit":"Count"},'
       + '{"Name":"CacheReadInputTokens","Unit":"Count"},{"Name":"CacheWriteInputTokens","Unit":"Count"},{"Name":"CostUsd","Unit":"None"},'
-      + '{"Name":"LatencyMs","Unit":"Milliseconds"},{"Name":"Attempts","Unit":"Count"},{"Name":"Fallbacks","Unit":"Count"},'
+      + '{"Name":"LatencyMs","Unit":"Milliseconds"},{"Name":"Attempts","Unit":"Count"},{"Name":"Fallbacks","Unit":"Count"},{"Name":"ValidationFailures","Unit":"Count"},'
       + '{"Name":"TimeToFirstTokenMs","Unit":"Milliseconds"}]},{"Namespace":"Ns","Dimensions":[["Prompt","PromptVersion"]],'
       + '"Metrics":[{"Name":"Requests","Unit":"Count"},{"Name":"Errors","Unit":"Count"},{"Name":"PromptValidationFailures","Unit":"Count"},'
-      + '{"Name":"CostUsd","Unit":"None"}]}]},"Route":"chat","Tenant":"acme","Requests":1,"Rejections":0,"Errors":1,'
+      + '{"Name":"CostUsd","Unit":"None"},{"Name":"ValidationFailures","Unit":"Count"}]}]},"Route":"chat","Tenant":"acme","Requests":1,"Rejections":0,"Errors":1,'
       + '"InputTokens":100,"OutputTokens":50,"CacheReadInputTokens":20,"CacheWriteInputTokens":5,"CostUsd":0.0123,"LatencyMs":120,'
-      + '"Attempts":2,"Fallbacks":0,"TimeToFirstTokenMs":45,"Prompt":"greet","PromptVersion":"4","PromptValidationFailures":0}',
+      + '"Attempts":2,"Fallbacks":0,"ValidationFailures":0,"TimeToFirstTokenMs":45,"Prompt":"greet","PromptVersion":"4","PromptValidationFailures":0}',
     );
     const minimal: UsageRecord = {
       requestId: 'r-2', timestamp: '2026-01-01T00:00:00.000Z', operation: 'other', stream: false, status: 401, outcome: Outcome.REJECTED,
@@ -113,8 +114,8 @@ describe('toLogLine', () => {
       + '{"Name":"Rejections","Unit":"Count"},{"Name":"Errors","Unit":"Count"},{"Name":"InputTokens","Unit":"Count"},'
       + '{"Name":"OutputTokens","Unit":"Count"},{"Name":"CacheReadInputTokens","Unit":"Count"},{"Name":"CacheWriteInputTokens","Unit":"Count"},'
       + '{"Name":"CostUsd","Unit":"None"},{"Name":"LatencyMs","Unit":"Milliseconds"},{"Name":"Attempts","Unit":"Count"},'
-      + '{"Name":"Fallbacks","Unit":"Count"}]}]},"Route":"none","Tenant":"unauthenticated","Requests":1,"Rejections":1,"Errors":0,'
-      + '"InputTokens":0,"OutputTokens":0,"CacheReadInputTokens":0,"CacheWriteInputTokens":0,"CostUsd":0,"LatencyMs":1,"Attempts":0,"Fallbacks":0}',
+      + '{"Name":"Fallbacks","Unit":"Count"},{"Name":"ValidationFailures","Unit":"Count"}]}]},"Route":"none","Tenant":"unauthenticated","Requests":1,"Rejections":1,"Errors":0,'
+      + '"InputTokens":0,"OutputTokens":0,"CacheReadInputTokens":0,"CacheWriteInputTokens":0,"CostUsd":0,"LatencyMs":1,"Attempts":0,"Fallbacks":0,"ValidationFailures":0}',
     );
   });
 
