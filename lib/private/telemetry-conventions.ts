@@ -95,6 +95,6 @@ export const TRACE_FIELD = {
  * `gateway.`, from `lambda/router/tracing/spans.ts` STAGE).
  */
 export const TRACE_STAGES = [
-  'authorizer', 'tenant', 'parse', 'prompt', 'tenant_policy', 'retrieval', 'images', 'route', 'budget.reserve',
+  'authorizer', 'tenant', 'parse', 'prompt', 'tenant_policy', 'approval', 'retrieval', 'images', 'route', 'budget.reserve', 'redaction',
   'guardrail.input', 'target', 'guardrail.output', 'validation', 'response',
 ] as const;
