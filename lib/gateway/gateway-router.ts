@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -22,9 +20,7 @@ import { FunctionExecutionRole } from '../private/function-role';
 import { httpsOnlySecurityGroup } from '../private/gateway-egress';
 import { encryptedLogGroup } from '../private/kms';
 import { withTokenPlaceholders } from '../private/token-placeholders';
-
-/** The JSON Schema of the gateway configuration, shipped with the package. */
-const SCHEMA_FILE = join(__dirname, '..', '..', 'schema', 'gateway-config.schema.json');
+import { appConfigValidatorSchema } from '../private/validator-schema';
 
 /** Properties of a {@link GatewayRouter}. */
 export interface GatewayRouterProps {
@@ -217,8 +213,8 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
       application,
       content: appconfig.ConfigurationContent.fromInlineJson(Stack.of(this).toJsonString(props.config)),
       type: appconfig.ConfigurationType.FREEFORM,
-      // Minified: AppConfig allows a validator of at most 32,768 characters.
-      validators: [appconfig.JsonSchemaValidator.fromInline(JSON.stringify(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'))))],
+      // Without annotations or whitespace: AppConfig allows a validator of at most 32,768 characters.
+      validators: [appconfig.JsonSchemaValidator.fromInline(appConfigValidatorSchema())],
       deployTo: [environment],
       deploymentKey: key,
       // The router reads the configuration only at cold start, and the function is updated with

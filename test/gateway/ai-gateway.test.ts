@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { App, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -13,6 +12,7 @@ import { TenantInferenceProfiles } from '../../lib/bedrock/inference-profiles/te
 import { GatewayConfigValidator } from '../../lambda/shared/validator';
 import { Sensitivity, TargetKind } from '../../lambda/shared/config';
 import { actionsOf, resourcesOf, statementsOfRole, TemplateStatement } from '../helpers/iam-statements';
+import { APPCONFIG_VALIDATOR_MAX_CHARS, CONFIG_SCHEMA_FILE, withoutAnnotations } from '../../lib/private/validator-schema';
 
 const ENV = { account: '111122223333', region: 'us-east-1' };
 
@@ -165,12 +165,26 @@ describe('AiGateway', () => {
     template.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', { GrowthFactor: 100, DeploymentDurationInMinutes: 0, FinalBakeTimeInMinutes: 0 });
   });
 
-  test('the validator is the schema file without its indentation, within AppConfig\'s 32,768 characters', () => {
+  test('the validator is the schema file without annotations, within AppConfig\'s 32,768 characters', () => {
     const { template } = defaultGateway();
     const [profile] = Object.values(template.findResources('AWS::AppConfig::ConfigurationProfile'));
     const content = profile.Properties.Validators[0].Content as string;
-    expect(JSON.parse(content)).toEqual(JSON.parse(readFileSync(join(__dirname, '../../schema/gateway-config.schema.json'), 'utf8')));
-    expect(content.length).toBeLessThanOrEqual(32_768);
+    const file = JSON.parse(readFileSync(CONFIG_SCHEMA_FILE, 'utf8'));
+    expect(JSON.parse(content)).toEqual(withoutAnnotations(file));
+    expect(content.length).toBeLessThanOrEqual(APPCONFIG_VALIDATOR_MAX_CHARS);
+  });
+
+  test('dropping annotations keeps every checking keyword and property names called like annotations', () => {
+    const schema = {
+      type: 'object', description: 'd', default: {}, title: 't', $comment: 'c',
+      properties: { description: { type: 'string', maxLength: 200, description: 'x' }, default: { enum: ['description'] } },
+      required: ['description'], additionalProperties: false,
+    };
+    expect(withoutAnnotations(schema)).toEqual({
+      type: 'object',
+      properties: { description: { type: 'string', maxLength: 200 }, default: { enum: ['description'] } },
+      required: ['description'], additionalProperties: false,
+    });
   });
 
   test('API, authorizer, usage plans per tier and the web ACL are wired together', () => {
