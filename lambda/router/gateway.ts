@@ -776,7 +776,7 @@ export class Gateway implements BatchLinePort {
       // Buffered (a gateway-side output guardrail had to see the whole answer), sent as a stream.
       const sse = new SseWriter(out, meta);
       trace.ttftMs = this.now() - request.receivedAt;
-      if (completion.text.length > 0) await sse.text(completion.text);
+      if (completion.text.length > 0 || completion.logprobs !== undefined) await sse.text(completion.text, completion.logprobs);
       for (const [index, call] of (completion.toolCalls ?? []).entries()) await sse.toolCall({ type: 'tool_call', index, ...call });
       await sse.finish(completion.finishReason, chat.includeUsage ? completion.usage : undefined, { costUsd: cost, guardrailAction, validation: meta.validation });
     } else {
@@ -907,7 +907,7 @@ export class Gateway implements BatchLinePort {
           if (trace.ttftMs === undefined) trace.ttftMs = this.now() - trace.receivedAt;
           if (chunk.type === 'text') {
             text += chunk.text;
-            await sse.text(chunk.text);
+            await sse.text(chunk.text, chunk.logprobs);
           } else {
             text += chunk.arguments;
             await sse.toolCall(chunk);
@@ -1076,6 +1076,7 @@ function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantC
     ...(chat.seed !== undefined ? { seed: chat.seed } : {}),
     ...(chat.presencePenalty !== undefined ? { presencePenalty: chat.presencePenalty } : {}),
     ...(chat.frequencyPenalty !== undefined ? { frequencyPenalty: chat.frequencyPenalty } : {}),
+    ...(chat.logprobs !== undefined ? { logprobs: chat.logprobs } : {}),
   };
 }
 

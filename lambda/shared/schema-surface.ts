@@ -80,6 +80,9 @@ export function crossCheckSurface(config: GatewayConfig, issues: string[]): void
           + `set prices['${priceKeyOf(t)}'].tierMultipliers.${tier}`);
       }
     });
+    if (t.capabilities?.logprobs === true && t.kind === TargetKind.BEDROCK) {
+      issues.push(`targets[${i}].capabilities.logprobs: Bedrock Converse returns no token log probabilities; target '${t.id}' is a Bedrock target`);
+    }
     if (t.capabilities?.promptCaching === true && t.kind !== TargetKind.BEDROCK) {
       issues.push(`targets[${i}].capabilities.promptCaching: cache points are a Bedrock feature; OpenAI-compatible servers cache prefixes on their own`);
     }

@@ -2,7 +2,7 @@
  * Wire level, end to end, for the request surface beyond text: the official `openai` client →
  * local mode → the real adapters → the loopback Bedrock and vLLM fakes (and a loopback HTTPS image
  * host). Images (data URLs, fetched URLs, the capability, the limits), `models.retrieve`, prompt
- * caching with cache tokens priced, service tiers with tier prices, seed and penalties.
+ * caching with cache tokens priced, service tiers with tier prices, seed and penalties, logprobs.
  */
 import * as http from 'node:http';
 import OpenAI from 'openai';
@@ -15,7 +15,7 @@ import { ServiceTier } from '../../../lambda/shared/config-surface';
 import { resolveGatewayConfig } from '../../../lambda/shared/defaults';
 import { GatewayConfigValidator } from '../../../lambda/shared/validator';
 import { BedrockBehaviours, startFakeBedrockRuntime, type FakeBedrockRuntime } from '../../helpers/fake-bedrock-runtime';
-import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
+import { fakeTokenLogprob, OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
 import { IMAGE_HOST, ImageHost, loopbackFetcher, startImageHost } from '../../helpers/image-host';
 import { dataUrl, jpegBytes, pngBytes } from '../../helpers/images';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
@@ -30,7 +30,7 @@ function surfaceConfig(bedrock: string, vllm: string): GatewayConfig {
   const base = testConfig({ bedrock, openai: vllm });
   return {
     ...base,
-    tenants: base.tenants.map((t) => (t.id === 'acme' ? { ...t, allowedAliases: [...t.allowedAliases, 'vision', 'vision-vllm'] } : t)),
+    tenants: base.tenants.map((t) => (t.id === 'acme' ? { ...t, allowedAliases: [...t.allowedAliases, 'vision', 'vision-vllm', 'scored'] } : t)),
     targets: [
       ...base.targets,
       {
@@ -43,6 +43,8 @@ function surfaceConfig(bedrock: string, vllm: string): GatewayConfig {
       ...base.routes,
       { alias: 'vision', targets: ['bedrock-vision'], promptCaching: { afterSystem: true }, imageFetch: { allowedHosts: [IMAGE_HOST] } },
       { alias: 'vision-vllm', targets: ['vllm-vision'] },
+      // Bedrock first: a request with logprobs skips it for the vLLM target.
+      { alias: 'scored', targets: ['bedrock-vision', 'vllm'] },
     ],
     prices: {
       ...base.prices,
@@ -245,6 +247,51 @@ describe('openai client → local gateway: images, models.retrieve, caching, ser
     test('a tier no target of the route offers: 400 naming service_tier', async () => {
       const error = await apiError(client().chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }], service_tier: 'priority' }));
       expect({ status: error.status, code: error.code, param: error.param }).toEqual({ status: 400, code: 'service_tier_not_offered', param: 'service_tier' });
+    });
+  });
+
+  describe('logprobs', () => {
+    const question: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Yes or no?' }];
+
+    test('JSON: the Bedrock target is skipped, vLLM is asked for them, the answer carries them in OpenAI\'s shape', async () => {
+      vllm.enqueue(OpenAiBehaviours.success({ deltas: ['Yes', ' indeed'] }));
+      const answer = await client().chat.completions.create({ model: 'scored', messages: question, logprobs: true, top_logprobs: 2 });
+      expect(vllm.lastRequest().body).toMatchObject({ logprobs: true, top_logprobs: 2 });
+      expect(bedrock.requests).toHaveLength(0);
+      expect(answer.choices[0].message.content).toBe('Yes indeed');
+      expect(answer.choices[0].logprobs).toEqual({
+        content: [fakeTokenLogprob('Yes', 0, 2), fakeTokenLogprob(' indeed', 1, 2)],
+        refusal: null,
+      });
+      const [record] = await records(usage, 1);
+      expect(record).toMatchObject({ outcome: 'success', targetId: 'vllm' });
+    });
+
+    test('stream: each content chunk carries its token\'s logprobs, as the openai SDK reads them', async () => {
+      vllm.enqueue(OpenAiBehaviours.success({ deltas: ['Yes', ' indeed'] }));
+      const stream = await client().chat.completions.create({ model: 'scored', messages: question, logprobs: true, top_logprobs: 1, stream: true });
+      const tokens: unknown[] = [];
+      let text = '';
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta?.content ?? '';
+        tokens.push(...(chunk.choices[0]?.logprobs?.content ?? []));
+      }
+      expect(text).toBe('Yes indeed');
+      expect(tokens).toEqual([fakeTokenLogprob('Yes', 0, 1), fakeTokenLogprob(' indeed', 1, 1)]);
+    });
+
+    test('without logprobs the Bedrock target serves, and the answer\'s logprobs is null', async () => {
+      const answer = await client().chat.completions.create({ model: 'scored', messages: question });
+      expect(answer.choices[0].logprobs).toBeNull();
+      expect(bedrock.requests).toHaveLength(1);
+      expect(vllm.requests).toHaveLength(0);
+    });
+
+    test('a route with only Bedrock targets: 400 capability_not_supported naming logprobs, no target called', async () => {
+      const error = await apiError(client().chat.completions.create({ model: 'vision', messages: question, logprobs: true }));
+      expect({ status: error.status, code: error.code, param: error.param }).toEqual({ status: 400, code: 'capability_not_supported', param: 'logprobs' });
+      expect(error.message).toContain('token log probabilities');
+      expect(bedrock.requests).toHaveLength(0);
     });
   });
 

@@ -113,6 +113,11 @@ describe('configuration checks', () => {
     ]);
   });
 
+  test('logprobs on a Bedrock target: Converse has none', () => {
+    const found = issues((c) => ({ ...c, targets: c.targets.map((t) => (t.id === 'sonnet-vision' ? { ...t, capabilities: { ...t.capabilities, logprobs: true } } : t)) }));
+    expect(found).toEqual([expect.stringContaining("capabilities.logprobs: Bedrock Converse returns no token log probabilities; target 'sonnet-vision'")]);
+  });
+
   test('shapes: an unknown tier, a host with a scheme, a tier factor key for default', () => {
     const found = issues((c) => ({
       ...c,
