@@ -799,7 +799,7 @@ export class Gateway implements BatchLinePort {
     const spans = trace.spans;
     const tenant = spans.spanSync(STAGE.TENANT, undefined, () => resolveTenant(request.credentials, request.headers, config));
     trace.tenant = tenant;
-    const parsed = spans.spanSync(STAGE.PARSE, undefined, () => parseChatRequest(request.body, request.bodyError, config.limits, request.headers));
+    const parsed = spans.spanSync(STAGE.PARSE, undefined, () => parseChatRequest(request.body, request.bodyError, config.limits, request.headers, request.bodyPrefix));
     trace.stream = parsed.stream;
     trace.setRequestedModel(parsed.model, config);
     if (request.batchLine !== undefined && parsed.stream) {

@@ -41,11 +41,21 @@ describe('local server', () => {
     expect(server.baseUrl).toBe(`http://127.0.0.1:${server.port}/v1`);
   });
 
-  test('a declared body over the limit: 413 without reading it', async () => {
-    const res = await raw(server, { headers: { 'content-length': 100_000 }, endBody: false });
+  test('a declared body over the limit: answered 413 once the limit is read, before the rest is sent', async () => {
+    const res = await raw(server, { body: 'x'.repeat(3000), headers: { 'content-length': 100_000 }, endBody: false });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'request_too_large', type: 'invalid_request_error' } });
     expect(t.usage.only()).toMatchObject({ status: 413, outcome: 'rejected' });
+  });
+
+  test('a body whose limit falls inside an image URL: 400 image_too_large naming the part, before the rest is sent', async () => {
+    const head = '{"model":"chat","messages":[{"role":"user","content":[{"type":"text","text":"What is this?"},'
+      + '{"type":"image_url","image_url":{"url":"data:image/png;base64,';
+    const res = await raw(server, { body: head + 'A'.repeat(3000), headers: { 'content-length': 100_000 }, endBody: false });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'image_too_large', param: 'messages[0].content[1].image_url.url' } });
+    expect(JSON.parse(res.body).error.message).toContain('2048 bytes');
+    expect(t.usage.only()).toMatchObject({ status: 400, outcome: 'rejected' });
   });
 
   test('a chunked body growing over the limit: 413', async () => {

@@ -97,13 +97,18 @@ function parseTarget(target: string): { path: string; query: Record<string, stri
   return { path: url.pathname, query: Object.fromEntries(url.searchParams.entries()) };
 }
 
-/** Reads a body up to `limit` bytes; beyond it stops reading and reports TOO_LARGE. */
-function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number): Promise<{ body: Uint8Array; error?: BodyError }> {
+/**
+ * Reads a body up to `limit` bytes. Beyond it, reading stops: the bytes up to the limit are the
+ * `prefix` (the gateway names the field they end in), the rest is drained without being kept, and
+ * the result is TOO_LARGE — also for a body whose declared length is over the limit, so the same
+ * at most `limit` bytes are ever held.
+ */
+function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number): Promise<{ body: Uint8Array; error?: BodyError; prefix?: Uint8Array }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const finish = (result: { body: Uint8Array; error?: BodyError }): void => {
+    const finish = (result: { body: Uint8Array; error?: BodyError; prefix?: Uint8Array }): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -115,21 +120,16 @@ function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number): 
       req.resume();
     }, timeoutMs);
     const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        finish({ body: new Uint8Array(0), error: BodyError.TOO_LARGE });
+      if (size + chunk.length > limit) {
+        chunks.push(chunk.subarray(0, limit - size));
+        finish({ body: new Uint8Array(0), error: BodyError.TOO_LARGE, prefix: Buffer.concat(chunks) });
         // Drain the rest without keeping it, so the answer can still be written.
         req.resume();
         return;
       }
+      size += chunk.length;
       chunks.push(chunk);
     };
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      finish({ body: new Uint8Array(0), error: BodyError.TOO_LARGE });
-      req.resume();
-      return;
-    }
     req.on('data', onData);
     req.once('end', () => finish({ body: Buffer.concat(chunks) }));
     req.once('error', () => finish({ body: new Uint8Array(0), error: BodyError.TIMEOUT }));
@@ -150,7 +150,7 @@ export function startLocalServer(options: LocalServerOptions): Promise<LocalServ
   const server = http.createServer((req, res) => {
     const receivedAt = Date.now();
     const { path, query } = parseTarget(req.url ?? '/');
-    void readBody(req, gateway.maxBodyBytes(path), bodyTimeoutMs).then(async ({ body, error }) => {
+    void readBody(req, gateway.maxBodyBytes(path), bodyTimeoutMs).then(async ({ body, error, prefix }) => {
       const request: GatewayRequest = {
         method: (req.method ?? 'GET').toUpperCase(),
         path,
@@ -158,6 +158,7 @@ export function startLocalServer(options: LocalServerOptions): Promise<LocalServ
         headers: normaliseHeaders(req.headers),
         body,
         ...(error ? { bodyError: error } : {}),
+        ...(prefix ? { bodyPrefix: prefix } : {}),
         credentials: { kind: 'bearer' },
         receivedAt,
       };

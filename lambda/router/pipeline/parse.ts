@@ -35,6 +35,7 @@ import { ServiceTier } from '../../shared/config-surface';
 import { ImageInputError, parseImageDataUrl } from '../images/data-url';
 import { BodyError } from '../http';
 import { PayloadTooLargeError, RequestTimeoutError } from '../errors';
+import { oversizedChatBody } from './oversized-body';
 import { appendTurn } from '../providers/conversation';
 import { ChatTurn, ContentPart, LogprobsRequest, ResponseFormat } from '../providers/types';
 import { HINTS } from './hints';
@@ -376,17 +377,19 @@ function checkUnsupportedAndIgnored(body: Json): void {
 
 /**
  * Parses and validates a chat completion request body. Throws an `InvalidRequestError` (400),
- * `PayloadTooLargeError` (413) or `RequestTimeoutError` (408) naming the field at fault.
+ * `PayloadTooLargeError` (413) or `RequestTimeoutError` (408) naming the field at fault. A body
+ * over the limit is judged by `bodyPrefix`, the bytes read up to the limit (./oversized-body.ts).
  *
  * @example
  * const request = parseChatRequest(Buffer.from('{"model":"chat","messages":[{"role":"user","content":"Hi"}]}'), undefined, limits);
  */
 export function parseChatRequest(
   body: Uint8Array, bodyError: BodyError | undefined, limits: Limits, headers: Readonly<Record<string, string>> = {},
+  bodyPrefix?: Uint8Array,
 ): ChatRequest {
-  if (bodyError === BodyError.TOO_LARGE) {
-    throw new PayloadTooLargeError(`The request body exceeds the limit of ${limits.maxBodyBytes} bytes.`, 'request_too_large');
-  }
+  // Over the limit: an image URL the limit cut is a 400 naming the part, anything else a 413.
+  if (bodyError === BodyError.TOO_LARGE) throw oversizedChatBody(bodyPrefix, limits);
+  if (body.byteLength > limits.maxBodyBytes) throw oversizedChatBody(body.subarray(0, limits.maxBodyBytes), limits);
   if (bodyError === BodyError.TIMEOUT) {
     throw new RequestTimeoutError('The request body was not received in time.', 'request_timeout');
   }
