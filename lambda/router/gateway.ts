@@ -1077,6 +1077,7 @@ function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantC
     ...(chat.presencePenalty !== undefined ? { presencePenalty: chat.presencePenalty } : {}),
     ...(chat.frequencyPenalty !== undefined ? { frequencyPenalty: chat.frequencyPenalty } : {}),
     ...(chat.logprobs !== undefined ? { logprobs: chat.logprobs } : {}),
+    ...(chat.stablePrefix !== undefined ? { stablePrefix: chat.stablePrefix } : {}),
   };
 }
 

@@ -33,6 +33,7 @@ export const ROUTE_SURFACE_PROPERTIES: { readonly [name: string]: SchemaNode } =
       afterSystem: { type: 'boolean', default: true, description: 'A cache point after the system prompt.' },
       afterTools: { type: 'boolean', default: true, description: 'A cache point after the tool definitions.' },
       afterMessages: { type: 'integer', minimum: 1, maximum: 10_000, description: 'A cache point after the first N turns of the conversation.' },
+      afterPromptPrefix: { type: 'boolean', default: true, description: 'A cache point after a registry prompt version\'s stable prefix (its system template before the first variable).' },
     },
   },
   imageFetch: {

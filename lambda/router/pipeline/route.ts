@@ -169,6 +169,7 @@ function cacheOn(t: ResolvedTarget, route: RouteConfig): CachePlacement | undefi
     afterSystem: caching.afterSystem ?? true,
     afterTools: caching.afterTools ?? true,
     ...(caching.afterMessages !== undefined ? { afterTurns: caching.afterMessages } : {}),
+    afterPromptPrefix: caching.afterPromptPrefix ?? true,
   };
 }
 

@@ -30,6 +30,8 @@ export interface ChatRequest {
   readonly promptRef?: PromptReference;
   /** The prompt version the gateway resolved and rendered in front of `messages` (prompt.ts). */
   readonly prompt?: ResolvedPromptRef;
+  /** The start of `system[0]` every request of that version repeats (prompt.ts), for a cache point. */
+  readonly stablePrefix?: string;
   /** The body's `retrieval` object (parse.ts); pipeline/retrieval.ts runs it. */
   readonly retrieval?: RetrievalRequest;
   /**

@@ -168,6 +168,12 @@ export interface ProviderRequest {
   /** Where to place prompt-cache points (set per target by routing, on targets that cache). */
   readonly cache?: CachePlacement;
   /**
+   * The start of `system[0]` that every request of its prompt version repeats (a registry prompt's
+   * system template before its first variable), where `cache.afterPromptPrefix` places a cache point.
+   * @default none (not rendered from a prompt)
+   */
+  readonly stablePrefix?: string;
+  /**
    * Attribution carried to the provider where it supports it (Bedrock `requestMetadata`, which
    * appears in model invocation logs): tenant, workflow, prompt version, request id. Keys and
    * values already satisfy Bedrock's rules (≤ 256 chars of `[a-zA-Z0-9\s._:/=+$@-]`).
@@ -210,6 +216,8 @@ export interface CachePlacement {
   readonly afterTools: boolean;
   /** After the first N turns of the conversation as sent. */
   readonly afterTurns?: number;
+  /** After `ProviderRequest.stablePrefix`, when the request has one (a registry prompt's stable start). */
+  readonly afterPromptPrefix?: boolean;
 }
 
 /** A Bedrock target: an application inference profile ARN, a cross-region profile id or a model id. */

@@ -24,6 +24,8 @@ import { ACME_KEY, FAKE_AWS_ENV, GLOBEX_KEY, setEnv, testConfig } from '../../he
 const SONNET = 'anthropic.claude-sonnet-4';
 const PNG = pngBytes(300, 200); // 80 tokens by the estimate
 const SYSTEM = 'You are a careful assistant. '.repeat(40);
+/** A registry prompt's system template: a long static policy, then the customer's name. */
+const POLICY = 'Refunds are possible within 30 days of purchase with a receipt. '.repeat(70);
 
 function surfaceConfig(bedrock: string, vllm: string): GatewayConfig {
   const base = testConfig({ bedrock, openai: vllm });
@@ -50,6 +52,10 @@ function surfaceConfig(bedrock: string, vllm: string): GatewayConfig {
       [SONNET]: { ...base.prices[SONNET], tierMultipliers: { flex: 0.5, priority: 1.75 } },
       'qwen2.5-vl': { inputUsdPer1K: 0.0001, outputUsdPer1K: 0.0002 },
     },
+    prompts: [{
+      id: 'policy-qa',
+      versions: [{ version: 1, system: `${POLICY}Customer: {{customer}}`, variables: [{ name: 'customer' }], routes: ['vision'] }],
+    }],
     limits: { maxBodyBytes: 6_291_456 },
     retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 10 },
     timeouts: { connectMs: 3000, totalMs: 10_000 },
@@ -207,6 +213,26 @@ describe('openai client → local gateway: images, models.retrieve, caching, ser
       expect(first.costUsd).toBeCloseTo(cost(first), 9);
       expect(second.costUsd).toBeCloseTo(cost(second), 9);
       expect(second.costUsd).toBeLessThan(first.costUsd);
+    });
+
+    test('a registry prompt: a cache point after its stable prefix, which a request with other variables reads from the cache', async () => {
+      const askAs = (customer: string): Promise<OpenAI.ChatCompletion> => client().chat.completions.create(
+        { model: 'vision', messages: [{ role: 'user', content: 'May I return my shoes?' }], max_tokens: 20 },
+        { headers: { 'x-gateway-prompt': 'policy-qa@1', 'x-gateway-prompt-variables': JSON.stringify({ customer }) } },
+      );
+      await askAs('Ada');
+      await askAs('Bob');
+      const POINT = { cachePoint: { type: 'default' } };
+      // The stable prefix: the template up to its first variable.
+      const prefix = `${POLICY}Customer: `;
+      expect((bedrock.requests[0].body as { system: unknown[] }).system).toEqual([{ text: prefix }, POINT, { text: 'Ada' }, POINT]);
+      expect((bedrock.requests[1].body as { system: unknown[] }).system).toEqual([{ text: prefix }, POINT, { text: 'Bob' }, POINT]);
+      const tokens = (text: string): number => Math.ceil(Buffer.byteLength(text) / 4);
+      const [ada, bob] = await records(usage, 2);
+      expect(ada).toMatchObject({ cacheReadInputTokens: 0, cacheWriteInputTokens: tokens(prefix) + tokens('Ada'), promptId: 'policy-qa' });
+      // Bob's call reads the policy from the cache and writes only his name.
+      expect(bob).toMatchObject({ cacheReadInputTokens: tokens(prefix), cacheWriteInputTokens: tokens('Bob') });
+      expect(bob.costUsd).toBeLessThan(ada.costUsd);
     });
 
     test('service_tier priority: Converse serviceTier, the answer\'s service_tier, the tier price in the record', async () => {

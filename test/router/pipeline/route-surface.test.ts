@@ -78,7 +78,7 @@ test('service_tier default is served everywhere, at the default price', () => {
 
 test('cache points only on the Bedrock target that caches; the call carries them and the tier', () => {
   const p = plan(text);
-  expect(p.candidates.map((c) => c.cache)).toEqual([undefined, { afterSystem: true, afterTools: true, afterTurns: 2 }, undefined]);
+  expect(p.candidates.map((c) => c.cache)).toEqual([undefined, { afterSystem: true, afterTools: true, afterTurns: 2, afterPromptPrefix: true }, undefined]);
   expect(targetRequest(p.candidates[1], providerRequest())).toMatchObject({ serviceTier: 'flex', cache: { afterTurns: 2 } });
   expect(targetRequest(p.candidates[0], providerRequest())).not.toHaveProperty('cache');
 });
