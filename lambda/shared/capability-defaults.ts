@@ -6,6 +6,13 @@ import { TargetKind } from './config';
 import { TargetCapabilities } from './config-capabilities';
 import type { ObjectNode } from './schema-dsl';
 
+/**
+ * The shortest stable prompt prefix, in characters, that gets its own cache point
+ * (`PromptCachingConfig.afterPromptPrefix`): about 1,024 tokens at 4 characters a token, below
+ * which Bedrock creates no cache checkpoint.
+ */
+export const PROMPT_PREFIX_MIN_CHARS = 4096;
+
 /** Capabilities with every default applied. */
 export interface ResolvedCapabilities {
   readonly tools: boolean;

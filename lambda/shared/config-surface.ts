@@ -50,18 +50,12 @@ export interface PromptCachingConfig {
    * For a request rendered from a prompt of the registry (`prompts`), a cache point after the
    * version's stable prefix: its system template's text before the first `{{variable}}` slot (all
    * of it when it has none). Every request of that version repeats this prefix, whatever its
-   * variables, so the cache serves across users; placed only when the prefix is at least
-   * `PROMPT_PREFIX_MIN_CHARS` characters (about the 1,024 tokens Bedrock needs to cache a prefix).
+   * variables, so the cache serves across users; placed only when the prefix is at least 4,096
+   * characters (about the 1,024 tokens Bedrock needs to cache a prefix).
    * @default true
    */
   readonly afterPromptPrefix?: boolean;
 }
-
-/**
- * The shortest stable prompt prefix, in characters, that gets its own cache point (about 1,024
- * tokens at 4 characters a token: Bedrock creates no cache checkpoint for a shorter prefix).
- */
-export const PROMPT_PREFIX_MIN_CHARS = 4096;
 
 /**
  * Image URLs a route lets the gateway fetch. Without it, an `image_url` part must be a base64 data

@@ -4,7 +4,8 @@ import { toChatCompletionsBody } from '../../../lambda/router/providers/openai/m
 import { inputTokenBound, requestTokenBound } from '../../../lambda/router/providers/token-bound';
 import type { BedrockTarget, ChatTurn, OpenAiTarget } from '../../../lambda/router/providers/types';
 import { estimateInputTokens } from '../../../lambda/router/providers/usage';
-import { PROMPT_PREFIX_MIN_CHARS, ServiceTier } from '../../../lambda/shared/config-surface';
+import { PROMPT_PREFIX_MIN_CHARS } from '../../../lambda/shared/capability-defaults';
+import { ServiceTier } from '../../../lambda/shared/config-surface';
 import { pngBytes } from '../../helpers/images';
 import { PROFILE_ARN, providerRequest } from './helpers';
 

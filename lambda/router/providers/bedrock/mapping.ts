@@ -40,7 +40,8 @@ import type {
   TokenUsage as BedrockTokenUsage,
 } from '@aws-sdk/client-bedrock-runtime';
 import { UpstreamError } from '../../errors';
-import { PROMPT_PREFIX_MIN_CHARS, ServiceTier } from '../../../shared/config-surface';
+import { PROMPT_PREFIX_MIN_CHARS } from '../../../shared/capability-defaults';
+import { ServiceTier } from '../../../shared/config-surface';
 import { CONTINUATION_PROMPT, normaliseTurns } from '../conversation';
 import { sanitiseRequestMetadata } from '../request-metadata';
 import type { BedrockTarget, ChatTurn, Completion, FinishReason, GuardrailAction, ProviderRequest, ResponseFormat, ToolCall } from '../types';
