@@ -129,10 +129,10 @@ export async function runAdviseCommand(argv: readonly string[], io: CliIo): Prom
         throw new AdviseArgsError(`--local ${values.local}: ${error instanceof Error ? error.message : String(error)}`);
       }
     } else {
-      const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
-      const { usageCliClient } = await import('./usage/client.js');
+      const { DYNAMODB_PROFILES } = await import('../lambda/clients/dynamodb.js');
+      const { documentClient } = await import('../lambda/clients/dynamodb-document.js');
       const { readLedgerMonth } = await import('./advise/readers.js');
-      const client = DynamoDBDocumentClient.from(usageCliClient({ region: values.region, endpoint: values.endpoint }));
+      const client = documentClient({ ...DYNAMODB_PROFILES.OPERATOR, region: values.region, endpoint: values.endpoint });
       try {
         records = await readLedgerMonth(client, values.table!, values.month);
       } catch (error) {
