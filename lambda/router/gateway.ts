@@ -196,6 +196,7 @@ function endpointOf(path: string): Endpoint | undefined {
   if (BATCHES_PATH.test(path)) return BATCHES_ENDPOINT;
   return path.startsWith(`${MODELS_PATH}/`) ? MODEL_ENDPOINT : undefined;
 }
+
 /** A sink that starts once, ignores writes after the client left or the response ended. */
 class GuardedSink implements ResponseSink {
   started = false;
@@ -425,9 +426,9 @@ export class Gateway implements BatchLinePort {
       case 'batches': return this.batchApi(request, tenant, out, trace);
       case 'chat.completions': return this.chat(request, tenant, out, trace, signal, budget);
       case 'embeddings': return serveEmbeddings(this.embeddings, request, tenant, out, trace, signal, budget);
-      case 'models': return endpoint.shown === MODELS_PATH
-        ? this.models(tenant, out, trace)
-        : this.model(tenant, decodeModelId(path.slice(MODELS_PATH.length + 1)), out, trace);
+      case 'models': return endpoint === MODEL_ENDPOINT
+        ? this.model(tenant, decodeModelId(path.slice(MODELS_PATH.length + 1)), out, trace)
+        : this.models(tenant, out, trace);
       case 'feedback': return this.feedback(request, tenant, out, trace);
       case 'usage': return this.usage(request, tenant, out, trace);
     }
