@@ -5,7 +5,7 @@
  * The dispatcher (`cli/index.ts`) calls `runKeysCommand(argv.slice(1))` and exits with its result.
  */
 import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { createDynamoDbClient } from '../lambda/authorizer/dynamodb';
+import { createDynamoDbClient, DYNAMODB_PROFILES } from '../lambda/clients/dynamodb';
 import { createApiGatewayClient } from './keys/api-keys';
 import { parseKeysArgs, USAGE } from './keys/args';
 import { createKey, KeysContext, listKeys, revokeTenantKey, syncTenantKeys } from './keys/commands';
@@ -40,11 +40,7 @@ export async function runKeysCommand(argv: readonly string[], io: KeysIo = {}): 
       return EXIT.OK;
     }
     const { options } = command;
-    const dynamodb = createDynamoDbClient({
-      connectTimeoutMs: 3000, requestTimeoutMs: 10_000, maxAttempts: 3,
-      ...(options.region !== undefined ? { region: options.region } : {}),
-      ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-    });
+    const dynamodb = createDynamoDbClient({ ...DYNAMODB_PROFILES.OPERATOR, region: options.region, endpoint: options.endpoint });
     let apiGateway: APIGatewayClient | undefined;
     const ctx: KeysContext = {
       dynamodb,

@@ -5,7 +5,7 @@
 import { userInfo } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { createDynamoDbClient } from '../lambda/authorizer/dynamodb';
+import { createDynamoDbClient, DYNAMODB_PROFILES } from '../lambda/clients/dynamodb';
 
 /** Who acted: an IAM ARN and its account, or `local:<user>`. */
 export interface OperatorIdentity {
@@ -19,10 +19,7 @@ export type ClientFlags = Readonly<Record<string, string | boolean | undefined>>
 /** A DynamoDB and an STS client for an operator command, with explicit timeouts. */
 export function operatorClients(values: ClientFlags): { dynamodb: DynamoDBClient; sts: STSClient } {
   const region = typeof values.region === 'string' ? { region: values.region } : {};
-  const dynamodb = createDynamoDbClient({
-    connectTimeoutMs: 3000, requestTimeoutMs: 10_000, maxAttempts: 3, ...region,
-    ...(typeof values.endpoint === 'string' ? { endpoint: values.endpoint } : {}),
-  });
+  const dynamodb = createDynamoDbClient({ ...DYNAMODB_PROFILES.OPERATOR, ...region, ...(typeof values.endpoint === 'string' ? { endpoint: values.endpoint } : {}) });
   const sts = new STSClient({ maxAttempts: 3, ...region, ...(typeof values['sts-endpoint'] === 'string' ? { endpoint: values['sts-endpoint'] } : {}) });
   return { dynamodb, sts };
 }

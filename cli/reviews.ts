@@ -10,7 +10,7 @@
  * JSONL file `cdk-ai-gateway serve --reviews` writes.
  */
 import { parseArgs } from 'node:util';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../lambda/clients/dynamodb-document';
 import { AwsReviews } from '../lambda/router/validation/aws-reviews';
 import { JsonlReviews } from '../lambda/router/validation/jsonl-reviews';
 import { ReviewItem, ReviewStore } from '../lambda/router/validation/review';
@@ -91,7 +91,7 @@ export async function runReviewsCommand(argv: readonly string[], io: ReviewsIo):
   const store: ReviewStore = clients === undefined
     ? new JsonlReviews(values.file!)
     : new AwsReviews({
-      dynamodb: DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } }), tableName: values.table!,
+      dynamodb: documentClient(clients.dynamodb), tableName: values.table!,
     });
   try {
     if (action === 'list') {

@@ -5,11 +5,11 @@
  * raw aggregates instead. Reads only (`GetItem`/`Query`): grant it with `UsageTable.grantReadUsage`.
  */
 import { parseArgs } from 'node:util';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readPeriodUsage } from '../lambda/router/usage/ledger';
 import { ID_PATTERN } from '../lambda/shared/schema';
 import { CliIo, EXIT } from './io';
-import { usageCliClient } from './usage/client';
+import { DYNAMODB_PROFILES } from '../lambda/clients/dynamodb';
+import { documentClient } from '../lambda/clients/dynamodb-document';
 import { formatPromptComparison, promptVersionRows } from './usage/by-prompt';
 import { formatUsageReport } from './usage/report';
 
@@ -112,9 +112,9 @@ export async function runUsageCommand(argv: readonly string[], io: CliIo, now: (
     io.stdout(USAGE_USAGE);
     return EXIT.OK;
   }
-  const client = usageCliClient(options);
+  const client = documentClient({ ...DYNAMODB_PROFILES.OPERATOR, region: options.region, endpoint: options.endpoint });
   try {
-    const usage = await readPeriodUsage(DynamoDBDocumentClient.from(client), options.table, options.tenant, options.granularity, options.period);
+    const usage = await readPeriodUsage(client, options.table, options.tenant, options.granularity, options.period);
     const text = options.by === 'prompt' ? formatPromptComparison(usage) : formatUsageReport(usage);
     io.stdout(options.json ? JSON.stringify(options.by === 'prompt' ? promptVersionRows(usage) : usage, null, 2) : text);
     return EXIT.OK;

@@ -38,6 +38,8 @@ export interface AdvisorInput {
   readonly throughput?: readonly ThroughputFigure[];
   /** Bedrock prices by model id (the configuration's `prices` of its Bedrock targets). */
   readonly bedrockPrices?: Readonly<Record<string, TokenPrice>>;
+  /** Where the GPU utilisation samples came from (CloudWatch, a file), or that there are none: shown with the report. */
+  readonly utilizationNotes?: readonly string[];
 }
 
 export enum Steadiness {
@@ -137,6 +139,8 @@ export interface AdvisorReport {
   /** Hourly GPU utilisation per self-hosted target against its break-even utilisation, for the chart. */
   readonly utilizationSeries: readonly { readonly targetId: string; readonly points: readonly { readonly hour: string; readonly percent: number }[]; readonly breakEvenPercent?: number }[];
   readonly sources: readonly ThroughputSource[];
+  /** Where the GPU utilisation samples came from, or that there are none. */
+  readonly utilizationNotes: readonly string[];
 }
 
 /** Thresholds of the classification, with their reasons in the report. */
@@ -428,5 +432,5 @@ export function advise(input: AdvisorInput): AdvisorReport {
   });
 
   const sources = [...new Map([...figures.values()].map((f) => [f.source.url + f.instanceType, f.source])).values()];
-  return { month: input.month, hoursInMonth: hours.length, workflows, capacity, dailyRouteCost, utilizationSeries, sources };
+  return { month: input.month, hoursInMonth: hours.length, workflows, capacity, dailyRouteCost, utilizationSeries, sources, utilizationNotes: input.utilizationNotes ?? [] };
 }

@@ -62,6 +62,7 @@ export function formatAdvisorHtml(report: AdvisorReport): string {
     '<h2>Cost per route over time</h2>',
     lineChart('cost-per-route', 'Cost per route per day (USD)', days, costSeries, 'USD'),
   ];
+  if (report.utilizationNotes.length > 0) sections.push(`<ul class="utilization-notes">${report.utilizationNotes.map((n) => `<li>GPU utilisation: ${escape(n)}</li>`).join('')}</ul>`);
   if (report.capacity.length > 0) {
     sections.push('<h2>Self-hosted capacity</h2>', table(['Target', 'Instance', 'Instance hours', 'GPU USD', 'Output tokens', 'Utilisation', 'Waste USD', 'Flag'],
       report.capacity.map((c) => [c.targetId, c.instanceType, String(c.instanceHours), c.gpuCostUsd.toFixed(2), String(c.outputTokens),

@@ -20,6 +20,7 @@ export function formatAdvisorText(report: AdvisorReport): string {
       w.tokenMix.avgOutputTokens.toFixed(0), w.latencyClass, w.sensitivity, w.costUsd.toFixed(4), w.tokenWaste.wasteUsd.toFixed(4), w.recommendation,
     ]),
   ));
+  if (report.utilizationNotes.length > 0) out.push('', ...report.utilizationNotes.map((n) => `GPU utilisation: ${n}`));
   if (report.capacity.length > 0) {
     out.push('', 'Self-hosted capacity', formatTable(
       ['TARGET', 'INSTANCE', 'INSTANCE HOURS', 'GPU USD', 'REQUESTS', 'OUT TOKENS', 'UTILISATION', 'WASTE USD', 'FLAG'],

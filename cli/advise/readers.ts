@@ -19,7 +19,7 @@ export function monthRange(month: string): { start: number; end: number } {
  * `REQ#` items of the month: the table has no index by time; one pass reads the whole table).
  *
  * @example
- * const records = await readLedgerMonth(DynamoDBDocumentClient.from(client), 'gw-usage', '2026-11');
+ * const records = await readLedgerMonth(documentClient(DYNAMODB_PROFILES.OPERATOR), 'gw-usage', '2026-11');
  */
 export async function readLedgerMonth(client: DynamoDBDocumentClient, table: string, month: string): Promise<AdvisorRecord[]> {
   const { start, end } = monthRange(month);

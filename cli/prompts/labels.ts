@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DYNAMODB_PROFILES } from '../../lambda/clients/dynamodb';
+import { documentClient } from '../../lambda/clients/dynamodb-document';
 import { ResolvedGatewayConfig, ResolvedPrompt } from '../../lambda/shared/defaults';
 import { LabelMoveSource, LabelOverride } from '../../lambda/shared/prompt-label-schema';
 import { loadGatewayConfig } from '../../lambda/router/runtime';
@@ -61,11 +61,11 @@ function parse(argv: readonly string[]): Values {
 function storeOf(values: Values, configPath: string): LabelStore {
   if (typeof values.table === 'string') {
     if (values.store !== undefined) throw new LabelArgsError('--table and --store are exclusive');
-    const client = new DynamoDBClient({
+    return new DynamoLabelStore(documentClient({
+      ...DYNAMODB_PROFILES.OPERATOR,
       ...(typeof values.region === 'string' ? { region: values.region } : {}),
       ...(typeof values.endpoint === 'string' ? { endpoint: values.endpoint } : {}),
-    });
-    return new DynamoLabelStore(DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), values.table);
+    }), values.table);
   }
   return new FileLabelStore(typeof values.store === 'string' ? values.store : join(dirname(configPath), LOCAL_LABEL_STORE_FILE));
 }

@@ -8,12 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BudgetReservation } from '../../lambda/router/usage/budget';
 import { DynamoUsageLedger, LedgerWrite } from '../../lambda/router/usage/ledger';
 import { Outcome, UsageRecord } from '../../lambda/router/usage/types';
 import { CliIo, EXIT } from '../io';
-import { usageCliClient } from './client';
+import { DYNAMODB_PROFILES } from '../../lambda/clients/dynamodb';
+import { documentClient } from '../../lambda/clients/dynamodb-document';
 import { jsonObjectLines } from './json-lines';
 
 export const REPLAY_USAGE = `Usage: cdk-ai-gateway usage replay --table NAME --file LOG [options]
@@ -89,9 +89,9 @@ export async function runUsageReplay(argv: readonly string[], io: CliIo, readInp
     io.stderr(`error: could not read ${values.file}: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT.FAILED;
   }
-  const client = usageCliClient(values);
+  const client = documentClient({ ...DYNAMODB_PROFILES.OPERATOR, region: values.region, endpoint: values.endpoint });
   const ledger = new DynamoUsageLedger({
-    client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), tableName: values.table,
+    client, tableName: values.table,
     log: (line) => { io.stderr(JSON.stringify(line)); },
   });
   const counts = { [LedgerWrite.RECORDED]: 0, [LedgerWrite.CORRECTED]: 0, [LedgerWrite.ALREADY_RECORDED]: 0, failed: 0 };

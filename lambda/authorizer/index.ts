@@ -19,7 +19,7 @@ import { AUTHORIZER_ENV } from '../shared/tenant-key-schema';
 import { controlsFromEnv } from '../router/incident/dynamo-controls';
 import { CachedControls } from '../router/pipeline/controls';
 import { TtlCache } from './cache';
-import { createDynamoDbClient } from './dynamodb';
+import { createDynamoDbClient, DYNAMODB_PROFILES } from '../clients/dynamodb';
 import { authorize, AuthorizerDependencies, Decision, KeyLookup } from './logic';
 import { MethodArnError, policyDocument, PolicyDocument, stageWideArn } from './policy';
 
@@ -158,7 +158,7 @@ export function dependenciesFromEnvironment(): HandlerDependencies {
     tableName,
     // One attempt plus one retry, 1 s to connect and 2 s per request: the authorizer answers
     // well inside API Gateway's limits, and a failed lookup fails closed.
-    dynamodb: createDynamoDbClient({ connectTimeoutMs: 1000, requestTimeoutMs: 2000, maxAttempts: 2 }),
+    dynamodb: createDynamoDbClient(DYNAMODB_PROFILES.REQUEST_PATH),
     cache: new TtlCache<KeyLookup>({ ttlMs: ttlSeconds * 1000, maxEntries }),
     logger: new Logger({ serviceName: 'cdk-ai-gateway-authorizer' }),
     // The incident controls when the environment names their table (CONTROLS_ENV.tableName).

@@ -4,9 +4,9 @@
  * ./logic.ts. A failure throws, so Lambda retries the event and then sends it to the function's
  * dead-letter queue.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DYNAMODB_PROFILES } from '../clients/dynamodb';
+import { documentClient } from '../clients/dynamodb-document';
 import { USAGE_TABLE_ENV } from '../shared/usage-table-schema';
 import { DynamoLabelStore } from '../router/prompts/label-store';
 import { AlarmStateChangeEvent, parseSpecs, ROLLBACK_ALARMS_ENV, rollBack, RollbackOutcome } from './logic';
@@ -14,7 +14,7 @@ import { AlarmStateChangeEvent, parseSpecs, ROLLBACK_ALARMS_ENV, rollBack, Rollb
 const logger = new Logger({ serviceName: 'cdk-ai-gateway-prompt-rollback' });
 const specs = parseSpecs(process.env[ROLLBACK_ALARMS_ENV]);
 const store = new DynamoLabelStore(
-  DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 5 }), { marshallOptions: { removeUndefinedValues: true } }),
+  documentClient(DYNAMODB_PROFILES.BACKGROUND),
   process.env[USAGE_TABLE_ENV] ?? '',
 );
 

@@ -1,9 +1,8 @@
 /**
  * DynamoDB reads shared by the router's operator-state loaders (incident controls, approvals):
- * a client with explicit timeouts, and a Query over one partition of a table keyed by `pk`/`sk`.
+ * a Query over one partition of a table keyed by `pk`/`sk` (clients: lambda/clients/dynamodb.ts).
  */
 import { DynamoDBClient, QueryCommand, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Options of the `…FromEnv` factories. */
 export interface FromEnvOptions {
@@ -24,15 +23,6 @@ export function cacheOptionsFromEnv(raw: string | undefined, maxSeconds: number,
 
 /** One item of a Query answer. */
 export type Item = NonNullable<QueryCommandOutput['Items']>[number];
-
-/** A DynamoDB client for small reads on the request path: 2 attempts, 1 s to connect, 2 s per request. */
-export function routerDynamoDbClient(endpoint?: string): DynamoDBClient {
-  return new DynamoDBClient({
-    maxAttempts: 2,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true }),
-    ...(endpoint ? { endpoint } : {}),
-  });
-}
 
 /** The items of one partition (`pk`) of a table, strongly consistent, every page (up to `limit`). */
 export async function queryPartition(

@@ -169,6 +169,34 @@ const USAGE_PATH = '/v1/usage';
 const FILES_PATH = /^\/v1\/files(?:\/|$)/;
 const BATCHES_PATH = /^\/v1\/batches(?:\/|$)/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A router endpoint: the operation its usage records name, the one method it takes (the Batch API's take several), its path as shown in errors. */
+interface Endpoint {
+  readonly operation: 'files' | 'batches' | 'chat.completions' | 'embeddings' | 'models' | 'feedback' | 'usage';
+  readonly method?: string;
+  readonly shown: string;
+}
+
+const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map<string, Endpoint>([
+  [CHAT_PATH, { operation: 'chat.completions', method: 'POST', shown: CHAT_PATH }],
+  [EMBEDDINGS_PATH, { operation: 'embeddings', method: 'POST', shown: EMBEDDINGS_PATH }],
+  [MODELS_PATH, { operation: 'models', method: 'GET', shown: MODELS_PATH }],
+  [FEEDBACK_PATH, { operation: 'feedback', method: 'POST', shown: FEEDBACK_PATH }],
+  [USAGE_PATH, { operation: 'usage', method: 'GET', shown: USAGE_PATH }],
+]);
+const MODEL_ENDPOINT: Endpoint = { operation: 'models', method: 'GET', shown: `${MODELS_PATH}/{model}` };
+const FILES_ENDPOINT: Endpoint = { operation: 'files', shown: '/v1/files' };
+const BATCHES_ENDPOINT: Endpoint = { operation: 'batches', shown: '/v1/batches' };
+
+/** The endpoint of a path (trailing slashes removed), or undefined for an unknown URL. */
+function endpointOf(path: string): Endpoint | undefined {
+  const exact = ENDPOINTS.get(path);
+  if (exact) return exact;
+  if (FILES_PATH.test(path)) return FILES_ENDPOINT;
+  if (BATCHES_PATH.test(path)) return BATCHES_ENDPOINT;
+  return path.startsWith(`${MODELS_PATH}/`) ? MODEL_ENDPOINT : undefined;
+}
+
 /** A sink that starts once, ignores writes after the client left or the response ended. */
 class GuardedSink implements ResponseSink {
   started = false;
@@ -381,49 +409,29 @@ export class Gateway implements BatchLinePort {
       trace.tenant = resolveTenant(request.credentials, request.headers, this.config);
       throw request.batchLine.refusal;
     }
-    if (FILES_PATH.test(path) || BATCHES_PATH.test(path)) {
-      trace.operation = FILES_PATH.test(path) ? 'files' : 'batches';
-      await this.batchApi(request, out, trace);
-      return;
+    const endpoint = endpointOf(path);
+    if (endpoint === undefined) {
+      const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
+      throw new NotFoundError(`Unknown request URL: ${request.method.slice(0, 10)} ${shown}.`, 'unknown_url');
     }
-    if (path === CHAT_PATH) {
-      trace.operation = 'chat.completions';
-      if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, CHAT_PATH, ['POST']);
-      await this.chat(request, out, trace, signal, budget);
-      return;
+    trace.operation = endpoint.operation;
+    if (endpoint.method !== undefined && request.method !== endpoint.method) throw new MethodNotAllowedError(request.method, endpoint.shown, [endpoint.method]);
+    // Who is calling, then whether the operators suspended them: before any other work of any endpoint.
+    const tenant = trace.spans.spanSync(STAGE.TENANT, undefined, () => resolveTenant(request.credentials, request.headers, this.config));
+    trace.tenant = tenant;
+    const admitted = this.controls.admit(tenant);
+    if (admitted) await admitted;
+    switch (endpoint.operation) {
+      case 'files':
+      case 'batches': return this.batchApi(request, tenant, out, trace);
+      case 'chat.completions': return this.chat(request, tenant, out, trace, signal, budget);
+      case 'embeddings': return serveEmbeddings(this.embeddings, request, tenant, out, trace, signal, budget);
+      case 'models': return endpoint === MODEL_ENDPOINT
+        ? this.model(tenant, decodeModelId(path.slice(MODELS_PATH.length + 1)), out, trace)
+        : this.models(tenant, out, trace);
+      case 'feedback': return this.feedback(request, tenant, out, trace);
+      case 'usage': return this.usage(request, tenant, out, trace);
     }
-    if (path === EMBEDDINGS_PATH) {
-      trace.operation = 'embeddings';
-      if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, EMBEDDINGS_PATH, ['POST']);
-      await serveEmbeddings(this.embeddings, request, out, trace, signal, budget);
-      return;
-    }
-    if (path === MODELS_PATH) {
-      trace.operation = 'models';
-      if (request.method !== 'GET') throw new MethodNotAllowedError(request.method, MODELS_PATH, ['GET']);
-      await this.models(request, out, trace);
-      return;
-    }
-    if (path.startsWith(`${MODELS_PATH}/`)) {
-      trace.operation = 'models';
-      if (request.method !== 'GET') throw new MethodNotAllowedError(request.method, `${MODELS_PATH}/{model}`, ['GET']);
-      await this.model(request, decodeModelId(path.slice(MODELS_PATH.length + 1)), out, trace);
-      return;
-    }
-    if (path === FEEDBACK_PATH) {
-      trace.operation = 'feedback';
-      if (request.method !== 'POST') throw new MethodNotAllowedError(request.method, FEEDBACK_PATH, ['POST']);
-      await this.feedback(request, out, trace);
-      return;
-    }
-    if (path === USAGE_PATH) {
-      trace.operation = 'usage';
-      if (request.method !== 'GET') throw new MethodNotAllowedError(request.method, USAGE_PATH, ['GET']);
-      await this.usage(request, out, trace);
-      return;
-    }
-    const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
-    throw new NotFoundError(`Unknown request URL: ${request.method.slice(0, 10)} ${shown}.`, 'unknown_url');
   }
 
   /** The largest body a request to `path` may carry: batch files have their own limit. */
@@ -432,9 +440,7 @@ export class Gateway implements BatchLinePort {
   }
 
   /** `/v1/files…` and `/v1/batches…`: the caller's own files and batches. */
-  private async batchApi(request: GatewayRequest, out: GuardedSink, trace: RequestTrace): Promise<void> {
-    const tenant = resolveTenant(request.credentials, request.headers, this.config);
-    trace.tenant = tenant;
+  private async batchApi(request: GatewayRequest, tenant: TenantContext, out: GuardedSink, trace: RequestTrace): Promise<void> {
     if (!this.batch) throw new NotFoundError('The Batch API is not enabled on this gateway.', 'batch_not_enabled');
     const identity = { tenantId: tenant.tenantId, tier: tenant.tier, aliases: [...tenant.allowedAliases], ...(tenant.keyId !== undefined ? { keyId: tenant.keyId } : {}) };
     const answer = await this.batch.handle({ request, identity, lines: this });
@@ -529,9 +535,7 @@ export class Gateway implements BatchLinePort {
   }
 
   /** `GET /v1/models`: the aliases the caller may use. */
-  private async models(request: GatewayRequest, out: GuardedSink, trace: RequestTrace): Promise<void> {
-    const tenant = resolveTenant(request.credentials, request.headers, this.config);
-    trace.tenant = tenant;
+  private async models(tenant: TenantContext, out: GuardedSink, trace: RequestTrace): Promise<void> {
     await this.writeJson(out, trace, { object: 'list', data: this.aliasesOf(tenant).map((id) => this.modelObject(id)) });
   }
 
@@ -539,9 +543,7 @@ export class Gateway implements BatchLinePort {
    * `GET /v1/models/{model}` (the openai SDK's `models.retrieve`): an alias the caller may use;
    * any other id, another tenant's alias included, is the same 404.
    */
-  private async model(request: GatewayRequest, id: string | undefined, out: GuardedSink, trace: RequestTrace): Promise<void> {
-    const tenant = resolveTenant(request.credentials, request.headers, this.config);
-    trace.tenant = tenant;
+  private async model(tenant: TenantContext, id: string | undefined, out: GuardedSink, trace: RequestTrace): Promise<void> {
     if (id === undefined || !this.aliasesOf(tenant).includes(id)) {
       const shown = id === undefined ? 'this model' : `'${id.slice(0, 64)}'`;
       throw new NotFoundError(`The model ${shown} does not exist or you do not have access to it.`, 'model_not_found', 'model');
@@ -565,9 +567,7 @@ export class Gateway implements BatchLinePort {
   }
 
   /** `POST /v1/feedback`: a score (and comment) on one of the caller's own requests. */
-  private async feedback(request: GatewayRequest, out: GuardedSink, trace: RequestTrace): Promise<void> {
-    const tenant = resolveTenant(request.credentials, request.headers, this.config);
-    trace.tenant = tenant;
+  private async feedback(request: GatewayRequest, tenant: TenantContext, out: GuardedSink, trace: RequestTrace): Promise<void> {
     const store = this.store();
     const feedback = parseFeedback(request.body, request.bodyError);
     const refusal = await store.recordFeedback({ tenantId: tenant.tenantId, ...feedback, at: this.now() });
@@ -583,9 +583,7 @@ export class Gateway implements BatchLinePort {
   }
 
   /** `GET /v1/usage`: the caller's own usage of a month or a day. */
-  private async usage(request: GatewayRequest, out: GuardedSink, trace: RequestTrace): Promise<void> {
-    const tenant = resolveTenant(request.credentials, request.headers, this.config);
-    trace.tenant = tenant;
+  private async usage(request: GatewayRequest, tenant: TenantContext, out: GuardedSink, trace: RequestTrace): Promise<void> {
     const store = this.store();
     const { granularity, period, page } = parseUsagePeriod(request.query, this.now());
     const usage = await store.readUsage(tenant.tenantId, granularity, period, page);
@@ -593,7 +591,7 @@ export class Gateway implements BatchLinePort {
   }
 
   private async chat(
-    request: GatewayRequest, out: GuardedSink, trace: RequestTrace, signal: AbortSignal, budget: { reservation?: BudgetReservation },
+    request: GatewayRequest, caller: TenantContext, out: GuardedSink, trace: RequestTrace, signal: AbortSignal, budget: { reservation?: BudgetReservation },
   ): Promise<void> {
     const config = this.config;
     const spans = trace.spans;
@@ -603,7 +601,7 @@ export class Gateway implements BatchLinePort {
       connectTimeoutMs: config.timeouts.connectMs,
       timeoutMs: Math.max(1, deadline - this.now()),
     });
-    const { tenant, chat, hints, policy, plan, retrieved } = await this.plan(request, trace, callOptions);
+    const { tenant, chat, hints, policy, plan, retrieved } = await this.plan(request, trace, callOptions, caller);
     // The route's (or prompt version's) validation block; without one, the request's response_format
     // is checked by the structured-output stage (a mismatch is a 422 response_schema_mismatch).
     const validation = this.validation.blockFor(plan.alias, chat.prompt, undefined) !== undefined
@@ -793,11 +791,12 @@ export class Gateway implements BatchLinePort {
    * trace as it is learned.
    */
   private async plan(
-    request: GatewayRequest, trace: RequestTrace, callOptions?: () => CallOptions,
+    request: GatewayRequest, trace: RequestTrace, callOptions?: () => CallOptions, caller?: TenantContext,
   ): Promise<{ tenant: TenantContext; chat: ChatRequest; hints: RoutingHints; policy: PolicyDecision; plan: RoutePlan; retrieved?: RetrievedContext }> {
     const config = this.config;
     const spans = trace.spans;
-    const tenant = spans.spanSync(STAGE.TENANT, undefined, () => resolveTenant(request.credentials, request.headers, config));
+    // `caller`: the tenant the endpoint resolved (and admitted); batch lines are checked without one.
+    const tenant = caller ?? spans.spanSync(STAGE.TENANT, undefined, () => resolveTenant(request.credentials, request.headers, config));
     trace.tenant = tenant;
     const parsed = spans.spanSync(STAGE.PARSE, undefined, () => parseChatRequest(request.body, request.bodyError, config.limits, request.headers, request.bodyPrefix));
     trace.stream = parsed.stream;

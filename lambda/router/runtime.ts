@@ -72,8 +72,30 @@ class LazyBedrockAdapter implements ProviderAdapter<BedrockTarget> {
     return (await this.bedrock.get()).adapter.complete(target, request, options);
   }
 
-  async *stream(target: BedrockTarget, request: ProviderRequest, options: CallOptions): AsyncGenerator<StreamChunk, void, undefined> {
-    yield* (await this.bedrock.get()).adapter.stream(target, request, options);
+  /**
+   * The adapter's own stream, loaded at the first `next()`; from then on `next` is the adapter's,
+   * so a chunk crosses no extra generator (an `async *` wrapper with `yield*` costs a promise round
+   * per chunk, and a Bedrock stream has a chunk per token).
+   */
+  stream(target: BedrockTarget, request: ProviderRequest, options: CallOptions): AsyncIterable<StreamChunk> {
+    const bedrock = this.bedrock;
+    return {
+      [Symbol.asyncIterator]: (): AsyncIterator<StreamChunk> => {
+        let opening: Promise<AsyncIterator<StreamChunk>> | undefined;
+        let inner: AsyncIterator<StreamChunk> | undefined;
+        const iterator: AsyncIterator<StreamChunk> = {
+          next: async () => {
+            opening ??= Promise.resolve(bedrock.get()).then((b) => b.adapter.stream(target, request, options)[Symbol.asyncIterator]());
+            const opened = await opening;
+            inner = opened;
+            iterator.next = opened.next.bind(opened);
+            return opened.next();
+          },
+          return: async (value?: unknown) => (inner?.return ? inner.return(value) : { done: true, value: undefined }),
+        };
+        return iterator;
+      },
+    };
   }
 
   async embed(target: BedrockTarget, request: EmbeddingRequest, options: CallOptions): Promise<Embeddings> {

@@ -184,7 +184,7 @@ export class GovernanceControls {
         control: 'Incident response',
         status: GovernanceControlStatus.IMPLEMENTED,
         implementedBy: ['IncidentControlsTable', 'router incident-controls stage', 'cdk-ai-gateway incident', 'GatewayObservability alarms', 'docs/RUNBOOK.md'],
-        settings: ['suspend a tenant, key, route or target, or force a fallback, within 30 s without a deploy', 'every action in an append-only history with the operator IAM ARN'],
+        settings: ['suspend a tenant, key, route or target, or force a fallback, within 30 s without a deploy', 'a suspended tenant or key refused (403) before any other work on every router endpoint', 'every action in an append-only history with the operator IAM ARN'],
         tests: ['test/router/incident/', 'test/incident/incident-controls-table.test.ts'],
         evidence: [
           { resourceType: 'AWS::DynamoDB::Table', property: 'PointInTimeRecoverySpecification', description: 'the controls table (among others) with point-in-time recovery' },

@@ -3,7 +3,7 @@ import { hashTenantKey, keyIdOf, TENANT_KEY_PATTERN } from '../../lambda/authori
 import { TENANT_API_KEY_TAGS as TAGS } from '../../lambda/shared/tenant-key-schema';
 import { EXIT, runKeysCommand } from '../../cli/keys';
 import { putNewKey } from '../../cli/keys/store';
-import { createDynamoDbClient } from '../../lambda/authorizer/dynamodb';
+import { createDynamoDbClient } from '../../lambda/clients/dynamodb';
 import { FakeApiGateway, FakeApiKey, startFakeApiGateway } from '../helpers/dynalite-apigateway';
 import { createTenantKeyTable, dumpTable, LocalDynamo, startDynalite, useTestAwsEnvironment } from '../helpers/dynalite';
 

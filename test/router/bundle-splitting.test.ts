@@ -50,6 +50,7 @@ describe('assets/router code splitting', () => {
     ['AppConfigData client', '"AppConfigData"'],
     ['STS client (credential providers)', 'AWSSecurityTokenServiceV20110615'],
     ['SSO client (credential providers)', 'SWBPortalService'],
+    ['DynamoDB client (lambda/clients/dynamodb.ts)', 'DynamoDB_20120810'],
   ])('the %s is only in chunks loaded with import()', (_name, marker) => {
     const holders = filesWith(marker);
     expect(holders.length).toBeGreaterThan(0);

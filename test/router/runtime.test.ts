@@ -65,3 +65,16 @@ test('first calls made at the same time both wait for the load and succeed; late
   for (let i = 0; i < 5; i++) await providers.bedrock.complete(target, providerRequest(), callOptions());
   expect(fake.connectionCount).toBe(afterFirst);
 });
+
+test('the lazily loaded Bedrock stream is the adapter\'s own iterator after its first chunk: stopping early closes it', async () => {
+  const { providers } = createProviders();
+  const target: BedrockTarget = { kind: 'bedrock', id: 'acme', modelId: PROFILE_ARN, endpoint: fake.endpoint };
+  const unopened = providers.bedrock.stream(target, providerRequest(), callOptions())[Symbol.asyncIterator]();
+  expect(await unopened.return!()).toEqual({ done: true, value: undefined });
+  expect(fake.requests).toHaveLength(0); // stopped before its first chunk: never called
+  const iterator = providers.bedrock.stream(target, providerRequest(), callOptions())[Symbol.asyncIterator]();
+  expect((await iterator.next()).done).toBe(false);
+  await iterator.return!();
+  expect(await iterator.next()).toEqual({ done: true, value: undefined });
+  expect(fake.requests.map((r) => r.operation)).toEqual(['converseStream']);
+});

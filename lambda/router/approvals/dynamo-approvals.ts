@@ -6,7 +6,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ApprovalEntry, APPROVAL_ATTRIBUTES as A, APPROVAL_PARTITIONS, APPROVALS_ENV, MAX_APPROVALS_CACHE_SECONDS,
 } from '../../shared/approvals-schema';
-import { cacheOptionsFromEnv, FromEnvOptions, Item, queryPartition, routerDynamoDbClient } from '../dynamo-query';
+import { cacheOptionsFromEnv, FromEnvOptions, Item, queryPartition } from '../dynamo-query';
+import { createDynamoDbClient, DYNAMODB_PROFILES } from '../../clients/dynamodb';
 import { SnapshotLoader } from '../reliability/cached-snapshot';
 import { CachedApprovals, isApprovalEntry } from './approval-set';
 
@@ -40,6 +41,6 @@ export class DynamoApprovalsLoader implements SnapshotLoader<readonly ApprovalEn
 export function approvalsFromEnv(env: Readonly<Record<string, string | undefined>>, options: FromEnvOptions = {}): CachedApprovals | undefined {
   const tableName = env[APPROVALS_ENV.tableName]?.trim();
   if (!tableName) return undefined;
-  return new CachedApprovals(new DynamoApprovalsLoader(routerDynamoDbClient(options.endpoint), tableName),
+  return new CachedApprovals(new DynamoApprovalsLoader(createDynamoDbClient({ ...DYNAMODB_PROFILES.REQUEST_PATH, endpoint: options.endpoint }), tableName),
     cacheOptionsFromEnv(env[APPROVALS_ENV.cacheSeconds], MAX_APPROVALS_CACHE_SECONDS, options));
 }

@@ -8,7 +8,8 @@ import {
   CONTROL_ATTRIBUTES as A, CONTROL_PARTITIONS, CONTROLS_ENV, isControlKind, MAX_CONTROLS_CACHE_SECONDS,
 } from '../../shared/incident-controls-schema';
 import { CachedControls, ControlEntry, ControlsLoader } from '../pipeline/controls';
-import { cacheOptionsFromEnv, FromEnvOptions, Item, queryPartition, routerDynamoDbClient } from '../dynamo-query';
+import { cacheOptionsFromEnv, FromEnvOptions, Item, queryPartition } from '../dynamo-query';
+import { createDynamoDbClient, DYNAMODB_PROFILES } from '../../clients/dynamodb';
 
 export type { Item };
 export { queryPartition };
@@ -39,6 +40,6 @@ export type ControlsFromEnvOptions = FromEnvOptions;
 export function controlsFromEnv(env: Readonly<Record<string, string | undefined>>, options: ControlsFromEnvOptions = {}): CachedControls | undefined {
   const tableName = env[CONTROLS_ENV.tableName]?.trim();
   if (!tableName) return undefined;
-  const client = routerDynamoDbClient(options.endpoint);
+  const client = createDynamoDbClient({ ...DYNAMODB_PROFILES.REQUEST_PATH, endpoint: options.endpoint });
   return new CachedControls(new DynamoControlsLoader(client, tableName), cacheOptionsFromEnv(env[CONTROLS_ENV.cacheSeconds], MAX_CONTROLS_CACHE_SECONDS, options));
 }

@@ -76,6 +76,21 @@ export class CachedControls extends CachedSnapshot<ControlSet> {
 }
 
 /**
+ * Throws 403 `tenant_suspended` or `key_suspended` when the caller's tenant or key is suspended:
+ * the first check of every endpoint (`IncidentControlsStage.admit`), and again in
+ * `applyIncidentControls` for plans made without an endpoint (batch lines).
+ */
+export function refuseSuspendedCaller(tenant: TenantContext, controls: ControlSet): void {
+  if (controls.entries.length === 0) return;
+  if (controls.get(CONTROL_KINDS.tenant, tenant.tenantId)) {
+    throw new PermissionDeniedError('This tenant is suspended by the gateway operators.', 'tenant_suspended');
+  }
+  if (controls.get(CONTROL_KINDS.key, tenant.keyId)) {
+    throw new PermissionDeniedError('This API key is suspended by the gateway operators.', 'key_suspended');
+  }
+}
+
+/**
  * Applies the controls in force to a route plan (after route selection). Throws the client's
  * error for a suspended tenant, key or route, or when the controls leave no target.
  *
@@ -84,12 +99,7 @@ export class CachedControls extends CachedSnapshot<ControlSet> {
  */
 export function applyIncidentControls(plan: RoutePlan, tenant: TenantContext, controls: ControlSet, config: ResolvedGatewayConfig): RoutePlan {
   if (controls.entries.length === 0) return plan;
-  if (controls.get(CONTROL_KINDS.tenant, tenant.tenantId)) {
-    throw new PermissionDeniedError('This tenant is suspended by the gateway operators.', 'tenant_suspended');
-  }
-  if (controls.get(CONTROL_KINDS.key, tenant.keyId)) {
-    throw new PermissionDeniedError('This API key is suspended by the gateway operators.', 'key_suspended');
-  }
+  refuseSuspendedCaller(tenant, controls);
   if (controls.get(CONTROL_KINDS.route, plan.alias)) {
     throw new ServiceUnavailableError(`The model '${plan.alias}' is suspended by the gateway operators; retry later.`, 'route_suspended', 60);
   }
@@ -118,11 +128,20 @@ export function applyIncidentControls(plan: RoutePlan, tenant: TenantContext, co
 }
 
 /**
- * The incident-controls stage of a gateway: `apply` is the one call the gateway makes. Without a
- * loader it passes plans through.
+ * The incident-controls stage of a gateway: `admit` before any other work of every endpoint,
+ * `apply` on each route plan. Without a loader both pass everything.
  */
 export class IncidentControlsStage {
   constructor(private readonly config: ResolvedGatewayConfig, private readonly controls?: CachedControls) {}
+
+  /**
+   * Refuses a suspended tenant or key (403); resolves when the caller may go on. Synchronous
+   * (`undefined`, no promise, no extra tick) without a loader.
+   */
+  admit(tenant: TenantContext): Promise<void> | undefined {
+    if (!this.controls) return undefined;
+    return this.controls.get().then((controls) => refuseSuspendedCaller(tenant, controls));
+  }
 
   /** The plan as the controls leave it; synchronous (no promise, no extra tick) without a loader. */
   apply(plan: RoutePlan, tenant: TenantContext): RoutePlan | Promise<RoutePlan> {

@@ -34,7 +34,7 @@ import { applyTenantPolicy } from './policy';
 import { AnswerMeta, baseHeaders, formatUsd, HEADERS } from './respond';
 import { reserveForPlan } from './reserve';
 import { planNamedRoute, PlanBound } from './route';
-import { resolveTenant } from './tenant';
+import { TenantContext } from './types';
 import { RequestTrace } from './usage';
 import { STAGE } from '../tracing/spans';
 
@@ -117,16 +117,14 @@ function checkModelLimits(plan: ReturnType<typeof planNamedRoute>, call: Embeddi
  * Serves `POST /v1/embeddings` into `out`; throws the request's `GatewayError` (the gateway writes
  * it and the usage record).
  *
- * @example await serveEmbeddings(ctx, request, out, trace, signal, budget);
+ * @example await serveEmbeddings(ctx, request, tenant, out, trace, signal, budget); // tenant: resolved and admitted by the gateway
  */
 export async function serveEmbeddings(
-  ctx: EmbeddingsContext, request: GatewayRequest, out: ResponseSink, trace: RequestTrace, signal: AbortSignal,
+  ctx: EmbeddingsContext, request: GatewayRequest, tenant: TenantContext, out: ResponseSink, trace: RequestTrace, signal: AbortSignal,
   budget: { reservation?: BudgetReservation },
 ): Promise<void> {
   const config = ctx.config;
   const spans = trace.spans;
-  const tenant = spans.spanSync(STAGE.TENANT, undefined, () => resolveTenant(request.credentials, request.headers, config));
-  trace.tenant = tenant;
   const parsed = spans.spanSync(STAGE.PARSE, undefined, () => parseEmbeddingsRequest(request.body, request.bodyError, config.limits));
   trace.setRequestedModel(parsed.model, config);
   if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;

@@ -6,9 +6,9 @@
  * overrides (rollbacks) stored in the table are honoured. One DynamoDB client per
  * execution environment, with explicit timeouts (the SDK's defaults are "none").
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DYNAMODB_PROFILES } from '../../clients/dynamodb';
+import { documentClient } from '../../clients/dynamodb-document';
 import { TenantBudget } from '../../shared/config';
 import { ResolvedGatewayConfig } from '../../shared/defaults';
 import {
@@ -31,9 +31,6 @@ export interface UsageWiring {
   readonly labelOverrides?: LabelOverrideSource;
 }
 
-/** DynamoDB timeouts of the router: a budget reservation is on the request path. */
-export const USAGE_DYNAMODB_DEFAULTS = { connectTimeoutMs: 1000, requestTimeoutMs: 2000, maxAttempts: 2 } as const;
-
 export interface UsageFromEnvOptions {
   /** Endpoint override (tests). @default - the Regional endpoint */
   readonly endpoint?: string;
@@ -42,19 +39,12 @@ export interface UsageFromEnvOptions {
 }
 
 /**
- * The document client of the usage table, with the router's timeouts (shared by the router and
+ * The document client of the usage table (and the review and batch tables beside it), with the
+ * request path's timeouts: a budget reservation is on the request path (shared by the router and
  * the usage sweeper).
  */
 export function usageDocumentClient(endpoint?: string): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({
-    maxAttempts: USAGE_DYNAMODB_DEFAULTS.maxAttempts,
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: USAGE_DYNAMODB_DEFAULTS.connectTimeoutMs,
-      requestTimeout: USAGE_DYNAMODB_DEFAULTS.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    }),
-    ...(endpoint !== undefined ? { endpoint } : {}),
-  }), { marshallOptions: { removeUndefinedValues: true } });
+  return documentClient({ ...DYNAMODB_PROFILES.REQUEST_PATH, endpoint });
 }
 
 /** The tenants' budgets of a configuration. */

@@ -159,7 +159,7 @@ function promptValue(promptId: unknown, promptVersion: unknown): string {
  * never reached a tenant cost nothing and stay in the log sink's lines).
  *
  * @example
- * const ledger = new DynamoUsageLedger({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName });
+ * const ledger = new DynamoUsageLedger({ client: documentClient(DYNAMODB_PROFILES.REQUEST_PATH), tableName });
  * const sink = new FanOutUsageSink([new LogUsageSink(), ledger]);
  */
 export class DynamoUsageLedger implements UsageSink, UsageStore {

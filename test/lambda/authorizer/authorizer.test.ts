@@ -8,7 +8,7 @@ import { AddressInfo } from 'node:net';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { runKeysCommand } from '../../../cli/keys';
 import { TtlCache } from '../../../lambda/authorizer/cache';
-import { createDynamoDbClient } from '../../../lambda/authorizer/dynamodb';
+import { createDynamoDbClient } from '../../../lambda/clients/dynamodb';
 import {
   AuthorizerResult, createHandler, DecisionLogger, handler as lambdaHandler, HandlerDependencies, RequestAuthorizerEvent, UNAUTHORIZED,
 } from '../../../lambda/authorizer/index';

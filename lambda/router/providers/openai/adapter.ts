@@ -123,10 +123,13 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
         for (const c of chunks) output += c.type === 'text' ? c.text : c.type === 'tool_call' ? c.arguments : '';
         return chunks;
       };
+      // `for … yield`, not `yield*` over the array: in an async generator `yield*` wraps the array in an
+      // async-from-sync iterator, a promise round per element and per event (the role, finish and
+      // usage events and [DONE] yield nothing but paid for it).
       for await (const bytes of response.chunks()) {
-        for (const event of decoder.push(bytes)) yield* handle(event.data);
+        for (const event of decoder.push(bytes)) for (const c of handle(event.data)) yield c;
       }
-      for (const event of decoder.end()) yield* handle(event.data);
+      for (const event of decoder.end()) for (const c of handle(event.data)) yield c;
       if (!done && finishReason === undefined) {
         throw new UpstreamError('the event stream ended without finish_reason or [DONE]', { disposition: 'retryable', code: 'streamTruncated' });
       }
