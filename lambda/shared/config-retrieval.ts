@@ -130,9 +130,10 @@ export interface RouteRetrievalConfig {
   readonly topK?: number;
 
   /**
-   * Check every answer against the passages with the guardrail's contextual grounding; a failed
-   * check goes to the route's validation policy (until one exists: the request fails with
-   * `grounding_failed`).
+   * Check every answer against the passages with the guardrail's contextual grounding. On a route
+   * (or prompt version) with a `validation` block, a failed check is a validation failure of the
+   * validator `grounding` and the block's policy applies (retry, escalate, reject with 422
+   * `validation_failed`, or flag); without one the request fails with 502 `grounding_failed`.
    * @default - no grounding check
    */
   readonly grounding?: GroundingCheckConfig;
