@@ -239,6 +239,11 @@ export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
       description: 'Starts the ingestion jobs of a cdk-ai-gateway knowledge base on its schedule',
     });
     schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['bedrock:StartIngestionJob'], resources: [kb.attrKnowledgeBaseArn] }));
+    // A universal target: `arn:aws:scheduler:::aws-sdk:<SDK service id>:<apiAction>`, the SDK id of
+    // Bedrock Agent being `bedrockagent` (not the endpoint prefix `bedrock-agent`), and `Input` the
+    // API's request parameters (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html).
+    // The parameter casing (`KnowledgeBaseId`, `DataSourceId`, as the universal targets of the
+    // Step Functions SDK integrations and public stacks write them) is not stated by that page: unverified.
     new scheduler.CfnSchedule(this, 'IngestionSchedule', {
       description: 'Ingests the knowledge base documents again (cdk-ai-gateway)',
       scheduleExpression: `rate(${hours} ${hours === 1 ? 'hour' : 'hours'})`,
