@@ -4,8 +4,9 @@
  * no vector is all zeros. "contest a payment" and "Acme handles chargebacks" share no word but
  * point the same way, which is what an embeddings search finds and BM25 cannot.
  */
-import { createServer, IncomingMessage, Server } from 'node:http';
+import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { text as readText } from 'node:stream/consumers';
 
 export const TOPICS: readonly (readonly string[])[] = [
   ['refund', 'refunds', 'reimburse', 'reimbursed', 'money'],
@@ -30,21 +31,12 @@ export interface KeywordEmbeddingsServer {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 /** Starts the server on an ephemeral loopback port. */
 export async function startKeywordEmbeddings(): Promise<KeywordEmbeddingsServer> {
   const requests: KeywordEmbeddingsServer['requests'] = [];
   let failures: { status: number; count: number } | undefined;
   const server: Server = createServer((req, res) => {
-    void readBody(req).then((text) => {
+    void readText(req).then((text) => {
       const body = JSON.parse(text) as { model?: string; input?: string[] };
       requests.push({ body, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
       if (req.method !== 'POST' || req.url !== '/v1/embeddings') {
