@@ -189,11 +189,12 @@ describe('grounding under the route\'s validation policy', () => {
     const base = retrievalConfig();
     return resolved({
       ...base,
-      tenants: base.tenants.map((t) => (t.id === 'initech' ? t : { ...t, allowedAliases: [...t.allowedAliases, 'grounded-flag', 'grounded-reject'] })),
+      tenants: base.tenants.map((t) => (t.id === 'initech' ? t : { ...t, allowedAliases: [...t.allowedAliases, 'grounded-flag', 'grounded-reject', 'grounded-escalate'] })),
       routes: [
         ...base.routes,
         { alias: 'grounded-flag', targets: ['vllm'], retrieval: { source: 'handbook', grounding: check }, validation: { retries: 1, onFailure: ValidationFinalAction.FLAG } },
         { alias: 'grounded-reject', targets: ['vllm'], retrieval: { source: 'handbook', grounding: check }, validation: { onFailure: ValidationFinalAction.REJECT } },
+        { alias: 'grounded-escalate', targets: ['vllm'], retrieval: { source: 'handbook', grounding: check }, validation: { escalateTo: 'chat', onFailure: ValidationFinalAction.REJECT } },
       ],
     });
   };
@@ -249,6 +250,24 @@ describe('grounding under the route\'s validation policy', () => {
     expect(t.openai.calls).toHaveLength(1);
     expect(t.usage.records).toHaveLength(1);
     expect(t.usage.only()).toMatchObject({ validationOutcome: 'rejected', validator: 'grounding', errorCode: 'validation_failed', retrieval: { groundingPassed: false } });
+  });
+
+  test('the escalation alias gets the same passages, and its answer is checked against them', async () => {
+    // Prepare
+    const grounding = scores(0.3, 0.9);
+    const t = testGateway({ config: config(), retrievers: { local: localRetriever() }, grounding });
+    t.openai.enqueue(Steps.ok({ text: 'Refunds take 90 days.' }));
+    t.openai.enqueue(Steps.ok({ text: 'Five days [1].' }));
+
+    // Act
+    const res = await send(t.gateway, chatRequest(ask({}, 'grounded-escalate')));
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(t.openai.calls).toHaveLength(2);
+    expect(t.openai.calls[1].request.system.join('\n')).toContain('<passages>');
+    expect(grounding.calls.map((c) => c.answer)).toEqual(['Refunds take 90 days.', 'Five days [1].']);
+    expect(t.usage.only()).toMatchObject({ validationOutcome: 'escalated', validator: 'grounding', retrieval: { groundingPassed: true } });
   });
 
   test('a check that cannot run still fails closed under a validation block', async () => {
