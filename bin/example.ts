@@ -27,7 +27,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   AiGateway, BedrockPrices, GatewayAuditTrail, GatewayCompliance, GatewayTransactionSearch, GatewayEndpointType, GatewayVpc, LatencyClass, ModelInvocationLogging,
   ModelSource, ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole, SelfHostedModels, Sensitivity, ServiceTier, TenantKnowledgeBase,
-  ValidationFinalAction,
+  ToolCallParser, ValidationFinalAction,
 } from '../lib';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
@@ -86,6 +86,11 @@ export function buildExampleApp(app: App = new App()): App {
       maxReplicas: 4,
       // Assumed: an L4 serving an 8B model in bf16 at moderate concurrency. Measure yours.
       tokensPerSecond: 400,
+      // Tool calls: vLLM reads Llama 3.1's JSON tool calls, and the gateway's target gets the tools
+      // capability (without a parser, routing skips the model for requests with tools). vLLM's
+      // documentation pairs this parser with its tool chat template for Llama 3.1
+      // (`--chat-template`, in extraArgs) where the model's own template falls short.
+      toolCallParser: ToolCallParser.LLAMA3_JSON,
     }],
   });
 

@@ -780,7 +780,7 @@ export class Gateway implements BatchLinePort {
       // Buffered (a gateway-side output guardrail had to see the whole answer), sent as a stream.
       const sse = new SseWriter(out, meta);
       trace.ttftMs = this.now() - request.receivedAt;
-      if (completion.text.length > 0) await sse.text(completion.text);
+      if (completion.text.length > 0 || completion.logprobs !== undefined) await sse.text(completion.text, completion.logprobs);
       for (const [index, call] of (completion.toolCalls ?? []).entries()) await sse.toolCall({ type: 'tool_call', index, ...call });
       await sse.finish(completion.finishReason, chat.includeUsage ? completion.usage : undefined, { costUsd: cost, guardrailAction, validation: meta.validation });
     } else {
@@ -803,7 +803,7 @@ export class Gateway implements BatchLinePort {
     const spans = trace.spans;
     const tenant = spans.spanSync(STAGE.TENANT, undefined, () => resolveTenant(request.credentials, request.headers, config));
     trace.tenant = tenant;
-    const parsed = spans.spanSync(STAGE.PARSE, undefined, () => parseChatRequest(request.body, request.bodyError, config.limits, request.headers));
+    const parsed = spans.spanSync(STAGE.PARSE, undefined, () => parseChatRequest(request.body, request.bodyError, config.limits, request.headers, request.bodyPrefix));
     trace.stream = parsed.stream;
     trace.setRequestedModel(parsed.model, config);
     if (request.batchLine !== undefined && parsed.stream) {
@@ -917,7 +917,7 @@ export class Gateway implements BatchLinePort {
           if (trace.ttftMs === undefined) trace.ttftMs = this.now() - trace.receivedAt;
           if (chunk.type === 'text') {
             text += chunk.text;
-            await sse.text(chunk.text);
+            await sse.text(chunk.text, chunk.logprobs);
           } else {
             text += chunk.arguments;
             await sse.toolCall(chunk);
@@ -1086,6 +1086,8 @@ function toProviderRequest(chat: ChatRequest, requestId: string, tenant: TenantC
     ...(chat.seed !== undefined ? { seed: chat.seed } : {}),
     ...(chat.presencePenalty !== undefined ? { presencePenalty: chat.presencePenalty } : {}),
     ...(chat.frequencyPenalty !== undefined ? { frequencyPenalty: chat.frequencyPenalty } : {}),
+    ...(chat.logprobs !== undefined ? { logprobs: chat.logprobs } : {}),
+    ...(chat.stablePrefix !== undefined ? { stablePrefix: chat.stablePrefix } : {}),
   };
 }
 

@@ -35,6 +35,12 @@ export interface GatewayRequest {
   readonly body: Uint8Array;
   /** Set when the transport gave up reading the body. */
   readonly bodyError?: BodyError;
+  /**
+   * With `bodyError` TOO_LARGE: the body's first bytes, at most the limit (what the transport read
+   * before it stopped), so the gateway can name the field that made the body too large.
+   * @default none
+   */
+  readonly bodyPrefix?: Uint8Array;
   readonly credentials: Credentials;
   /** An id the transport already has for this request (API Gateway's request id). */
   readonly requestId?: string;

@@ -176,9 +176,17 @@ export function toGatewayRequest(
   // A base64 body decodes to at most 3/4 of its length: refuse oversize bodies before decoding them.
   let body: Uint8Array = new Uint8Array(0);
   let bodyError: BodyError | undefined;
-  const decodedBound = event.isBase64Encoded === true ? Math.floor(rawBody.length * 0.75) : Buffer.byteLength(rawBody, 'utf8');
-  if (decodedBound > maxBodyBytes + 4) bodyError = BodyError.TOO_LARGE;
-  else body = event.isBase64Encoded === true ? Buffer.from(rawBody, 'base64') : Buffer.from(rawBody, 'utf8');
+  let bodyPrefix: Uint8Array | undefined;
+  const base64 = event.isBase64Encoded === true;
+  const decodedBound = base64 ? Math.floor(rawBody.length * 0.75) : Buffer.byteLength(rawBody, 'utf8');
+  if (decodedBound > maxBodyBytes + 4) {
+    bodyError = BodyError.TOO_LARGE;
+    // Only the first `maxBodyBytes` are decoded: enough to name the field that made the body too large.
+    bodyPrefix = (base64 ? Buffer.from(rawBody.slice(0, Math.ceil(maxBodyBytes / 3) * 4), 'base64') : Buffer.from(rawBody.slice(0, maxBodyBytes), 'utf8'))
+      .subarray(0, maxBodyBytes);
+  } else {
+    body = base64 ? Buffer.from(rawBody, 'base64') : Buffer.from(rawBody, 'utf8');
+  }
   const requestId = event.requestContext?.requestId;
   const authorizer = authorizerTiming(event);
   // The matched resource is the path without a custom domain's base path; a proxy resource
@@ -194,6 +202,7 @@ export function toGatewayRequest(
     headers,
     body,
     ...(bodyError ? { bodyError } : {}),
+    ...(bodyPrefix ? { bodyPrefix } : {}),
     credentials: { kind: 'authorizer', context: event.requestContext?.authorizer ?? undefined },
     ...(typeof requestId === 'string' ? { requestId } : {}),
     receivedAt,

@@ -6,11 +6,19 @@ import { TargetKind } from './config';
 import { TargetCapabilities } from './config-capabilities';
 import type { ObjectNode } from './schema-dsl';
 
+/**
+ * The shortest stable prompt prefix, in characters, that gets its own cache point
+ * (`PromptCachingConfig.afterPromptPrefix`): about 1,024 tokens at 4 characters a token, below
+ * which Bedrock creates no cache checkpoint.
+ */
+export const PROMPT_PREFIX_MIN_CHARS = 4096;
+
 /** Capabilities with every default applied. */
 export interface ResolvedCapabilities {
   readonly tools: boolean;
   readonly structuredOutputs: boolean;
   readonly nativeStructuredOutputs: boolean;
+  readonly logprobs: boolean;
 }
 
 /**
@@ -40,14 +48,16 @@ export function bedrockSupportsToolUse(modelId: string): boolean {
 /**
  * A target's capabilities with the model family's defaults applied (see `TargetCapabilities`).
  *
- * @example resolveCapabilities(TargetKind.BEDROCK, 'amazon.nova-pro-v1:0', undefined) // { tools: true, structuredOutputs: true, nativeStructuredOutputs: false }
+ * @example resolveCapabilities(TargetKind.BEDROCK, 'amazon.nova-pro-v1:0', undefined) // { tools: true, structuredOutputs: true, nativeStructuredOutputs: false, logprobs: false }
  */
 export function resolveCapabilities(kind: TargetKind, modelKey: string, given: TargetCapabilities | undefined): ResolvedCapabilities {
   const native = kind === TargetKind.BEDROCK && given?.nativeStructuredOutputs === true;
   const tools = given?.tools ?? (kind === TargetKind.BEDROCK ? bedrockSupportsToolUse(modelKey) : false);
   // On Bedrock a schema is enforced natively or by a forced tool: without either there is no way.
   const structuredOutputs = kind === TargetKind.BEDROCK ? (given?.structuredOutputs ?? true) && (tools || native) : given?.structuredOutputs ?? true;
-  return { tools, structuredOutputs, nativeStructuredOutputs: native };
+  // Converse returns no log probabilities: a Bedrock target never has them (cross-checks refuse `true`).
+  const logprobs = kind !== TargetKind.BEDROCK && (given?.logprobs ?? true);
+  return { tools, structuredOutputs, nativeStructuredOutputs: native, logprobs };
 }
 
 /** The schema of `TargetConfig.capabilities` (./schema.ts). */
@@ -58,6 +68,7 @@ export const CAPABILITIES_SCHEMA: ObjectNode = {
     tools: { type: 'boolean', description: 'The model can call tools. Default: Bedrock by model family; OpenAI-compatible false.' },
     structuredOutputs: { type: 'boolean', description: 'The target can enforce a json_schema response format. Default: Bedrock the value of tools; OpenAI-compatible true.' },
     nativeStructuredOutputs: { type: 'boolean', description: 'Bedrock: the model supports Converse outputConfig structured output (used instead of a forced tool). Default: false.' },
+    logprobs: { type: 'boolean', description: 'The target returns token log probabilities (logprobs, top_logprobs). Default: Bedrock false (Converse has none); OpenAI-compatible true.' },
     embeddings: { type: 'boolean', default: false, description: 'The target is an embedding model: it serves POST /v1/embeddings only, never chat completions.' },
   },
 };

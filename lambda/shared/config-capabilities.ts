@@ -18,6 +18,8 @@ export enum TargetCapability {
   STRUCTURED_OUTPUTS = 'structuredOutputs',
   /** Image input: `image_url` content parts. */
   IMAGES = 'images',
+  /** Token log probabilities: `logprobs`, `top_logprobs`. */
+  LOGPROBS = 'logprobs',
 }
 
 /** The capabilities of a target's model. Unset fields take the model family's default. */
@@ -55,6 +57,14 @@ export interface TargetCapabilities {
    * @default false
    */
   readonly images?: boolean;
+
+  /**
+   * The target returns token log probabilities (OpenAI `logprobs`, `top_logprobs`; vLLM serves them).
+   * A request with `logprobs: true` skips a target without it. Bedrock Converse has no log
+   * probabilities, so a Bedrock target cannot have it.
+   * @default - Bedrock: false; OpenAI-compatible: true
+   */
+  readonly logprobs?: boolean;
 
   /**
    * The model supports Bedrock prompt caching (Converse `cachePoint` blocks): a route's

@@ -45,6 +45,16 @@ export interface PromptCachingConfig {
    * @default - no cache point in the conversation
    */
   readonly afterMessages?: number;
+
+  /**
+   * For a request rendered from a prompt of the registry (`prompts`), a cache point after the
+   * version's stable prefix: its system template's text before the first `{{variable}}` slot (all
+   * of it when it has none). Every request of that version repeats this prefix, whatever its
+   * variables, so the cache serves across users; placed only when the prefix is at least 4,096
+   * characters (about the 1,024 tokens Bedrock needs to cache a prefix).
+   * @default true
+   */
+  readonly afterPromptPrefix?: boolean;
 }
 
 /**

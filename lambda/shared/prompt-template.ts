@@ -30,6 +30,20 @@ export function templateTexts(version: PromptVersionConfig): { readonly path: st
 }
 
 /**
+ * The part of a template text that is the same in every rendering: the text before its first
+ * `{{name}}` slot (the whole text when it has none). A prompt-cache point after it can be reused
+ * by every request of the version (see `PromptCachingConfig.afterPromptPrefix`).
+ *
+ * @example staticPrefix('You are a support agent. Ticket: {{ticket}}') // 'You are a support agent. Ticket: '
+ */
+export function staticPrefix(text: string): string {
+  for (const m of text.matchAll(BRACES)) {
+    if (NAME.test(m[1])) return text.slice(0, m.index);
+  }
+  return text;
+}
+
+/**
  * Renders one template text: each `{{name}}` slot is replaced by `values[name]`, in one pass over
  * the template. A value is inserted as it is: a `{{x}}` inside a value stays literal, nothing is
  * evaluated, and a name without a value is left untouched (the configuration checks forbid

@@ -33,6 +33,7 @@ export const ROUTE_SURFACE_PROPERTIES: { readonly [name: string]: SchemaNode } =
       afterSystem: { type: 'boolean', default: true, description: 'A cache point after the system prompt.' },
       afterTools: { type: 'boolean', default: true, description: 'A cache point after the tool definitions.' },
       afterMessages: { type: 'integer', minimum: 1, maximum: 10_000, description: 'A cache point after the first N turns of the conversation.' },
+      afterPromptPrefix: { type: 'boolean', default: true, description: 'A cache point after a registry prompt version\'s stable prefix (its system template before the first variable).' },
     },
   },
   imageFetch: {
@@ -80,6 +81,9 @@ export function crossCheckSurface(config: GatewayConfig, issues: string[]): void
           + `set prices['${priceKeyOf(t)}'].tierMultipliers.${tier}`);
       }
     });
+    if (t.capabilities?.logprobs === true && t.kind === TargetKind.BEDROCK) {
+      issues.push(`targets[${i}].capabilities.logprobs: Bedrock Converse returns no token log probabilities; target '${t.id}' is a Bedrock target`);
+    }
     if (t.capabilities?.promptCaching === true && t.kind !== TargetKind.BEDROCK) {
       issues.push(`targets[${i}].capabilities.promptCaching: cache points are a Bedrock feature; OpenAI-compatible servers cache prefixes on their own`);
     }

@@ -370,6 +370,8 @@ export class SelfHostedModels extends Construct {
         latencyClasses: options.latencyClasses,
         timeouts: options.timeouts,
         description: `vLLM ${options.modelId ?? options.name} on ${options.instanceType} (self-hosted, private endpoint)`,
+        // vLLM answers tool requests only with a tool call parser: without one, routing skips the model for them.
+        ...(model.toolCallParser ? { capabilities: { tools: true } } : {}),
       }));
     });
 

@@ -136,7 +136,10 @@ describe('the example app (bin/example.ts)', () => {
     expect(config.restrictedData).toEqual({ requireApproval: true });
     expect(config.targets.find((t) => t.id === 'bedrock-embed')).toMatchObject({ priceModelId: 'amazon.titan-embed-text-v2:0', capabilities: { embeddings: true } });
     expect(config.targets.find((t) => t.id === 'bedrock-agent')).toMatchObject({ capabilities: { tools: true, structuredOutputs: true } });
-    expect(config.targets.find((t) => t.id === 'llama-8b')).toMatchObject({ kind: 'openai-compatible', baseUrl: expect.stringMatching(/^http:\/\/TOKEN/) });
+    // The self-hosted model runs vLLM with a tool call parser: its target can serve tool requests.
+    expect(config.targets.find((t) => t.id === 'llama-8b')).toMatchObject({
+      kind: 'openai-compatible', baseUrl: expect.stringMatching(/^http:\/\/TOKEN/), capabilities: { tools: true },
+    });
     expect(config.tenants).toEqual([
       expect.objectContaining({
         id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'embed', 'agent', 'chat-8b', 'handbook-answer', 'kyc-review'],

@@ -10,10 +10,11 @@
  *   (`throttlingException`), as the service sends them.
  * - `POST /guardrail/{id}/version/{version}/apply`: ApplyGuardrail.
  * - Prompt caching: a Converse(Stream) body with `cachePoint` blocks (in `system` or a message's
- *   content) is answered with cache usage, unless the behaviour sets its own: the tokens before
- *   the last cache point (⌈UTF-8 bytes / 4⌉ of its texts, 1,600 per image) are cache writes the
- *   first time that prefix is seen since start or `reset()`, cache reads after; `inputTokens` is
- *   then the rest. Image blocks arrive base64-encoded (the SDK's JSON protocol), as recorded.
+ *   content) is answered with cache usage, unless the behaviour sets its own. Each cache point
+ *   names the prefix of blocks before it (⌈UTF-8 bytes / 4⌉ of its texts, 1,600 per image); the
+ *   longest prefix seen before (since start or `reset()`) is read from the cache, the tokens from
+ *   there to the last cache point are written, and every prefix is remembered; `inputTokens` is the
+ *   rest. With one cache point: writes the first time, reads after. Image blocks arrive base64-encoded (the SDK's JSON protocol), as recorded.
  * - Errors: the HTTP status of the exception, `x-amzn-errortype: <Name>:<namespace>` and a JSON
  *   `{"message": ...}` body, as the service sends them.
  *
@@ -650,7 +651,7 @@ function blockTokens(block: ConverseBlock): number {
 
 /**
  * The cache usage of a body with cache points (see the module comment), or undefined without any.
- * The prefix is identified by the JSON of every block before the last cache point.
+ * A prefix is identified by the JSON of every block before its cache point.
  */
 function cacheUsageOf(body: unknown, seen: Set<string>): FakeBedrockUsage | undefined {
   const b = (typeof body === 'object' && body !== null ? body : {}) as {
@@ -658,18 +659,16 @@ function cacheUsageOf(body: unknown, seen: Set<string>): FakeBedrockUsage | unde
   };
   // Bedrock's prefix order: tools, system, messages.
   const blocks = [...(b.toolConfig?.tools ?? []), ...(b.system ?? []), ...(b.messages ?? []).flatMap((m) => m.content ?? [])];
-  let last = -1;
-  blocks.forEach((block, i) => { if (block.cachePoint !== undefined) last = i; });
-  if (last < 0) return undefined;
-  const prefix = blocks.slice(0, last).filter((block) => block.cachePoint === undefined);
-  const prefixTokens = prefix.reduce((sum, block) => sum + blockTokens(block), 0);
-  const rest = blocks.slice(last + 1).reduce((sum, block) => sum + blockTokens(block), 0);
-  const key = JSON.stringify(prefix);
-  const hit = seen.has(key);
-  seen.add(key);
-  return hit
-    ? { inputTokens: rest, cacheReadInputTokens: prefixTokens, cacheWriteInputTokens: 0 }
-    : { inputTokens: rest, cacheReadInputTokens: 0, cacheWriteInputTokens: prefixTokens };
+  const points = blocks.flatMap((block, i) => (block.cachePoint !== undefined ? [i] : []));
+  if (points.length === 0) return undefined;
+  const tokensOf = (from: number, to: number): number => blocks.slice(from, to).reduce((sum, block) => sum + (block.cachePoint === undefined ? blockTokens(block) : 0), 0);
+  const keys = points.map((p) => JSON.stringify(blocks.slice(0, p).filter((block) => block.cachePoint === undefined)));
+  let hit = -1;
+  keys.forEach((key, k) => { if (seen.has(key)) hit = k; });
+  for (const key of keys) seen.add(key);
+  const last = points[points.length - 1];
+  const read = hit < 0 ? 0 : tokensOf(0, points[hit]);
+  return { inputTokens: tokensOf(last + 1, blocks.length), cacheReadInputTokens: read, cacheWriteInputTokens: tokensOf(0, last) - read };
 }
 
 /** Whether a Converse body sets `inferenceConfig.maxTokens` to a positive integer. */

@@ -5,6 +5,9 @@
  * - `POST /v1/chat/completions`: a `chat.completion` JSON answer, or with `"stream": true`
  *   server-sent events: a role chunk, content chunks, a chunk with `finish_reason`, a usage chunk
  *   (`choices: []`) when the request asked for `stream_options.include_usage`, then `data: [DONE]`.
+ *   With `logprobs: true` each delta is one token with its log probability and `top_logprobs`
+ *   alternatives (`fakeTokenLogprob`), in `choices[0].logprobs.content` of the JSON answer and of
+ *   each content chunk.
  * - `GET /v1/models`: the served model names.
  * - Errors: any status with the OpenAI envelope `{"error":{"message","type","param","code"}}` and
  *   an optional `Retry-After`.
@@ -233,6 +236,20 @@ export interface FakeOpenAiUpstream {
 const DEFAULT_TEXT = 'Hello from the fake vLLM model.';
 
 /** Splits a text after each run of whitespace: 'a b c' → ['a ', 'b ', 'c']. */
+/**
+ * The fake's token log probabilities for a piece of the answer (one token per delta), as vLLM
+ * reports them when asked (`logprobs: true`): the token, `-(position + 1) / 10`, its UTF-8 bytes,
+ * and `top` alternatives (the token itself first, then `<token>#1`, … at lower log probabilities).
+ */
+export function fakeTokenLogprob(token: string, position: number, top: number): Record<string, unknown> {
+  const logprob = -(position + 1) / 10;
+  const alternatives = Array.from({ length: top }, (_, k) => {
+    const alt = k === 0 ? token : `${token}#${k}`;
+    return { token: alt, logprob: logprob - k, bytes: [...Buffer.from(alt, 'utf8')] };
+  });
+  return { token, logprob, bytes: [...Buffer.from(token, 'utf8')], top_logprobs: alternatives };
+}
+
 function splitDeltas(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [];
 }
@@ -324,6 +341,11 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
     if (behaviour.kind === 'success' && behaviour.spendOutputLimit) behaviour = { ...behaviour, usage: worstUsageOf(body) };
     const streamOptions = isRecord(body) && isRecord(body.stream_options) ? body.stream_options : undefined;
     const includeUsage = streamOptions?.include_usage === true;
+    // `logprobs: true` (with `top_logprobs`): one token per delta, with its log probability.
+    const wantsLogprobs = isRecord(body) && body.logprobs === true;
+    const topLogprobs = isRecord(body) && typeof body.top_logprobs === 'number' ? body.top_logprobs : 0;
+    const logprobsOf = (deltas: readonly string[], from = 0): unknown =>
+      (wantsLogprobs ? { content: deltas.map((d, i) => fakeTokenLogprob(d, from + i, topLogprobs)), refusal: null } : null);
     completionCounter += 1;
     const id = `chatcmpl-fake-${completionCounter}`;
     const created = Math.floor(Date.now() / 1000);
@@ -382,7 +404,7 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
                   ? { tool_calls: behaviour.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
                   : {}),
               },
-              logprobs: null,
+              logprobs: logprobsOf(deltas),
               finish_reason: behaviour.finishReason ?? (behaviour.kind === 'success' && behaviour.toolCalls?.length ? 'tool_calls' : 'stop'),
             }],
           };
@@ -417,7 +439,7 @@ export async function startFakeOpenAiUpstream(options: FakeOpenAiUpstreamOptions
           const calls = behaviour.toolCalls ?? [];
           const text = behaviour.text ?? (calls.length > 0 ? '' : DEFAULT_TEXT);
           const deltas = behaviour.deltas ?? (text === '' ? [] : splitDeltas(text));
-          for (const d of deltas) events.push(chunk([{ index: 0, delta: { content: d }, logprobs: null, finish_reason: null }]));
+          deltas.forEach((d, i) => events.push(chunk([{ index: 0, delta: { content: d }, logprobs: logprobsOf([d], i), finish_reason: null }])));
           calls.forEach((c, index) => {
             const half = Math.ceil(c.arguments.length / 2);
             const open = { index, id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments.slice(0, half) } };

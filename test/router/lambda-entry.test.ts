@@ -107,6 +107,17 @@ describe('router Lambda entry', () => {
     expect(big.response().metadata.statusCode).toBe(413);
   });
 
+  test('a body too large whose limit falls inside an image URL: 400 image_too_large naming the part, base64 or not', async () => {
+    const json = '{"model":"chat","messages":[{"role":"user","content":[{"type":"text","text":"What is this?"},'
+      + `{"type":"image_url","image_url":{"url":"data:image/png;base64,${'A'.repeat(2_000_000)}"}}]}]}`;
+    for (const overrides of [{ body: json }, { body: Buffer.from(json).toString('base64'), isBase64Encoded: true }]) {
+      const stream = new CapturedStream();
+      await handler(event(undefined, overrides), stream, {});
+      expect(stream.response().metadata.statusCode).toBe(400);
+      expect(JSON.parse(stream.response().body)).toMatchObject({ error: { code: 'image_too_large', param: 'messages[0].content[1].image_url.url' } });
+    }
+  });
+
   test('no tenant in the authorizer context is a 401 envelope; a tenant cannot use another tenant\'s alias', async () => {
     const anonymous = new CapturedStream();
     await handler(event({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }, { requestContext: { requestId: 'r', authorizer: null } }), anonymous, {});

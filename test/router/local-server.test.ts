@@ -41,16 +41,37 @@ describe('local server', () => {
     expect(server.baseUrl).toBe(`http://127.0.0.1:${server.port}/v1`);
   });
 
-  test('a declared body over the limit: 413 without reading it', async () => {
-    const res = await raw(server, { headers: { 'content-length': 100_000 }, endBody: false });
+  test('a declared body over the limit: 413 after the upload (the excess read and discarded)', async () => {
+    const res = await raw(server, { body: 'x'.repeat(100_000), headers: { 'content-length': 100_000 } });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'request_too_large', type: 'invalid_request_error' } });
     expect(t.usage.only()).toMatchObject({ status: 413, outcome: 'rejected' });
   });
 
+  test('a body whose limit falls inside an image URL: 400 image_too_large naming the part', async () => {
+    const head = '{"model":"chat","messages":[{"role":"user","content":[{"type":"text","text":"What is this?"},'
+      + '{"type":"image_url","image_url":{"url":"data:image/png;base64,';
+    const res = await raw(server, { body: `${head}${'A'.repeat(100_000)}"}}]}]}`, headers: { 'transfer-encoding': 'chunked' } });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'image_too_large', param: 'messages[0].content[1].image_url.url' } });
+    expect(JSON.parse(res.body).error.message).toContain('2048 bytes');
+    expect(t.usage.only()).toMatchObject({ status: 400, outcome: 'rejected' });
+  });
+
   test('a chunked body growing over the limit: 413', async () => {
     const res = await raw(server, { body: 'x'.repeat(5000), headers: { 'transfer-encoding': 'chunked' } });
     expect(res.status).toBe(413);
+  });
+
+  test('a body over the limit that never ends: 413 at the body timeout, the excess never kept', async () => {
+    const impatient = await startLocalServer({ gateway: t.gateway, port: 0, bodyTimeoutMs: 150 });
+    try {
+      const res = await raw(impatient, { body: 'x'.repeat(5000), headers: { 'content-length': 1_000_000 }, endBody: false });
+      expect(res.status).toBe(413);
+      expect(t.usage.only()).toMatchObject({ status: 413, outcome: 'rejected' });
+    } finally {
+      await impatient.close();
+    }
   });
 
   test('a body that does not arrive in time: 408', async () => {

@@ -8,7 +8,8 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { TargetKind } from '../../lambda/shared/config';
-import { CapacityMode, GpuAmiFamily, SelfHostedModelOptions, SelfHostedModels, SelfHostedModelsProps } from '../../lib';
+import { resolveCapabilities } from '../../lambda/shared/capability-defaults';
+import { CapacityMode, GpuAmiFamily, SelfHostedModelOptions, SelfHostedModels, SelfHostedModelsProps, ToolCallParser } from '../../lib';
 import { NODE_ROLE_LABEL, SYSTEM_NODE_ROLE, systemNodeSelector } from '../../lib/selfhosted/scheduling';
 import { NodePoolShape, PodShape, schedulableOn } from './helpers/scheduling';
 import { registerTargetGroupBindingValidator } from './helpers/target-group-binding';
@@ -39,7 +40,8 @@ function manifestResourceId(template: Template, kind: string, name: string): str
 describe('SelfHostedModels with self-managed Karpenter (default)', () => {
   let f: ReturnType<typeof build>;
   beforeAll(() => {
-    f = build({ models: [LLAMA, QWEN] });
+    // Llama serves tool calls (a parser), Qwen does not.
+    f = build({ models: [{ ...LLAMA, toolCallParser: ToolCallParser.LLAMA3_JSON }, QWEN] });
   });
 
   test('one cluster with a private endpoint, Karpenter with its interruption queue, a GPU pool, the LB controller, KEDA and AMP', () => {
@@ -106,6 +108,20 @@ describe('SelfHostedModels with self-managed Karpenter (default)', () => {
     for (const so of manifestsOfKind(f.template, 'ScaledObject')) {
       expect((so.spec as { minReplicaCount: number }).minReplicaCount).toBeGreaterThanOrEqual(2);
     }
+  });
+
+  test('tool calls: vLLM runs with the parser, and only that model\'s target has the tools capability', () => {
+    const args = (name: string): string[] => (manifestsOfKind(f.template, 'Deployment', name)[0].spec as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0].args;
+    const llama = args('llama-8b');
+    expect(llama.slice(llama.indexOf('--enable-auto-tool-choice'), llama.indexOf('--enable-auto-tool-choice') + 3)).toEqual(['--enable-auto-tool-choice', '--tool-call-parser', 'llama3_json']);
+    expect(args('qwen-32b')).not.toContain('--enable-auto-tool-choice');
+    expect(args('qwen-32b')).not.toContain('--tool-call-parser');
+    const [withParser, without] = f.models.targets.map((t) => t.target);
+    expect(withParser.capabilities).toEqual({ tools: true });
+    expect(without.capabilities).toBeUndefined();
+    // What routing sees: tools on the model with a parser only.
+    expect(resolveCapabilities(TargetKind.OPENAI_COMPATIBLE, withParser.model!, withParser.capabilities).tools).toBe(true);
+    expect(resolveCapabilities(TargetKind.OPENAI_COMPATIBLE, without.model!, without.capabilities).tools).toBe(false);
   });
 
   test('vLLM drains for the router\'s total deadline, and the target group keeps a draining pod that long', () => {

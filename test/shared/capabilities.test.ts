@@ -16,14 +16,15 @@ describe('target capabilities', () => {
   });
 
   test('defaults: Bedrock by family (structured output through the forced tool), OpenAI-compatible tools off and guided decoding on', () => {
-    expect(resolveCapabilities(TargetKind.BEDROCK, 'amazon.nova-pro-v1:0', undefined)).toEqual({ tools: true, structuredOutputs: true, nativeStructuredOutputs: false });
-    expect(resolveCapabilities(TargetKind.BEDROCK, 'amazon.titan-text-express-v1', undefined)).toEqual({ tools: false, structuredOutputs: false, nativeStructuredOutputs: false });
-    expect(resolveCapabilities(TargetKind.OPENAI_COMPATIBLE, 'qwen3-8b', undefined)).toEqual({ tools: false, structuredOutputs: true, nativeStructuredOutputs: false });
+    expect(resolveCapabilities(TargetKind.BEDROCK, 'amazon.nova-pro-v1:0', undefined)).toEqual({ tools: true, structuredOutputs: true, nativeStructuredOutputs: false, logprobs: false });
+    expect(resolveCapabilities(TargetKind.BEDROCK, 'amazon.titan-text-express-v1', undefined)).toEqual({ tools: false, structuredOutputs: false, nativeStructuredOutputs: false, logprobs: false });
+    expect(resolveCapabilities(TargetKind.OPENAI_COMPATIBLE, 'qwen3-8b', undefined)).toEqual({ tools: false, structuredOutputs: true, nativeStructuredOutputs: false, logprobs: true });
   });
 
   test('overrides win; a Bedrock target cannot enforce a schema without tool use or native structured output', () => {
     expect(resolveCapabilities(TargetKind.OPENAI_COMPATIBLE, 'q', { tools: true, structuredOutputs: false }).tools).toBe(true);
     expect(resolveCapabilities(TargetKind.BEDROCK, 'amazon.nova-pro-v1:0', { tools: false, structuredOutputs: true }).structuredOutputs).toBe(false);
-    expect(resolveCapabilities(TargetKind.BEDROCK, 'x.model', { nativeStructuredOutputs: true })).toEqual({ tools: false, structuredOutputs: true, nativeStructuredOutputs: true });
+    expect(resolveCapabilities(TargetKind.OPENAI_COMPATIBLE, 'q', { logprobs: false }).logprobs).toBe(false);
+    expect(resolveCapabilities(TargetKind.BEDROCK, 'x.model', { nativeStructuredOutputs: true })).toEqual({ tools: false, structuredOutputs: true, nativeStructuredOutputs: true, logprobs: false });
   });
 });

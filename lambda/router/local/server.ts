@@ -97,41 +97,46 @@ function parseTarget(target: string): { path: string; query: Record<string, stri
   return { path: url.pathname, query: Object.fromEntries(url.searchParams.entries()) };
 }
 
-/** Reads a body up to `limit` bytes; beyond it stops reading and reports TOO_LARGE. */
-function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number): Promise<{ body: Uint8Array; error?: BodyError }> {
+/**
+ * Reads a body up to `limit` bytes. Beyond it nothing more is kept: the bytes up to the limit are
+ * the `prefix` (the gateway names the field they end in) and the rest is read and discarded until
+ * the body ends (or the body timeout), then the result is TOO_LARGE. The answer goes out after the
+ * client's upload: an answer sent mid-upload makes some HTTP clients (undici's fetch, which the
+ * openai SDK uses) drop the connection and report a connection error instead of the answer.
+ */
+function readBody(req: http.IncomingMessage, limit: number, timeoutMs: number): Promise<{ body: Uint8Array; error?: BodyError; prefix?: Uint8Array }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let prefix: Buffer | undefined;
     let settled = false;
-    const finish = (result: { body: Uint8Array; error?: BodyError }): void => {
+    const finish = (result: { body: Uint8Array; error?: BodyError; prefix?: Uint8Array }): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       req.off('data', onData);
       resolve(result);
     };
+    const tooLarge = (): void => finish({ body: new Uint8Array(0), error: BodyError.TOO_LARGE, prefix });
     const timer = setTimeout(() => {
-      finish({ body: new Uint8Array(0), error: BodyError.TIMEOUT });
+      if (prefix) tooLarge();
+      else finish({ body: new Uint8Array(0), error: BodyError.TIMEOUT });
+      // Drain the rest without keeping it, so the answer can still be written.
       req.resume();
     }, timeoutMs);
     const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        finish({ body: new Uint8Array(0), error: BodyError.TOO_LARGE });
-        // Drain the rest without keeping it, so the answer can still be written.
-        req.resume();
+      if (prefix) return;
+      if (size + chunk.length > limit) {
+        chunks.push(chunk.subarray(0, limit - size));
+        prefix = Buffer.concat(chunks);
+        chunks.length = 0;
         return;
       }
+      size += chunk.length;
       chunks.push(chunk);
     };
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      finish({ body: new Uint8Array(0), error: BodyError.TOO_LARGE });
-      req.resume();
-      return;
-    }
     req.on('data', onData);
-    req.once('end', () => finish({ body: Buffer.concat(chunks) }));
+    req.once('end', () => (prefix ? tooLarge() : finish({ body: Buffer.concat(chunks) })));
     req.once('error', () => finish({ body: new Uint8Array(0), error: BodyError.TIMEOUT }));
   });
 }
@@ -150,7 +155,7 @@ export function startLocalServer(options: LocalServerOptions): Promise<LocalServ
   const server = http.createServer((req, res) => {
     const receivedAt = Date.now();
     const { path, query } = parseTarget(req.url ?? '/');
-    void readBody(req, gateway.maxBodyBytes(path), bodyTimeoutMs).then(async ({ body, error }) => {
+    void readBody(req, gateway.maxBodyBytes(path), bodyTimeoutMs).then(async ({ body, error, prefix }) => {
       const request: GatewayRequest = {
         method: (req.method ?? 'GET').toUpperCase(),
         path,
@@ -158,6 +163,7 @@ export function startLocalServer(options: LocalServerOptions): Promise<LocalServ
         headers: normaliseHeaders(req.headers),
         body,
         ...(error ? { bodyError: error } : {}),
+        ...(prefix ? { bodyPrefix: prefix } : {}),
         credentials: { kind: 'bearer' },
         receivedAt,
       };
@@ -171,6 +177,10 @@ export function startLocalServer(options: LocalServerOptions): Promise<LocalServ
   // Node's own request timeout answers with a non-OpenAI body; the gateway enforces its own limits.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
+  // Keep idle connections well beyond what clients expect (undici reuses a socket until 1 s before
+  // the server's advertised keep-alive timeout): with Node's 5 s default, a client on a loaded
+  // machine can reuse a socket the server is closing and see ECONNRESET for a request it never got.
+  server.keepAliveTimeout = 65_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8787, host, () => {

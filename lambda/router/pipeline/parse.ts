@@ -9,9 +9,12 @@
  * - `response_format` `json_schema`: the schema is compiled once here (a schema the router cannot
  *   check is a 400 `unsupported_schema`); structured-output.ts checks the answer against it.
  * - OpenAI fields the gateway cannot honour and that would change the answer's shape (`n` > 1,
- *   `logprobs`, `top_logprobs`, `audio`, non-text `modalities`, `prediction`,
- *   `web_search_options`) are refused with 400 `unsupported_parameter`, rather than silently
- *   answered differently (`n` and `logprobs` with a message saying what to do instead).
+ *   `audio`, non-text `modalities`, `prediction`, `web_search_options`) are refused with 400
+ *   `unsupported_parameter`, rather than silently answered differently (`n` with a message saying
+ *   what to do instead).
+ * - `logprobs` (and `top_logprobs`, 0 to 20, which needs `logprobs: true`) are passed to targets
+ *   with the `logprobs` capability (OpenAI-compatible servers); routing skips the others, and a
+ *   route with none left is a 400 `capability_not_supported` naming `logprobs` (Converse has none).
  * - User messages may hold `image_url` parts: base64 data URLs of PNG, JPEG, GIF or WebP images,
  *   decoded and checked against their bytes here (../images/data-url.ts), or `https` URLs that the
  *   image stage (images.ts) fetches when the route allows the host. Per-image and per-request
@@ -32,8 +35,9 @@ import { ServiceTier } from '../../shared/config-surface';
 import { ImageInputError, parseImageDataUrl } from '../images/data-url';
 import { BodyError } from '../http';
 import { PayloadTooLargeError, RequestTimeoutError } from '../errors';
+import { oversizedChatBody } from './oversized-body';
 import { appendTurn } from '../providers/conversation';
-import { ChatTurn, ContentPart, ResponseFormat } from '../providers/types';
+import { ChatTurn, ContentPart, LogprobsRequest, ResponseFormat } from '../providers/types';
 import { HINTS } from './hints';
 import { parseRetrievalRequest } from '../retrieval/request';
 import { bad, isObject, Json, jsonDepth, kind, present, shown } from './parse-helpers';
@@ -52,12 +56,12 @@ const MAX_STOP_CHARS = 256;
 const MAX_USER_CHARS = 256;
 const MAX_SCHEMA_DEPTH = 32;
 const MAX_SCHEMA_NAME = 64;
+/** OpenAI's largest `top_logprobs`. */
+const MAX_TOP_LOGPROBS = 20;
 
 /** Why a refused field is refused, when there is more to say than "not supported". */
 const UNSUPPORTED_WHY: Record<string, string> = {
   n: "'n' must be 1: the gateway answers one choice per request (send several requests for several choices; each is metered).",
-  logprobs: "'logprobs' is not supported: the gateway does not return token log probabilities (Bedrock Converse has none).",
-  top_logprobs: "'top_logprobs' is not supported: the gateway does not return token log probabilities (Bedrock Converse has none).",
 };
 
 /** OpenAI's `service_tier` values the gateway serves (`auto`: the route's tier), plus Bedrock's latency-optimized inference. */
@@ -65,8 +69,6 @@ const SERVICE_TIER_VALUES = ['auto', ...Object.values(ServiceTier)];
 
 const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
   n: (v) => v !== 1,
-  logprobs: (v) => v !== false,
-  top_logprobs: (v) => v !== 0,
   audio: () => true,
   modalities: (v) => !(Array.isArray(v) && v.every((m) => m === 'text')),
   prediction: () => true,
@@ -375,17 +377,19 @@ function checkUnsupportedAndIgnored(body: Json): void {
 
 /**
  * Parses and validates a chat completion request body. Throws an `InvalidRequestError` (400),
- * `PayloadTooLargeError` (413) or `RequestTimeoutError` (408) naming the field at fault.
+ * `PayloadTooLargeError` (413) or `RequestTimeoutError` (408) naming the field at fault. A body
+ * over the limit is judged by `bodyPrefix`, the bytes read up to the limit (./oversized-body.ts).
  *
  * @example
  * const request = parseChatRequest(Buffer.from('{"model":"chat","messages":[{"role":"user","content":"Hi"}]}'), undefined, limits);
  */
 export function parseChatRequest(
   body: Uint8Array, bodyError: BodyError | undefined, limits: Limits, headers: Readonly<Record<string, string>> = {},
+  bodyPrefix?: Uint8Array,
 ): ChatRequest {
-  if (bodyError === BodyError.TOO_LARGE) {
-    throw new PayloadTooLargeError(`The request body exceeds the limit of ${limits.maxBodyBytes} bytes.`, 'request_too_large');
-  }
+  // Over the limit: an image URL the limit cut is a 400 naming the part, anything else a 413.
+  if (bodyError === BodyError.TOO_LARGE) throw oversizedChatBody(bodyPrefix, limits);
+  if (body.byteLength > limits.maxBodyBytes) throw oversizedChatBody(body.subarray(0, limits.maxBodyBytes), limits);
   if (bodyError === BodyError.TIMEOUT) {
     throw new RequestTimeoutError('The request body was not received in time.', 'request_timeout');
   }
@@ -437,6 +441,7 @@ export function parseChatRequest(
   const presencePenalty = optionalNumber(json, 'presence_penalty', -2, 2);
   const frequencyPenalty = optionalNumber(json, 'frequency_penalty', -2, 2);
   const serviceTier = parseServiceTier(json);
+  const logprobs = parseLogprobs(json);
 
   return {
     model,
@@ -458,7 +463,18 @@ export function parseChatRequest(
     ...(presencePenalty !== undefined ? { presencePenalty } : {}),
     ...(frequencyPenalty !== undefined ? { frequencyPenalty } : {}),
     ...(serviceTier !== undefined ? { serviceTier } : {}),
+    ...(logprobs !== undefined ? { logprobs } : {}),
   };
+}
+
+/** `logprobs` and `top_logprobs`: what the answer must carry, or undefined when it carries none. */
+function parseLogprobs(body: Json): LogprobsRequest | undefined {
+  const wanted = optionalBoolean(body, 'logprobs') ?? false;
+  const top = optionalNumber(body, 'top_logprobs', 0, MAX_TOP_LOGPROBS, true);
+  if (top !== undefined && top > 0 && !wanted) {
+    throw bad("'top_logprobs' needs 'logprobs': true.", 'top_logprobs');
+  }
+  return wanted ? { topLogprobs: top ?? 0 } : undefined;
 }
 
 /** `service_tier`: a tier, or undefined for `auto` and absent (the route's tier applies). */

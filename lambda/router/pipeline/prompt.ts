@@ -20,12 +20,14 @@
  *    evaluated, and a value containing `{{x}}` stays literal. The template's system prompt comes
  *    before the client's system messages, its turns before the client's turns.
  * 6. The version's inference parameters apply where the request set none.
+ * 7. The system template's text before its first slot is the request's `stablePrefix`: a route
+ *    with `promptCaching` places a cache point after it (../providers/bedrock/mapping.ts).
  */
 import { createHash } from 'node:crypto';
 import { PromptVariable, PromptVariableType, PromptVersionConfig, RequestLimits } from '../../shared/config';
 import { valueHasType } from '../../shared/cross-checks';
 import { CONFIG_DEFAULTS, ResolvedGatewayConfig, ResolvedPrompt } from '../../shared/defaults';
-import { renderTemplate } from '../../shared/prompt-template';
+import { renderTemplate, staticPrefix } from '../../shared/prompt-template';
 import { CONTEXT_SLOT } from '../../shared/retrieval-defaults';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { InvalidRequestError, NotFoundError, PermissionDeniedError } from '../errors';
@@ -331,6 +333,8 @@ export function applyPrompt(input: PromptStageInput): ChatRequest {
     && [rendered.system ?? '', ...rendered.turns.map((t) => t.content)].some((t) => t.includes(input.contextMarker!));
 
   const system = rendered.system !== undefined && rendered.system.length > 0 ? [rendered.system, ...chat.system] : [...chat.system];
+  // What every request of this version repeats: a cache point after it serves all of them.
+  const prefix = rendered.system !== undefined && rendered.system.length > 0 ? staticPrefix(version.system!) : '';
   const messages = conversation(rendered.turns, chat.messages);
   checkSize(messages, system, config.limits);
   const defaults = version.inference ?? {};
@@ -340,6 +344,7 @@ export function applyPrompt(input: PromptStageInput): ChatRequest {
     system,
     messages,
     prompt: resolved,
+    ...(prefix.length > 0 ? { stablePrefix: prefix } : {}),
     ...(usesContext ? { contextMarker: input.contextMarker } : {}),
     ...(chat.maxTokens === undefined && defaults.maxTokens !== undefined ? { maxTokens: defaults.maxTokens } : {}),
     ...(chat.temperature === undefined && defaults.temperature !== undefined ? { temperature: defaults.temperature } : {}),

@@ -6,7 +6,7 @@
  */
 import { ErrorEnvelope, GatewayError } from '../errors';
 import { ResponseSink } from '../http';
-import { FinishReason, StreamChunk, TokenUsage, ToolCall } from '../providers/types';
+import { FinishReason, StreamChunk, TokenLogprob, TokenUsage, ToolCall } from '../providers/types';
 
 /** Response header names. */
 export const HEADERS = {
@@ -99,12 +99,17 @@ export function openAiUsage(usage: TokenUsage): Record<string, unknown> {
   };
 }
 
+/** A choice's `logprobs`: OpenAI's `{content, refusal}` when the answer carries them, else null. */
+function choiceLogprobs(logprobs: readonly TokenLogprob[] | undefined): { content: readonly TokenLogprob[]; refusal: null } | null {
+  return logprobs !== undefined ? { content: logprobs, refusal: null } : null;
+}
+
 /** Writes a complete JSON answer. */
 export async function writeCompletion(
   sink: ResponseSink, meta: AnswerMeta,
   answer: {
     readonly text: string; readonly toolCalls?: readonly ToolCall[]; readonly finishReason: FinishReason; readonly usage: TokenUsage;
-    readonly costUsd: number; readonly guardrailAction?: string;
+    readonly costUsd: number; readonly guardrailAction?: string; readonly logprobs?: readonly TokenLogprob[];
   },
 ): Promise<void> {
   const calls = answer.toolCalls ?? [];
@@ -125,7 +130,7 @@ export async function writeCompletion(
           ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
           : {}),
       },
-      logprobs: null,
+      logprobs: choiceLogprobs(answer.logprobs),
       finish_reason: answer.finishReason,
     }],
     usage: openAiUsage(answer.usage),
@@ -192,9 +197,18 @@ export class SseWriter {
     })}\n\n`;
   }
 
-  /** A content delta (the first one also carries the assistant role). */
-  async text(text: string): Promise<void> {
+  /**
+   * A content delta (the first one also carries the assistant role), with its tokens' log
+   * probabilities when the request asked for them (then built whole, off the fast path).
+   */
+  async text(text: string, logprobs?: readonly TokenLogprob[]): Promise<void> {
     this.start();
+    if (logprobs !== undefined) {
+      const delta = this.roleSent ? { content: text } : { role: 'assistant', content: text };
+      this.roleSent = true;
+      await this.sink.write(this.chunk([{ index: 0, delta, logprobs: choiceLogprobs(logprobs), finish_reason: null }]));
+      return;
+    }
     this.deltaPrefix ??= `data: {"id":${JSON.stringify(`chatcmpl-${this.meta.requestId}`)},"object":"chat.completion.chunk",`
       + `"created":${JSON.stringify(this.meta.created)},"model":${JSON.stringify(this.meta.alias)},`
       + `${this.meta.serviceTier !== undefined ? `"service_tier":${JSON.stringify(this.meta.serviceTier)},` : ''}"choices":[{"index":0,"delta":{`;

@@ -3,7 +3,7 @@
  * route's targets (its fallback chain) and drops those that cannot serve this request: a Bedrock
  * target without a profile for this tenant, a target of the other kind (an embedding model for a
  * chat request, or the reverse), a target that does not serve the request's latency class, a
- * target that lacks a capability the request needs (tools, enforced structured output, images:
+ * target that lacks a capability the request needs (tools, enforced structured output, images, logprobs:
  * `capabilities` of the target, one check: `missingCapability`), a target whose worst-case cost exceeds the request's maximum
  * cost, a target whose circuit is open. The guardrail is the tenant's, else the route's.
  *
@@ -169,6 +169,7 @@ function cacheOn(t: ResolvedTarget, route: RouteConfig): CachePlacement | undefi
     afterSystem: caching.afterSystem ?? true,
     afterTools: caching.afterTools ?? true,
     ...(caching.afterMessages !== undefined ? { afterTurns: caching.afterMessages } : {}),
+    afterPromptPrefix: caching.afterPromptPrefix ?? true,
   };
 }
 
@@ -327,7 +328,7 @@ function noCandidates(attempt: Attempted, input: Omit<RouteSelectionInput, 'requ
         `The model '${p.alias}' does not accept images (no target of the route has the images capability); send text only or use another model.`,
         'images_not_supported', 'messages');
     }
-    const param = missing === TargetCapability.TOOLS ? 'tools' : 'response_format';
+    const param = CAPABILITY_PARAMS[missing];
     return new InvalidRequestError(
       `The model '${p.alias}' has no target that supports ${CAPABILITY_NAMES[missing]}, which this request needs ('${param}'); `
       + 'use a model whose targets do, or leave the parameter out.', 'capability_not_supported', param);
@@ -339,23 +340,33 @@ const CAPABILITY_NAMES: Record<TargetCapability, string> = {
   [TargetCapability.TOOLS]: 'tool calls',
   [TargetCapability.IMAGES]: 'image input',
   [TargetCapability.STRUCTURED_OUTPUTS]: "enforced structured output (response_format 'json_schema')",
+  [TargetCapability.LOGPROBS]: 'token log probabilities (Bedrock Converse has none)',
+};
+
+/** The request parameter that needs each capability, named in the error. */
+const CAPABILITY_PARAMS: Record<TargetCapability, string> = {
+  [TargetCapability.TOOLS]: 'tools',
+  [TargetCapability.IMAGES]: 'messages',
+  [TargetCapability.STRUCTURED_OUTPUTS]: 'response_format',
+  [TargetCapability.LOGPROBS]: 'logprobs',
 };
 
 /**
  * The first capability `request` needs that target `t` lacks, or undefined when it has them all:
  * tools offered to the model (`tool_choice` other than `none`) need `tools`; a `json_schema`
  * response format needs `structuredOutputs`; image parts (`images`: `hasImages(request)`) need
- * `images`. Embedding models and service tiers are checked apart (`wrong_capability`, `service_tier`).
+ * `images`; `logprobs` needs `logprobs`. Embedding models and service tiers are checked apart (`wrong_capability`, `service_tier`).
  *
  * @example missingCapability(target, { ...request, tools }, false) // TargetCapability.TOOLS
  */
 export function missingCapability(
-  t: ResolvedTarget, request: Pick<ChatRequest, 'tools' | 'responseFormat'>, images: boolean,
+  t: ResolvedTarget, request: Pick<ChatRequest, 'tools' | 'responseFormat' | 'logprobs'>, images: boolean,
 ): TargetCapability | undefined {
   const caps = t.resolvedCapabilities;
   if (request.tools !== undefined && request.tools.choice.type !== 'none' && !caps.tools) return TargetCapability.TOOLS;
   if (request.responseFormat?.type === 'json_schema' && !caps.structuredOutputs) return TargetCapability.STRUCTURED_OUTPUTS;
   if (images && t.capabilities?.images !== true) return TargetCapability.IMAGES;
+  if (request.logprobs !== undefined && !caps.logprobs) return TargetCapability.LOGPROBS;
   return undefined;
 }
 

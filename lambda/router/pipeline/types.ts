@@ -2,7 +2,7 @@
 import { LatencyClass, Sensitivity } from '../../shared/config';
 import { ServiceTier } from '../../shared/config-surface';
 import { ResolvedPrice, ResolvedTarget } from '../../shared/defaults';
-import { CachePlacement, ChatTurn, ResponseFormat, Target, ToolRequest } from '../providers/types';
+import { CachePlacement, ChatTurn, LogprobsRequest, ResponseFormat, Target, ToolRequest } from '../providers/types';
 import type { RetrievalRequest } from '../retrieval/request';
 
 /** A chat completion request after parsing and validation (the output of parse.ts). */
@@ -30,6 +30,8 @@ export interface ChatRequest {
   readonly promptRef?: PromptReference;
   /** The prompt version the gateway resolved and rendered in front of `messages` (prompt.ts). */
   readonly prompt?: ResolvedPromptRef;
+  /** The start of `system[0]` every request of that version repeats (prompt.ts), for a cache point. */
+  readonly stablePrefix?: string;
   /** The body's `retrieval` object (parse.ts); pipeline/retrieval.ts runs it. */
   readonly retrieval?: RetrievalRequest;
   /**
@@ -40,6 +42,8 @@ export interface ChatRequest {
   readonly seed?: number;
   readonly presencePenalty?: number;
   readonly frequencyPenalty?: number;
+  /** `logprobs: true` (with `top_logprobs`): the answer carries token log probabilities. */
+  readonly logprobs?: LogprobsRequest;
   /** The `service_tier` the client asked for (absent for `auto` or none: the route's tier). */
   readonly serviceTier?: ServiceTier;
 }

@@ -102,6 +102,25 @@ export interface ToolRequest {
   readonly parallel?: boolean;
 }
 
+/** What a request asks of token log probabilities (OpenAI `logprobs: true` and `top_logprobs`). */
+export interface LogprobsRequest {
+  /** How many most likely alternatives to return at each position (OpenAI `top_logprobs`, 0 to 20). */
+  readonly topLogprobs: number;
+}
+
+/** One alternative token at a position (OpenAI `top_logprobs[]`). */
+export interface TopLogprob {
+  readonly token: string;
+  readonly logprob: number;
+  /** The token's UTF-8 bytes, or null when the token has no byte representation. */
+  readonly bytes: readonly number[] | null;
+}
+
+/** One output token with its log probability (OpenAI `choices[].logprobs.content[]`). */
+export interface TokenLogprob extends TopLogprob {
+  readonly top_logprobs: readonly TopLogprob[];
+}
+
 /** The output format the client asked for (OpenAI `response_format`). */
 export type ResponseFormat =
   | { readonly type: 'text' }
@@ -135,12 +154,25 @@ export interface ProviderRequest {
   /** OpenAI `frequency_penalty`: passed to OpenAI-compatible targets; Converse has no equivalent. */
   readonly frequencyPenalty?: number;
   /**
+   * OpenAI `logprobs` (with `top_logprobs`): return the log probability of each output token, and of
+   * the `topLogprobs` most likely alternatives at each position. Only targets with the `logprobs`
+   * capability receive it (routing skips the others); Converse has no equivalent.
+   * @default no log probabilities
+   */
+  readonly logprobs?: LogprobsRequest;
+  /**
    * The service tier of this call (set per target by routing: a tier the target offers).
    * @default the provider's default tier
    */
   readonly serviceTier?: ServiceTier;
   /** Where to place prompt-cache points (set per target by routing, on targets that cache). */
   readonly cache?: CachePlacement;
+  /**
+   * The start of `system[0]` that every request of its prompt version repeats (a registry prompt's
+   * system template before its first variable), where `cache.afterPromptPrefix` places a cache point.
+   * @default none (not rendered from a prompt)
+   */
+  readonly stablePrefix?: string;
   /**
    * Attribution carried to the provider where it supports it (Bedrock `requestMetadata`, which
    * appears in model invocation logs): tenant, workflow, prompt version, request id. Keys and
@@ -184,6 +216,8 @@ export interface CachePlacement {
   readonly afterTools: boolean;
   /** After the first N turns of the conversation as sent. */
   readonly afterTurns?: number;
+  /** After `ProviderRequest.stablePrefix`, when the request has one (a registry prompt's stable start). */
+  readonly afterPromptPrefix?: boolean;
 }
 
 /** A Bedrock target: an application inference profile ARN, a cross-region profile id or a model id. */
@@ -250,6 +284,8 @@ export type GuardrailAction = 'NONE' | 'INTERVENED';
 /** A complete (non-streamed) answer. */
 export interface Completion {
   readonly text: string;
+  /** The log probabilities of the text's tokens, when the request asked for them (`ProviderRequest.logprobs`). */
+  readonly logprobs?: readonly TokenLogprob[];
   /** The tools the model called (finish reason `tool_calls`). */
   readonly toolCalls?: readonly ToolCall[];
   readonly finishReason: FinishReason;
@@ -266,12 +302,13 @@ export interface Completion {
 
 /**
  * A piece of a streamed answer. A stream yields `text` and `tool_call` chunks and ends with exactly
- * one `end`. A tool call arrives as one chunk that opens it (its `index`, `id` and `name`, maybe
+ * one `end`. A `text` chunk carries the log probabilities of its tokens when the request asked for
+ * them (its text may then be empty: a token that decodes to nothing yet). A tool call arrives as one chunk that opens it (its `index`, `id` and `name`, maybe
  * the first arguments) and chunks that add argument fragments (`index` and `arguments` only), as
  * OpenAI streams `tool_calls` deltas; `index` counts the answer's tool calls from 0.
  */
 export type StreamChunk =
-  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'text'; readonly text: string; readonly logprobs?: readonly TokenLogprob[] }
   | { readonly type: 'tool_call'; readonly index: number; readonly id?: string; readonly name?: string; readonly arguments: string }
   | {
     readonly type: 'end';

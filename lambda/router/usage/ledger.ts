@@ -69,6 +69,13 @@ export enum LedgerWrite {
   ALREADY_RECORDED = 'already_recorded',
 }
 
+/** What {@link DynamoUsageLedger.settle} did, and the outcome of the record it found already on record. */
+export interface LedgerSettlement {
+  readonly write: LedgerWrite;
+  /** With `ALREADY_RECORDED`: the `outcome` of the record on record (the sweeper's `abandoned` one, say). */
+  readonly existingOutcome?: string;
+}
+
 /** The aggregate values a record was counted under (after the cap), kept on its raw item. */
 type LedgerDimensions = Record<'WORKFLOW' | 'ROUTE' | 'MODEL' | 'PROMPT', string>;
 
@@ -206,6 +213,15 @@ export class DynamoUsageLedger implements UsageSink, UsageStore {
    * await ledger.write(record, reservation); // LedgerWrite.RECORDED
    */
   async write(record: UsageRecord, reservation?: BudgetReservation, extra: Record<string, unknown> = {}): Promise<LedgerWrite> {
+    return (await this.settle(record, reservation, extra)).write;
+  }
+
+  /**
+   * {@link write}, also telling what was on record when nothing was written: the sweeper tells its
+   * own `abandoned` record (a transaction whose answer was lost) from the request's real one
+   * without reading the record a second time.
+   */
+  async settle(record: UsageRecord, reservation?: BudgetReservation, extra: Record<string, unknown> = {}): Promise<LedgerSettlement> {
     const tenantId = record.tenantId;
     if (tenantId === undefined) throw new Error(`usage record ${record.requestId} has no tenant`);
     const arrived = Date.parse(record.timestamp);
@@ -231,11 +247,11 @@ export class DynamoUsageLedger implements UsageSink, UsageStore {
       ...(reservation?.inflight ? [{ Delete: { TableName: this.tableName, Key: { [K.partitionKey]: reservation.inflight.pk, [K.sortKey]: reservation.inflight.sk } } }] : []),
     ];
     const outcome = await transact(this.client, items, transactionToken(this.tableName, record.requestId, WritePhase.SETTLE), this.transactOptions);
-    if (outcome.applied) return LedgerWrite.RECORDED;
+    if (outcome.applied) return { write: LedgerWrite.RECORDED };
     const existing = await this.getRecord(tenantId, record.requestId);
     if (existing === undefined) throw new Error(`the settlement of ${record.requestId} was cancelled (${outcome.reasons.join(', ')})`);
-    if (existing.outcome === Outcome.ABANDONED && record.outcome !== Outcome.ABANDONED) return this.correct(record, tenantId, dims, existing);
-    return LedgerWrite.ALREADY_RECORDED;
+    if (existing.outcome === Outcome.ABANDONED && record.outcome !== Outcome.ABANDONED) return { write: await this.correct(record, tenantId, dims, existing) };
+    return { write: LedgerWrite.ALREADY_RECORDED, ...(typeof existing.outcome === 'string' ? { existingOutcome: existing.outcome } : {}) };
   }
 
   /** Replaces an `abandoned` record by the real one; aggregates and budgets get the difference. */

@@ -169,11 +169,10 @@ export class UsageSweeper {
       inflight: key,
     };
     const record = abandonedRecord(item, this.now());
-    const written = await this.ledger.write(record, reservation, { budgetPeriods: periods, reservedUsd: reservation.reservedUsd });
+    const settled = await this.ledger.settle(record, reservation, { budgetPeriods: periods, reservedUsd: reservation.reservedUsd });
     // Our own abandoned record, written by a transaction whose answer was lost and then sent again.
-    const ours = written === LedgerWrite.ALREADY_RECORDED
-      && (await this.ledger.getRecord(reservation.tenantId, reservation.requestId))?.outcome === Outcome.ABANDONED;
-    if (written === LedgerWrite.RECORDED || ours) {
+    const ours = settled.write === LedgerWrite.ALREADY_RECORDED && settled.existingOutcome === Outcome.ABANDONED;
+    if (settled.write === LedgerWrite.RECORDED || ours) {
       this.log({
         timestamp: new Date(this.now()).toISOString(),
         level: 'WARN',

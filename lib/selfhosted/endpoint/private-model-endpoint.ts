@@ -8,6 +8,7 @@ import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LatencyClass, ModelPrice, TargetConfig, TargetKind, TimeoutPolicy } from '../../../lambda/shared/config';
+import { TargetCapabilities } from '../../../lambda/shared/config-capabilities';
 import { ID_PATTERN } from '../../../lambda/shared/schema';
 import { GatewayCompliance } from '../../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../../private/errors';
@@ -160,6 +161,13 @@ export interface SelfHostedTargetOptions {
    * @default - names the Service and namespace
    */
   readonly description?: string;
+
+  /**
+   * What the served model can do beyond plain chat (`tools` when vLLM runs with a tool call
+   * parser, `images` for a vision model); routing skips the target for requests that need more.
+   * @default - the OpenAI-compatible defaults (no tools, no images; structured outputs and logprobs)
+   */
+  readonly capabilities?: TargetCapabilities;
 }
 
 /** Options of {@link PrivateModelEndpoint.gpuPrice}. */
@@ -445,6 +453,7 @@ export class PrivateModelEndpoint extends Construct implements ec2.IConnectable 
       ...(options.apiKeyEnv !== undefined ? { apiKeyEnv: options.apiKeyEnv } : {}),
       ...(options.restrictedAllowed !== undefined ? { restrictedAllowed: options.restrictedAllowed } : {}),
       ...(options.latencyClasses !== undefined ? { latencyClasses: options.latencyClasses } : {}),
+      ...(options.capabilities !== undefined ? { capabilities: options.capabilities } : {}),
     };
     return { target, price: options.price, port: this.port, connections: this.connections, vpc: this.loadBalancer.vpc };
   }

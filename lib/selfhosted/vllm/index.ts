@@ -6,3 +6,4 @@ export type { ModelArchitecture } from './model-memory';
 export type { HuggingFaceViaS3WeightsOptions, HuggingFaceWeightsOptions } from './model-weights';
 export { GpuObservability } from './gpu-observability';
 export type { GpuObservabilityProps, ObservedModel } from './gpu-observability';
+export { ToolCallParser } from './tool-call-parser';

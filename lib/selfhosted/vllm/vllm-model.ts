@@ -7,6 +7,7 @@ import { CapacityMode } from '../eks/self-hosted-cluster';
 import { ModelArchitecture, knownArchitecture, memoryFit } from './model-memory';
 import { ModelWeights, WeightsBinding } from './model-weights';
 import { IPrometheusSource, PrometheusSource } from './prometheus-source';
+import { ToolCallParser } from './tool-call-parser';
 import { PodIdentityRole } from '../pod-identity-role';
 import { AiGatewayValidationError } from '../../private/errors';
 import { GpuInstanceSpec, GpuInstanceTypes } from '../gpu-instances';
@@ -22,6 +23,8 @@ const AWS_TRIGGER_AUTH_NAME = 'cdk-ai-gateway-aws';
 /** Probe period of the startup probe; failureThreshold × period covers `startupTimeout`. */
 const STARTUP_PERIOD_SECONDS = 10;
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** The `vllm serve` flags of tool calling, set only through `toolCallParser`. */
+const TOOL_FLAGS = ['--enable-auto-tool-choice', '--tool-call-parser'];
 
 /** Autoscaling of a model's replicas with KEDA on vLLM's queue and KV-cache metrics. */
 export interface VllmAutoscaling {
@@ -169,7 +172,17 @@ export interface VllmModelOptions {
   readonly enablePrefixCaching?: boolean;
 
   /**
-   * More `vllm serve` arguments, appended last.
+   * The tool call parser of the model's family: vLLM serves `tools` with `tool_choice: auto`
+   * (`--enable-auto-tool-choice --tool-call-parser <name>`), and the gateway target of the model
+   * (`SelfHostedModels`) gets the `tools` capability. Without it, routing skips the model for
+   * requests with tools.
+   *
+   * @default - no tool calling
+   */
+  readonly toolCallParser?: ToolCallParser;
+
+  /**
+   * More `vllm serve` arguments, appended last. Tool calling is `toolCallParser`, not these.
    *
    * @default - none
    */
@@ -300,6 +313,8 @@ export class VllmModel extends Construct implements iam.IGrantable {
   public readonly port: number = VllmModel.PORT;
   /** The model name clients send. */
   public readonly servedModelName: string;
+  /** The tool call parser vLLM runs with, when the model serves tool calls. */
+  public readonly toolCallParser?: ToolCallParser;
   /** The GPU instance a replica is sized for. */
   public readonly instance: GpuInstanceSpec;
   /** GPUs per replica. */
@@ -342,6 +357,11 @@ export class VllmModel extends Construct implements iam.IGrantable {
     if (!DNS_LABEL.test(this.modelNamespace) || this.modelNamespace.length > 63) {
       throw new AiGatewayValidationError(`modelNamespace must be a DNS-1123 label; received '${this.modelNamespace}'.`, this);
     }
+    const toolFlag = (props.extraArgs ?? []).find((a) => TOOL_FLAGS.some((f) => a === f || a.startsWith(`${f}=`)));
+    if (toolFlag !== undefined) {
+      throw new AiGatewayValidationError(`extraArgs must not hold '${toolFlag}': set toolCallParser (for example ToolCallParser.HERMES), so the gateway knows the model can call tools.`, this);
+    }
+    this.toolCallParser = props.toolCallParser;
     this.servedModelName = props.servedModelName ?? name;
     this.serviceName = name;
     this.serviceAccountName = name;
@@ -514,6 +534,7 @@ export class VllmModel extends Construct implements iam.IGrantable {
       '--shutdown-timeout', String(settings.shutdownSeconds),
       ...(settings.maxModelLen !== undefined ? ['--max-model-len', String(settings.maxModelLen)] : []),
       ...weights.args,
+      ...(props.toolCallParser ? ['--enable-auto-tool-choice', '--tool-call-parser', props.toolCallParser.name] : []),
       ...(props.extraArgs ?? []),
     ];
   }

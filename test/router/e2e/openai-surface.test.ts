@@ -2,9 +2,8 @@
  * Wire level, end to end, for the request surface beyond text: the official `openai` client →
  * local mode → the real adapters → the loopback Bedrock and vLLM fakes (and a loopback HTTPS image
  * host). Images (data URLs, fetched URLs, the capability, the limits), `models.retrieve`, prompt
- * caching with cache tokens priced, service tiers with tier prices, seed and penalties.
+ * caching with cache tokens priced, service tiers with tier prices, seed and penalties, logprobs.
  */
-import * as http from 'node:http';
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { LocalServer, startLocalServer } from '../../../lambda/router/local/server';
@@ -15,7 +14,7 @@ import { ServiceTier } from '../../../lambda/shared/config-surface';
 import { resolveGatewayConfig } from '../../../lambda/shared/defaults';
 import { GatewayConfigValidator } from '../../../lambda/shared/validator';
 import { BedrockBehaviours, startFakeBedrockRuntime, type FakeBedrockRuntime } from '../../helpers/fake-bedrock-runtime';
-import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
+import { fakeTokenLogprob, OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
 import { IMAGE_HOST, ImageHost, loopbackFetcher, startImageHost } from '../../helpers/image-host';
 import { dataUrl, jpegBytes, pngBytes } from '../../helpers/images';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
@@ -25,12 +24,14 @@ import { ACME_KEY, FAKE_AWS_ENV, GLOBEX_KEY, setEnv, testConfig } from '../../he
 const SONNET = 'anthropic.claude-sonnet-4';
 const PNG = pngBytes(300, 200); // 80 tokens by the estimate
 const SYSTEM = 'You are a careful assistant. '.repeat(40);
+/** A registry prompt's system template: a long static policy, then the customer's name. */
+const POLICY = 'Refunds are possible within 30 days of purchase with a receipt. '.repeat(70);
 
 function surfaceConfig(bedrock: string, vllm: string): GatewayConfig {
   const base = testConfig({ bedrock, openai: vllm });
   return {
     ...base,
-    tenants: base.tenants.map((t) => (t.id === 'acme' ? { ...t, allowedAliases: [...t.allowedAliases, 'vision', 'vision-vllm'] } : t)),
+    tenants: base.tenants.map((t) => (t.id === 'acme' ? { ...t, allowedAliases: [...t.allowedAliases, 'vision', 'vision-vllm', 'scored'] } : t)),
     targets: [
       ...base.targets,
       {
@@ -43,36 +44,24 @@ function surfaceConfig(bedrock: string, vllm: string): GatewayConfig {
       ...base.routes,
       { alias: 'vision', targets: ['bedrock-vision'], promptCaching: { afterSystem: true }, imageFetch: { allowedHosts: [IMAGE_HOST] } },
       { alias: 'vision-vllm', targets: ['vllm-vision'] },
+      // Bedrock first: a request with logprobs skips it for the vLLM target.
+      { alias: 'scored', targets: ['bedrock-vision', 'vllm'] },
     ],
     prices: {
       ...base.prices,
       [SONNET]: { ...base.prices[SONNET], tierMultipliers: { flex: 0.5, priority: 1.75 } },
       'qwen2.5-vl': { inputUsdPer1K: 0.0001, outputUsdPer1K: 0.0002 },
     },
+    prompts: [{
+      id: 'policy-qa',
+      versions: [{ version: 1, system: `${POLICY}Customer: {{customer}}`, variables: [{ name: 'customer' }], routes: ['vision'] }],
+    }],
     limits: { maxBodyBytes: 6_291_456 },
     retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 10 },
     timeouts: { connectMs: 3000, totalMs: 10_000 },
   };
 }
 
-
-/** POSTs a chat request that declares `bytes` of body but sends only its first kilobyte; the answer's status and code. */
-function declaredBodyStatus(baseUrl: string, bytes: number): Promise<{ status: number; code: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${baseUrl}/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(bytes), authorization: `Bearer ${ACME_KEY}` },
-    }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => { text += chunk.toString('utf8'); });
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, code: (JSON.parse(text) as { error: { code: string } }).error.code });
-      });
-    });
-    req.on('error', reject);
-    req.write(`{"model":"vision","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,${'A'.repeat(900)}`);
-  });
-}
 
 const imageQuestion = (url: string): ChatCompletionMessageParam[] => [{
   role: 'user',
@@ -169,16 +158,22 @@ describe('openai client → local gateway: images, models.retrieve, caching, ser
       expect(error.message).toContain('declares image/png but the bytes are a jpeg image');
     });
 
-    test('fuzz: a 4 MB image is a 400 naming the part; a 30 MB one is refused by the body limit (413); the server answers after both', async () => {
+    test('fuzz: a 4 MB image and a 30 MB one are 400s naming the part (the 30 MB body stops being read at the limit); the server answers after both', async () => {
       const four = dataUrl('png', Buffer.concat([PNG, Buffer.alloc(4 * 1024 * 1024)]));
       const tooBig = await apiError(client().chat.completions.create({ model: 'vision', messages: imageQuestion(four) }));
       expect({ status: tooBig.status, code: tooBig.code, param: tooBig.param }).toEqual({ status: 400, code: 'image_too_large', param: 'messages[0].content[1].image_url.url' });
-      // 30 MB: refused from its declared length (413), before the server reads it; sent by hand, so
-      // the test does not spend seconds encoding and uploading a body nobody reads.
-      expect(await declaredBodyStatus(server.baseUrl, 30 * 1024 * 1024)).toEqual({ status: 413, code: 'request_too_large' });
+      // 30 MB: over the 6 MB body limit. Uploading it takes a while on a loaded machine: no tight client timeout.
+      const thirty = dataUrl('png', Buffer.concat([PNG, Buffer.alloc(30 * 1024 * 1024)]));
+      const patient = new OpenAI({ baseURL: server.baseUrl, apiKey: ACME_KEY, maxRetries: 0, timeout: 170_000 });
+      const huge = await apiError(patient.chat.completions.create({ model: 'vision', messages: imageQuestion(thirty) }));
+      expect({ status: huge.status, code: huge.code, param: huge.param }).toEqual({ status: 400, code: 'image_too_large', param: 'messages[0].content[1].image_url.url' });
+      expect(huge.message).toContain('6291456 bytes');
+      expect(bedrock.requests).toHaveLength(0);
       const ok = await client().chat.completions.create({ model: 'vision', messages: imageQuestion(dataUrl('png', PNG)) });
       expect(ok.choices[0].message.content).toBeTruthy();
-    }, 60_000);
+      const recorded = await records(usage, 3);
+      expect(recorded.map((r) => r.status)).toEqual([400, 400, 200]);
+    }, 180_000);
   });
 
   describe('models.retrieve', () => {
@@ -220,6 +215,26 @@ describe('openai client → local gateway: images, models.retrieve, caching, ser
       expect(second.costUsd).toBeLessThan(first.costUsd);
     });
 
+    test('a registry prompt: a cache point after its stable prefix, which a request with other variables reads from the cache', async () => {
+      const askAs = (customer: string): Promise<OpenAI.ChatCompletion> => client().chat.completions.create(
+        { model: 'vision', messages: [{ role: 'user', content: 'May I return my shoes?' }], max_tokens: 20 },
+        { headers: { 'x-gateway-prompt': 'policy-qa@1', 'x-gateway-prompt-variables': JSON.stringify({ customer }) } },
+      );
+      await askAs('Ada');
+      await askAs('Bob');
+      const POINT = { cachePoint: { type: 'default' } };
+      // The stable prefix: the template up to its first variable.
+      const prefix = `${POLICY}Customer: `;
+      expect((bedrock.requests[0].body as { system: unknown[] }).system).toEqual([{ text: prefix }, POINT, { text: 'Ada' }, POINT]);
+      expect((bedrock.requests[1].body as { system: unknown[] }).system).toEqual([{ text: prefix }, POINT, { text: 'Bob' }, POINT]);
+      const tokens = (text: string): number => Math.ceil(Buffer.byteLength(text) / 4);
+      const [ada, bob] = await records(usage, 2);
+      expect(ada).toMatchObject({ cacheReadInputTokens: 0, cacheWriteInputTokens: tokens(prefix) + tokens('Ada'), promptId: 'policy-qa' });
+      // Bob's call reads the policy from the cache and writes only his name.
+      expect(bob).toMatchObject({ cacheReadInputTokens: tokens(prefix), cacheWriteInputTokens: tokens('Bob') });
+      expect(bob.costUsd).toBeLessThan(ada.costUsd);
+    });
+
     test('service_tier priority: Converse serviceTier, the answer\'s service_tier, the tier price in the record', async () => {
       bedrock.enqueue(BedrockBehaviours.success({ text: 'Hi', usage: { inputTokens: 1000, outputTokens: 100, cacheReadInputTokens: 0, cacheWriteInputTokens: 0 } }));
       const answer = await ask('priority');
@@ -245,6 +260,51 @@ describe('openai client → local gateway: images, models.retrieve, caching, ser
     test('a tier no target of the route offers: 400 naming service_tier', async () => {
       const error = await apiError(client().chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }], service_tier: 'priority' }));
       expect({ status: error.status, code: error.code, param: error.param }).toEqual({ status: 400, code: 'service_tier_not_offered', param: 'service_tier' });
+    });
+  });
+
+  describe('logprobs', () => {
+    const question: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Yes or no?' }];
+
+    test('JSON: the Bedrock target is skipped, vLLM is asked for them, the answer carries them in OpenAI\'s shape', async () => {
+      vllm.enqueue(OpenAiBehaviours.success({ deltas: ['Yes', ' indeed'] }));
+      const answer = await client().chat.completions.create({ model: 'scored', messages: question, logprobs: true, top_logprobs: 2 });
+      expect(vllm.lastRequest().body).toMatchObject({ logprobs: true, top_logprobs: 2 });
+      expect(bedrock.requests).toHaveLength(0);
+      expect(answer.choices[0].message.content).toBe('Yes indeed');
+      expect(answer.choices[0].logprobs).toEqual({
+        content: [fakeTokenLogprob('Yes', 0, 2), fakeTokenLogprob(' indeed', 1, 2)],
+        refusal: null,
+      });
+      const [record] = await records(usage, 1);
+      expect(record).toMatchObject({ outcome: 'success', targetId: 'vllm' });
+    });
+
+    test('stream: each content chunk carries its token\'s logprobs, as the openai SDK reads them', async () => {
+      vllm.enqueue(OpenAiBehaviours.success({ deltas: ['Yes', ' indeed'] }));
+      const stream = await client().chat.completions.create({ model: 'scored', messages: question, logprobs: true, top_logprobs: 1, stream: true });
+      const tokens: unknown[] = [];
+      let text = '';
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta?.content ?? '';
+        tokens.push(...(chunk.choices[0]?.logprobs?.content ?? []));
+      }
+      expect(text).toBe('Yes indeed');
+      expect(tokens).toEqual([fakeTokenLogprob('Yes', 0, 1), fakeTokenLogprob(' indeed', 1, 1)]);
+    });
+
+    test('without logprobs the Bedrock target serves, and the answer\'s logprobs is null', async () => {
+      const answer = await client().chat.completions.create({ model: 'scored', messages: question });
+      expect(answer.choices[0].logprobs).toBeNull();
+      expect(bedrock.requests).toHaveLength(1);
+      expect(vllm.requests).toHaveLength(0);
+    });
+
+    test('a route with only Bedrock targets: 400 capability_not_supported naming logprobs, no target called', async () => {
+      const error = await apiError(client().chat.completions.create({ model: 'vision', messages: question, logprobs: true }));
+      expect({ status: error.status, code: error.code, param: error.param }).toEqual({ status: 400, code: 'capability_not_supported', param: 'logprobs' });
+      expect(error.message).toContain('token log probabilities');
+      expect(bedrock.requests).toHaveLength(0);
     });
   });
 

@@ -69,6 +69,14 @@ describe('applyOutputGuardrail', () => {
     expect(g.calls.map((c) => c.source)).toEqual(['OUTPUT', 'OUTPUT']);
   });
 
+  test('an intervention drops the token log probabilities, which would spell out the masked text', async () => {
+    const g = new FakeGuardrails();
+    g.verdicts.push({ action: 'INTERVENED', blocked: false, text: 'masked' }, { action: 'NONE', blocked: false });
+    const logprobs = [{ token: 'a@b.c', logprob: -0.1, bytes: null, top_logprobs: [] }];
+    expect(await applyOutputGuardrail(g, guardrail, { ...completion, logprobs }, options)).not.toHaveProperty('logprobs');
+    expect(await applyOutputGuardrail(g, guardrail, { ...completion, logprobs }, options)).toHaveProperty('logprobs', logprobs);
+  });
+
   test('fails closed', async () => {
     const g = new FakeGuardrails();
     g.verdicts.push(new Error('network'));

@@ -102,7 +102,10 @@ describe('parseChatRequest', () => {
     ['a stop sequence of the wrong type', { ...base, stop: [1] }, 'stop', 'invalid_type'],
     ['a tool without a function', { ...base, tools: [{ type: 'function' }] }, 'tools[0].function', 'invalid_type'],
     ['n above 1', { ...base, n: 2 }, 'n', 'unsupported_parameter'],
-    ['logprobs', { ...base, logprobs: true }, 'logprobs', 'unsupported_parameter'],
+    ['logprobs as a string', { ...base, logprobs: 'yes' }, 'logprobs', 'invalid_type'],
+    ['top_logprobs above 20', { ...base, logprobs: true, top_logprobs: 21 }, 'top_logprobs', 'invalid_value'],
+    ['top_logprobs not an integer', { ...base, logprobs: true, top_logprobs: 1.5 }, 'top_logprobs', 'invalid_type'],
+    ['top_logprobs without logprobs', { ...base, top_logprobs: 3 }, 'top_logprobs', 'invalid_value'],
     ['a seed of the wrong type', { ...base, seed: 'x' }, 'seed', 'invalid_type'],
     ['logit_bias not an object', { ...base, logit_bias: [] }, 'logit_bias', 'invalid_type'],
     ['an unknown response format', { ...base, response_format: { type: 'xml' } }, 'response_format.type', 'invalid_value'],
@@ -119,6 +122,13 @@ describe('parseChatRequest', () => {
 
   test('accepts harmless values of unsupported fields (empty tools, n = 1, text modalities)', () => {
     expect(() => parse({ ...base, tools: [], n: 1, modalities: ['text'], logprobs: false, tool_choice: 'none' })).not.toThrow();
+  });
+
+  test('logprobs: true (with top_logprobs) asks for log probabilities; false or absent asks for none', () => {
+    expect(parse({ ...base, logprobs: true, top_logprobs: 5 }).logprobs).toEqual({ topLogprobs: 5 });
+    expect(parse({ ...base, logprobs: true }).logprobs).toEqual({ topLogprobs: 0 });
+    expect(parse({ ...base, logprobs: false, top_logprobs: 0 }).logprobs).toBeUndefined();
+    expect(parse(base).logprobs).toBeUndefined();
   });
 
   test('the JSON error names the position but never quotes the body', () => {

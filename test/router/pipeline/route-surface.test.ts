@@ -78,7 +78,7 @@ test('service_tier default is served everywhere, at the default price', () => {
 
 test('cache points only on the Bedrock target that caches; the call carries them and the tier', () => {
   const p = plan(text);
-  expect(p.candidates.map((c) => c.cache)).toEqual([undefined, { afterSystem: true, afterTools: true, afterTurns: 2 }, undefined]);
+  expect(p.candidates.map((c) => c.cache)).toEqual([undefined, { afterSystem: true, afterTools: true, afterTurns: 2, afterPromptPrefix: true }, undefined]);
   expect(targetRequest(p.candidates[1], providerRequest())).toMatchObject({ serviceTier: 'flex', cache: { afterTurns: 2 } });
   expect(targetRequest(p.candidates[0], providerRequest())).not.toHaveProperty('cache');
 });
@@ -111,6 +111,11 @@ describe('configuration checks', () => {
       expect.stringContaining('latency_optimized is a Bedrock tier'),
       expect.stringContaining('targets[0].capabilities.promptCaching: cache points are a Bedrock feature'),
     ]);
+  });
+
+  test('logprobs on a Bedrock target: Converse has none', () => {
+    const found = issues((c) => ({ ...c, targets: c.targets.map((t) => (t.id === 'sonnet-vision' ? { ...t, capabilities: { ...t.capabilities, logprobs: true } } : t)) }));
+    expect(found).toEqual([expect.stringContaining("capabilities.logprobs: Bedrock Converse returns no token log probabilities; target 'sonnet-vision'")]);
   });
 
   test('shapes: an unknown tier, a host with a scheme, a tier factor key for default', () => {

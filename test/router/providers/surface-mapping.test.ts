@@ -4,6 +4,7 @@ import { toChatCompletionsBody } from '../../../lambda/router/providers/openai/m
 import { inputTokenBound, requestTokenBound } from '../../../lambda/router/providers/token-bound';
 import type { BedrockTarget, ChatTurn, OpenAiTarget } from '../../../lambda/router/providers/types';
 import { estimateInputTokens } from '../../../lambda/router/providers/usage';
+import { PROMPT_PREFIX_MIN_CHARS } from '../../../lambda/shared/capability-defaults';
 import { ServiceTier } from '../../../lambda/shared/config-surface';
 import { pngBytes } from '../../helpers/images';
 import { PROFILE_ARN, providerRequest } from './helpers';
@@ -62,6 +63,31 @@ describe('cache points (Bedrock)', () => {
     expect(after(1)![0].content).toEqual([{ text: 'doc' }, { cachePoint: { type: 'default' } }]);
     expect(after(1)![1].content).toEqual([{ text: 'ok' }]);
     expect(after(3)!.flatMap((m) => m.content)).not.toContainEqual({ cachePoint: { type: 'default' } });
+  });
+
+  describe('after a registry prompt\'s stable prefix', () => {
+    const PREFIX = 'Policy: refunds within 30 days. '.repeat(130); // over PROMPT_PREFIX_MIN_CHARS
+    const place = (system: string[], stablePrefix: string | undefined, afterSystem = false) => toConverseInput(bedrock, providerRequest({
+      system, ...(stablePrefix !== undefined ? { stablePrefix } : {}), cache: { afterSystem, afterTools: false, afterPromptPrefix: true },
+    })).system;
+    const POINT = { cachePoint: { type: 'default' } };
+
+    test('the first system block split around the point: the model reads the same text', () => {
+      expect(PREFIX.length).toBeGreaterThanOrEqual(PROMPT_PREFIX_MIN_CHARS);
+      const system = place([`${PREFIX}Customer: Ada`, 'Client rules'], PREFIX, true);
+      expect(system).toEqual([{ text: PREFIX }, POINT, { text: 'Customer: Ada' }, { text: 'Client rules' }, POINT]);
+    });
+
+    test('a wholly static system block: the point right after it, never twice in a row', () => {
+      expect(place([PREFIX, 'Client rules'], PREFIX)).toEqual([{ text: PREFIX }, POINT, { text: 'Client rules' }]);
+      expect(place([PREFIX], PREFIX, true)).toEqual([{ text: PREFIX }, POINT]);
+    });
+
+    test('none for a short prefix, a first block that does not start with it, or no prefix', () => {
+      expect(place(['Short prefix. Customer: Ada'], 'Short prefix. ')).toEqual([{ text: 'Short prefix. Customer: Ada' }]);
+      expect(place([`[masked]${PREFIX}`], PREFIX)).toEqual([{ text: `[masked]${PREFIX}` }]);
+      expect(place([PREFIX], undefined)).toEqual([{ text: PREFIX }]);
+    });
   });
 
   test('none without a placement; the tools cache point follows afterTools', () => {

@@ -127,7 +127,11 @@ describe.each([
     // Act: the sweep after expiry, its transaction answered late or dropped
     clock.t += 61_000;
     local.proxy.inject('TransactWriteItems', fault);
+    const reads = jest.spyOn(ledger, 'getRecord');
     const result = await sweeper.sweep();
+    // The record is read at most once: by the ledger, when its repeated write was refused.
+    expect(reads.mock.calls.length).toBeLessThanOrEqual(1);
+    reads.mockRestore();
     expect(await sweeper.sweep()).toMatchObject({ expired: 0 });
     // Assess
     expect(result).toMatchObject({ expired: 1, abandoned: 1, failed: 0 });

@@ -7,7 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { GPU_NODE_ROLE, GPU_RESOURCE, GPU_TAINT, NODE_ROLE_LABEL, systemNodeSelector } from '../../../lib/selfhosted/scheduling';
 import {
-  Keda, ManagedPrometheus, ModelWeights, PrometheusSource, VllmModel, VllmModelProps,
+  Keda, ManagedPrometheus, ModelWeights, PrometheusSource, ToolCallParser, VllmModel, VllmModelProps,
 } from '../../../lib/selfhosted/vllm';
 import { statementsOfRole } from '../../helpers/iam-statements';
 import { helmRelease, helmReleases, kubernetesManifests, manifestsOfKind } from '../helpers/template-manifests';
@@ -491,6 +491,19 @@ describe('validation', () => {
   ])('%s', (_case, props, message) => {
     expect(make(props)).toThrow(message);
     expect(make(props)).toThrow(expect.objectContaining({ name: 'AiGatewayValidationError' }));
+  });
+
+  test('tool calling flags in extraArgs: refused, naming toolCallParser', () => {
+    expect(make({ extraArgs: ['--tool-call-parser', 'hermes'] })).toThrow(/extraArgs must not hold '--tool-call-parser': set toolCallParser/);
+    expect(make({ extraArgs: ['--enable-auto-tool-choice'] })).toThrow(/extraArgs must not hold '--enable-auto-tool-choice'/);
+    expect(make({ extraArgs: ['--tool-call-parser=hermes'] })).toThrow(/extraArgs must not hold '--tool-call-parser=hermes'/);
+  });
+
+  test('ToolCallParser.of: a vLLM parser name, or a clear error', () => {
+    expect(ToolCallParser.of('qwen3_coder').name).toBe('qwen3_coder');
+    expect(ToolCallParser.HERMES.name).toBe('hermes');
+    expect(() => ToolCallParser.of('Hermes; rm -rf')).toThrow(/name must be a vLLM tool parser name .*received 'Hermes; rm -rf'/);
+    expect(() => ToolCallParser.of('')).toThrow(/AiGatewayValidationError|name must be/);
   });
 
   test('a model id with S3 weights', () => {

@@ -8,8 +8,9 @@
  *   merged, a user turn first — see ../conversation.ts), one text block each; a turn with images
  *   one block per part in order (`image` blocks with the decoded bytes, non-blank text blocks).
  * - `cachePoint` blocks where the request's `cache` places them (a route's `promptCaching`, on a
- *   target that caches): after the system blocks, after the first N turns, and after
- *   `toolConfig.tools` when the call offers tools (`cachePointAfterTools`).
+ *   target that caches): after a registry prompt's stable prefix (the first system block split
+ *   around it), after the system blocks, after the first N turns, and after `toolConfig.tools`
+ *   when the call offers tools (`cachePointAfterTools`).
  * - `serviceTier` {type: flex | priority} or `performanceConfig` {latency: optimized} for the
  *   request's service tier; nothing for the default tier.
  * - `seed`, `presence_penalty`, `frequency_penalty` have no Converse equivalent and are not sent.
@@ -39,6 +40,7 @@ import type {
   TokenUsage as BedrockTokenUsage,
 } from '@aws-sdk/client-bedrock-runtime';
 import { UpstreamError } from '../../errors';
+import { PROMPT_PREFIX_MIN_CHARS } from '../../../shared/capability-defaults';
 import { ServiceTier } from '../../../shared/config-surface';
 import { CONTINUATION_PROMPT, normaliseTurns } from '../conversation';
 import { sanitiseRequestMetadata } from '../request-metadata';
@@ -93,6 +95,19 @@ function tierFields(tier: ServiceTier | undefined): Pick<ConverseCommandInput, '
   return {};
 }
 
+/**
+ * A cache point after a registry prompt's stable prefix (`ProviderRequest.stablePrefix`), at the
+ * start of the first system block: that block is split in two around it (the model reads the same
+ * text). Nothing when the prefix is shorter than `PROMPT_PREFIX_MIN_CHARS`, or the first block does
+ * not start with it (a stage before this one rewrote it).
+ */
+function placeAfterStablePrefix(system: SystemContentBlock[], prefix: string | undefined): void {
+  const first = system[0]?.text;
+  if (prefix === undefined || prefix.length < PROMPT_PREFIX_MIN_CHARS || first === undefined || !first.startsWith(prefix)) return;
+  if (first.length === prefix.length) system.splice(1, 0, CACHE_POINT);
+  else system.splice(0, 1, { text: prefix }, CACHE_POINT, { text: first.slice(prefix.length) });
+}
+
 /** The fields Converse and ConverseStream share. */
 type ConverseCommon = Omit<ConverseCommandInput, 'guardrailConfig'>;
 
@@ -103,7 +118,8 @@ function common(target: BedrockTarget, request: ProviderRequest): ConverseCommon
   const instruction = jsonInstruction(format);
   if (instruction) system.push({ text: instruction });
   const cache = request.cache;
-  if (cache?.afterSystem && system.length > 0) system.push(CACHE_POINT);
+  if (cache?.afterPromptPrefix) placeAfterStablePrefix(system, request.stablePrefix);
+  if (cache?.afterSystem && system.length > 0 && system[system.length - 1] !== CACHE_POINT) system.push(CACHE_POINT);
 
   const turns = normaliseTurns(request.messages, { dropBlank: true, userFirst: true });
   if (turns.length === 0) {

@@ -87,7 +87,9 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
         const completion = fromChatCompletion(target, request, await response.text());
         finished = true;
         guard.release();
-        if (completion.text !== '') yield { type: 'text', text: completion.text };
+        if (completion.text !== '' || completion.logprobs !== undefined) {
+          yield { type: 'text', text: completion.text, ...(completion.logprobs !== undefined ? { logprobs: completion.logprobs } : {}) };
+        }
         for (const [index, call] of (completion.toolCalls ?? []).entries()) yield { type: 'tool_call', index, ...call };
         yield { type: 'end', ...endOf(completion) };
         return;
@@ -103,15 +105,17 @@ export class OpenAiAdapter implements ProviderAdapter<OpenAiTarget> {
       let model: string | undefined;
       let done = false;
       let sawToolCall = false;
+      const withLogprobs = request.logprobs !== undefined;
       const handle = (data: string): StreamChunk[] => {
         if (done) return []; // nothing after [DONE] counts
-        const event = parseStreamEvent(data);
+        const event = parseStreamEvent(data, withLogprobs);
         if (event.error) throw classifyStreamError(event.error);
         if (event.done) { done = true; return []; }
         if (event.finishReason) finishReason = event.finishReason;
         if (event.usage) usage = event.usage;
         if (event.model) model = event.model;
-        const chunks: StreamChunk[] = event.text !== undefined ? [{ type: 'text', text: event.text }] : [];
+        const chunks: StreamChunk[] = event.text !== undefined || event.logprobs !== undefined
+          ? [{ type: 'text', text: event.text ?? '', ...(event.logprobs !== undefined ? { logprobs: event.logprobs } : {}) }] : [];
         if (event.toolCalls) {
           sawToolCall = true;
           chunks.push(...event.toolCalls);

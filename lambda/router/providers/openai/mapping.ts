@@ -9,6 +9,7 @@
  * - `max_tokens` always (the router's effective limit; `max_tokens`, not `max_completion_tokens`,
  *   because every OpenAI-compatible server knows it), `temperature`, `top_p`, `stop`, `seed`,
  *   `presence_penalty`, `frequency_penalty` when set; `service_tier` for flex and priority;
+ *   `logprobs: true` and `top_logprobs` when the request asks for log probabilities;
  * - tools: passed through (./tools.ts);
  * - a turn with images: `content` as parts (`text`, and `image_url` with a base64 data URL of the
  *   decoded bytes — fetched images included, so the upstream never fetches anything);
@@ -18,13 +19,15 @@
  *   streamed call.
  *
  * Response: `choices[0].message.content`, `finish_reason` mapped, usage with
- * `prompt_tokens_details.cached_tokens` as cache reads, `model` as the served model.
+ * `prompt_tokens_details.cached_tokens` as cache reads, `model` as the served model;
+ * `choices[0].logprobs.content` (JSON) or each chunk's (stream), when asked for, checked entry by
+ * entry (`logprobsOf`) and carried to the answer in OpenAI's shape.
  */
 import { UpstreamError } from '../../errors';
 import { ServiceTier } from '../../../shared/config-surface';
 import { toDataUrl } from '../../images/data-url';
 import { normaliseTurns } from '../conversation';
-import type { ChatTurn, Completion, FinishReason, OpenAiTarget, ProviderRequest, StreamChunk } from '../types';
+import type { ChatTurn, Completion, FinishReason, OpenAiTarget, ProviderRequest, StreamChunk, TokenLogprob, TopLogprob } from '../types';
 import { resolveUsage, type ReportedUsage } from '../usage';
 import { parseErrorBody, type UpstreamErrorBody } from './errors';
 import { chatMessagesOf, toolCallDeltasOf, toolCallsOf, toolFieldsOf } from './tools';
@@ -51,6 +54,10 @@ export function toChatCompletionsBody(target: OpenAiTarget, request: ProviderReq
   if (request.seed !== undefined) body.seed = request.seed;
   if (request.presencePenalty !== undefined) body.presence_penalty = request.presencePenalty;
   if (request.frequencyPenalty !== undefined) body.frequency_penalty = request.frequencyPenalty;
+  if (request.logprobs !== undefined) {
+    body.logprobs = true;
+    if (request.logprobs.topLogprobs > 0) body.top_logprobs = request.logprobs.topLogprobs;
+  }
   if (request.serviceTier === ServiceTier.FLEX || request.serviceTier === ServiceTier.PRIORITY) body.service_tier = request.serviceTier;
   const format = responseFormatOf(request);
   if (format) body.response_format = format;
@@ -118,6 +125,35 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function topLogprobOf(value: unknown, at: string): TopLogprob {
+  if (!isRecord(value) || typeof value.token !== 'string' || typeof value.logprob !== 'number') {
+    throw malformed(`${at} is not a token with its logprob`);
+  }
+  const bytes = value.bytes;
+  if (!(bytes === null || bytes === undefined || (Array.isArray(bytes) && bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)))) {
+    throw malformed(`${at}.bytes is not a list of bytes`);
+  }
+  return { token: value.token, logprob: value.logprob, bytes: bytes ?? null };
+}
+
+/**
+ * A choice's `logprobs.content` as token log probabilities (OpenAI's shape, rebuilt from the
+ * checked fields: nothing else of the upstream's object reaches the client); undefined when the
+ * choice has none. An entry of the wrong shape throws a fallback `UpstreamError` (`malformedResponse`).
+ *
+ * @example logprobsOf({ content: [{ token: 'Hi', logprob: -0.1, bytes: [72, 105], top_logprobs: [] }] })
+ */
+export function logprobsOf(logprobs: unknown): TokenLogprob[] | undefined {
+  if (!isRecord(logprobs) || !Array.isArray(logprobs.content)) return undefined;
+  return logprobs.content.map((entry: unknown, i) => {
+    const at = `logprobs.content[${i}]`;
+    const token = topLogprobOf(entry, at);
+    const top: unknown = isRecord(entry) ? entry.top_logprobs ?? [] : [];
+    if (!Array.isArray(top)) throw malformed(`${at}.top_logprobs is not a list`);
+    return { ...token, top_logprobs: top.map((t: unknown, j) => topLogprobOf(t, `${at}.top_logprobs[${j}]`)) };
+  });
+}
+
 /** OpenAI `usage` → reported usage; undefined when absent or not an object. */
 export function reportedUsageOf(usage: unknown): ReportedUsage | undefined {
   if (!isRecord(usage)) return undefined;
@@ -150,8 +186,10 @@ export function fromChatCompletion(target: OpenAiTarget, request: ProviderReques
   const text = content ?? '';
   const toolCalls = toolCallsOf(first.message);
   const { usage, estimated } = resolveUsage(reportedUsageOf(json.usage), request, text + toolCalls.map((c) => c.arguments).join(''));
+  const logprobs = request.logprobs !== undefined ? logprobsOf(first.logprobs) : undefined;
   return {
     text,
+    ...(logprobs !== undefined ? { logprobs } : {}),
     ...(toolCalls.length > 0 ? { toolCalls } : {}),
     finishReason: toolCalls.length > 0 ? 'tool_calls' : finishReasonOf(first.finish_reason),
     usage,
@@ -164,6 +202,8 @@ export function fromChatCompletion(target: OpenAiTarget, request: ProviderReques
 export interface StreamEventContent {
   readonly done: boolean;
   readonly text?: string;
+  /** The log probabilities of the event's tokens (only parsed when `withLogprobs`). */
+  readonly logprobs?: readonly TokenLogprob[];
   /** The event's tool call deltas. */
   readonly toolCalls?: readonly Extract<StreamChunk, { type: 'tool_call' }>[];
   readonly finishReason?: FinishReason;
@@ -174,9 +214,10 @@ export interface StreamEventContent {
 
 /**
  * Parses one event's data: `[DONE]`, a `chat.completion.chunk`, or an error object. Data that is
- * not JSON throws a fallback `UpstreamError` (`malformedResponse`).
+ * not JSON throws a fallback `UpstreamError` (`malformedResponse`). With `withLogprobs` (the request
+ * asked for them), the choice's `logprobs.content` is read too.
  */
-export function parseStreamEvent(data: string): StreamEventContent {
+export function parseStreamEvent(data: string, withLogprobs = false): StreamEventContent {
   if (data.trim() === '[DONE]') return { done: true };
   let json: unknown;
   try {
@@ -192,15 +233,18 @@ export function parseStreamEvent(data: string): StreamEventContent {
   let text: string | undefined;
   let toolCalls: Extract<StreamChunk, { type: 'tool_call' }>[] = [];
   let finishReason: FinishReason | undefined;
+  let logprobs: TokenLogprob[] | undefined;
   if (isRecord(first)) {
     const delta = isRecord(first.delta) ? first.delta : undefined;
     if (typeof delta?.content === 'string' && delta.content !== '') text = delta.content;
+    if (withLogprobs) logprobs = logprobsOf(first.logprobs);
     if (delta) toolCalls = toolCallDeltasOf(delta);
     if (typeof first.finish_reason === 'string') finishReason = finishReasonOf(first.finish_reason);
   }
   return {
     done: false,
     ...(text !== undefined ? { text } : {}),
+    ...(logprobs !== undefined && logprobs.length > 0 ? { logprobs } : {}),
     ...(toolCalls.length > 0 ? { toolCalls } : {}),
     ...(finishReason !== undefined ? { finishReason } : {}),
     ...(isRecord(json.usage) ? { usage: reportedUsageOf(json.usage) } : {}),

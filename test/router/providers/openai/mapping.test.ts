@@ -1,4 +1,4 @@
-import { fromChatCompletion, parseStreamEvent, toChatCompletionsBody } from '../../../../lambda/router/providers/openai/mapping';
+import { fromChatCompletion, logprobsOf, parseStreamEvent, toChatCompletionsBody } from '../../../../lambda/router/providers/openai/mapping';
 import type { OpenAiTarget } from '../../../../lambda/router/providers/types';
 import { providerRequest } from '../helpers';
 
@@ -133,5 +133,39 @@ describe('parseStreamEvent', () => {
 
   test('data that is not JSON → fallback malformedResponse', () => {
     expect(() => parseStreamEvent('{not json}')).toThrow(expect.objectContaining({ disposition: 'fallback', code: 'malformedResponse' }));
+  });
+});
+
+describe('logprobs', () => {
+  const token = { token: 'Hi', logprob: -0.25, bytes: [72, 105], top_logprobs: [{ token: 'Hey', logprob: -1.5, bytes: [72, 101, 121] }] };
+
+  test('asked for: logprobs and top_logprobs in the body; not asked: neither', () => {
+    expect(toChatCompletionsBody(target, { ...providerRequest(), logprobs: { topLogprobs: 3 } }, false)).toMatchObject({ logprobs: true, top_logprobs: 3 });
+    expect(toChatCompletionsBody(target, { ...providerRequest(), logprobs: { topLogprobs: 0 } }, false)).not.toHaveProperty('top_logprobs');
+    expect(toChatCompletionsBody(target, providerRequest(), false)).not.toHaveProperty('logprobs');
+  });
+
+  test('the JSON answer\'s and a chunk\'s logprobs.content are carried, rebuilt from the checked fields', () => {
+    const withExtra = { ...token, extra: 'dropped' };
+    const json = JSON.stringify({ choices: [{ message: { content: 'Hi' }, logprobs: { content: [withExtra] }, finish_reason: 'stop' }] });
+    expect(fromChatCompletion(target, { ...providerRequest(), logprobs: { topLogprobs: 1 } }, json).logprobs).toEqual([token]);
+    expect(fromChatCompletion(target, providerRequest(), json).logprobs).toBeUndefined();
+    const chunk = JSON.stringify({ choices: [{ delta: { content: 'Hi' }, logprobs: { content: [token] } }] });
+    expect(parseStreamEvent(chunk, true)).toMatchObject({ text: 'Hi', logprobs: [token] });
+    expect(parseStreamEvent(chunk)).not.toHaveProperty('logprobs');
+  });
+
+  test.each([
+    ['a token without its logprob', { content: [{ token: 'Hi' }] }],
+    ['bytes that are not bytes', { content: [{ ...token, bytes: [256] }] }],
+    ['top_logprobs that is not a list', { content: [{ ...token, top_logprobs: {} }] }],
+    ['an alternative of the wrong shape', { content: [{ ...token, top_logprobs: [{ token: 1, logprob: 0 }] }] }],
+  ])('%s → fallback malformedResponse', (_name, logprobs) => {
+    expect(() => logprobsOf(logprobs)).toThrow(expect.objectContaining({ disposition: 'fallback', code: 'malformedResponse' }));
+  });
+
+  test('no logprobs object, or content null: none', () => {
+    expect(logprobsOf(null)).toBeUndefined();
+    expect(logprobsOf({ content: null })).toBeUndefined();
   });
 });
