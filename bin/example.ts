@@ -27,7 +27,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   AiGateway, BedrockPrices, GatewayAuditTrail, GatewayCompliance, GatewayTransactionSearch, GatewayEndpointType, GatewayVpc, LatencyClass, ModelInvocationLogging,
   ModelSource, ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole, SelfHostedModels, Sensitivity, ServiceTier, TenantKnowledgeBase,
-  ToolCallParser,
+  ToolCallParser, ValidationFinalAction,
 } from '../lib';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
@@ -195,8 +195,11 @@ export function buildExampleApp(app: App = new App()): App {
         model: ModelSource.crossRegionProfile('us.anthropic.claude-haiku-4-5-20251001-v1:0'),
         guardrail: true,
         // Every request searches the handbook (the last user message is the query); every answer is
-        // checked against the passages by the guardrail's contextual grounding (502 grounding_failed).
+        // checked against the passages by the guardrail's contextual grounding. A failed check is a
+        // validation failure (validator `grounding`): asked once more with a repair instruction, then
+        // returned flagged (x-gateway-validation) and sent to the review queue.
         retrieval: { source: 'handbook', topK: 5, grounding: { guardrail: AiGateway.GUARDRAIL_ID, groundingThreshold: 0.7, relevanceThreshold: 0.5 } },
+        validation: { retries: 1, onFailure: ValidationFinalAction.FLAG },
         description: 'Answers from the company handbook, with citations, grounded',
       },
       {

@@ -43,7 +43,7 @@ import { planEscalation } from './pipeline/escalation';
 import {
   ResponseValidation, ValidationFailedError, ValidationResult, ValidationPlan, validationReserveUsd,
 } from './pipeline/validate';
-import { validateAnswer } from './pipeline/validation-run';
+import { AnswerValidator, validateAnswer } from './pipeline/validation-run';
 import { FunctionTransport } from './validation/function-validator';
 import { ReviewSink } from './validation/review';
 import { ValidationOutcome } from './validation/types';
@@ -63,7 +63,7 @@ import type { BatchEndpoints, BatchLineAnswer, BatchLinePlan, BatchLinePort, Bat
 import type { LabelOverrideSource } from './prompts/label-store';
 import { sanitiseMetadataValue } from './providers/request-metadata';
 import { assembleContext, RetrievedContext, retrieveContext, retrieves } from './pipeline/retrieval';
-import { GroundingScorer, groundingFailed, groundingValidator } from './retrieval/grounding-check';
+import { GroundingScorer, groundingFailed, groundingValidator, groundingViolation, ValidationVerdict } from './retrieval/grounding-check';
 import { RetrieverRegistry } from './retrieval/types';
 import { SpanExporter } from './tracing/exporter';
 import { setRecord, setResponse } from './tracing/gen-ai';
@@ -700,8 +700,14 @@ export class Gateway implements BatchLinePort {
     }
     let { candidate, fallback, result } = served;
     let validated: ValidationResult | undefined;
+    const grounding = retrieved?.grounding;
     if (validation && result.kind === 'completion') {
       const first = { completion: result.completion, candidate, fallback, alias: plan.alias };
+      // With a validation block, a failed grounding check is a validation failure: the block's policy applies.
+      const validators: AnswerValidator[] = grounding === undefined ? [] : [async (answer) => {
+        const verdict = await this.checkGrounding(retrieved!, answer.completion.text, answer.alias, trace, callOptions());
+        return verdict.passed ? undefined : groundingViolation(verdict);
+      }];
       validated = await spans.span(STAGE.VALIDATION, undefined, () => validateAnswer({
         validation: this.validation, plan: validation, trace, request: providerRequest, routePlan: plan, signal, reviews: this.reviews, now: this.now,
         first,
@@ -711,6 +717,7 @@ export class Gateway implements BatchLinePort {
           return { completion: next.result.completion, candidate: next.candidate, fallback: next.fallback, alias: onPlan.alias };
         },
         ...(escalation ? { escalation: { plan: escalation, request: toProviderRequest(promptChat, trace.requestId, tenant, hints, escalation) } } : {}),
+        validators,
       }));
       ({ candidate, fallback } = validated.answer);
       result = { ...result, completion: validated.answer.completion };
@@ -741,17 +748,14 @@ export class Gateway implements BatchLinePort {
       await spans.span(STAGE.RESPONSE, { 'gateway.stream': true }, () => this.pipeStream(result.opened, chat, providerRequest, meta, out, trace, attemptSpan, streamed));
       return;
     }
-    const grounding = retrieved?.grounding;
-    // One check of the response format: the validation stage's when the route validates, else this one.
+    // One check of the response format and the grounding: the validation stage's when the route validates, else this one.
     const checkAnswer = async (completion: Completion): Promise<void> => {
-      if (!validation) {
-        const invalid = checkStructuredOutputTraced(spans, completion, chat.responseFormat);
-        if (invalid) throw invalid;
-      }
+      if (validation) return;
+      const invalid = checkStructuredOutputTraced(spans, completion, chat.responseFormat);
+      if (invalid) throw invalid;
       if (grounding === undefined) return;
-      await spans.span(STAGE.VALIDATION, { 'gateway.validation.check': 'grounding', 'gateway.guardrail.id': grounding.guardrail }, async (span) => {
-        await this.checkGrounding(retrieved!, completion.text, plan.alias, trace, callOptions(), span);
-      });
+      const verdict = await this.checkGrounding(retrieved!, completion.text, plan.alias, trace, callOptions());
+      if (!verdict.passed) throw groundingFailed(verdict);
     };
     await spans.span(STAGE.RESPONSE, { 'gateway.stream': chat.stream }, () => this.answer(result, candidate, chat, request, meta, out, trace, checkAnswer));
   }
@@ -864,13 +868,19 @@ export class Gateway implements BatchLinePort {
   }
 
   /**
-   * The route's grounding check of an answer against its passages. A failure goes to the route's
-   * validation policy; until the router has validation policies, it rejects the answer (502
-   * `grounding_failed`). A check that cannot run fails closed (503 `guardrail_unavailable`).
+   * The route's grounding check of an answer against its passages, in its own span, recorded on the
+   * trace. The caller decides what a failure is: a validation failure under the route's validation
+   * block, else a 502 `grounding_failed`. A check that cannot run fails closed (503 `guardrail_unavailable`).
    */
-  private async checkGrounding(
+  private checkGrounding(retrieved: RetrievedContext, answer: string, alias: string, trace: RequestTrace, options: CallOptions): Promise<ValidationVerdict> {
+    const check = retrieved.grounding!;
+    return trace.spans.span(STAGE.VALIDATION, { 'gateway.validation.check': 'grounding', 'gateway.guardrail.id': check.guardrail },
+      (span) => this.scoreGrounding(retrieved, answer, alias, trace, options, span));
+  }
+
+  private async scoreGrounding(
     retrieved: RetrievedContext, answer: string, alias: string, trace: RequestTrace, options: CallOptions, span: Span,
-  ): Promise<void> {
+  ): Promise<ValidationVerdict> {
     const check = retrieved.grounding!;
     const ref = this.config.guardrails.get(check.guardrail);
     if (!this.grounding || !ref) {
@@ -885,7 +895,7 @@ export class Gateway implements BatchLinePort {
     }
     trace.grounding = verdict;
     span.set('gateway.grounding.score', verdict.score).set('gateway.grounding.passed', verdict.passed);
-    if (!verdict.passed) throw groundingFailed(verdict);
+    return verdict;
   }
 
   /** Sends an opened stream to the client; failures after the first chunk end it with an error event. */

@@ -17,6 +17,7 @@ import type {
   BedrockTarget, CallOptions, Completion, EmbeddingRequest, Embeddings, ProviderAdapter, ProviderRequest, StreamChunk,
 } from './providers/types';
 import type { GroundingGuardrail, GroundingScorer, GroundingScores } from './retrieval/grounding';
+import { OpenAiCorpusEmbedder } from './retrieval/corpus-embeddings';
 import { LocalCorpusRetriever } from './retrieval/local-corpus';
 import type { Passage, RetrievalQuery, Retriever, RetrieverRegistry } from './retrieval/types';
 
@@ -145,11 +146,16 @@ export function createProviders(options: { readonly configDir?: string } = {}): 
   providers: ProviderRegistry; guardrails: GuardrailApplier; grounding: GroundingScorer; retrievers: RetrieverRegistry;
 } {
   const bedrock = new LazyBedrock();
+  const openai = new OpenAiAdapter();
   return {
-    providers: { bedrock: new LazyBedrockAdapter(bedrock), openai: new OpenAiAdapter() },
+    providers: { bedrock: new LazyBedrockAdapter(bedrock), openai },
     guardrails: new LazyBedrockGuardrails(bedrock),
     grounding: new LazyGroundingScorer(bedrock),
-    retrievers: { bedrock: new LazyKnowledgeBaseRetriever(), local: new LocalCorpusRetriever({ baseDir: options.configDir }) },
+    retrievers: {
+      bedrock: new LazyKnowledgeBaseRetriever(),
+      // A local corpus searched by embeddings asks its endpoint through the OpenAI adapter (its connections, its error taxonomy).
+      local: new LocalCorpusRetriever({ baseDir: options.configDir, embedder: new OpenAiCorpusEmbedder(openai) }),
+    },
   };
 }
 

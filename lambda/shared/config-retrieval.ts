@@ -10,10 +10,39 @@ export enum KnowledgeSourceKind {
   /** An Amazon Bedrock Knowledge Base, searched with the Retrieve API. */
   BEDROCK_KNOWLEDGE_BASE = 'bedrock-knowledge-base',
   /**
-   * A JSONL corpus on the router's file system, searched lexically (BM25): for local mode and
-   * tests. Each line is `{"id", "text", "metadata": {"tenant", "sensitivity", "source", …}}`.
+   * A JSONL corpus on the router's file system, searched lexically (BM25), or by the cosine
+   * similarity of embeddings when the source has `embeddings`: for local mode and tests. Each line
+   * is `{"id", "text", "metadata": {"tenant", "sensitivity", "source", …}, "embedding"?: [...]}`.
    */
   LOCAL_CORPUS = 'local-corpus',
+}
+
+/**
+ * A local corpus searched by embeddings: an OpenAI-compatible `POST {baseUrl}/embeddings` embeds the
+ * query (and, once, at the first search, every passage that carries no `embedding` of its own).
+ */
+export interface LocalCorpusEmbeddingsConfig {
+  /**
+   * The base URL up to and including `/v1`: a vLLM or Ollama server, or the local mode's own
+   * gateway (`http://127.0.0.1:8787/v1`, with an embeddings route alias as `model`).
+   */
+  readonly baseUrl: string;
+
+  /** The embedding model sent as `model` (the same one the corpus's own `embedding`s were made with). */
+  readonly model: string;
+
+  /**
+   * The name of an environment variable of the router that holds the endpoint's bearer token (for
+   * the local mode's own gateway: a local key).
+   * @default - no Authorization header
+   */
+  readonly apiKeyEnv?: string;
+
+  /**
+   * The vector size asked for (OpenAI `dimensions`), for models that can shorten their vectors.
+   * @default - the model's own
+   */
+  readonly dimensions?: number;
 }
 
 /** A searchable knowledge source. */
@@ -41,6 +70,14 @@ export interface KnowledgeSourceConfig {
 
   /** Local corpora: the path of the JSONL file (relative paths resolve from the configuration file's directory). */
   readonly corpusPath?: string;
+
+  /**
+   * Local corpora: rank passages by the cosine similarity of their embeddings to the query's,
+   * made by this OpenAI-compatible embeddings endpoint, instead of lexically (BM25). The tenant and
+   * sensitivity filter and the context budget are the same.
+   * @default - lexical search (BM25)
+   */
+  readonly embeddings?: LocalCorpusEmbeddingsConfig;
 
   /**
    * The metadata key that holds a document's tenant id. A document matches a tenant when this key
@@ -130,9 +167,10 @@ export interface RouteRetrievalConfig {
   readonly topK?: number;
 
   /**
-   * Check every answer against the passages with the guardrail's contextual grounding; a failed
-   * check goes to the route's validation policy (until one exists: the request fails with
-   * `grounding_failed`).
+   * Check every answer against the passages with the guardrail's contextual grounding. On a route
+   * (or prompt version) with a `validation` block, a failed check is a validation failure of the
+   * validator `grounding` and the block's policy applies (retry, escalate, reject with 422
+   * `validation_failed`, or flag); without one the request fails with 502 `grounding_failed`.
    * @default - no grounding check
    */
   readonly grounding?: GroundingCheckConfig;

@@ -53,6 +53,17 @@ export function knowledgeSourceNode(parts: RetrievalSchemaParts): ObjectNode {
       region: { ...parts.region, description: "Bedrock: the Region of the Agent Runtime endpoint. Default: the router's Region." },
       endpoint: { ...parts.url, description: 'Bedrock: an endpoint URL override (VPC endpoint).' },
       corpusPath: { type: 'string', minLength: 1, maxLength: 1024, description: "Local: the JSONL corpus file (relative to the configuration file's directory)." },
+      embeddings: {
+        type: 'object',
+        description: 'Local: rank by the cosine similarity of embeddings from an OpenAI-compatible /v1/embeddings endpoint instead of BM25.',
+        required: ['baseUrl', 'model'],
+        properties: {
+          baseUrl: { ...parts.url, description: 'The base URL up to and including /v1.' },
+          model: { type: 'string', minLength: 1, maxLength: 256, description: 'The embedding model sent as model.' },
+          apiKeyEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]{0,127}$', patternHint: 'an environment variable name such as EMBEDDINGS_API_KEY', description: "The environment variable holding the endpoint's bearer token. Default: none." },
+          dimensions: { type: 'integer', minimum: 1, maximum: 16384, description: "The vector size asked for. Default: the model's own." },
+        },
+      },
       tenantKey: metadataKey("The metadata key holding a document's tenant id.", RETRIEVAL_DEFAULTS.tenantKey),
       sharedTenantValue: { type: 'string', minLength: 1, maxLength: 64, description: 'The tenantKey value of documents shared by every tenant granted the source. Default: none.' },
       sensitivityKey: metadataKey("The metadata key holding a document's sensitivity.", RETRIEVAL_DEFAULTS.sensitivityKey),
@@ -66,7 +77,7 @@ export function knowledgeSourceNode(parts: RetrievalSchemaParts): ObjectNode {
     variants: {
       discriminator: 'kind',
       rules: {
-        [KnowledgeSourceKind.BEDROCK_KNOWLEDGE_BASE]: { required: ['knowledgeBaseId'], forbidden: ['corpusPath'] },
+        [KnowledgeSourceKind.BEDROCK_KNOWLEDGE_BASE]: { required: ['knowledgeBaseId'], forbidden: ['corpusPath', 'embeddings'] },
         [KnowledgeSourceKind.LOCAL_CORPUS]: { required: ['corpusPath'], forbidden: ['knowledgeBaseId', 'region', 'endpoint'] },
       },
     },
@@ -84,7 +95,7 @@ export function routeRetrievalNode(parts: RetrievalSchemaParts): ObjectNode {
       topK: { type: 'integer', minimum: 1, maximum: MAX_RETRIEVAL_RESULTS, description: "Passages asked for when the request does not say. Default: the source's maxResults." },
       grounding: {
         type: 'object',
-        description: "Check answers against the passages with a guardrail's contextual grounding; a failure goes to the route's validation policy.",
+        description: "Check answers against the passages with a guardrail's contextual grounding; under the route's validation block a failure is the validator grounding and follows its policy, else a 502 grounding_failed.",
         required: ['guardrail'],
         properties: {
           guardrail: parts.id('A guardrail id (a key of guardrails) with a contextual grounding policy.'),

@@ -200,7 +200,9 @@ export class GovernanceControls {
           'every search filtered by the gateway: tenant AND sensitivity at most the request\'s, AND the client filter (narrows only)',
           'every returned passage checked against tenant and clearance again',
           'context budget per source (maxResults, minScore, maxContextTokens, budgetSharePercent, costPerQueryUsd)',
-          'contextual grounding per route (grounding_failed)',
+          'contextual grounding per route: a failure follows the route\'s validation policy (validator grounding: retry, escalate, reject 422, flag), else 502 grounding_failed',
+          'vector store: S3 Vectors, or OpenSearch Serverless with a customer-key encryption policy, Bedrock-only network policy and a data access policy scoped to the knowledge base role',
+          'local sources searched with BM25 or by embeddings (OpenAI-compatible /v1/embeddings) behind the same tenant and clearance filter',
           'document ids, scores, context tokens and retrieval cost in the usage record; gateway.retrieval and gateway.validation spans',
           'ingestion on deploy (on create and on each data source configuration change) and on a schedule',
         ],
@@ -210,7 +212,7 @@ export class GovernanceControls {
           { resourceType: 'AWS::S3Vectors::VectorBucket', property: 'EncryptionConfiguration.KmsKeyArn', description: 'a vector store encrypted with a customer key' },
           { resourceType: 'Custom::KnowledgeBaseIngestion', property: 'Create', description: 'an ingestion job started on deploy' },
         ],
-        gap: 'A failed grounding check rejects the answer until routes have validation policies (retry, escalate, flag); the local source searches lexically (BM25), not yet with embeddings.',
+        gap: 'Not verified against a deployment: that CloudFormation creates the OpenSearch Serverless vector index through a network policy that admits only Amazon Bedrock (add the deployment\'s VPC endpoint to vpcEndpointIds if it cannot).',
       },
     ];
   }

@@ -3,7 +3,6 @@ import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { KnowledgeSourceConfig, KnowledgeSourceKind } from '../../lambda/shared/config-retrieval';
@@ -13,6 +12,7 @@ import { ManagedPolicyRole } from '../private/managed-policy-role';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { flattenValue } from '../compliance/rules/iam-statements';
 import { IngestionOnDeploy } from './private/ingestion-on-deploy';
+import { OpenSearchServerlessStore, s3VectorsStore, VectorStoreBinding } from './private/vector-stores';
 
 /** What the knowledge base and its schedule do with the key, without wildcards. */
 const KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'];
@@ -36,6 +36,41 @@ export interface IKnowledgeSource {
   grantRetrieve(grantee: iam.IGrantable): iam.Grant;
   /** The gateway configuration entry of this source (add it to `knowledgeSources`). */
   knowledgeSourceConfig(id: string): KnowledgeSourceConfig;
+}
+
+/** Where a `TenantKnowledgeBase` keeps its vectors. */
+export enum KnowledgeBaseVectorStore {
+  /** Amazon S3 Vectors: a vector bucket and index (the lowest-cost store). */
+  S3_VECTORS = 's3-vectors',
+  /**
+   * An Amazon OpenSearch Serverless `VECTORSEARCH` collection (hybrid search, higher query rates;
+   * billed by OpenSearch Compute Units, with a minimum while the collection exists).
+   */
+  OPENSEARCH_SERVERLESS = 'opensearch-serverless',
+}
+
+/** Options of the OpenSearch Serverless vector store of a `TenantKnowledgeBase`. */
+export interface OpenSearchServerlessStoreOptions {
+  /**
+   * OpenSearch Serverless-managed VPC endpoint ids (`vpce-…`, `CfnVpcEndpoint.attrId`) that may
+   * reach the collection besides Amazon Bedrock (operators' tools inside the VPC).
+   * @default - none: only Amazon Bedrock reaches the collection; no public access
+   */
+  readonly vpcEndpointIds?: string[];
+
+  /**
+   * The IAM role ARNs that create and update the vector index: the principal CloudFormation deploys
+   * with (the `AWS::OpenSearchServerless::Index` resource calls the collection's data plane with
+   * it). They get administration of this one index only, never document access.
+   * @default - the CloudFormation execution role of the stack's `DefaultStackSynthesizer`
+   */
+  readonly indexAdministratorArns?: string[];
+
+  /**
+   * Standby replicas in another Availability Zone (more available, about twice the minimum OCUs).
+   * @default true
+   */
+  readonly standbyReplicas?: boolean;
 }
 
 /** Props of `TenantKnowledgeBase`. */
@@ -75,11 +110,24 @@ export interface TenantKnowledgeBaseProps {
    * @default Duration.days(1)
    */
   readonly ingestionInterval?: Duration;
+
+  /**
+   * The vector store.
+   * @default KnowledgeBaseVectorStore.S3_VECTORS
+   */
+  readonly vectorStore?: KnowledgeBaseVectorStore;
+
+  /**
+   * Options of the OpenSearch Serverless store (only with `vectorStore: OPENSEARCH_SERVERLESS`).
+   * @default - Bedrock-only network access, the default synthesizer's deployment role, standby replicas
+   */
+  readonly openSearchServerless?: OpenSearchServerlessStoreOptions;
 }
 
 /**
- * A tenant-aware Amazon Bedrock Knowledge Base over an S3 data source, with Amazon S3 Vectors as
- * the vector store: KMS-encrypted with a customer key, a least-privilege service role, an ingestion
+ * A tenant-aware Amazon Bedrock Knowledge Base over an S3 data source, with Amazon S3 Vectors (or an
+ * OpenSearch Serverless collection, `vectorStore`) as the vector store: KMS-encrypted with a customer
+ * key, a least-privilege service role, an ingestion
  * job on deploy (when the data source is created or its configuration changes) and an EventBridge
  * Scheduler schedule that starts one (`bedrockagent:StartIngestionJob`) at the set interval.
  * Documents carry `tenant`, `sensitivity` and `source` metadata in S3 `.metadata.json` sidecars; the gateway filters every search by tenant and clearance.
@@ -113,6 +161,8 @@ export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
   public readonly encryptionKey: kms.IKey;
   /** The knowledge base's service role. */
   public readonly role: iam.IRole;
+  /** Where the vectors are kept. */
+  public readonly vectorStore: KnowledgeBaseVectorStore;
 
   constructor(scope: Construct, id: string, props: TenantKnowledgeBaseProps) {
     super(scope, id);
@@ -127,16 +177,10 @@ export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
     const modelArn = stack.formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: modelId, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     this.encryptionKey = props.encryptionKey ?? newKey(this, 'Key', 'Encrypts a cdk-ai-gateway knowledge base vector store');
 
-    const vectorBucket = new s3vectors.CfnVectorBucket(this, 'VectorBucket', {
-      encryptionConfiguration: { sseType: 'aws:kms', kmsKeyArn: this.encryptionKey.keyArn },
-    });
-    const index = new s3vectors.CfnIndex(this, 'Index', {
-      vectorBucketArn: vectorBucket.attrVectorBucketArn,
-      dataType: 'float32',
-      dimension: dimensions,
-      distanceMetric: 'cosine',
-      metadataConfiguration: { nonFilterableMetadataKeys: TenantKnowledgeBase.NON_FILTERABLE_METADATA_KEYS },
-    });
+    const vectorStore = props.vectorStore ?? KnowledgeBaseVectorStore.S3_VECTORS;
+    if (props.openSearchServerless !== undefined && vectorStore !== KnowledgeBaseVectorStore.OPENSEARCH_SERVERLESS) {
+      throw new AiGatewayValidationError(`openSearchServerless applies only with vectorStore ${KnowledgeBaseVectorStore.OPENSEARCH_SERVERLESS}, received vectorStore ${vectorStore}.`, this);
+    }
 
     const role = new ManagedPolicyRole(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('bedrock.amazonaws.com', {
@@ -149,10 +193,10 @@ export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
     });
     this.role = role;
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: [modelArn] }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3vectors:GetIndex', 's3vectors:PutVectors', 's3vectors:GetVectors', 's3vectors:DeleteVectors', 's3vectors:QueryVectors', 's3vectors:ListVectors'],
-      resources: [index.attrIndexArn],
-    }));
+    const store: VectorStoreBinding = vectorStore === KnowledgeBaseVectorStore.OPENSEARCH_SERVERLESS
+      ? new OpenSearchServerlessStore(this, 'OpenSearchServerless', { ...props.openSearchServerless, key: this.encryptionKey, dimensions, role })
+      : s3VectorsStore(this, { key: this.encryptionKey, dimensions, role, nonFilterableMetadataKeys: TenantKnowledgeBase.NON_FILTERABLE_METADATA_KEYS });
+    this.vectorStore = vectorStore;
     // Exact actions (no grantRead wildcards): list the bucket, read the documents under the prefix.
     const documentObjects = props.documents.arnForObjects(`${props.documentsPrefix ?? ''}*`);
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.documents.bucketArn] }));
@@ -172,9 +216,9 @@ export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
           embeddingModelConfiguration: { bedrockEmbeddingModelConfiguration: { dimensions, embeddingDataType: 'FLOAT32' } },
         },
       },
-      storageConfiguration: { type: 'S3_VECTORS', s3VectorsConfiguration: { indexArn: index.attrIndexArn } },
+      storageConfiguration: store.storageConfiguration,
     });
-    kb.node.addDependency(role);
+    kb.node.addDependency(role, ...store.dependables);
     this.knowledgeBaseId = kb.attrKnowledgeBaseId;
     this.knowledgeBaseArn = kb.attrKnowledgeBaseArn;
 
@@ -195,6 +239,11 @@ export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
       description: 'Starts the ingestion jobs of a cdk-ai-gateway knowledge base on its schedule',
     });
     schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['bedrock:StartIngestionJob'], resources: [kb.attrKnowledgeBaseArn] }));
+    // A universal target: `arn:aws:scheduler:::aws-sdk:<SDK service id>:<apiAction>`, the SDK id of
+    // Bedrock Agent being `bedrockagent` (not the endpoint prefix `bedrock-agent`), and `Input` the
+    // API's request parameters (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html).
+    // The parameter casing (`KnowledgeBaseId`, `DataSourceId`, as the universal targets of the
+    // Step Functions SDK integrations and public stacks write them) is not stated by that page: unverified.
     new scheduler.CfnSchedule(this, 'IngestionSchedule', {
       description: 'Ingests the knowledge base documents again (cdk-ai-gateway)',
       scheduleExpression: `rate(${hours} ${hours === 1 ? 'hour' : 'hours'})`,

@@ -11,7 +11,7 @@ function inventory(template: TemplateJson): Record<string, number> {
 }
 
 interface RouterConfigJson {
-  readonly routes: { alias: string; targets: string[]; guardrail?: string; retrieval?: unknown }[];
+  readonly routes: { alias: string; targets: string[]; guardrail?: string; retrieval?: unknown; validation?: unknown }[];
   readonly targets: { id: string }[];
   readonly tenants: { id: string; allowedKnowledgeSources?: string[] }[];
   readonly knowledgeSources?: unknown[];
@@ -161,6 +161,9 @@ describe('the example app (bin/example.ts)', () => {
     expect(config.routes.find((r) => r.alias === 'handbook-answer')?.retrieval).toEqual({
       source: 'handbook', topK: 5, grounding: { guardrail: 'gateway', groundingThreshold: 0.7, relevanceThreshold: 0.5 },
     });
+    // A failed grounding check follows the route's validation policy: one repair, then flagged (and
+    // the route gets its validation-failure alarm).
+    expect(config.routes.find((r) => r.alias === 'handbook-answer')?.validation).toEqual({ retries: 1, onFailure: 'flag' });
   });
 
   test('the router reaches Retrieve through a Bedrock Agent Runtime endpoint in the shared VPC', () => {

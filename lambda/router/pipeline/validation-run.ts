@@ -29,6 +29,23 @@ export interface AnswerValidationInput {
   readonly now: () => number;
   /** Writes one structured log line (never content). @default a JSON line on stderr */
   readonly log?: (line: Record<string, unknown>) => void;
+  /**
+   * The request's own validators beyond the block's checks (the route's grounding check), run in
+   * order on every answer after the block's checks pass; the first failure counts like any other.
+   * @default none
+   */
+  readonly validators?: readonly AnswerValidator[];
+}
+
+/** A validator of one request's answers, registered by the stage that knows its inputs (retrieval: grounding). */
+export type AnswerValidator = (answer: Answer) => Promise<Violation | undefined>;
+
+async function firstViolation(answer: Answer, validators: readonly AnswerValidator[]): Promise<Violation | undefined> {
+  for (const validate of validators) {
+    const violation = await validate(answer);
+    if (violation) return violation;
+  }
+  return undefined;
 }
 
 const stderrLine = (line: Record<string, unknown>): void => {
@@ -49,7 +66,7 @@ export async function validateAnswer(input: AnswerValidationInput): Promise<Vali
   const result = await runValidationPolicy({
     plan: chainless ? { ...plan, block: { ...plan.block, retries: 0 } } : plan,
     first: input.first,
-    check: (answer, attempt) => input.validation.check(plan, answer.completion, {
+    check: async (answer, attempt) => (await input.validation.check(plan, answer.completion, {
       requestId: trace.requestId,
       tenantId: trace.tenant?.tenantId ?? '',
       route: answer.alias,
@@ -60,7 +77,7 @@ export async function validateAnswer(input: AnswerValidationInput): Promise<Vali
       ...(plan.format !== undefined ? { responseFormat: plan.format } : {}),
     }, input.signal, (error) => log({
       level: 'WARN', message: 'validator function failed open', 'gateway.request.id': trace.requestId, 'gateway.route': answer.alias, 'error.message': error.message,
-    })),
+    }))) ?? firstViolation(answer, input.validators ?? []),
     repair: (failed, v) => ask!(input.routePlan, repairRequest(input.request, failed.completion.text, v)),
     ...(escalation && !chainless ? { escalate: () => ask!(escalation.plan, escalation.request) } : {}),
     onReplaced: (failed, v) => trace.markFailedAnswer(failed.candidate, failed.completion.usage, v.validator, true),

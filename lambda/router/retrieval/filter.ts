@@ -37,7 +37,15 @@ export type RetrievalFilter =
   | { readonly andAll: readonly RetrievalFilter[] }
   | { readonly orAll: readonly RetrievalFilter[] };
 
-/** Combination sizes the Retrieve API accepts. */
+/**
+ * Combination sizes the gateway accepts in a client's `andAll`/`orAll`. A minimum of 2 members is
+ * documented for the same filter grammar in Amazon Q in Connect's RetrievalFilterConfiguration
+ * ("Array Members: Minimum number of 2 items",
+ * https://docs.aws.amazon.com/connect/latest/APIReference/API_amazon-q-connect_RetrievalFilterConfiguration.html);
+ * the Bedrock RetrievalFilter reference itself was not retrieved, so 2 and the maximum of 5 are
+ * unverified as Bedrock limits. 5 is at least the gateway's own bound on a client's filter, and the
+ * gateway's own `andAll` (its 2 clauses and the client's filter) stays within both.
+ */
 export const COMBINATION_SIZE = { min: 2, max: 5 } as const;
 /** How deep a client's filter may nest (the gateway adds one level). */
 export const MAX_CLIENT_FILTER_DEPTH = 4;

@@ -5,6 +5,7 @@
  */
 import { BadGatewayError } from '../errors';
 import type { CallOptions } from '../providers/types';
+import { ValidatorName, Violation } from '../validation/types';
 import type { Passage } from './types';
 
 /** The guardrail's scores for one answer. */
@@ -34,6 +35,8 @@ export interface ValidationVerdict {
   /** The lower of the grounding and relevance scores, 0–1. */
   readonly score: number;
   readonly reason?: string;
+  /** The thresholds the answer missed, in the configuration's words (`groundingThreshold 0.7`). */
+  readonly rule?: string;
 }
 
 /** A validator of an answer against its passages and query. */
@@ -58,14 +61,17 @@ export function groundingValidator(
       return { passed: false, score: 0, reason: 'the guardrail has no contextual grounding policy' };
     }
     const reasons: string[] = [];
+    const rules: string[] = [];
     if (scores.grounding !== undefined && scores.grounding < thresholds.groundingThreshold) {
       reasons.push(`grounding score ${scores.grounding.toFixed(2)} is below ${thresholds.groundingThreshold}`);
+      rules.push(`groundingThreshold ${thresholds.groundingThreshold}`);
     }
     if (scores.relevance !== undefined && scores.relevance < thresholds.relevanceThreshold) {
       reasons.push(`relevance score ${scores.relevance.toFixed(2)} is below ${thresholds.relevanceThreshold}`);
+      rules.push(`relevanceThreshold ${thresholds.relevanceThreshold}`);
     }
     const score = Math.min(scores.grounding ?? 1, scores.relevance ?? 1);
-    return reasons.length === 0 ? { passed: true, score } : { passed: false, score, reason: reasons.join('; ') };
+    return reasons.length === 0 ? { passed: true, score } : { passed: false, score, reason: reasons.join('; '), rule: rules.join(', ') };
   };
 }
 
@@ -73,9 +79,27 @@ export function groundingValidator(
 export const GROUNDING_FAILED = 'grounding_failed';
 
 /**
- * What a failed grounding check becomes until the route's validation policy exists: a 502
+ * What a failed grounding check becomes on a route without a validation block: a 502
  * `grounding_failed` (the model answered, but not from the passages).
  */
 export function groundingFailed(verdict: ValidationVerdict): BadGatewayError {
   return new BadGatewayError(`The answer is not grounded in the retrieved passages: ${verdict.reason ?? 'the check failed'}.`, GROUNDING_FAILED);
+}
+
+/**
+ * A failed grounding check as a validation failure, for a route with a validation block: the
+ * validator `grounding`, the thresholds missed as the rule and the scores as the detail (numbers
+ * only, never the answer or the passages), so the block's policy (retry, escalate, reject, flag)
+ * applies to it like to any other check.
+ *
+ * @example
+ * groundingViolation({ passed: false, score: 0.42, reason: 'grounding score 0.42 is below 0.7', rule: 'groundingThreshold 0.7' })
+ * // { validator: 'grounding', rule: 'groundingThreshold 0.7', detail: 'grounding score 0.42 is below 0.7' }
+ */
+export function groundingViolation(verdict: ValidationVerdict): Violation {
+  return {
+    validator: ValidatorName.GROUNDING,
+    rule: verdict.rule ?? 'contextual grounding policy',
+    detail: `the answer is not grounded in the retrieved passages: ${verdict.reason ?? 'the check failed'}`,
+  };
 }

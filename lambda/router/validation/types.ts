@@ -12,6 +12,8 @@ export enum ValidatorName {
   LENGTH = 'length',
   GUARDRAIL = 'guardrail',
   FUNCTION = 'function',
+  /** The route's contextual grounding check of the answer against its retrieved passages (`retrieval.grounding`). */
+  GROUNDING = 'grounding',
 }
 
 /** A failed check. */

@@ -14,7 +14,8 @@ import { InvalidRequestError } from '../../../lambda/router/errors';
 import { Sensitivity } from '../../../lambda/shared/config';
 import { SENSITIVITY_ORDER } from '../../../lambda/shared/defaults';
 import { AgentRuntimeBehaviours, FakeBedrockAgentRuntime, startFakeBedrockAgentRuntime } from '../../helpers/fake-bedrock-agent-runtime';
-import { CORPUS, localRetriever, PRODUCTS, retrievalResolved, SENSITIVITIES } from './fixtures';
+import { LocalCorpusRetriever } from '../../../lambda/router/retrieval/local-corpus';
+import { CORPUS, CORPUS_JSONL, localRetriever, PRODUCTS, retrievalResolved, SENSITIVITIES } from './fixtures';
 
 const KEYS = ['tenant', 'sensitivity', 'product', 'year', 'source', 'tags', 'x-amz-bedrock-kb-source-uri'];
 const value = fc.oneof(fc.constantFrom('acme', 'globex', 'initech', 'everyone', ...SENSITIVITIES, ...PRODUCTS), fc.integer({ min: 2018, max: 2024 }), fc.boolean());
@@ -35,14 +36,16 @@ const filter: fc.Memo<unknown> = fc.memo((depth) => {
 const config = retrievalResolved();
 const rank = (s: string): number => SENSITIVITY_ORDER.indexOf(s as Sensitivity);
 
-async function run(tenantId: string, sensitivity: Sensitivity, clientFilter: unknown, source: string, retrievers: Parameters<typeof retrieveContext>[0]['retrievers']): Promise<RetrievedContext | 'refused'> {
+async function run(
+  tenantId: string, sensitivity: Sensitivity, clientFilter: unknown, source: string, retrievers: Parameters<typeof retrieveContext>[0]['retrievers'], cfg = config,
+): Promise<RetrievedContext | 'refused'> {
   const tenant = resolveTenant({ kind: 'authorizer', context: { tenantId } }, {}, config);
   const chat = parseChatRequest(Buffer.from(JSON.stringify({
     model: 'chat', messages: [{ role: 'user', content: 'refund policy' }], retrieval: { source, top_k: 10, filter: clientFilter },
   })), undefined, config.limits);
   try {
     const ctx = await retrieveContext({
-      chat, tenant, sensitivity, config, retrievers, options: { signal: new AbortController().signal, connectTimeoutMs: 2000, timeoutMs: 5000 }, now: Date.now,
+      chat, tenant, sensitivity, config: cfg, retrievers, options: { signal: new AbortController().signal, connectTimeoutMs: 2000, timeoutMs: 5000 }, now: Date.now,
     });
     return ctx!;
   } catch (error) {
@@ -70,6 +73,16 @@ describe('no passage crosses a tenant or a clearance, whatever the client filter
     await fc.assert(fc.asyncProperty(caller, filter(4), async ({ tenantId, sensitivity }, f) => {
       expectFenced(await run(tenantId, sensitivity, f, 'handbook', retrievers), [tenantId, 'everyone'], sensitivity);
     }), { numRuns: 300 });
+  });
+
+  test('local corpus searched by embeddings', async () => {
+    // Every passage is as close to the query as can be: only the fence decides what comes back.
+    const embedder = { embed: (_c: unknown, inputs: readonly string[]) => Promise.resolve(inputs.map(() => [1, 1])) };
+    const retrievers = { local: new LocalCorpusRetriever({ readFile: () => CORPUS_JSONL, embedder }) };
+    const semantic = { ...config, knowledgeSources: new Map([...config.knowledgeSources].map(([id, s]) => [id, id === 'handbook' ? { ...s, embeddings: { baseUrl: 'http://127.0.0.1:1/v1', model: 'm' } } : s])) };
+    await fc.assert(fc.asyncProperty(caller, filter(4), async ({ tenantId, sensitivity }, f) => {
+      expectFenced(await run(tenantId, sensitivity, f, 'handbook', retrievers, semantic), [tenantId, 'everyone'], sensitivity);
+    }), { numRuns: 200 });
   });
 
   describe('Bedrock knowledge base (real SDK client, loopback Retrieve)', () => {

@@ -14,21 +14,25 @@ import { resolveGatewayConfig } from '../../../lambda/shared/defaults';
 import { GatewayConfigValidator } from '../../../lambda/shared/validator';
 import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
 import { sha256 } from '../../helpers/router-config';
+import { KeywordEmbeddingsServer, startKeywordEmbeddings } from './fake-keyword-embeddings';
 
 const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
 const KEY = 'sk-local-acme';
 
 describe('local mode retrieval with the openai client', () => {
   let vllm: FakeOpenAiUpstream;
+  let embeddings: KeywordEmbeddingsServer;
   let server: LocalServer;
   const usage = new InMemoryUsageSink();
 
   beforeAll(async () => {
     vllm = await startFakeOpenAiUpstream({ models: ['qwen3-8b'] });
+    embeddings = await startKeywordEmbeddings();
     const example = JSON.parse(readFileSync(join(EXAMPLES, 'local-config.json'), 'utf8')) as GatewayConfig & { $schema?: string };
     const config: GatewayConfig = {
       ...example,
       targets: example.targets.map((t) => ({ ...t, baseUrl: vllm.baseUrl })),
+      knowledgeSources: example.knowledgeSources!.map((k) => (k.embeddings ? { ...k, embeddings: { ...k.embeddings, baseUrl: embeddings.baseUrl } } : k)),
       localKeys: { [sha256(KEY)]: 'acme' },
     };
     const gateway = createGateway(resolveGatewayConfig(GatewayConfigValidator.validate(config)), { usageSink: usage, configDir: EXAMPLES });
@@ -37,6 +41,7 @@ describe('local mode retrieval with the openai client', () => {
   afterAll(async () => {
     await server.close();
     await vllm.close();
+    await embeddings.close();
   });
 
   test("the route's retrieval finds acme's and shared passages up to its clearance, and the SDK parses the cited answer", async () => {
@@ -70,5 +75,22 @@ describe('local mode retrieval with the openai client', () => {
       retrieval: { source: 'handbook', filter: { equals: { key: 'source', value: 'handbook' } } },
     });
     expect((data as unknown as { citations: { document_id: string }[] }).citations.map((c) => c.document_id)).toEqual(['refunds-public']);
+  });
+
+  test('the embeddings source ranks by meaning: a question sharing no word with the passage finds it', async () => {
+    // Prepare
+    vllm.enqueue(OpenAiBehaviours.success({ text: 'ok' }));
+    const client = new OpenAI({ baseURL: server.baseUrl, apiKey: KEY, maxRetries: 0, timeout: 10_000 });
+
+    // Act
+    const data = await client.chat.completions.create({
+      model: 'chat', messages: [{ role: 'user', content: 'How do I contest a payment?' }],
+      // @ts-expect-error the gateway's extension field
+      retrieval: { source: 'handbook-semantic', top_k: 1 },
+    });
+
+    // Assess
+    expect((data as unknown as { citations: { document_id: string }[] }).citations.map((c) => c.document_id)).toEqual(['acme-chargebacks']);
+    expect(embeddings.requests.map((r) => r.body.model)).toEqual(['nomic-embed-text', 'nomic-embed-text']);
   });
 });

@@ -3,6 +3,7 @@ import { fitContext } from '../../../lambda/router/pipeline/retrieval';
 import { GroundingScorer } from '../../../lambda/router/retrieval/grounding';
 import { Outcome } from '../../../lambda/router/usage/types';
 import { PromptRole } from '../../../lambda/shared/config';
+import { ValidationFinalAction } from '../../../lambda/shared/config-validation';
 import { resolved } from '../../helpers/router-config';
 import { chatRequest, GLOBEX, send, Steps, testGateway } from './gateway-helpers';
 import { localRetriever, retrievalConfig, retrievalResolved } from './fixtures';
@@ -174,5 +175,107 @@ describe('grounding', () => {
     const res = await send(t.gateway, chatRequest(ask({}, 'grounded')));
     expect(res.status).toBe(503);
     expect(res.json()).toMatchObject({ error: { code: 'guardrail_unavailable' } });
+  });
+});
+
+describe('grounding under the route\'s validation policy', () => {
+  /** A scorer that answers the given grounding scores in turn (relevance always passes). */
+  const scores = (...grounding: number[]): GroundingScorer & { calls: { answer: string }[] } => {
+    const calls: { answer: string }[] = [];
+    return { calls, score: async (_g, input) => { calls.push(input); return { grounding: grounding[Math.min(calls.length, grounding.length) - 1], relevance: 0.9 }; } };
+  };
+  const check = { guardrail: 'pii', groundingThreshold: 0.7 };
+  const config = () => {
+    const base = retrievalConfig();
+    return resolved({
+      ...base,
+      tenants: base.tenants.map((t) => (t.id === 'initech' ? t : { ...t, allowedAliases: [...t.allowedAliases, 'grounded-flag', 'grounded-reject', 'grounded-escalate'] })),
+      routes: [
+        ...base.routes,
+        { alias: 'grounded-flag', targets: ['vllm'], retrieval: { source: 'handbook', grounding: check }, validation: { retries: 1, onFailure: ValidationFinalAction.FLAG } },
+        { alias: 'grounded-reject', targets: ['vllm'], retrieval: { source: 'handbook', grounding: check }, validation: { onFailure: ValidationFinalAction.REJECT } },
+        { alias: 'grounded-escalate', targets: ['vllm'], retrieval: { source: 'handbook', grounding: check }, validation: { escalateTo: 'chat', onFailure: ValidationFinalAction.REJECT } },
+      ],
+    });
+  };
+
+  test('a failed check is retried with a repair instruction naming grounding, then the answer is flagged; one usage record', async () => {
+    // Prepare
+    const grounding = scores(0.3, 0.4);
+    const t = testGateway({ config: config(), retrievers: { local: localRetriever() }, grounding });
+    t.openai.enqueue(Steps.ok({ text: 'Refunds take 90 days.' }));
+    t.openai.enqueue(Steps.ok({ text: 'Refunds take 60 days.' }));
+
+    // Act
+    const res = await send(t.gateway, chatRequest(ask({}, 'grounded-flag')));
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(res.headers['x-gateway-validation']).toMatch(/^flagged; validator=grounding/);
+    expect((res.json() as unknown as { choices: { message: { content: string } }[] }).choices[0].message.content).toBe('Refunds take 60 days.');
+    expect(grounding.calls.map((c) => c.answer)).toEqual(['Refunds take 90 days.', 'Refunds take 60 days.']);
+    const repair = t.openai.calls[1].request.messages.at(-1)!.content;
+    expect(repair).toContain('(grounding, groundingThreshold 0.7)');
+    expect(repair).toContain('grounding score 0.30 is below 0.7');
+    expect(t.usage.records).toHaveLength(1);
+    const record = t.usage.only();
+    expect(record).toMatchObject({ validationOutcome: 'flagged', validator: 'grounding', validationRule: 'groundingThreshold 0.7', validationAnswers: 2 });
+    expect(record.retrieval).toMatchObject({ groundingPassed: false, groundingScore: 0.4 });
+    expect(record.attemptDetails?.filter((a) => a.validator === 'grounding')).toHaveLength(2);
+  });
+
+  test('a repaired answer that passes is returned with the repair recorded', async () => {
+    const t = testGateway({ config: config(), retrievers: { local: localRetriever() }, grounding: scores(0.3, 0.95) });
+    t.openai.enqueue(Steps.ok({ text: 'Refunds take 90 days.' }));
+    t.openai.enqueue(Steps.ok({ text: 'Five days [1].' }));
+    const res = await send(t.gateway, chatRequest(ask({}, 'grounded-flag')));
+    expect(res.status).toBe(200);
+    expect(t.usage.only()).toMatchObject({ validationOutcome: 'repaired', validator: 'grounding', retrieval: { groundingPassed: true } });
+  });
+
+  test('under reject, a failed check is a 422 validation_failed naming grounding, never the answer; one usage record', async () => {
+    // Prepare
+    const t = testGateway({ config: config(), retrievers: { local: localRetriever() }, grounding: scores(0.2) });
+    t.openai.enqueue(Steps.ok({ text: 'Refunds take 90 days.' }));
+
+    // Act
+    const res = await send(t.gateway, chatRequest(ask({}, 'grounded-reject')));
+
+    // Assess
+    expect(res.status).toBe(422);
+    const error = (res.json() as unknown as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('validation_failed');
+    expect(error.message).toContain('validator grounding, rule groundingThreshold 0.7');
+    expect(error.message).not.toContain('90 days');
+    expect(t.openai.calls).toHaveLength(1);
+    expect(t.usage.records).toHaveLength(1);
+    expect(t.usage.only()).toMatchObject({ validationOutcome: 'rejected', validator: 'grounding', errorCode: 'validation_failed', retrieval: { groundingPassed: false } });
+  });
+
+  test('the escalation alias gets the same passages, and its answer is checked against them', async () => {
+    // Prepare
+    const grounding = scores(0.3, 0.9);
+    const t = testGateway({ config: config(), retrievers: { local: localRetriever() }, grounding });
+    t.openai.enqueue(Steps.ok({ text: 'Refunds take 90 days.' }));
+    t.openai.enqueue(Steps.ok({ text: 'Five days [1].' }));
+
+    // Act
+    const res = await send(t.gateway, chatRequest(ask({}, 'grounded-escalate')));
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(t.openai.calls).toHaveLength(2);
+    expect(t.openai.calls[1].request.system.join('\n')).toContain('<passages>');
+    expect(grounding.calls.map((c) => c.answer)).toEqual(['Refunds take 90 days.', 'Five days [1].']);
+    expect(t.usage.only()).toMatchObject({ validationOutcome: 'escalated', validator: 'grounding', retrieval: { groundingPassed: true } });
+  });
+
+  test('a check that cannot run still fails closed under a validation block', async () => {
+    const t = testGateway({ config: config(), retrievers: { local: localRetriever() }, grounding: { score: () => Promise.reject(new Error('down')) } });
+    t.openai.enqueue(Steps.ok({ text: 'x' }));
+    const res = await send(t.gateway, chatRequest(ask({}, 'grounded-flag')));
+    expect(res.status).toBe(503);
+    expect(res.json()).toMatchObject({ error: { code: 'guardrail_unavailable' } });
+    expect(t.usage.records).toHaveLength(1);
   });
 });
