@@ -82,12 +82,15 @@ export async function runWithFallback<T>(
   const errors: UpstreamError[] = [];
   const circuitWaits: number[] = [];
   let lastTried: Candidate | undefined;
-  const skippedBefore = plan.skipped.length > 0;
+  // A target skipped after the one that answers (a fallback without the tools capability, say)
+  // does not make the answer a fallback; the route's first target not answering does.
+  const fallbackFrom = (c: Candidate, index: number): boolean =>
+    plan.primaryTargetId !== undefined ? c.config.id !== plan.primaryTargetId : index > 0 || plan.skipped.length > 0;
   for (const [index, candidate] of plan.candidates.entries()) {
     try {
       lastTried = candidate;
       const result = await call(candidate);
-      return { result, candidate, fallback: index > 0 || skippedBefore };
+      return { result, candidate, fallback: fallbackFrom(candidate, index) };
     } catch (error) {
       if (error instanceof ClientGone) throw error;
       if (error instanceof DeadlineExceeded) {

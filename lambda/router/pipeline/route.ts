@@ -271,6 +271,7 @@ function plan(
     route,
     plan: {
       alias: route.alias,
+      primaryTargetId: route.targets[0],
       candidates,
       skipped,
       ...(guardrail ? { guardrail } : {}),

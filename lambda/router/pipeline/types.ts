@@ -146,6 +146,11 @@ export type SkipReason = 'no_profile_for_tenant' | 'missing_capability' | 'servi
 /** The route chosen and its candidate targets in fallback order (the output of route.ts). */
 export interface RoutePlan {
   readonly alias: string;
+  /**
+   * The route's first target, whether or not it is a candidate: an answer from another target is
+   * a fallback. Undefined: any skipped target makes the answer a fallback.
+   */
+  readonly primaryTargetId?: string;
   readonly candidates: readonly Candidate[];
   readonly skipped: readonly {
     readonly targetId: string;

@@ -142,6 +142,7 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
   put('gateway.route', r.route);
   put('gateway.target.id', r.targetId);
   put('gateway.price_model_id', r.priceModelId);
+  put('gateway.service_tier', r.serviceTier);
   line['gateway.stream'] = r.stream;
   line['gateway.attempts'] = r.attempts;
   if (r.attemptDetails.length > 0) line['gateway.attempts.detail'] = r.attemptDetails;

@@ -16,9 +16,10 @@
  * root (`#`) or into it (`#/$defs/...`, `#/definitions/...`), recursive references included.
  * Annotations (`title`, `description`, `default`, `examples`, `$schema`, `$id`, `$comment`) and any
  * other keyword are ignored. A schema that uses a keyword wrongly (a `required` that is not a list
- * of strings, a remote `$ref`, an unknown type name, a pattern that does not compile or nests
- * quantifiers), nests deeper than `maxDepth` or has more than `maxNodes` subschemas is refused at
- * compile time with an {@link UnsupportedSchemaError} that names the place.
+ * of strings, a remote `$ref`, a `$ref` that comes back to itself without descending into the
+ * value, an unknown type name, a pattern that does not compile or nests quantifiers), nests
+ * deeper than `maxDepth` or has more than `maxNodes` subschemas is refused at compile time with an
+ * {@link UnsupportedSchemaError} that names the place.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
@@ -149,6 +150,7 @@ class Compiler {
     }
     const known = this.refs.get(ref);
     if (known) return known;
+    refuseInPlaceCycle(this.root, ref, at);
     const slot: { check?: Check } = {};
     const lazy: Check = (v, path, out, d) => slot.check!(v, path, out, d);
     this.refs.set(ref, lazy);
@@ -417,6 +419,47 @@ function resolvePointer(root: unknown, ref: string, at: string): unknown {
     node = node[key];
   }
   return node;
+}
+
+/** Keywords whose subschemas apply to the same value (no descent into it). */
+const IN_PLACE_LISTS = ['allOf', 'anyOf', 'oneOf'] as const;
+const IN_PLACE_ONES = ['not', 'if', 'then', 'else'] as const;
+
+/** The `$ref`s a schema applies to its own value: its own and those of its in-place subschemas. */
+function inPlaceRefs(schema: unknown, found: string[] = []): string[] {
+  if (!isObject(schema)) return found;
+  if (typeof schema.$ref === 'string') found.push(schema.$ref);
+  for (const k of IN_PLACE_LISTS) if (Array.isArray(schema[k])) for (const s of schema[k] as unknown[]) inPlaceRefs(s, found);
+  for (const k of IN_PLACE_ONES) inPlaceRefs(schema[k], found);
+  return found;
+}
+
+/**
+ * Refuses a reference that comes back to itself without descending into the value (`{"$ref":
+ * "#"}`, `a → b → a`): checking a value against it would never end.
+ * @throws UnsupportedSchemaError at `at`
+ */
+function refuseInPlaceCycle(root: unknown, ref: string, at: string): void {
+  const seen = new Set<string>();
+  const pending = [ref];
+  while (pending.length > 0) {
+    const next = pending.pop()!;
+    let target: unknown;
+    try {
+      target = resolvePointer(root, next, at);
+    } catch {
+      continue; // compiling the reference reports it, at its own place
+    }
+    for (const r of inPlaceRefs(target)) {
+      if (r === ref) {
+        throw new UnsupportedSchemaError(`the reference ${JSON.stringify(ref)} leads back to itself without descending into the value`, at);
+      }
+      if (r.startsWith('#') && !seen.has(r)) {
+        seen.add(r);
+        pending.push(r);
+      }
+    }
+  }
 }
 
 function descend(check: Check, value: unknown, path: string, out: Sink, depth: number): void {

@@ -225,6 +225,9 @@ describe('capabilities and limits', () => {
     ['a schema 40 levels deep', {
       response_format: { type: 'json_schema', json_schema: { name: 'deep', schema: Array.from({ length: 40 }).reduce<Record<string, unknown>>((s) => ({ type: 'object', properties: { a: s } }), { type: 'string' }) } },
     }, 'response_format.json_schema.schema'],
+    ['a schema whose $ref comes back to itself', {
+      response_format: { type: 'json_schema', json_schema: { name: 'loop', schema: { $ref: '#/$defs/a', $defs: { a: { $ref: '#/$defs/b' }, b: { $ref: '#/$defs/a' } } } } },
+    }, 'response_format.json_schema.schema'],
     ['malformed tool arguments', {
       messages: [question, { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'get_weather', arguments: '{"city":' } }] },
         { role: 'tool', tool_call_id: 'c', content: 'x' }],

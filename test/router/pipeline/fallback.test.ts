@@ -26,6 +26,24 @@ describe('runWithFallback', () => {
     expect((await runWithFallback(h.plan, h.ctx, call(h))).fallback).toBe(false);
   });
 
+  test('a later target skipped (e.g. no tools capability) does not make the first target\'s answer a fallback', async () => {
+    const h = harness();
+    const [first, ...rest] = h.plan.candidates;
+    const plan = { ...h.plan, candidates: [first], skipped: rest.map((c) => ({ targetId: c.config.id, reason: 'missing_capability' as const, estimatedCostUsd: 0 })) };
+    const r = await runWithFallback(plan, h.ctx, call(h));
+    expect(r.candidate.config.id).toBe(h.plan.primaryTargetId);
+    expect(r.fallback).toBe(false);
+  });
+
+  test('the route\'s first target skipped: the next target\'s answer is a fallback', async () => {
+    const h = harness();
+    const [first, ...rest] = h.plan.candidates;
+    const plan = { ...h.plan, candidates: rest, skipped: [{ targetId: first.config.id, reason: 'missing_capability' as const, estimatedCostUsd: 0 }] };
+    const r = await runWithFallback(plan, h.ctx, call(h));
+    expect(r.candidate.config.id).not.toBe(h.plan.primaryTargetId);
+    expect(r.fallback).toBe(true);
+  });
+
   test.each<[string, UpstreamError, number, string]>([
     ['throttling everywhere → 429', Upstream.throttling(), 429, 'upstream_throttled'],
     ['5xx everywhere → 502', Upstream.serverError(), 502, 'upstream_error'],

@@ -4,7 +4,7 @@ import { Outcome, UsageRecord } from '../../../lambda/router/usage/types';
 const record: UsageRecord = {
   requestId: 'r-1', timestamp: '2026-01-01T00:00:00.000Z', operation: 'chat.completions', tenantId: 'acme', tier: 'premium', keyId: 'abc',
   workflow: 'support', promptId: 'greet', promptVersion: '4', sensitivity: 'internal', latencyClass: 'interactive', requestedModel: 'auto',
-  route: 'chat', targetId: 'vllm', provider: 'openai', servedModel: 'qwen3-8b', priceModelId: 'qwen3-8b', stream: true, status: 200,
+  route: 'chat', targetId: 'vllm', provider: 'openai', servedModel: 'qwen3-8b', priceModelId: 'qwen3-8b', serviceTier: 'flex', stream: true, status: 200,
   outcome: Outcome.SUCCESS, attempts: 2, attemptDetails: [{ targetId: 'vllm', result: 'throttling', upstreamStatus: 429, durationMs: 3 }, { targetId: 'vllm', result: 'ok', durationMs: 9 }],
   fallback: false, inputTokens: 100, outputTokens: 50, cacheReadInputTokens: 20, cacheWriteInputTokens: 5, usageEstimated: false,
   costUsd: 0.0123, ttftMs: 45, latencyMs: 120, guardrailAction: 'NONE',
@@ -84,7 +84,7 @@ describe('toLogLine', () => {
       + '"http.response.status_code":200,"error.type":"upstream_error","gateway.request.id":"r-1","gateway.tenant.id":"acme",'
       + '"gateway.tenant.tier":"premium","gateway.key.id":"abc","gateway.workflow":"support","gateway.prompt.id":"greet",'
       + '"gateway.prompt.version":"4","gateway.sensitivity":"internal","gateway.latency_class":"interactive","gateway.route":"chat",'
-      + '"gateway.target.id":"vllm","gateway.price_model_id":"qwen3-8b","gateway.stream":true,"gateway.attempts":2,'
+      + '"gateway.target.id":"vllm","gateway.price_model_id":"qwen3-8b","gateway.service_tier":"flex","gateway.stream":true,"gateway.attempts":2,'
       + '"gateway.attempts.detail":[{"targetId":"vllm","result":"throttling","upstreamStatus":429,"durationMs":3},{"targetId":"vllm","result":"ok","durationMs":9}],'
       + '"gateway.fallback":false,"gateway.usage.uncached_input_tokens":100,"gateway.usage.estimated":false,"gateway.ttft_ms":45,'
       + '"gateway.latency_ms":120,"gateway.cost_usd":0.0123,"gateway.waste_usd":0,"gateway.guardrail.action":"NONE","gateway.outcome":"upstream_error",'

@@ -189,6 +189,11 @@ describe('schemas that are refused', () => {
   test.each<[unknown, string, RegExp]>([
     [{ $ref: 'https://example.com/schema.json' }, '$.$ref', /only local references/],
     [{ $ref: '#/$defs/missing' }, '$.$ref', /does not point into the schema/],
+    // References that come back to themselves without descending into the value: checking would never end.
+    [{ $ref: '#' }, '$.$ref', /"#" leads back to itself without descending into the value/],
+    [{ $ref: '#/$defs/a', $defs: { a: { $ref: '#/$defs/b' }, b: { anyOf: [{ type: 'null' }, { $ref: '#/$defs/a' }] } } }, '$.$ref', /"#\/\$defs\/a" leads back to itself/],
+    [{ type: 'object', properties: { x: { allOf: [{ not: { $ref: '#/properties/x' } }] } } }, '$.properties.x.allOf[0].not.$ref', /leads back to itself/],
+    [{ $ref: '#/$defs/a', $defs: { a: { allOf: [{ $ref: '#/$defs/missing' }] } } }, '$.$defs.a.allOf[0].$ref', /does not point into the schema/],
     [{ required: 'name' }, '$.required', /list of property names/],
     [{ anyOf: [] }, '$.anyOf', /non-empty list/],
     [{ minLength: -1 }, '$.minLength', /non-negative integer/],
