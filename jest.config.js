@@ -11,6 +11,9 @@ module.exports = {
   // `import()` of the AWS SDK clients (lambda/router) becomes `require` here; esbuild keeps it for
   // code splitting in the bundles. test/helpers/synthesis/server.js loads TypeScript the same way.
   transform: { '^.+\\.ts$': '<rootDir>/test/helpers/esbuild-jest.js' },
+  // jest-runtime with V8's code cache kept across the test files of a worker: each file compiles the
+  // same modules (AWS SDK, dynalite, the router) again otherwise.
+  runtime: '<rootDir>/test/helpers/code-cache-runtime.js',
   // Relative ESM-style specifiers (`import('./x.js')`, as tsc requires for a dynamic import) name the .ts source.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],

@@ -11,21 +11,36 @@
  * token and parameters succeeds without applying anything) unless `honourTokens` is false, which
  * leaves the condition markers alone to prevent double counting.
  *
+ * A late answer is held until the client has closed the connection (its request timed out), or
+ * for `lateMs` at most. An SDK client built with `proxy.requestHandler()` times out at the moment
+ * the proxy holds its answer, which is after the write was applied: the late fault then costs no
+ * waiting, and its order (applied, the client gives up, the SDK sends it again) does not depend on
+ * timers racing on a loaded machine.
+ *
  * @example
  * const proxy = await startDynamoFaultProxy(dynamo.endpoint, { honourTokens: false });
+ * const client = new DynamoDBClient({ endpoint: proxy.endpoint, requestHandler: proxy.requestHandler() });
  * proxy.inject('TransactWriteItems', 'late');   // the next transaction is applied, then answered late
  */
 import { createHash } from 'node:crypto';
 import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { NodeHttpHandler, NodeHttpHandlerOptions } from '@smithy/node-http-handler';
 
-/** `late`: applied, answered after `lateMs`. `drop`: applied, connection closed without an answer. */
+/**
+ * `late`: applied, answered after the client's request timeout (or after `lateMs`).
+ * `drop`: applied, connection closed without an answer.
+ */
 export type Fault = 'late' | 'drop';
 
 export interface DynamoFaultProxyOptions {
   /** Honour `ClientRequestToken` like DynamoDB. @default true */
   readonly honourTokens?: boolean;
-  /** How long a late answer waits: more than the client's request timeout. @default 3000 */
+  /**
+   * How long a late answer waits at most for the client to give up; then it is sent, if the
+   * connection is still open. More than the request timeout of a client that does not use
+   * `requestHandler()`. @default 3000
+   */
   readonly lateMs?: number;
   /**
    * Called for every answer (benchmarks): the operation, the HTTP status, the time to answer, and
@@ -64,8 +79,18 @@ export interface DynamoFaultProxy {
   /** Faults injected so far. */
   injected(): number;
   resetCounts(): void;
+  /**
+   * A request handler for SDK clients of the proxy: a `NodeHttpHandler` with `options`, except that
+   * an attempt whose answer the proxy holds as late fails at once with the error of the handler's
+   * request timeout (`TimeoutError`, `ETIMEDOUT`), and its connection is closed; the SDK retries it
+   * as it retries a real timeout.
+   */
+  requestHandler(options?: NodeHttpHandlerOptions): NodeHttpHandler;
   close(): Promise<void>;
 }
+
+/** Marks an attempt sent by `requestHandler()`, so that the proxy can tell it when its answer is held. */
+const ATTEMPT_HEADER = 'x-fault-proxy-attempt';
 
 interface Answer {
   readonly status: number;
@@ -132,6 +157,9 @@ export async function startDynamoFaultProxy(dynaliteEndpoint: string, options: D
   const tokens = new Map<string, string>();
   const keySchemas = new Map<string, string[]>();
   let injectedCount = 0;
+  /** Attempts of `requestHandler()` clients in flight: what makes each one time out. */
+  const attempts = new Map<string, () => void>();
+  let attemptCount = 0;
   // Requests are served one at a time, so an emulated transaction is atomic to every client of the proxy.
   let queue: Promise<unknown> = Promise.resolve();
   const serialised = <T>(work: () => Promise<T>): Promise<T> => {
@@ -223,7 +251,12 @@ export async function startDynamoFaultProxy(dynaliteEndpoint: string, options: D
         req.socket.destroy();
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, lateMs));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, lateMs);
+        res.once('close', () => { clearTimeout(timer); resolve(); });
+        const attempt = req.headers[ATTEMPT_HEADER];
+        if (typeof attempt === 'string') attempts.get(attempt)?.();
+      });
     }
     if (res.destroyed || req.socket.destroyed) return;
     res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'proxy', 'content-length': Buffer.byteLength(answer.body) });
@@ -249,6 +282,25 @@ export async function startDynamoFaultProxy(dynaliteEndpoint: string, options: D
     count: (operation) => counts.get(operation) ?? 0,
     injected: () => injectedCount,
     resetCounts: () => counts.clear(),
+    requestHandler: (handlerOptions) => new (class extends NodeHttpHandler {
+      override async handle(...[request, handleOptions = {}]: Parameters<NodeHttpHandler['handle']>): ReturnType<NodeHttpHandler['handle']> {
+        const attempt = String(++attemptCount);
+        request.headers[ATTEMPT_HEADER] = attempt;
+        const abort = new AbortController();
+        const outer = handleOptions.abortSignal;
+        if (outer?.aborted) abort.abort();
+        else if (outer && 'addEventListener' in outer) (outer as AbortSignal).addEventListener('abort', () => abort.abort(), { once: true });
+        const timedOut = new Promise<never>((_resolve, reject) => attempts.set(attempt, () => {
+          reject(Object.assign(new Error(`fault-proxy: attempt ${attempt} answered late (after the request timeout)`), { name: 'TimeoutError', code: 'ETIMEDOUT' }));
+          abort.abort();
+        }));
+        try {
+          return await Promise.race([super.handle(request, { ...handleOptions, abortSignal: abort.signal }), timedOut]);
+        } finally {
+          attempts.delete(attempt);
+        }
+      }
+    })(handlerOptions),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

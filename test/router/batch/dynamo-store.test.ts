@@ -15,7 +15,7 @@ import { documentClient, faultClient, useUsageDynamo } from '../usage/usage-fixt
 import { createBatchTable } from './batch-table';
 
 const BUCKET = 'batch-bucket';
-const local = useUsageDynamo({ lateMs: 1500 });
+const local = useUsageDynamo();
 let s3: FakeS3;
 let client: S3Client;
 
@@ -31,7 +31,7 @@ afterAll(async () => {
 async function newStore(): Promise<{ store: DynamoBatchStore; objects: S3ObjectStore }> {
   const tableName = await createBatchTable(local.dynamo.client);
   const objects = new S3ObjectStore({ client, bucket: BUCKET });
-  return { store: new DynamoBatchStore({ client: documentClient(faultClient(local.proxy.endpoint)), tableName, objects }), objects };
+  return { store: new DynamoBatchStore({ client: documentClient(faultClient(local.proxy)), tableName, objects }), objects };
 }
 
 function batch(id: string, createdAt: number, status = BatchStatus.IN_PROGRESS, tenantId = 'acme'): StoredBatch {

@@ -37,12 +37,13 @@ describe.each([
   ['idempotency tokens honoured', true],
   ['condition markers only', false],
 ])('ledger and budget writes under late and dropped answers (%s)', (_mode, honourTokens) => {
-  const local = useUsageDynamo({ honourTokens, lateMs: 2500 });
+  const local = useUsageDynamo({ honourTokens });
   const budgets = configWithBudgets({ acme: { monthlyUsd: 5, dailyUsd: 1 } });
 
   async function gatewayUnderFaults() {
     const table = await createUsageTable(local.dynamo.client);
-    const client = faultClient(local.proxy.endpoint);
+    const client = faultClient(local.proxy);
+    local.proxy.resetCounts();
     return { table, client, g: ledgerGateway(client, table, { config: budgets }) };
   }
 
@@ -56,6 +57,7 @@ describe.each([
     // Assess: the SDK sent the reservation again, and it counted once
     expect(res.status).toBe(200);
     expect(local.proxy.pending()).toBe(0);
+    expect(local.proxy.count('TransactWriteItems')).toBe(3); // the reservation twice, the settlement
     const state = await ledgerState(client, table, 'acme', month);
     expectConsistent(state, 1);
     expect(state.budget?.spentUsd).toBeCloseTo(g.usage.only().costUsd, 9);
@@ -102,7 +104,7 @@ describe.each([
 
   test('a settlement by the guard alone (no ledger), dropped, releases once', async () => {
     const table = await createUsageTable(local.dynamo.client);
-    const doc = documentClient(faultClient(local.proxy.endpoint));
+    const doc = documentClient(faultClient(local.proxy));
     const guard = new DynamoBudgetGuard({ client: doc, tableName: table, budgets: new Map([['acme', { monthlyUsd: 1 }]]), transact: noWait });
     const reservation = await guard.reserve({ requestId: 'solo-1', tenantId: 'acme', route: 'chat', estimatedCostUsd: 0.5 });
     local.proxy.inject('TransactWriteItems', 'drop');
@@ -116,7 +118,7 @@ describe.each([
   test.each<Fault>(['late', 'drop'])('the sweeper\'s abandoned record answered %s is written once, and a late router corrects it once', async (fault) => {
     // Prepare: a reservation whose invocation died
     const table = await createUsageTable(local.dynamo.client);
-    const doc = documentClient(faultClient(local.proxy.endpoint));
+    const doc = documentClient(faultClient(local.proxy));
     const clock = { t: Date.now() };
     const guard = new DynamoBudgetGuard({
       client: doc, tableName: table, budgets: new Map([['acme', { monthlyUsd: 1 }]]), inflightLeaseMs: 60_000, now: () => clock.t, transact: noWait,

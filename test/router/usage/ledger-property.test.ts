@@ -35,14 +35,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 describe('the ledger under any sequence of requests and faults', () => {
-  const local = useUsageDynamo({ honourTokens: false, lateMs: 1500 });
+  const local = useUsageDynamo({ honourTokens: false });
 
   test('raw records, aggregates and budget spend agree exactly', async () => {
     let run = 0;
     await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), async (steps) => {
       // Prepare
       const table = await createUsageTable(local.dynamo.client);
-      const doc = documentClient(faultClient(local.proxy.endpoint));
+      const doc = documentClient(faultClient(local.proxy));
       const clock = { t: T0 };
       const now = () => clock.t;
       const guard = new DynamoBudgetGuard({

@@ -3,7 +3,6 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoBudgetGuard } from '../../../lambda/router/usage/dynamo-budget';
 import { BudgetState, DynamoUsageLedger, readPeriodUsage, UsageCounters } from '../../../lambda/router/usage/ledger';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LocalDynamo, startDynalite, useTestAwsEnvironment } from '../../helpers/dynalite';
 import { DynamoFaultProxy, DynamoFaultProxyOptions, startDynamoFaultProxy } from '../../helpers/dynamo-fault-proxy';
 import { budgetsOf } from '../../../lambda/router/usage/from-env';
@@ -88,20 +87,24 @@ export interface UsageDynamo {
   readonly proxy: DynamoFaultProxy;
 }
 
-/** SDK timeouts of clients under fault injection: a late answer (3 s) always outlasts the request timeout. */
-export const FAULT_CLIENT_TIMEOUTS = { requestTimeoutMs: 1000, maxAttempts: 4 } as const;
+/**
+ * SDK settings of clients under fault injection. A late answer times out at once (the proxy's
+ * `requestHandler`), so the request timeout only has to end a request that never returns: it is
+ * long enough that a loaded machine never reaches it on an ordinary answer.
+ */
+export const FAULT_CLIENT_TIMEOUTS = { requestTimeoutMs: 10_000, maxAttempts: 4 } as const;
 
 /**
- * A DynamoDB client like the router's (explicit timeouts, SDK retries) on `endpoint`, so a late or
- * dropped answer makes the real SDK send the request again.
+ * A DynamoDB client like the router's (explicit timeouts, SDK retries) on the fault proxy, so a
+ * late or dropped answer makes the real SDK send the request again.
  */
-export function faultClient(endpoint: string): DynamoDBClient {
+export function faultClient(proxy: DynamoFaultProxy): DynamoDBClient {
   return new DynamoDBClient({
-    endpoint,
+    endpoint: proxy.endpoint,
     region: 'eu-west-1',
     credentials: { accessKeyId: 'AKIDTESTTESTTEST', secretAccessKey: 'test-secret' },
     maxAttempts: FAULT_CLIENT_TIMEOUTS.maxAttempts,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: FAULT_CLIENT_TIMEOUTS.requestTimeoutMs, throwOnRequestTimeout: true }),
+    requestHandler: proxy.requestHandler({ connectionTimeout: 1000, requestTimeout: FAULT_CLIENT_TIMEOUTS.requestTimeoutMs, throwOnRequestTimeout: true }),
   });
 }
 
