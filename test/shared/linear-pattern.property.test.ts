@@ -53,7 +53,14 @@ describe('LinearPattern', () => {
     fc.assert(fc.property(pattern, flags, fc.array(subject, { minLength: 1, maxLength: 6 }), (source, f, subjects) => {
       // Named groups may repeat a name only in different alternatives; such patterns are JS errors, not the subject here.
       fc.pre(compilesInJs(source, f));
-      const linear = LinearPattern.compile(source, f);
+      let linear: LinearPattern;
+      try {
+        linear = LinearPattern.compile(source, f);
+      } catch (error) {
+        // Deeply nested counts can expand past the program limit: refused by design (tested below), not a disagreement.
+        if (error instanceof UnsupportedPatternError && /use smaller \{m,n\} counts/.test(error.message)) return fc.pre(false);
+        throw error;
+      }
       const js = new RegExp(source, f);
       for (const s of subjects) {
         expect([source, f, s, linear.test(s)]).toEqual([source, f, s, js.test(s)]);
