@@ -124,3 +124,18 @@ test('the log line carries the validation fields and counts the failed answers i
     'gateway.validation.rule': 'maxChars 5', 'gateway.validation.policy': 'retry:1>reject', 'gateway.validation.answers': 2,
   });
 });
+
+test('the log line carries the escalation skip reason, the redaction count and the approval (ticket, approver, grant time)', () => {
+  const record: UsageRecord = {
+    requestId: 'r2', timestamp: '2026-12-07T00:00:00.000Z', operation: 'chat.completions', tenantId: 'acme', stream: false, status: 422,
+    outcome: Outcome.REJECTED, errorCode: 'validation_failed', attempts: 2, attemptDetails: [], fallback: false, inputTokens: 1, outputTokens: 1,
+    cacheReadInputTokens: 0, cacheWriteInputTokens: 0, usageEstimated: false, costUsd: 0, latencyMs: 1, route: 'kyc', sensitivity: 'restricted',
+    validationOutcome: 'rejected', validationPolicy: 'retry:1>escalate:strong>reject', escalationSkipped: 'route_suspended', redactedEntities: 3,
+    approval: { ticket: 'RISK-7', approver: 'arn:aws:iam::111122223333:user/risk', grantedAt: '2026-12-01T00:00:00.000Z', expiresAt: '2027-01-01T00:00:00.000Z' },
+  };
+  const line = toLogLine(record, 'Ns');
+  expect(line).toMatchObject({
+    'gateway.validation.escalation_skipped': 'route_suspended', 'gateway.redaction.masked_entities': 3,
+    'gateway.approval.ticket': 'RISK-7', 'gateway.approval.approver': 'arn:aws:iam::111122223333:user/risk', 'gateway.approval.granted_at': '2026-12-01T00:00:00.000Z',
+  });
+});
