@@ -89,7 +89,7 @@ export async function validateAnswer(input: AnswerValidationInput): Promise<Vali
     // The chain reached its escalation step and could not use it (a streamed answer has no such step).
     ...(skipped !== undefined && !chainless && isFinal(result.outcome) ? { escalationSkipped: skipped } : {}),
   };
-  if (result.violation && (result.outcome === ValidationOutcome.FLAGGED || result.outcome === ValidationOutcome.REJECTED)) {
+  if (result.violation && isFinal(result.outcome)) {
     trace.markFailedAnswer(result.answer.candidate, result.answer.completion.usage, result.violation.validator, false);
     await submitReview(input, result, result.violation, log);
   }

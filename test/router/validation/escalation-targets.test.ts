@@ -60,12 +60,15 @@ function config(weak: string, strong: string): GatewayConfig {
   };
 }
 
-/** The gateway-side guardrail: records every check; `grstrict` masks the place name, `grloose` passes everything. */
+/** The gateway-side guardrail: records every check; `grstrict` blocks a forbidden topic and masks the place name, `grloose` passes everything. */
 class RecordingGuardrails implements GuardrailApplier {
   readonly calls: { identifier: string; source: string; text: string }[] = [];
 
   async apply(guardrail: { identifier: string }, source: 'INPUT' | 'OUTPUT', text: string): Promise<GuardrailVerdict> {
     this.calls.push({ identifier: guardrail.identifier, source, text });
+    if (guardrail.identifier === 'grstrict' && source === 'INPUT' && text.includes('forbidden topic')) {
+      return { action: 'INTERVENED', text: 'Blocked by the strict guardrail.', blocked: true };
+    }
     if (guardrail.identifier === 'grstrict' && source === 'INPUT' && text.includes(PLACE)) {
       return { action: 'INTERVENED', text: text.split(PLACE).join('{ADDRESS}'), blocked: false };
     }
@@ -199,6 +202,15 @@ describe('escalation as a request of its own (kill switch, redaction, guardrail)
     // One redacted entity (the e-mail address, by the escalation's redaction), in the header and the record.
     expect(raw.response.headers.get('x-gateway-redacted')).toBe('1');
     expect(await record()).toMatchObject({ redactedEntities: 1, validationOutcome: 'escalated' });
+  });
+
+  test('the escalation\'s own guardrail blocks its prompt: its target is never called, the policy rejects, the record says guardrail_blocked', async () => {
+    weak.enqueue(OpenAiBehaviours.success({ text: 'no' }), OpenAiBehaviours.success({ text: 'still no' }));
+
+    expect(await status(client().chat.completions.create({ model: 'answer', messages: [{ role: 'user', content: 'About the forbidden topic.' }] }))).toBe(422);
+
+    expect(strong.requests).toHaveLength(0);
+    expect(await record()).toMatchObject({ validationOutcome: 'rejected', escalationSkipped: 'guardrail_blocked', validationAnswers: 2 });
   });
 
   test('a repair on a guardrailed self-hosted route keeps its repair turns (the guardrail\'s result does not replace them)', async () => {
