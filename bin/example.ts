@@ -13,8 +13,9 @@
  * - `AiGatewayExample`: the gateway — two tenants on different tiers, a route on a cross-region
  *   inference profile with the guardrail, a route on a foundation model, each tenant with its own
  *   application inference profiles, and a route served by the self-hosted model with Bedrock as
- *   its fallback, and a versioned prompt in Bedrock Prompt Management with a `prod` label and a
- *   10 % canary that alarms roll back.
+ *   its fallback, a versioned prompt in Bedrock Prompt Management with a `prod` label and a
+ *   10 % canary that alarms roll back, and a validated route (retry → escalate → reject) whose
+ *   failed answers go to a human review queue.
  *
  * Synthesizes offline with no AWS credentials; every compliance pack runs on it and the synth
  * fails on any finding that is neither fixed nor acknowledged with a reason.
@@ -26,8 +27,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   AiGateway, BedrockPrices, GatewayAuditTrail, GatewayCompliance, GatewayTransactionSearch, GatewayEndpointType, GatewayVpc, LatencyClass, ModelInvocationLogging,
-  ModelSource, ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole, SelfHostedModels, Sensitivity, ServiceTier, TenantKnowledgeBase,
-  ToolCallParser, ValidationFinalAction,
+  ModelSource, ModelWeights, PromptCanaryRollback, PromptRegistry, PromptRole, ResponseReviewQueue, SelfHostedModels, Sensitivity, ServiceTier,
+  TenantKnowledgeBase, ToolCallParser, ValidationFinalAction,
 } from '../lib';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
@@ -136,6 +137,10 @@ export function buildExampleApp(app: App = new App()): App {
       String(app.node.tryGetContext('knowledgeBaseDocumentsBucket') ?? 'cdk-ai-gateway-handbook-documents')),
     documentsPrefix: 'handbook/',
   });
+  // Human review of answers that fail validation: flagged and rejected answers of validated routes
+  // (request id, tenant, workflow, prompt version, validator, reason; the answer itself only for
+  // public and internal requests, in a KMS-encrypted quarantine bucket). `cdk-ai-gateway reviews list|resolve`.
+  const reviewQueue = new ResponseReviewQueue(stack, 'ResponseReviews');
   const gateway = new AiGateway(stack, 'Gateway', {
     tiers: [
       { name: 'standard', rateLimit: 5, burstLimit: 10, quota: { limit: 100_000, period: apigateway.Period.MONTH } },
@@ -211,7 +216,36 @@ export function buildExampleApp(app: App = new App()): App {
         redact: true,
         description: 'Restricted data: KYC file reviews (approval required, PII redacted)',
       },
+      {
+        // A validated route: every answer must be the JSON the claims system reads and must not hold a
+        // card number. A failing answer is repaired once on the same model (the model is told which
+        // check failed), then escalated once to the stronger alias below, then rejected (422
+        // validation_failed, naming the validator, never the answer) and queued for review. The
+        // escalation honours the incident kill switch: a suspended `claims-extract-strong` is skipped.
+        alias: 'claims-extract',
+        model: ModelSource.foundationModel('amazon.nova-micro-v1:0'),
+        guardrail: true,
+        validation: {
+          jsonSchema: JSON.stringify({
+            type: 'object', required: ['claimId', 'amountUsd'], additionalProperties: false,
+            properties: { claimId: { type: 'string' }, amountUsd: { type: 'number', minimum: 0 } },
+          }),
+          forbiddenPatterns: ['\\b\\d{4}[ -]?\\d{4}[ -]?\\d{4}[ -]?\\d{4}\\b'],
+          retries: 1,
+          escalateTo: 'claims-extract-strong',
+          onFailure: ValidationFinalAction.REJECT,
+        },
+        description: 'Claims extraction to JSON, validated: retry, escalate, reject',
+      },
+      {
+        alias: 'claims-extract-strong',
+        model: ModelSource.foundationModel('amazon.nova-pro-v1:0'),
+        guardrail: true,
+        description: 'The escalation of claims-extract: a stronger model',
+      },
     ],
+    // Flagged and rejected answers go to the review queue above.
+    reviewQueue,
     knowledgeSources: [{ id: 'handbook', source: handbook, maxContextTokens: 2000, costPerQueryUsd: 0.0005 }],
     // The guardrail also scores contextual grounding (never blocks on it) for the grounded route.
     guardrailProps: { contextualGroundingScores: true },
@@ -269,6 +303,10 @@ export function buildExampleApp(app: App = new App()): App {
   new CfnOutput(stack, 'IncidentControlsTable', {
     value: gateway.incidentControls!.tableName,
     description: 'cdk-ai-gateway incident <action> --table <this>',
+  });
+  new CfnOutput(stack, 'ReviewsTable', {
+    value: reviewQueue.table.tableName,
+    description: 'cdk-ai-gateway reviews list|resolve --table <this>',
   });
   new CfnOutput(stack, 'BaseUrl', {
     value: gateway.baseUrl,

@@ -39,9 +39,9 @@ import { applyTenantPolicy } from './pipeline/policy';
 import { AnswerMeta, Citation, HEADERS, SseWriter, validationHeader, writeCompletion, writeError } from './pipeline/respond';
 import { fitToReservation, selectRoute } from './pipeline/route';
 import { checkStructuredOutputTraced } from './pipeline/structured-output';
-import { planEscalation } from './pipeline/escalation';
+import { EscalationUnavailable, planEscalation } from './pipeline/escalation';
 import {
-  ResponseValidation, ValidationFailedError, ValidationResult, ValidationPlan, validationReserveUsd,
+  Answer, ResponseValidation, ValidationFailedError, ValidationResult, ValidationPlan, validationReserveUsd,
 } from './pipeline/validate';
 import { AnswerValidator, validateAnswer } from './pipeline/validation-run';
 import { FunctionTransport } from './validation/function-validator';
@@ -608,21 +608,27 @@ export class Gateway implements BatchLinePort {
       ? this.validation.plan(plan.alias, chat.prompt, chat.responseFormat) : undefined;
     const escalateTo = validation?.block.escalateTo;
     const selection = { tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env };
-    // planEscalation re-applies tenant policy with the effective sensitivity, so the floor holds on the escalation alias.
-    const escalation = escalateTo !== undefined ? planEscalation(selection, escalateTo) : undefined;
-    trace.escalationPlan = escalation;
+    // The escalation alias under the same tenant policy (the effective sensitivity, so the floor holds)
+    // and the same incident controls as the first route: a suspended route or target is never escalated to.
+    const escalation = escalateTo !== undefined ? await planEscalation(selection, escalateTo, this.controls) : undefined;
+    trace.escalationPlan = escalation?.plan;
     // Every answer the validation policy may ask for (repairs and the escalation included), plus retrieval's cost.
     budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => reserveForPlan(
-      this.budget, trace, plan, request.receivedAt, retrieved?.costUsd, validationReserveUsd(plan, validation, escalation)));
+      this.budget, trace, plan, request.receivedAt, retrieved?.costUsd, validationReserveUsd(plan, validation, escalation?.plan)));
 
     const guardrailOptions = callOptions;
     // Redaction, before any target (and any input guardrail) sees the prompt.
     const redacted = this.redaction.applies(plan.alias)
       ? await spans.span(STAGE.REDACTION, undefined, () => this.redaction.apply(plan.alias, chat, guardrailOptions()))
-      : { kind: 'pass' as const, chat, maskedTexts: 0 };
-    // The prompt every target sees, the escalation's included: redacted where the route redacts.
-    const promptChat = redacted.kind === 'pass' ? redacted.chat : chat;
+      : undefined;
+    if (redacted?.kind === 'pass') trace.redactedEntities = redacted.maskedEntities;
+    // The prompt the first route's targets see: redacted where the route redacts.
+    const promptChat = redacted?.kind === 'pass' ? redacted.chat : chat;
     const providerRequest = toProviderRequest(promptChat, trace.requestId, tenant, hints, plan);
+    const firstRoute: PreparedRoute = {
+      plan, request: providerRequest, maskedTexts: redacted?.kind === 'pass' ? redacted.maskedTexts : 0,
+      ...(redacted?.kind === 'blocked' ? { blocked: redacted.text } : {}),
+    };
     trace.inputTokensEstimate = () => estimateProviderInput(providerRequest);
     const ctx: InvokeContext = {
       providers: request.batchLine?.answers ?? this.providers,
@@ -636,37 +642,45 @@ export class Gateway implements BatchLinePort {
       attempts: trace.attempts,
       ...(spans.recording ? { tracing: { spans } } : {}),
     };
-    // The input guardrail runs at most once per request, before the first target that needs it.
-    let inputCheck: Promise<InputGuardrailResult> | undefined;
-    const checkInput = (parent: Span | undefined): Promise<InputGuardrailResult> => {
+    // A route's input guardrail runs at most once per request and prompt, before the first target that
+    // needs it; an escalation whose guardrail (or redacted prompt) differs runs its own.
+    const inputChecks = new Map<string, { readonly messages: ProviderRequest['messages']; readonly result: Promise<InputGuardrailResult> }>();
+    const checkInput = (route: PreparedRoute, parent: Span | undefined): Promise<InputGuardrailResult> => {
       if (!this.guardrails) {
         return Promise.reject(new ServiceUnavailableError('The guardrail of this request could not be applied; retry later.', 'guardrail_unavailable', 1));
       }
-      inputCheck ??= spans.span(STAGE.INPUT_GUARDRAIL, undefined, async (span) => {
-        const checked = await applyInputGuardrail(this.guardrails!, plan.guardrail!, providerRequest, guardrailOptions());
+      const guardrail = route.plan.guardrail!;
+      const key = `${guardrail.id}@${guardrail.version}`;
+      const known = inputChecks.get(key);
+      if (known && known.messages === route.request.messages) return known.result;
+      const result = spans.span(STAGE.INPUT_GUARDRAIL, { 'gateway.guardrail.id': guardrail.id }, async (span) => {
+        const checked = await applyInputGuardrail(this.guardrails!, guardrail, route.request, guardrailOptions());
         span.set('gateway.guardrail.action', checked.kind === 'blocked' || checked.intervened ? 'INTERVENED' : 'NONE');
         return checked;
       }, { parent });
-      return inputCheck;
+      inputChecks.set(key, { messages: route.request.messages, result });
+      return result;
     };
     // Streams whose route validates them buffered are served whole, then sent as a stream.
     // So are streams with a grounding check: it needs the whole answer.
     const streams = chat.stream && validation?.block.bufferStreams !== true && retrieved?.grounding === undefined;
     let fallbackIndex = 0;
-    const serveOn = (onPlan: RoutePlan, request: ProviderRequest, allowStream: boolean) => (candidate: Candidate): Promise<Served> => spans.span(STAGE.TARGET, {
+    const serveOn = (route: PreparedRoute, request: ProviderRequest, allowStream: boolean) => (candidate: Candidate): Promise<Served> => spans.span(STAGE.TARGET, {
       'gateway.target.id': candidate.config.id, 'gateway.fallback.index': fallbackIndex++,
-    }, (span) => serveCandidate(onPlan, request, allowStream, candidate, ctx.tracing ? { ...ctx, tracing: { spans, parent: span } } : ctx));
-    const serveCandidate = async (onPlan: RoutePlan, request: ProviderRequest, allowStream: boolean, candidate: Candidate, ctx: InvokeContext): Promise<Served> => {
-      if (redacted.kind === 'blocked') return { kind: 'blocked', text: redacted.text };
+    }, (span) => serveCandidate(route, request, allowStream, candidate, ctx.tracing ? { ...ctx, tracing: { spans, parent: span } } : ctx));
+    const serveCandidate = async (route: PreparedRoute, request: ProviderRequest, allowStream: boolean, candidate: Candidate, ctx: InvokeContext): Promise<Served> => {
+      if (route.blocked !== undefined) return { kind: 'blocked', text: route.blocked };
+      const onPlan = route.plan;
       const gatewaySideGuardrail = onPlan.guardrail !== undefined && candidate.target.kind !== 'bedrock';
       // Masked text may be longer than the original: keep the call within its reservation.
-      let callRequest = redacted.maskedTexts > 0 ? fitToReservation(candidate, request) : request;
+      let callRequest = route.maskedTexts > 0 ? fitToReservation(candidate, request) : request;
       let inputIntervened = false;
       if (gatewaySideGuardrail) {
-        const checked = await checkInput(ctx.tracing?.parent);
+        const checked = await checkInput(route, ctx.tracing?.parent);
         if (checked.kind === 'blocked') return { kind: 'blocked', text: checked.text };
-        // Masked text may be longer than the original: keep the call within its reservation.
-        callRequest = checked.intervened || redacted.maskedTexts > 0 ? fitToReservation(candidate, checked.request) : checked.request;
+        // The route's prompt as the guardrail left it, then the turns a repair added.
+        const masked = checked.intervened ? withCheckedPrompt(request, route.request, checked.request) : request;
+        callRequest = checked.intervened || route.maskedTexts > 0 ? fitToReservation(candidate, masked) : masked;
         inputIntervened = checked.intervened;
       }
       if (allowStream && !gatewaySideGuardrail) {
@@ -688,10 +702,32 @@ export class Gateway implements BatchLinePort {
       }, { parent: ctx.tracing?.parent });
       return { kind: 'completion', completion: checked, inputIntervened };
     };
+    /** Serves `request` on a route's fallback chain without streaming: a repair's or an escalation's answer. */
+    const answerOn = async (route: PreparedRoute, request: ProviderRequest): Promise<Answer> => {
+      const next = await runWithFallback(route.plan, ctx, serveOn(route, request, false));
+      if (next.result.kind === 'blocked') throw new EscalationUnavailable('guardrail_blocked');
+      if (next.result.kind !== 'completion') throw new ChainFailed(chainError(route.plan.alias, [], []), next.candidate);
+      return { completion: next.result.completion, candidate: next.candidate, fallback: next.fallback, alias: route.plan.alias };
+    };
+    /**
+     * The escalation's own request: the prompt as the first route's redaction left it (an escalation
+     * never sees less redacted text), redacted again by the escalation route's own redaction guardrail
+     * when it has a different one, with the escalation plan's output limit.
+     */
+    const prepareEscalation = async (onPlan: RoutePlan): Promise<PreparedRoute> => {
+      const own = config.routes.get(onPlan.alias)?.redactionGuardrail;
+      if (own === undefined || own === config.routes.get(plan.alias)?.redactionGuardrail) {
+        return { plan: onPlan, request: toProviderRequest(promptChat, trace.requestId, tenant, hints, onPlan), maskedTexts: firstRoute.maskedTexts };
+      }
+      const again = await spans.span(STAGE.REDACTION, { 'gateway.route': onPlan.alias }, () => this.redaction.apply(onPlan.alias, promptChat, guardrailOptions()));
+      if (again.kind === 'blocked') throw new EscalationUnavailable('redaction_blocked');
+      trace.redactedEntities = (trace.redactedEntities ?? 0) + again.maskedEntities;
+      return { plan: onPlan, request: toProviderRequest(again.chat, trace.requestId, tenant, hints, onPlan), maskedTexts: firstRoute.maskedTexts + again.maskedTexts };
+    };
 
     let served: FallbackResult<Served>;
     try {
-      served = await runWithFallback(plan, ctx, serveOn(plan, providerRequest, streams));
+      served = await runWithFallback(plan, ctx, serveOn(firstRoute, providerRequest, streams));
     } catch (error) {
       if (error instanceof ClientGone) {
         this.estimateSpentUsage(trace, providerRequest, '');
@@ -708,15 +744,16 @@ export class Gateway implements BatchLinePort {
         const verdict = await this.checkGrounding(retrieved!, answer.completion.text, answer.alias, trace, callOptions());
         return verdict.passed ? undefined : groundingViolation(verdict);
       }];
+      const escalationPlan = escalation?.plan;
       validated = await spans.span(STAGE.VALIDATION, undefined, () => validateAnswer({
-        validation: this.validation, plan: validation, trace, request: providerRequest, routePlan: plan, signal, reviews: this.reviews, now: this.now,
+        validation: this.validation, plan: validation, trace, request: providerRequest, signal, reviews: this.reviews, now: this.now,
         first,
-        ask: async (onPlan, request) => {
-          const next = await runWithFallback(onPlan, ctx, serveOn(onPlan, request, false));
-          if (next.result.kind !== 'completion') throw new ChainFailed(chainError(onPlan.alias, [], []), next.candidate);
-          return { completion: next.result.completion, candidate: next.candidate, fallback: next.fallback, alias: onPlan.alias };
-        },
-        ...(escalation ? { escalation: { plan: escalation, request: toProviderRequest(promptChat, trace.requestId, tenant, hints, escalation) } } : {}),
+        ask: (request) => answerOn(firstRoute, request),
+        ...(escalation ? {
+          escalation: escalationPlan
+            ? { ask: async () => { const route = await prepareEscalation(escalationPlan); return answerOn(route, route.request); } }
+            : { unavailable: escalation.unavailable },
+        } : {}),
         validators,
       }));
       ({ candidate, fallback } = validated.answer);
@@ -740,11 +777,12 @@ export class Gateway implements BatchLinePort {
       ...(retrieved !== undefined ? { citations: citationsOf(retrieved) } : {}),
       ...answerTier(chat, config.routes.get(plan.alias)?.serviceTier, candidate),
       ...(trace.validation ? { validation: validationHeader(trace.validation) } : {}),
+      ...(trace.redactedEntities !== undefined ? { redacted: trace.redactedEntities } : {}),
     };
 
     if (result.kind === 'stream') {
       const attemptSpan = result.attemptSpan;
-      const streamed = validation ? { plan: validation, routePlan: plan, signal } : undefined;
+      const streamed = validation ? { plan: validation, signal } : undefined;
       await spans.span(STAGE.RESPONSE, { 'gateway.stream': true }, () => this.pipeStream(result.opened, chat, providerRequest, meta, out, trace, attemptSpan, streamed));
       return;
     }
@@ -828,7 +866,7 @@ export class Gateway implements BatchLinePort {
     trace.sensitivity = policy.sensitivity;
     trace.latencyClass = policy.latencyClass;
     // The approval covers the tenant × workflow at the effective sensitivity (floor applied): an escalation inherits it.
-    if (this.approvals.applies(policy)) await spans.span(STAGE.APPROVAL, undefined, () => this.approvals.check(tenant, hints, policy));
+    if (this.approvals.applies(policy)) trace.approval = await spans.span(STAGE.APPROVAL, undefined, () => this.approvals.check(tenant, hints, policy));
     let retrieved: RetrievedContext | undefined;
     if (retrieves(prompted, config)) {
       if (!callOptions) {
@@ -902,7 +940,7 @@ export class Gateway implements BatchLinePort {
   private async pipeStream(
     opened: OpenedStream, chat: ChatRequest, providerRequest: ProviderRequest, meta: AnswerMeta, out: GuardedSink, trace: RequestTrace,
     attemptSpan?: Span,
-    validation?: { readonly plan: ValidationPlan; readonly routePlan: RoutePlan; readonly signal: AbortSignal },
+    validation?: { readonly plan: ValidationPlan; readonly signal: AbortSignal },
   ): Promise<void> {
     const sse = new SseWriter(out, meta);
     sse.start();
@@ -933,7 +971,7 @@ export class Gateway implements BatchLinePort {
             // Unbuffered validation: the answer has streamed; a failure ends the stream with an error event.
           const end = chunk;
             const verdict = await trace.spans.span(STAGE.VALIDATION, { 'gateway.stream': true }, () => validateAnswer({
-              validation: this.validation, plan: validation.plan, trace, request: providerRequest, routePlan: validation.routePlan,
+              validation: this.validation, plan: validation.plan, trace, request: providerRequest,
               signal: validation.signal, reviews: this.reviews, now: this.now,
               first: {
                 completion: { text, finishReason: end.finishReason, usage: end.usage, servedModel: end.servedModel, guardrailAction: end.guardrailAction },
@@ -1028,6 +1066,7 @@ export class Gateway implements BatchLinePort {
     if (trace.route !== undefined) headers[HEADERS.route] = trace.route;
     if (trace.attempts.length > 0) headers[HEADERS.attempts] = String(trace.attempts.length);
     if (trace.validation) headers[HEADERS.validation] = validationHeader(trace.validation);
+    if (trace.redactedEntities !== undefined) headers[HEADERS.redacted] = String(trace.redactedEntities);
     await writeError(out, gatewayError, headers);
   }
 }
@@ -1049,6 +1088,25 @@ function citationsOf(retrieved: RetrievedContext): Citation[] {
     score: Math.round(p.score * 10_000) / 10_000,
     ...(p.uri !== undefined ? { uri: p.uri } : {}),
   }));
+}
+
+/** A route's request as its targets see it: the route's own redaction applied, its plan's output limit. */
+interface PreparedRoute {
+  readonly plan: RoutePlan;
+  readonly request: ProviderRequest;
+  /** The route's redaction blocked the prompt: the answer is this message, no target is called. */
+  readonly blocked?: string;
+  /** Texts the redaction masked (calls are then fitted to their reservation). */
+  readonly maskedTexts: number;
+}
+
+/**
+ * `request` with the route's prompt replaced by the input guardrail's masked one: `request` is the
+ * route's request (`base`) or a repair of it (the base's turns, then the turns the repair added).
+ */
+function withCheckedPrompt(request: ProviderRequest, base: ProviderRequest, checked: ProviderRequest): ProviderRequest {
+  if (request === base) return { ...request, messages: checked.messages };
+  return { ...request, messages: [...checked.messages, ...request.messages.slice(base.messages.length)] };
 }
 
 /** The model named in the `x-gateway-model` header: the underlying model for per-tenant profiles. */

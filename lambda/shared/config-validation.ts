@@ -69,8 +69,9 @@ export interface ResponseValidationConfig {
   readonly jsonSchema?: string;
 
   /**
-   * Regular expressions (JavaScript syntax, at most 200 characters, no nested quantifiers or
-   * back-references) each of which the answer must match.
+   * Regular expressions (JavaScript syntax, at most 200 characters, no back-references, lookahead,
+   * lookbehind or `\p{…}`) each of which the answer must match. The router runs them with a
+   * linear-time matcher, so no answer can make a pattern backtrack.
    * @default - none
    */
   readonly requiredPatterns?: string[];

@@ -11,9 +11,9 @@ function inventory(template: TemplateJson): Record<string, number> {
 }
 
 interface RouterConfigJson {
-  readonly routes: { alias: string; targets: string[]; guardrail?: string; retrieval?: unknown; validation?: unknown }[];
+  readonly routes: { alias: string; targets: string[]; guardrail?: string; retrieval?: unknown; validation?: { jsonSchema?: string } }[];
   readonly targets: { id: string }[];
-  readonly tenants: { id: string; allowedKnowledgeSources?: string[] }[];
+  readonly tenants: { id: string; allowedKnowledgeSources?: string[]; allowedAliases?: string[] }[];
   readonly knowledgeSources?: unknown[];
   readonly autoRouting: unknown[];
   readonly restrictedData?: unknown;
@@ -130,6 +130,8 @@ describe('the example app (bin/example.ts)', () => {
       ['chat-8b', ['llama-8b', 'bedrock-classify'], undefined],
       ['handbook-answer', ['bedrock-handbook-answer'], 'gateway'],
       ['kyc-review', ['bedrock-kyc-review'], 'gateway'],
+      ['claims-extract', ['bedrock-claims-extract'], 'gateway'],
+      ['claims-extract-strong', ['bedrock-claims-extract-strong'], 'gateway'],
     ]);
     // The restricted route: redacted by the gateway guardrail, approvals required.
     expect(config.routes.find((r) => r.alias === 'kyc-review')).toMatchObject({ restrictedAllowed: true, redactionGuardrail: 'gateway' });
@@ -142,7 +144,8 @@ describe('the example app (bin/example.ts)', () => {
     });
     expect(config.tenants).toEqual([
       expect.objectContaining({
-        id: 'acme', tier: 'premium', allowedAliases: ['support-summary', 'classify', 'embed', 'agent', 'chat-8b', 'handbook-answer', 'kyc-review'],
+        id: 'acme', tier: 'premium',
+        allowedAliases: ['support-summary', 'classify', 'embed', 'agent', 'chat-8b', 'handbook-answer', 'kyc-review', 'claims-extract', 'claims-extract-strong'],
         sensitivityClearance: 'restricted', sensitivityFloor: 'internal',
       }),
       expect.objectContaining({ id: 'globex', tier: 'standard', allowedAliases: ['support-summary'], budget: { monthlyUsd: 200, dailyUsd: 20, softThresholdPercent: 80 } }),
@@ -152,6 +155,21 @@ describe('the example app (bin/example.ts)', () => {
       { alias: 'classify', latencyClasses: ['batch'], description: 'Batch work goes to the cheapest model' },
       { alias: 'support-summary', description: 'Everything else' },
     ]);
+  });
+
+  test('the validated route: schema and forbidden pattern, retry → escalate to the stronger alias → reject; failures go to the review queue', () => {
+    const config = routerConfig(example.templateJson('AiGatewayExample'));
+    const validation = config.routes.find((r) => r.alias === 'claims-extract')?.validation;
+    expect(validation).toMatchObject({ retries: 1, escalateTo: 'claims-extract-strong', onFailure: 'reject', forbiddenPatterns: [expect.any(String)] });
+    expect(JSON.parse(validation!.jsonSchema!)).toMatchObject({ required: ['claimId', 'amountUsd'] });
+    // The escalation alias is one acme may call (an escalation the tenant may not use is skipped).
+    expect(config.tenants[0].allowedAliases).toContain('claims-extract-strong');
+    example.template('AiGatewayExample').hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GATEWAY_REVIEW_TABLE: Match.anyValue(), GATEWAY_REVIEW_QUEUE_URL: Match.anyValue(), GATEWAY_REVIEW_BUCKET: Match.anyValue() }) },
+    });
+    const alarms = Object.values(example.templateJson('AiGatewayExample').Resources as Record<string, { Type: string; Properties: { AlarmDescription?: unknown } }>)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => String(r.Properties.AlarmDescription)).filter((d) => d.includes('response validation'));
+    expect(alarms.filter((d) => /route 'claims-extract'/.test(d))).toHaveLength(1);
   });
 
   test('retrieval governance: acme may search the handbook knowledge base, whose route retrieves and checks grounding', () => {

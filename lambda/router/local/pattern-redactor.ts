@@ -81,6 +81,6 @@ export function redactPatterns(text: string): { text: string; matches: number } 
 export class PatternRedactor implements GuardrailApplier {
   async apply(_guardrail: unknown, _source: 'INPUT' | 'OUTPUT', text: string): Promise<GuardrailVerdict> {
     const { text: masked, matches } = redactPatterns(text);
-    return matches === 0 ? { action: 'NONE', blocked: false } : { action: 'INTERVENED', text: masked, blocked: false };
+    return matches === 0 ? { action: 'NONE', blocked: false } : { action: 'INTERVENED', text: masked, blocked: false, maskedEntities: matches };
   }
 }

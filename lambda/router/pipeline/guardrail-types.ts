@@ -11,6 +11,12 @@ export interface GuardrailVerdict {
   readonly text?: string;
   /** True when the intervention blocks; false when it only masked sensitive information. */
   readonly blocked: boolean;
+  /**
+   * How many sensitive-information matches were masked, when the applier counts them (ApplyGuardrail's
+   * ANONYMIZED assessments, the local pattern redactor's matches).
+   * @default - not counted: a masked text counts as one
+   */
+  readonly maskedEntities?: number;
 }
 
 export interface GuardrailApplier {

@@ -21,7 +21,13 @@ import { guardrailUnavailable } from './input-guardrail';
 import { ChatRequest } from './types';
 
 export type RedactionResult =
-  | { readonly kind: 'pass'; readonly chat: ChatRequest; readonly maskedTexts: number }
+  | {
+    readonly kind: 'pass'; readonly chat: ChatRequest;
+    /** Texts (system prompts, messages) that had something masked. */
+    readonly maskedTexts: number;
+    /** Matches masked across them (a text whose applier does not count them counts as one). */
+    readonly maskedEntities: number;
+  }
   | { readonly kind: 'blocked'; readonly text: string };
 
 export class RedactionStage {
@@ -41,7 +47,7 @@ export class RedactionStage {
    */
   async apply(alias: string, chat: ChatRequest, options: CallOptions): Promise<RedactionResult> {
     const id = this.config.routes.get(alias)?.redactionGuardrail;
-    if (id === undefined) return { kind: 'pass', chat, maskedTexts: 0 };
+    if (id === undefined) return { kind: 'pass', chat, maskedTexts: 0, maskedEntities: 0 };
     const guardrail = this.config.guardrails.get(id)!;
     if (!this.applier) {
       throw new ServiceUnavailableError('The redaction of this request could not be applied; retry later.', 'guardrail_unavailable', 1);
@@ -61,6 +67,10 @@ export class RedactionStage {
     const out = verdicts.map((v, i) => (v.action === 'NONE' ? texts[i] : v.text!));
     const system = out.slice(0, chat.system.length);
     const messages = chat.messages.map((m, i) => ({ role: m.role, content: out[chat.system.length + i] }));
-    return { kind: 'pass', chat: { ...chat, system, messages }, maskedTexts: verdicts.filter((v) => v.action !== 'NONE').length };
+    const masked = verdicts.filter((v) => v.action !== 'NONE');
+    return {
+      kind: 'pass', chat: { ...chat, system, messages }, maskedTexts: masked.length,
+      maskedEntities: masked.reduce((n, v) => n + Math.max(1, v.maskedEntities ?? 1), 0),
+    };
   }
 }

@@ -19,6 +19,8 @@ export const HEADERS = {
   guardrailAction: 'x-gateway-guardrail-action',
   prompt: 'x-gateway-prompt',
   validation: 'x-gateway-validation',
+  /** Routes that redact: how many sensitive-information matches were masked in the prompt. */
+  redacted: 'x-gateway-redacted',
 } as const;
 
 /**
@@ -60,6 +62,8 @@ export interface AnswerMeta {
   readonly citations?: readonly Citation[];
   /** The `x-gateway-validation` value, when the answer was validated before the headers went out. */
   readonly validation?: string;
+  /** Matches masked in the prompt, when the route redacts (`x-gateway-redacted`). */
+  readonly redacted?: number;
 }
 
 /**
@@ -85,6 +89,7 @@ export function baseHeaders(meta: AnswerMeta): Record<string, string> {
     [HEADERS.fallback]: String(meta.fallback),
     ...(meta.prompt !== undefined ? { [HEADERS.prompt]: meta.prompt } : {}),
     ...(meta.validation !== undefined ? { [HEADERS.validation]: meta.validation } : {}),
+    ...(meta.redacted !== undefined ? { [HEADERS.redacted]: String(meta.redacted) } : {}),
   };
 }
 

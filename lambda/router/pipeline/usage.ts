@@ -3,6 +3,7 @@
  * `toUsageRecord()` turns it into the one record the request produces, whatever happened.
  */
 import { LatencyClass, Sensitivity } from '../../shared/config';
+import { ApprovalEntry } from '../../shared/approvals-schema';
 import { AUTO_ALIAS } from '../../shared/schema';
 import { ResolvedGatewayConfig } from '../../shared/defaults';
 import { TokenUsage } from '../providers/types';
@@ -10,7 +11,7 @@ import { NO_SPANS, RequestSpans } from '../tracing/spans';
 import { FeedbackAttribution } from '../usage/store';
 import { NO_DIMENSION_VALUE } from '../../shared/usage-table-schema';
 import { costUsd, roundUsd, ZERO_USAGE } from '../usage/cost';
-import { AttemptRecord, Outcome, RetrievalUsage, UsageRecord } from '../usage/types';
+import { ApprovalUsage, AttemptRecord, Outcome, RetrievalUsage, UsageRecord } from '../usage/types';
 import type { RetrievedContext } from './retrieval';
 import type { ValidationVerdict } from '../retrieval/grounding';
 import { VALIDATION_FAILED, ValidationOutcome, Violation } from '../validation/types';
@@ -38,6 +39,8 @@ export interface TraceValidation {
   readonly answers: number;
   readonly violation?: Violation;
   readonly escalatedTo?: string;
+  /** Why the policy's escalation was not used (an error code: `route_suspended`, `targets_suspended`, …). */
+  readonly escalationSkipped?: string;
 }
 
 function validationFields(v: TraceValidation | undefined): Partial<UsageRecord> {
@@ -48,7 +51,13 @@ function validationFields(v: TraceValidation | undefined): Partial<UsageRecord> 
     validationAnswers: v.answers,
     ...(v.violation ? { validator: v.violation.validator, validationRule: v.violation.rule } : {}),
     ...(v.escalatedTo !== undefined ? { escalatedTo: v.escalatedTo } : {}),
+    ...(v.escalationSkipped !== undefined ? { escalationSkipped: v.escalationSkipped } : {}),
   };
+}
+
+/** Who admitted a restricted request, on which ticket: never the approval's reason, never content. */
+function approvalUsage(a: ApprovalEntry): ApprovalUsage {
+  return { ticket: a.ticket, approver: a.approver, grantedAt: a.grantedAt, expiresAt: a.expiresAt };
 }
 
 export class RequestTrace {
@@ -89,6 +98,10 @@ export class RequestTrace {
   inputTokensEstimate?: () => number;
   /** What the retrieval stage found (pipeline/retrieval.ts). */
   retrieval?: RetrievedContext;
+  /** The approval that admitted a restricted request (pipeline/approval.ts). */
+  approval?: ApprovalEntry;
+  /** Matches the route's redaction masked in the prompt, when the route redacts (pipeline/redact.ts). */
+  redactedEntities?: number;
   /** The grounding check's verdict, when the route checks. */
   grounding?: ValidationVerdict;
   /**
@@ -256,6 +269,8 @@ export class RequestTrace {
       ...(this.ttftMs !== undefined ? { ttftMs: this.ttftMs } : {}),
       latencyMs: Math.max(0, (this.endedAt ?? now) - this.receivedAt),
       ...(this.guardrailAction !== undefined ? { guardrailAction: this.guardrailAction } : {}),
+      ...(this.redactedEntities !== undefined ? { redactedEntities: this.redactedEntities } : {}),
+      ...(this.approval !== undefined ? { approval: approvalUsage(this.approval) } : {}),
       ...validationFields(this.validation),
       ...(this.errorDetail !== undefined && !restricted ? { errorDetail: this.errorDetail } : {}),
       ...(this.retrieval ? { retrieval: this.retrievalUsage() } : {}),

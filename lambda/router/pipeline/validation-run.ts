@@ -4,11 +4,13 @@
  * every answer that failed on the trace (attempts, waste, outcome), and sends flagged and rejected
  * answers to the review queue.
  */
+import { GatewayError } from '../errors';
 import { ProviderRequest } from '../providers/types';
 import { reviewSubmission, ReviewSink } from '../validation/review';
 import { ValidationOutcome, Violation } from '../validation/types';
 import { Answer, repairRequest, ResponseValidation, runValidationPolicy, ValidationPlan, ValidationResult } from './validate';
-import { RoutePlan } from './types';
+import { EscalationUnavailable } from './escalation';
+import { ChainFailed } from './fallback';
 import { RequestTrace } from './usage';
 
 export interface AnswerValidationInput {
@@ -18,12 +20,14 @@ export interface AnswerValidationInput {
   readonly first: Answer;
   /** The request as first sent (repairs extend it). */
   readonly request: ProviderRequest;
-  /** The route the first answer came from. */
-  readonly routePlan: RoutePlan;
-  /** Serves a request on a plan's fallback chain, without streaming, as the first answer was served. */
-  readonly ask?: (plan: RoutePlan, request: ProviderRequest) => Promise<Answer>;
-  /** The escalation route and its request, when the policy has one the request may use. */
-  readonly escalation?: { readonly plan: RoutePlan; readonly request: ProviderRequest };
+  /** Serves a repair request on the first answer's route, without streaming, as the first answer was served. */
+  readonly ask?: (request: ProviderRequest) => Promise<Answer>;
+  /**
+   * The policy's escalation: `ask` serves it (built for its own route: its redaction, guardrail and
+   * output limit), or `unavailable` says why it cannot be used (`route_suspended`,
+   * `model_not_found`, …), recorded as `escalationSkipped` when the policy reaches that step.
+   */
+  readonly escalation?: { readonly ask?: () => Promise<Answer>; readonly unavailable?: string };
   readonly signal: AbortSignal;
   readonly reviews?: ReviewSink;
   readonly now: () => number;
@@ -57,12 +61,14 @@ const stderrLine = (line: Record<string, unknown>): void => {
  * no escalation. Flagged and rejected answers are submitted for review before this resolves.
  *
  * @example
- * const result = await validateAnswer({ validation, plan, trace, first, request, routePlan, ask, signal, reviews, now });
+ * const result = await validateAnswer({ validation, plan, trace, first, request, ask, escalation, signal, reviews, now });
  */
 export async function validateAnswer(input: AnswerValidationInput): Promise<ValidationResult> {
   const { plan, trace, ask, escalation } = input;
   const log = input.log ?? stderrLine;
   const chainless = ask === undefined;
+  let skipped = escalation?.ask === undefined ? escalation?.unavailable : undefined;
+  const escalate = escalation?.ask;
   const result = await runValidationPolicy({
     plan: chainless ? { ...plan, block: { ...plan.block, retries: 0 } } : plan,
     first: input.first,
@@ -78,8 +84,17 @@ export async function validateAnswer(input: AnswerValidationInput): Promise<Vali
     }, input.signal, (error) => log({
       level: 'WARN', message: 'validator function failed open', 'gateway.request.id': trace.requestId, 'gateway.route': answer.alias, 'error.message': error.message,
     }))) ?? firstViolation(answer, input.validators ?? []),
-    repair: (failed, v) => ask!(input.routePlan, repairRequest(input.request, failed.completion.text, v)),
-    ...(escalation && !chainless ? { escalate: () => ask!(escalation.plan, escalation.request) } : {}),
+    repair: (failed, v) => ask!(repairRequest(input.request, failed.completion.text, v)),
+    ...(escalate && !chainless ? {
+      escalate: async () => {
+        try {
+          return await escalate();
+        } catch (error) {
+          skipped = escalationFailureCode(error);
+          throw error;
+        }
+      },
+    } : {}),
     onReplaced: (failed, v) => trace.markFailedAnswer(failed.candidate, failed.completion.usage, v.validator, true),
   });
   trace.validation = {
@@ -88,12 +103,26 @@ export async function validateAnswer(input: AnswerValidationInput): Promise<Vali
     answers: result.answers,
     ...(result.violation ? { violation: result.violation } : {}),
     ...(result.outcome === ValidationOutcome.ESCALATED ? { escalatedTo: result.answer.alias } : {}),
+    // The chain reached its escalation step and could not use it (a streamed answer has no such step).
+    ...(skipped !== undefined && !chainless && isFinal(result.outcome) ? { escalationSkipped: skipped } : {}),
   };
-  if (result.violation && (result.outcome === ValidationOutcome.FLAGGED || result.outcome === ValidationOutcome.REJECTED)) {
+  if (result.violation && isFinal(result.outcome)) {
     trace.markFailedAnswer(result.answer.candidate, result.answer.completion.usage, result.violation.validator, false);
     await submitReview(input, result, result.violation, log);
   }
   return result;
+}
+
+function isFinal(outcome: ValidationOutcome): boolean {
+  return outcome === ValidationOutcome.FLAGGED || outcome === ValidationOutcome.REJECTED;
+}
+
+/** Why an escalation that was asked produced no answer, as an error code (never content). */
+function escalationFailureCode(error: unknown): string {
+  if (error instanceof EscalationUnavailable) return error.code;
+  if (error instanceof ChainFailed) return error.error.code;
+  if (error instanceof GatewayError) return error.code;
+  return 'escalation_failed';
 }
 
 async function submitReview(input: AnswerValidationInput, result: ValidationResult, violation: Violation, log: (line: Record<string, unknown>) => void): Promise<void> {

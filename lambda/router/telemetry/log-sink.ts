@@ -154,12 +154,19 @@ export function toLogLine(r: UsageRecord, namespace: string): Record<string, unk
   line['gateway.cost_usd'] = r.costUsd;
   line['gateway.waste_usd'] = r.wasteUsd ?? 0;
   put('gateway.guardrail.action', r.guardrailAction);
+  put('gateway.redaction.masked_entities', r.redactedEntities);
+  if (r.approval) {
+    line['gateway.approval.ticket'] = r.approval.ticket;
+    line['gateway.approval.approver'] = r.approval.approver;
+    line['gateway.approval.granted_at'] = r.approval.grantedAt;
+  }
   put('gateway.validation.outcome', r.validationOutcome);
   put('gateway.validation.validator', r.validator);
   put('gateway.validation.rule', r.validationRule);
   put('gateway.validation.policy', r.validationPolicy);
   put('gateway.validation.answers', r.validationAnswers);
   put('gateway.validation.escalated_to', r.escalatedTo);
+  put('gateway.validation.escalation_skipped', r.escalationSkipped);
   line['gateway.outcome'] = r.outcome;
   put('gateway.error.detail', r.errorDetail);
   const retrieval = r.retrieval;

@@ -113,6 +113,14 @@ export interface UsageRecord {
   /** `NONE`, `INTERVENED`, or absent when no guardrail applied. */
   readonly guardrailAction?: string;
   /**
+   * Routes with a `redactionGuardrail`: how many sensitive-information matches were masked in the
+   * prompt before any target saw it (0 when none were found); absent when the route does not redact.
+   * The `x-gateway-redacted` response header carries the same count.
+   */
+  readonly redactedEntities?: number;
+  /** The approval that admitted a restricted request (with `restrictedData.requireApproval`). */
+  readonly approval?: ApprovalUsage;
+  /**
    * How response validation ended (`passed`, `repaired`, `escalated`, `flagged`, `rejected`);
    * absent when the request had nothing to validate.
    */
@@ -128,6 +136,12 @@ export interface UsageRecord {
   /** The alias whose answer was returned after an escalation. */
   readonly escalatedTo?: string;
   /**
+   * The policy reached its escalation step and did not use it: why, as an error code
+   * (`route_suspended` or `targets_suspended` by the operators' kill switch, `model_not_found`,
+   * `route_not_cleared`, `guardrail_blocked`, `targets_unavailable`, …).
+   */
+  readonly escalationSkipped?: string;
+  /**
    * For internal errors only, and never for restricted requests: the exception, for the operator.
    */
   readonly errorDetail?: string;
@@ -139,6 +153,21 @@ export interface UsageRecord {
   readonly traceId?: string;
   /** When traced: milliseconds per pipeline stage (span name → time), for the log line only (not the ledger). */
   readonly stageMs?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The approval in force that admitted a restricted request: who granted it, on which ticket, and
+ * which grant (its time) — never its reason nor any content of the request.
+ */
+export interface ApprovalUsage {
+  /** The change or risk ticket recorded with the approval (`RISK-1234`). */
+  readonly ticket: string;
+  /** The approver's IAM identity (ARN), or `local:<user>` in local mode. */
+  readonly approver: string;
+  /** ISO 8601 time the approval was granted: with the tenant and workflow, it names the grant. */
+  readonly grantedAt: string;
+  /** ISO 8601 time the approval lapses. */
+  readonly expiresAt: string;
 }
 
 /** One passage that entered the prompt: the document and its relevance score (never its text). */

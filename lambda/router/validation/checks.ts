@@ -4,15 +4,16 @@
  * the guardrail's verdict. Pure: `(answer, compiled) → the first violation`.
  */
 import { ResponseValidationConfig } from '../../shared/config-validation';
+import { LinearPattern } from '../../shared/linear-pattern';
 import { unsafePatternReason } from '../../shared/validation-patterns';
 import { Completion, ResponseFormat } from '../providers/types';
 import { CompiledSchema, compileJsonSchema } from './json-schema';
 import { ValidatorName, Violation } from './types';
 
 /**
- * The most characters a pattern is run on (longer answers are checked on their first 20,000). The
- * static check excludes exponential backtracking; this bounds the polynomial kind (`.*x$` on an
- * answer without `x`), which a pattern can still have.
+ * The most characters a pattern is run on (longer answers are checked on their first 20,000).
+ * Patterns run on the linear-time matcher (shared/linear-pattern.ts), so a check takes at most
+ * 3 × (20,001) × its program size steps, whatever the answer: no backtracking to exploit.
  */
 export const PATTERN_INPUT_LIMIT = 20_000;
 
@@ -20,8 +21,8 @@ export const PATTERN_INPUT_LIMIT = 20_000;
 export interface CompiledChecks {
   readonly config: ResponseValidationConfig;
   readonly routeSchema?: CompiledSchema;
-  readonly required: readonly RegExp[];
-  readonly forbidden: readonly RegExp[];
+  readonly required: readonly LinearPattern[];
+  readonly forbidden: readonly LinearPattern[];
 }
 
 /** Thrown by `compileChecks` for a block that the synth-time checks would have refused. */
@@ -35,10 +36,10 @@ export class InvalidValidationConfig extends Error {}
  */
 export function compileChecks(config: ResponseValidationConfig): CompiledChecks {
   const flags = config.patternFlags ?? '';
-  const compile = (list: 'requiredPatterns' | 'forbiddenPatterns'): RegExp[] => (config[list] ?? []).map((p, i) => {
+  const compile = (list: 'requiredPatterns' | 'forbiddenPatterns'): LinearPattern[] => (config[list] ?? []).map((p, i) => {
     const reason = unsafePatternReason(p, flags);
     if (reason !== undefined) throw new InvalidValidationConfig(`${list}[${i}]: ${reason}`);
-    return new RegExp(p, flags);
+    return LinearPattern.compile(p, flags);
   });
   let routeSchema: CompiledSchema | undefined;
   if (config.jsonSchema !== undefined) {
@@ -81,13 +82,11 @@ function requestFormatViolation(format: ResponseFormat | undefined, requestSchem
 function patternViolation(checks: CompiledChecks, text: string): Violation | undefined {
   const subject = text.length > PATTERN_INPUT_LIMIT ? text.slice(0, PATTERN_INPUT_LIMIT) : text;
   for (const [i, re] of checks.required.entries()) {
-    re.lastIndex = 0;
     if (!re.test(subject)) {
       return { validator: ValidatorName.REQUIRED_PATTERN, rule: `requiredPatterns[${i}]`, detail: `the answer must match /${re.source}/` };
     }
   }
   for (const [i, re] of checks.forbidden.entries()) {
-    re.lastIndex = 0;
     if (re.test(subject)) {
       return { validator: ValidatorName.FORBIDDEN_PATTERN, rule: `forbiddenPatterns[${i}]`, detail: `the answer must not match /${re.source}/` };
     }

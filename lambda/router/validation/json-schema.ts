@@ -17,11 +17,12 @@
  * Annotations (`title`, `description`, `default`, `examples`, `$schema`, `$id`, `$comment`) and any
  * other keyword are ignored. A schema that uses a keyword wrongly (a `required` that is not a list
  * of strings, a remote `$ref`, a `$ref` that comes back to itself without descending into the
- * value, an unknown type name, a pattern that does not compile or nests quantifiers), nests
- * deeper than `maxDepth` or has more than `maxNodes` subschemas is refused at compile time with an
- * {@link UnsupportedSchemaError} that names the place.
+ * value, an unknown type name, a pattern that does not compile or is outside the linear-time
+ * matcher's subset), nests deeper than `maxDepth` or has more than `maxNodes` subschemas is refused
+ * at compile time with an {@link UnsupportedSchemaError} that names the place.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { LinearPattern, UnsupportedPatternError } from '../../shared/linear-pattern';
 
 /** One way a value fails its schema. */
 export interface SchemaViolation {
@@ -90,27 +91,29 @@ export function compileJsonSchema(schema: unknown, limits: JsonSchemaLimits = {}
 }
 
 /**
- * Refuses a regular expression that cannot be compiled, is longer than {@link MAX_PATTERN_CHARS}
- * or nests quantifiers (`(a+)+`, `(\w*)*`): the shape behind catastrophic backtracking.
+ * Compiles a schema's `pattern` (with the `u` flag, as JSON Schema reads patterns) for the
+ * linear-time matcher, so a request's schema cannot make its answer's check backtrack. Refuses a
+ * pattern that does not compile, is longer than {@link MAX_PATTERN_CHARS}, or uses syntax outside
+ * the matcher's subset (back-references, lookaround, `\p{…}`).
  * @throws UnsupportedSchemaError at `path`
  */
-export function compileSafePattern(pattern: unknown, path: string): RegExp {
+export function compileSafePattern(pattern: unknown, path: string): LinearPattern {
   if (typeof pattern !== 'string') throw new UnsupportedSchemaError('pattern must be a string', path);
   if (pattern.length > MAX_PATTERN_CHARS) {
     throw new UnsupportedSchemaError(`pattern is ${pattern.length} characters; at most ${MAX_PATTERN_CHARS} are allowed`, path);
   }
-  if (NESTED_QUANTIFIER.test(pattern)) {
-    throw new UnsupportedSchemaError('pattern nests a quantifier inside a quantified group, which can backtrack catastrophically; rewrite it without nested repetition', path);
-  }
   try {
-    return new RegExp(pattern, 'u');
+    new RegExp(pattern, 'u');
   } catch (e) {
     throw new UnsupportedSchemaError(`pattern is not a valid regular expression: ${(e as Error).message}`, path);
   }
+  try {
+    return LinearPattern.compile(pattern, 'u');
+  } catch (e) {
+    if (!(e instanceof UnsupportedPatternError)) throw e;
+    throw new UnsupportedSchemaError(`pattern is not supported: ${e.message}`, path);
+  }
 }
-
-/** A group holding `+`, `*` or `{n,}` that is itself quantified by `+`, `*` or `{n,}`. */
-const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
 
 class Compiler {
   private nodes = 0;
@@ -209,7 +212,7 @@ class Compiler {
       if (!isObject(schema.properties)) throw new UnsupportedSchemaError('properties must be an object of schemas', `${at}.properties`);
       for (const [name, sub] of Object.entries(schema.properties)) properties.set(name, this.compile(sub, `${at}.properties${segment(name)}`, depth + 1));
     }
-    const patterns: [RegExp, Check][] = [];
+    const patterns: [LinearPattern, Check][] = [];
     if (schema.patternProperties !== undefined) {
       if (!isObject(schema.patternProperties)) throw new UnsupportedSchemaError('patternProperties must be an object of schemas', `${at}.patternProperties`);
       for (const [pattern, sub] of Object.entries(schema.patternProperties)) {

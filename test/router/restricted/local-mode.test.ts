@@ -13,10 +13,12 @@ import { FileApprovalsLoader } from '../../../lambda/router/approvals/file-appro
 import { LocalServer, startLocalServer } from '../../../lambda/router/local/server';
 import { PatternRedactor } from '../../../lambda/router/local/pattern-redactor';
 import { createGateway } from '../../../lambda/router/runtime';
+import { UsageRecord } from '../../../lambda/router/usage/types';
 import { GatewayConfig, Sensitivity, TargetKind } from '../../../lambda/shared/config';
 import { resolveGatewayConfig } from '../../../lambda/shared/defaults';
 import { GatewayConfigValidator } from '../../../lambda/shared/validator';
 import { FakeOpenAiUpstream, startFakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
+import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
 import { ACME_KEY, testConfig } from '../../helpers/router-config';
 
 describe('local mode: floor, approvals and redaction through the openai client', () => {
@@ -24,6 +26,14 @@ describe('local mode: floor, approvals and redaction through the openai client',
   let server: LocalServer;
   let openai: OpenAI;
   const file = join(mkdtempSync(join(tmpdir(), 'approvals-')), 'approvals.json');
+  const usage = new InMemoryUsageSink();
+
+  /** The usage record of the request just made (written after the response is sent). */
+  async function lastRecord(count: number): Promise<UsageRecord> {
+    const until = Date.now() + 10_000;
+    while (usage.records.length < count && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    return usage.records[count - 1];
+  }
 
   beforeAll(async () => {
     vllm = await startFakeOpenAiUpstream({ models: ['qwen3-8b'] });
@@ -38,6 +48,7 @@ describe('local mode: floor, approvals and redaction through the openai client',
     const gateway = createGateway(resolveGatewayConfig(GatewayConfigValidator.validate(config)), {
       approvals: new CachedApprovals(new FileApprovalsLoader(file), { cacheMs: 0 }),
       redactor: new PatternRedactor(),
+      usageSink: usage,
     });
     server = await startLocalServer({ gateway, port: 0 });
     openai = new OpenAI({ baseURL: server.baseUrl, apiKey: ACME_KEY, maxRetries: 0, timeout: 10_000 });
@@ -61,6 +72,7 @@ describe('local mode: floor, approvals and redaction through the openai client',
   });
 
   test('without an approval: 403 approval_required; after approvals grant --file: answered, with the PII masked upstream', async () => {
+    usage.clear();
     const refused = await ask('kyc').catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
     expect([refused.status, refused.code]).toEqual([403, 'approval_required']);
     expect(refused.message).toContain('approvals grant --tenant acme --workflow kyc');
@@ -70,9 +82,19 @@ describe('local mode: floor, approvals and redaction through the openai client',
     expect(await runApprovalsCommand(['grant', '--file', file, '--tenant', 'acme', '--workflow', 'kyc', '--ticket', 'RISK-7',
       '--reason', 'Sanctions screening of new customers, DPIA-12', '--expires-in-days', '7'], io)).toBe(0);
 
-    const answer = await ask('kyc');
-    expect(answer.choices[0].message.content).toBeTruthy();
+    const answer = await ask('kyc').withResponse();
+    expect(answer.data.choices[0].message.content).toBeTruthy();
     expect(vllm.requests.at(-1)!.rawBody).toContain('{EMAIL}');
     expect(vllm.requests.at(-1)!.rawBody).not.toContain('jane@example.com');
+    // The answer says the prompt was redacted (one entity); the record names the approval that admitted it, never its reason.
+    expect(answer.response.headers.get('x-gateway-redacted')).toBe('1');
+    const refusedRecord = await lastRecord(1);
+    expect(refusedRecord.approval).toBeUndefined();
+    const admitted = await lastRecord(2);
+    expect(admitted).toMatchObject({
+      redactedEntities: 1,
+      approval: { ticket: 'RISK-7', approver: expect.stringMatching(/^local:/), grantedAt: expect.any(String), expiresAt: expect.any(String) },
+    });
+    expect(JSON.stringify(admitted)).not.toContain('DPIA-12');
   });
 });

@@ -80,9 +80,11 @@ describe('redaction before the upstream sees the prompt', () => {
     });
     bedrock.enqueue(anonymised('Customer: {EMAIL}'), anonymised('Refund {CREDIT_DEBIT_CARD_NUMBER} for {EMAIL}, IBAN {INTERNATIONAL_BANK_ACCOUNT_NUMBER}.'));
     const openai = await client();
-    await openai.chat.completions.create({
+    const raw = await openai.chat.completions.create({
       model: 'secure-selfhosted', messages: [{ role: 'system', content: `Customer: ${EMAIL}` }, { role: 'user', content: PROMPT }],
-    }, { headers: { 'x-gateway-sensitivity': 'restricted' } });
+    }, { headers: { 'x-gateway-sensitivity': 'restricted' } }).withResponse();
+    // One ANONYMIZED assessment per text: two masked entities, said in the answer's header.
+    expect(raw.response.headers.get('x-gateway-redacted')).toBe('2');
     expect(bedrock.requests.map((r) => r.operation)).toEqual(['applyGuardrail', 'applyGuardrail']);
     expect(bedrock.requests[0].guardrailIdentifier).toBe('gr1abc');
     expect(vllm.requests).toHaveLength(1);
@@ -102,8 +104,9 @@ describe('redaction before the upstream sees the prompt', () => {
 
   test('a route without redaction passes the text unchanged (the control case)', async () => {
     const openai = await client(new PatternRedactor());
-    await openai.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: PROMPT }] });
+    const raw = await openai.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: PROMPT }] }).withResponse();
     expect(vllm.requests[0].rawBody).toContain(EMAIL);
+    expect(raw.response.headers.get('x-gateway-redacted')).toBeNull();
   });
 });
 

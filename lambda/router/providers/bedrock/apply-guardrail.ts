@@ -42,6 +42,11 @@ export interface GuardrailCheck {
   readonly blocked: boolean;
   /** The guardrail's reason, for logs. */
   readonly actionReason?: string;
+  /**
+   * How many sensitive-information matches the guardrail masked (assessment entries whose action
+   * is ANONYMIZED: PII entities and regexes); absent when none was.
+   */
+  readonly maskedEntities?: number;
   /** Policy units consumed, per policy (Bedrock bills guardrails by text units). */
   readonly usage: Readonly<Record<string, number>>;
 }
@@ -99,11 +104,13 @@ export function toGuardrailCheck(output: Pick<ApplyGuardrailCommandOutput, 'acti
   const usage: Record<string, number> = {};
   for (const [k, v] of Object.entries(output.usage ?? {})) if (typeof v === 'number') usage[k] = v;
   const intervened = output.action === 'GUARDRAIL_INTERVENED';
+  const masked = intervened ? countAnonymized(output.assessments, 0) : 0;
   return {
     action: intervened ? 'INTERVENED' : 'NONE',
     ...(texts.length > 0 ? { text: texts.join('\n') } : {}),
     blocked: intervened && isBlocking(output.assessments),
     ...(output.actionReason ? { actionReason: output.actionReason } : {}),
+    ...(masked > 0 ? { maskedEntities: masked } : {}),
     usage,
   };
 }
@@ -117,6 +124,15 @@ function isBlocking(assessments: unknown): boolean {
   const actions = new Set<string>();
   collectActions(assessments, actions, 0);
   return actions.has('BLOCKED') || !actions.has('ANONYMIZED');
+}
+
+/** The assessment entries (at any depth) whose action is ANONYMIZED: one per masked match. */
+function countAnonymized(value: unknown, depth: number): number {
+  if (depth > 8 || value === null || typeof value !== 'object') return 0;
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + countAnonymized(v, depth + 1), 0);
+  let n = (value as { action?: unknown }).action === 'ANONYMIZED' ? 1 : 0;
+  for (const v of Object.values(value)) n += countAnonymized(v, depth + 1);
+  return n;
 }
 
 function collectActions(value: unknown, into: Set<string>, depth: number): void {

@@ -50,7 +50,26 @@ test('INTERVENED only to mask PII: the masked text, blocked false', async () => 
     assessments: [{ sensitiveInformationPolicy: { piiEntities: [{ match: '555-0100', type: 'PHONE', action: 'ANONYMIZED', detected: true }] } }],
   }));
   const check = await guardrails.apply(ref(), 'OUTPUT', 'Call me at 555-0100.', callOptions());
-  expect(check).toMatchObject({ action: 'INTERVENED', text: 'Call me at {PHONE}.', blocked: false });
+  expect(check).toMatchObject({ action: 'INTERVENED', text: 'Call me at {PHONE}.', blocked: false, maskedEntities: 1 });
+});
+
+test('maskedEntities counts every ANONYMIZED match, PII entities and regexes; none on NONE', () => {
+  const check = toGuardrailCheck({
+    action: 'GUARDRAIL_INTERVENED',
+    usage: undefined,
+    outputs: [{ text: '{EMAIL} and {EMAIL}, account {ACCOUNT}' }],
+    assessments: [{
+      sensitiveInformationPolicy: {
+        piiEntities: [
+          { match: 'a@example.com', type: 'EMAIL', action: 'ANONYMIZED', detected: true },
+          { match: 'b@example.com', type: 'EMAIL', action: 'ANONYMIZED', detected: true },
+        ],
+        regexes: [{ name: 'account', match: 'ACC-1', regex: 'ACC-\\d+', action: 'ANONYMIZED', detected: true }],
+      },
+    }],
+  });
+  expect(check.maskedEntities).toBe(3);
+  expect(toGuardrailCheck({ action: 'NONE', outputs: [], assessments: [], usage: undefined }).maskedEntities).toBeUndefined();
 });
 
 test('errors are classified like model calls; a hang ends at the deadline', async () => {
