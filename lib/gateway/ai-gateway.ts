@@ -703,7 +703,7 @@ export class AiGateway extends Construct {
         retention: props.batch.retention,
         removalPolicy,
       });
-      this.profiles?.grantInvoke(this.batch.serviceRole);
+      if (this.profiles) this.batch.addModels(this.profiles);
       this.batch.addApiRoutes(this.api);
     }
 
