@@ -38,20 +38,28 @@ async function setup(): Promise<Setup> {
   const store = new InMemoryBatchStore();
   const objects = new MemoryObjects();
   const api = new FakeBedrockJobs();
-  let n = 0;
-  const newId = (prefix: string): string => `${prefix}_${String(++n).padStart(24, '0')}`;
-  const jobs = new BedrockBatchJobs({ store, objects, api, lines: t.gateway, bucket: 'gw-batch', roleArn: 'arn:aws:iam::111122223333:role/batch', minRecords: 3, newId });
-  await store.putFile({ id: 'file_in', tenantId: 'globex', filename: 'in.jsonl', purpose: FilePurpose.BATCH, bytes: INPUT.length, createdAt: 0, expiresAt: 1e10, content: INPUT });
-  const created: StoredBatch = {
-    id: 'batch_00000000000000000000abcd', tenantId: 'globex', identity: { tenantId: 'globex' }, endpoint: '/v1/chat/completions',
-    inputFileId: 'file_in', completionWindow: '24h', metadata: null, status: BatchStatus.VALIDATING,
-    createdAt: Math.floor(Date.now() / 1000), expiresAt: Math.floor(Date.now() / 1000) + 86_400, total: 6, refusals: [],
-  };
-  await store.putBatch(created);
-  const checked = await new BatchRunner({ store, lines: t.gateway, newId }).check(created, parseBatchInput(INPUT));
+  const { jobs, checked } = await checkedBatch(t, store, objects, api, 3, { id: 'batch_00000000000000000000abcd', endpoint: '/v1/chat/completions', input: INPUT });
   t.usage.clear();
   const batch = await jobs.submit(checked);
   return { t, store, objects, api, jobs, batch };
+}
+
+/** Globex's batch of `input`, stored and checked, and the jobs that would run it. */
+async function checkedBatch(
+  t: TestGateway, store: InMemoryBatchStore, objects: MemoryObjects, api: FakeBedrockJobs, minRecords: number,
+  spec: { readonly id: string; readonly endpoint: string; readonly input: string },
+): Promise<{ jobs: BedrockBatchJobs; checked: StoredBatch }> {
+  let n = 0;
+  const newId = (prefix: string): string => `${prefix}_${String(++n).padStart(24, '0')}`;
+  const jobs = new BedrockBatchJobs({ store, objects, api, lines: t.gateway, bucket: 'gw-batch', roleArn: 'arn:aws:iam::111122223333:role/batch', minRecords, newId });
+  await store.putFile({ id: 'file_in', tenantId: 'globex', filename: 'in.jsonl', purpose: FilePurpose.BATCH, bytes: spec.input.length, createdAt: 0, expiresAt: 1e10, content: spec.input });
+  const created: StoredBatch = {
+    id: spec.id, tenantId: 'globex', identity: { tenantId: 'globex' }, endpoint: spec.endpoint,
+    inputFileId: 'file_in', completionWindow: '24h', metadata: null, status: BatchStatus.VALIDATING,
+    createdAt: Math.floor(Date.now() / 1000), expiresAt: Math.floor(Date.now() / 1000) + 86_400, total: parseBatchInput(spec.input).length, refusals: [],
+  };
+  await store.putBatch(created);
+  return { jobs, checked: await new BatchRunner({ store, lines: t.gateway, newId }).check(created, parseBatchInput(spec.input)) };
 }
 
 const converseAnswer = (text: string) => ({
@@ -204,18 +212,9 @@ describe('BedrockBatchJobs: embeddings lines', () => {
     const t = testGateway({ config, providers: { bedrock, openai: new FakeAdapter<OpenAiTarget>('openai') } });
     const store = new InMemoryBatchStore();
     const api = new FakeBedrockJobs();
-    let n = 0;
-    const newId = (prefix: string): string => `${prefix}_${String(++n).padStart(24, '0')}`;
-    const jobs = new BedrockBatchJobs({ store, objects: new MemoryObjects(), api, lines: t.gateway, bucket: 'gw-batch', roleArn: 'arn:aws:iam::111122223333:role/batch', minRecords: 1, newId });
     const input = ['e1', 'e2', 'e3'].map((id) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/embeddings', body: { model: 'embed', input: [`text ${id}`, 'more'] } })).join('\n');
-    await store.putFile({ id: 'file_e', tenantId: 'globex', filename: 'e.jsonl', purpose: FilePurpose.BATCH, bytes: input.length, createdAt: 0, expiresAt: 1e10, content: input });
-    const created: StoredBatch = {
-      id: 'batch_0000000000000000000embed', tenantId: 'globex', identity: { tenantId: 'globex' }, endpoint: '/v1/embeddings',
-      inputFileId: 'file_e', completionWindow: '24h', metadata: null, status: BatchStatus.VALIDATING,
-      createdAt: Math.floor(Date.now() / 1000), expiresAt: Math.floor(Date.now() / 1000) + 86_400, total: 3, refusals: [],
-    };
-    await store.putBatch(created);
-    const checked = await new BatchRunner({ store, lines: t.gateway, newId }).check(created, parseBatchInput(input));
+    const created = { id: 'batch_0000000000000000000embed', endpoint: '/v1/embeddings', input };
+    const { jobs, checked } = await checkedBatch(t, store, new MemoryObjects(), api, 1, created);
     expect(checked.refusals).toEqual([]);
     const batch = await jobs.submit(checked);
 
