@@ -4,8 +4,12 @@
  * Batch API routes; one fact per test, from one shared synthesis, which also ran every compliance pack.
  */
 import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { BATCH_TICK_EVENT } from '../../lambda/shared/batch-table-schema';
+import { AiGateway } from '../../lib/gateway/ai-gateway';
+import { AI_GATEWAY_BASE } from '../gateway/compliance-apps';
 import { expectReportAcknowledgmentsJustified, expectReportPassed } from '../helpers/compliance';
 import { actionsOf, resourcesOf, statementsOfRole, TemplateStatement } from '../helpers/iam-statements';
 import { SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis } from '../helpers/synthesis';
@@ -132,4 +136,28 @@ test('the router reads and writes the state table and its two indexes with named
 test('a gateway with the batch route passes every pack, each acknowledgment justified', () => {
   expectReportPassed(app.report);
   expectReportAcknowledgmentsJustified(app.report, 'Stack/Gateway');
+});
+
+describe('in a VPC whose egress the gateway restricts', () => {
+  // Built in-process (no pack run): the network facts only.
+  const stack = new Stack(new App(), 'VpcStack', { env: { account: '111122223333', region: 'us-east-1' } });
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+    vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'],
+    privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'], privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2'],
+  });
+  new AiGateway(stack, 'Gateway', { ...AI_GATEWAY_BASE, vpc, batch: {} });
+  const inVpc = Template.fromStack(stack);
+
+  test('the router starts and stops jobs through a Bedrock control-plane interface endpoint', () => {
+    inVpc.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.bedrock', VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+  });
+
+  test('the router reaches the batch bucket through the S3 gateway endpoint, and its egress allows S3\'s prefix list', () => {
+    inVpc.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] }, VpcEndpointType: 'Gateway' });
+    const [lookupId] = Object.keys(inVpc.findResources('Custom::S3PrefixList'));
+    inVpc.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      DestinationPrefixListId: { 'Fn::GetAtt': [lookupId, 'PrefixLists.0.PrefixListId'] }, FromPort: 443, ToPort: 443,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('GatewayRouterSecurityGroup'), 'GroupId'] },
+    });
+  });
 });

@@ -184,6 +184,13 @@ describe('the example app (bin/example.ts)', () => {
     gateway.hasOutput('BaseUrl', { Description: 'OpenAI-compatible base URL' });
   });
 
+  test('the batch route stays inside the VPC: the Bedrock control plane through an endpoint, the bucket through S3\'s gateway endpoint', () => {
+    const gateway = example.template('AiGatewayExample');
+    gateway.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.bedrock', PrivateDnsEnabled: true, VpcEndpointType: 'Interface' });
+    const [lookupId] = Object.keys(gateway.findResources('Custom::S3PrefixList'));
+    gateway.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { DestinationPrefixListId: { 'Fn::GetAtt': [lookupId, 'PrefixLists.0.PrefixListId'] }, FromPort: 443 });
+  });
+
   test('the classification workflow runs as batches: the Batch API, its worker, and Nova Micro at half its on-demand price', () => {
     const gateway = example.template('AiGatewayExample');
     gateway.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.batchHandler', Environment: { Variables: Match.objectLike({ GATEWAY_BATCH_MAX_RUNNING: '2' }) } });
