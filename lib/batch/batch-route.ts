@@ -54,12 +54,12 @@ export interface BatchRouteProps {
  * batch state table, the Bedrock batch service role (assumable by bedrock.amazonaws.com for this
  * account's jobs only; reads the job inputs, writes the job outputs), and the batch worker (the
  * router's code, `index.batchHandler`) invoked by the `Batch Inference Job State Change` rule and
- * by a tick every `TICK_INTERVAL`. Grant the service role the models it may invoke
- * (`TenantInferenceProfiles.grantInvoke(route.serviceRole)`).
+ * by a tick every `TICK_INTERVAL`. Give it the models its jobs may run with `addModels(profiles)`
+ * (the service role invokes them; the router starts jobs on exactly them).
  *
  * @example
  * const batch = new BatchRoute(this, 'Batch', { router, encryptionKey: key });
- * profiles.grantInvoke(batch.serviceRole);
+ * batch.addModels(profiles);
  */
 export class BatchRoute extends Construct {
   /** How often the worker's tick runs (starts waiting batches, expires old ones). */
