@@ -169,7 +169,7 @@ export function buildExampleApp(app: App = new App()): App {
       },
       {
         alias: 'classify',
-        model: ModelSource.foundationModel('amazon.nova-micro-v1:0'),
+        model: ModelSource.foundationModel(NOVA_MICRO),
         guardrail: false,
         description: 'Cheap, fast classification',
       },
@@ -250,7 +250,11 @@ export function buildExampleApp(app: App = new App()): App {
     // The guardrail also scores contextual grounding (never blocks on it) for the grounded route.
     guardrailProps: { contextualGroundingScores: true },
     // Every tier a model offers is priced: flex at half the on-demand price (check your model's tier prices).
-    prices: { [HAIKU]: { ...BedrockPrices.of(HAIKU)!, tierMultipliers: { [ServiceTier.FLEX]: 0.5 } } },
+    // Classification batches (`/v1/batches`) pay Nova Micro's batch price, half the on-demand one.
+    prices: {
+      [HAIKU]: { ...BedrockPrices.of(HAIKU)!, tierMultipliers: { [ServiceTier.FLEX]: 0.5 } },
+      [NOVA_MICRO]: BedrockPrices.withBatchDiscount(BedrockPrices.of(NOVA_MICRO)!),
+    },
     invocationLogging,
     promptRegistry: prompts,
     vpc,
@@ -269,6 +273,11 @@ export function buildExampleApp(app: App = new App()): App {
     // budget reservation and the usage record is settled as `abandoned` within twice its timeout.
     usageSweeper: true,
     usageDimensionValueCap: 100,
+    // The Batch API for the classification workflow: a tenant uploads a JSONL file of `classify`
+    // requests (`/v1/files`, or `cdk-ai-gateway batch submit` above the payload limit) and creates a
+    // batch (`/v1/batches`); each line is checked like a synchronous request, the lines run as Bedrock
+    // batch inference jobs at the batch price, and each leaves one output or error line and one usage record.
+    batch: { maxRunningBatchesPerTenant: 2 },
   });
   // The canary rolls itself back: when version 2's error rate, validation-failure rate or cost
   // per request crosses its threshold, the `canary` label goes back to version 1 within a minute
@@ -317,6 +326,8 @@ export function buildExampleApp(app: App = new App()): App {
 
 /** Claude Haiku 4.5 (the price table's key; its US cross-Region profile serves `support-summary`). */
 const HAIKU = 'anthropic.claude-haiku-4-5-20251001-v1:0';
+/** Amazon Nova Micro: `classify`, and the classification batches. */
+const NOVA_MICRO = 'amazon.nova-micro-v1:0';
 
 if (require.main === module) {
   const app = new App();

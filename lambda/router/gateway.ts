@@ -23,7 +23,7 @@ import { applyInputGuardrail, InputGuardrailResult } from './pipeline/input-guar
 import {
   ClientGone, completeOnTarget, InvokeContext, OpenedStream, openStreamOnTarget, ProviderRegistry,
 } from './pipeline/invoke';
-import { EmbeddingsContext, serveEmbeddings } from './pipeline/embeddings';
+import { EmbeddingsContext, planEmbeddings, serveEmbeddings } from './pipeline/embeddings';
 import { applyOutputGuardrail } from './pipeline/output-guardrail';
 import { parseChatRequest } from './pipeline/parse';
 import { applyPrompt } from './pipeline/prompt';
@@ -405,7 +405,7 @@ export class Gateway implements BatchLinePort {
     const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
     if (request.batchLine?.refusal !== undefined) {
       // A batch line refused before it ran (invalid, cancelled, expired): recorded like any refusal.
-      trace.operation = 'chat.completions';
+      trace.operation = path === EMBEDDINGS_PATH ? 'embeddings' : 'chat.completions';
       trace.tenant = resolveTenant(request.credentials, request.headers, this.config);
       throw request.batchLine.refusal;
     }
@@ -460,8 +460,12 @@ export class Gateway implements BatchLinePort {
     const request = this.lineRequest(line);
     const trace = new RequestTrace(request.requestId!, request.receivedAt);
     try {
+      if (line.url === EMBEDDINGS_PATH) {
+        await planEmbeddings(this.embeddings, request, trace);
+        return undefined;
+      }
       if (line.url !== CHAT_PATH) {
-        throw new InvalidRequestError(`Batch lines may call ${CHAT_PATH}; received url ${JSON.stringify(line.url.slice(0, 100))}.`, 'invalid_value', 'url');
+        throw new InvalidRequestError(`Batch lines may call ${CHAT_PATH} or ${EMBEDDINGS_PATH}; received url ${JSON.stringify(line.url.slice(0, 100))}.`, 'invalid_value', 'url');
       }
       await this.plan(request, trace);
       return undefined;
@@ -483,6 +487,11 @@ export class Gateway implements BatchLinePort {
     if (error) return { error };
     const request = this.lineRequest(line);
     const trace = new RequestTrace(request.requestId!, request.receivedAt);
+    if (line.url === EMBEDDINGS_PATH) {
+      // No model applies a guardrail to embeddings: the gateway checks the inputs itself.
+      const { plan, call } = await planEmbeddings(this.embeddings, request, trace);
+      return { target: plan.candidates[0].target, embeddingRequest: call, gatewayGuardrail: plan.guardrail !== undefined };
+    }
     const { tenant, chat, hints, plan } = await this.plan(request, trace);
     const candidate = plan.candidates[0];
     return {

@@ -8,16 +8,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { AiGatewayValidationError } from '../private/errors';
+import { acknowledgeNoReplication, createAccessLogsBucket, enableServerAccessLogs, PRIVATE_VERSIONED_TLS_ONLY } from '../private/access-logs';
 import { encryptedLogGroup, newKey } from '../private/kms';
-
-/** What both buckets of the trail share: TLS 1.2+ only, no public access, no ACLs, versioned. */
-const PRIVATE_VERSIONED_TLS_ONLY: Partial<s3.BucketProps> = {
-  enforceSSL: true,
-  minimumTLSVersion: 1.2,
-  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-  versioned: true,
-};
 
 /** S3 Object Lock on the trail's bucket. */
 export interface AuditTrailObjectLock {
@@ -136,11 +128,8 @@ export class GatewayAuditTrail extends Construct {
       conditions: { StringEquals: { 'aws:SourceArn': trailArn } },
     }));
 
-    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      ...PRIVATE_VERSIONED_TLS_ONLY,
-      removalPolicy,
-      lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: retention, noncurrentVersionExpiration: Duration.days(30) }],
+    this.accessLogsBucket = createAccessLogsBucket(this, 'AccessLogsBucket', {
+      logsOf: 'the audit trail bucket', neverHolds: 'the audit events (those are SSE-KMS in the trail bucket)', removalPolicy, expiration: retention,
     });
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
@@ -156,14 +145,7 @@ export class GatewayAuditTrail extends Construct {
       removalPolicy,
       lifecycleRules: [{ id: 'ExpireAuditLogs', expiration: retention, noncurrentVersionExpiration: Duration.days(30) }],
     });
-    (this.bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = { destinationBucketName: this.accessLogsBucket.bucketName, logFilePrefix: 'trail-bucket/' };
-    this.accessLogsBucket.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'S3ServerAccessLogsDelivery',
-      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
-      actions: ['s3:PutObject'],
-      resources: [this.accessLogsBucket.arnForObjects('trail-bucket/*')],
-      conditions: { ArnLike: { 'aws:SourceArn': this.bucket.bucketArn }, StringEquals: { 'aws:SourceAccount': stack.account } },
-    }));
+    enableServerAccessLogs(this.bucket, this.accessLogsBucket, 'trail-bucket/');
     (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
 
     this.logGroup = encryptedLogGroup(this, 'Logs', {
@@ -222,28 +204,13 @@ export class GatewayAuditTrail extends Construct {
           + 'and the Trail construct offers no way to pass a role with a managed policy instead.');
       }
     }
-    const replication = 'The audit trail delivers to a bucket of its own account and Region; copying the log files to another '
+    acknowledgeNoReplication(this.bucket, 'The audit trail delivers to a bucket of its own account and Region; copying the log files to another '
       + 'Region or an archive account is an organisation-level disaster-recovery decision (a destination bucket, key and '
-      + 'replication role there). Versioning, log-file validation digests and optional Object Lock protect them in place.';
-    for (const bucket of [this.bucket, this.accessLogsBucket]) {
-      for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
-        GatewayCompliance.acknowledge(bucket, `${pack}-S3BucketReplicationEnabled`, replication);
-      }
-    }
+      + 'replication role there). Versioning, log-file validation digests and optional Object Lock protect them in place.');
     if (!objectLock) {
       GatewayCompliance.acknowledge(this.bucket, 'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check',
         'Object Lock is opt-in (the objectLock prop) because it cannot be switched off once enabled and its retention is a records '
         + 'policy decision; log-file validation digests detect any change to a delivered log file, and the bucket is versioned, private and TLS-only.');
-    }
-    const accessLogs = 'This bucket only receives the S3 server access logs of the audit trail bucket';
-    GatewayCompliance.acknowledge(this.accessLogsBucket, 'cdk-validator-cfnguard::s3_bucket_logging_enabled_check', `${accessLogs}; logging its own access would need yet another bucket, and CloudTrail records API access to it.`);
-    GatewayCompliance.acknowledge(this.accessLogsBucket, 'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check', `${accessLogs}: diagnostic request metadata, versioned and expired by lifecycle; Object Lock is offered for the trail bucket.`);
-    GatewayCompliance.acknowledge(this.accessLogsBucket, 'cdk-validator-cfnguard::s3_event_notifications_enabled_check', `${accessLogs}; nothing reacts to new access log objects, so no event destination is configured.`);
-    const sseS3 = 'S3 server access log delivery is documented for SSE-S3 (AES256) default encryption only; the bucket is TLS-only, '
-      + 'private and versioned, and holds request metadata about the trail bucket, never the audit events (those are SSE-KMS).';
-    GatewayCompliance.acknowledge(this.accessLogsBucket, 'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check', sseS3);
-    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
-      GatewayCompliance.acknowledge(this.accessLogsBucket, `${pack}-S3DefaultEncryptionKMS`, sseS3);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
@@ -8,17 +8,21 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import {
   BATCH_BUCKET_ENV, BATCH_BUCKET_PREFIXES, BATCH_KEY_ENV, BATCH_MAX_RUNNING_ENV, BATCH_ROLE_ENV, BATCH_TABLE_ENV, BATCH_TABLE_KEYS,
   BATCH_TABLE_LIST_INDEX, BATCH_TABLE_OPEN_INDEX, BATCH_TICK_EVENT,
 } from '../../lambda/shared/batch-table-schema';
+import type { TenantInferenceProfiles } from '../bedrock/inference-profiles/tenant-inference-profiles';
+import { GatewayCompliance } from '../compliance/gateway-compliance';
+import { flattenValue } from '../compliance/rules/iam-statements';
 import type { GatewayApi } from '../gateway/gateway-api';
 import type { GatewayRouter } from '../gateway/gateway-router';
-import { enableServerAccessLogs } from '../private/access-logs';
-import { GatewayCompliance } from '../compliance/gateway-compliance';
+import { acknowledgeNoReplication, createAccessLogsBucket, enableServerAccessLogs, PRIVATE_VERSIONED_TLS_ONLY } from '../private/access-logs';
 import { AiGatewayValidationError } from '../private/errors';
+import { acknowledgeCrossRegionModelArns } from '../private/function-compliance';
+import { ManagedPolicyRole } from '../private/managed-policy-role';
+import { lambdaScheduleTarget } from '../private/scheduler-role';
 import { acknowledgeNotInBackupPlan, secureTableProps } from '../private/tables';
 
 export interface BatchRouteProps {
@@ -50,12 +54,12 @@ export interface BatchRouteProps {
  * batch state table, the Bedrock batch service role (assumable by bedrock.amazonaws.com for this
  * account's jobs only; reads the job inputs, writes the job outputs), and the batch worker (the
  * router's code, `index.batchHandler`) invoked by the `Batch Inference Job State Change` rule and
- * by a tick every `TICK_INTERVAL`. Grant the service role the models it may invoke
- * (`TenantInferenceProfiles.grantInvoke(route.serviceRole)`).
+ * by a tick every `TICK_INTERVAL`. Give it the models its jobs may run with `addModels(profiles)`
+ * (the service role invokes them; the router starts jobs on exactly them).
  *
  * @example
  * const batch = new BatchRoute(this, 'Batch', { router, encryptionKey: key });
- * profiles.grantInvoke(batch.serviceRole);
+ * batch.addModels(profiles);
  */
 export class BatchRoute extends Construct {
   /** How often the worker's tick runs (starts waiting batches, expires old ones). */
@@ -69,6 +73,8 @@ export class BatchRoute extends Construct {
   public readonly table: dynamodb.Table;
   /** The role Bedrock batch inference jobs run as. */
   public readonly serviceRole: iam.Role;
+  /** The router whose code answers the Batch API and runs the worker. */
+  private readonly router: GatewayRouter;
   /** The batch worker function. */
   public readonly worker: lambda.Function;
   /** The rule that sends Bedrock's job state changes to the worker. */
@@ -84,80 +90,10 @@ export class BatchRoute extends Construct {
     }
     const retention = props.retention ?? BatchRoute.DEFAULT_RETENTION;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const stack = Stack.of(this);
 
-    const accessLogs = props.accessLogsBucket ?? new s3.Bucket(this, 'AccessLogsBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
-      removalPolicy,
-      lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
-    });
-    this.bucket = new s3.Bucket(this, 'Bucket', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: props.encryptionKey,
-      bucketKeyEnabled: true,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
-      removalPolicy,
-      lifecycleRules: Object.entries(BATCH_BUCKET_PREFIXES).map(([name, prefix]) => ({
-        id: `Expire-${name}`, prefix, expiration: retention, noncurrentVersionExpiration: Duration.days(1), abortIncompleteMultipartUploadAfter: Duration.days(1),
-      })),
-    });
-
-    enableServerAccessLogs(this.bucket, accessLogs, 'batch/');
-
-    this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: BATCH_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: BATCH_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: BATCH_TABLE_KEYS.timeToLive,
-      ...secureTableProps({ encryptionKey: props.encryptionKey, removalPolicy }),
-    });
-    this.table.addGlobalSecondaryIndex({
-      indexName: BATCH_TABLE_LIST_INDEX.name,
-      partitionKey: { name: BATCH_TABLE_LIST_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: BATCH_TABLE_LIST_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
-    });
-    this.table.addGlobalSecondaryIndex({
-      indexName: BATCH_TABLE_OPEN_INDEX.name,
-      partitionKey: { name: BATCH_TABLE_OPEN_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: BATCH_TABLE_OPEN_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
-    });
-    acknowledgeNotInBackupPlan(this.table, 'The batch state table is in no AWS Backup plan of this stack: its items are working state of batches '
-      + 'that finish within 24 hours and expire with their files', { removalPolicy });
-
-    // Bedrock assumes the role for this account's batch inference jobs only (confused-deputy conditions).
-    this.serviceRole = new iam.Role(this, 'ServiceRole', {
-      description: `Bedrock batch inference jobs of the cdk-ai-gateway batch route ${this.node.path}`,
-      assumedBy: new iam.ServicePrincipal('bedrock.amazonaws.com', {
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'bedrock', resource: 'model-invocation-job', resourceName: '*' }) },
-        },
-      }),
-    });
-    const jobs = `${this.bucket.bucketArn}/${BATCH_BUCKET_PREFIXES.jobs}`;
-    this.serviceRole.addManagedPolicy(new iam.ManagedPolicy(this, 'ServicePolicy', {
-      description: 'Read batch job inputs, write batch job outputs, under the jobs prefix of the batch bucket',
-      statements: [
-        new iam.PolicyStatement({ sid: 'ReadInputs', actions: ['s3:GetObject'], resources: [`${jobs}*/input.jsonl`] }),
-        new iam.PolicyStatement({ sid: 'WriteOutputs', actions: ['s3:PutObject'], resources: [`${jobs}*/output/*`] }),
-        new iam.PolicyStatement({
-          sid: 'ListJobs', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${BATCH_BUCKET_PREFIXES.jobs}*`] } },
-        }),
-        new iam.PolicyStatement({
-          sid: 'BucketKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.encryptionKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
-        }),
-      ],
-    }));
+    this.bucket = this.createBucket(props, retention, removalPolicy);
+    this.table = this.createTable(props.encryptionKey, removalPolicy);
+    this.serviceRole = this.createServiceRole(props.encryptionKey);
 
     const environment = {
       [BATCH_TABLE_ENV]: this.table.tableName,
@@ -184,18 +120,8 @@ export class BatchRoute extends Construct {
     });
 
     // The router and the worker share one role: the state, the bucket, the jobs.
-    this.table.grantReadWriteData(props.router);
-    this.bucket.grantReadWrite(props.router);
-    props.router.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['bedrock:CreateModelInvocationJob', 'bedrock:StopModelInvocationJob', 'bedrock:GetModelInvocationJob'],
-      resources: [
-        stack.formatArn({ service: 'bedrock', resource: 'model-invocation-job', resourceName: '*' }),
-        // CreateModelInvocationJob is also authorized on the model the job calls; the service role limits which it may invoke.
-        stack.formatArn({ service: 'bedrock', resource: 'foundation-model', account: '', resourceName: '*' }),
-        stack.formatArn({ service: 'bedrock', resource: 'application-inference-profile', resourceName: '*' }),
-      ],
-    }));
-    this.serviceRole.grantPassRole(props.router.grantPrincipal);
+    this.router = props.router;
+    this.grantRouter(props.encryptionKey);
 
     this.jobStateRule = new events.Rule(this, 'JobStateRule', {
       description: 'Bedrock batch inference job state changes to the cdk-ai-gateway batch worker',
@@ -203,33 +129,165 @@ export class BatchRoute extends Construct {
       targets: [new eventsTargets.LambdaFunction(this.worker, { retryAttempts: 8, maxEventAge: Duration.hours(24), deadLetterQueue })],
     });
 
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      description: `Lets EventBridge Scheduler invoke the cdk-ai-gateway batch worker ${this.node.path}`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
-    });
-    schedulerRole.addManagedPolicy(new iam.ManagedPolicy(this, 'SchedulerPolicy', {
-      description: 'Invoke the batch worker',
-      statements: [
-        new iam.PolicyStatement({ sid: 'InvokeWorker', actions: ['lambda:InvokeFunction'], resources: [this.worker.functionArn] }),
-        new iam.PolicyStatement({ sid: 'DeadLetters', actions: ['sqs:SendMessage'], resources: [deadLetterQueue.queueArn] }),
-      ],
-    }));
     this.schedule = new scheduler.Schedule(this, 'Tick', {
       description: 'The cdk-ai-gateway batch worker tick',
       schedule: scheduler.ScheduleExpression.rate(BatchRoute.TICK_INTERVAL),
-      target: new schedulerTargets.LambdaInvoke(this.worker, {
+      target: lambdaScheduleTarget(this, this.worker, {
+        purpose: 'the cdk-ai-gateway batch worker', deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.minutes(5),
         input: scheduler.ScheduleTargetInput.fromObject(BATCH_TICK_EVENT),
-        deadLetterQueue,
-        role: iam.Role.fromRoleArn(this, 'SchedulerRoleRef', schedulerRole.roleArn, { mutable: false }),
-        retryAttempts: 2,
-        maxEventAge: Duration.minutes(5),
       }),
     });
+  }
+
+  /**
+   * Lets batch jobs run the models of `profiles` (the gateway's tenant inference profiles): the
+   * service role invokes them, and the router starts jobs on exactly them. Without it, no Bedrock
+   * job can start and every line runs on demand.
+   */
+  public addModels(profiles: TenantInferenceProfiles): void {
+    acknowledgeCrossRegionModelArns(profiles.grantInvoke(this.serviceRole), this.serviceRole);
+    acknowledgeCrossRegionModelArns(profiles.grantCreateBatchJobs(this.router), this.router);
+    const jobs = this.jobArns();
+    GatewayCompliance.acknowledge(this.routerPolicy(), `AiGateway-BedrockModelAccessScoped[Resource::${flattenValue(Stack.of(this).resolve(jobs))}]`,
+      'bedrock:CreateModelInvocationJob is authorized against the new job\'s ARN, whose id Bedrock generates at creation, so the '
+      + 'statement names every job of this account and Region; the model a job may call is scoped by the same statement, which '
+      + 'names exactly the tenants\' application inference profiles and the foundation models they route to.');
   }
 
   /** Routes the Batch API's paths of `api` to the router, behind its authorizer. */
   public addApiRoutes(api: GatewayApi): void {
     for (const [method, path] of API_ROUTES) api.addRoute(method, path);
+  }
+
+  /** The KMS-encrypted batch bucket (expired per prefix), its server access logs, and the findings it cannot fix. */
+  private createBucket(props: BatchRouteProps, retention: Duration, removalPolicy: RemovalPolicy): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: true,
+      ...PRIVATE_VERSIONED_TLS_ONLY,
+      removalPolicy,
+      lifecycleRules: Object.entries(BATCH_BUCKET_PREFIXES).map(([name, prefix]) => ({
+        id: `Expire-${name}`, prefix, expiration: retention, noncurrentVersionExpiration: Duration.days(1), abortIncompleteMultipartUploadAfter: Duration.days(1),
+      })),
+    });
+    const accessLogs = props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogsBucket', {
+      logsOf: 'the batch bucket', neverHolds: 'batch files or answers (those are in the SSE-KMS batch bucket)', removalPolicy,
+    });
+    const { statement, added } = enableServerAccessLogs(bucket, accessLogs, 'batch/');
+    if (!added) {
+      Annotations.of(this).addWarningV2('cdk-ai-gateway:batch:AccessLogsBucketPolicyNotManaged',
+        `The accessLogsBucket is imported: add this statement to its policy, or access log delivery fails: ${JSON.stringify(Stack.of(this).resolve(statement.toStatementJson()))}`);
+    }
+    const working = 'The batch bucket holds working files of batches (inputs, outputs, Bedrock job files) that expire with the batch retention';
+    acknowledgeNoReplication(bucket, `${working}; they are kept in the Region of the gateway and of the Bedrock jobs that read them, and `
+      + 'replicating tenant prompts and answers to another Region would copy them out of their Region for no recovery need (a lost batch is submitted again). Versioning protects them in place.');
+    GatewayCompliance.acknowledge(bucket, 'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check',
+      `${working}; a tenant's erasure request and the retention's expiry must be able to delete them, which Object Lock would forbid. The bucket is versioned, private, TLS-only and SSE-KMS.`);
+    GatewayCompliance.acknowledge(bucket, 'cdk-validator-cfnguard::s3_event_notifications_enabled_check',
+      `${working}; nothing reacts to new objects: Bedrock job state changes arrive by EventBridge from Bedrock itself, and the worker's tick resumes every batch.`);
+    return bucket;
+  }
+
+  /** The batch state table and its listing and unfinished-batch indexes. */
+  private createTable(encryptionKey: kms.IKey, removalPolicy: RemovalPolicy): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: BATCH_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: BATCH_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: BATCH_TABLE_KEYS.timeToLive,
+      ...secureTableProps({ encryptionKey, removalPolicy }),
+    });
+    for (const index of [BATCH_TABLE_LIST_INDEX, BATCH_TABLE_OPEN_INDEX]) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+      });
+    }
+    acknowledgeNotInBackupPlan(table, 'The batch state table is in no AWS Backup plan of this stack: its items are working state of batches '
+      + 'that finish within 24 hours and expire with their files', { removalPolicy });
+    return table;
+  }
+
+  /**
+   * The role Bedrock batch inference jobs run as: assumable by Bedrock for this account's jobs only
+   * (confused-deputy conditions); reads job inputs and writes job outputs under the jobs prefix.
+   */
+  private createServiceRole(encryptionKey: kms.IKey): ManagedPolicyRole {
+    const stack = Stack.of(this);
+    const role = new ManagedPolicyRole(this, 'ServiceRole', {
+      description: `Bedrock batch inference jobs of the cdk-ai-gateway batch route ${this.node.path}`,
+      policyDescription: 'Read batch job inputs, write batch job outputs, under the jobs prefix of the batch bucket; invoke the tenants\' models',
+      assumedBy: new iam.ServicePrincipal('bedrock.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': this.jobArns() },
+        },
+      }),
+    });
+    const inputs = this.bucket.arnForObjects(`${BATCH_BUCKET_PREFIXES.jobs}*/input.jsonl`);
+    const outputs = this.bucket.arnForObjects(`${BATCH_BUCKET_PREFIXES.jobs}*/output/*`);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadInputs', actions: ['s3:GetObject'], resources: [inputs] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WriteOutputs', actions: ['s3:PutObject'], resources: [outputs] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ListJobs', actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${BATCH_BUCKET_PREFIXES.jobs}*`] } },
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'BucketKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+    }));
+    for (const [resource, what] of [[inputs, 'reads each job\'s input file'], [outputs, 'writes each job\'s output files']] as const) {
+      GatewayCompliance.acknowledge(role.grantsPolicy, GatewayCompliance.wildcardResourceFindingId(role, resource),
+        `Bedrock ${what} under '${BATCH_BUCKET_PREFIXES.jobs}<job name>/' of the batch bucket: job names are made per batch at run time, so the grant `
+        + 'is the jobs prefix of this one bucket, and the role is assumable only by Bedrock for this account\'s batch inference jobs.');
+    }
+    return role;
+  }
+
+  /**
+   * The router's (and worker's) access, each action named: the state table and its two indexes
+   * (GetItem, PutItem, Query), the batch bucket's prefixes (GetObject, PutObject; ListBucket of the
+   * jobs prefix), the key, passing the service role, and stopping jobs.
+   */
+  private grantRouter(encryptionKey: kms.IKey): void {
+    const router = this.router.grantPrincipal;
+    const table = this.table.tableArn;
+    iam.Grant.addToPrincipal({
+      grantee: router, actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      resourceArns: [table, `${table}/index/${BATCH_TABLE_LIST_INDEX.name}`, `${table}/index/${BATCH_TABLE_OPEN_INDEX.name}`],
+    });
+    encryptionKey.grant(router, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    const prefixes = Object.values(BATCH_BUCKET_PREFIXES).map((prefix) => this.bucket.arnForObjects(`${prefix}*`));
+    iam.Grant.addToPrincipal({ grantee: router, actions: ['s3:GetObject', 's3:PutObject'], resourceArns: prefixes });
+    router.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${BATCH_BUCKET_PREFIXES.jobs}*`] } },
+    }));
+    router.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['bedrock:StopModelInvocationJob'], resources: [this.jobArns()] }));
+    this.serviceRole.grantPassRole(router);
+
+    const policy = this.routerPolicy();
+    for (const [prefix, resource] of Object.values(BATCH_BUCKET_PREFIXES).map((p, i) => [p, prefixes[i]] as const)) {
+      GatewayCompliance.acknowledge(policy, GatewayCompliance.wildcardResourceFindingId(policy, resource),
+        `The router reads and writes batch objects under '${prefix}' of the batch bucket (one object per file, job or spilled list, `
+        + 'named by ids made at run time): the keys are not known in advance, so the grant is the prefix, on this one bucket only.');
+    }
+    GatewayCompliance.acknowledge(policy, GatewayCompliance.wildcardResourceFindingId(policy, this.jobArns()),
+      'Bedrock batch inference job ARNs end in an id Bedrock generates when the job is created, so starting and stopping the batch route\'s '
+      + 'jobs needs every job ARN of this account and Region; the models a job may call are named in the same grant.');
+  }
+
+  /** Every batch inference job of this account and Region: their ids are generated by Bedrock. */
+  private jobArns(): string {
+    return Stack.of(this).formatArn({ service: 'bedrock', resource: 'model-invocation-job', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  }
+
+  /** The router role's customer-managed policy (where its grants land). */
+  private routerPolicy(): iam.ManagedPolicy {
+    const role = this.router.role;
+    if (!(role instanceof ManagedPolicyRole)) throw new AiGatewayValidationError('BatchRoute needs the router\'s own execution role (GatewayRouter creates one).', this);
+    return role.grantsPolicy;
   }
 }
 

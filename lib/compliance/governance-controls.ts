@@ -205,6 +205,27 @@ export class GovernanceControls {
         ],
       },
       {
+        control: 'Batch route',
+        status: GovernanceControlStatus.IMPLEMENTED,
+        implementedBy: ['BatchRoute (AiGateway `batch`)', 'router Batch API (lambda/router/batch)', 'batch worker (Bedrock job state changes, a 5-minute tick)', 'cdk-ai-gateway batch'],
+        settings: [
+          'batch files, Bedrock job files and spilled lists in an SSE-KMS bucket (the gateway key): TLS-only, private, versioned, server access logs, expired per prefix after `retention` (30 days by default)',
+          'the Bedrock batch service role: assumable by bedrock.amazonaws.com for this account\'s jobs only, reads job inputs and writes job outputs under jobs/ only, invokes only the tenants\' inference profiles; no inline policy',
+          'the router starts jobs only on the tenants\' inference profiles and the models they route to, with named actions on the state table, its two indexes and the bucket\'s prefixes',
+          'the batch state table: encrypted with the gateway key, point-in-time recovery, items expire (ttl) with the files',
+          'every line checked like a synchronous request before any runs; exactly one output or error line and one usage record (`<batch id>.<line>`) per line, at the batch price, or the on-demand price for lines no job took',
+          'the 24 h completion window: lines still unfinished end `batch_expired`; cancellation stops the batch\'s jobs',
+        ],
+        tests: ['test/batch/batch-route.test.ts', 'test/router/batch/'],
+        evidence: [
+          { resourceType: 'AWS::S3::Bucket', property: 'BucketEncryption.ServerSideEncryptionConfiguration.0.ServerSideEncryptionByDefault.KMSMasterKeyID', description: 'buckets encrypted with a customer key (the batch bucket among them)' },
+          { resourceType: 'AWS::S3::Bucket', property: 'LifecycleConfiguration.Rules.0.Prefix', description: 'the batch bucket, its files expired per prefix' },
+          { resourceType: 'AWS::IAM::Role', property: 'AssumeRolePolicyDocument.Statement.0.Condition.ArnLike', description: 'service roles assumable only for this account\'s resources (the Bedrock batch service role among them)' },
+          { resourceType: 'AWS::Events::Rule', property: 'EventPattern', description: 'the rule that sends Bedrock batch job state changes to the worker' },
+          { resourceType: 'AWS::Scheduler::Schedule', property: 'Target.DeadLetterConfig.Arn', description: 'scheduled workers (the batch tick among them) with a dead-letter queue' },
+        ],
+      },
+      {
         control: 'Retrieval governance',
         status: GovernanceControlStatus.PARTIAL,
         implementedBy: ['TenantKnowledgeBase', 'AiGateway knowledgeSources (bedrock:Retrieve on exactly those knowledge bases)', 'router retrieval stage', 'grounding check'],

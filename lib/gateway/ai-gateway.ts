@@ -703,7 +703,7 @@ export class AiGateway extends Construct {
         retention: props.batch.retention,
         removalPolicy,
       });
-      this.profiles?.grantInvoke(this.batch.serviceRole);
+      if (this.profiles) this.batch.addModels(this.profiles);
       this.batch.addApiRoutes(this.api);
     }
 
@@ -743,8 +743,19 @@ export class AiGateway extends Construct {
       // The gateway's own interface endpoints, or those of a GatewayVpc that has them: the router
       // and the authorizer may reach the AWS APIs only through them (and DynamoDB's gateway endpoint).
       const endpointSecurityGroup = (props.createVpcEndpoints ?? !hasGatewayEndpoints(props.vpc))
-        ? this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!, (props.knowledgeSources ?? []).length > 0)
+        ? this.addVpcEndpoints(props.vpc, props.vpcSubnets, routerSecurityGroup!, (props.knowledgeSources ?? []).length > 0, props.batch !== undefined)
         : (props.vpc instanceof GatewayVpc ? props.vpc.endpointSecurityGroup : undefined);
+      if (endpointSecurityGroup && props.vpc instanceof GatewayVpc && endpointSecurityGroup === props.vpc.endpointSecurityGroup && props.batch) {
+        // Nor a Bedrock control-plane endpoint (only the batch route starts and stops jobs): the gateway adds it.
+        new ec2.InterfaceVpcEndpoint(this, 'BedrockEndpoint', {
+          vpc: props.vpc,
+          service: ec2.InterfaceVpcEndpointAwsService.BEDROCK,
+          privateDnsEnabled: true,
+          subnets: props.vpcSubnets,
+          securityGroups: [endpointSecurityGroup],
+          open: false,
+        });
+      }
       if (endpointSecurityGroup && props.vpc instanceof GatewayVpc && endpointSecurityGroup === props.vpc.endpointSecurityGroup
         && (props.knowledgeSources ?? []).length > 0) {
         // A GatewayVpc has no Bedrock Agent Runtime endpoint (only retrieval needs it): the gateway adds
@@ -764,6 +775,8 @@ export class AiGateway extends Construct {
         lookupLogs: { key: this.encryptionKey, retention: props.logRetention, removalPolicy },
         selfHostedTargets: props.selfHostedTargets ?? [],
         external: props.routerEgress ?? [],
+        // The batch bucket, through the S3 gateway endpoint.
+        s3: props.batch !== undefined,
       });
     }
 
@@ -879,7 +892,7 @@ export class AiGateway extends Construct {
     };
   }
 
-  private addVpcEndpoints(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | undefined, router: ec2.ISecurityGroup, retrieval: boolean): ec2.ISecurityGroup {
+  private addVpcEndpoints(vpc: ec2.IVpc, subnets: ec2.SubnetSelection | undefined, router: ec2.ISecurityGroup, retrieval: boolean, batch: boolean): ec2.ISecurityGroup {
     const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc,
       description: 'cdk-ai-gateway VPC endpoints: HTTPS from the gateway functions only',
@@ -896,6 +909,8 @@ export class AiGateway extends Construct {
       ['XRay', ec2.InterfaceVpcEndpointAwsService.XRAY],
       // Retrieve, for gateways with knowledge sources.
       ...(retrieval ? [['BedrockAgentRuntime', ec2.InterfaceVpcEndpointAwsService.BEDROCK_AGENT_RUNTIME] as [string, ec2.InterfaceVpcEndpointAwsService]] : []),
+      // CreateModelInvocationJob and StopModelInvocationJob, for the batch route.
+      ...(batch ? [['Bedrock', ec2.InterfaceVpcEndpointAwsService.BEDROCK] as [string, ec2.InterfaceVpcEndpointAwsService]] : []),
     ];
     for (const [name, service] of services) {
       // In this construct's scope (not the VPC's), so an imported VPC from another stack works.
@@ -913,6 +928,8 @@ export class AiGateway extends Construct {
       service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
       subnets: subnets ? [subnets] : undefined,
     });
+    // The batch bucket's objects (the router's egress allows S3's prefix list).
+    if (batch) new ec2.GatewayVpcEndpoint(this, 'S3Endpoint', { vpc, service: ec2.GatewayVpcEndpointAwsService.S3, subnets: subnets ? [subnets] : undefined });
     return endpointSecurityGroup;
   }
 }

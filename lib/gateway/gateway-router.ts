@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledgeOutsideVpc } from '../private/function-compliance';
+import { acknowledgeImportedSubnets, acknowledgeOutsideVpc } from '../private/function-compliance';
 import { GatewayConfig, TargetKind } from '../../lambda/shared/config';
 import { TRACE_EXPORT_ENV, TraceExport } from '../../lambda/shared/config-tracing';
 import { CONFIG_DEFAULTS } from '../../lambda/shared/defaults';
@@ -321,6 +321,8 @@ export class GatewayRouter extends Construct implements iam.IGrantable, ec2.ICon
     for (const child of this.node.findAll()) {
       if (child instanceof appconfig.CfnDeployment) worker.node.addDependency(child);
     }
+    // In another stack's VPC, like the router: Control Tower cannot see the subnets are private.
+    acknowledgeImportedSubnets(worker);
     if (!this.workerBase.vpc) {
       acknowledgeOutsideVpc(worker.node.defaultChild!, `The ${id} function runs outside a VPC like the router it shares its code and role `
         + 'with (the vpc prop is unset): it calls AWS APIs over their TLS endpoints, every request signed with SigV4 and authorized by the '

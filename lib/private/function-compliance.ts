@@ -6,7 +6,7 @@ import { IConstruct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { flattenValue } from '../compliance/rules/iam-statements';
 import { newestNodeRuntime } from './assets';
-import { FunctionExecutionRole } from './function-role';
+import { ManagedPolicyRole } from './managed-policy-role';
 
 /** What a function that API Gateway invokes synchronously does, for the reasons of its acknowledgments. */
 export interface SynchronousFunctionContext {
@@ -241,15 +241,15 @@ const ANY_REGION_MODEL_ARN = /^arn:(?:<AWS::Partition>|aws[a-z-]*):bedrock:\*::f
 
 /**
  * Acknowledges AwsSolutions-IAM5 for each foundation model ARN with a Region wildcard
- * (`arn:<partition>:bedrock:*::foundation-model/<model id>`) that `grant` gave a function's
- * execution role, on the policy that holds it: exactly those finding ids, never IAM5 as a whole,
+ * (`arn:<partition>:bedrock:*::foundation-model/<model id>`) that `grant` gave a role of the library
+ * (a `ManagedPolicyRole`: a function's execution role, a service role), on the policy that holds it: exactly those finding ids, never IAM5 as a whole,
  * so any other wildcard still surfaces. A grant without such ARNs acknowledges nothing.
  *
  * @returns the finding ids acknowledged
  */
 export function acknowledgeCrossRegionModelArns(grant: iam.Grant, grantee: iam.IGrantable): string[] {
   const role = grantee.grantPrincipal;
-  if (!(role instanceof FunctionExecutionRole)) return [];
+  if (!(role instanceof ManagedPolicyRole)) return [];
   const stack = Stack.of(role);
   const ids = new Set<string>();
   for (const statement of grant.principalStatements) {
@@ -258,12 +258,15 @@ export function acknowledgeCrossRegionModelArns(grant: iam.Grant, grantee: iam.I
       if (ANY_REGION_MODEL_ARN.test(flat)) ids.add(`AwsSolutions-IAM5[Resource::${flat}]`);
     }
   }
-  for (const id of ids) {
+  // A role granted twice on the same models (invocation, then batch jobs) holds the finding once.
+  const already = new Set(GatewayCompliance.reviewAcknowledgments(role.grantsPolicy).map((a) => a.findingId));
+  const added = [...ids].filter((id) => !already.has(id));
+  for (const id of added) {
     GatewayCompliance.acknowledge(role.grantsPolicy, id,
       'A cross-Region inference profile routes each request to this foundation model in any Region of its geography, and '
       + 'Bedrock authorizes the call against the model ARN of the Region that serves it; AWS documents this ARN, with the '
       + 'Region as the only wildcard and the model id named, for cross-Region inference. The grant names this one model, '
-      + 'and the same statement names the tenant application inference profiles the router invokes.');
+      + 'and the same statement names the tenant application inference profiles the role uses.');
   }
-  return [...ids];
+  return added;
 }

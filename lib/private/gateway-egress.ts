@@ -27,6 +27,11 @@ export interface GatewayEgressOptions {
   readonly selfHostedTargets: ISelfHostedTarget[];
   /** Named external endpoints (router only). */
   readonly external: GatewayEgressRule[];
+  /**
+   * The router (and the workers that share its network) reaches S3 through its gateway endpoint:
+   * the batch route's bucket. @default false
+   */
+  readonly s3?: boolean;
 }
 
 /**
@@ -67,6 +72,9 @@ export function restrictGatewayEgress(scope: Construct, router: ec2.SecurityGrou
     const prefixListId = options.dynamoDbPrefixListId ?? dynamoDbPrefixListLookup(scope, options.lookupLogs);
     sg.addEgressRule(ec2.Peer.prefixList(prefixListId), https, `${who}: HTTPS to DynamoDB through its gateway endpoint`);
   }
+  if (options.endpointSecurityGroup && options.s3) {
+    router.addEgressRule(ec2.Peer.prefixList(managedPrefixListId(scope, 's3', options.lookupLogs)), https, 'router: HTTPS to S3 through its gateway endpoint (batch files)');
+  }
   // In the gateway's scope, like the matching ingress rules: a model stack need not know the gateway.
   options.selfHostedTargets.forEach((t, i) => t.connections.securityGroups.forEach((target, j) => {
     new ec2.CfnSecurityGroupEgress(scope, `SelfHostedEgress${i}x${j}`, {
@@ -104,14 +112,35 @@ const PREFIX_LIST_ID_PATH = 'PrefixLists.0.PrefixListId';
  * A deployment fails when the Region has no such prefix list.
  */
 export function dynamoDbPrefixListLookup(scope: Construct, logOptions: PrefixListLookupLogs): string {
-  const stack = Stack.of(scope);
-  const existing = stack.node.tryFindChild(LOOKUP_ID);
-  if (existing instanceof DynamoDbPrefixListLookup) return existing.prefixListId;
-  return new DynamoDbPrefixListLookup(stack, LOOKUP_ID, logOptions).prefixListId;
+  return managedPrefixListId(scope, 'dynamodb', logOptions);
 }
 
+/** The AWS-managed prefix lists of gateway endpoints the gateway's functions reach. */
+export type GatewayEndpointService = 'dynamodb' | 's3';
+
+/**
+ * The id of the Region's AWS-managed prefix list of `service` (`com.amazonaws.<region>.<service>`),
+ * resolved at deploy time like {@link dynamoDbPrefixListLookup}: one lookup construct per stack,
+ * one call per service, the same function, role and policy.
+ */
+export function managedPrefixListId(scope: Construct, service: GatewayEndpointService, logOptions: PrefixListLookupLogs): string {
+  const stack = Stack.of(scope);
+  const existing = stack.node.tryFindChild(LOOKUP_ID);
+  const lookups = existing instanceof DynamoDbPrefixListLookup ? existing : new DynamoDbPrefixListLookup(stack, LOOKUP_ID, logOptions);
+  return lookups.prefixListId(service);
+}
+
+/** Each service's lookup: DynamoDB's keeps the id and type it always had. */
+const LOOKUPS: Readonly<Record<GatewayEndpointService, { readonly id: string; readonly resourceType: string }>> = {
+  dynamodb: { id: 'Lookup', resourceType: 'Custom::DynamoDbPrefixList' },
+  s3: { id: 'S3Lookup', resourceType: 'Custom::S3PrefixList' },
+};
+
 class DynamoDbPrefixListLookup extends Construct {
-  public readonly prefixListId: string;
+  private readonly ids = new Map<GatewayEndpointService, string>();
+  private readonly role: FunctionExecutionRole;
+  private readonly policy: iam.ManagedPolicy;
+  private readonly logGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, logOptions: PrefixListLookupLogs) {
     super(scope, id);
@@ -140,9 +169,19 @@ class DynamoDbPrefixListLookup extends Construct {
     GatewayCompliance.acknowledge(policy, 'AwsSolutions-IAM5[Resource::*]',
       'ec2:DescribeManagedPrefixLists supports no resource-level permissions (the Service Authorization Reference lists no '
       + 'resource type for it), so IAM requires Resource "*". The policy holds only this read action, limited to the stack\'s '
-      + 'Region with aws:RequestedRegion; the deployment uses it to find the id of the AWS-managed DynamoDB prefix list.');
+      + 'Region with aws:RequestedRegion; the deployment uses it to find the id of the AWS-managed DynamoDB (and, with the batch route, S3) prefix list.');
 
-    const name = `com.amazonaws.${stack.region}.dynamodb`;
+    this.role = role;
+    this.policy = policy;
+    this.logGroup = logGroup;
+  }
+
+  /** The prefix list id of `service`, looked up once per stack. */
+  public prefixListId(service: GatewayEndpointService): string {
+    const known = this.ids.get(service);
+    if (known !== undefined) return known;
+    const stack = Stack.of(this);
+    const name = `com.amazonaws.${stack.region}.${service}`;
     const call: cr.AwsSdkCall = {
       service: 'EC2',
       action: 'describeManagedPrefixLists',
@@ -150,18 +189,19 @@ class DynamoDbPrefixListLookup extends Construct {
       outputPaths: [PREFIX_LIST_ID_PATH],
       physicalResourceId: cr.PhysicalResourceId.fromResponse(PREFIX_LIST_ID_PATH),
     };
-    const lookup = new cr.AwsCustomResource(this, 'Lookup', {
-      resourceType: 'Custom::DynamoDbPrefixList',
+    const lookup = new cr.AwsCustomResource(this, LOOKUPS[service].id, {
+      resourceType: LOOKUPS[service].resourceType,
       onUpdate: call,
-      role,
-      logGroup,
+      role: this.role,
+      logGroup: this.logGroup,
       memorySize: 256,
       installLatestAwsSdk: false,
     });
-    shareWithAwsCustomResourceFunction(lookup, role, policy);
-    lookup.node.addDependency(policy);
-    this.prefixListId = lookup.getResponseField(PREFIX_LIST_ID_PATH);
-
-    acknowledgeAwsCustomResourceFunction(stack);
+    shareWithAwsCustomResourceFunction(lookup, this.role, this.policy);
+    lookup.node.addDependency(this.policy);
+    const id = lookup.getResponseField(PREFIX_LIST_ID_PATH);
+    if (this.ids.size === 0) acknowledgeAwsCustomResourceFunction(stack);
+    this.ids.set(service, id);
+    return id;
   }
 }

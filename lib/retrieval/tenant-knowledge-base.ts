@@ -9,6 +9,7 @@ import { KnowledgeSourceConfig, KnowledgeSourceKind } from '../../lambda/shared/
 import { AiGatewayValidationError } from '../private/errors';
 import { newKey } from '../private/kms';
 import { ManagedPolicyRole } from '../private/managed-policy-role';
+import { SchedulerRole } from '../private/scheduler-role';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { flattenValue } from '../compliance/rules/iam-statements';
 import { IngestionOnDeploy } from './private/ingestion-on-deploy';
@@ -234,8 +235,7 @@ export class TenantKnowledgeBase extends Construct implements IKnowledgeSource {
     });
     this.dataSourceId = dataSource.attrDataSourceId;
 
-    const schedulerRole = new ManagedPolicyRole(this, 'IngestionScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+    const schedulerRole = new SchedulerRole(this, 'IngestionScheduleRole', {
       description: 'Starts the ingestion jobs of a cdk-ai-gateway knowledge base on its schedule',
     });
     schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['bedrock:StartIngestionJob'], resources: [kb.attrKnowledgeBaseArn] }));

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,7 +6,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
@@ -16,6 +15,7 @@ import { acknowledgeImportedSubnets, acknowledgeOutsideVpc } from '../private/fu
 import { httpsOnlySecurityGroup } from '../private/gateway-egress';
 import { FunctionExecutionRole } from '../private/function-role';
 import { encryptedLogGroup } from '../private/kms';
+import { lambdaScheduleTarget } from '../private/scheduler-role';
 import { UsageTable } from './usage-table';
 
 /** Properties of a {@link UsageSweeper}. */
@@ -181,28 +181,11 @@ export class UsageSweeper extends Construct {
         + 'execution role, and reaches no private network resource. Setting vpc places it in private subnets of your VPC.');
     }
 
-    // The scheduler's role: a customer-managed policy with exactly this function and this queue
-    // (the target's own grants would write an inline policy with the function's versions too).
-    const account = Stack.of(this).account;
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      description: `Lets EventBridge Scheduler invoke the cdk-ai-gateway usage sweeper ${this.node.path}`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': account } } }),
-    });
-    schedulerRole.addManagedPolicy(new iam.ManagedPolicy(this, 'SchedulerPolicy', {
-      description: 'Invoke the usage sweeper; send undeliverable invocations to its dead-letter queue',
-      statements: [
-        new iam.PolicyStatement({ sid: 'InvokeSweeper', actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
-        new iam.PolicyStatement({ sid: 'DeadLetters', actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
-      ],
-    }));
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: 'Runs the cdk-ai-gateway usage sweeper',
       schedule: scheduler.ScheduleExpression.rate(UsageSweeper.SCHEDULE_INTERVAL),
-      target: new schedulerTargets.LambdaInvoke(this.function, {
-        role: iam.Role.fromRoleArn(this, 'SchedulerRoleRef', schedulerRole.roleArn, { mutable: false }),
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 2,
-        maxEventAge: Duration.minutes(1),
+      target: lambdaScheduleTarget(this, this.function, {
+        purpose: 'the cdk-ai-gateway usage sweeper', deadLetterQueue: this.deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.minutes(1),
       }),
     });
   }

@@ -7,7 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { QUARANTINE_PREFIX, REVIEW_ENV, REVIEW_TABLE_KEYS } from '../../lambda/shared/review-table-schema';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
-import { enableServerAccessLogs } from '../private/access-logs';
+import { acknowledgeNoReplication, createAccessLogsBucket, enableServerAccessLogs, PRIVATE_VERSIONED_TLS_ONLY } from '../private/access-logs';
 import { AiGatewayValidationError } from '../private/errors';
 import { newKey } from '../private/kms';
 import { acknowledgeNotInBackupPlan, secureTableProps } from '../private/tables';
@@ -119,16 +119,14 @@ export class ResponseReviewQueue extends Construct {
       removalPolicy,
     });
 
-    const accessLogsBucket = props.accessLogsBucket ?? this.createAccessLogsBucket(removalPolicy);
+    const accessLogsBucket = props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogsBucket', {
+      logsOf: 'the review quarantine bucket', neverHolds: 'answers (those are in the SSE-KMS quarantine bucket)', removalPolicy,
+    });
     this.bucket = new s3.Bucket(this, 'QuarantineBucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,
       bucketKeyEnabled: true,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
+      ...PRIVATE_VERSIONED_TLS_ONLY,
       removalPolicy,
       lifecycleRules: [{
         id: 'ExpireQuarantinedAnswers',
@@ -143,7 +141,7 @@ export class ResponseReviewQueue extends Construct {
         `The accessLogsBucket is imported: add this statement to its policy, or access log delivery fails: ${JSON.stringify(Stack.of(this).resolve(statement.toStatementJson()))}`);
     }
     (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
-    this.acknowledgeBucketFindings(props.accessLogsBucket ? undefined : accessLogsBucket);
+    this.acknowledgeBucketFindings();
   }
 
   /** The router's environment variables that name the table, queue and bucket. */
@@ -186,41 +184,11 @@ export class ResponseReviewQueue extends Construct {
       + 'keys are not known in advance, so the grant is the prefix, on this one bucket only.');
   }
 
-  private createAccessLogsBucket(removalPolicy: RemovalPolicy): s3.Bucket {
-    return new s3.Bucket(this, 'AccessLogsBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
-      removalPolicy,
-      lifecycleRules: [{
-        id: 'ExpireAccessLogs', expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30),
-        abortIncompleteMultipartUploadAfter: Duration.days(7),
-      }],
-    });
-  }
-
-  private acknowledgeBucketFindings(accessLogsBucket: s3.IBucket | undefined): void {
-    const replication = 'Quarantined answers are short-lived review material (expired by lifecycle) kept in the Region '
+  private acknowledgeBucketFindings(): void {
+    acknowledgeNoReplication(this.bucket, 'Quarantined answers are short-lived review material (expired by lifecycle) kept in the Region '
       + 'next to the gateway that produced them; replicating them to another Region would copy tenant content out of its Region for no recovery need. '
-      + 'Versioning protects the objects in place.';
-    for (const target of [this.bucket, ...(accessLogsBucket ? [accessLogsBucket] : [])]) {
-      for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) GatewayCompliance.acknowledge(target, `${pack}-S3BucketReplicationEnabled`, replication);
-    }
+      + 'Versioning protects the objects in place.');
     GatewayCompliance.acknowledge(this.bucket, 'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check',
       'Quarantined answers must be erasable before their expiry (a tenant\'s erasure request, a reviewer deleting an answer that should not have been kept); Object Lock would forbid that. The bucket is versioned, private, TLS-only and SSE-KMS.');
-    if (!accessLogsBucket) return;
-    const accessLogs = 'This bucket only receives the S3 server access logs of the review quarantine bucket.';
-    GatewayCompliance.acknowledge(accessLogsBucket, 'cdk-validator-cfnguard::s3_bucket_logging_enabled_check',
-      `${accessLogs} Logging its own access would need yet another bucket (or a delivery loop); access to it is recorded by CloudTrail.`);
-    GatewayCompliance.acknowledge(accessLogsBucket, 'cdk-validator-cfnguard::s3_event_notifications_enabled_check',
-      `${accessLogs} Nothing reacts to new access log objects, so no event destination is configured.`);
-    GatewayCompliance.acknowledge(accessLogsBucket, 'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check',
-      `${accessLogs} They are diagnostic request metadata, versioned and expired by lifecycle.`);
-    const sse = 'This bucket is the target of S3 server access logs, whose delivery is documented for SSE-S3 (AES256) default encryption only; it is TLS-only, private and versioned, and holds request metadata about the quarantine bucket, never answers.';
-    GatewayCompliance.acknowledge(accessLogsBucket, 'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check', sse);
-    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) GatewayCompliance.acknowledge(accessLogsBucket, `${pack}-S3DefaultEncryptionKMS`, sse);
   }
 }

@@ -1,12 +1,17 @@
 /**
  * The batch route of an AiGateway (`batch` prop): the bucket, the state table, the Bedrock service
  * role, the worker on the job state change rule and the tick, the router's environment and the
- * Batch API routes; one fact per test, from one shared synthesis. (The packs still report open findings on the
- * batch route: not yet fixed or acknowledged, so no pack test yet.)
+ * Batch API routes; one fact per test, from one shared synthesis, which also ran every compliance pack.
  */
 import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { BATCH_TICK_EVENT } from '../../lambda/shared/batch-table-schema';
+import { AiGateway } from '../../lib/gateway/ai-gateway';
+import { AI_GATEWAY_BASE } from '../gateway/compliance-apps';
+import { expectReportAcknowledgmentsJustified, expectReportPassed } from '../helpers/compliance';
+import { actionsOf, resourcesOf, statementsOfRole, TemplateStatement } from '../helpers/iam-statements';
 import { SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis } from '../helpers/synthesis';
 
 let app: SharedApp;
@@ -77,5 +82,82 @@ test('the batch cancel route is behind the tenant authorizer', () => {
 test('the batch worker has a dead-letter queue and reserved concurrency', () => {
   template.hasResourceProperties('AWS::Lambda::Function', {
     Handler: 'index.batchHandler', ReservedConcurrentExecutions: 4, DeadLetterConfig: { TargetArn: Match.anyValue() },
+  });
+});
+
+/** The logical id of the role of the function with `handler` (the worker shares the router's role). */
+function roleOf(handler: string): string {
+  const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: handler } }))[0];
+  return fn.Properties.Role['Fn::GetAtt'][0];
+}
+
+function serviceRoleId(): string {
+  const [id] = Object.entries(template.findResources('AWS::IAM::Role'))
+    .find(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('bedrock.amazonaws.com'))!;
+  return id;
+}
+
+const granting = (statements: TemplateStatement[], action: string) => statements.filter((s) => actionsOf(s).includes(action));
+
+test('the Bedrock service role has no inline policy: its grants are in a customer-managed policy', () => {
+  const id = serviceRoleId();
+  const inline = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${id}"`));
+  expect(inline).toEqual([]);
+  expect(template.toJSON().Resources[id].Properties.Policies).toBeUndefined();
+  expect(granting(statementsOfRole(template, id), 'bedrock:InvokeModel')).toHaveLength(1);
+});
+
+test('the router and worker role names every action it is granted: no wildcard action', () => {
+  const wildcards = statementsOfRole(template, roleOf('index.batchHandler')).flatMap(actionsOf).filter((a) => a.includes('*'));
+  expect(wildcards).toEqual([]);
+});
+
+test('the router starts batch jobs only on the tenants\' inference profiles and the models they route to', () => {
+  const [create] = granting(statementsOfRole(template, roleOf('index.batchHandler')), 'bedrock:CreateModelInvocationJob');
+  const resources = resourcesOf(create).map((r) => JSON.stringify(r));
+  expect(resources.some((r) => r.includes(':model-invocation-job/*'))).toBe(true);
+  expect(resources.filter((r) => r.includes('Profiles'))).toHaveLength(2);
+  expect(resources.filter((r) => /(foundation-model|inference-profile)\/\*/.test(r))).toEqual([]);
+});
+
+test('the router reads and writes the batch bucket under its files, jobs and spill prefixes only', () => {
+  const [objects] = granting(statementsOfRole(template, roleOf('index.batchHandler')), 's3:PutObject');
+  expect(actionsOf(objects).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+  expect(resourcesOf(objects).map((r) => JSON.stringify(r).match(/\/(\w+\/)\*"/)?.[1])).toEqual(['files/', 'jobs/', 'spill/']);
+});
+
+test('the router reads and writes the state table and its two indexes with named actions', () => {
+  const [table] = granting(statementsOfRole(template, roleOf('index.batchHandler')), 'dynamodb:Query')
+    .filter((s) => JSON.stringify(s.Resource).includes('BatchTable'));
+  expect(actionsOf(table).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+  expect(resourcesOf(table).map((r) => JSON.stringify(r).match(/index\/(\w+)/)?.[1] ?? 'table')).toEqual(['table', 'byCreated', 'open']);
+});
+
+test('a gateway with the batch route passes every pack, each acknowledgment justified', () => {
+  expectReportPassed(app.report);
+  expectReportAcknowledgmentsJustified(app.report, 'Stack/Gateway');
+});
+
+describe('in a VPC whose egress the gateway restricts', () => {
+  // Built in-process (no pack run): the network facts only.
+  const stack = new Stack(new App(), 'VpcStack', { env: { account: '111122223333', region: 'us-east-1' } });
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+    vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'],
+    privateSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'], privateSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0aaaaaaaaaaaaaaa2'],
+  });
+  new AiGateway(stack, 'Gateway', { ...AI_GATEWAY_BASE, vpc, batch: {} });
+  const inVpc = Template.fromStack(stack);
+
+  test('the router starts and stops jobs through a Bedrock control-plane interface endpoint', () => {
+    inVpc.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.bedrock', VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+  });
+
+  test('the router reaches the batch bucket through the S3 gateway endpoint, and its egress allows S3\'s prefix list', () => {
+    inVpc.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] }, VpcEndpointType: 'Gateway' });
+    const [lookupId] = Object.keys(inVpc.findResources('Custom::S3PrefixList'));
+    inVpc.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      DestinationPrefixListId: { 'Fn::GetAtt': [lookupId, 'PrefixLists.0.PrefixListId'] }, FromPort: 443, ToPort: 443,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('GatewayRouterSecurityGroup'), 'GroupId'] },
+    });
   });
 });

@@ -17,6 +17,7 @@ export function consumerGovernanceApp(app: App): void {
     tenants: [{ id: 'acme', costCenter: 'cc-1', tier: 'standard' }],
     routes: [{ alias: 'classify', model: ModelSource.foundationModel('amazon.nova-micro-v1:0') }],
     reviewQueue: new ResponseReviewQueue(stack, 'Reviews'),
+    batch: {},
   });
   new GatewayAuditTrail(stack, 'Audit', { tables: [gateway.tenantKeyTable, gateway.incidentControls!.table] });
   new s3.Bucket(stack, 'TheirBucket');

@@ -32,6 +32,7 @@ describe('compliance report: a consumer app', () => {
     expect(governance).toMatch(/`AWS::Logs::LogGroup KmsKeyId`: log groups encrypted with a customer key \([1-9]\d* found\)/);
     expect(governance).toMatch(/`AWS::CloudTrail::Trail EnableLogFileValidation`: a trail with log-file validation \(1 found\)/);
     expect(governance).toMatch(/\| Escalation \| IMPLEMENTED \|.*`AWS::SQS::Queue KmsMasterKeyId`: the review queue encrypted with a customer key \([1-9]\d* found\)/);
+    expect(governance).toMatch(/\| Batch route \| IMPLEMENTED \|.*`AWS::S3::Bucket LifecycleConfiguration\.Rules\.0\.Prefix`: the batch bucket, its files expired per prefix \(1 found\)/);
   });
 
   test('every evidence item of an implemented control is found in this app', () => {

@@ -201,8 +201,28 @@ describe('the example app (bin/example.ts)', () => {
   test('the OpenAI-compatible API: /v1/chat/completions, /v1/embeddings, /v1/models, /v1/models/{model}, feedback and usage, and the base URL as an output', () => {
     const gateway = example.template('AiGatewayExample');
     const parts = Object.values(gateway.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart).sort();
-    expect(parts).toEqual(['chat', 'completions', 'embeddings', 'feedback', 'models', 'usage', 'v1', '{model}']);
+    expect(parts).toEqual([
+      'batches', 'cancel', 'chat', 'complete', 'completions', 'content', 'embeddings', 'feedback', 'files', 'models', 'uploads', 'usage', 'v1',
+      '{batch_id}', '{file_id}', '{file_id}', '{model}',
+    ]);
     gateway.hasOutput('BaseUrl', { Description: 'OpenAI-compatible base URL' });
+  });
+
+  test('the batch route stays inside the VPC: the Bedrock control plane through an endpoint, the bucket through S3\'s gateway endpoint', () => {
+    const gateway = example.template('AiGatewayExample');
+    gateway.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.bedrock', PrivateDnsEnabled: true, VpcEndpointType: 'Interface' });
+    const [lookupId] = Object.keys(gateway.findResources('Custom::S3PrefixList'));
+    gateway.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { DestinationPrefixListId: { 'Fn::GetAtt': [lookupId, 'PrefixLists.0.PrefixListId'] }, FromPort: 443 });
+  });
+
+  test('the classification workflow runs as batches: the Batch API, its worker, and Nova Micro at half its on-demand price', () => {
+    const gateway = example.template('AiGatewayExample');
+    gateway.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.batchHandler', Environment: { Variables: Match.objectLike({ GATEWAY_BATCH_MAX_RUNNING: '2' }) } });
+    gateway.hasResourceProperties('AWS::Events::Rule', { EventPattern: { 'source': ['aws.bedrock'], 'detail-type': ['Batch Inference Job State Change'] } });
+    const prices = (routerConfig(example.templateJson('AiGatewayExample')) as unknown as { prices: Record<string, Record<string, number>> }).prices;
+    const nova = prices['amazon.nova-micro-v1:0'];
+    expect(nova.batchInputUsdPer1K).toBeCloseTo(nova.inputUsdPer1K / 2, 12);
+    expect(nova.batchOutputUsdPer1K).toBeCloseTo(nova.outputUsdPer1K / 2, 12);
   });
 
   test('invocation logging delivers no text (the restricted route reaches Bedrock) to the bucket under bedrock-invocations/ and to the log group', () => {

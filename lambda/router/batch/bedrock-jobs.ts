@@ -3,9 +3,9 @@
  * at a Bedrock target are grouped by the model (or profile) they call; each group of at least
  * `minRecords` lines (Bedrock's minimum records per job, a per-model service quota) becomes one
  * `CreateModelInvocationJob` of Converse records (providers/bedrock/batch-records.ts). Every other
- * line — a smaller group, a self-hosted target, a target whose guardrail the gateway applies — is
- * served one by one through the pipeline at the **on-demand** price (documented fallback: it cost
- * the on-demand price).
+ * line — a smaller group, a self-hosted target, a target whose guardrail the gateway applies, an
+ * embeddings line (a Converse job cannot carry an InvokeModel embeddings body) — is served one by
+ * one through the pipeline at the **on-demand** price (documented fallback: it cost the on-demand price).
  *
  * When a job ends (`Batch Inference Job State Change` from EventBridge), its output records are read
  * and each line is settled through the pipeline with the record as its answer (`precomputed.ts`):
@@ -86,7 +86,8 @@ export class BedrockBatchJobs {
     for (const line of input) {
       if (refused.has(line.line)) continue;
       const plan = await this.options.lines.planBatchLine(runner.lineRequest(batch, line));
-      if ('error' in plan || plan.target.kind !== 'bedrock' || plan.gatewayGuardrail) continue;
+      // Embeddings lines stay on demand: the jobs carry Converse records, and Bedrock embeddings are InvokeModel calls.
+      if ('error' in plan || !('providerRequest' in plan) || plan.target.kind !== 'bedrock' || plan.gatewayGuardrail) continue;
       const group = groups.get(plan.target.modelId) ?? [];
       group.push({ line: line.line, target: plan.target, request: plan.providerRequest });
       groups.set(plan.target.modelId, group);

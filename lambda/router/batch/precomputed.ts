@@ -6,23 +6,35 @@
  */
 import { UpstreamError } from '../errors';
 import type { ProviderRegistry } from '../pipeline/invoke';
-import type { BedrockTarget, Completion, OpenAiTarget, ProviderAdapter, ProviderRequest, StreamChunk, Target } from '../providers/types';
+import type { BedrockTarget, Completion, EmbeddingRequest, Embeddings, OpenAiTarget, ProviderAdapter, ProviderRequest, StreamChunk, Target } from '../providers/types';
 
 /** Reads the job's answer for the target the pipeline chose (throws the record's `UpstreamError`). */
 export type RecordedAnswer = (target: Target, request: ProviderRequest) => Completion;
 
+/** Reads the job's embeddings for an embeddings line (throws the record's `UpstreamError`). */
+export type RecordedEmbeddings = (target: Target, request: EmbeddingRequest) => Embeddings;
+
+/** A retryable failure of a record fails over instead: asking again gives the same record. */
+function settled<T>(read: () => T): Promise<T> {
+  try {
+    return Promise.resolve(read());
+  } catch (error) {
+    if (error instanceof UpstreamError && error.disposition === 'retryable') {
+      return Promise.reject(new UpstreamError(error.message, { disposition: 'fallback', code: error.code, upstreamStatus: error.upstreamStatus, cause: error }));
+    }
+    return Promise.reject(error);
+  }
+}
+
 class PrecomputedAdapter<T extends Target> implements ProviderAdapter<T> {
-  constructor(readonly kind: T['kind'], private readonly answer: RecordedAnswer) {}
+  readonly embed?: (target: T, request: EmbeddingRequest) => Promise<Embeddings>;
+
+  constructor(readonly kind: T['kind'], private readonly answer: RecordedAnswer, embeddings?: RecordedEmbeddings) {
+    if (embeddings) this.embed = (target, request) => settled(() => embeddings(target, request));
+  }
 
   complete(target: T, request: ProviderRequest): Promise<Completion> {
-    try {
-      return Promise.resolve(this.answer(target, request));
-    } catch (error) {
-      if (error instanceof UpstreamError && error.disposition === 'retryable') {
-        return Promise.reject(new UpstreamError(error.message, { disposition: 'fallback', code: error.code, upstreamStatus: error.upstreamStatus, cause: error }));
-      }
-      return Promise.reject(error);
-    }
+    return settled(() => this.answer(target, request));
   }
 
   async *stream(): AsyncGenerator<StreamChunk, void, undefined> {
@@ -30,10 +42,10 @@ class PrecomputedAdapter<T extends Target> implements ProviderAdapter<T> {
   }
 }
 
-/** A provider registry whose every adapter returns `answer`. */
-export function recordedAnswers(answer: RecordedAnswer): ProviderRegistry {
+/** A provider registry whose every adapter returns `answer` (and, for embeddings lines, `embeddings`). */
+export function recordedAnswers(answer: RecordedAnswer, embeddings?: RecordedEmbeddings): ProviderRegistry {
   return {
-    bedrock: new PrecomputedAdapter<BedrockTarget>('bedrock', answer),
-    openai: new PrecomputedAdapter<OpenAiTarget>('openai', answer),
+    bedrock: new PrecomputedAdapter<BedrockTarget>('bedrock', answer, embeddings),
+    openai: new PrecomputedAdapter<OpenAiTarget>('openai', answer, embeddings),
   };
 }

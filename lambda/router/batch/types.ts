@@ -7,7 +7,7 @@ import type { TenantIdentity } from '../../shared/authorizer-context';
 import type { GatewayError } from '../errors';
 import type { GatewayRequest } from '../http';
 import type { ProviderRegistry } from '../pipeline/invoke';
-import type { ProviderRequest, Target } from '../providers/types';
+import type { EmbeddingRequest, ProviderRequest, Target } from '../providers/types';
 
 /** One line of a batch, as the gateway checks or serves it. */
 export interface BatchLineRequest {
@@ -29,10 +29,14 @@ export interface BatchLineRequest {
   readonly onDemandPrice?: boolean;
 }
 
-/** The call a batch job makes for a line, or why the line does not run. */
+/**
+ * The call a batch job makes for a line — a chat completion (`providerRequest`) or, for a
+ * `/v1/embeddings` line, an embeddings call (`embeddingRequest`) — or why the line does not run.
+ */
 export type BatchLinePlan =
   | { readonly error: GatewayError }
-  | { readonly target: Target; readonly providerRequest: ProviderRequest; readonly gatewayGuardrail: boolean };
+  | { readonly target: Target; readonly providerRequest: ProviderRequest; readonly gatewayGuardrail: boolean }
+  | { readonly target: Target; readonly embeddingRequest: EmbeddingRequest; readonly gatewayGuardrail: boolean };
 
 /** What a served line answered: its status and JSON body (an answer or an error envelope). */
 export interface BatchLineAnswer {

@@ -34,6 +34,7 @@ import { applyTenantPolicy } from './policy';
 import { AnswerMeta, baseHeaders, formatUsd, HEADERS } from './respond';
 import { reserveForPlan } from './reserve';
 import { planNamedRoute, PlanBound } from './route';
+import { resolveTenant } from './tenant';
 import { TenantContext } from './types';
 import { RequestTrace } from './usage';
 import { STAGE } from '../tracing/spans';
@@ -113,18 +114,28 @@ function checkModelLimits(plan: ReturnType<typeof planNamedRoute>, call: Embeddi
   }
 }
 
+/** What an embeddings request asks for and where it goes: the checks of every stage before a model call passed. */
+export interface EmbeddingsPlan {
+  readonly parsed: EmbeddingsRequest;
+  readonly plan: ReturnType<typeof planNamedRoute>;
+  /** The call every candidate gets. */
+  readonly call: EmbeddingRequest;
+}
+
 /**
- * Serves `POST /v1/embeddings` into `out`; throws the request's `GatewayError` (the gateway writes
- * it and the usage record).
+ * The stages of an embeddings request before its budget and any model call — tenant, parse, hints,
+ * tenant policy, route (embedding targets only, a batch line at its batch price), incident controls,
+ * the serving model's limits — recorded on `trace`. Throws the request's `GatewayError`. A batch
+ * line is checked with it before the batch runs (the same errors as a synchronous request).
  *
- * @example await serveEmbeddings(ctx, request, tenant, out, trace, signal, budget); // tenant: resolved and admitted by the gateway
+ * @example const { plan, call } = await planEmbeddings(ctx, request, trace); // a batch line: the tenant resolved here
  */
-export async function serveEmbeddings(
-  ctx: EmbeddingsContext, request: GatewayRequest, tenant: TenantContext, out: ResponseSink, trace: RequestTrace, signal: AbortSignal,
-  budget: { reservation?: BudgetReservation },
-): Promise<void> {
+export async function planEmbeddings(ctx: EmbeddingsContext, request: GatewayRequest, trace: RequestTrace, caller?: TenantContext): Promise<EmbeddingsPlan> {
   const config = ctx.config;
   const spans = trace.spans;
+  // `caller`: the tenant the endpoint resolved (and admitted); batch lines are checked without one.
+  const tenant = caller ?? spans.spanSync(STAGE.TENANT, undefined, () => resolveTenant(request.credentials, request.headers, config));
+  trace.tenant = tenant;
   const parsed = spans.spanSync(STAGE.PARSE, undefined, () => parseEmbeddingsRequest(request.body, request.bodyError, config.limits));
   trace.setRequestedModel(parsed.model, config);
   if (request.headers['x-gateway-sensitivity']?.trim().toLowerCase() === Sensitivity.RESTRICTED) trace.sensitivity = Sensitivity.RESTRICTED;
@@ -139,18 +150,14 @@ export async function serveEmbeddings(
   const policy = spans.spanSync(STAGE.TENANT_POLICY, undefined, () => applyTenantPolicy(tenant, parsed.model, hints, config));
   trace.sensitivity = policy.sensitivity;
   trace.latencyClass = policy.latencyClass;
+  const batchPricing = request.batchLine !== undefined && request.batchLine.onDemandPrice !== true;
   const plan = await spans.span(STAGE.ROUTE, undefined, async (span) => {
-    const chosen = await ctx.controls.apply(planNamedRoute({ tenant, hints, policy, config, breakers: ctx.breakers, env: ctx.env }, parsed.model, embeddingsBound(parsed.inputs)), tenant);
+    const chosen = await ctx.controls.apply(planNamedRoute({ tenant, hints, policy, config, breakers: ctx.breakers, env: ctx.env, batchPricing }, parsed.model, embeddingsBound(parsed.inputs)), tenant);
     span.set('gateway.route', chosen.alias).set('gateway.route.candidates', chosen.candidates.map((c) => c.config.id));
     return chosen;
   });
   trace.route = plan.alias;
   trace.plan = plan;
-  budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => reserveForPlan(ctx.budget, trace, plan, request.receivedAt));
-  const deadline = request.receivedAt + config.timeouts.totalMs;
-  const guardrail = plan.guardrail;
-  if (guardrail) await spans.span(STAGE.INPUT_GUARDRAIL, undefined, () => checkGuardrail(ctx, guardrail, parsed.inputs, signal, deadline));
-
   const call: EmbeddingRequest = {
     requestId: trace.requestId,
     inputs: parsed.inputs,
@@ -159,10 +166,32 @@ export async function serveEmbeddings(
     ...(parsed.user !== undefined ? { user: parsed.user } : {}),
   };
   checkModelLimits(plan, call);
+  return { parsed, plan, call };
+}
+
+/**
+ * Serves `POST /v1/embeddings` into `out`; throws the request's `GatewayError` (the gateway writes
+ * it and the usage record). A batch line a job answered is served from its recorded answer
+ * (`request.batchLine.answers`) instead of calling the model.
+ *
+ * @example await serveEmbeddings(ctx, request, tenant, out, trace, signal, budget); // tenant: resolved and admitted by the gateway
+ */
+export async function serveEmbeddings(
+  ctx: EmbeddingsContext, request: GatewayRequest, tenant: TenantContext, out: ResponseSink, trace: RequestTrace, signal: AbortSignal,
+  budget: { reservation?: BudgetReservation },
+): Promise<void> {
+  const config = ctx.config;
+  const spans = trace.spans;
+  const { parsed, plan, call } = await planEmbeddings(ctx, request, trace, tenant);
+  budget.reservation = await spans.span(STAGE.BUDGET, undefined, () => reserveForPlan(ctx.budget, trace, plan, request.receivedAt));
+  const deadline = request.receivedAt + config.timeouts.totalMs;
+  const guardrail = plan.guardrail;
+  if (guardrail) await spans.span(STAGE.INPUT_GUARDRAIL, undefined, () => checkGuardrail(ctx, guardrail, parsed.inputs, signal, deadline));
+
   const estimate = (): number => parsed.inputs.reduce((n, t) => n + estimateTokens(t), 0);
   trace.inputTokensEstimate = estimate;
   const invoke: InvokeContext = {
-    providers: ctx.providers, breakers: ctx.breakers, retry: config.retry, deadline, signal,
+    providers: request.batchLine?.answers ?? ctx.providers, breakers: ctx.breakers, retry: config.retry, deadline, signal,
     now: ctx.now, random: ctx.random, sleep: ctx.sleep, attempts: trace.attempts,
   };
   let fallbackIndex = 0;

@@ -359,10 +359,27 @@ export class TenantInferenceProfiles extends Construct {
     return this.grantEntries(grantee, [this.entry(tenantId, alias)]);
   }
 
+  /**
+   * Lets the principal start Bedrock batch inference jobs (`bedrock:CreateModelInvocationJob`) on
+   * every profile: the action is authorized against the job's ARN, whose id Bedrock generates at
+   * creation (`model-invocation-job/*` in the stack's account and Region), and against the model
+   * the job calls, so the one statement names the job ARNs and exactly the profiles and what they
+   * route to, as `grantInvoke` does. The jobs themselves run as a service role that needs
+   * `grantInvoke`.
+   */
+  public grantCreateBatchJobs(grantee: iam.IGrantable): iam.Grant {
+    const jobs = Stack.of(this).formatArn({ service: 'bedrock', resource: 'model-invocation-job', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    return iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:CreateModelInvocationJob'], resourceArns: [jobs, ...this.modelArns(this._entries)] });
+  }
+
+  /** The profiles of `entries` and what they route to. */
+  private modelArns(entries: TenantProfileEntry[]): string[] {
+    return [...unique(entries.map((e) => e.profileArn)), ...unique(entries.flatMap((e) => this.underlyingArns.get(e.sourceId)!))];
+  }
+
   private grantEntries(grantee: iam.IGrantable, entries: TenantProfileEntry[]): iam.Grant {
     const profileArns = unique(entries.map((e) => e.profileArn));
-    const underlying = unique(entries.flatMap((e) => this.underlyingArns.get(e.sourceId)!));
-    const invoke = iam.Grant.addToPrincipal({ grantee, actions: INVOKE_ACTIONS, resourceArns: [...profileArns, ...underlying] });
+    const invoke = iam.Grant.addToPrincipal({ grantee, actions: INVOKE_ACTIONS, resourceArns: this.modelArns(entries) });
     const describe = iam.Grant.addToPrincipal({ grantee, actions: ['bedrock:GetInferenceProfile'], resourceArns: profileArns });
     return invoke.combine(describe);
   }

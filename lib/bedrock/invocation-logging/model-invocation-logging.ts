@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { enableServerAccessLogs } from '../../private/access-logs';
+import { acknowledgeNoReplication, createAccessLogsBucket, enableServerAccessLogs, PRIVATE_VERSIONED_TLS_ONLY } from '../../private/access-logs';
 import { BUNDLED_HANDLER, BUNDLED_RUNTIME, bundledHandler } from '../../private/assets';
 import { INVOCATION_LOGGING_PROPERTY } from '../../../lambda/shared/invocation-logging-properties';
 import { AiGatewayValidationError } from '../../private/errors';
@@ -354,31 +354,17 @@ export class ModelInvocationLogging extends Construct {
   /** The log bucket (SSE-KMS, TLS only, private, versioned, lifecycle) and its server access log bucket. */
   private createBuckets(props: ModelInvocationLoggingProps, settings: ValidatedSettings, unique: string): { bucket: s3.Bucket; accessLogsBucket: s3.IBucket } {
     const removalPolicy = settings.removalPolicy;
-    const accessLogsBucket = props.accessLogsBucket ?? new s3.Bucket(this, 'AccessLogsBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
-      removalPolicy,
-      lifecycleRules: [{
-        id: 'ExpireAccessLogs',
-        expiration: settings.expiration,
-        noncurrentVersionExpiration: settings.noncurrentVersionExpiration,
-        abortIncompleteMultipartUploadAfter: Duration.days(7),
-      }],
+    const accessLogsBucket = props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogsBucket', {
+      logsOf: 'the invocation log bucket', neverHolds: 'prompts or completions (those are in the SSE-KMS log bucket)', removalPolicy,
+      expiration: settings.expiration, noncurrentVersionExpiration: settings.noncurrentVersionExpiration,
     });
     const versioned = props.versioned ?? true;
     const bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,
       bucketKeyEnabled: true,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      // Bedrock's bucket policy only takes effect with ACLs disabled (Bedrock user guide).
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Bedrock's bucket policy only takes effect with ACLs disabled (Bedrock user guide): BUCKET_OWNER_ENFORCED.
+      ...PRIVATE_VERSIONED_TLS_ONLY,
       versioned,
       objectLockEnabled: props.objectLock ? true : undefined,
       objectLockDefaultRetention: props.objectLock,
@@ -398,7 +384,7 @@ export class ModelInvocationLogging extends Construct {
     // New log objects are published to EventBridge, so pipelines can react to them. Set on the L1:
     // the L2's eventBridgeEnabled would add a notifications custom resource and its Lambda.
     (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
-    acknowledgeBucketFindings(bucket, props.accessLogsBucket ? undefined : accessLogsBucket, props.objectLock !== undefined);
+    acknowledgeBucketFindings(bucket, props.objectLock !== undefined);
     return { bucket, accessLogsBucket };
   }
 
@@ -583,46 +569,16 @@ export class ModelInvocationLogging extends Construct {
   }
 }
 
-const SSE_S3_ACCESS_LOGS_REASON =
-  'This bucket is the target of S3 server access logs, whose delivery is documented for SSE-S3 (AES256) default encryption only; it is encrypted with SSE-S3, TLS-only, private and versioned, and holds request metadata about the log bucket, never prompts or completions (those are in the SSE-KMS log bucket).';
-
-/** The cdk-nag and Control Tower findings on the buckets the construct creates that it cannot fix, each with its reason. */
-function acknowledgeBucketFindings(bucket: s3.IBucket, accessLogsBucket: s3.IBucket | undefined, objectLockEnabled: boolean): void {
-  const replication =
-    'Amazon Bedrock delivers invocation logs only to a bucket in its own account and Region. Copying them to another Region is an organisation-level disaster-recovery decision (a destination bucket, key and replication role there) that this construct cannot make; versioning, and optionally Object Lock, protect the objects in place.';
-  for (const target of [bucket, ...(accessLogsBucket ? [accessLogsBucket] : [])]) {
-    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
-      GatewayCompliance.acknowledge(target, `${pack}-S3BucketReplicationEnabled`, replication);
-    }
-  }
+/** The cdk-nag and Control Tower findings on the log bucket that it cannot fix, each with its reason. */
+function acknowledgeBucketFindings(bucket: s3.IBucket, objectLockEnabled: boolean): void {
+  acknowledgeNoReplication(bucket,
+    'Amazon Bedrock delivers invocation logs only to a bucket in its own account and Region. Copying them to another Region is an organisation-level disaster-recovery decision (a destination bucket, key and replication role there) that this construct cannot make; versioning, and optionally Object Lock, protect the objects in place.');
   if (!objectLockEnabled) {
     GatewayCompliance.acknowledge(
       bucket,
       'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check',
       'Object Lock is opt-in (the objectLock prop): it cannot be switched off once enabled, and it prevents erasing logged prompts before the retention ends, which data-protection obligations may require. Versioning and the TLS-only, private, SSE-KMS bucket protect the logs meanwhile.',
     );
-  }
-  if (accessLogsBucket) {
-    const accessLogs = 'This bucket only receives the S3 server access logs of the invocation log bucket.';
-    GatewayCompliance.acknowledge(
-      accessLogsBucket,
-      'cdk-validator-cfnguard::s3_bucket_logging_enabled_check',
-      `${accessLogs} Logging its own access would need yet another bucket (or a delivery loop); access to it is recorded by CloudTrail.`,
-    );
-    GatewayCompliance.acknowledge(
-      accessLogsBucket,
-      'cdk-validator-cfnguard::s3_event_notifications_enabled_check',
-      `${accessLogs} Nothing reacts to new access log objects, so no event destination is configured.`,
-    );
-    GatewayCompliance.acknowledge(
-      accessLogsBucket,
-      'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check',
-      `${accessLogs} They are diagnostic request metadata, versioned and expired by lifecycle; Object Lock is offered for the invocation log bucket (objectLock).`,
-    );
-    GatewayCompliance.acknowledge(accessLogsBucket, 'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check', SSE_S3_ACCESS_LOGS_REASON);
-    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
-      GatewayCompliance.acknowledge(accessLogsBucket, `${pack}-S3DefaultEncryptionKMS`, SSE_S3_ACCESS_LOGS_REASON);
-    }
   }
 }
 

@@ -7,11 +7,15 @@
  */
 import { BedrockBatchJobs } from '../../../lambda/router/batch/bedrock-jobs';
 import { parseBatchInput } from '../../../lambda/router/batch/input-file';
+import { recordedAnswers } from '../../../lambda/router/batch/precomputed';
 import { BatchRunner } from '../../../lambda/router/batch/runner';
+import { fromRunBatchEmbeddings, parseRunBatchOutput } from '../../../lambda/router/providers/openai/run-batch-records';
 import { BatchStatus, FilePurpose, InMemoryBatchStore, StoredBatch } from '../../../lambda/router/batch/store';
 import { Outcome } from '../../../lambda/router/usage/types';
-import { resolved } from '../../helpers/router-config';
-import { testGateway, TestGateway } from '../../helpers/router-fakes';
+import type { BedrockTarget, EmbeddingRequest, Embeddings, OpenAiTarget } from '../../../lambda/router/providers/types';
+import { TargetKind } from '../../../lambda/shared/config';
+import { resolved, testConfig } from '../../helpers/router-config';
+import { FakeAdapter, testGateway, TestGateway } from '../../helpers/router-fakes';
 import { classifyConfig, FakeBedrockJobs, jobEvent, line, MemoryObjects, NOVA } from './bedrock-fakes';
 
 const BATCH_IN = 0.00003;
@@ -34,20 +38,28 @@ async function setup(): Promise<Setup> {
   const store = new InMemoryBatchStore();
   const objects = new MemoryObjects();
   const api = new FakeBedrockJobs();
-  let n = 0;
-  const newId = (prefix: string): string => `${prefix}_${String(++n).padStart(24, '0')}`;
-  const jobs = new BedrockBatchJobs({ store, objects, api, lines: t.gateway, bucket: 'gw-batch', roleArn: 'arn:aws:iam::111122223333:role/batch', minRecords: 3, newId });
-  await store.putFile({ id: 'file_in', tenantId: 'globex', filename: 'in.jsonl', purpose: FilePurpose.BATCH, bytes: INPUT.length, createdAt: 0, expiresAt: 1e10, content: INPUT });
-  const created: StoredBatch = {
-    id: 'batch_00000000000000000000abcd', tenantId: 'globex', identity: { tenantId: 'globex' }, endpoint: '/v1/chat/completions',
-    inputFileId: 'file_in', completionWindow: '24h', metadata: null, status: BatchStatus.VALIDATING,
-    createdAt: Math.floor(Date.now() / 1000), expiresAt: Math.floor(Date.now() / 1000) + 86_400, total: 6, refusals: [],
-  };
-  await store.putBatch(created);
-  const checked = await new BatchRunner({ store, lines: t.gateway, newId }).check(created, parseBatchInput(INPUT));
+  const { jobs, checked } = await checkedBatch(t, store, objects, api, 3, { id: 'batch_00000000000000000000abcd', endpoint: '/v1/chat/completions', input: INPUT });
   t.usage.clear();
   const batch = await jobs.submit(checked);
   return { t, store, objects, api, jobs, batch };
+}
+
+/** Globex's batch of `input`, stored and checked, and the jobs that would run it. */
+async function checkedBatch(
+  t: TestGateway, store: InMemoryBatchStore, objects: MemoryObjects, api: FakeBedrockJobs, minRecords: number,
+  spec: { readonly id: string; readonly endpoint: string; readonly input: string },
+): Promise<{ jobs: BedrockBatchJobs; checked: StoredBatch }> {
+  let n = 0;
+  const newId = (prefix: string): string => `${prefix}_${String(++n).padStart(24, '0')}`;
+  const jobs = new BedrockBatchJobs({ store, objects, api, lines: t.gateway, bucket: 'gw-batch', roleArn: 'arn:aws:iam::111122223333:role/batch', minRecords, newId });
+  await store.putFile({ id: 'file_in', tenantId: 'globex', filename: 'in.jsonl', purpose: FilePurpose.BATCH, bytes: spec.input.length, createdAt: 0, expiresAt: 1e10, content: spec.input });
+  const created: StoredBatch = {
+    id: spec.id, tenantId: 'globex', identity: { tenantId: 'globex' }, endpoint: spec.endpoint,
+    inputFileId: 'file_in', completionWindow: '24h', metadata: null, status: BatchStatus.VALIDATING,
+    createdAt: Math.floor(Date.now() / 1000), expiresAt: Math.floor(Date.now() / 1000) + 86_400, total: parseBatchInput(spec.input).length, refusals: [],
+  };
+  await store.putBatch(created);
+  return { jobs, checked: await new BatchRunner({ store, lines: t.gateway, newId }).check(created, parseBatchInput(spec.input)) };
 }
 
 const converseAnswer = (text: string) => ({
@@ -171,5 +183,84 @@ describe('BedrockBatchJobs', () => {
     expect(nova).toHaveLength(4);
     const onDemand = resolved().prices.get(NOVA)!;
     for (const r of nova) expect(r.costUsd).toBeCloseTo((r.inputTokens * onDemand.inputUsdPer1K + r.outputTokens * onDemand.outputUsdPer1K) / 1000, 12);
+  });
+});
+
+describe('BedrockBatchJobs: embeddings lines', () => {
+  const TITAN = 'amazon.titan-embed-text-v2:0';
+  const TITAN_ON_DEMAND = 0.00002;
+
+  /** The fake Bedrock adapter, with embeddings. */
+  class EmbeddingBedrock extends FakeAdapter<BedrockTarget> {
+    readonly embedded: EmbeddingRequest[] = [];
+    embed(target: BedrockTarget, request: EmbeddingRequest): Promise<Embeddings> {
+      this.embedded.push(request);
+      return Promise.resolve({ vectors: request.inputs.map(() => [0.25, 0.5]), inputTokens: 7, servedModel: target.modelId });
+    }
+  }
+
+  test('run on demand at the on-demand price, never in a Converse job, each with one usage record', async () => {
+    const base = testConfig();
+    const config = resolved({
+      ...base,
+      tenants: base.tenants.map((t) => (t.id === 'globex' ? { ...t, allowedAliases: [...t.allowedAliases, 'embed'] } : t)),
+      targets: [...base.targets, { id: 'titan', kind: TargetKind.BEDROCK, modelId: TITAN, region: 'us-east-1', capabilities: { embeddings: true } }],
+      routes: [...base.routes, { alias: 'embed', targets: ['titan'] }],
+      prices: { ...base.prices, [TITAN]: { inputUsdPer1K: TITAN_ON_DEMAND, outputUsdPer1K: 0, batchInputUsdPer1K: TITAN_ON_DEMAND / 2, batchOutputUsdPer1K: 0 } },
+    });
+    const bedrock = new EmbeddingBedrock('bedrock');
+    const t = testGateway({ config, providers: { bedrock, openai: new FakeAdapter<OpenAiTarget>('openai') } });
+    const store = new InMemoryBatchStore();
+    const api = new FakeBedrockJobs();
+    const input = ['e1', 'e2', 'e3'].map((id) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/embeddings', body: { model: 'embed', input: [`text ${id}`, 'more'] } })).join('\n');
+    const created = { id: 'batch_0000000000000000000embed', endpoint: '/v1/embeddings', input };
+    const { jobs, checked } = await checkedBatch(t, store, new MemoryObjects(), api, 1, created);
+    expect(checked.refusals).toEqual([]);
+    const batch = await jobs.submit(checked);
+
+    expect(api.created).toEqual([]);
+    expect(bedrock.embedded.map((r) => r.inputs)).toEqual([['text e1', 'more'], ['text e2', 'more'], ['text e3', 'more']]);
+    expect(batch.status).toBe(BatchStatus.COMPLETED);
+    expect(t.usage.records.map((r) => r.requestId).sort()).toEqual([1, 2, 3].map((l) => `${created.id}.${l}`));
+    for (const r of t.usage.records) {
+      expect(r).toMatchObject({ operation: 'embeddings', inputTokens: 7, outputTokens: 0, outcome: Outcome.SUCCESS });
+      expect(r.costUsd).toBeCloseTo((7 * TITAN_ON_DEMAND) / 1000, 12);
+    }
+    const output = await store.getFile('globex', batch.outputFileId!);
+    const first = JSON.parse(output!.content.trim().split('\n')[0]) as { response: { body: unknown } };
+    expect(first.response.body).toMatchObject({ object: 'list', model: 'embed', data: [{ index: 0, embedding: [0.25, 0.5] }, { index: 1 }] });
+  });
+
+  test('a line a run-batch job answered settles through the pipeline at the batch price, without calling the model', async () => {
+    const base = testConfig();
+    const config = resolved({
+      ...base,
+      tenants: base.tenants.map((t) => (t.id === 'globex' ? { ...t, allowedAliases: [...t.allowedAliases, 'embed'] } : t)),
+      targets: [...base.targets, { id: 'vllm-embed', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: 'http://vllm-embed:8000/v1', model: 'bge-m3', capabilities: { embeddings: true } }],
+      routes: [...base.routes, { alias: 'embed', targets: ['vllm-embed'] }],
+      prices: { ...base.prices, 'bge-m3': { inputUsdPer1K: 0.00002, outputUsdPer1K: 0, batchInputUsdPer1K: 0.00001, batchOutputUsdPer1K: 0 } },
+    });
+    const openai = new FakeAdapter<OpenAiTarget>('openai');
+    const t = testGateway({ config, providers: { bedrock: new FakeAdapter<BedrockTarget>('bedrock'), openai } });
+    const body = Buffer.from(JSON.stringify({ model: 'embed', input: ['late parcel', 'refund'] }));
+    const line = { requestId: 'batch_run.1', url: '/v1/embeddings', body, identity: { tenantId: 'globex' }, receivedAt: Date.now() };
+    const plan = await t.gateway.planBatchLine(line);
+    if (!('embeddingRequest' in plan)) throw new Error('expected an embeddings plan');
+    expect(plan.target).toMatchObject({ kind: 'openai', model: 'bge-m3' });
+    const output = parseRunBatchOutput(JSON.stringify({
+      custom_id: 'batch_run.1', error: null,
+      response: { status_code: 200, body: { model: 'bge-m3', data: [{ index: 0, embedding: [1, 0] }, { index: 1, embedding: [0, 1] }], usage: { prompt_tokens: 6 } } },
+    }));
+    const answers = recordedAnswers(() => { throw new Error('no chat lines here'); },
+      (target, request) => fromRunBatchEmbeddings(target as OpenAiTarget, request, output));
+
+    const answer = await t.gateway.serveBatchLine({ ...line, answers });
+
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ object: 'list', model: 'embed', data: [{ index: 0, embedding: [1, 0] }, { index: 1, embedding: [0, 1] }] });
+    expect(openai.calls).toHaveLength(0);
+    const [record] = t.usage.records;
+    expect(record).toMatchObject({ requestId: 'batch_run.1', operation: 'embeddings', inputTokens: 6, outputTokens: 0, outcome: Outcome.SUCCESS });
+    expect(record.costUsd).toBeCloseTo((6 * 0.00001) / 1000, 12);
   });
 });

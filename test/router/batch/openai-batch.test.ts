@@ -21,9 +21,12 @@ import { apiError } from '../../helpers/openai-e2e';
 import { InMemoryUsageSink } from '../../helpers/in-memory-usage-sink';
 import { OpenAiBehaviours, startFakeOpenAiUpstream, type FakeOpenAiUpstream } from '../../helpers/fake-openai-upstream';
 import { ACME_KEY, GLOBEX_KEY, testConfig } from '../../helpers/router-config';
+import { fakeEmbedding } from '../../helpers/fake-embeddings';
+import { TargetKind } from '../../../lambda/shared/config';
 
 const BATCH_INPUT_PER_1K = 0.00005;
 const BATCH_OUTPUT_PER_1K = 0.0001;
+const EMBED_BATCH_INPUT_PER_1K = 0.00001;
 
 function line(customId: string, body: Record<string, unknown>, url = '/v1/chat/completions'): string {
   return JSON.stringify({ custom_id: customId, method: 'POST', url, body });
@@ -46,7 +49,15 @@ describe('Batch API: openai client → local gateway', () => {
     const base = testConfig({ openai: vllm.baseUrl });
     const config = {
       ...base,
-      prices: { ...base.prices, 'qwen3-8b': { inputUsdPer1K: 0.0001, outputUsdPer1K: 0.0002, batchInputUsdPer1K: BATCH_INPUT_PER_1K, batchOutputUsdPer1K: BATCH_OUTPUT_PER_1K } },
+      // An embedding model on the same OpenAI-compatible server, for acme only.
+      tenants: base.tenants.map((t) => (t.id === 'acme' ? { ...t, allowedAliases: [...t.allowedAliases, 'embed'] } : t)),
+      targets: [...base.targets, { id: 'vllm-embed', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: vllm.baseUrl, model: 'bge-m3', capabilities: { embeddings: true } }],
+      routes: [...base.routes, { alias: 'embed', targets: ['vllm-embed'] }],
+      prices: {
+        ...base.prices,
+        'qwen3-8b': { inputUsdPer1K: 0.0001, outputUsdPer1K: 0.0002, batchInputUsdPer1K: BATCH_INPUT_PER_1K, batchOutputUsdPer1K: BATCH_OUTPUT_PER_1K },
+        'bge-m3': { inputUsdPer1K: 0.00002, outputUsdPer1K: 0, batchInputUsdPer1K: EMBED_BATCH_INPUT_PER_1K, batchOutputUsdPer1K: 0 },
+      },
     };
     usage = new InMemoryUsageSink();
     batches = new BatchService();
@@ -71,9 +82,9 @@ describe('Batch API: openai client → local gateway', () => {
     return client.files.create({ file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'input.jsonl'), purpose: 'batch' });
   }
 
-  async function runBatch(client: OpenAI, lines: readonly string[]): Promise<OpenAI.Batch> {
+  async function runBatch(client: OpenAI, lines: readonly string[], endpoint: '/v1/chat/completions' | '/v1/embeddings' = '/v1/chat/completions'): Promise<OpenAI.Batch> {
     const file = await upload(client, lines);
-    const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const created = await client.batches.create({ input_file_id: file.id, endpoint, completion_window: '24h' });
     await batches.idle();
     return client.batches.retrieve(created.id);
   }
@@ -129,6 +140,63 @@ describe('Batch API: openai client → local gateway', () => {
     expect(vllm.requests).toHaveLength(1);
     expect(usage.records.filter((r) => r.requestId.startsWith(`${batch.id}.`)).map((r) => r.outcome).sort())
       .toEqual([Outcome.REJECTED, Outcome.REJECTED, Outcome.REJECTED, Outcome.SUCCESS].sort());
+  });
+
+  describe('embeddings lines (url /v1/embeddings)', () => {
+    const eline = (customId: string, body: Record<string, unknown>): string => line(customId, body, '/v1/embeddings');
+    const embed = (input: string | string[], extra: Record<string, unknown> = {}): Record<string, unknown> => ({ model: 'embed', input, ...extra });
+
+    test('each line\'s output is OpenAI\'s embeddings response, matched by custom_id', async () => {
+      const batch = await runBatch(acme, [eline('two', embed(['late parcel', 'refund'])), eline('one', embed('lost card'))], '/v1/embeddings');
+      expect(batch).toMatchObject({ status: 'completed', endpoint: '/v1/embeddings', request_counts: { total: 2, completed: 2, failed: 0 } });
+      const output = Object.fromEntries((await jsonl(acme, batch.output_file_id)).map((o) => [o.custom_id, o]));
+      expect(output.two).toMatchObject({ error: null, response: { status_code: 200, body: { object: 'list', model: 'embed' } } });
+      const body = (output.two as { response: { body: { data: { object: string; index: number; embedding: number[] }[]; usage: { prompt_tokens: number } } } }).response.body;
+      // In input order, one vector per input, like the synchronous endpoint.
+      expect(body.data.map((d) => [d.object, d.index])).toEqual([['embedding', 0], ['embedding', 1]]);
+      expect(body.data[0].embedding).toEqual(fakeEmbedding('late parcel', 8));
+      expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+      expect(vllm.requests.map((r) => r.path)).toEqual(['/v1/embeddings', '/v1/embeddings']);
+    });
+
+    test('every embeddings line leaves one usage record at the batch input price, with no output tokens', async () => {
+      const batch = await runBatch(acme, [eline('a', embed('one')), eline('b', embed(['two', 'three']))], '/v1/embeddings');
+      const records = usage.records.filter((r) => r.requestId.startsWith(`${batch.id}.`));
+      expect(records.map((r) => r.requestId).sort()).toEqual([`${batch.id}.1`, `${batch.id}.2`]);
+      for (const r of records) {
+        expect(r).toMatchObject({ operation: 'embeddings', outputTokens: 0, latencyClass: 'batch', outcome: Outcome.SUCCESS });
+        expect(r.inputTokens).toBeGreaterThan(0);
+        expect(r.costUsd).toBeCloseTo((r.inputTokens * EMBED_BATCH_INPUT_PER_1K) / 1000, 12);
+      }
+    });
+
+    test('embeddings lines are checked like synchronous embeddings requests: same status and code in the error file', async () => {
+      const chatAlias = await apiError(acme.embeddings.create({ model: 'chat', input: 'x' }));
+      const auto = await apiError(acme.embeddings.create({ model: 'auto', input: 'x' }));
+      const notAllowed = await apiError(globex.embeddings.create({ model: 'embed', input: 'x' }));
+      usage.clear();
+      vllm.reset();
+      const batch = await runBatch(acme, [
+        eline('ok', embed('fine')),
+        eline('chat-model', embed('x', { model: 'chat' })),
+        eline('auto', embed('x', { model: 'auto' })),
+        eline('empty', embed([])),
+        line('chat-line', chat('chat'), '/v1/chat/completions'),
+      ], '/v1/embeddings');
+      const globexBatch = await runBatch(globex, [eline('not-allowed', embed('x'))], '/v1/embeddings');
+      expect(batch.request_counts).toEqual({ total: 5, completed: 1, failed: 4 });
+      const errors = Object.fromEntries((await jsonl(acme, batch.error_file_id)).map((e) => [e.custom_id, e]));
+      expect(errors['chat-model']).toMatchObject({ response: { status_code: chatAlias.status }, error: { code: chatAlias.code } });
+      expect(errors.auto).toMatchObject({ response: { status_code: auto.status }, error: { code: auto.code } });
+      expect(errors.empty).toMatchObject({ response: { status_code: 400, body: { error: { param: 'input' } } } });
+      expect(errors['chat-line']).toMatchObject({ error: { code: 'invalid_value' }, response: { body: { error: { param: 'url' } } } });
+      const [globexError] = await jsonl(globex, globexBatch.error_file_id);
+      expect(globexError).toMatchObject({ custom_id: 'not-allowed', response: { status_code: notAllowed.status }, error: { code: notAllowed.code } });
+      // Only the valid line reached the model; every line has its one record.
+      expect(vllm.requests).toHaveLength(1);
+      expect(usage.records.filter((r) => r.requestId.startsWith(`${batch.id}.`))).toHaveLength(5);
+      expect(usage.records.filter((r) => r.requestId.startsWith(`${globexBatch.id}.`)).map((r) => r.operation)).toEqual(['embeddings']);
+    });
   });
 
   test('a line the model fails lands in the error file with its status and code', async () => {
