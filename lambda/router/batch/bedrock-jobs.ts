@@ -75,8 +75,11 @@ export class BedrockBatchJobs {
 
   constructor(private readonly options: BedrockBatchJobsOptions) {}
 
-  /** Starts the jobs of a checked batch and serves its other lines on demand. Safe to call again. */
-  async submit(batch: StoredBatch): Promise<StoredBatch> {
+  /**
+   * Starts the jobs of a checked batch and serves its other lines on demand, but those in `taken`
+   * (lines of other jobs: self-hosted Jobs). Safe to call again.
+   */
+  async submit(batch: StoredBatch, taken: ReadonlySet<number> = new Set()): Promise<StoredBatch> {
     const { store, objects, api, bucket } = this.options;
     const runner = this.runner();
     const file = await store.getFile(batch.tenantId, batch.inputFileId);
@@ -84,14 +87,14 @@ export class BedrockBatchJobs {
     const refused = new Set(batch.refusals.map((r) => r.line));
     const groups = new Map<string, Planned[]>();
     for (const line of input) {
-      if (refused.has(line.line)) continue;
+      if (refused.has(line.line) || taken.has(line.line)) continue;
       const plan = await this.options.lines.planBatchLine(runner.lineRequest(batch, line));
       if ('error' in plan || plan.target.kind !== 'bedrock' || plan.gatewayGuardrail) continue;
       const group = groups.get(plan.target.modelId) ?? [];
       group.push({ line: line.line, target: plan.target, request: plan.providerRequest });
       groups.set(plan.target.modelId, group);
     }
-    const inJobs = new Set<number>();
+    const inJobs = new Set<number>(taken);
     let index = 0;
     for (const [modelId, planned] of groups) {
       const name = `gw-${batch.id.replace(/^batch_/, '')}-${index++}`;

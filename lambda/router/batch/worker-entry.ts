@@ -7,7 +7,21 @@ import { randomBytes } from 'node:crypto';
 import type { RouterEnvironment } from '../lambda-entry';
 import { BedrockBatchJobs, BedrockJobsApi } from './bedrock-jobs';
 import type { BatchWiring } from './from-env';
+import { eksBearerToken } from './eks-token';
+import { httpKubernetesJobs, KubernetesJobsApi } from './kubernetes-jobs';
+import { SelfHostedBatchJobs } from './self-hosted-jobs';
 import { BatchWorker } from './worker';
+import { credentialsFromEnv } from '../tracing/sigv4';
+import type { SelfHostedBatchConfig } from '../../shared/self-hosted-batch-config';
+
+/** The cluster's Jobs API, authenticated as the function's role (its access entry maps it to the batch namespace's Role). */
+function clusterJobsApi(config: SelfHostedBatchConfig, env: Readonly<Record<string, string | undefined>>): KubernetesJobsApi {
+  return httpKubernetesJobs({
+    endpoint: config.endpoint,
+    ...(config.certificateAuthority ? { ca: Buffer.from(config.certificateAuthority, 'base64').toString('utf8') } : {}),
+    token: () => eksBearerToken({ clusterName: config.clusterName, region: config.region, credentials: credentialsFromEnv(env) }),
+  });
+}
 
 function newId(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('hex')}`;
@@ -17,6 +31,8 @@ export interface BatchHandlerOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** @default the Bedrock control plane */
   readonly api?: BedrockJobsApi;
+  /** @default the cluster's API server of the self-hosted batch configuration, with an EKS token of the function's role */
+  readonly kubernetes?: KubernetesJobsApi;
   /** Endpoint overrides (tests). */
   readonly endpoints?: { dynamo?: string; s3?: string };
   readonly now?: () => number;
@@ -37,9 +53,13 @@ export function createBatchHandler(router: RouterEnvironment, options: BatchHand
       store: wiring.store, objects: wiring.objects, api: options.api ?? api(), lines: gateway, bucket: wiring.bucket,
       roleArn: wiring.roleArn, ...(wiring.kmsKeyId ? { kmsKeyId: wiring.kmsKeyId } : {}), newId, ...(options.now ? { now: options.now } : {}),
     });
+    const selfHosted = wiring.selfHosted === undefined ? undefined : new SelfHostedBatchJobs({
+      store: wiring.store, objects: wiring.objects, lines: gateway, bucket: wiring.bucket, config: wiring.selfHosted, newId,
+      api: options.kubernetes ?? clusterJobsApi(wiring.selfHosted, options.env ?? process.env), ...(options.now ? { now: options.now } : {}),
+    });
     const worker = new BatchWorker({
       store: wiring.store, lines: gateway, maxRunningBatchesPerTenant: wiring.maxRunningBatchesPerTenant, newId,
-      ...(jobs ? { jobs } : {}), ...(options.now ? { now: options.now } : {}),
+      ...(jobs ? { jobs } : {}), ...(selfHosted ? { selfHosted } : {}), ...(options.now ? { now: options.now } : {}),
     });
     return worker.handle(event);
   };
