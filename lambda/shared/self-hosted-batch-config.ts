@@ -44,9 +44,9 @@ export interface IdleHours {
 
 export interface SelfHostedBatchConfig {
   readonly clusterName: string;
-  /** The cluster's API server, `https://…`. */
-  readonly endpoint: string;
-  /** The cluster's certificate authority (base64 PEM, as EKS reports it). @default the system's trust store */
+  /** The cluster's API server, `https://…`. @default - EKS `DescribeCluster` at the worker's first use */
+  readonly endpoint?: string;
+  /** The cluster's certificate authority (base64 PEM, as EKS reports it). @default - with `endpoint`: the system's trust store; without: `DescribeCluster`'s */
   readonly certificateAuthority?: string;
   readonly region: string;
   /** The namespace the Jobs run in. */
@@ -82,7 +82,7 @@ export function selfHostedBatchProblems(value: unknown): string[] {
     }
   };
   text('clusterName');
-  text('endpoint', /^https?:\/\/[^/]+\/?$/, 'the API server URL (https://host[:port])');
+  if (c.endpoint !== undefined) text('endpoint', /^https?:\/\/[^/]+\/?$/, 'the API server URL (https://host[:port])');
   text('region', /^[a-z]{2}(-[a-z]+)+-\d+$/, 'a Region such as us-east-1');
   for (const name of ['namespace', 'serviceAccountName', 'priorityClassName'] as const) text(name, DNS_LABEL, 'a DNS label (lower-case letters, digits, \'-\', at most 63)');
   text('awsCliImage');

@@ -101,7 +101,7 @@ export interface SelfHostedBatchProps {
  * - an EKS Pod Identity association that gives the service account a role which may only read
  *   `jobs/*\/input.jsonl` and write `jobs/*\/output.jsonl` of the batch bucket (and use its key through S3);
  * - a low `PriorityClass` (below the model servers', `preemptionPolicy: Never`);
- * - HTTPS from the worker to the cluster's API endpoint;
+ * - HTTPS from the worker to the cluster's API endpoint, and `eks:DescribeCluster` on the cluster (its endpoint and CA);
  * - the worker's configuration (`GATEWAY_BATCH_SELF_HOSTED`): cluster, namespace, each target's
  *   image, model, GPUs, GPU-hour price and placement (the GPU pool's node role and taint, its
  *   instance type; spot preferred).
@@ -220,8 +220,6 @@ export class SelfHostedBatch extends Construct {
 
     const config: SelfHostedBatchConfig = {
       clusterName: cluster.clusterName,
-      endpoint: cluster.clusterEndpoint,
-      certificateAuthority: cluster.clusterCertificateAuthorityData,
       region: stack.region,
       namespace: this.namespace,
       serviceAccountName: this.serviceAccountName,
@@ -230,7 +228,9 @@ export class SelfHostedBatch extends Construct {
       ...(props.idleHours ? { idleHours: { startHour: props.idleHours.startHour, endHour: props.idleHours.endHour } } : {}),
       targets: Object.fromEntries(props.models.map((m) => [m.targetId, batchTarget(this, m)])),
     };
+    // The endpoint and the CA (1.5 KB of Lambda's 4 KB of environment) come from DescribeCluster at the worker's first use.
     worker.addEnvironment(SELF_HOSTED_BATCH_ENV, stack.toJsonString(config));
+    worker.addToRolePolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [cluster.clusterArn] }));
     // No Job before its namespace, RBAC, priority class, access entry and Pod Identity association exist.
     worker.node.addDependency(this.namespaceManifest, this.rbacManifest, this.priorityClassManifest, this.accessEntry, this.podIdentityAssociation);
   }

@@ -99,6 +99,18 @@ describe('the worker\'s configuration', () => {
       '\\"node.kubernetes.io/instance-type\\":\\"g6.xlarge\\"', '\\"idleHours\\":{\\"startHour\\":22,\\"endHour\\":6}']) {
       expect(text).toContain(fact);
     }
+    // The endpoint and the CA (1.5 KB of Lambda's 4 KB of environment) come from DescribeCluster.
+    expect(text).not.toMatch(/CertificateAuthorityData|Endpoint/);
+  });
+
+  test('the worker may describe the models\' cluster (its endpoint and CA), that cluster only', () => {
+    const statements = Object.values(resources())
+      .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+      .flatMap((r) => (r.Properties!.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement)
+      .filter((st) => JSON.stringify(st.Action).includes('eks:DescribeCluster'));
+    // (Karpenter's controller describes the cluster too.)
+    expect([statements.filter((st) => JSON.stringify(st.Resource).includes('"*"')), statements])
+      .toEqual([[], expect.arrayContaining([expect.objectContaining({ Action: 'eks:DescribeCluster', Resource: { 'Fn::GetAtt': [idAt('SelfHostedCluster'), 'Arn'] } })])]);
   });
 });
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { RouterEnvironment } from '../lambda-entry';
 import { BedrockBatchJobs, BedrockJobsApi } from './bedrock-jobs';
 import type { BatchWiring } from './from-env';
+import { describeCluster } from './eks-cluster';
 import { eksBearerToken } from './eks-token';
 import { httpKubernetesJobs, KubernetesJobsApi } from './kubernetes-jobs';
 import { SelfHostedBatchJobs } from './self-hosted-jobs';
@@ -14,13 +15,28 @@ import { BatchWorker } from './worker';
 import { credentialsFromEnv } from '../tracing/sigv4';
 import type { SelfHostedBatchConfig } from '../../shared/self-hosted-batch-config';
 
-/** The cluster's Jobs API, authenticated as the function's role (its access entry maps it to the batch namespace's Role). */
-function clusterJobsApi(config: SelfHostedBatchConfig, env: Readonly<Record<string, string | undefined>>): KubernetesJobsApi {
-  return httpKubernetesJobs({
-    endpoint: config.endpoint,
-    ...(config.certificateAuthority ? { ca: Buffer.from(config.certificateAuthority, 'base64').toString('utf8') } : {}),
-    token: () => eksBearerToken({ clusterName: config.clusterName, region: config.region, credentials: credentialsFromEnv(env) }),
-  });
+/**
+ * The cluster's Jobs API, authenticated as the function's role (its access entry maps it to the
+ * batch namespace's Role); the endpoint and CA from the configuration or, at the first call,
+ * `DescribeCluster` (kept for the execution environment).
+ */
+export function clusterJobsApi(config: SelfHostedBatchConfig, env: Readonly<Record<string, string | undefined>>): KubernetesJobsApi {
+  const credentials = () => Promise.resolve(credentialsFromEnv(env));
+  let api: Promise<KubernetesJobsApi> | undefined;
+  const resolve = (): Promise<KubernetesJobsApi> => (api ??= (async () => {
+    const access = config.endpoint !== undefined
+      ? { endpoint: config.endpoint, ...(config.certificateAuthority ? { ca: Buffer.from(config.certificateAuthority, 'base64').toString('utf8') } : {}) }
+      : await describeCluster({ clusterName: config.clusterName, region: config.region, credentials });
+    return httpKubernetesJobs({ ...access, token: () => eksBearerToken({ clusterName: config.clusterName, region: config.region, credentials }) });
+  })().catch((error: unknown) => {
+    api = undefined;
+    throw error;
+  }));
+  return {
+    create: async (job) => (await resolve()).create(job),
+    get: async (namespace, name) => (await resolve()).get(namespace, name),
+    remove: async (namespace, name) => (await resolve()).remove(namespace, name),
+  };
 }
 
 function newId(prefix: string): string {

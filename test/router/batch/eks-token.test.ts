@@ -1,8 +1,12 @@
 /**
  * The EKS bearer token (a presigned STS GetCallerIdentity URL that signs the cluster name), the
- * Job status the launcher reads, and the worker's self-hosted batch configuration.
+ * Job status the launcher reads, the cluster's endpoint and CA (DescribeCluster), GPU-hour pricing,
+ * and the worker's self-hosted batch configuration.
  */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { describeCluster } from '../../../lambda/router/batch/eks-cluster';
 import { EKS_TOKEN_PREFIX, eksBearerToken, presignedUrlOf } from '../../../lambda/router/batch/eks-token';
 import { gpuHourLinePrice, jobCostUsd } from '../../../lambda/router/batch/gpu-hours';
 import { jobState } from '../../../lambda/router/batch/kubernetes-jobs';
@@ -86,5 +90,34 @@ describe('selfHostedBatchFromEnv', () => {
       awsCliImage: 'aws-cli', idleHours: { startHour: 22, endHour: 22 }, targets: { vllm: { image: 'vllm', model: 'm', servedModelName: 's', gpus: 0, gpuHourUsd: -1, nodeSelector: {}, tolerations: [] } },
     });
     expect(() => selfHostedBatchFromEnv(bad)).toThrow(/endpoint must be the API server URL.*namespace must be a DNS label.*idleHours must be.*gpus must be a whole number from 1 to 8.*gpuHourUsd must be a positive price/);
+  });
+});
+
+describe('describeCluster', () => {
+  test('reads the endpoint and the CA with a SigV4 GET of /clusters/<name> for eks', async () => {
+    // Prepare: a loopback EKS control plane.
+    const seen: { path?: string; authorization?: string } = {};
+    const server = http.createServer((req, res) => {
+      seen.path = req.url;
+      seen.authorization = req.headers.authorization;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+        cluster: { name: 'models', endpoint: 'https://ABC.gr7.us-east-1.eks.amazonaws.com', certificateAuthority: { data: Buffer.from('-----BEGIN CERTIFICATE-----\n').toString('base64') } },
+      }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      // Act
+      const access = await describeCluster({
+        clusterName: 'models', region: 'us-east-1', credentials: CREDENTIALS, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      });
+      // Assess
+      expect([access, seen.path, seen.authorization]).toEqual([
+        { endpoint: 'https://ABC.gr7.us-east-1.eks.amazonaws.com', ca: '-----BEGIN CERTIFICATE-----\n' },
+        '/clusters/models',
+        expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/eks\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/),
+      ]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
