@@ -1,43 +1,15 @@
 /**
  * The batch worker function's handler (`index.batchHandler` in the router bundle): the same
  * configuration and pipeline as the router (`RouterEnvironment`), with the deployed batch state
- * and Bedrock jobs from the environment (from-env.ts).
+ * and Bedrock jobs from the environment (from-env.ts), and the self-hosted Jobs when configured
+ * (self-hosted-wiring.ts, loaded only then).
  */
 import { randomBytes } from 'node:crypto';
 import type { RouterEnvironment } from '../lambda-entry';
 import { BedrockBatchJobs, BedrockJobsApi } from './bedrock-jobs';
 import type { BatchWiring } from './from-env';
-import { describeCluster } from './eks-cluster';
-import { eksBearerToken } from './eks-token';
-import { httpKubernetesJobs, KubernetesJobsApi } from './kubernetes-jobs';
-import { SelfHostedBatchJobs } from './self-hosted-jobs';
+import type { KubernetesJobsApi } from './kubernetes-jobs';
 import { BatchWorker } from './worker';
-import { credentialsFromEnv } from '../tracing/sigv4';
-import type { SelfHostedBatchConfig } from '../../shared/self-hosted-batch-config';
-
-/**
- * The cluster's Jobs API, authenticated as the function's role (its access entry maps it to the
- * batch namespace's Role); the endpoint and CA from the configuration or, at the first call,
- * `DescribeCluster` (kept for the execution environment).
- */
-export function clusterJobsApi(config: SelfHostedBatchConfig, env: Readonly<Record<string, string | undefined>>): KubernetesJobsApi {
-  const credentials = () => Promise.resolve(credentialsFromEnv(env));
-  let api: Promise<KubernetesJobsApi> | undefined;
-  const resolve = (): Promise<KubernetesJobsApi> => (api ??= (async () => {
-    const access = config.endpoint !== undefined
-      ? { endpoint: config.endpoint, ...(config.certificateAuthority ? { ca: Buffer.from(config.certificateAuthority, 'base64').toString('utf8') } : {}) }
-      : await describeCluster({ clusterName: config.clusterName, region: config.region, credentials });
-    return httpKubernetesJobs({ ...access, token: () => eksBearerToken({ clusterName: config.clusterName, region: config.region, credentials }) });
-  })().catch((error: unknown) => {
-    api = undefined;
-    throw error;
-  }));
-  return {
-    create: async (job) => (await resolve()).create(job),
-    get: async (namespace, name) => (await resolve()).get(namespace, name),
-    remove: async (namespace, name) => (await resolve()).remove(namespace, name),
-  };
-}
 
 function newId(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('hex')}`;
@@ -69,9 +41,10 @@ export function createBatchHandler(router: RouterEnvironment, options: BatchHand
       store: wiring.store, objects: wiring.objects, api: options.api ?? api(), lines: gateway, bucket: wiring.bucket,
       roleArn: wiring.roleArn, ...(wiring.kmsKeyId ? { kmsKeyId: wiring.kmsKeyId } : {}), newId, ...(options.now ? { now: options.now } : {}),
     });
-    const selfHosted = wiring.selfHosted === undefined ? undefined : new SelfHostedBatchJobs({
+    // The launcher's modules load only where self-hosted batches are configured: the router never pays for them.
+    const selfHosted = wiring.selfHosted === undefined ? undefined : (await import('./self-hosted-wiring.js')).selfHostedJobs({
       store: wiring.store, objects: wiring.objects, lines: gateway, bucket: wiring.bucket, config: wiring.selfHosted, newId,
-      api: options.kubernetes ?? clusterJobsApi(wiring.selfHosted, options.env ?? process.env), ...(options.now ? { now: options.now } : {}),
+      ...(options.kubernetes ? { api: options.kubernetes } : {}), env: options.env ?? process.env, ...(options.now ? { now: options.now } : {}),
     });
     const worker = new BatchWorker({
       store: wiring.store, lines: gateway, maxRunningBatchesPerTenant: wiring.maxRunningBatchesPerTenant, newId,

@@ -17,7 +17,7 @@
 import { BATCH_TICK_EVENT } from '../../shared/batch-table-schema';
 import { parseJobStateChange } from '../providers/bedrock/batch-records';
 import { BedrockBatchJobs } from './bedrock-jobs';
-import { SelfHostedBatchJobs, StopReason } from './self-hosted-jobs';
+import type { SelfHostedBatchJobs, StopReason } from './self-hosted-jobs';
 import { BatchRunner } from './runner';
 import { BatchStatus, BatchStore, StoredBatch } from './store';
 import { BatchLinePort } from './types';

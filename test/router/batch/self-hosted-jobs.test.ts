@@ -11,6 +11,7 @@ import { BatchRunner } from '../../../lambda/router/batch/runner';
 import { SelfHostedBatchJobs, selfHostedJobName } from '../../../lambda/router/batch/self-hosted-jobs';
 import { BatchStatus, FilePurpose, InMemoryBatchStore, LineResult, StoredBatch, StoredJob } from '../../../lambda/router/batch/store';
 import { BatchWorker } from '../../../lambda/router/batch/worker';
+import { clusterJobsApi } from '../../../lambda/router/batch/self-hosted-wiring';
 import { parseBatchInput } from '../../../lambda/router/batch/input-file';
 import { SelfHostedBatchConfig } from '../../../lambda/shared/self-hosted-batch-config';
 import { fakeKubernetes, FakeKubernetes } from '../../helpers/fake-kubernetes';
@@ -342,5 +343,21 @@ describe('replays and crashes', () => {
     for (const r of records) byLine.set(r.requestId, (byLine.get(r.requestId) ?? new Set()).add(r.costUsd));
     expect([await statusOf(s, id), codes(await s.results(id)), [...byLine].map(([k, v]) => [k, [...v]]).sort()])
       .toEqual([BatchStatus.COMPLETED, ['ok', 'ok'], [[`${id}.1`, [0.1006]], [`${id}.2`, [0.3018]]]]);
+  });
+});
+
+describe('the deployed wiring', () => {
+  test('clusterJobsApi signs with the function\'s credentials from its environment and creates the Job once', async () => {
+    // Prepare
+    const api = clusterJobsApi({ ...CONFIG, endpoint: kube.url }, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'session' });
+    const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'gwk-wiring-0', namespace: NAMESPACE }, spec: {} };
+    const refusals = kube.refusals.length;
+    // Act
+    const outcomes = [await api.create(job), await api.create(job)];
+    const state = await api.get(NAMESPACE, 'gwk-wiring-0');
+    await api.remove(NAMESPACE, 'gwk-wiring-0');
+    await api.remove(NAMESPACE, 'gwk-wiring-0');
+    // Assess
+    expect([outcomes, state, kube.jobs.has('gwk-wiring-0'), kube.refusals.length - refusals]).toEqual([['created', 'exists'], { phase: 'running' }, false, 0]);
   });
 });
