@@ -71,7 +71,7 @@ export interface SelfHostedBatchProps {
    * The namespace of the Jobs, their service account and Role.
    * @default SelfHostedBatch.DEFAULT_NAMESPACE
    */
-  readonly namespace?: string;
+  readonly jobNamespace?: string;
   /**
    * Start Jobs inside these hours (UTC) when the batch's window still leaves an hour of run time after the idle start.
    * @default - Jobs start at once
@@ -125,7 +125,7 @@ export class SelfHostedBatch extends Construct {
   public static readonly LAUNCHER_GROUP = 'cdk-ai-gateway:batch-launcher';
 
   /** The Jobs' namespace. */
-  public readonly namespace: string;
+  public readonly jobNamespace: string;
   /** The Jobs' service account (and the name of the priority class, the Role and its binding). */
   public readonly serviceAccountName: string;
   /** The namespace manifest. */
@@ -143,17 +143,17 @@ export class SelfHostedBatch extends Construct {
 
   constructor(scope: Construct, id: string, props: SelfHostedBatchProps) {
     super(scope, id);
-    this.namespace = props.namespace ?? SelfHostedBatch.DEFAULT_NAMESPACE;
+    this.jobNamespace = props.jobNamespace ?? SelfHostedBatch.DEFAULT_NAMESPACE;
     this.serviceAccountName = 'gateway-batch';
     const priority = props.priority ?? SelfHostedBatch.DEFAULT_PRIORITY;
-    validate(this, props, this.namespace, priority);
+    validate(this, props, this.jobNamespace, priority);
     const { batch, cluster } = props;
     const worker = batch.worker;
     const stack = Stack.of(this);
 
     const labels = { 'app.kubernetes.io/part-of': 'cdk-ai-gateway', 'app.kubernetes.io/component': 'batch' };
     this.namespaceManifest = new eks.KubernetesManifest(this, 'Namespace', {
-      cluster, manifest: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace, labels } }],
+      cluster, manifest: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.jobNamespace, labels } }],
     });
     this.priorityClassManifest = new eks.KubernetesManifest(this, 'PriorityClass', {
       cluster,
@@ -166,16 +166,16 @@ export class SelfHostedBatch extends Construct {
     this.rbacManifest = new eks.KubernetesManifest(this, 'Rbac', {
       cluster,
       manifest: [
-        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: this.serviceAccountName, namespace: this.namespace, labels } },
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: this.serviceAccountName, namespace: this.jobNamespace, labels } },
         {
-          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'batch-launcher', namespace: this.namespace, labels },
+          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'batch-launcher', namespace: this.jobNamespace, labels },
           rules: [
             { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'delete'] },
             { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] },
           ],
         },
         {
-          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'batch-launcher', namespace: this.namespace, labels },
+          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'batch-launcher', namespace: this.jobNamespace, labels },
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'batch-launcher' },
           subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: SelfHostedBatch.LAUNCHER_GROUP }],
         },
@@ -194,8 +194,8 @@ export class SelfHostedBatch extends Construct {
     });
 
     const jobRole = new PodIdentityRole(this, 'JobRole', {
-      cluster, namespace: this.namespace, serviceAccount: this.serviceAccountName,
-      description: `vllm run-batch Jobs of the cdk-ai-gateway batch route (EKS Pod Identity, ${this.namespace}/${this.serviceAccountName}): read inputs, write outputs`,
+      cluster, namespace: this.jobNamespace, serviceAccount: this.serviceAccountName,
+      description: `vllm run-batch Jobs of the cdk-ai-gateway batch route (EKS Pod Identity, ${this.jobNamespace}/${this.serviceAccountName}): read inputs, write outputs`,
     });
     this.jobRole = jobRole;
     this.podIdentityAssociation = jobRole.association;
@@ -221,7 +221,7 @@ export class SelfHostedBatch extends Construct {
     const config: SelfHostedBatchConfig = {
       clusterName: cluster.clusterName,
       region: stack.region,
-      namespace: this.namespace,
+      namespace: this.jobNamespace,
       serviceAccountName: this.serviceAccountName,
       priorityClassName: this.priorityClassName,
       awsCliImage: props.awsCliImage ?? AWS_CLI_IMAGE,
@@ -237,7 +237,7 @@ export class SelfHostedBatch extends Construct {
 
   /** The priority class of batch pods. */
   public get priorityClassName(): string {
-    return `${this.namespace}-low`;
+    return `${this.jobNamespace}-low`;
   }
 }
 
@@ -260,7 +260,7 @@ function validate(scope: Construct, props: SelfHostedBatchProps, namespace: stri
   const fail = (message: string): never => { throw new AiGatewayValidationError(message, scope); };
   if (!props.batch.worker.isBoundToVpc) fail('The batch worker runs outside a VPC: SelfHostedBatch needs it in the cluster\'s VPC to reach the private API endpoint (set the gateway\'s vpc).');
   if (props.models.length === 0) fail('models must name at least one self-hosted target.');
-  if (!/^[a-z0-9]([-a-z0-9]{0,57}[a-z0-9])?$/.test(namespace)) fail(`namespace must be a DNS label of at most 59 characters (lower-case letters, digits, '-'); received '${namespace}'.`);
+  if (!/^[a-z0-9]([-a-z0-9]{0,57}[a-z0-9])?$/.test(namespace)) fail(`jobNamespace must be a DNS label of at most 59 characters (lower-case letters, digits, '-'); received '${namespace}'.`);
   if (!Number.isInteger(priority) || priority >= 0 || priority < -1_000_000) fail(`priority must be a whole number below 0 (the model servers' default priority) and at least -1000000; received ${priority}.`);
   const h = props.idleHours;
   const hour = (v: number) => Number.isInteger(v) && v >= 0 && v <= 23;

@@ -13,6 +13,7 @@ import { AiGateway, SelfHostedBatch } from '../../lib';
 import { expectReportAcknowledgmentsJustified } from '../helpers/compliance';
 import { SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis, TemplateJson } from '../helpers/synthesis';
 import { AI_GATEWAY_BASE, ENV } from '../gateway/compliance-apps';
+import { manifestErrors } from '../selfhosted/helpers/validate-manifests';
 
 let app: SharedApp;
 let template: Template;
@@ -56,6 +57,11 @@ describe('Kubernetes access', () => {
       [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'delete'] }, { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] }],
       [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: SelfHostedBatch.LAUNCHER_GROUP }],
     ]);
+  });
+
+  test('every Kubernetes object it applies is valid against the upstream schemas', () => {
+    const objects = ['SelfHostedBatchNamespace', 'SelfHostedBatchPriorityClass', 'SelfHostedBatchRbac'].flatMap(objectsAt);
+    expect([objects.length, manifestErrors(objects as unknown as Parameters<typeof manifestErrors>[0])]).toEqual([5, []]);
   });
 
   test('the batch priority class is below the model servers\' and never preempts', () => {
@@ -180,7 +186,7 @@ describe('validation', () => {
     ['more GPUs than the instance has', { models: [{ targetId: 'x', model: 'm', servedModelName: 'x', instanceType: 'g6.xlarge', gpus: 2 }] }, true, /gpus must be a whole number from 1 to 1/],
     ['a priority not below the model servers\'', { priority: 0 }, true, /priority must be a whole number below 0/],
     ['equal idle hours', { idleHours: { startHour: 3, endHour: 3 } }, true, /idleHours must be two different whole hours/],
-    ['a namespace that is not a DNS label', { namespace: 'Batch_Jobs' }, true, /namespace must be a DNS label/],
+    ['a namespace that is not a DNS label', { jobNamespace: 'Batch_Jobs' }, true, /jobNamespace must be a DNS label/],
   ])('refuses %s', (_name, props, vpc, message) => {
     expect(attempt(props as Partial<ConstructorParameters<typeof SelfHostedBatch>[2]>, vpc)).toThrow(message);
   });

@@ -17,6 +17,7 @@ import { SelfHostedBatchConfig } from '../../../lambda/shared/self-hosted-batch-
 import { fakeKubernetes, FakeKubernetes } from '../../helpers/fake-kubernetes';
 import { testGateway, TestGateway } from '../../helpers/router-fakes';
 import { MemoryObjects } from './bedrock-fakes';
+import { manifestErrors } from '../../selfhosted/helpers/validate-manifests';
 
 const T0 = Date.UTC(2027, 0, 15, 8); // 08:00 UTC
 const MINUTE = 60_000;
@@ -129,9 +130,10 @@ describe('starting a batch', () => {
       onDemandCalls: s.t.openai.calls.length,
       results: (await s.results(id)).length,
       refusedTokens: kube.refusals.length,
+      schemaErrors: manifestErrors([{ ...job, status: undefined }] as unknown as Parameters<typeof manifestErrors>[0]),
     }).toEqual({
       namespace: NAMESPACE, deadline: 86_400 - 600, priorityClass: 'gateway-batch', serviceAccount: 'gateway-batch',
-      lines: [['line-1', 'qwen3-8b'], ['line-2', 'qwen3-8b']], onDemandCalls: 0, results: 0, refusedTokens: 0,
+      lines: [['line-1', 'qwen3-8b'], ['line-2', 'qwen3-8b']], onDemandCalls: 0, results: 0, refusedTokens: 0, schemaErrors: [],
     });
   });
 
