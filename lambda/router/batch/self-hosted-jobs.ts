@@ -27,8 +27,8 @@ import type { OpenAiTarget, ProviderRequest } from '../providers/types';
 import type { ProviderRegistry } from '../pipeline/invoke';
 import type { ObjectStore } from './bedrock-jobs';
 import { gpuHourLinePrice, jobCostUsd } from './gpu-hours';
-import { parseBatchInput } from './input-file';
 import type { KubernetesJobsApi } from './kubernetes-jobs';
+import { planLines } from './plan-lines';
 import { recordedAnswers } from './precomputed';
 import { BatchRunner } from './runner';
 import { BatchStore, JobRun, StoredBatch, StoredJob } from './store';
@@ -88,17 +88,11 @@ export class SelfHostedBatchJobs {
    */
   async submit(batch: StoredBatch): Promise<Set<number>> {
     const { store, objects, config } = this.options;
-    const runner = this.runner();
-    const file = await store.getFile(batch.tenantId, batch.inputFileId);
-    const input = file ? parseBatchInput(file.content) : [];
-    const refused = new Set(batch.refusals.map((r) => r.line));
     const groups = new Map<string, Planned[]>();
-    for (const line of input) {
-      if (refused.has(line.line)) continue;
-      const plan = await this.options.lines.planBatchLine(runner.lineRequest(batch, line));
+    for (const { line, plan } of await planLines({ store, lines: this.options.lines, runner: this.runner() }, batch)) {
       if ('error' in plan || plan.target.kind !== 'openai' || plan.gatewayGuardrail || config.targets[plan.target.id] === undefined) continue;
       const group = groups.get(plan.target.id) ?? [];
-      group.push({ line: line.line, target: plan.target, request: plan.providerRequest });
+      group.push({ line, target: plan.target, request: plan.providerRequest });
       groups.set(plan.target.id, group);
     }
     const taken = new Set<number>();
