@@ -17,6 +17,7 @@ export * from './gateway/gateway-web-acl';
 export * from './gateway/gateway-router';
 export * from './gateway/ai-gateway';
 export * from './batch/batch-route';
+export * from './batch/self-hosted-batch';
 export * from './network';
 export * from './prompts';
 export * from './usage/bedrock-prices';

@@ -526,6 +526,7 @@ export class Gateway implements BatchLinePort {
         ...(line.refusal !== undefined ? { refusal: line.refusal } : {}),
         ...(line.answers !== undefined ? { answers: line.answers } : {}),
         ...(line.onDemandPrice === true ? { onDemandPrice: true } : {}),
+        ...(line.price !== undefined ? { price: line.price } : {}),
       },
     };
   }
@@ -905,6 +906,7 @@ export class Gateway implements BatchLinePort {
       const chosen = await this.controls.apply(selectRoute({
         tenant, request: chat, hints, policy, config, breakers: this.breakers, env: this.env,
         batchPricing: request.batchLine !== undefined && request.batchLine.onDemandPrice !== true,
+        ...(request.batchLine?.price !== undefined ? { linePrice: request.batchLine.price } : {}),
       }), tenant);
       span.set('gateway.route', chosen.alias).set('gateway.route.candidates', chosen.candidates.map((c) => c.config.id));
       return chosen;

@@ -5,6 +5,7 @@
  */
 
 import type { GatewayError } from './errors';
+import type { ResolvedPrice } from '../shared/defaults';
 import type { ProviderRegistry } from './pipeline/invoke';
 
 /** Why a transport could not deliver the whole body. */
@@ -54,7 +55,7 @@ export interface GatewayRequest {
    * with `answers`, a line a batch job already answered (the adapters that return its answer);
    * with `onDemandPrice`, a line no batch job took, priced on demand.
    */
-  readonly batchLine?: { readonly refusal?: GatewayError; readonly answers?: ProviderRegistry; readonly onDemandPrice?: boolean };
+  readonly batchLine?: { readonly refusal?: GatewayError; readonly answers?: ProviderRegistry; readonly onDemandPrice?: boolean; readonly price?: ResolvedPrice };
 }
 
 /** The trace context and timings a transport has beyond the request's headers. */

@@ -248,6 +248,23 @@ export class GovernanceControls {
         ],
         gap: 'Not verified against a deployment: that CloudFormation creates the OpenSearch Serverless vector index through a network policy that admits only Amazon Bedrock (add the deployment\'s VPC endpoint to vpcEndpointIds if it cannot).',
       },
+      {
+        control: 'Self-hosted batch Jobs (least privilege, cost attribution)',
+        status: GovernanceControlStatus.PARTIAL,
+        implementedBy: ['SelfHostedBatch', 'batch worker self-hosted launcher (lambda/router/batch/self-hosted-jobs.ts)', 'EKS token of the worker role (no kubectl, no stored credentials)'],
+        settings: [
+          'the worker role\'s access entry maps it to a Kubernetes group bound to a Role of the batch namespace only (Jobs create/get/list/delete, pods and logs get/list), no access policy',
+          'the Jobs\' pods read only jobs/*/input.jsonl and write only jobs/*/output.jsonl of the batch bucket (EKS Pod Identity; the key only through S3)',
+          'a PriorityClass below the model servers\' with preemptionPolicy Never; activeDeadlineSeconds = the rest of the completion window',
+          'one usage record per line, priced from the Job\'s GPU hours shared by tokens',
+        ],
+        tests: ['test/batch/self-hosted-batch.test.ts', 'test/router/batch/self-hosted-jobs.test.ts', 'test/router/batch/eks-token.test.ts'],
+        evidence: [
+          { resourceType: 'AWS::EKS::AccessEntry', property: 'KubernetesGroups', description: 'an access entry mapped to Kubernetes groups (no access policy)' },
+          { resourceType: 'AWS::EKS::PodIdentityAssociation', property: 'ServiceAccount', description: 'a service account with its own Pod Identity role' },
+        ],
+        gap: 'Not yet deployed by the example app; a Job loads its model itself (no Hugging Face token, no S3 weights); the GPU hours of a Job that answered no line are charged to no tenant.',
+      },
     ];
   }
 }

@@ -17,7 +17,7 @@ import type { CreateModelInvocationJobRequest } from '@aws-sdk/client-bedrock';
 import { BadGatewayError, GatewayError, InvalidRequestError } from '../errors';
 import { batchRecordId, BATCH_JOB_END_STATES, fromBatchRecord, modelInvocationJobRequest, parseBatchRecordOutput, parseJobStateChange, toBatchRecord, BatchRecordOutput } from '../providers/bedrock/batch-records';
 import type { BedrockTarget, ProviderRequest } from '../providers/types';
-import { parseBatchInput } from './input-file';
+import { planLines } from './plan-lines';
 import { recordedAnswers } from './precomputed';
 import { BatchRunner } from './runner';
 import { BatchStore, StoredBatch, StoredJob } from './store';
@@ -75,24 +75,22 @@ export class BedrockBatchJobs {
 
   constructor(private readonly options: BedrockBatchJobsOptions) {}
 
-  /** Starts the jobs of a checked batch and serves its other lines on demand. Safe to call again. */
-  async submit(batch: StoredBatch): Promise<StoredBatch> {
+  /**
+   * Starts the jobs of a checked batch and serves its other lines on demand, but those in `taken`
+   * (lines of other jobs: self-hosted Jobs). Safe to call again.
+   */
+  async submit(batch: StoredBatch, taken: ReadonlySet<number> = new Set()): Promise<StoredBatch> {
     const { store, objects, api, bucket } = this.options;
     const runner = this.runner();
-    const file = await store.getFile(batch.tenantId, batch.inputFileId);
-    const input = file ? parseBatchInput(file.content) : [];
-    const refused = new Set(batch.refusals.map((r) => r.line));
     const groups = new Map<string, Planned[]>();
-    for (const line of input) {
-      if (refused.has(line.line)) continue;
-      const plan = await this.options.lines.planBatchLine(runner.lineRequest(batch, line));
+    for (const { line, plan } of await planLines({ store, lines: this.options.lines, runner }, batch, taken)) {
       // Embeddings lines stay on demand: the jobs carry Converse records, and Bedrock embeddings are InvokeModel calls.
       if ('error' in plan || !('providerRequest' in plan) || plan.target.kind !== 'bedrock' || plan.gatewayGuardrail) continue;
       const group = groups.get(plan.target.modelId) ?? [];
-      group.push({ line: line.line, target: plan.target, request: plan.providerRequest });
+      group.push({ line, target: plan.target, request: plan.providerRequest });
       groups.set(plan.target.modelId, group);
     }
-    const inJobs = new Set<number>();
+    const inJobs = new Set<number>(taken);
     let index = 0;
     for (const [modelId, planned] of groups) {
       const name = `gw-${batch.id.replace(/^batch_/, '')}-${index++}`;

@@ -9,6 +9,7 @@ import { BedrockClient, CreateModelInvocationJobCommand, StopModelInvocationJobC
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { BATCH_BUCKET_ENV, BATCH_KEY_ENV, BATCH_MAX_RUNNING_ENV, BATCH_ROLE_ENV, BATCH_TABLE_ENV } from '../../shared/batch-table-schema';
+import { SELF_HOSTED_BATCH_ENV, SelfHostedBatchConfig, selfHostedBatchProblems } from '../../shared/self-hosted-batch-config';
 import { usageDocumentClient } from '../usage/from-env';
 import { BatchService } from './batch-service';
 import { BedrockJobsApi } from './bedrock-jobs';
@@ -26,6 +27,8 @@ export interface BatchWiring {
   readonly roleArn?: string;
   readonly kmsKeyId?: string;
   readonly maxRunningBatchesPerTenant: number;
+  /** Self-hosted targets whose lines run as `vllm run-batch` Jobs; without it they run on demand. */
+  readonly selfHosted?: SelfHostedBatchConfig;
 }
 
 /** S3 and Bedrock control-plane timeouts of the batch code (never on a synchronous request's path). */
@@ -52,7 +55,21 @@ export function batchFromEnv(env: Readonly<Record<string, string | undefined>>, 
     store, objects, bucket, maxRunningBatchesPerTenant: maxRunning,
     ...(env[BATCH_ROLE_ENV]?.trim() ? { roleArn: env[BATCH_ROLE_ENV]!.trim() } : {}),
     ...(env[BATCH_KEY_ENV]?.trim() ? { kmsKeyId: env[BATCH_KEY_ENV]!.trim() } : {}),
+    ...(env[SELF_HOSTED_BATCH_ENV]?.trim() ? { selfHosted: selfHostedBatchFromEnv(env[SELF_HOSTED_BATCH_ENV]!) } : {}),
   };
+}
+
+/** The self-hosted batch configuration of the environment; throws naming every problem. */
+export function selfHostedBatchFromEnv(json: string): SelfHostedBatchConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new Error(`${SELF_HOSTED_BATCH_ENV} is not JSON.`);
+  }
+  const problems = selfHostedBatchProblems(value);
+  if (problems.length > 0) throw new Error(`${SELF_HOSTED_BATCH_ENV}: ${problems.join(' ')}`);
+  return value as SelfHostedBatchConfig;
 }
 
 /** `CreateModelInvocationJob` / `StopModelInvocationJob` with the Bedrock control-plane client. */

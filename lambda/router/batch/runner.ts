@@ -13,6 +13,7 @@ import { resultLine } from './objects';
 import { BatchStatus, BatchStore, FilePurpose, LineRefusal, LineResult, StoredBatch, isFinished } from './store';
 import { BatchLinePort, BatchLineRequest } from './types';
 import type { ProviderRegistry } from '../pipeline/invoke';
+import type { ResolvedPrice } from '../../shared/defaults';
 
 /** Which lines a run serves, and how. */
 export interface LineWork {
@@ -26,6 +27,8 @@ export interface LineWork {
   readonly missing?: GatewayError;
   /** Served one by one at the on-demand price (no batch job took them). @default false: the batch price */
   readonly onDemandPrice?: boolean;
+  /** The price of the lines' tokens instead of the price table's (a self-hosted Job's GPU hours, shared by tokens). @default the price table's */
+  readonly price?: ResolvedPrice;
 }
 
 /** A refusal recorded earlier, as the error the gateway answers with. */
@@ -120,6 +123,7 @@ export class BatchRunner {
     const refusal = refused ? new RecordedRefusal(refused) : answers ? undefined : work.missing ?? this.stopReason(batch);
     const request: BatchLineRequest = {
       ...this.lineRequest(batch, line), ...(refusal ? { refusal } : {}), ...(answers ? { answers } : {}), ...(work.onDemandPrice ? { onDemandPrice: true } : {}),
+      ...(work.price ? { price: work.price } : {}),
     };
     const answer = await this.options.lines.serveBatchLine(request);
     let body: unknown;

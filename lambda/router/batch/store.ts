@@ -87,7 +87,7 @@ export interface StoredBatch {
   readonly errors?: readonly { readonly code: string; readonly message: string; readonly line: number | null; readonly param: string | null }[];
 }
 
-/** A Bedrock batch inference job holding some lines of one batch. */
+/** A batch job holding some lines of one batch: a Bedrock batch inference job or a self-hosted Kubernetes Job. */
 export interface StoredJob {
   /** The job name (also its idempotency token and S3 prefix). */
   readonly name: string;
@@ -97,6 +97,28 @@ export interface StoredJob {
   /** Each record's id and the batch line it answers. */
   readonly records: readonly { readonly recordId: string; readonly line: number }[];
   readonly jobArn?: string;
+  /** `kubernetes`: a `vllm run-batch` Job of a self-hosted target (self-hosted-jobs.ts). @default a Bedrock batch inference job */
+  readonly kind?: 'kubernetes';
+  /** The self-hosted target whose lines the Job runs. */
+  readonly targetId?: string;
+  /** When the Job is to be created (epoch ms; later than its submission inside idle hours). */
+  readonly startAt?: number;
+  /** When the Job was created (epoch ms). */
+  readonly launchedAt?: number;
+  /** The Job's run once it ended, as first read (a replay prices the same): the GPU-hour cost its lines share. */
+  readonly ran?: JobRun;
+}
+
+/** How a self-hosted Job ended. */
+export interface JobRun {
+  readonly phase: 'succeeded' | 'failed' | 'gone';
+  readonly reason?: string;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  /** Epoch ms. */
+  readonly endedAt: number;
+  /** GPU hours × the GPU hour's price, in USD. */
+  readonly costUsd: number;
 }
 
 export interface BatchStore {

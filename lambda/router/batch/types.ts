@@ -6,6 +6,7 @@
 import type { TenantIdentity } from '../../shared/authorizer-context';
 import type { GatewayError } from '../errors';
 import type { GatewayRequest } from '../http';
+import type { ResolvedPrice } from '../../shared/defaults';
 import type { ProviderRegistry } from '../pipeline/invoke';
 import type { EmbeddingRequest, ProviderRequest, Target } from '../providers/types';
 
@@ -27,6 +28,8 @@ export interface BatchLineRequest {
   readonly answers?: ProviderRegistry;
   /** Priced on demand: a line served one by one because no batch job took it. @default false */
   readonly onDemandPrice?: boolean;
+  /** The price of the line's tokens instead of the price table's (a self-hosted Job's GPU hours). @default the price table's */
+  readonly price?: ResolvedPrice;
 }
 
 /**

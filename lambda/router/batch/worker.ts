@@ -9,10 +9,15 @@
  *   without a result, outside its jobs, are served; a crash loses nothing); a batch not yet started
  *   starts (`BedrockBatchJobs.submit`: jobs for the pooled Bedrock lines, the rest on demand) while
  *   its tenant has fewer than `maxRunningBatchesPerTenant` started batches.
+ *
+ * Self-hosted lines (`selfHosted`, self-hosted-jobs.ts) run as `vllm run-batch` Kubernetes Jobs:
+ * a starting batch puts them into Jobs before the Bedrock jobs take theirs; every tick creates the
+ * Jobs that are due and settles those that ended; cancellation and expiry delete the running ones.
  */
 import { BATCH_TICK_EVENT } from '../../shared/batch-table-schema';
 import { parseJobStateChange } from '../providers/bedrock/batch-records';
 import { BedrockBatchJobs } from './bedrock-jobs';
+import type { SelfHostedBatchJobs, StopReason } from './self-hosted-jobs';
 import { BatchRunner } from './runner';
 import { BatchStatus, BatchStore, StoredBatch } from './store';
 import { BatchLinePort } from './types';
@@ -22,6 +27,8 @@ export interface BatchWorkerOptions {
   readonly lines: BatchLinePort;
   /** Bedrock jobs; without them every line is served one by one at the on-demand price. */
   readonly jobs?: BedrockBatchJobs;
+  /** Self-hosted Jobs; without them self-hosted lines are served one by one at the on-demand price. */
+  readonly selfHosted?: SelfHostedBatchJobs;
   readonly maxRunningBatchesPerTenant: number;
   /** @default Date.now */
   readonly now?: () => number;
@@ -67,17 +74,17 @@ export class BatchWorker {
     }
     for (const batch of batches) {
       if (batch.status === BatchStatus.CANCELLING) {
-        await this.stop(batch);
+        await this.stop(batch, 'cancelled');
         summary.cancelled.push(batch.id);
       } else if (this.now() >= batch.expiresAt * 1000) {
-        await this.stop(batch);
+        await this.stop(batch, 'expired');
         summary.expired.push(batch.id);
       } else if (started.get(batch.id)) {
         await this.resume(batch);
         summary.resumed.push(batch.id);
       } else if ((running.get(batch.tenantId) ?? 0) < this.options.maxRunningBatchesPerTenant) {
         running.set(batch.tenantId, (running.get(batch.tenantId) ?? 0) + 1);
-        await (this.options.jobs ? this.options.jobs.submit(batch) : this.runner().run(batch, { onDemandPrice: true }));
+        await this.start(batch);
         summary.started.push(batch.id);
       } else {
         summary.waiting.push(batch.id);
@@ -98,13 +105,24 @@ export class BatchWorker {
     return new Set(jobs.flatMap((j) => j.records.map((r) => r.line)));
   }
 
-  /** Stops the jobs (their `Stopped` events end their lines) and ends the other lines with the batch's stop reason. */
-  private async stop(batch: StoredBatch): Promise<void> {
+  /** Self-hosted lines into Jobs, then pooled Bedrock lines into jobs, the rest on demand. */
+  private async start(batch: StoredBatch): Promise<void> {
+    const taken = (await this.options.selfHosted?.submit(batch)) ?? new Set<number>();
+    await (this.options.jobs ? this.options.jobs.submit(batch, taken) : this.runner().run(batch, { skip: taken, onDemandPrice: true }));
+  }
+
+  /**
+   * Stops the jobs (Bedrock's `Stopped` events end their lines; self-hosted Jobs are deleted and
+   * their lines ended here) and ends the other lines with the batch's stop reason.
+   */
+  private async stop(batch: StoredBatch, reason: StopReason): Promise<void> {
     await this.options.jobs?.cancel(batch);
+    await this.options.selfHosted?.stop(batch, reason);
     await this.runner().run(batch, { skip: await this.jobLines(batch) });
   }
 
   private async resume(batch: StoredBatch): Promise<void> {
+    await this.options.selfHosted?.poll(batch);
     await this.runner().run(batch, { skip: await this.jobLines(batch), onDemandPrice: true });
   }
 

@@ -46,6 +46,8 @@ export interface RouteSelectionInput {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** A batch line: every target at its batch price (usage/cost.ts `batchPrice`). @default false */
   readonly batchPricing?: boolean;
+  /** A batch line a self-hosted Job answered: every target at this price (the Job's GPU hours per token). @default the price table's */
+  readonly linePrice?: ResolvedPrice;
 }
 
 function chooseGuardrail(tenant: TenantContext, route: RouteConfig, config: ResolvedGatewayConfig): ChosenGuardrail | undefined {
@@ -242,7 +244,7 @@ function plan(
     const target = providerTarget(t, tenant.tenantId, guardrail, input.env);
     const tier = tierOn(t, request?.serviceTier, route);
     const listed = config.prices.get(t.priceModelId)!;
-    const price = priceAtTier(input.batchPricing === true ? batchPrice(listed) : listed, tier ?? undefined);
+    const price = input.linePrice ?? priceAtTier(input.batchPricing === true ? batchPrice(listed) : listed, tier ?? undefined);
     const maxOutputTokens = Math.min(outputTokens, t.maxOutputTokens ?? outputTokens);
     const inputTokens = target ? bound.inputTokensOn(target) : 0;
     maxInputTokens = Math.max(maxInputTokens, inputTokens);

@@ -14,7 +14,7 @@ export interface AwsCredentials {
 }
 
 /** The SHA-256 / HMAC-SHA-256 checksum `SignatureV4` asks for, on node:crypto. */
-class NodeSha256 {
+export class NodeSha256 {
   private readonly hash: Hash | Hmac;
 
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {

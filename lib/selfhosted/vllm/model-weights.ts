@@ -14,7 +14,7 @@ import { systemPlacement } from '../scheduling';
 
 // AWS CLI v2 reads EKS Pod Identity credentials from 2.15.0 on (EKS user guide, "Use pod identity
 // with the AWS SDK"); this is the image the token fetcher init container runs.
-const AWS_CLI_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.22.0';
+export const AWS_CLI_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.22.0';
 
 /** Where the Hugging Face token file lives inside the pod (a memory-backed emptyDir). */
 const HF_TOKEN_DIR = '/var/run/secrets/huggingface';
