@@ -13,10 +13,13 @@
  * - Every test file: `TEST_SYNTHESIS_CONTEXT` (below) as App context, through `CDK_CONTEXT_JSON`,
  *   which every `new App()` reads.
  */
+import { join, relative, sep } from 'node:path';
 import { TEST_SYNTHESIS_CONTEXT } from './test-context';
 
-const testPath = expect.getState().testPath ?? '';
-if (!/[\\/]test[\\/]compliance[\\/]/.test(testPath) && process.env.CDK_VALIDATION === undefined) {
+const COMPLIANCE_SUITES = join('test', 'compliance') + sep;
+
+const testPath = relative(join(__dirname, '..', '..', '..'), expect.getState().testPath ?? '');
+if (!testPath.startsWith(COMPLIANCE_SUITES) && process.env.CDK_VALIDATION === undefined) {
   process.env.CDK_VALIDATION = 'false';
 }
 if (process.env.CDK_CONTEXT_JSON === undefined) {
