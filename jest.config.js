@@ -17,7 +17,7 @@ module.exports = {
   // Relative ESM-style specifiers (`import('./x.js')`, as tsc requires for a dynamic import) name the .ts source.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],
-  setupFilesAfterEnv: ['<rootDir>/test/helpers/skip-cloudformation-validation.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/synthesis/test-settings.ts'],
   // One process synthesizes every shared fixture app once per run (test/helpers/synthesis, CONTRIBUTING.md).
   globalSetup: '<rootDir>/test/helpers/synthesis/global-setup.js',
   globalTeardown: '<rootDir>/test/helpers/synthesis/global-teardown.js',

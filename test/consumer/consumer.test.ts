@@ -53,7 +53,9 @@ interface Run {
 /** Runs a command without a shell; resolves with its exit code and output. */
 function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Without the test run's App context (test/helpers/synthesis/test-settings.ts): the consumer app stages its assets as a user's does.
+    const { CDK_CONTEXT_JSON: _testContext, ...env } = process.env;
+    const child = spawn(command, args, { cwd: options.cwd, env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });

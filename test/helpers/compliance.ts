@@ -22,16 +22,31 @@ export interface SynthWithComplianceOptions extends ComplianceSynthesisOptions {
 }
 
 /**
+ * Runs `synthesize` with aws-cdk-lib's built-in CloudFormation validation on, whatever the test
+ * file's setting (test/helpers/synthesis/test-settings.ts turns it off for template tests): its
+ * findings are part of a compliance report. aws-cdk-lib reads `CDK_VALIDATION` when it synthesizes.
+ */
+function withCloudFormationValidation<T>(synthesize: () => T): T {
+  const setting = process.env.CDK_VALIDATION;
+  delete process.env.CDK_VALIDATION;
+  try {
+    return synthesize();
+  } finally {
+    if (setting !== undefined) process.env.CDK_VALIDATION = setting;
+  }
+}
+
+/**
  * Synthesizes an app with every compliance pack and returns the parsed report
  * (`report.findings`, `report.acknowledgedFindings`, `report.packs`, ...). Given a builder, it
  * makes a fresh App in a temporary cloud assembly directory, runs the builder, registers the packs
  * (unless the builder did) and removes the directory afterwards; given an App, it adds the packs
- * if the App has none.
+ * if the App has none. aws-cdk-lib's CloudFormation validation runs, as in `npx cdk synth`.
  */
 export function synthWithCompliance(appOrBuilder: App | AppBuilder, options: SynthWithComplianceOptions = {}): ComplianceReport {
   if (App.isApp(appOrBuilder)) {
     if (options.compliance) GatewayCompliance.addPacks(appOrBuilder, options.compliance);
-    return ComplianceReport.synthesize(appOrBuilder, options);
+    return withCloudFormationValidation(() => ComplianceReport.synthesize(appOrBuilder, options));
   }
   const outdir = mkdtempSync(join(tmpdir(), 'cdk-ai-gateway-compliance-'));
   try {
@@ -39,7 +54,7 @@ export function synthWithCompliance(appOrBuilder: App | AppBuilder, options: Syn
     const built = appOrBuilder(given);
     const app = App.isApp(built) ? built : given;
     if (options.compliance || !GatewayCompliance.hasPacks(app)) GatewayCompliance.addPacks(app, options.compliance);
-    return ComplianceReport.synthesize(app, options);
+    return withCloudFormationValidation(() => ComplianceReport.synthesize(app, options));
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

@@ -2,20 +2,13 @@
  * Compliance of ModelInvocationLogging: the cdk-nag 3 packs (AwsSolutions, NIST 800-53 R5, HIPAA
  * Security, PCI DSS 3.2.1, Serverless) and the Control Tower cfn-guard rules report nothing on it,
  * in its main configurations; every finding it cannot fix is acknowledged on the narrowest
- * construct with a reason. One synthesis covers every variant, plus a plain bucket that proves the
- * harness does report findings.
+ * construct with a reason. One shared synthesis (compliance-apps.ts, every pack) covers every
+ * variant, plus a plain bucket that proves the harness does report findings; the acknowledgments of
+ * the construct tree are read from the synthesis's review of every construct's metadata.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
-import { ModelInvocationLogging } from '../../../lib/bedrock/invocation-logging';
+import { SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis } from '../../helpers/synthesis';
 
 interface Violation {
   ruleName: string;
@@ -30,53 +23,20 @@ interface Report {
   }[];
 }
 
-const ENV = { account: '111122223333', region: 'eu-west-1' };
-
 describe('ModelInvocationLogging compliance', () => {
-  let outdir: string;
-  let app: App;
+  let app: SharedApp;
   let report: Report;
-  let synthError: unknown;
 
-  beforeAll(() => {
-    outdir = mkdtempSync(join(tmpdir(), 'invocation-logging-compliance-'));
-    app = new App({ outdir });
-    Validations.of(app).addPlugins(
-      new AwsSolutionsChecks(app),
-      new NIST80053R5Checks(app),
-      new HIPAASecurityChecks(app),
-      new PCIDSS321Checks(app),
-      new ServerlessChecks(app),
-      new CfnGuardValidator(),
-    );
+  beforeAll(async () => {
+    // compliance-apps.ts: the variants and the plain bucket in one stack, synthesized once per run with every pack.
+    app = await sharedSynthesis({ module: join(__dirname, 'compliance-apps'), exportName: 'invocationLoggingApp' });
+    // aws-cdk-lib's validation report as written, with each plugin's violations and suppressed violations.
+    report = JSON.parse(readFileSync(join(app.dir, 'validation-report.json'), 'utf8')) as Report;
+  }, SHARED_SYNTHESIS_TIMEOUT_MS);
 
-    // One stack (the Control Tower rules run once per template): every variant, and a plain bucket.
-    const stack = new Stack(app, 'Compliance', { env: ENV });
-    new ModelInvocationLogging(stack, 'DefaultLogging');
-    new ModelInvocationLogging(stack, 'AuditLogging', {
-      objectLock: s3.ObjectLockRetention.compliance(Duration.days(365)),
-      expiration: Duration.days(2555),
-      disableLoggingOnDelete: true,
-      imageDataDelivery: true,
-    });
-    new ModelInvocationLogging(stack, 'OwnLogging', {
-      encryptionKey: new kms.Key(stack, 'TheirKey', { enableKeyRotation: true }),
-      logGroup: new logs.LogGroup(stack, 'TheirGroup', { retention: logs.RetentionDays.FIVE_YEARS }),
-      removalPolicy: RemovalPolicy.DESTROY,
-      disableLoggingOnDelete: true,
-    });
-    // The other polarity: a plain bucket the packs must flag.
-    new s3.Bucket(stack, 'PlainBucket');
-
-    try {
-      app.synth();
-    } catch (error) {
-      synthError = error;
-    }
-    report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as Report;
-  }, 180_000);
-
-  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+  /** The acknowledgments recorded in the construct tree (the synthesis's review of every construct's metadata). */
+  const acknowledgments = () => app.report.acknowledgments.map((a) => ({ path: a.constructPath, id: a.recordedId, reason: a.reason }));
+  const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
   const violations = () =>
     report.pluginReports.flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => ({ plugin: p.pluginName, rule: v.ruleName, path: c.constructPath }))));
@@ -86,7 +46,8 @@ describe('ModelInvocationLogging compliance', () => {
   });
 
   it('runs every pack, which flags the plain bucket (the harness can fail)', () => {
-    expect(synthError).toBeDefined();
+    // Open findings: a synthesis without the harness's context would fail (aws-cdk-lib throws on them).
+    expect(app.report.passed).toBe(false);
     const plain = violations().filter((v) => v.path.startsWith('Compliance/PlainBucket/'));
     const plugins = new Set(plain.map((v) => v.plugin));
     for (const plugin of ['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321', 'cdk-validator-cfnguard']) expect(plugins).toContain(plugin);
@@ -94,16 +55,7 @@ describe('ModelInvocationLogging compliance', () => {
   });
 
   it('acknowledges only specific findings, on its own constructs, each with a reason', () => {
-    const acknowledged: { path: string; id: string; reason: string }[] = [];
-    const walk = (c: IConstruct) => {
-      for (const entry of c.node.metadata) {
-        if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) {
-          for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) acknowledged.push({ path: c.node.path, id, reason });
-        }
-      }
-      c.node.children.forEach(walk);
-    };
-    walk(app.node.findChild('Compliance'));
+    const acknowledged = acknowledgments().filter((a) => under(a.path, 'Compliance'));
 
     const byConstruct = (suffix: string) => acknowledged.filter((a) => a.path === `Compliance/DefaultLogging/${suffix}`).map((a) => a.id);
     expect(byConstruct('HandlerPolicy')).toEqual(['AwsSolutions::AwsSolutions-IAM5[Resource::*]']);
@@ -137,24 +89,14 @@ describe('ModelInvocationLogging compliance', () => {
 
   it('lists every acknowledged finding in the report, with its reason, and acknowledges nothing that did not fire', () => {
     const suppressed = report.pluginReports.flatMap((p) => p.suppressedViolations ?? []).filter((v) => v.acknowledgedAt.startsWith('Compliance/DefaultLogging/'));
-    const recorded: string[] = [];
-    for (const c of app.node.findChild('Compliance').node.findChild('DefaultLogging').node.findAll()) {
-      for (const entry of c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)) {
-        for (const id of Object.keys(entry.data as object)) recorded.push(`${c.node.path} ${id}`);
-      }
-    }
+    const recorded = acknowledgments().filter((a) => under(a.path, 'Compliance/DefaultLogging')).map((a) => `${a.path} ${a.id}`);
 
     expect([...new Set(suppressed.map((v) => `${v.acknowledgedAt} ${v.acknowledgedId}`))].sort()).toEqual(recorded.sort());
     for (const v of suppressed) expect(v.reason.length).toBeGreaterThan(80);
   });
 
   it('does not acknowledge the missing Object Lock when Object Lock is on', () => {
-    const ids = app.node
-      .findChild('Compliance')
-      .node.findChild('AuditLogging')
-      .node.findChild('Bucket')
-      .node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.keys(m.data as object));
+    const ids = acknowledgments().filter((a) => a.path === 'Compliance/AuditLogging/Bucket').map((a) => a.id);
     expect(ids.some((id) => id.includes('object_lock'))).toBe(false);
   });
 });

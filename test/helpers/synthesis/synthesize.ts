@@ -2,6 +2,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { CompliancePack, ComplianceReport, GatewayCompliance } from '../../../lib';
+import { TEST_SYNTHESIS_CONTEXT } from './test-context';
 
 /**
  * One app to synthesize with the compliance packs: `exportName` of `module` builds it into the App
@@ -50,10 +51,11 @@ function loadBuilder(fixture: SharedFixture): Builder {
 /**
  * Builds the fixture into a fresh App whose cloud assembly is `outdir`, synthesizes it once with
  * every pack (aws-cdk-lib's own template validation included) and writes the report's context
- * beside `validation-report.json`. Staged asset copies are removed: the templates name them by hash.
+ * beside `validation-report.json`. Assets are not staged (`TEST_SYNTHESIS_CONTEXT`); a staged copy
+ * that a fixture forces anyway is removed: the templates name assets by hash.
  */
 export function synthesizeFixture(fixture: SharedFixture, outdir: string): void {
-  const given = new App({ outdir, context: { '@aws-cdk/core:failSynthOnValidationErrors': false } });
+  const given = new App({ outdir, context: { '@aws-cdk/core:failSynthOnValidationErrors': false, ...TEST_SYNTHESIS_CONTEXT } });
   const built = loadBuilder(fixture)(given, fixture.args);
   if (App.isApp(built) && built !== given) {
     throw new Error(`${fixture.exportName} (${fixture.module}) must add its stacks to the App it is given, not return another App.`);
