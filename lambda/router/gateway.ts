@@ -327,7 +327,7 @@ export class Gateway implements BatchLinePort {
     this.traces = options.traces;
     this.traceClock = options.traceClock ?? preciseNow;
     this.embeddings = {
-      config: this.config, providers: this.providers, breakers: this.breakers, controls: this.controls, budget: this.budget,
+      config: this.config, providers: this.providers, breakers: this.breakers, controls: this.controls, approvals: this.approvals, budget: this.budget,
       guardrails: this.guardrails, env: this.env, now: this.now, random: this.random, sleep: this.sleep,
     };
   }

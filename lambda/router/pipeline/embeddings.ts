@@ -30,6 +30,7 @@ import { GuardrailApplier } from './guardrail-types';
 import { readRoutingHints } from './hints';
 import { guardrailUnavailable } from './input-guardrail';
 import { ClientGone, embedOnTarget, InvokeContext, ProviderRegistry } from './invoke';
+import { ApprovalStage } from './approval';
 import { applyTenantPolicy } from './policy';
 import { AnswerMeta, baseHeaders, formatUsd, HEADERS } from './respond';
 import { reserveForPlan } from './reserve';
@@ -48,6 +49,8 @@ export interface EmbeddingsContext {
   readonly providers: ProviderRegistry;
   readonly breakers: CircuitBreakers;
   readonly controls: IncidentControlsStage;
+  /** Restricted inputs are admitted only under an approval in force, as chat requests are. */
+  readonly approvals: ApprovalStage;
   readonly budget: BudgetGuard;
   readonly guardrails?: GuardrailApplier;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -124,7 +127,7 @@ export interface EmbeddingsPlan {
 
 /**
  * The stages of an embeddings request before its budget and any model call — tenant, parse, hints,
- * tenant policy, route (embedding targets only, a batch line at its batch price), incident controls,
+ * tenant policy, approval of restricted data, route (embedding targets only, a batch line at its batch price), incident controls,
  * the serving model's limits — recorded on `trace`. Throws the request's `GatewayError`. A batch
  * line is checked with it before the batch runs (the same errors as a synchronous request).
  *
@@ -150,6 +153,7 @@ export async function planEmbeddings(ctx: EmbeddingsContext, request: GatewayReq
   const policy = spans.spanSync(STAGE.TENANT_POLICY, undefined, () => applyTenantPolicy(tenant, parsed.model, hints, config));
   trace.sensitivity = policy.sensitivity;
   trace.latencyClass = policy.latencyClass;
+  if (ctx.approvals.applies(policy)) trace.approval = await spans.span(STAGE.APPROVAL, undefined, () => ctx.approvals.check(tenant, hints, policy));
   const batchPricing = request.batchLine !== undefined && request.batchLine.onDemandPrice !== true;
   const plan = await spans.span(STAGE.ROUTE, undefined, async (span) => {
     const chosen = await ctx.controls.apply(planNamedRoute({ tenant, hints, policy, config, breakers: ctx.breakers, env: ctx.env, batchPricing }, parsed.model, embeddingsBound(parsed.inputs)), tenant);

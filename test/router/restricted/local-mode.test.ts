@@ -40,9 +40,14 @@ describe('local mode: floor, approvals and redaction through the openai client',
     const base = testConfig({ openai: vllm.baseUrl });
     const config: GatewayConfig = {
       ...base,
-      tenants: base.tenants.map((t) => (t.id === 'acme' ? { ...t, sensitivityFloor: Sensitivity.RESTRICTED, allowedAliases: [...t.allowedAliases, 'kyc'] } : t)),
-      targets: [...base.targets, { id: 'vllm-kyc', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: vllm.baseUrl, model: 'qwen3-8b', restrictedAllowed: true }],
-      routes: [...base.routes, { alias: 'kyc', targets: ['vllm-kyc'], restrictedAllowed: true, redactionGuardrail: 'pii' }],
+      tenants: base.tenants.map((t) => (t.id === 'acme' ? { ...t, sensitivityFloor: Sensitivity.RESTRICTED, allowedAliases: [...t.allowedAliases, 'kyc', 'kyc-embed'] } : t)),
+      targets: [
+        ...base.targets,
+        { id: 'vllm-kyc', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: vllm.baseUrl, model: 'qwen3-8b', restrictedAllowed: true },
+        { id: 'vllm-embed', kind: TargetKind.OPENAI_COMPATIBLE, baseUrl: vllm.baseUrl, model: 'bge-m3', restrictedAllowed: true, capabilities: { embeddings: true } },
+      ],
+      routes: [...base.routes, { alias: 'kyc', targets: ['vllm-kyc'], restrictedAllowed: true, redactionGuardrail: 'pii' }, { alias: 'kyc-embed', targets: ['vllm-embed'], restrictedAllowed: true }],
+      prices: { ...base.prices, 'bge-m3': { inputUsdPer1K: 0.00001, outputUsdPer1K: 0 } },
       restrictedData: { requireApproval: true },
     };
     const gateway = createGateway(resolveGatewayConfig(GatewayConfigValidator.validate(config)), {
@@ -96,5 +101,23 @@ describe('local mode: floor, approvals and redaction through the openai client',
       approval: { ticket: 'RISK-7', approver: expect.stringMatching(/^local:/), grantedAt: expect.any(String), expiresAt: expect.any(String) },
     });
     expect(JSON.stringify(admitted)).not.toContain('DPIA-12');
+  });
+
+  test('embeddings of restricted data need the same approval: 403 approval_required, then embedded under the grant', async () => {
+    usage.clear();
+    const embed = () => openai.embeddings.create({ model: 'kyc-embed', input: ['Onboarding file of Jane Doe'] }, { headers: { 'x-gateway-workflow': 'aml' } });
+    const before = vllm.requests.length;
+    const refused = await embed().catch((e: unknown) => e) as InstanceType<typeof OpenAI.APIError>;
+    expect([refused.status, refused.code]).toEqual([403, 'approval_required']);
+    expect(refused.message).toContain('approvals grant --tenant acme --workflow aml');
+    expect(vllm.requests).toHaveLength(before);
+    expect(await lastRecord(1)).toMatchObject({ operation: 'embeddings', status: 403, errorCode: 'approval_required', sensitivity: Sensitivity.RESTRICTED });
+
+    const io = { stdout: () => undefined, stderr: () => undefined };
+    expect(await runApprovalsCommand(['grant', '--file', file, '--tenant', 'acme', '--workflow', 'aml', '--ticket', 'RISK-9',
+      '--reason', 'AML screening embeddings, DPIA-13', '--expires-in-days', '7'], io)).toBe(0);
+    const answer = await embed();
+    expect(answer.data).toHaveLength(1);
+    expect(await lastRecord(2)).toMatchObject({ operation: 'embeddings', status: 200, approval: { ticket: 'RISK-9' } });
   });
 });
