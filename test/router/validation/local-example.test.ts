@@ -28,12 +28,7 @@ describe('the example local configuration\'s validated route (claims-extract) wi
   const usage = new InMemoryUsageSink();
   const client = (): OpenAI => new OpenAI({ baseURL: server.baseUrl, apiKey: KEY, maxRetries: 0, timeout: 10_000 });
 
-  /** The only usage record of the request just made (written after the response). */
-  async function record(): Promise<UsageRecord> {
-    const until = Date.now() + 10_000;
-    while (usage.records.length < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
-    return usage.only();
-  }
+  const record = (): Promise<UsageRecord> => usage.awaitOnly();
 
   beforeAll(async () => {
     upstream = await startFakeOpenAiUpstream({ models: ['llama3.2', 'qwen3-8b'] });
