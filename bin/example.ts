@@ -287,8 +287,9 @@ export function buildExampleApp(app: App = new App()): App {
   // stack already depends on it for the endpoints); from there this stack imports only the cluster's
   // name, ARN, security groups and kubectl provider, and the worker's HTTPS rules to the API endpoint
   // are this stack's resources (no cycle).
-  // Not verified: the Jobs download `model` from Hugging Face with no token, and this model is gated,
-  // so they fail until the GPU nodes can download it (the Deployment's S3 copy is not used by the Jobs).
+  // Known gap: SelfHostedBatch has no weights source yet, so its Jobs load `model` from Hugging Face
+  // without a token, and Meta's Llama repositories are gated: until the Jobs can read the S3 copy the
+  // Deployment loads (ModelWeights above), they cannot load this model (not tried on a cluster).
   const llama = selfHosted.models[0];
   new SelfHostedBatch(stack, 'SelfHostedBatch', {
     batch: gateway.batch!,
