@@ -215,8 +215,21 @@ export class SelfHostedBatch extends Construct {
       }));
     }
 
-    // HTTPS from the worker to the API server's endpoint (the cluster security group).
-    cluster.connections.allowFrom(worker.connections, ec2.Port.tcp(443), 'cdk-ai-gateway batch worker to the Kubernetes API');
+    // HTTPS from the worker to the API server's endpoint (the cluster's security groups). The rules
+    // live in this construct's scope, as the gateway's rules to its self-hosted targets do: with the
+    // models in a stack the gateway depends on, `connections.allowFrom` would put the ingress rule in
+    // the models' stack, naming the worker's security group of the gateway's stack (a cycle).
+    const description = 'cdk-ai-gateway batch worker to the Kubernetes API';
+    cluster.connections.securityGroups.forEach((clusterSg, i) => worker.connections.securityGroups.forEach((workerSg, j) => {
+      new ec2.CfnSecurityGroupIngress(this, `ApiIngress${i}x${j}`, {
+        groupId: clusterSg.securityGroupId, sourceSecurityGroupId: workerSg.securityGroupId, ipProtocol: 'tcp', fromPort: 443, toPort: 443, description,
+      });
+      if (!workerSg.allowAllOutbound) {
+        new ec2.CfnSecurityGroupEgress(this, `ApiEgress${i}x${j}`, {
+          groupId: workerSg.securityGroupId, destinationSecurityGroupId: clusterSg.securityGroupId, ipProtocol: 'tcp', fromPort: 443, toPort: 443, description,
+        });
+      }
+    }));
 
     const config: SelfHostedBatchConfig = {
       clusterName: cluster.clusterName,

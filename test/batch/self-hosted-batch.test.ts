@@ -70,11 +70,17 @@ describe('Kubernetes access', () => {
     })]);
   });
 
-  test('the worker reaches the API endpoint on 443 from its own security group', () => {
-    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: 'cdk-ai-gateway batch worker to the Kubernetes API',
-      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GatewayRouterSecurityGroup'), 'GroupId'] },
-    });
+  test('the worker reaches the API endpoint on 443 from its own security group: ingress to, and egress towards, both cluster security groups', () => {
+    const router = { 'Fn::GetAtt': [Match.stringLikeRegexp('^GatewayRouterSecurityGroup'), 'GroupId'] };
+    const clusterGroups = [{ 'Fn::GetAtt': [idAt('SelfHostedCluster'), 'ClusterSecurityGroupId'] }, { 'Fn::GetAtt': [idAt('SelfHostedClusterControlPlaneSecurityGroup'), 'GroupId'] }];
+    for (const group of clusterGroups) {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: 'cdk-ai-gateway batch worker to the Kubernetes API', GroupId: group, SourceSecurityGroupId: router,
+      });
+      template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+        IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: 'cdk-ai-gateway batch worker to the Kubernetes API', GroupId: router, DestinationSecurityGroupId: group,
+      });
+    }
   });
 });
 

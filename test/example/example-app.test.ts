@@ -225,6 +225,44 @@ describe('the example app (bin/example.ts)', () => {
     expect(nova.batchOutputUsdPer1K).toBeCloseTo(nova.outputUsdPer1K / 2, 12);
   });
 
+  test('self-hosted batches: the worker\'s access entry, a namespaced Role, a low PriorityClass and the Jobs\' Pod Identity, in the gateway stack', () => {
+    const json = example.templateJson('AiGatewayExample');
+    const resources = (json.Resources ?? {}) as Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
+    const idAt = (prefix: string): string => {
+      const found = Object.keys(resources).filter((id) => new RegExp(`^${prefix}[0-9A-F]{8}$`).test(id));
+      expect([prefix, found.length]).toEqual([prefix, 1]);
+      return found[0];
+    };
+    const objectsAt = (prefix: string) => JSON.parse(resources[idAt(prefix)].Properties?.Manifest as string) as { kind: string; metadata: { namespace?: string }; value?: number }[];
+    const gateway = example.template('AiGatewayExample');
+    const clusterName = { 'Fn::ImportValue': Match.stringLikeRegexp('^AiGatewaySelfHosted:.*SelfHostedCluster') };
+    gateway.hasResourceProperties('AWS::EKS::AccessEntry', {
+      ClusterName: clusterName, Type: 'STANDARD', KubernetesGroups: ['cdk-ai-gateway:batch-launcher'], AccessPolicies: Match.absent(),
+      PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GatewayRouterRole[0-9A-F]{8}$'), 'Arn'] },
+    });
+    expect(objectsAt('SelfHostedBatchRbac').map((o) => [o.kind, o.metadata.namespace])).toEqual([
+      ['ServiceAccount', 'gateway-batch'], ['Role', 'gateway-batch'], ['RoleBinding', 'gateway-batch'],
+    ]);
+    expect(objectsAt('SelfHostedBatchPriorityClass')).toEqual([expect.objectContaining({ kind: 'PriorityClass', value: -100, preemptionPolicy: 'Never' })]);
+    gateway.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { ClusterName: clusterName, Namespace: 'gateway-batch', ServiceAccount: 'gateway-batch' });
+    // The worker reaches the private API endpoint: an ingress rule of this stack on the imported cluster security group.
+    gateway.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp', FromPort: 443, ToPort: 443, GroupId: { 'Fn::ImportValue': Match.stringLikeRegexp('^AiGatewaySelfHosted:') },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GatewayRouterSecurityGroup'), 'GroupId'] },
+    });
+    // Dependency edges: RBAC after its namespace, the worker after every object it uses; the GPU pool and
+    // the system nodes (the other stack) come first through the stack dependency.
+    const [workerId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Handler === 'index.batchHandler')!;
+    expect(resources[idAt('SelfHostedBatchRbac')].DependsOn).toContain(idAt('SelfHostedBatchNamespace'));
+    expect(resources[workerId].DependsOn).toEqual(expect.arrayContaining(
+      ['SelfHostedBatchNamespace', 'SelfHostedBatchRbac', 'SelfHostedBatchPriorityClass', 'SelfHostedBatchWorkerAccess', 'SelfHostedBatchJobRoleAssociation'].map(idAt),
+    ));
+    const config = JSON.stringify((resources[workerId].Properties?.Environment as { Variables: Record<string, unknown> }).Variables.GATEWAY_BATCH_SELF_HOSTED);
+    for (const fact of ['\\"llama-8b\\":{', '\\"servedModelName\\":\\"llama-8b\\"', '\\"gpuHourUsd\\":0.8048', '\\"idleHours\\":{\\"startHour\\":22,\\"endHour\\":6}']) {
+      expect(config).toContain(fact);
+    }
+  });
+
   test('invocation logging delivers no text (the restricted route reaches Bedrock) to the bucket under bedrock-invocations/ and to the log group', () => {
     example.template('AiGatewayInvocationLogging').hasResourceProperties('Custom::BedrockModelInvocationLogging', {
       TextDataDeliveryEnabled: false, S3KeyPrefix: 'bedrock-invocations',

@@ -157,10 +157,13 @@ export class RequestTrace {
   /**
    * Marks the attempt that produced `answer` as failing validation; `charge` records its tokens as
    * waste on the attempt (an answer replaced by another one), otherwise the request's own usage
-   * already counts them (the answer that was rejected).
+   * already counts them (the answer that was rejected). Answers are marked in the order they were
+   * produced, and an answer is marked only once its replacement has answered (so the newest `ok`
+   * attempt of the target may be the replacement's): the answer is the target's oldest attempt
+   * still `ok`.
    */
   markFailedAnswer(candidate: Candidate, usage: TokenUsage, validator: string, charge: boolean): void {
-    for (let i = this.attempts.length - 1; i >= 0; i--) {
+    for (let i = 0; i < this.attempts.length; i++) {
       const a = this.attempts[i];
       if (a.targetId !== candidate.config.id || a.result !== 'ok') continue;
       const waste = charge ? {

@@ -89,12 +89,7 @@ describe('escalation as a request of its own (kill switch, redaction, guardrail)
   const guardrails = new RecordingGuardrails();
   const client = (): OpenAI => new OpenAI({ baseURL: server.baseUrl, apiKey: GLOBEX_KEY, maxRetries: 0, timeout: 10_000 });
 
-  /** The only usage record of the request just made (written after the response is sent). */
-  async function record(): Promise<UsageRecord> {
-    const until = Date.now() + 10_000;
-    while (usage.records.length < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
-    return usage.only();
-  }
+  const record = (): Promise<UsageRecord> => usage.awaitOnly();
 
   async function status(p: Promise<unknown>): Promise<number | undefined> {
     try {

@@ -85,12 +85,7 @@ describe('response validation through local mode with the openai client', () => 
   const client = (key = GLOBEX_KEY): OpenAI => new OpenAI({ baseURL: server.baseUrl, apiKey: key, maxRetries: 0, timeout: 10_000 });
   const ask = [{ role: 'user' as const, content: 'What is the answer?' }];
 
-  /** The only usage record of the request just made (written after the response). */
-  async function record(): Promise<UsageRecord> {
-    const until = Date.now() + 10_000;
-    while (usage.records.length < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
-    return usage.only();
-  }
+  const record = (): Promise<UsageRecord> => usage.awaitOnly();
 
   beforeAll(async () => {
     vllm = await startFakeOpenAiUpstream({ models: ['qwen3-8b', 'qwen3-32b'] });
