@@ -9,7 +9,10 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AiGateway, ModelWeights, SelfHostedBatch } from '../../lib';
 import { expectReportAcknowledgmentsJustified } from '../helpers/compliance';
 import { SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis, TemplateJson } from '../helpers/synthesis';
@@ -230,6 +233,24 @@ describe('validation', () => {
     ['a namespace that is not a DNS label', { jobNamespace: 'Batch_Jobs' }, true, /jobNamespace must be a DNS label/],
   ])('refuses %s', (_name, props, vpc, message) => {
     expect(attempt(props as Partial<ConstructorParameters<typeof SelfHostedBatch>[2]>, vpc)).toThrow(message);
+  });
+
+  test('a gated model\'s token: the Jobs\' role may read that secret, and the Job fetches it before run-batch and reads it through HF_TOKEN_PATH', () => {
+    const tokenSecret = secretsmanager.Secret.fromSecretCompleteArn(inVpc.stack, `Token${attempts}`, 'arn:aws:secretsmanager:us-east-1:111122223333:secret:hf-token-AbCdEf');
+    attempt({ models: [{ targetId: 'llama-8b', model: 'meta-llama/Llama-3.1-8B-Instruct', servedModelName: 'llama-8b', instanceType: 'g6.xlarge', weights: ModelWeights.fromHuggingFace({ tokenSecret }) }] })();
+    const batch = inVpc.stack.node.children.filter((c): c is SelfHostedBatch => c instanceof SelfHostedBatch).pop()!;
+    const role = batch.jobRole as unknown as { grantsPolicy: iam.ManagedPolicy };
+    const statements = (inVpc.stack.resolve(role.grantsPolicy.document.toJSON()) as { Statement: { Action: unknown; Resource: unknown }[] }).Statement;
+    expect(statements.slice(3)).toEqual([
+      expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:hf-token-AbCdEf' }),
+    ]);
+    // The worker's configuration (this attempt wrote it last).
+    const environment = inVpc.stack.resolve((inVpc.gateway.batch!.worker.node.defaultChild as lambda.CfnFunction).environment) as { variables: Record<string, unknown> };
+    const text = JSON.stringify(environment.variables.GATEWAY_BATCH_SELF_HOSTED);
+    for (const fact of ['\\"model\\":\\"meta-llama/Llama-3.1-8B-Instruct\\"', '\\"name\\":\\"fetch-hf-token\\"', '\\"HF_TOKEN_PATH\\",\\"value\\":\\"/var/run/secrets/huggingface/token\\"',
+      '\\"name\\":\\"hf-token\\",\\"emptyDir\\":{\\"medium\\":\\"Memory\\"']) {
+      expect(text).toContain(fact);
+    }
   });
 
   test('refuses models whose weights would not fit the worker\'s 4 KB environment, and names the way out', () => {
