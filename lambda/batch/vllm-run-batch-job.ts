@@ -5,6 +5,7 @@
  * AWS CLI, whose credentials come from EKS Pod Identity (the service account's association):
  *
  *   init `fetch`  aws s3 cp <input> /work/input.jsonl
+ *   init …        the weights' init containers, as the model's Deployment runs them (S3 sync, HF token)
  *   init `run`    vllm run-batch -i /work/input.jsonl -o /work/output.jsonl --model … (the GPUs)
  *   main `store`  aws s3 cp /work/output.jsonl <output>
  *
@@ -12,6 +13,8 @@
  * (`karpenter.sh/capacity-type`), and a low priority class that never preempts the interactive
  * model servers. The Job ends by the batch's completion window (`activeDeadlineSeconds`).
  */
+
+import type { SelfHostedBatchWeights } from '../shared/self-hosted-batch-config';
 
 /** A toleration as the pod spec spells it. */
 export interface JobToleration {
@@ -37,6 +40,12 @@ export interface RunBatchJobSpec {
   readonly servedModelName: string;
   /** Further engine arguments (the model Deployment's own, e.g. `--max-model-len 8192`). */
   readonly engineArgs?: readonly string[];
+  /**
+   * How the pod gets the weights (the model Deployment's weights fragments): init containers run
+   * after `fetch` and before `run`, their volumes, and the `run` container's mounts and environment.
+   * @default - vLLM downloads `model` itself
+   */
+  readonly weights?: SelfHostedBatchWeights;
   readonly inputS3Uri: string;
   readonly outputS3Uri: string;
   /** GPUs for the run (`nvidia.com/gpu`). */
@@ -74,6 +83,10 @@ export function runBatchJob(spec: RunBatchJobSpec): Record<string, unknown> {
   if (!Number.isInteger(spec.deadlineSeconds) || spec.deadlineSeconds < 1) throw new Error(`deadlineSeconds must be a positive integer, received ${spec.deadlineSeconds}.`);
   const labels = { 'app.kubernetes.io/name': 'vllm-run-batch', 'app.kubernetes.io/managed-by': 'cdk-ai-gateway', ...spec.labels };
   const volumeMounts = [{ name: 'work', mountPath: WORK }];
+  const weights = spec.weights;
+  const names = [...(weights?.volumes ?? []).map((v) => v.name), ...(weights?.initContainers ?? []).map((c) => c.name)];
+  const clash = names.find((n) => n === 'work' || n === 'fetch' || n === 'run' || n === 'store');
+  if (clash !== undefined) throw new Error(`weights must not name a volume or container ${JSON.stringify(clash)} (the Job's own: work, fetch, run, store).`);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -98,16 +111,18 @@ export function runBatchJob(spec: RunBatchJobSpec): Record<string, unknown> {
               }],
             },
           },
-          volumes: [{ name: 'work', emptyDir: {} }],
+          volumes: [{ name: 'work', emptyDir: {} }, ...(weights?.volumes ?? []).map((v) => ({ ...v }))],
           initContainers: [
             { name: 'fetch', image: spec.awsCliImage, args: ['s3', 'cp', '--only-show-errors', spec.inputS3Uri, `${WORK}/input.jsonl`], volumeMounts, securityContext: RESTRICTED },
+            ...(weights?.initContainers ?? []).map((c) => ({ ...c })),
             {
               name: 'run',
               image: spec.vllmImage,
               command: ['vllm'],
               args: ['run-batch', '-i', `${WORK}/input.jsonl`, '-o', `${WORK}/output.jsonl`, '--model', spec.model, '--served-model-name', spec.servedModelName, ...(spec.engineArgs ?? [])],
               resources: { limits: { 'nvidia.com/gpu': String(spec.gpus) }, requests: { 'nvidia.com/gpu': String(spec.gpus) } },
-              volumeMounts,
+              ...(weights && weights.env.length > 0 ? { env: weights.env.map((e) => ({ ...e })) } : {}),
+              volumeMounts: [...volumeMounts, ...(weights?.volumeMounts ?? []).map((m) => ({ ...m }))],
               securityContext: RESTRICTED,
             },
           ],

@@ -16,6 +16,22 @@ export interface SelfHostedBatchToleration {
   readonly effect?: string;
 }
 
+/**
+ * What a target's weights add to the Job's pod: the model Deployment's own weights fragments (the
+ * construct binds `ModelWeights` for the batch service account), so the Job loads the weights as the
+ * Deployment does — from S3, or from Hugging Face with a token fetched at pod start.
+ */
+export interface SelfHostedBatchWeights {
+  /** Init containers run after the input is fetched and before `vllm run-batch`. */
+  readonly initContainers: readonly Record<string, unknown>[];
+  /** Extra volumes of the pod. */
+  readonly volumes: readonly Record<string, unknown>[];
+  /** Extra volume mounts of the `run` container. */
+  readonly volumeMounts: readonly Record<string, unknown>[];
+  /** Extra environment variables of the `run` container. */
+  readonly env: readonly { readonly name: string; readonly value: string }[];
+}
+
 /** One self-hosted target whose batch lines run as Jobs. */
 export interface SelfHostedBatchTarget {
   /** The vLLM image. */
@@ -26,6 +42,8 @@ export interface SelfHostedBatchTarget {
   readonly servedModelName: string;
   /** Further vLLM engine arguments. */
   readonly engineArgs?: readonly string[];
+  /** How the pod gets the weights. @default - vLLM downloads `model` itself */
+  readonly weights?: SelfHostedBatchWeights;
   /** GPUs one Job requests. */
   readonly gpus: number;
   /** The price of one GPU hour in USD (the instance's hourly price divided by its GPUs). */
@@ -109,6 +127,12 @@ export function selfHostedBatchProblems(value: unknown): string[] {
     }
     if (t?.nodeSelector === null || typeof t?.nodeSelector !== 'object') problems.push(`targets['${id}'].nodeSelector must be an object of labels.`);
     if (!Array.isArray(t?.tolerations)) problems.push(`targets['${id}'].tolerations must be a list.`);
+    if (t?.weights !== undefined) {
+      const w = t.weights as Partial<Record<keyof SelfHostedBatchWeights, unknown>> | null;
+      for (const name of ['initContainers', 'volumes', 'volumeMounts', 'env'] as const) {
+        if (w === null || typeof w !== 'object' || !Array.isArray(w[name])) problems.push(`targets['${id}'].weights.${name} must be a list.`);
+      }
+    }
   }
   return problems;
 }

@@ -4,22 +4,35 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
 import { BATCH_BUCKET_PREFIXES } from '../../lambda/shared/batch-table-schema';
-import { SELF_HOSTED_BATCH_ENV, SelfHostedBatchConfig, SelfHostedBatchTarget } from '../../lambda/shared/self-hosted-batch-config';
+import { SELF_HOSTED_BATCH_ENV, SelfHostedBatchConfig, SelfHostedBatchTarget, SelfHostedBatchWeights } from '../../lambda/shared/self-hosted-batch-config';
 import { AiGatewayValidationError } from '../private/errors';
 import { GpuInstanceTypes } from '../selfhosted/gpu-instances';
 import { nagResourceName, PodIdentityRole } from '../selfhosted/pod-identity-role';
 import { GatewayCompliance } from '../compliance/gateway-compliance';
 import { GPU_NODE_ROLE, gpuToleration, NODE_ROLE_LABEL } from '../selfhosted/scheduling';
+import { CapacityMode } from '../selfhosted/eks/self-hosted-cluster';
 import { VllmModel } from '../selfhosted/vllm/vllm-model';
-import { AWS_CLI_IMAGE } from '../selfhosted/vllm/model-weights';
+import { AWS_CLI_IMAGE, ModelWeights } from '../selfhosted/vllm/model-weights';
 import type { BatchRoute } from './batch-route';
 
 /** A self-hosted target whose batch lines run as `vllm run-batch` Jobs. */
 export interface SelfHostedBatchModel {
   /** The router target id (the `ISelfHostedTarget`'s `target.id`). */
   readonly targetId: string;
-  /** What vLLM loads (`--model`): a Hugging Face id the GPU node can download, or a path in `image`. */
+  /**
+   * What vLLM loads (`--model`): a Hugging Face id the GPU node can download, or a path in `image`.
+   * With `weights`, the model's Hugging Face id (its `modelId`); with `ModelWeights.fromS3` any name
+   * (the Job loads the S3 path instead).
+   */
   readonly model: string;
+  /**
+   * Where the weights come from: pass the model Deployment's own (`VllmModelProps.weights`) so the
+   * Job loads them as its replicas do — from S3 (`ModelWeights.fromS3`, `fromHuggingFaceViaS3`) or
+   * from Hugging Face with a token secret. The Jobs' Pod Identity role is granted what the weights
+   * need (read on the S3 prefix and its key, or the token secret).
+   * @default - vLLM downloads `model` from Hugging Face itself (public models only)
+   */
+  readonly weights?: ModelWeights;
   /** The name the target's requests carry as `model` (its `servedModelName`). */
   readonly servedModelName: string;
   /** The GPU instance type the Job runs on (the GPU pool must launch it). */
@@ -85,6 +98,11 @@ export interface SelfHostedBatchProps {
    */
   readonly priority?: number;
   /**
+   * Who provisions the cluster's nodes: where a weights copy Job (`ModelWeights.fromHuggingFaceViaS3`) runs.
+   * @default CapacityMode.KARPENTER
+   */
+  readonly capacityMode?: CapacityMode;
+  /**
    * An image with the AWS CLI v2 (2.15 or later reads Pod Identity credentials) that moves the files.
    * @default - the AWS CLI image the model weights init containers use
    */
@@ -121,6 +139,14 @@ export class SelfHostedBatch extends Construct {
   public static readonly DEFAULT_NAMESPACE = 'gateway-batch';
   /** The batch pods' priority unless told otherwise: below the default priority (0) of the model servers. */
   public static readonly DEFAULT_PRIORITY = -100;
+  /**
+   * The most bytes the worker's self-hosted batch configuration may take of Lambda's 4 KB of
+   * environment (the worker's other variables take the rest), each deploy-time value counted as
+   * {@link SelfHostedBatch.TOKEN_BYTES}.
+   */
+  public static readonly MAX_CONFIG_BYTES = 2800;
+  /** What one deploy-time value (a bucket name, an ARN) is counted as in the configuration's size. */
+  public static readonly TOKEN_BYTES = 100;
   /** The Kubernetes group the worker's access entry maps its role to. */
   public static readonly LAUNCHER_GROUP = 'cdk-ai-gateway:batch-launcher';
 
@@ -140,6 +166,10 @@ export class SelfHostedBatch extends Construct {
   public readonly jobRole: iam.IRole;
   /** The Pod Identity association of the Jobs' service account. */
   public readonly podIdentityAssociation: eks.CfnPodIdentityAssociation;
+  /** The models' cluster. */
+  public readonly cluster: eks.ICluster;
+  /** Whether the cluster runs EKS Auto Mode (where a weights copy Job runs). */
+  public readonly autoMode: boolean;
 
   constructor(scope: Construct, id: string, props: SelfHostedBatchProps) {
     super(scope, id);
@@ -148,6 +178,8 @@ export class SelfHostedBatch extends Construct {
     const priority = props.priority ?? SelfHostedBatch.DEFAULT_PRIORITY;
     validate(this, props, this.jobNamespace, priority);
     const { batch, cluster } = props;
+    this.cluster = cluster;
+    this.autoMode = props.capacityMode === CapacityMode.AUTO_MODE;
     const worker = batch.worker;
     const stack = Stack.of(this);
 
@@ -239,9 +271,15 @@ export class SelfHostedBatch extends Construct {
       priorityClassName: this.priorityClassName,
       awsCliImage: props.awsCliImage ?? AWS_CLI_IMAGE,
       ...(props.idleHours ? { idleHours: { startHour: props.idleHours.startHour, endHour: props.idleHours.endHour } } : {}),
-      targets: Object.fromEntries(props.models.map((m) => [m.targetId, batchTarget(this, m)])),
+      targets: Object.fromEntries(props.models.map((m) => [m.targetId, batchTarget(this, m, jobRole)])),
     };
     // The endpoint and the CA (1.5 KB of Lambda's 4 KB of environment) come from DescribeCluster at the worker's first use.
+    const estimate = estimatedBytes(config);
+    if (estimate > SelfHostedBatch.MAX_CONFIG_BYTES) {
+      throw new AiGatewayValidationError(`The worker's self-hosted batch configuration would take about ${estimate} bytes of Lambda's 4 KB environment `
+        + `(at most ${SelfHostedBatch.MAX_CONFIG_BYTES} fit beside the worker's other variables): each model with weights adds about 1 KB. `
+        + 'Give weights only to the models whose own download cannot work (gated Hugging Face models, weights in S3), or fewer models.', this);
+    }
     worker.addEnvironment(SELF_HOSTED_BATCH_ENV, stack.toJsonString(config));
     worker.addToRolePolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [cluster.clusterArn] }));
     // No Job before its namespace, RBAC, priority class, access entry and Pod Identity association exist.
@@ -254,18 +292,60 @@ export class SelfHostedBatch extends Construct {
   }
 }
 
-/** The worker's view of one model: image, model, GPUs, the GPU hour's price, the GPU pool's placement. */
-function batchTarget(scope: Construct, m: SelfHostedBatchModel): SelfHostedBatchTarget {
+/** The worker's view of one model: image, model, weights, GPUs, the GPU hour's price, the GPU pool's placement. */
+function batchTarget(scope: SelfHostedBatch, m: SelfHostedBatchModel, role: PodIdentityRole): SelfHostedBatchTarget {
   const instance = GpuInstanceTypes.of(m.instanceType, scope);
+  const image = m.image ?? VllmModel.DEFAULT_IMAGE;
+  const weights = m.weights ? bindWeights(scope, m, m.weights, image, role) : undefined;
+  const engineArgs = [...(weights?.args ?? []), ...(m.engineArgs ?? [])];
   return {
-    image: m.image ?? VllmModel.DEFAULT_IMAGE,
-    model: m.model,
+    image,
+    model: weights?.model ?? m.model,
     servedModelName: m.servedModelName,
-    ...(m.engineArgs ? { engineArgs: [...m.engineArgs] } : {}),
+    ...(engineArgs.length > 0 ? { engineArgs } : {}),
+    ...(weights ? { weights: weights.pod } : {}),
     gpus: m.gpus ?? 1,
     gpuHourUsd: (m.hourlyUsd ?? instance.onDemandUsdPerHour) / instance.gpuCount,
     nodeSelector: { [NODE_ROLE_LABEL]: GPU_NODE_ROLE, 'node.kubernetes.io/instance-type': m.instanceType },
     tolerations: [gpuToleration()],
+  };
+}
+
+/** The configuration's JSON size with each unresolved value counted as `SelfHostedBatch.TOKEN_BYTES` characters. */
+function estimatedBytes(config: SelfHostedBatchConfig): number {
+  const text = JSON.stringify(config);
+  let tokens = 0;
+  const plain = text.replace(/\$\{Token\[[^\]]*\]\}/g, () => { tokens++; return ''; });
+  return Buffer.byteLength(plain) + tokens * SelfHostedBatch.TOKEN_BYTES;
+}
+
+/** Where the Job's vLLM keeps what it loads (an emptyDir on the GPU node's disk), as the Deployment's `model-cache`. */
+const MODEL_CACHE = { name: 'model-cache', mountPath: '/cache' };
+
+/**
+ * Binds the weights for the Jobs' service account (the grants go to the Jobs' role; a
+ * `fromHuggingFaceViaS3` copy Job, when its marker is absent, runs once in the batch namespace) and
+ * returns what the Job's pod adds. The fragments travel in the worker's environment (Lambda's 4 KB
+ * limit: about 1 KB per target with S3-staged weights).
+ */
+function bindWeights(scope: SelfHostedBatch, m: SelfHostedBatchModel, weights: ModelWeights, image: string, role: PodIdentityRole): {
+  model: string; args: string[]; pod: SelfHostedBatchWeights;
+} {
+  const name = `batch-${m.targetId.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 40).replace(/-+$/, '');
+  const binding = weights._bind(new Construct(scope, `Weights-${m.targetId}`), role, weights.fromObjectStore ? undefined : m.model, {
+    cluster: scope.cluster, namespace: scope.jobNamespace, name, image, autoMode: scope.autoMode,
+    namespaceResource: scope.namespaceManifest,
+    labels: { 'app.kubernetes.io/part-of': 'cdk-ai-gateway', 'app.kubernetes.io/component': 'batch' },
+  });
+  return {
+    model: binding.modelPath,
+    args: binding.args,
+    pod: {
+      initContainers: binding.initContainers,
+      volumes: [{ name: MODEL_CACHE.name, emptyDir: {} }, ...binding.volumes],
+      volumeMounts: [MODEL_CACHE, ...binding.volumeMounts],
+      env: [{ name: 'HF_HOME', value: `${MODEL_CACHE.mountPath}/huggingface` }, ...binding.env],
+    },
   };
 }
 

@@ -254,7 +254,7 @@ export class GovernanceControls {
         implementedBy: ['SelfHostedBatch', 'batch worker self-hosted launcher (lambda/router/batch/self-hosted-jobs.ts)', 'EKS token of the worker role (no kubectl, no stored credentials)'],
         settings: [
           'the worker role\'s access entry maps it to a Kubernetes group bound to a Role of the batch namespace only (Jobs create/get/list/delete, pods and logs get/list), no access policy',
-          'the Jobs\' pods read only jobs/*/input.jsonl and write only jobs/*/output.jsonl of the batch bucket (EKS Pod Identity; the key only through S3)',
+          'the Jobs\' pods read only jobs/*/input.jsonl and write only jobs/*/output.jsonl of the batch bucket (EKS Pod Identity; the key only through S3), and a model\'s weights as its Deployment does (the weights prefix and its key, or the Hugging Face token secret)',
           'a PriorityClass below the model servers\' with preemptionPolicy Never; activeDeadlineSeconds = the rest of the completion window',
           'one usage record per line, priced from the Job\'s GPU hours shared by tokens',
         ],
@@ -263,7 +263,7 @@ export class GovernanceControls {
           { resourceType: 'AWS::EKS::AccessEntry', property: 'KubernetesGroups', description: 'an access entry mapped to Kubernetes groups (no access policy)' },
           { resourceType: 'AWS::EKS::PodIdentityAssociation', property: 'ServiceAccount', description: 'a service account with its own Pod Identity role' },
         ],
-        gap: 'Not yet deployed by the example app; a Job loads its model itself (no Hugging Face token, no S3 weights); the GPU hours of a Job that answered no line are charged to no tenant.',
+        gap: 'Not yet deployed by the example app; the GPU hours of a Job that answered no line are charged to no tenant.',
       },
     ];
   }

@@ -3,7 +3,7 @@
  * (test/helpers/synthesis). Not a test file: the synthesis server loads it with its TypeScript require hook.
  */
 import { App, Stack } from 'aws-cdk-lib';
-import { AiGateway, SelfHostedBatch, SelfHostedModels } from '../../lib';
+import { AiGateway, ModelWeights, SelfHostedBatch, SelfHostedModels } from '../../lib';
 import { AI_GATEWAY_BASE, ENV } from '../gateway/compliance-apps';
 
 /** One stack: the self-hosted models, a gateway in their VPC with the Batch API, and its self-hosted Jobs. */
@@ -25,7 +25,11 @@ export function selfHostedBatchApp(app: App): void {
     batch: gateway.batch!,
     cluster: selfHosted.cluster,
     after: [selfHosted.gpuNodePool.manifest, ...(selfHosted.selfHostedCluster?.systemNodeGroup ? [selfHosted.selfHostedCluster.systemNodeGroup] : [])],
-    models: [{ targetId: 'llama-8b', model: 'meta-llama/Llama-3.1-8B-Instruct', servedModelName: selfHosted.models[0].servedModelName, instanceType: 'g6.xlarge' }],
+    // The Deployment's weights (the default, copied from Hugging Face to S3): the Jobs load them as its replicas do.
+    models: [{
+      targetId: 'llama-8b', model: 'meta-llama/Llama-3.1-8B-Instruct', servedModelName: selfHosted.models[0].servedModelName, instanceType: 'g6.xlarge',
+      weights: ModelWeights.fromHuggingFaceViaS3(),
+    }],
     idleHours: { startHour: 22, endHour: 6 },
   });
 }

@@ -9,7 +9,11 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AiGateway, SelfHostedBatch } from '../../lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AiGateway, ModelWeights, SelfHostedBatch } from '../../lib';
 import { expectReportAcknowledgmentsJustified } from '../helpers/compliance';
 import { SHARED_SYNTHESIS_TIMEOUT_MS, SharedApp, sharedSynthesis, TemplateJson } from '../helpers/synthesis';
 import { AI_GATEWAY_BASE, ENV } from '../gateway/compliance-apps';
@@ -94,12 +98,34 @@ describe('the Jobs\' pods', () => {
   test('which may read Job inputs and write Job outputs only, and use the bucket key only through S3', () => {
     const policy = resources()[idAt('SelfHostedBatchJobRolePolicy')];
     const statements = (policy.Properties!.PolicyDocument as { Statement: { Sid: string; Action: string; Resource: unknown; Condition?: unknown }[] }).Statement;
-    expect(statements.map((s) => [s.Sid, s.Action, JSON.stringify(s.Resource).replace(/"[A-Za-z0-9]+(Bucket|Key)[A-Za-z0-9]*"/g, '"X"')])).toEqual([
+    expect(statements.slice(0, 3).map((s) => [s.Sid, s.Action, JSON.stringify(s.Resource).replace(/"[A-Za-z0-9]+(Bucket|Key)[A-Za-z0-9]*"/g, '"X"')])).toEqual([
       ['ReadInputs', 's3:GetObject', JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['X', 'Arn'] }, '/jobs/*/input.jsonl']] })],
       ['WriteOutputs', 's3:PutObject', JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['X', 'Arn'] }, '/jobs/*/output.jsonl']] })],
       ['BucketKey', ['kms:Decrypt', 'kms:GenerateDataKey'], JSON.stringify({ 'Fn::GetAtt': ['X', 'Arn'] })],
     ].map(([sid, action, resource]) => [sid, action, resource]));
     expect(statements[2].Condition).toEqual({ StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } });
+  });
+
+  test('and read the model\'s weights as its Deployment does: the weights prefix of the weights bucket, listing limited to it, and its key', () => {
+    const policy = resources()[idAt('SelfHostedBatchJobRolePolicy')];
+    const statements = (policy.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement.slice(3);
+    const bucket = idAt('ModelWeightsBucket');
+    const key = idAt('ModelWeightsBucketKey');
+    const prefix = 'huggingface/meta-llama/Llama-3.1-8B-Instruct/main/';
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}*`]] } },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] }, Condition: { StringLike: { 's3:prefix': [prefix, `${prefix}*`] } } },
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [key, 'Arn'] } },
+    ]);
+  });
+
+  test('the weights copy Job of the batch namespace writes under the same prefix, never the batch bucket; the Jobs\' role may not write weights', () => {
+    const copyPolicy = resources()[idAt('SelfHostedBatchWeightsllama8bWeightsCopyRolePolicy')];
+    const text = JSON.stringify(copyPolicy.Properties!.PolicyDocument);
+    expect(text).toContain('/huggingface/meta-llama/Llama-3.1-8B-Instruct/main/*');
+    expect(text).not.toMatch(/GatewayBatch|\/jobs\//);
+    const jobPolicy = JSON.stringify(resources()[idAt('SelfHostedBatchJobRolePolicy')].Properties!.PolicyDocument);
+    expect(jobPolicy.match(/s3:PutObject/g)).toHaveLength(1); // WriteOutputs only
   });
 });
 
@@ -111,8 +137,26 @@ describe('the worker\'s configuration', () => {
       '\\"node.kubernetes.io/instance-type\\":\\"g6.xlarge\\"', '\\"idleHours\\":{\\"startHour\\":22,\\"endHour\\":6}']) {
       expect(text).toContain(fact);
     }
+    // The Deployment's weights: synced from S3 into the model cache before run-batch, which loads that path.
+    for (const fact of ['\\"model\\":\\"/cache/weights\\"', '\\"name\\":\\"load-weights\\"', '\\"name\\":\\"model-cache\\",\\"mountPath\\":\\"/cache\\"',
+      '\\"PREFIX\\",\\"value\\":\\"huggingface/meta-llama/Llama-3.1-8B-Instruct/main/\\"']) {
+      expect(text).toContain(fact);
+    }
     // The endpoint and the CA (1.5 KB of Lambda's 4 KB of environment) come from DescribeCluster.
     expect(text).not.toMatch(/CertificateAuthorityData|Endpoint/);
+  });
+
+  test('the worker\'s whole environment, weights included, fits Lambda\'s 4 KB (each reference counted as a 64-character name)', () => {
+    const variables = (resources()[workerId()].Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    const size = (v: unknown): number => {
+      if (typeof v === 'string') return v.length;
+      if (Array.isArray(v)) return v.reduce((n: number, x) => n + size(x), 0);
+      const o = v as Record<string, unknown>;
+      if ('Fn::Join' in o) return size((o['Fn::Join'] as [string, unknown[]])[1]);
+      return 64; // Ref, Fn::GetAtt: a name or an ARN
+    };
+    const total = Object.entries(variables).reduce((n, [k, v]) => n + k.length + size(v), 0);
+    expect(total).toBeLessThan(4096);
   });
 
   test('the worker may describe the models\' cluster (its endpoint and CA), that cluster only', () => {
@@ -195,5 +239,30 @@ describe('validation', () => {
     ['a namespace that is not a DNS label', { jobNamespace: 'Batch_Jobs' }, true, /jobNamespace must be a DNS label/],
   ])('refuses %s', (_name, props, vpc, message) => {
     expect(attempt(props as Partial<ConstructorParameters<typeof SelfHostedBatch>[2]>, vpc)).toThrow(message);
+  });
+
+  test('a gated model\'s token: the Jobs\' role may read that secret, and the Job fetches it before run-batch and reads it through HF_TOKEN_PATH', () => {
+    const tokenSecret = secretsmanager.Secret.fromSecretCompleteArn(inVpc.stack, `Token${attempts}`, 'arn:aws:secretsmanager:us-east-1:111122223333:secret:hf-token-AbCdEf');
+    attempt({ models: [{ targetId: 'llama-8b', model: 'meta-llama/Llama-3.1-8B-Instruct', servedModelName: 'llama-8b', instanceType: 'g6.xlarge', weights: ModelWeights.fromHuggingFace({ tokenSecret }) }] })();
+    const batch = inVpc.stack.node.children.filter((c): c is SelfHostedBatch => c instanceof SelfHostedBatch).pop()!;
+    const role = batch.jobRole as unknown as { grantsPolicy: iam.ManagedPolicy };
+    const statements = (inVpc.stack.resolve(role.grantsPolicy.document.toJSON()) as { Statement: { Action: unknown; Resource: unknown }[] }).Statement;
+    expect(statements.slice(3)).toEqual([
+      expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:hf-token-AbCdEf' }),
+    ]);
+    // The worker's configuration (this attempt wrote it last).
+    const environment = inVpc.stack.resolve((inVpc.gateway.batch!.worker.node.defaultChild as lambda.CfnFunction).environment) as { variables: Record<string, unknown> };
+    const text = JSON.stringify(environment.variables.GATEWAY_BATCH_SELF_HOSTED);
+    for (const fact of ['\\"model\\":\\"meta-llama/Llama-3.1-8B-Instruct\\"', '\\"name\\":\\"fetch-hf-token\\"', '\\"HF_TOKEN_PATH\\",\\"value\\":\\"/var/run/secrets/huggingface/token\\"',
+      '\\"name\\":\\"hf-token\\",\\"emptyDir\\":{\\"medium\\":\\"Memory\\"']) {
+      expect(text).toContain(fact);
+    }
+  });
+
+  test('refuses models whose weights would not fit the worker\'s 4 KB environment, and names the way out', () => {
+    const weights = (name: string) => ModelWeights.fromHuggingFaceViaS3({ bucket: s3.Bucket.fromBucketName(inVpc.stack, `Weights${name}${attempts}`, 'weights-bucket') });
+    const model = (name: string) => ({ targetId: name, model: `org/${name}`, servedModelName: name, instanceType: 'g6.xlarge', weights: weights(name) });
+    expect(attempt({ models: [model('one')] })).not.toThrow();
+    expect(attempt({ models: [model('one'), model('two'), model('three')] })).toThrow(/about \d+ bytes of Lambda's 4 KB environment \(at most 2800 fit.*each model with weights adds about 1 KB/);
   });
 });

@@ -165,6 +165,7 @@ export class SelfHostedBatchJobs {
       name: job.name, namespace: config.namespace, serviceAccountName: config.serviceAccountName, priorityClassName: config.priorityClassName,
       vllmImage: target.image, awsCliImage: config.awsCliImage, model: target.model, servedModelName: target.servedModelName,
       ...(target.engineArgs ? { engineArgs: target.engineArgs } : {}),
+      ...(target.weights ? { weights: target.weights } : {}),
       inputS3Uri: `s3://${bucket}/jobs/${job.name}/input.jsonl`, outputS3Uri: `s3://${bucket}/jobs/${job.name}/output.jsonl`,
       gpus: target.gpus, nodeSelector: target.nodeSelector, tolerations: target.tolerations, deadlineSeconds,
       labels: { 'cdk-ai-gateway.io/batch': batch.id.slice(0, 63), 'cdk-ai-gateway.io/job': job.name },

@@ -69,6 +69,69 @@ describe('runBatchJob', () => {
   });
 });
 
+describe('runBatchJob with the model\'s weights', () => {
+  type Container = { name: string; args: string[]; env?: { name: string; value: string }[]; volumeMounts: { name: string; mountPath: string }[] };
+  type WeightsPod = { initContainers: Container[]; volumes: { name: string }[] };
+  const weightsPod = (job: Record<string, unknown>): WeightsPod => pod(job) as unknown as WeightsPod;
+  const run = (job: Record<string, unknown>): Container => weightsPod(job).initContainers.find((c) => c.name === 'run')!;
+  const cache = { name: 'model-cache', mountPath: '/cache' };
+
+  // What SelfHostedBatch writes for ModelWeights.fromHuggingFaceViaS3: the Deployment's S3 sync.
+  const s3Weights = runBatchJob({
+    ...SPEC,
+    model: '/cache/weights',
+    weights: {
+      initContainers: [{ name: 'load-weights', image: 'public.ecr.aws/aws-cli/aws-cli:2.22.0', command: ['/bin/sh', '-c'], args: ['aws s3 sync "s3://$BUCKET/$PREFIX" /cache/weights'], volumeMounts: [cache, { name: 'aws-tmp', mountPath: '/tmp' }] }],
+      volumes: [{ name: 'model-cache', emptyDir: {} }, { name: 'aws-tmp', emptyDir: { sizeLimit: '256Mi' } }],
+      volumeMounts: [cache],
+      env: [{ name: 'HF_HOME', value: '/cache/huggingface' }],
+    },
+  });
+  // ModelWeights.fromHuggingFace({ tokenSecret }): the token fetched into a memory volume, HF_TOKEN_PATH.
+  const tokenWeights = runBatchJob({
+    ...SPEC,
+    model: 'meta-llama/Llama-3.1-8B-Instruct',
+    weights: {
+      initContainers: [{ name: 'fetch-hf-token', image: 'public.ecr.aws/aws-cli/aws-cli:2.22.0', command: ['/bin/sh', '-c'], args: ['aws secretsmanager get-secret-value > /var/run/secrets/huggingface/token'], volumeMounts: [{ name: 'hf-token', mountPath: '/var/run/secrets/huggingface' }] }],
+      volumes: [{ name: 'model-cache', emptyDir: {} }, { name: 'hf-token', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }],
+      volumeMounts: [cache, { name: 'hf-token', mountPath: '/var/run/secrets/huggingface', readOnly: true }],
+      env: [{ name: 'HF_HOME', value: '/cache/huggingface' }, { name: 'HF_TOKEN_PATH', value: '/var/run/secrets/huggingface/token' }],
+    },
+  });
+
+  test('are valid batch/v1 Jobs', () => {
+    expectValidManifests([s3Weights as unknown as KubeObject, tokenWeights as unknown as KubeObject]);
+  });
+
+  test('S3 weights: synced after the input is fetched and before run-batch, which loads the synced path', () => {
+    expect(weightsPod(s3Weights).initContainers.map((c) => c.name)).toEqual(['fetch', 'load-weights', 'run']);
+    expect(weightsPod(s3Weights).volumes.map((v) => v.name)).toEqual(['work', 'model-cache', 'aws-tmp']);
+    const args = run(s3Weights).args;
+    expect(args[args.indexOf('--model') + 1]).toBe('/cache/weights');
+    expect(run(s3Weights).volumeMounts).toEqual([{ name: 'work', mountPath: '/work' }, cache]);
+    expect(run(s3Weights).env).toEqual([{ name: 'HF_HOME', value: '/cache/huggingface' }]);
+  });
+
+  test('Hugging Face token: fetched before run-batch, which reads it through HF_TOKEN_PATH from the memory volume', () => {
+    expect(weightsPod(tokenWeights).initContainers.map((c) => c.name)).toEqual(['fetch', 'fetch-hf-token', 'run']);
+    expect(run(tokenWeights).env).toContainEqual({ name: 'HF_TOKEN_PATH', value: '/var/run/secrets/huggingface/token' });
+    expect(run(tokenWeights).volumeMounts).toContainEqual({ name: 'hf-token', mountPath: '/var/run/secrets/huggingface', readOnly: true });
+    const args = run(tokenWeights).args;
+    expect(args[args.indexOf('--model') + 1]).toBe('meta-llama/Llama-3.1-8B-Instruct');
+  });
+
+  test('without weights the run container has no extra environment, mounts or init containers', () => {
+    expect(run(runBatchJob(SPEC)).env).toBeUndefined();
+    expect(run(runBatchJob(SPEC)).volumeMounts).toEqual([{ name: 'work', mountPath: '/work' }]);
+  });
+
+  test('refuses weights that reuse the Job\'s own volume or container names', () => {
+    const clash = (name: string) => () => runBatchJob({ ...SPEC, weights: { initContainers: [{ name }], volumes: [], volumeMounts: [], env: [] } });
+    expect(clash('run')).toThrow(/weights must not name a volume or container "run"/);
+    expect(() => runBatchJob({ ...SPEC, weights: { initContainers: [], volumes: [{ name: 'work' }], volumeMounts: [], env: [] } })).toThrow(/"work"/);
+  });
+});
+
 describe('startTime', () => {
   const at = (h: number): number => Date.UTC(2026, 11, 7, h);
   const NIGHT = { startHour: 22, endHour: 6 };

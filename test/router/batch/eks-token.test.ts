@@ -91,6 +91,15 @@ describe('selfHostedBatchFromEnv', () => {
     });
     expect(() => selfHostedBatchFromEnv(bad)).toThrow(/endpoint must be the API server URL.*namespace must be a DNS label.*idleHours must be.*gpus must be a whole number from 1 to 8.*gpuHourUsd must be a positive price/);
   });
+
+  test('names weights whose pod fragments are not lists', () => {
+    const target = { image: 'vllm', model: '/cache/weights', servedModelName: 's', gpus: 1, gpuHourUsd: 1, nodeSelector: {}, tolerations: [] };
+    const config = (weights: unknown) => JSON.stringify({
+      clusterName: 'models', region: 'us-east-1', namespace: 'ns', serviceAccountName: 'sa', priorityClassName: 'low', awsCliImage: 'aws-cli', targets: { vllm: { ...target, weights } },
+    });
+    expect(() => selfHostedBatchFromEnv(config({ initContainers: {}, volumes: [], volumeMounts: [] }))).toThrow(/targets\['vllm'\]\.weights\.initContainers must be a list\..*weights\.env must be a list\./);
+    expect(selfHostedBatchFromEnv(config({ initContainers: [], volumes: [], volumeMounts: [], env: [] })).targets.vllm.weights).toEqual({ initContainers: [], volumes: [], volumeMounts: [], env: [] });
+  });
 });
 
 describe('describeCluster', () => {

@@ -137,6 +137,36 @@ describe('starting a batch', () => {
     });
   });
 
+  test('a target with weights: the Job created on the API server syncs them before run-batch, which loads the synced path', async () => {
+    // Prepare
+    const cache = { name: 'model-cache', mountPath: '/cache' };
+    const weights = {
+      initContainers: [{ name: 'load-weights', image: CONFIG.awsCliImage, command: ['/bin/sh', '-c'], args: ['aws s3 sync "s3://$BUCKET/$PREFIX" /cache/weights'], volumeMounts: [cache] }],
+      volumes: [{ name: 'model-cache', emptyDir: {} }],
+      volumeMounts: [cache],
+      env: [{ name: 'HF_HOME', value: '/cache/huggingface' }],
+    };
+    const s = await setup({ config: { ...CONFIG, targets: { vllm: { ...CONFIG.targets.vllm, model: '/cache/weights', weights } } } });
+    const id = nextBatchId();
+    await s.batch(id);
+    // Act
+    await s.tick();
+    // Assess
+    type Container = { name: string; args: string[]; env?: unknown[]; volumeMounts: unknown[] };
+    const pod = (kube.jobs.get(selfHostedJobName(id, 0)) as { spec: { template: { spec: { initContainers: Container[]; volumes: { name: string }[] } } } }).spec.template.spec;
+    const run = pod.initContainers.find((c) => c.name === 'run')!;
+    expect({
+      init: pod.initContainers.map((c) => c.name),
+      volumes: pod.volumes.map((v) => v.name),
+      model: run.args[run.args.indexOf('--model') + 1],
+      env: run.env,
+      mounts: run.volumeMounts,
+    }).toEqual({
+      init: ['fetch', 'load-weights', 'run'], volumes: ['work', 'model-cache'], model: '/cache/weights',
+      env: [{ name: 'HF_HOME', value: '/cache/huggingface' }], mounts: [{ name: 'work', mountPath: '/work' }, cache],
+    });
+  });
+
   test('inside the window but outside the idle hours the Job waits for them; the tick at the idle start creates it', async () => {
     // Prepare
     const s = await setup({ config: { ...CONFIG, idleHours: { startHour: 22, endHour: 6 } } });
