@@ -67,6 +67,12 @@ export function buildExampleApp(app: App = new App()): App {
   const tls = certificateArn && domainName
     ? { domainName, certificate: acm.Certificate.fromCertificateArn(selfHostedStack, 'ModelCertificate', certificateArn) }
     : undefined;
+  // The default weight source, with a token for this gated model (see below); the batch Jobs load the same copy.
+  const llamaWeights = ModelWeights.fromHuggingFaceViaS3({
+    tokenSecret: secretsmanager.Secret.fromSecretNameV2(selfHostedStack, 'HuggingFaceToken', 'cdk-ai-gateway/hugging-face-token'),
+    // Pin a commit of the repository for reproducible copies: the S3 prefix follows it.
+    revision: 'main',
+  });
   const selfHosted = new SelfHostedModels(selfHostedStack, 'SelfHosted', {
     clusterProps: { vpc },
     tls,
@@ -78,11 +84,7 @@ export function buildExampleApp(app: App = new App()): App {
       // nodes copies the repository to a KMS-encrypted S3 bucket (token read from this secret,
       // create it first), and every replica loads the weights from S3 — never from Hugging Face.
       // ModelWeights.fromHuggingFace() downloads on every replica instead.
-      weights: ModelWeights.fromHuggingFaceViaS3({
-        tokenSecret: secretsmanager.Secret.fromSecretNameV2(selfHostedStack, 'HuggingFaceToken', 'cdk-ai-gateway/hugging-face-token'),
-        // Pin a commit of the repository for reproducible copies: the S3 prefix follows it.
-        revision: 'main',
-      }),
+      weights: llamaWeights,
       // Checked at synth against the L4's 24 GiB: the model's own 128K context would not fit.
       maxModelLen: 16_384,
       maxReplicas: 4,
@@ -287,9 +289,10 @@ export function buildExampleApp(app: App = new App()): App {
   // stack already depends on it for the endpoints); from there this stack imports only the cluster's
   // name, ARN, security groups and kubectl provider, and the worker's HTTPS rules to the API endpoint
   // are this stack's resources (no cycle).
-  // Known gap: SelfHostedBatch has no weights source yet, so its Jobs load `model` from Hugging Face
-  // without a token, and Meta's Llama repositories are gated: until the Jobs can read the S3 copy the
-  // Deployment loads (ModelWeights above), they cannot load this model (not tried on a cluster).
+  // The Jobs load the model's weights as its Deployment does (`weights`, the same ModelWeights): an S3
+  // copy of the gated repository, read through the batch pods' Pod Identity role. The copy is this
+  // stack's own (the staging bucket is one per stack, and its one-time copy Job runs in the batch
+  // namespace), so the weights are stored twice: tens of GiB, cents a month.
   const llama = selfHosted.models[0];
   new SelfHostedBatch(stack, 'SelfHostedBatch', {
     batch: gateway.batch!,
@@ -297,6 +300,7 @@ export function buildExampleApp(app: App = new App()): App {
     after: [selfHosted.gpuNodePool.manifest, ...(selfHosted.selfHostedCluster?.systemNodeGroup ? [selfHosted.selfHostedCluster.systemNodeGroup] : [])],
     models: [{
       targetId: 'llama-8b', model: 'meta-llama/Llama-3.1-8B-Instruct', servedModelName: llama.servedModelName, instanceType: 'g6.xlarge',
+      weights: llamaWeights,
       // The Deployment's context limit (the L4's memory).
       engineArgs: ['--max-model-len', '16384'],
     }],
